@@ -1,0 +1,158 @@
+import { RelayError } from './errors';
+import type { Logger } from './log';
+import { redact } from './redact';
+import { parseRetryAfter } from './retry';
+
+/**
+ * The one HTTP choke point (architecture.md, habit 4): every provider call goes through `send`, which
+ * refuses unsafe URLs, sets a timeout, never follows redirects, measures time, turns status codes into
+ * typed errors, reads Retry-After, and logs only redacted text.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface HttpRequest {
+  method: HttpMethod;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Values that must never appear in a log line: tokens, keys, hook URLs. */
+  secrets?: readonly string[];
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  durationMs: number;
+}
+
+export type FaultKind = 'rate_limited' | 'server_error' | 'timeout' | 'network';
+
+/** A fault worth retrying: 429, 5xx, a timeout or a refused connection. */
+export class HttpFault extends RelayError {
+  constructor(
+    readonly kind: FaultKind,
+    message: string,
+    readonly status: number | null,
+    readonly retryAfterSeconds: number | null,
+  ) {
+    super('PROVIDER_UNAVAILABLE', message);
+  }
+}
+
+/** A definite refusal (4xx, a redirect, an unsafe URL): retrying would not change the answer. */
+export class HttpRejected extends RelayError {
+  constructor(
+    message: string,
+    readonly status: number | null,
+  ) {
+    super('PROVIDER_REJECTED', message);
+  }
+}
+
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface HttpClient {
+  send(request: HttpRequest): Promise<HttpResponse>;
+}
+
+export interface HttpClientOptions {
+  fetch: FetchLike;
+  timeoutMs: number;
+  log: Logger;
+  userAgent: string;
+  now?: () => number;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
+const MAX_ERROR_TEXT = 300;
+
+/** Parses a URL and refuses what must never leave the app: credentials in it, or plain http off loopback. */
+export function checkOutboundUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new HttpRejected(`"${raw.slice(0, 100)}" is not a valid URL`, null);
+  }
+  if (url.username || url.password) throw new HttpRejected(`URLs with credentials in them are refused (${url.host})`, null);
+  const loopbackHttp = url.protocol === 'http:' && LOOPBACK.test(url.hostname);
+  if (url.protocol !== 'https:' && !loopbackHttp) throw new HttpRejected(`Only https URLs are allowed (${url.protocol}//${url.host})`, null);
+  return url;
+}
+
+/** The vendor's own words when it sends JSON errors, otherwise the start of the body. */
+export function vendorMessage(text: string): string {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    const candidates = [body.message, body.error, body.error_description, (body.error as Record<string, unknown> | undefined)?.message, body.detail];
+    const found = candidates.find((c): c is string => typeof c === 'string' && c.length > 0);
+    if (found) return found.slice(0, MAX_ERROR_TEXT);
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.trim().slice(0, MAX_ERROR_TEXT);
+}
+
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const now = options.now ?? Date.now;
+  return {
+    async send(request) {
+      const url = checkOutboundUrl(request.url);
+      const secrets = request.secrets ?? [];
+      const shown = redact(`${request.method} ${url.origin}${url.pathname}`, secrets);
+      const started = now();
+      let response: Response;
+      let text: string;
+      try {
+        response = await options.fetch(url.toString(), {
+          method: request.method,
+          headers: { 'user-agent': options.userAgent, ...request.headers },
+          body: request.body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        text = await response.text();
+      } catch (error) {
+        const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+        const detail = redact(error instanceof Error ? causeText(error) : String(error), secrets);
+        options.log.warn('outbound request failed', { request: shown, error: detail, durationMs: now() - started });
+        throw timedOut
+          ? new HttpFault('timeout', `${shown} timed out after ${options.timeoutMs} ms`, null, null)
+          : new HttpFault('network', `${shown} failed: ${detail}`, null, null);
+      }
+      const durationMs = now() - started;
+      options.log.info('outbound request', { request: shown, status: response.status, durationMs });
+      const status = response.status;
+      if (status >= 200 && status < 300) return { status, headers: response.headers, text, durationMs };
+      const said = redact(vendorMessage(text), secrets);
+      if (status === 429 || status >= 500) {
+        const retryAfter = parseRetryAfter(response.headers.get('retry-after'), now());
+        const kind: FaultKind = status === 429 ? 'rate_limited' : 'server_error';
+        throw new HttpFault(kind, `${shown} answered ${status}${said ? `: ${said}` : ''}`, status, retryAfter);
+      }
+      if (status >= 300 && status < 400) {
+        const location = response.headers.get('location');
+        const where = location ? ` to ${redact(safeHost(location), secrets)}` : '';
+        throw new HttpRejected(`${shown} answered ${status}, a redirect${where}; redirects are not followed, use the final URL`, status);
+      }
+      throw new HttpRejected(`${shown} answered ${status}${said ? `: ${said}` : ''}`, status);
+    },
+  };
+}
+
+const safeHost = (location: string): string => {
+  try {
+    return new URL(location).host;
+  } catch {
+    return 'another location';
+  }
+};
+
+/** Node's fetch hides the reason (ECONNREFUSED, ENOTFOUND) in `cause`. */
+const causeText = (error: Error): string => {
+  const cause = (error as Error & { cause?: unknown }).cause;
+  const code = cause && typeof cause === 'object' && 'code' in cause ? String((cause as { code: unknown }).code) : null;
+  return code ? `${error.message} (${code})` : error.message;
+};

@@ -1,0 +1,25 @@
+import { redact } from './redact';
+
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
+
+export interface Logger {
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger that adds fields (the delivery id, above all) and secrets to redact to every line. */
+  child(fields: LogFields, secrets?: Iterable<string>): Logger;
+}
+
+export type LogSink = (line: string) => void;
+
+/** One JSON line per event, every line passed through redaction: a secret never reaches a log. */
+export function createLogger(sink: LogSink, base: LogFields = {}, secrets: readonly string[] = []): Logger {
+  const write = (level: string, message: string, fields: LogFields = {}) =>
+    sink(redact(JSON.stringify({ level, message, ...base, ...fields }), secrets));
+  return {
+    info: (message, fields) => write('info', message, fields),
+    warn: (message, fields) => write('warn', message, fields),
+    error: (message, fields) => write('error', message, fields),
+    child: (fields, more = []) => createLogger(sink, { ...base, ...fields }, [...secrets, ...more]),
+  };
+}

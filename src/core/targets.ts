@@ -1,0 +1,66 @@
+import * as z from 'zod/mini';
+
+/**
+ * A deploy target as a repository stores it. Secrets are not part of it: they live in Forge's secret
+ * store, and the target keeps only a hint that each one is set (at most its last four characters).
+ */
+export const MAX_TARGETS_PER_REPOSITORY = 50; // one queue push carries at most 50 events
+const MAX_PATTERNS = 50;
+
+const pattern = z.string().check(z.trim(), z.minLength(1, 'a pattern cannot be empty'), z.maxLength(200));
+const patterns = z.array(pattern).check(z.maxLength(MAX_PATTERNS));
+
+export const targetIdSchema = z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be 1-40 lowercase letters, digits or dashes'));
+
+export const rulesSchema = z.object({
+  branches: patterns,
+  tags: patterns,
+  paths: z.object({ include: patterns, exclude: patterns }),
+});
+
+export const optionsSchema = z.object({
+  /** Honour [skip deploy], [skip ci] and the like in the head commit's message. */
+  skipMarkers: z.boolean(),
+  /** When several pushes queue up for this target, deploy only the newest commit. */
+  coalesce: z.boolean(),
+  /** Post the deploy's progress as a commit status on Bitbucket. */
+  reportOnCommit: z.boolean(),
+});
+
+const settingValue = z.union([z.string().check(z.maxLength(2000)), z.number(), z.boolean()]);
+
+export const targetSchema = z.object({
+  id: targetIdSchema,
+  name: z.string().check(z.trim(), z.minLength(1, 'a name is required'), z.maxLength(80)),
+  environment: z.string().check(z.trim(), z.minLength(1, 'an environment is required'), z.maxLength(40)),
+  provider: z.string().check(z.minLength(1), z.maxLength(40)),
+  settings: z.record(z.string().check(z.maxLength(60)), settingValue),
+  secretHints: z.record(z.string().check(z.maxLength(60)), z.object({ last4: z.nullable(z.string().check(z.maxLength(4))) })),
+  rules: rulesSchema,
+  options: optionsSchema,
+  enabled: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export type Target = z.infer<typeof targetSchema>;
+export type TargetRules = z.infer<typeof rulesSchema>;
+export type TargetOptions = z.infer<typeof optionsSchema>;
+
+export const TARGETS_SCHEMA_VERSION = 1;
+
+export const targetsDocumentSchema = z.object({
+  schemaVersion: z.literal(TARGETS_SCHEMA_VERSION),
+  repository: z.object({
+    uuid: z.string(),
+    workspaceUuid: z.string(),
+    /** `workspace/slug`, known once the settings page has saved; sent in webhook bodies. */
+    fullName: z.nullable(z.string()),
+  }),
+  targets: z.array(targetSchema).check(z.maxLength(MAX_TARGETS_PER_REPOSITORY)),
+});
+
+/** All targets of one repository: one KVS value, so a push costs one storage read. */
+export type TargetsDocument = z.infer<typeof targetsDocumentSchema>;
+
+export const DEFAULT_OPTIONS: TargetOptions = { skipMarkers: true, coalesce: true, reportOnCommit: true };

@@ -1,0 +1,10 @@
+// Mirrors manifest.yml: only the functions it names, grouped by module kind.
+
+// trigger
+export { pushTrigger } from './entry/push-trigger';
+
+// consumer
+export { deployWorker } from './entry/deploy-worker';
+
+// bitbucket:repoSettingsMenuPage resolver
+export { settingsResolver } from './entry/settings-resolver';

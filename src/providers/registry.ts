@@ -1,0 +1,37 @@
+import { InvalidInputError, RelayError } from '../core/errors';
+import type { Target } from '../core/targets';
+import { describeIssues } from '../core/zod-messages';
+import type { DeployProvider } from './types';
+import { webhookProvider } from './webhook';
+
+/** Every provider the app knows, by id: one line per provider (architecture.md, habit 2). */
+const providers = new Map<string, DeployProvider<never>>(
+  ([webhookProvider] as DeployProvider<never>[]).map((provider) => [provider.id, provider]),
+);
+
+export const providerIds = (): string[] => [...providers.keys()];
+
+export function getProvider(id: string): DeployProvider<never> {
+  const provider = providers.get(id);
+  if (!provider) throw new RelayError('UNKNOWN_PROVIDER', `Unknown provider "${id}". Valid providers: ${providerIds().join(', ')}`);
+  return provider;
+}
+
+export const allProviders = (): DeployProvider<never>[] => [...providers.values()];
+
+/** A target's provider with its settings already checked, so callers need not juggle provider generics. */
+export interface BoundProvider {
+  provider: DeployProvider<never>;
+  settings: never;
+  hosts: string[];
+}
+
+export function bindProvider(target: Pick<Target, 'provider' | 'settings'>): BoundProvider {
+  const provider = getProvider(target.provider);
+  const result = provider.settingsSchema.safeParse(target.settings);
+  if (!result.success) {
+    const issues = describeIssues(result.error);
+    throw new InvalidInputError(`The ${provider.title} settings are not valid: ${issues.join('; ')}`, issues);
+  }
+  return { provider, settings: result.data, hosts: provider.hosts(result.data) };
+}

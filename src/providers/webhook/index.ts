@@ -1,0 +1,83 @@
+import * as z from 'zod/mini';
+import { checkOutboundUrl } from '../../core/http';
+import { hubSignature256, standardWebhooksSignature } from '../../core/signing';
+import type { DeployCall, DeployProvider, ProviderCall } from '../types';
+
+/**
+ * Any receiver that takes a signed JSON POST: a deploy script behind a small HTTP server,
+ * adnanh/webhook, a CI system. The body describes the deploy; a 2xx answer means accepted.
+ */
+const settingsSchema = z.object({
+  url: z.string().check(z.url('must be a URL'), z.maxLength(2000)),
+});
+type WebhookSettings = z.infer<typeof settingsSchema>;
+
+export function webhookBody(call: DeployCall<WebhookSettings>): Record<string, unknown> {
+  const { job, target, repository } = call;
+  return {
+    event: 'deploy',
+    delivery_id: job.deliveryId,
+    environment: target.environment,
+    target: { id: target.id, name: target.name },
+    repository: { uuid: repository.uuid, full_name: repository.fullName, workspace: { uuid: repository.workspaceUuid } },
+    ref: { name: job.ref.name, type: job.ref.type },
+    commit: { hash: job.commit.hash, message: job.commit.message, author: job.commit.author, date: job.commit.date },
+    previous_commit: job.previousCommit,
+    actor: job.actor,
+    pushed_at: job.pushedAt,
+  };
+}
+
+export const webhookProvider: DeployProvider<WebhookSettings> = {
+  id: 'webhook',
+  title: 'Signed webhook',
+  fields: [
+    { key: 'url', label: 'Receiver URL', kind: 'url', required: true, secret: false, help: 'An https URL that accepts a JSON POST.' },
+    {
+      key: 'signingSecret',
+      label: 'Signing secret',
+      kind: 'text',
+      required: true,
+      secret: true,
+      help: 'Signs each request twice: X-Hub-Signature-256 (HMAC-SHA256, hex) and Standard Webhooks (webhook-signature). A whsec_ secret is used as Standard Webhooks defines it.',
+    },
+  ],
+  settingsSchema,
+  hosts: (settings) => [new URL(settings.url).hostname],
+
+  async start(call) {
+    const secret = call.secrets.signingSecret ?? '';
+    const body = JSON.stringify(webhookBody(call));
+    const timestamp = Math.floor(call.now() / 1000);
+    // The delivery id doubles as the Standard Webhooks message id: a receiver can drop a redelivery.
+    const messageId = call.job.deliveryId;
+    const response = await call.http.send({
+      method: 'POST',
+      url: call.settings.url,
+      secrets: [secret, call.settings.url],
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature-256': hubSignature256(secret, body),
+        'webhook-id': messageId,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': standardWebhooksSignature(secret, messageId, timestamp, body),
+        'x-deploy-relay-delivery': call.job.deliveryId,
+      },
+      body,
+    });
+    return { state: 'requested', message: `The receiver accepted the deploy (${response.status})`, vendorId: null, url: null };
+  },
+
+  async verify(call: ProviderCall<WebhookSettings>) {
+    checkOutboundUrl(call.settings.url);
+    const hasSecret = Boolean(call.secrets.signingSecret);
+    return {
+      ok: hasSecret,
+      shapeOnly: true,
+      message: hasSecret
+        ? 'The URL is a valid https address and a signing secret is set. Only the shape was checked: a webhook has no read-only call, so nothing was sent.'
+        : 'A signing secret is required.',
+    };
+  },
+};
+
