@@ -115,8 +115,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         });
         text = await response.text();
       } catch (error) {
-        const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-        const detail = redact(error instanceof Error ? causeText(error) : String(error), secrets);
+        // Duck-typed: fetch's DOMException need not share this realm's Error prototype.
+        const name = (error as { name?: unknown } | null)?.name;
+        const timedOut = name === 'TimeoutError' || name === 'AbortError';
+        const detail = redact(causeText(error), secrets);
         options.log.warn('outbound request failed', { request: shown, error: detail, durationMs: now() - started });
         throw timedOut
           ? new HttpFault('timeout', `${shown} timed out after ${options.timeoutMs} ms`, null, null)
@@ -151,8 +153,8 @@ const safeHost = (location: string): string => {
 };
 
 /** Node's fetch hides the reason (ECONNREFUSED, ENOTFOUND) in `cause`. */
-const causeText = (error: Error): string => {
-  const cause = (error as Error & { cause?: unknown }).cause;
-  const code = cause && typeof cause === 'object' && 'code' in cause ? String((cause as { code: unknown }).code) : null;
-  return code ? `${error.message} (${code})` : error.message;
+const causeText = (error: unknown): string => {
+  const { message, cause } = (error ?? {}) as { message?: unknown; cause?: { code?: unknown } };
+  const text = typeof message === 'string' ? message : String(error);
+  return cause?.code ? `${text} (${String(cause.code)})` : text;
 };

@@ -1,0 +1,143 @@
+import { type CommitStatus, deliver, type DeliveryPorts } from '../../src/core/deliver';
+import type { Deployment } from '../../src/core/deployment';
+import { HttpFault, HttpRejected, type HttpRequest } from '../../src/core/http';
+import { type DeployJob } from '../../src/core/job';
+import { createLogger } from '../../src/core/log';
+import { planPush } from '../../src/core/plan';
+import { parsePushEvent } from '../../src/core/push-event';
+import { MAX_ATTEMPTS } from '../../src/core/retry';
+import type { Target, TargetsDocument } from '../../src/core/targets';
+import { bindProvider } from '../../src/providers/registry';
+import { makePushEvent } from '../fixtures/events';
+import { makeTarget } from '../fixtures/targets';
+
+/** In-memory ports: the orchestration's decisions, without a platform. End to end runs in test/platform. */
+function harness(target: Target, answer: (request: HttpRequest) => number | Error) {
+  const records = new Map<string, Deployment>();
+  const claims = new Map<string, string>();
+  const requests: HttpRequest[] = [];
+  const statuses: CommitStatus[] = [];
+  const doc: TargetsDocument = { schemaVersion: 1, repository: { uuid: 'r', workspaceUuid: 'w', fullName: 'acme/web' }, targets: [target] };
+  const ports: DeliveryPorts = {
+    store: {
+      getTargets: async () => doc,
+      getSecrets: async () => ({ signingSecret: 'whsec_dGVzdC1zZWNyZXQtdmFsdWU=' }),
+      findByIdempotencyKey: async (_repo, key) => {
+        const id = claims.get(key);
+        return id ? (records.get(id) ?? null) : null;
+      },
+      saveDeployment: async (record) => {
+        records.set(record.id, record);
+        claims.set(record.idempotencyKey, record.id);
+      },
+    },
+    postCommitStatus: async (_job, status) => {
+      statuses.push(status);
+    },
+    bindProvider,
+    http: {
+      send: async (request) => {
+        requests.push(request);
+        const outcome = answer(request);
+        if (outcome instanceof Error) throw outcome;
+        return { status: outcome, headers: new Headers(), text: '', durationMs: 1 };
+      },
+    },
+    log: createLogger(() => undefined),
+    now: () => 1_763_633_800_000,
+    random: () => 0.5,
+    fallbackStatusUrl: () => 'https://bitbucket.org/acme/web',
+  };
+  return { ports, records, requests, statuses };
+}
+
+const jobFor = (overrides: Partial<DeployJob> = {}): DeployJob => {
+  const [job] = planPush(parsePushEvent(makePushEvent()), [makeTarget()], 1_763_633_700_000).jobs;
+  return { ...(job as DeployJob), ...overrides };
+};
+
+describe('deliver', () => {
+  it('sends once, records `requested` and reports INPROGRESS then SUCCESSFUL on the commit', async () => {
+    const h = harness(makeTarget(), () => 202);
+    const result = await deliver(jobFor(), 0, h.ports);
+    expect(result).toMatchObject({ kind: 'done', record: { state: 'requested', postedStatus: 'SUCCESSFUL', attempts: 1 } });
+    expect(h.requests).toHaveLength(1);
+    expect(h.statuses.map((s) => s.state)).toEqual(['INPROGRESS', 'SUCCESSFUL']);
+    expect(h.statuses[1]).toMatchObject({ key: 'deploy-relay-staging-hook', refname: 'main', url: 'https://bitbucket.org/acme/web' });
+  });
+
+  it('a redelivered job sends nothing', async () => {
+    const h = harness(makeTarget(), () => 202);
+    await deliver(jobFor(), 0, h.ports);
+    const again = await deliver(jobFor(), 0, h.ports);
+    expect(again.kind).toBe('done');
+    expect(h.requests).toHaveLength(1);
+  });
+
+  it('another push of a commit already deployed to the target sends nothing', async () => {
+    const h = harness(makeTarget(), () => 202);
+    await deliver(jobFor(), 0, h.ports);
+    const other = await deliver(jobFor({ deliveryId: 'd-other', jobKey: 'other' }), 0, h.ports);
+    expect(other).toMatchObject({ kind: 'done', note: expect.stringContaining('already handled by delivery') });
+    expect(h.requests).toHaveLength(1);
+  });
+
+  it('retries a fault with the server’s Retry-After, then succeeds on a later attempt', async () => {
+    let calls = 0;
+    const h = harness(makeTarget(), () => (++calls === 1 ? new HttpFault('rate_limited', '429', 429, 30) : 200));
+    expect(await deliver(jobFor(), 0, h.ports)).toEqual({ kind: 'retry', afterSeconds: 30, reason: 'rate_limited' });
+    expect([...h.records.values()][0]?.state).toBe('retrying');
+    expect(await deliver(jobFor(), 1, h.ports)).toMatchObject({ kind: 'done', record: { state: 'requested', attempts: 2 } });
+    expect(h.requests).toHaveLength(2);
+  });
+
+  it('records `failed` after the last attempt and reports FAILED', async () => {
+    const h = harness(makeTarget(), () => new HttpFault('server_error', 'POST https://deploy.example.com/hooks/deploy answered 503', 503, null));
+    const result = await deliver(jobFor(), MAX_ATTEMPTS - 1, h.ports);
+    expect(result).toMatchObject({ kind: 'done', record: { state: 'failed', postedStatus: 'FAILED' } });
+    expect((result as { record: Deployment }).record.message).toBe(`Failed after ${MAX_ATTEMPTS} attempts: POST https://deploy.example.com/hooks/deploy answered 503`);
+  });
+
+  it('fails at once on a 4xx with the provider’s message', async () => {
+    const h = harness(makeTarget(), () => new HttpRejected('POST https://deploy.example.com/hooks/deploy answered 401: bad signature', 401));
+    const result = await deliver(jobFor(), 0, h.ports);
+    expect(result).toMatchObject({ kind: 'done', record: { state: 'failed', message: expect.stringContaining('401: bad signature') } });
+    expect(h.requests).toHaveLength(1);
+  });
+
+  it('records a skip and leaves the commit alone', async () => {
+    const h = harness(makeTarget(), () => 200);
+    const result = await deliver(jobFor({ skipReason: 'the commit message contains [skip ci]' }), 0, h.ports);
+    expect(result).toMatchObject({ kind: 'done', record: { state: 'skipped', message: 'Skipped: the commit message contains [skip ci]' } });
+    expect(h.requests).toHaveLength(0);
+    expect(h.statuses).toHaveLength(0);
+  });
+
+  it('retries only the commit status when Bitbucket refuses it, without deploying again', async () => {
+    const h = harness(makeTarget(), () => 200);
+    let failStatus = true;
+    const post = h.ports.postCommitStatus;
+    h.ports.postCommitStatus = async (job, status) => {
+      if (status.state === 'SUCCESSFUL' && failStatus) {
+        failStatus = false;
+        throw new HttpFault('server_error', 'Bitbucket commit status answered 500', 500, null);
+      }
+      await post(job, status);
+    };
+    expect(await deliver(jobFor(), 0, h.ports)).toMatchObject({ kind: 'retry' });
+    expect(await deliver(jobFor(), 1, h.ports)).toMatchObject({ kind: 'done', record: { postedStatus: 'SUCCESSFUL' } });
+    expect(h.requests).toHaveLength(1);
+  });
+
+  it('fails a target whose settings are invalid, naming the field', async () => {
+    const h = harness(makeTarget({ settings: { url: 'not a url' } }), () => 200);
+    const result = await deliver(jobFor(), 0, h.ports);
+    expect(result).toMatchObject({ kind: 'done', record: { state: 'failed', message: expect.stringMatching(/Signed webhook settings are not valid: url: must be a URL/) } });
+  });
+
+  it('reports nothing on the commit when the target says not to', async () => {
+    const h = harness(makeTarget({ options: { skipMarkers: true, coalesce: true, reportOnCommit: false } }), () => 200);
+    await deliver(jobFor(), 0, h.ports);
+    expect(h.statuses).toHaveLength(0);
+  });
+});
