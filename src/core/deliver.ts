@@ -38,7 +38,8 @@ export interface DeliveryPorts {
   postCommitStatus(job: DeployJob, status: CommitStatus): Promise<void>;
   /** Providers are bound here so the registry stays out of the worker's decisions. */
   bindProvider(target: Target): BoundProvider;
-  http: HttpClient;
+  /** An HTTP client whose log lines carry the given logger's fields (the delivery id above all). */
+  httpFor(log: Logger): HttpClient;
   log: Logger;
   now: () => number;
   random?: () => number;
@@ -93,7 +94,7 @@ export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPo
       settings: bound.settings,
       secrets,
       repository: { uuid: repo, workspaceUuid: job.repository.workspaceUuid, fullName: doc.repository.fullName },
-      http: ports.http,
+      http: ports.httpFor(callLog),
       log: callLog,
       now: ports.now,
     });

@@ -3,7 +3,10 @@
  * (InvocationError with retryAfter), never through sleeps inside a function.
  */
 
-/** Attempts in all, the first included. Forge's queue allows four retries of an event. */
+/**
+ * Attempts in all, the first included. Forge's queue (@forge/events 2+) would retry for up to 24 hours;
+ * bounding it ourselves means a dead receiver is recorded as failed within minutes, never dropped.
+ */
 export const MAX_ATTEMPTS = 5;
 /** The queue cannot delay an event by more than 15 minutes. */
 export const MAX_DELAY_SECONDS = 900;

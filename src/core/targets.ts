@@ -10,7 +10,8 @@ const MAX_PATTERNS = 50;
 const pattern = z.string().check(z.trim(), z.minLength(1, 'a pattern cannot be empty'), z.maxLength(200));
 const patterns = z.array(pattern).check(z.maxLength(MAX_PATTERNS));
 
-export const targetIdSchema = z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be 1-40 lowercase letters, digits or dashes'));
+// Bitbucket refuses commit status keys over 40 characters; ours are `deploy-relay-<target id>`.
+export const targetIdSchema = z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,26}$/, 'must be 1-27 lowercase letters, digits or dashes'));
 
 export const rulesSchema = z.object({
   branches: patterns,

@@ -35,14 +35,14 @@ function harness(target: Target, answer: (request: HttpRequest) => number | Erro
       statuses.push(status);
     },
     bindProvider,
-    http: {
+    httpFor: () => ({
       send: async (request) => {
         requests.push(request);
         const outcome = answer(request);
         if (outcome instanceof Error) throw outcome;
         return { status: outcome, headers: new Headers(), text: '', durationMs: 1 };
       },
-    },
+    }),
     log: createLogger(() => undefined),
     now: () => 1_763_633_800_000,
     random: () => 0.5,

@@ -1,6 +1,6 @@
 import { planPush } from '../../src/core/plan';
 import { parsePushEvent } from '../../src/core/push-event';
-import { makePushEvent } from '../fixtures/events';
+import { commitOf, makePushEvent } from '../fixtures/events';
 import { makeTarget } from '../fixtures/targets';
 import deletedBranch from '../fixtures/events/deleted-branch.json';
 import skipMarker from '../fixtures/events/skip-marker.json';
@@ -67,7 +67,7 @@ describe('planPush', () => {
 
   it('cuts long commit messages so 50 jobs fit in one queue push', () => {
     const long = 'x'.repeat(10_000);
-    const event = makePushEvent({ push: { commits: [{ ...makePushEvent().push.commits[0], message: { value: long, truncated: false } }] } });
+    const event = makePushEvent({ push: { commits: [commitOf(makePushEvent().push.after as string, long)] } });
     const plan = planPush(parsePushEvent(event), [staging], NOW);
     expect(plan.jobs[0]?.commit.message).toHaveLength(2000);
   });

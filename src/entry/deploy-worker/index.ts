@@ -11,7 +11,7 @@ const ports: DeliveryPorts = {
   store: deliveryStore,
   postCommitStatus: (job, status) => postCommitStatus(job.repository.workspaceUuid, job.repository.uuid, job.commit.hash, status),
   bindProvider,
-  http: forgeHttpClient(appLogger),
+  httpFor: forgeHttpClient,
   log: appLogger,
   now: Date.now,
   // Bitbucket resolves UUID paths, so the link works without knowing the repository's slug.

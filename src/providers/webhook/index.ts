@@ -54,7 +54,7 @@ export const webhookProvider: DeployProvider<WebhookSettings> = {
     const response = await call.http.send({
       method: 'POST',
       url: call.settings.url,
-      secrets: [secret, call.settings.url],
+      secrets: [secret],
       headers: {
         'content-type': 'application/json',
         'x-hub-signature-256': hubSignature256(secret, body),

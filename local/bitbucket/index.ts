@@ -1,0 +1,165 @@
+/**
+ * A stateful Bitbucket Cloud stand-in for the local Forge platform: it answers the REST calls the
+ * app makes through `requestBitbucket` (asApp and asUser) in the official spec's shapes, from an
+ * in-memory workspace that tests can arrange and observe.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Faults, type FaultInjector } from './faults';
+import { errorResponse, HttpError } from './http';
+import { recordPush } from './push';
+import { renderStatus } from './render';
+import { dispatch } from './routes';
+import { WorkspaceState } from './state';
+import {
+  commitInputSchema,
+  repositoryInputSchema,
+  userInputSchema,
+  workspaceFixtureSchema,
+  workspaceInputSchema,
+  type BitbucketCall,
+  type BitbucketCaller,
+  type CommitInput,
+  type CommitStatusJson,
+  type Permission,
+  type RepoRef,
+  type RepositoryInfo,
+  type RepositoryInput,
+  type UserInput,
+  type WorkspaceFixture,
+  type WorkspaceInput,
+} from './types';
+
+export type { FaultHandle, FaultInjector, FaultRule } from './faults';
+export type {
+  BitbucketCall,
+  BitbucketCaller,
+  CommitInput,
+  CommitStatusJson,
+  CommitStatusState,
+  FileChangeInput,
+  FileStatus,
+  Permission,
+  RepoRef,
+  RepositoryInfo,
+  RepositoryInput,
+  UserInput,
+  WorkspaceFixture,
+  WorkspaceInput,
+} from './types';
+
+export const DEFAULT_FIXTURE_PATH = join(__dirname, '..', 'fixtures', 'workspace.json');
+
+export interface BitbucketStandIn {
+  /** Answers one REST call; `path` exactly as the SDK sends it, e.g. `/2.0/repositories/%7B…%7D/web/refs/branches?q=…`. */
+  handle(method: string, path: string, body: string | undefined, caller: BitbucketCaller): Promise<Response>;
+  /** Applies a Forge push event: creates an unknown workspace/repository, adds its commits, moves (or deletes, when closed) the branch or tag. */
+  recordPush(event: unknown): void;
+
+  /** Every answered call, oldest first (faulted ones included). */
+  readonly calls: readonly BitbucketCall[];
+  clearCalls(): void;
+  /** Makes chosen requests fail (500, 429 with Retry-After, …) before they reach the workspace. */
+  readonly faults: FaultInjector;
+
+  addWorkspace(input: WorkspaceInput): void;
+  addUser(input: UserInput): void;
+  addRepository(input: RepositoryInput): RepositoryInfo;
+  /** Adds a commit (parents must exist) and returns its full hash. */
+  addCommit(repo: RepoRef, commit: CommitInput): string;
+  /** Creates or moves a branch to a known commit (full hash, unique prefix or ref name). */
+  setBranch(repo: RepoRef, name: string, revision: string): void;
+  deleteBranch(repo: RepoRef, name: string): void;
+  /** `none` revokes. */
+  setPermission(repo: RepoRef, accountId: string, permission: Permission | 'none'): void;
+
+  /** The branch's head hash, or undefined when there is no such branch. */
+  branchHead(repo: RepoRef, name: string): string | undefined;
+  tagHead(repo: RepoRef, name: string): string | undefined;
+  /** Build statuses on a commit, in Bitbucket's list order and shape. */
+  statuses(repo: RepoRef, commit: string): CommitStatusJson[];
+}
+
+export interface StandInOptions {
+  /** Clock for generated dates (status created_on/updated_on, default commit dates). */
+  now?: () => Date;
+}
+
+export function loadDefaultFixture(): WorkspaceFixture {
+  return workspaceFixtureSchema.parse(JSON.parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8')));
+}
+
+function loadFixture(state: WorkspaceState, fixture: WorkspaceFixture): void {
+  const parsed = workspaceFixtureSchema.parse(fixture);
+  const workspace = state.addWorkspace(parsed.workspace);
+  parsed.users.forEach((u) => state.addUser(u));
+  for (const { commits, branches, tags, permissions, ...input } of parsed.repositories) {
+    const repository = state.addRepository({ ...input, workspace: workspace.uuid });
+    commits.forEach((c) => state.addCommit(repository, c));
+    Object.entries(branches).forEach(([name, hash]) => state.setRef(repository, 'branch', name, hash));
+    Object.entries(tags ?? {}).forEach(([name, hash]) => state.setRef(repository, 'tag', name, hash));
+    Object.entries(permissions ?? {}).forEach(([accountId, permission]) => repository.permissions.set(accountId, permission));
+  }
+}
+
+export function createBitbucketStandIn(fixture?: WorkspaceFixture, options: StandInOptions = {}): BitbucketStandIn {
+  const state = new WorkspaceState(options.now ?? (() => new Date()));
+  loadFixture(state, fixture ?? loadDefaultFixture());
+  const faults = new Faults();
+  const calls: BitbucketCall[] = [];
+
+  // Only HttpError becomes a Bitbucket error answer: any other exception is a stand-in bug and
+  // must fail the test loudly rather than pass for a Bitbucket outage the app might retry.
+  const answer = (method: string, path: string, body: string | undefined, caller: BitbucketCaller): Response => {
+    const queryAt = path.indexOf('?');
+    const pathname = queryAt === -1 ? path : path.slice(0, queryAt);
+    const query = queryAt === -1 ? '' : path.slice(queryAt + 1);
+    try {
+      return dispatch(state, { method: method.toUpperCase(), pathname, params: new URLSearchParams(query), body, caller });
+    } catch (error) {
+      if (error instanceof HttpError) return errorResponse(error.status, error.message, error.detail);
+      throw error;
+    }
+  };
+
+  return {
+    async handle(method, path, body, caller) {
+      const injected = faults.answer({ method, path, asUser: caller.asUser });
+      const response = injected ?? answer(method, path, body, caller);
+      calls.push({
+        method: method.toUpperCase(),
+        path,
+        asUser: caller.asUser,
+        ...(caller.accountId === undefined ? {} : { accountId: caller.accountId }),
+        status: response.status,
+        faulted: injected !== undefined,
+      });
+      return response;
+    },
+    recordPush: (event) => recordPush(state, event),
+    calls,
+    clearCalls: () => void calls.splice(0),
+    faults,
+    addWorkspace: (input) => void state.addWorkspace(workspaceInputSchema.parse(input)),
+    addUser: (input) => void state.addUser(userInputSchema.parse(input)),
+    addRepository(input) {
+      const repository = state.addRepository(repositoryInputSchema.parse(input));
+      return { uuid: repository.uuid, fullName: `${repository.workspace.slug}/${repository.slug}`, workspaceUuid: repository.workspace.uuid };
+    },
+    addCommit: (repo, commit) => state.addCommit(state.repository(repo), commitInputSchema.parse(commit)).hash,
+    setBranch: (repo, name, revision) => state.setRef(state.repository(repo), 'branch', name, revision),
+    deleteBranch: (repo, name) => void state.repository(repo).branches.delete(name),
+    setPermission(repo, accountId, permission) {
+      const { permissions } = state.repository(repo);
+      if (permission === 'none') permissions.delete(accountId);
+      else permissions.set(accountId, permission);
+    },
+    branchHead: (repo, name) => state.repository(repo).branches.get(name),
+    tagHead: (repo, name) => state.repository(repo).tags.get(name),
+    statuses(repo, commit) {
+      const repository = state.repository(repo);
+      const hash = state.resolveRevision(repository, commit)?.hash ?? commit;
+      return [...(repository.statuses.get(hash)?.values() ?? [])].map((s) => renderStatus(repository, hash, s));
+    },
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * `npm start`: the app on the local Forge platform. With no arguments, a demo: a signed-webhook target
+ * pointing at a receiver started here, one push replayed, each step printed. With
+ * `--event FILE --targets FILE [--route HOST=URL]... [--store FILE]` it replays that push against those
+ * targets, prints each target's outcome and exits non-zero when any deploy failed.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLocalPlatform, type LocalPlatform } from './platform';
+import { startReceiver } from './receiver';
+import { parseTargetsFile, type TargetsFile } from './targets-file';
+import type { Deployment } from '../src/core/deployment';
+import { durationMs } from '../src/core/deployment';
+import type { PushTriggerResult } from '../src/entry/push-trigger';
+
+const ROOT = path.resolve(__dirname, '..');
+const DEFAULT_STORE = path.join(ROOT, '.local-data', 'relay.sqlite');
+
+interface ReplayInput {
+  event: Record<string, unknown> & { eventType: string; repository: { uuid: string }; workspace: { uuid: string } };
+  targets: TargetsFile;
+}
+
+const say = (step: string, text: string) => console.log(`${step.padEnd(9)} ${text}`);
+
+// The store module imports @forge/kvs, so it loads only after the platform has set up the SDK's seams.
+const appStore = () => import('../src/forge/store');
+
+async function seed(platform: LocalPlatform, input: ReplayInput): Promise<void> {
+  const store = await appStore();
+  const { uuid: repositoryUuid } = input.event.repository;
+  await platform.run(async () => {
+    await store.putTargets({
+      schemaVersion: 1,
+      repository: { uuid: repositoryUuid, workspaceUuid: input.event.workspace.uuid, fullName: input.targets.fullName },
+      targets: input.targets.targets.map((t) => t.target),
+    });
+    for (const { target, secrets } of input.targets.targets) await store.putSecrets(repositoryUuid, target.id, secrets);
+  });
+}
+
+async function replay(platform: LocalPlatform, input: ReplayInput): Promise<Deployment[]> {
+  const push = input.event.push as { ref?: string; after?: string } | undefined;
+  say('event', `${input.event.eventType} ${push?.ref ?? '?'} @ ${push?.after?.slice(0, 12) ?? '(deleted)'} in ${input.event.repository.uuid}`);
+  await seed(platform, input);
+  platform.resetCalls();
+  const [outcome] = await platform.emit(input.event);
+  if (!outcome?.ok) throw new Error(`the push trigger refused the event: ${outcome?.error?.message ?? 'no trigger ran'}`);
+  const plan = outcome.value as PushTriggerResult;
+  const count = (seam: string, op?: string) => platform.calls.filter((c) => c.seam === seam && (!op || c.op === op)).length;
+  say('plan', `delivery ${plan.deliveryId}: ${plan.queued} job(s) queued${plan.ignoredBecause ? ` (${plan.ignoredBecause})` : ''}`);
+  say('trigger', `storage reads ${count('kvs', 'get')}, queue pushes ${count('queue')}, Bitbucket calls ${count('bitbucket')}`);
+  const drained = await platform.drain();
+  say('queue', `${drained.delivered} delivery(ies), ${drained.retried} retried, ${drained.dead} dead`);
+  for (const request of platform.egressLog) say('request', `${request.method} ${request.url} -> ${request.status ?? 'no answer'}`);
+  const store = await appStore();
+  const page = await platform.run(() => store.listDeployments(input.event.repository.uuid, 50));
+  const mine = page.deployments.filter((d) => d.deliveryId === plan.deliveryId);
+  for (const d of mine) {
+    const statuses = await commitStatuses(platform, input.event, d.commit.hash);
+    const line = statuses.find((s) => s.key === `deploy-relay-${d.target.id}`);
+    say('commit', line ? `${line.name}: ${line.state} (${line.description})` : `${d.target.name}: no commit status`);
+  }
+  for (const d of mine) {
+    const took = durationMs(d);
+    say('history', `${d.state.padEnd(10)} ${d.target.name} <- ${d.ref.type} ${d.ref.name} ${d.commit.hash.slice(0, 7)} (${d.attempts} attempt(s)${took === null ? '' : `, ${took} ms`}): ${d.message}`);
+  }
+  return mine;
+}
+
+async function commitStatuses(platform: LocalPlatform, event: ReplayInput['event'], hash: string) {
+  const where = `/2.0/repositories/${encodeURIComponent(event.workspace.uuid)}/${encodeURIComponent(event.repository.uuid)}/commit/${hash}/statuses`;
+  const response = await platform.bitbucket.handle('GET', where, undefined, { asUser: false });
+  const body = (await response.json()) as { values?: { key: string; name: string; state: string; description: string }[] };
+  return body.values ?? [];
+}
+
+async function demo(): Promise<number> {
+  console.log('Deploy Relay demo: a push becomes a signed deploy request, on the local Forge platform\n');
+  const secret = `whsec_${randomBytes(24).toString('base64')}`;
+  const receiver = await startReceiver({ secret });
+  mkdirSync(path.dirname(DEFAULT_STORE), { recursive: true });
+  const platform = createLocalPlatform({ root: ROOT, storeFile: DEFAULT_STORE });
+  try {
+    const fixture = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/events/branch-push.json'), 'utf8'));
+    // A fresh commit and time each run, so a demo run against a kept store still deploys.
+    const after = randomBytes(20).toString('hex');
+    fixture.timestamp = new Date().toISOString();
+    fixture.push.after = after;
+    fixture.push.commits[0].hash = after;
+    say('receiver', `listening on ${receiver.url}, checking X-Hub-Signature-256 and Standard Webhooks`);
+    const targets = parseTargetsFile({
+      repository: { fullName: 'acme/web' },
+      targets: [{ id: 'demo-hook', name: 'Demo receiver', environment: 'staging', provider: 'webhook', settings: { url: receiver.url }, secrets: { signingSecret: secret }, rules: { branches: ['main'] } }],
+    });
+    const results = await replay(platform, { event: fixture, targets });
+    for (const d of receiver.deliveries) {
+      const body = JSON.parse(d.body) as { commit: { hash: string } };
+      say('verified', `X-Hub-Signature-256 ${d.hubSignatureValid ? 'valid' : 'INVALID'}, Standard Webhooks ${d.standardWebhooksValid ? 'valid' : 'INVALID'}, commit ${body.commit.hash.slice(0, 12)}`);
+    }
+    const ok = receiver.deliveries.length === 1 && receiver.deliveries.every((d) => d.hubSignatureValid && d.standardWebhooksValid) && results.every((d) => d.state === 'requested');
+    console.log(ok ? '\nDemo finished: the receiver verified the deploy request.' : '\nDemo failed: see the lines above.');
+    return ok ? 0 : 1;
+  } finally {
+    await platform.close();
+    await receiver.close();
+  }
+}
+
+async function replayFiles(values: { event: string; targets: string; route?: string[]; store?: string }): Promise<number> {
+  const routes = Object.fromEntries(
+    (values.route ?? []).map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new Error(`--route takes HOST=URL, got "${pair}"`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+  const event = JSON.parse(readFileSync(values.event, 'utf8'));
+  const targets = parseTargetsFile(JSON.parse(readFileSync(values.targets, 'utf8')));
+  if (values.store) mkdirSync(path.dirname(path.resolve(values.store)), { recursive: true });
+  const platform = createLocalPlatform({ root: ROOT, storeFile: values.store, routes });
+  try {
+    const results = await replay(platform, { event, targets });
+    const failed = results.filter((d) => d.state === 'failed' || d.state === 'retrying' || d.state === 'sending');
+    return failed.length === 0 ? 0 : 1;
+  } finally {
+    await platform.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { event: { type: 'string' }, targets: { type: 'string' }, route: { type: 'string', multiple: true }, store: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  if (values.help) {
+    console.log('usage: npm start [-- --event FILE --targets FILE [--route HOST=URL]... [--store FILE]]');
+    return 0;
+  }
+  if (!values.event && !values.targets) return demo();
+  if (!values.event || !values.targets) throw new Error('--event and --targets go together');
+  return replayFiles({ event: values.event, targets: values.targets, route: values.route, store: values.store });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(`error: ${error.message}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,255 @@
+/**
+ * The local Forge platform: runs the app's functions (found through manifest.yml) with the real,
+ * unmodified @forge/api, @forge/kvs, @forge/events and @forge/resolver, serving their seams from an
+ * embedded SQLite store, a virtual-time queue broker, a Bitbucket stand-in and an egress guard.
+ */
+// First import on purpose: the egress guard must wrap the global fetch before anything loads @forge/api.
+import { createEgressPolicy, type EgressRecord } from './egress';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { createBitbucketStandIn, type BitbucketStandIn } from './bitbucket';
+import { createKvsStore, kvsOpName } from './kvs-store';
+import { findTimeoutSeconds, loadHandler, loadManifest, type LocalManifest } from './manifest';
+import { createQueueBroker, createVirtualClock, type DeadLetter, type DrainOptions, type DrainResult } from './queue-broker';
+import { currentScope, installRuntimeGlobals, makeRuntime, runInScope, workspaceAri, type Seams } from './runtime';
+
+export type { EgressRecord } from './egress';
+export type { LocalManifest } from './manifest';
+export type { AsyncEvent } from './queue-broker';
+
+/** The two calls the platform itself makes on the stand-in; tests may pass a smaller fake. */
+export type BitbucketSeam = Pick<BitbucketStandIn, 'handle' | 'recordPush'>;
+
+export interface LocalPlatformOptions<B extends BitbucketSeam = BitbucketStandIn> {
+  root?: string;
+  storeFile?: string;
+  routes?: Record<string, string>;
+  allowLoopback?: boolean;
+  bitbucket?: B;
+  log?: (line: string) => void;
+  /** Caps retries per queue event (as @forge/events 1.x did: 4); default: Forge's 24 h retention window only. */
+  maxRetries?: number;
+}
+
+export interface SeamCall { seam: 'kvs' | 'queue' | 'bitbucket' | 'egress'; op: string; detail: string; invocationId?: string }
+export interface InvocationOutcome { functionKey: string; ok: boolean; value?: unknown; error?: Error }
+
+export interface LocalPlatform<B extends BitbucketSeam = BitbucketStandIn> {
+  manifest: LocalManifest;
+  bitbucket: B;
+  calls: SeamCall[];
+  resetCalls(): void;
+  egressLog: EgressRecord[];
+  deadLetters: DeadLetter[];
+  now(): number;
+  emit(event: { eventType: string } & Record<string, unknown>): Promise<InvocationOutcome[]>;
+  drain(opts?: DrainOptions): Promise<DrainResult>;
+  pendingEvents(): number;
+  invokeResolver(functionKey: string, call: { functionKey: string; payload: unknown }, extensionContext: Record<string, unknown>, accountId?: string): Promise<unknown>;
+  run<T>(fn: () => Promise<T>, opts?: { accountId?: string; workspaceUuid?: string }): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** What one invocation runs as; the platform turns it into a runtime and a scope. */
+interface InvocationSpec {
+  functionKey: string;
+  moduleKey: string;
+  defaultTimeoutSeconds: number;
+  workspaceUuid?: string;
+  accountId?: string;
+}
+
+/** Forge's limits: triggers and resolvers 25 s, consumers 55 s unless timeoutSeconds says more. */
+const TRIGGER_TIMEOUT_S = 25;
+const CONSUMER_TIMEOUT_S = 55;
+const PUSH_EVENT = 'avi:bitbucket:push:repository';
+
+installRuntimeGlobals();
+
+export function createLocalPlatform(options?: LocalPlatformOptions): LocalPlatform;
+export function createLocalPlatform<B extends BitbucketSeam>(options: LocalPlatformOptions<B> & { bitbucket: B }): LocalPlatform<B>;
+export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam> = {}): LocalPlatform<BitbucketSeam> {
+  const manifest = loadManifest(options.root ?? path.resolve(__dirname, '..'));
+  const bitbucket = options.bitbucket ?? createBitbucketStandIn();
+  const log = options.log ?? (() => undefined);
+  const calls: SeamCall[] = [];
+  const egressLog: EgressRecord[] = [];
+  const clock = createVirtualClock(Date.now());
+  const store = createKvsStore({ file: options.storeFile, now: clock.now });
+  const installation = { environmentId: randomUUID(), installationId: randomUUID() };
+
+  const record = (seam: SeamCall['seam'], op: string, detail: string): void => {
+    calls.push({ seam, op, detail, invocationId: currentScope()?.runtime.appContext.invocationId });
+  };
+
+  const egress = createEgressPolicy({
+    hosts: manifest.egressHosts,
+    routes: options.routes ?? {},
+    allowLoopback: options.allowLoopback ?? true,
+    record: (entry) => {
+      egressLog.push(entry);
+      record('egress', `${entry.method} ${entry.url}`, entry.refused ? 'refused' : `${entry.status ?? entry.error ?? ''} via ${entry.routedUrl ?? ''}`);
+    },
+  });
+
+  const broker = createQueueBroker({
+    consumers: manifest.consumers,
+    clock,
+    log,
+    maxRetries: options.maxRetries,
+    deliver: (functionKey, event, origin) => invoke([event, contextFor(origin.workspaceUuid)], {
+      functionKey,
+      moduleKey: manifest.consumers.find((c) => c.queue === event.queueName)?.key ?? functionKey,
+      defaultTimeoutSeconds: CONSUMER_TIMEOUT_S,
+      workspaceUuid: origin.workspaceUuid,
+    }),
+  });
+
+  function seamsFor(workspaceUuid: string | undefined): Seams {
+    return {
+      kvs: (kvsPath, init) => {
+        record('kvs', kvsOpName(kvsPath), describeKvsBody(init?.body));
+        return store.handle(kvsPath, init);
+      },
+      stargate: (queuePath, init) => {
+        record('queue', queueOp(queuePath), describeQueueBody(init?.body));
+        return broker.handle(queuePath, init, { workspaceUuid });
+      },
+      bitbucket: (method, bbPath, body, caller) => {
+        record('bitbucket', `${method} ${bbPath}`, caller.asUser ? `asUser ${caller.accountId ?? ''}` : 'asApp');
+        return bitbucket.handle(method, bbPath, body, caller);
+      },
+      egress,
+    };
+  }
+
+  function scopeFor(spec: InvocationSpec) {
+    const runtime = makeRuntime({
+      appId: manifest.appId,
+      ...installation,
+      functionKey: spec.functionKey,
+      moduleKey: spec.moduleKey,
+      workspaceUuid: spec.workspaceUuid,
+      timeoutSeconds: findTimeoutSeconds(manifest, spec.functionKey, spec.defaultTimeoutSeconds),
+    });
+    return { runtime, seams: seamsFor(spec.workspaceUuid), accountId: spec.accountId };
+  }
+
+  /** Runs one function as Forge would; a failure (including a bad handler) is an outcome, not a throw. */
+  async function invoke(args: [unknown, unknown], spec: InvocationSpec): Promise<InvocationOutcome> {
+    const scope = scopeFor(spec);
+    log(`invoke ${spec.functionKey} (${spec.moduleKey}) ${scope.runtime.appContext.invocationId}`);
+    try {
+      const handler = loadHandler(manifest, spec.functionKey);
+      const value = await runInScope(scope, async () => handler(...args));
+      return { functionKey: spec.functionKey, ok: true, value };
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      log(`function ${spec.functionKey} failed: ${err.message}`);
+      return { functionKey: spec.functionKey, ok: false, error: err };
+    }
+  }
+
+  async function emit(event: { eventType: string } & Record<string, unknown>): Promise<InvocationOutcome[]> {
+    if (event.eventType === PUSH_EVENT) bitbucket.recordPush(event);
+    const workspaceUuid = uuidAt(event, 'workspace');
+    const outcomes: InvocationOutcome[] = [];
+    // One after another, in manifest order: deterministic seam logs beat the little realism lost.
+    for (const trigger of manifest.triggers.filter((t) => t.events.includes(event.eventType))) {
+      outcomes.push(await invoke([event, contextFor(workspaceUuid)], {
+        functionKey: trigger.functionKey,
+        moduleKey: trigger.key,
+        defaultTimeoutSeconds: TRIGGER_TIMEOUT_S,
+        workspaceUuid,
+      }));
+    }
+    return outcomes;
+  }
+
+  /** As the UI bridge's `invoke` reaches a resolver: `({call, context}, backendRuntimePayload)`. */
+  async function invokeResolver(functionKey: string, call: { functionKey: string; payload: unknown }, extensionContext: Record<string, unknown>, accountId?: string): Promise<unknown> {
+    const uiModule = manifest.uiModules.find((u) => u.resolverFunctionKey === functionKey);
+    if (!uiModule) throw new Error(`no UI module in manifest.yml has function "${functionKey}" as its resolver`);
+    const workspaceUuid = workspaceOfContext(extensionContext);
+    const backendRuntimePayload = { principal: accountId ? { accountId } : undefined, ...contextFor(workspaceUuid) };
+    const outcome = await invoke([{ call, context: extensionContext }, backendRuntimePayload], {
+      functionKey,
+      moduleKey: uiModule.key,
+      defaultTimeoutSeconds: TRIGGER_TIMEOUT_S,
+      workspaceUuid,
+      accountId,
+    });
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  function run<T>(fn: () => Promise<T>, opts: { accountId?: string; workspaceUuid?: string } = {}): Promise<T> {
+    const scope = scopeFor({ functionKey: 'local-run', moduleKey: 'local-run', defaultTimeoutSeconds: CONSUMER_TIMEOUT_S, ...opts });
+    return runInScope(scope, fn);
+  }
+
+  return {
+    manifest,
+    bitbucket,
+    calls,
+    resetCalls: () => { calls.length = 0; },
+    egressLog,
+    deadLetters: broker.deadLetters,
+    now: clock.now,
+    emit,
+    drain: (opts) => broker.drain(opts),
+    pendingEvents: broker.pending,
+    invokeResolver,
+    run,
+    close: () => store.close(),
+  };
+}
+
+/** The `context` argument Forge passes to triggers and consumers. */
+function contextFor(workspaceUuid: string | undefined): { installContext?: string } {
+  return workspaceUuid ? { installContext: workspaceAri(workspaceUuid) } : {};
+}
+
+function uuidAt(event: Record<string, unknown>, field: string): string | undefined {
+  const value = event[field];
+  const uuid = typeof value === 'object' && value !== null ? (value as { uuid?: unknown }).uuid : undefined;
+  return typeof uuid === 'string' ? uuid : undefined;
+}
+
+/** A Bitbucket page's context carries `workspaceId`; fixtures may put the workspace in `extension`. */
+function workspaceOfContext(context: Record<string, unknown>): string | undefined {
+  if (typeof context.workspaceId === 'string') return context.workspaceId;
+  const extension = context.extension;
+  return typeof extension === 'object' && extension !== null ? uuidAt(extension as Record<string, unknown>, 'workspace') : undefined;
+}
+
+function queueOp(queuePath: string): string {
+  return /^\/webhook\/queue\/([a-z]+)\//.exec(queuePath)?.[1] ?? queuePath;
+}
+
+function parseBody(body: RequestInit['body']): Record<string, unknown> | unknown[] | undefined {
+  if (typeof body !== 'string') return undefined;
+  try {
+    return JSON.parse(body) as Record<string, unknown> | unknown[];
+  } catch {
+    return undefined;
+  }
+}
+
+/** `deploy-jobs: 2 event(s)` for a publish; the job id otherwise. */
+function describeQueueBody(body: RequestInit['body']): string {
+  const request = parseBody(body);
+  if (!request || Array.isArray(request)) return '';
+  const { queueName, payload, jobId } = request as { queueName?: string; payload?: unknown[]; jobId?: string };
+  return Array.isArray(payload) ? `${queueName ?? '?'}: ${payload.length} event(s)` : `${queueName ?? '?'} job ${jobId ?? '?'}`;
+}
+
+/** The key, the query's where clause, or the batch size: enough to read a seam log. */
+function describeKvsBody(body: RequestInit['body']): string {
+  const request = parseBody(body);
+  if (Array.isArray(request)) return `${request.length} item(s)`;
+  if (!request) return '';
+  if (typeof request.key === 'string') return request.key;
+  if (request.where) return JSON.stringify(request.where);
+  return '';
+}

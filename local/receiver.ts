@@ -1,0 +1,80 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+
+/**
+ * A deploy receiver such as a user would run: it checks both signatures with code that is not the
+ * app's (node:crypto for X-Hub-Signature-256, the `standardwebhooks` package for Standard Webhooks),
+ * then answers. Binds to 127.0.0.1 only.
+ */
+
+export interface ReceivedDelivery {
+  headers: IncomingHttpHeaders;
+  body: string;
+  hubSignatureValid: boolean;
+  standardWebhooksValid: boolean;
+  status: number;
+}
+
+export interface Receiver {
+  url: string;
+  deliveries: ReceivedDelivery[];
+  close(): Promise<void>;
+}
+
+export interface ReceiverOptions {
+  secret: string;
+  /** The status to answer for the n-th delivery (0-based); a refused signature always gets 401. */
+  respond?: (index: number) => number;
+  path?: string;
+}
+
+export function verifyHubSignature(secret: string, body: string, header: string | undefined): boolean {
+  if (!header?.startsWith('sha256=')) return false;
+  const expected = Buffer.from(createHmac('sha256', secret).update(body).digest('hex'));
+  const given = Buffer.from(header.slice('sha256='.length));
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export function verifyStandardWebhooks(secret: string, body: string, headers: IncomingHttpHeaders): boolean {
+  const verifier = secret.startsWith('whsec_') ? new Webhook(secret) : new Webhook(secret, { format: 'raw' });
+  try {
+    verifier.verify(body, {
+      'webhook-id': String(headers['webhook-id'] ?? ''),
+      'webhook-timestamp': String(headers['webhook-timestamp'] ?? ''),
+      'webhook-signature': String(headers['webhook-signature'] ?? ''),
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startReceiver(options: ReceiverOptions): Promise<Receiver> {
+  const deliveries: ReceivedDelivery[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const hubSignatureValid = verifyHubSignature(options.secret, body, req.headers['x-hub-signature-256'] as string | undefined);
+      const standardWebhooksValid = verifyStandardWebhooks(options.secret, body, req.headers);
+      const wanted = options.respond?.(deliveries.length) ?? 200;
+      const status = hubSignatureValid && standardWebhooksValid ? wanted : 401;
+      deliveries.push({ headers: req.headers, body, hubSignatureValid, standardWebhooksValid, status });
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: status < 300 }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${options.path ?? '/deploy'}`,
+    deliveries,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
