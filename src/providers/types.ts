@@ -45,6 +45,13 @@ export interface StartResult {
   url: string | null;
 }
 
+/** A followed deploy's state as the vendor reports it, mapped to ours. */
+export interface StatusResult {
+  state: 'in_progress' | 'succeeded' | 'failed' | 'superseded' | 'canceled';
+  message: string;
+  url: string | null;
+}
+
 export interface VerifyResult {
   ok: boolean;
   message: string;
@@ -64,5 +71,7 @@ export interface DeployProvider<S = unknown> {
   /** Hosts the provider calls for these settings: checked against the manifest's egress list. */
   hosts(settings: S): string[];
   start(call: DeployCall<S>): Promise<StartResult>;
+  /** Optional: providers whose API reports an outcome; hooks have none and end as `requested`. */
+  status?(call: ProviderCall<S>, vendorId: string): Promise<StatusResult>;
   verify(call: ProviderCall<S>): Promise<VerifyResult>;
 }
