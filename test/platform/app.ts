@@ -1,0 +1,51 @@
+// The platform must load before any module that imports @forge/api: it installs the SDK's seams.
+import { createLocalPlatform, type LocalPlatform } from '../../local/platform';
+import { startReceiver, type Receiver } from '../../local/receiver';
+import type { Deployment } from '../../src/core/deployment';
+import { getSecrets, listDeployments, putSecrets, putTargets } from '../../src/forge/store';
+import type { Target } from '../../src/core/targets';
+import { FIXTURE_REPOSITORY_UUID, FIXTURE_WORKSPACE_UUID } from '../fixtures/events';
+import { makeTarget } from '../fixtures/targets';
+
+export const SIGNING_SECRET = 'whsec_c2lnbmluZy1zZWNyZXQtZm9yLXRlc3Rz';
+
+export interface TestApp {
+  platform: LocalPlatform;
+  receiver: Receiver;
+  /** Stores targets (and the signing secret of each) as the settings page would. */
+  configure(targets: Target[]): Promise<void>;
+  history(): Promise<Deployment[]>;
+  statusesOf(commit: string): ReturnType<LocalPlatform['bitbucket']['statuses']>;
+  close(): Promise<void>;
+}
+
+/** The app on the local Forge platform with a signed-webhook receiver, as a user would run them. */
+export async function startApp(options: { respond?: (index: number) => number } = {}): Promise<TestApp> {
+  const receiver = await startReceiver({ secret: SIGNING_SECRET, respond: options.respond });
+  const platform = createLocalPlatform();
+  return {
+    platform,
+    receiver,
+    async configure(targets) {
+      await platform.run(async () => {
+        await putTargets({ schemaVersion: 1, repository: { uuid: FIXTURE_REPOSITORY_UUID, workspaceUuid: FIXTURE_WORKSPACE_UUID, fullName: 'acme/web' }, targets });
+        for (const target of targets) await putSecrets(FIXTURE_REPOSITORY_UUID, target.id, { signingSecret: SIGNING_SECRET });
+      });
+      platform.resetCalls();
+    },
+    history: async () => (await platform.run(() => listDeployments(FIXTURE_REPOSITORY_UUID, 100))).deployments,
+    statusesOf: (commit) => platform.bitbucket.statuses(FIXTURE_REPOSITORY_UUID, commit),
+    async close() {
+      await platform.close();
+      await receiver.close();
+    },
+  };
+}
+
+/** A signed-webhook target aimed at the receiver, deploying the given branches and tags. */
+export const hookTarget = (receiver: Receiver, overrides: Partial<Target> & { branches?: string[]; tags?: string[] } = {}): Target => {
+  const { branches = ['main'], tags = [], ...rest } = overrides;
+  return makeTarget({ settings: { url: receiver.url }, rules: { branches, tags, paths: { include: [], exclude: [] } }, ...rest });
+};
+
+export { getSecrets };
