@@ -7,4 +7,5 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts?(x)'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/peers/', '<rootDir>/test/load/'],
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };
