@@ -2,11 +2,15 @@ import { InvalidInputError, RelayError } from '../core/errors';
 import type { Target } from '../core/targets';
 import { describeIssues } from '../core/zod-messages';
 import type { DeployProvider } from './types';
+import { digitalOceanProvider } from './digitalocean';
+import { netlifyProvider } from './netlify';
+import { renderProvider } from './render';
+import { vercelProvider } from './vercel';
 import { webhookProvider } from './webhook';
 
 /** Every provider the app knows, by id: one line per provider (architecture.md, habit 2). */
 const providers = new Map<string, DeployProvider<never>>(
-  ([webhookProvider] as DeployProvider<never>[]).map((provider) => [provider.id, provider]),
+  ([webhookProvider, digitalOceanProvider, renderProvider, vercelProvider, netlifyProvider] as DeployProvider<never>[]).map((provider) => [provider.id, provider]),
 );
 
 export const providerIds = (): string[] => [...providers.keys()];

@@ -1,0 +1,120 @@
+import * as z from 'zod/mini';
+import type { DeployProvider, ProviderCall, StatusResult } from '../types';
+import { jsonHeaders, mustReadJson, readJson, requireSecret, verifyByReading } from '../kit';
+import { phaseState } from './states';
+import { appResponseSchema, type DoDeployment, deploymentResponseSchema } from './wire';
+
+/**
+ * DigitalOcean App Platform, API only (providers.md). A deployment takes no commit: DigitalOcean pulls the
+ * newest commit of the branch the app's spec names, so the target's branch rules should match that branch.
+ */
+const API = 'https://api.digitalocean.com';
+const HOST = 'api.digitalocean.com';
+
+const settingsSchema = z.object({
+  appId: z
+    .string('the app ID is required')
+    .check(
+      z.trim(),
+      z.regex(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+        "must be the app's ID, a UUID such as 4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf (the part after /apps/ in the app's control-panel URL)",
+      ),
+    ),
+  forceBuild: z._default(z.boolean('must be true or false'), false),
+});
+export type DigitalOceanSettings = z.infer<typeof settingsSchema>;
+
+const TOKEN = 'A DigitalOcean API token';
+
+const appPath = (settings: DigitalOceanSettings): string => `/v2/apps/${encodeURIComponent(settings.appId)}`;
+
+const deploymentPage = (appId: string, id: string): string =>
+  `https://cloud.digitalocean.com/apps/${encodeURIComponent(appId)}/deployments/${encodeURIComponent(id)}`;
+
+/** "BUILDING, 2 of 6 steps done" or, for a failed step, what DigitalOcean said went wrong. */
+function describe(deployment: DoDeployment): string {
+  const progress = deployment.progress;
+  const failed = progress?.summary_steps?.find((step) => step.status === 'ERROR');
+  const reason = failed ? [failed.message_base, failed.component_name].filter(Boolean).join(' ') + (failed.reason?.message ? `: ${failed.reason.message}` : '') : '';
+  const steps = progress?.total_steps ? `, ${progress.success_steps ?? 0} of ${progress.total_steps} steps done` : '';
+  return `DigitalOcean deployment ${deployment.phase}${steps}${reason ? ` (${reason})` : ''}`;
+}
+
+export const digitalOceanProvider: DeployProvider<DigitalOceanSettings> = {
+  id: 'digitalocean',
+  title: 'DigitalOcean App Platform',
+  fields: [
+    {
+      key: 'appId',
+      label: 'App ID',
+      kind: 'text',
+      required: true,
+      secret: false,
+      help: "The app's UUID, from its URL in the control panel (cloud.digitalocean.com/apps/<app ID>). DigitalOcean deploys the newest commit of the branch set in the app's spec.",
+    },
+    {
+      key: 'forceBuild',
+      label: 'Force a fresh build',
+      kind: 'boolean',
+      required: false,
+      secret: false,
+      help: 'Build from source even when DigitalOcean has a cached build it could reuse. Off by default.',
+    },
+    {
+      key: 'token',
+      label: 'API token',
+      kind: 'text',
+      required: true,
+      secret: true,
+      help: 'A personal access token with the app:read and app:update scopes (API → Tokens in the control panel).',
+    },
+  ],
+  settingsSchema,
+  hosts: () => [HOST],
+
+  async start(call) {
+    const token = requireSecret(call.secrets, 'token', TOKEN);
+    const { appId, forceBuild } = call.settings;
+    const response = await call.http.send({
+      method: 'POST',
+      url: `${API}${appPath(call.settings)}/deployments`,
+      headers: jsonHeaders(token),
+      body: JSON.stringify({ force_build: forceBuild }),
+      secrets: [token],
+    });
+    const read = readJson(deploymentResponseSchema, response.text);
+    if (!read.ok) {
+      // Accepted but unreadable: retrying could deploy twice, so record it as requested and stop here.
+      call.log.warn('DigitalOcean accepted the deploy with an unreadable answer', { problem: read.problem });
+      return { state: 'requested', message: `DigitalOcean accepted the deploy (${response.status}), but its answer could not be read, so it is not followed`, vendorId: null, url: null };
+    }
+    const { deployment } = read.data;
+    return { state: 'in_progress', message: describe(deployment), vendorId: deployment.id, url: deploymentPage(appId, deployment.id) };
+  },
+
+  async status(call: ProviderCall<DigitalOceanSettings>, vendorId: string): Promise<StatusResult> {
+    const token = requireSecret(call.secrets, 'token', TOKEN);
+    const response = await call.http.send({
+      method: 'GET',
+      url: `${API}${appPath(call.settings)}/deployments/${encodeURIComponent(vendorId)}`,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      secrets: [token],
+    });
+    const { deployment } = mustReadJson(deploymentResponseSchema, response, 'DigitalOcean', [token]);
+    const { state, known } = phaseState(deployment.phase);
+    const message = known ? describe(deployment) : `${describe(deployment)}: a phase Deploy Relay does not know yet, still following it`;
+    return { state, message, url: deploymentPage(call.settings.appId, deployment.id) };
+  },
+
+  async verify(call) {
+    const token = requireSecret(call.secrets, 'token', TOKEN);
+    return verifyByReading(
+      call.http,
+      { method: 'GET', url: `${API}${appPath(call.settings)}`, headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, secrets: [token] },
+      appResponseSchema,
+      'DigitalOcean',
+      ({ app }) => `The token can read the app ${app.spec?.name ?? app.id}${app.live_url ? ` (${app.live_url})` : ''}. Nothing was deployed.`,
+    );
+  },
+};

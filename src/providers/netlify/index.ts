@@ -1,0 +1,197 @@
+import * as z from 'zod/mini';
+import { InvalidInputError } from '../../core/errors';
+import { checkHookUrl, firstLine, type HookShape, hookShapeVerified, mustReadJson, readJson, requireSecret, verifyByReading } from '../kit';
+import type { DeployCall, DeployProvider, ProviderCall, StatusResult } from '../types';
+import { deployState } from './states';
+import { type NetlifyDeploy, buildSchema, deploySchema, siteSchema } from './wire';
+
+/**
+ * Netlify, two ways (providers.md): a build hook (a secret URL; builds a branch's newest commit and
+ * reports nothing back) or the API (starts a build that can be followed to its deploy). Neither takes a
+ * commit: Netlify builds the newest commit of the branch.
+ */
+const API = 'https://api.netlify.com';
+const HOST = 'api.netlify.com';
+
+const MODE_MESSAGE = 'must be "hook" (a build hook URL) or "api" (a token and a site ID)';
+
+const settingsSchema = z.discriminatedUnion(
+  'mode',
+  [
+    z.object({ mode: z.literal('hook') }),
+    z.object({
+      mode: z.literal('api'),
+      siteId: z
+        .string('the site ID is required in API mode')
+        .check(
+          z.trim(),
+          z.regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, 'must be the site’s ID (a UUID from Site configuration → Site details) or its domain, such as my-site.netlify.app'),
+        ),
+    }),
+  ],
+  { error: MODE_MESSAGE },
+);
+export type NetlifySettings = z.infer<typeof settingsSchema>;
+type ApiSettings = Extract<NetlifySettings, { mode: 'api' }>;
+
+export const NETLIFY_HOOK: HookShape = {
+  vendor: 'Netlify',
+  label: 'build hook URL',
+  example: 'https://api.netlify.com/build_hooks/…',
+  host: HOST,
+  path: /^\/build_hooks\/([A-Za-z0-9]+)$/,
+};
+const TOKEN_WHAT = 'A Netlify personal access token';
+
+/** Netlify shows the title in its deploy list; one line is all that fits there. */
+const TITLE_LENGTH = 100;
+export const buildTitle = (message: string): string => `Deploy Relay: ${firstLine(message, TITLE_LENGTH)}`;
+
+/** What the build receives as INCOMING_HOOK_BODY: the same facts a signed webhook carries, without signatures. */
+export function deploySummary(call: DeployCall<NetlifySettings>): Record<string, unknown> {
+  const { job, target, repository } = call;
+  return {
+    event: 'deploy',
+    delivery_id: job.deliveryId,
+    environment: target.environment,
+    target: { id: target.id, name: target.name },
+    repository: { uuid: repository.uuid, full_name: repository.fullName, workspace: { uuid: repository.workspaceUuid } },
+    ref: { name: job.ref.name, type: job.ref.type },
+    commit: { hash: job.commit.hash, message: job.commit.message, author: job.commit.author, date: job.commit.date },
+    actor: job.actor,
+    pushed_at: job.pushedAt,
+  };
+}
+
+const sitePath = (settings: ApiSettings): string => `/api/v1/sites/${encodeURIComponent(settings.siteId)}`;
+
+const deployPage = (deploy: NetlifyDeploy): string | null => (deploy.admin_url ? `${deploy.admin_url.replace(/\/+$/, '')}/deploys/${encodeURIComponent(deploy.id)}` : null);
+
+function apiSettings(settings: NetlifySettings, action: string): ApiSettings {
+  if (settings.mode !== 'api') {
+    throw new InvalidInputError(`A Netlify build hook cannot ${action}: switch the target to API mode (a token and a site ID) to follow deploys.`);
+  }
+  return settings;
+}
+
+const getJson = (token: string) => ({ authorization: `Bearer ${token}`, accept: 'application/json' });
+
+export const netlifyProvider: DeployProvider<NetlifySettings> = {
+  id: 'netlify',
+  title: 'Netlify',
+  fields: [
+    {
+      key: 'mode',
+      label: 'How to deploy',
+      kind: 'select',
+      required: true,
+      secret: false,
+      options: [
+        { value: 'hook', label: 'Build hook: builds the pushed branch’s newest commit, outcome not reported' },
+        { value: 'api', label: 'Access token: starts a build and follows its deploy to the end' },
+      ],
+    },
+    {
+      key: 'hookUrl',
+      label: 'Build hook URL',
+      kind: 'url',
+      required: false,
+      secret: true,
+      help: 'Hook mode only. From Site configuration → Build & deploy → Build hooks: https://api.netlify.com/build_hooks/…',
+    },
+    {
+      key: 'siteId',
+      label: 'Site ID',
+      kind: 'text',
+      required: false,
+      secret: false,
+      help: 'API mode only. The site’s ID from Site configuration → Site details, or its domain (my-site.netlify.app).',
+    },
+    {
+      key: 'token',
+      label: 'Personal access token',
+      kind: 'text',
+      required: false,
+      secret: true,
+      help: 'API mode only. From User settings → Applications → Personal access tokens.',
+    },
+  ],
+  settingsSchema,
+  hosts: () => [HOST],
+
+  async start(call) {
+    const { job } = call;
+    const title = buildTitle(job.commit.message);
+    // A tag is not a branch Netlify can build: without a branch, the hook or site builds its own default one.
+    const branch = job.ref.type === 'branch' ? job.ref.name : null;
+
+    if (call.settings.mode === 'hook') {
+      const hook = checkHookUrl(call.secrets.hookUrl, NETLIFY_HOOK, 'hookUrl');
+      const url = new URL(hook.url);
+      if (branch) url.searchParams.set('trigger_branch', branch);
+      url.searchParams.set('trigger_title', title);
+      const response = await call.http.send({
+        method: 'POST',
+        url: url.toString(),
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(deploySummary(call)),
+        secrets: hook.secrets,
+      });
+      return { state: 'requested', message: `Netlify accepted the build hook (${response.status}); a hook does not report the outcome`, vendorId: null, url: null };
+    }
+
+    const settings = call.settings;
+    const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
+    const url = new URL(`${sitePath(settings)}/builds`, API);
+    if (branch) url.searchParams.set('branch', branch);
+    url.searchParams.set('title', title);
+    // The spec's body is an optional zip of files to deploy; a build from the linked repository sends none.
+    const response = await call.http.send({ method: 'POST', url: url.toString(), headers: getJson(token), secrets: [token] });
+    const read = readJson(buildSchema, response.text);
+    if (!read.ok) {
+      // Accepted but unreadable: retrying could build twice, so record it as requested and stop here.
+      call.log.warn('Netlify accepted the build with an unreadable answer', { problem: read.problem });
+      return { state: 'requested', message: `Netlify accepted the build (${response.status}), but its answer could not be read, so it is not followed`, vendorId: null, url: null };
+    }
+    const build = read.data;
+    return {
+      state: 'in_progress',
+      message: `Netlify build ${build.id} started${build.deploy_id ? ` for deploy ${build.deploy_id}` : ''}`,
+      vendorId: build.id,
+      url: null,
+    };
+  },
+
+  /** The build says whether it failed and which deploy it makes; the deploy's `state` says where that deploy is. */
+  async status(call: ProviderCall<NetlifySettings>, vendorId: string): Promise<StatusResult> {
+    apiSettings(call.settings, 'report a deploy’s outcome');
+    const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
+    const buildResponse = await call.http.send({ method: 'GET', url: `${API}/api/v1/builds/${encodeURIComponent(vendorId)}`, headers: getJson(token), secrets: [token] });
+    const build = mustReadJson(buildSchema, buildResponse, 'Netlify', [token]);
+    if (build.error) return { state: 'failed', message: `Netlify build ${build.id} failed: ${build.error}`, url: null };
+    if (!build.deploy_id) return { state: 'in_progress', message: `Netlify build ${build.id} is ${build.done ? 'done, waiting for its deploy' : 'queued'}`, url: null };
+
+    const deployResponse = await call.http.send({ method: 'GET', url: `${API}/api/v1/deploys/${encodeURIComponent(build.deploy_id)}`, headers: getJson(token), secrets: [token] });
+    const deploy = mustReadJson(deploySchema, deployResponse, 'Netlify', [token]);
+    const { state, known } = deployState(deploy.state);
+    const said = deploy.error_message ? `: ${deploy.error_message}` : '';
+    return {
+      state,
+      message: `Netlify deploy ${deploy.id} is ${deploy.state}${said}${known ? '' : ' (a state Deploy Relay does not know yet, still following it)'}`,
+      url: deployPage(deploy),
+    };
+  },
+
+  async verify(call) {
+    if (call.settings.mode === 'hook') return hookShapeVerified(call.secrets.hookUrl, NETLIFY_HOOK, 'hookUrl');
+    const settings = call.settings;
+    const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
+    return verifyByReading(
+      call.http,
+      { method: 'GET', url: `${API}${sitePath(settings)}`, headers: getJson(token), secrets: [token] },
+      siteSchema,
+      'Netlify',
+      (site) => `The token can read the site ${site.name ?? site.id}${site.ssl_url ? ` (${site.ssl_url})` : ''}. Nothing was deployed.`,
+    );
+  },
+};

@@ -1,0 +1,179 @@
+import * as z from 'zod/mini';
+import { InvalidInputError } from '../../core/errors';
+import { checkHookUrl, type HookShape, hookShapeVerified, jsonHeaders, mustReadJson, readJson, requireSecret, verifyByReading } from '../kit';
+import type { DeployProvider, ProviderCall, StatusResult } from '../types';
+import { readyState } from './states';
+import { type VercelDeployment, deploymentSchema, projectSchema } from './wire';
+
+/**
+ * Vercel, two ways (providers.md): a deploy hook (bound to one project and branch; deploys that branch's
+ * newest commit and reports nothing back) or the API (deploys this exact commit from Bitbucket and can be followed).
+ */
+const API = 'https://api.vercel.com';
+const HOST = 'api.vercel.com';
+
+const MODE_MESSAGE = 'must be "hook" (a deploy hook URL) or "api" (a token and a project)';
+
+const settingsSchema = z.discriminatedUnion(
+  'mode',
+  [
+    z.object({ mode: z.literal('hook') }),
+    z.object({
+      mode: z.literal('api'),
+      project: z
+        .string('the project is required in API mode')
+        .check(z.trim(), z.regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be the project’s name or ID (prj_…), as shown in its Settings → General')),
+      teamId: z.optional(
+        z.string().check(z.trim(), z.regex(/^(team_[A-Za-z0-9]+)?$/, 'must be a team ID such as team_a1B2c3 (Team Settings → General), or empty for a personal account')),
+      ),
+    }),
+  ],
+  { error: MODE_MESSAGE },
+);
+export type VercelSettings = z.infer<typeof settingsSchema>;
+type ApiSettings = Extract<VercelSettings, { mode: 'api' }>;
+
+export const VERCEL_HOOK: HookShape = {
+  vendor: 'Vercel',
+  label: 'deploy hook URL',
+  example: 'https://api.vercel.com/v1/integrations/deploy/prj_…/…',
+  host: HOST,
+  // The project id is not secret; the last segment is the hook's own secret.
+  path: /^\/v1\/integrations\/deploy\/prj_[A-Za-z0-9]+\/([A-Za-z0-9_-]+)$/,
+};
+const TOKEN_WHAT = 'A Vercel access token';
+
+/** Adds ?teamId= when the project belongs to a team; Vercel answers 404 for a team project without it. */
+function apiUrl(path: string, settings: ApiSettings): string {
+  const url = new URL(path, API);
+  if (settings.teamId) url.searchParams.set('teamId', settings.teamId);
+  return url.toString();
+}
+
+const pageOf = (deployment: VercelDeployment): string | null => (deployment.url ? `https://${deployment.url}` : null);
+
+const describe = (deployment: VercelDeployment): string =>
+  `Vercel deployment ${deployment.id} is ${deployment.readyState}${deployment.errorMessage ? `: ${deployment.errorMessage}` : ''}`;
+
+function apiSettings(settings: VercelSettings, action: string): ApiSettings {
+  if (settings.mode !== 'api') {
+    throw new InvalidInputError(`A Vercel deploy hook cannot ${action}: switch the target to API mode (a token and a project) to follow deploys.`);
+  }
+  return settings;
+}
+
+const isProduction = (environment: string): boolean => environment.trim().toLowerCase() === 'production';
+
+export const vercelProvider: DeployProvider<VercelSettings> = {
+  id: 'vercel',
+  title: 'Vercel',
+  fields: [
+    {
+      key: 'mode',
+      label: 'How to deploy',
+      kind: 'select',
+      required: true,
+      secret: false,
+      options: [
+        { value: 'hook', label: 'Deploy hook: deploys the hook’s branch at its newest commit, outcome not reported' },
+        { value: 'api', label: 'Access token: deploys this exact commit and follows it to the end' },
+      ],
+    },
+    {
+      key: 'hookUrl',
+      label: 'Deploy hook URL',
+      kind: 'url',
+      required: false,
+      secret: true,
+      help: 'Hook mode only. From the project’s Settings → Git → Deploy Hooks: https://api.vercel.com/v1/integrations/deploy/prj_…/…',
+    },
+    {
+      key: 'project',
+      label: 'Project',
+      kind: 'text',
+      required: false,
+      secret: false,
+      help: 'API mode only. The project’s name or ID (prj_…); the project must be connected to this Bitbucket repository.',
+    },
+    {
+      key: 'teamId',
+      label: 'Team ID',
+      kind: 'text',
+      required: false,
+      secret: false,
+      help: 'API mode only, for a team’s project: team_… from Team Settings → General. Leave empty for a personal account.',
+    },
+    {
+      key: 'token',
+      label: 'Access token',
+      kind: 'text',
+      required: false,
+      secret: true,
+      help: 'API mode only. From Account Settings → Tokens, scoped to the project’s team.',
+    },
+  ],
+  settingsSchema,
+  hosts: () => [HOST],
+
+  async start(call) {
+    if (call.settings.mode === 'hook') {
+      const hook = checkHookUrl(call.secrets.hookUrl, VERCEL_HOOK, 'hookUrl');
+      const response = await call.http.send({ method: 'POST', url: hook.url.toString(), secrets: hook.secrets });
+      return { state: 'requested', message: `Vercel accepted the deploy hook (${response.status}); a hook does not report the outcome`, vendorId: null, url: null };
+    }
+    const settings = call.settings;
+    const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
+    const { job, repository, target } = call;
+    const response = await call.http.send({
+      method: 'POST',
+      url: apiUrl('/v13/deployments', settings),
+      headers: jsonHeaders(token),
+      body: JSON.stringify({
+        name: settings.project,
+        project: settings.project,
+        // Omitted (undefined) for a preview deployment.
+        target: isProduction(target.environment) ? 'production' : undefined,
+        gitSource: { type: 'bitbucket', ref: job.ref.name, sha: job.commit.hash, workspaceUuid: repository.workspaceUuid, repoUuid: repository.uuid },
+      }),
+      secrets: [token],
+    });
+    const read = readJson(deploymentSchema, response.text);
+    if (!read.ok) {
+      // Accepted but unreadable: retrying could deploy twice, so record it as requested and stop here.
+      call.log.warn('Vercel accepted the deploy with an unreadable answer', { problem: read.problem });
+      return { state: 'requested', message: `Vercel accepted the deploy (${response.status}), but its answer could not be read, so it is not followed`, vendorId: null, url: null };
+    }
+    return { state: 'in_progress', message: describe(read.data), vendorId: read.data.id, url: pageOf(read.data) };
+  },
+
+  async status(call: ProviderCall<VercelSettings>, vendorId: string): Promise<StatusResult> {
+    const settings = apiSettings(call.settings, 'report a deploy’s outcome');
+    const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
+    const response = await call.http.send({
+      method: 'GET',
+      url: apiUrl(`/v13/deployments/${encodeURIComponent(vendorId)}`, settings),
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      secrets: [token],
+    });
+    const deployment = mustReadJson(deploymentSchema, response, 'Vercel', [token]);
+    const { state, known } = readyState(deployment.readyState);
+    return {
+      state,
+      message: known ? describe(deployment) : `${describe(deployment)}: a state Deploy Relay does not know yet, still following it`,
+      url: pageOf(deployment),
+    };
+  },
+
+  async verify(call) {
+    if (call.settings.mode === 'hook') return hookShapeVerified(call.secrets.hookUrl, VERCEL_HOOK, 'hookUrl');
+    const settings = call.settings;
+    const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
+    return verifyByReading(
+      call.http,
+      { method: 'GET', url: apiUrl(`/v9/projects/${encodeURIComponent(settings.project)}`, settings), headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, secrets: [token] },
+      projectSchema,
+      'Vercel',
+      (project) => `The token can read the project ${project.name ?? project.id}. Nothing was deployed.`,
+    );
+  },
+};

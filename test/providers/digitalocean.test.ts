@@ -1,0 +1,318 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { InvalidInputError } from '../../src/core/errors';
+import { createHttpClient, type FetchLike, HttpFault, HttpRejected } from '../../src/core/http';
+import { type DeployJob, parseDeployJob } from '../../src/core/job';
+import { createLogger } from '../../src/core/log';
+import { describeIssues } from '../../src/core/zod-messages';
+import { type DigitalOceanSettings, digitalOceanProvider as provider } from '../../src/providers/digitalocean';
+import { PHASES } from '../../src/providers/digitalocean/states';
+import type { DeployCall } from '../../src/providers/types';
+import { makeTarget } from '../fixtures/targets';
+
+// ---- a loopback vendor: the provider calls https://api.digitalocean.com, the FetchLike sends it here ----
+interface Seen {
+  origin: string;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+interface Answer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+let server: Server;
+let base = '';
+let answer: (seen: Seen) => Answer = () => ({ status: 200, body: {} });
+const seen: Seen[] = [];
+const origins: string[] = [];
+const lines: string[] = [];
+
+const rewrite: FetchLike = (url, init) => {
+  const vendor = new URL(url);
+  origins.push(vendor.origin);
+  return fetch(`${base}${vendor.pathname}${vendor.search}`, init);
+};
+const http = createHttpClient({ fetch: rewrite, timeoutMs: 5000, log: createLogger((line) => lines.push(line)), userAgent: 'DeployRelay/test' });
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://loopback');
+      const request: Seen = {
+        origin: origins.at(-1) ?? '',
+        method: req.method ?? '',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      seen.push(request);
+      const reply = answer(request);
+      const text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+beforeEach(() => {
+  seen.length = 0;
+  origins.length = 0;
+  lines.length = 0;
+});
+
+const refusal = (error: unknown): Error => {
+  if (!(error instanceof Error)) throw new Error(`expected an Error, got ${String(error)}`);
+  return error;
+};
+
+// ---- the spec's own examples, so the wire schemas are tested against real-shaped answers ----
+const specsDir = process.env.SPECS_DIR ?? join(__dirname, '../../../shared/specs');
+const spec = parse(readFileSync(join(specsDir, 'digitalocean-apps.openapi3.yaml'), 'utf8')) as { components: { examples: Record<string, { value: unknown }> } };
+const exampleDeployment = spec.components.examples.deployment?.value as { deployment: Record<string, unknown> };
+const exampleApp = spec.components.examples.app?.value;
+const SPEC_DEPLOYMENT_ID = 'b6bdf840-2854-4f87-a36c-5f231c617c84';
+
+const APP_ID = '4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf';
+const TOKEN = 'dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+
+const job: DeployJob = parseDeployJob({
+  v: 1,
+  deliveryId: 'd-0123456789abcdef01234567',
+  jobKey: 'k-0123456789abcdef',
+  trigger: 'push',
+  repository: { uuid: '{3e5f7a9b-1c2d-4e6f-8a0b-2c4d6e8f0a12}', workspaceUuid: '{7a1c2e4f-0b3d-4c5e-8f6a-9b0c1d2e3f40}' },
+  targetId: 'do-prod',
+  ref: { name: 'main', type: 'branch' },
+  commit: { hash: 'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1', message: 'Add checkout page\n\nWith tests.', author: 'Ada Admin', date: '2026-11-20T10:15:00+00:00' },
+  previousCommit: null,
+  mainBranch: 'main',
+  actor: { accountId: '557058:admin-0001', uuid: null },
+  pushedAt: '2026-11-20T10:15:02.123Z',
+  skipReason: null,
+  createdAt: 1_763_633_700_000,
+});
+
+function settingsOf(raw: Record<string, unknown>): DigitalOceanSettings {
+  const result = provider.settingsSchema.safeParse(raw);
+  if (!result.success) throw new Error(describeIssues(result.error).join('; '));
+  return result.data;
+}
+
+function callWith(raw: Record<string, unknown> = { appId: APP_ID }, secrets: Record<string, string> = { token: TOKEN }): DeployCall<DigitalOceanSettings> {
+  return {
+    job,
+    target: makeTarget({ id: 'do-prod', provider: 'digitalocean', environment: 'production', settings: {} }),
+    settings: settingsOf(raw),
+    secrets,
+    repository: { uuid: job.repository.uuid, workspaceUuid: job.repository.workspaceUuid, fullName: 'acme/web' },
+    http,
+    log: createLogger((line) => lines.push(line), {}, Object.values(secrets)),
+    now: () => 1_763_633_800_000,
+  };
+}
+
+const deploymentWith = (overrides: Record<string, unknown>) => ({ deployment: { ...exampleDeployment.deployment, ...overrides } });
+
+describe('the DigitalOcean App Platform provider', () => {
+  it('starts a deployment with the token and force_build false by default, and follows its id', async () => {
+    answer = () => ({ status: 200, body: exampleDeployment });
+    const result = await provider.start(callWith());
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ origin: 'https://api.digitalocean.com', method: 'POST', path: `/v2/apps/${APP_ID}/deployments`, query: {} });
+    expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(seen[0]?.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(seen[0]?.body ?? '')).toEqual({ force_build: false });
+    expect(result).toEqual({
+      state: 'in_progress',
+      vendorId: SPEC_DEPLOYMENT_ID,
+      url: `https://cloud.digitalocean.com/apps/${APP_ID}/deployments/${SPEC_DEPLOYMENT_ID}`,
+      message: 'DigitalOcean deployment PENDING_BUILD, 0 of 6 steps done',
+    });
+  });
+
+  it('sends force_build true when the setting asks for a fresh build', async () => {
+    answer = () => ({ status: 200, body: exampleDeployment });
+    await provider.start(callWith({ appId: APP_ID, forceBuild: true }));
+    expect(JSON.parse(seen[0]?.body ?? '')).toEqual({ force_build: true });
+  });
+
+  it('records an accepted deploy whose answer cannot be read as requested, without a vendor id', async () => {
+    answer = () => ({ status: 200, body: { deployment: { phase: 'PENDING_BUILD' } } });
+    const result = await provider.start(callWith());
+    expect(result).toEqual({
+      state: 'requested',
+      vendorId: null,
+      url: null,
+      message: 'DigitalOcean accepted the deploy (200), but its answer could not be read, so it is not followed',
+    });
+  });
+
+  it('surfaces a 4xx with DigitalOcean’s own message as a refusal', async () => {
+    answer = () => ({ status: 404, body: { id: 'not_found', message: 'The resource you requested could not be found.' } });
+    const error = refusal(await provider.start(callWith()).catch((e: unknown) => e));
+    expect(error).toBeInstanceOf(HttpRejected);
+    expect(error.message).toBe(`POST https://api.digitalocean.com/v2/apps/${APP_ID}/deployments answered 404: The resource you requested could not be found.`);
+  });
+
+  it('turns a 429 into a retryable fault that carries Retry-After', async () => {
+    answer = () => ({ status: 429, body: { id: 'too_many_requests', message: 'API rate limit exceeded.' }, headers: { 'retry-after': '30', 'ratelimit-remaining': '0' } });
+    const error = await provider.start(callWith()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpFault);
+    expect(error).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterSeconds: 30 });
+  });
+
+  it('refuses to start without a token, before sending anything', async () => {
+    const error = refusal(await provider.start(callWith({ appId: APP_ID }, {})).catch((e: unknown) => e));
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.message).toBe("A DigitalOcean API token is not set: add it to the target's secrets.");
+    expect(seen).toHaveLength(0);
+  });
+
+  it('never puts the token in a thrown message or a log line, even when DigitalOcean echoes it', async () => {
+    answer = () => ({ status: 401, body: { id: 'unauthorized', message: `Unable to authenticate you with ${TOKEN}.` } });
+    const error = refusal(await provider.start(callWith()).catch((e: unknown) => e));
+    expect(error.message).toBe(`POST https://api.digitalocean.com/v2/apps/${APP_ID}/deployments answered 401: Unable to authenticate you with [redacted].`);
+    const status = refusal(await provider.status?.(callWith(), SPEC_DEPLOYMENT_ID).catch((e: unknown) => e));
+    expect(status.message).not.toContain(TOKEN);
+    expect(lines.join('\n')).not.toContain(TOKEN);
+  });
+
+  describe('status', () => {
+    it('reads the deployment by id with the token', async () => {
+      answer = () => ({ status: 200, body: deploymentWith({ phase: 'ACTIVE', progress: { success_steps: 6, total_steps: 6 } }) });
+      const result = await provider.status?.(callWith(), SPEC_DEPLOYMENT_ID);
+      expect(seen[0]).toMatchObject({ origin: 'https://api.digitalocean.com', method: 'GET', path: `/v2/apps/${APP_ID}/deployments/${SPEC_DEPLOYMENT_ID}`, query: {}, body: '' });
+      expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+      expect(result).toEqual({
+        state: 'succeeded',
+        message: 'DigitalOcean deployment ACTIVE, 6 of 6 steps done',
+        url: `https://cloud.digitalocean.com/apps/${APP_ID}/deployments/${SPEC_DEPLOYMENT_ID}`,
+      });
+    });
+
+    it.each([
+      ['UNKNOWN', 'in_progress'],
+      ['PENDING_BUILD', 'in_progress'],
+      ['BUILDING', 'in_progress'],
+      ['PENDING_DEPLOY', 'in_progress'],
+      ['DEPLOYING', 'in_progress'],
+      ['ACTIVE', 'succeeded'],
+      ['SUPERSEDED', 'superseded'],
+      ['ERROR', 'failed'],
+      ['CANCELED', 'canceled'],
+    ])('maps phase %s to %s', async (phase, state) => {
+      answer = () => ({ status: 200, body: deploymentWith({ phase }) });
+      expect(await provider.status?.(callWith(), SPEC_DEPLOYMENT_ID)).toMatchObject({ state });
+    });
+
+    it('the table covers exactly the phases of apps_deployment_phase in the spec', () => {
+      const schemas = (spec as unknown as { components: { schemas: Record<string, { enum: string[] }> } }).components.schemas;
+      expect(Object.keys(PHASES).sort()).toEqual([...(schemas.apps_deployment_phase?.enum ?? [])].sort());
+    });
+
+    it('keeps following a phase it does not know, and says so', async () => {
+      answer = () => ({ status: 200, body: deploymentWith({ phase: 'ROLLING_BACK', progress: undefined }) });
+      expect(await provider.status?.(callWith(), SPEC_DEPLOYMENT_ID)).toEqual({
+        state: 'in_progress',
+        message: 'DigitalOcean deployment ROLLING_BACK: a phase Deploy Relay does not know yet, still following it',
+        url: `https://cloud.digitalocean.com/apps/${APP_ID}/deployments/${SPEC_DEPLOYMENT_ID}`,
+      });
+    });
+
+    it('names the failed step and DigitalOcean’s reason', async () => {
+      answer = () => ({
+        status: 200,
+        body: deploymentWith({
+          phase: 'ERROR',
+          progress: {
+            success_steps: 1,
+            error_steps: 1,
+            total_steps: 6,
+            summary_steps: [
+              { name: 'build', status: 'SUCCESS' },
+              { name: 'deploy', status: 'ERROR', component_name: 'web', message_base: 'Deploying service', reason: { code: 'HealthCheckFailed', message: 'health check failed on port 8080' } },
+            ],
+          },
+        }),
+      });
+      expect(await provider.status?.(callWith(), SPEC_DEPLOYMENT_ID)).toMatchObject({
+        state: 'failed',
+        message: 'DigitalOcean deployment ERROR, 1 of 6 steps done (Deploying service web: health check failed on port 8080)',
+      });
+    });
+  });
+
+  describe('verify', () => {
+    it('reads the app with GET only and names it', async () => {
+      answer = () => ({ status: 200, body: exampleApp });
+      const result = await provider.verify(callWith());
+      expect(seen.map((s) => [s.method, s.path])).toEqual([['GET', `/v2/apps/${APP_ID}`]]);
+      expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+      expect(result).toEqual({
+        ok: true,
+        shapeOnly: false,
+        message: 'The token can read the app sample-golang (https://sample-golang-zyhgn.ondigitalocean.app). Nothing was deployed.',
+      });
+    });
+
+    it('answers "no" with DigitalOcean’s words when the token is refused', async () => {
+      answer = () => ({ status: 401, body: { id: 'unauthorized', message: 'Unable to authenticate you.' } });
+      expect(await provider.verify(callWith())).toEqual({
+        ok: false,
+        shapeOnly: false,
+        message: `DigitalOcean refused the credentials: GET https://api.digitalocean.com/v2/apps/${APP_ID} answered 401: Unable to authenticate you.`,
+      });
+    });
+
+    it('throws a fault rather than a verdict when DigitalOcean is unavailable', async () => {
+      answer = () => ({ status: 503, body: { id: 'server_error', message: 'Unexpected server-side error' } });
+      await expect(provider.verify(callWith())).rejects.toMatchObject({ kind: 'server_error', status: 503 });
+    });
+  });
+
+  describe('settings', () => {
+    const issues = (raw: Record<string, unknown>): string[] => {
+      const result = provider.settingsSchema.safeParse(raw);
+      return result.success ? [] : describeIssues(result.error);
+    };
+
+    it('accepts an app id with surrounding spaces and defaults force build to off', () => {
+      expect(settingsOf({ appId: ` ${APP_ID} ` })).toEqual({ appId: APP_ID, forceBuild: false });
+    });
+
+    it.each([
+      [{}, 'appId: the app ID is required'],
+      [{ appId: 'my-app' }, "appId: must be the app's ID, a UUID such as 4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf (the part after /apps/ in the app's control-panel URL)"],
+      [{ appId: APP_ID, forceBuild: 'yes' }, 'forceBuild: must be true or false'],
+    ])('refuses %j with a message a person can act on', (raw, message) => {
+      expect(issues(raw)).toEqual([message]);
+    });
+
+    it('calls only api.digitalocean.com', () => {
+      expect(provider.hosts(settingsOf({ appId: APP_ID }))).toEqual(['api.digitalocean.com']);
+    });
+
+    it('declares every setting and secret, the token as a secret', () => {
+      expect(provider.fields.map((f) => [f.key, f.kind, f.required, f.secret])).toEqual([
+        ['appId', 'text', true, false],
+        ['forceBuild', 'boolean', false, false],
+        ['token', 'text', true, true],
+      ]);
+    });
+  });
+});
