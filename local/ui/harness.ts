@@ -157,7 +157,6 @@ class Page implements PageHarness, BridgeSession {
    */
   private load(): void {
     const fromPage = (id: string): string => require.resolve(id, { paths: [dirname(this.pagePath)] });
-    /* eslint-disable @typescript-eslint/no-require-imports */
     loadIsolated(() =>
       withSessionBridge(this, () => {
         const React = require(fromPage('react')) as ReactModule;
@@ -166,7 +165,6 @@ class Page implements PageHarness, BridgeSession {
         require(this.pagePath);
       }),
     );
-    /* eslint-enable @typescript-eslint/no-require-imports */
     if (!this.closeGate) throw new Error(`${this.pagePath} did not call ForgeReconciler.render`);
   }
 

@@ -1,10 +1,36 @@
 /**
  * The contract between the settings page and its resolver. Resolvers never throw at the page: every
- * answer is a Result, and the page shows `error.message` where the user acted.
+ * answer is a Result, and the page shows `error.message` where the user acted (with `fields` next to
+ * the inputs they concern).
  */
-export type SettingsErrorCode = 'FORBIDDEN' | 'INVALID_INPUT' | 'NOT_FOUND' | 'CORRUPT_RECORD' | 'UNKNOWN_PROVIDER' | 'EGRESS_NOT_ALLOWED' | 'INTERNAL';
+export type SettingsErrorCode =
+  | 'FORBIDDEN'
+  | 'INVALID_INPUT'
+  | 'NOT_FOUND'
+  | 'CORRUPT_RECORD'
+  | 'UNKNOWN_PROVIDER'
+  | 'EGRESS_NOT_ALLOWED'
+  | 'PROVIDER_REJECTED'
+  | 'PROVIDER_UNAVAILABLE'
+  | 'INTERNAL';
 
 export type Result<T> = { ok: true; data: T } | { ok: false; error: { code: SettingsErrorCode; message: string; fields?: Record<string, string> } };
+
+/** Resolver function keys, as `invoke(key, payload)` names them. */
+export const RESOLVERS = ['getPage', 'getHistory', 'saveTarget', 'deleteTarget', 'setEnabled', 'searchBranches', 'deployNow', 'verifyTarget'] as const;
+export type ResolverKey = (typeof RESOLVERS)[number];
+
+export interface TargetRulesView {
+  branches: string[];
+  tags: string[];
+  paths: { include: string[]; exclude: string[] };
+}
+
+export interface TargetOptionsView {
+  skipMarkers: boolean;
+  coalesce: boolean;
+  reportOnCommit: boolean;
+}
 
 export interface TargetView {
   id: string;
@@ -15,7 +41,13 @@ export interface TargetView {
   settings: Record<string, string | number | boolean>;
   /** Which secrets are set, with at most their last four characters: never the value. */
   secrets: Record<string, { set: boolean; last4: string | null }>;
-  rules: { branches: string[]; tags: string[]; paths: { include: string[]; exclude: string[] } };
+  rules: TargetRulesView;
+  options: TargetOptionsView;
+  /** The newest deployment to this target, if any. */
+  latest: DeploymentView | null;
+  /** Hosts this target calls that manifest.yml does not declare for egress (Forge would refuse them). */
+  undeclaredHosts: string[];
+  createdAt: string;
 }
 
 export interface DeploymentView {
@@ -23,6 +55,7 @@ export interface DeploymentView {
   targetId: string;
   targetName: string;
   environment: string;
+  trigger: 'push' | 'manual';
   ref: string;
   refType: 'branch' | 'tag';
   commit: string;
@@ -34,9 +67,84 @@ export interface DeploymentView {
   durationMs: number | null;
 }
 
+export interface ProviderFieldView {
+  key: string;
+  label: string;
+  kind: 'text' | 'url' | 'select' | 'boolean';
+  required: boolean;
+  secret: boolean;
+  help: string | null;
+  options: { value: string; label: string }[];
+}
+
+export interface ProviderView {
+  id: string;
+  title: string;
+  fields: ProviderFieldView[];
+}
+
+export interface HistoryPage {
+  deployments: DeploymentView[];
+  /** Pass back as `cursor` to getHistory for the next (older) page; null at the end. */
+  nextCursor: string | null;
+  corruptRecords: number;
+}
+
 export interface PageData {
-  repository: { uuid: string; fullName: string | null };
+  repository: { uuid: string; fullName: string | null; name: string | null; mainBranch: string | null };
   targets: TargetView[];
+  history: HistoryPage;
+  providers: ProviderView[];
+  /** Hosts manifest.yml allows outbound calls to. */
+  egressHosts: string[];
+  maxTargets: number;
+  /** Kept for the first page's callers: the same as history.deployments / history.corruptRecords. */
   deployments: DeploymentView[];
   corruptRecords: number;
+}
+
+/**
+ * A target as the form sends it. Secrets are write-only: a key left out (or '') keeps the stored
+ * value, a non-empty string replaces it, null clears it.
+ */
+export interface SaveTargetInput {
+  /** Absent for a new target. */
+  id?: string;
+  name: string;
+  environment: string;
+  provider: string;
+  settings: Record<string, string | number | boolean>;
+  secrets: Record<string, string | null>;
+  rules: TargetRulesView;
+  options: TargetOptionsView;
+  enabled: boolean;
+}
+
+export interface BranchView {
+  name: string;
+  commit: string;
+  date: string | null;
+  /** Whether the given patterns (if any) match this branch. */
+  matches: boolean;
+}
+
+export interface BranchSearch {
+  branches: BranchView[];
+  /** True when Bitbucket had more matching branches than were returned. */
+  more: boolean;
+}
+
+export interface DeployNowResult {
+  deliveryId: string;
+  targetId: string;
+  branch: string;
+  commit: string;
+  commitMessage: string;
+  queuedAt: number;
+}
+
+export interface VerifyView {
+  ok: boolean;
+  message: string;
+  shapeOnly: boolean;
 }

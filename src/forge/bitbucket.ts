@@ -50,3 +50,82 @@ export async function isRepositoryAdmin(repositoryUuid: string): Promise<boolean
   const body = (await response.json()) as { values?: { permission?: string }[] };
   return (body.values ?? []).some((value) => value.permission === 'admin');
 }
+
+/** What the settings page shows about the repository: asked as the app, so any admin's page can show it. */
+export interface RepositorySummary {
+  name: string | null;
+  fullName: string | null;
+  mainBranch: string | null;
+}
+
+export async function getRepositorySummary(workspaceUuid: string, repositoryUuid: string): Promise<RepositorySummary> {
+  const response = await checked('repository', () =>
+    api.asApp().requestBitbucket(route`/2.0/repositories/${workspaceUuid}/${repositoryUuid}`, { headers: { accept: 'application/json' } }),
+  );
+  const body = (await response.json()) as { name?: unknown; full_name?: unknown; mainbranch?: { name?: unknown } | null };
+  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+  return { name: text(body.name), fullName: text(body.full_name), mainBranch: text(body.mainbranch?.name) };
+}
+
+export interface BranchHead {
+  name: string;
+  hash: string;
+  message: string;
+  author: string | null;
+  date: string | null;
+}
+
+interface BranchJson {
+  name?: unknown;
+  target?: { hash?: unknown; message?: unknown; date?: unknown; author?: { raw?: unknown } };
+}
+
+function branchHead(json: BranchJson): BranchHead | null {
+  const { name, target } = json;
+  if (typeof name !== 'string' || typeof target?.hash !== 'string') return null;
+  return {
+    name,
+    hash: target.hash,
+    message: typeof target.message === 'string' ? target.message : '',
+    author: typeof target.author?.raw === 'string' ? target.author.raw : null,
+    date: typeof target.date === 'string' ? target.date : null,
+  };
+}
+
+/** A string inside a BBQL double-quoted literal: backslashes and quotes escaped, nothing else. */
+export const bbqlString = (text: string): string => `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+
+/**
+ * Branches whose name contains `text`, newest commit first: ONE Bitbucket call, filtered and sorted
+ * server-side (a repository may have thousands of branches).
+ */
+export async function searchBranches(workspaceUuid: string, repositoryUuid: string, text: string, pagelen: number): Promise<{ branches: BranchHead[]; more: boolean }> {
+  const q = `name ~ ${bbqlString(text)}`;
+  const sort = '-target.date';
+  const response = await checked('branch search', () =>
+    api
+      .asApp()
+      .requestBitbucket(route`/2.0/repositories/${workspaceUuid}/${repositoryUuid}/refs/branches?q=${q}&sort=${sort}&pagelen=${String(pagelen)}`, {
+        headers: { accept: 'application/json' },
+      }),
+  );
+  const body = (await response.json()) as { values?: BranchJson[]; next?: unknown };
+  const branches = (body.values ?? []).map(branchHead).filter((b): b is BranchHead => b !== null);
+  return { branches, more: typeof body.next === 'string' };
+}
+
+/** The branch's newest commit, or null when there is no such branch. */
+export async function getBranchHead(workspaceUuid: string, repositoryUuid: string, name: string): Promise<BranchHead | null> {
+  // Branch names contain '/', which `route` refuses in a path value: encoded, it is one segment.
+  const encoded = encodeURIComponent(name);
+  let response: BitbucketResponse;
+  try {
+    response = await checked('branch', () =>
+      api.asApp().requestBitbucket(route`/2.0/repositories/${workspaceUuid}/${repositoryUuid}/refs/branches/${encoded}`, { headers: { accept: 'application/json' } }),
+    );
+  } catch (error) {
+    if (error instanceof HttpRejected && error.status === 404) return null;
+    throw error;
+  }
+  return branchHead((await response.json()) as BranchJson);
+}

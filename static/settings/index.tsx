@@ -1,83 +1,289 @@
 import React, { useEffect, useState } from 'react';
-import ForgeReconciler, { DynamicTable, Heading, Lozenge, SectionMessage, Spinner, Stack, Text } from '@forge/react';
-import { invoke } from '@forge/bridge';
-import type { PageData, Result } from '../../src/core/settings-api';
+import ForgeReconciler, {
+  Button,
+  ButtonGroup,
+  DynamicTable,
+  EmptyState,
+  Heading,
+  Inline,
+  Modal,
+  ModalBody,
+  ModalFooter,
+  ModalHeader,
+  ModalTitle,
+  ModalTransition,
+  SectionMessage,
+  Spinner,
+  Stack,
+  Tab,
+  TabList,
+  TabPanel,
+  Tabs,
+  Text,
+  Toggle,
+} from '@forge/react';
+import type { DeployNowResult, HistoryPage, PageData, TargetView, VerifyView } from '../../src/core/settings-api';
+import { call } from './api';
+import { DeployModal } from './DeployModal';
+import { age, ruleSummary, StateLozenge } from './format';
+import { History } from './History';
+import { TargetForm } from './TargetForm';
 
-type LozengeAppearance = 'default' | 'inprogress' | 'success' | 'removed' | 'moved' | 'new';
+type Dialog = { kind: 'form'; target: TargetView | null } | { kind: 'delete'; target: TargetView } | { kind: 'deploy'; target: TargetView } | null;
 
-/** Deploy states as Atlassian's Lozenge meanings (shared/docs/deploy-ux.md, section 4). */
-const STATE_LOZENGE: Record<string, { label: string; appearance: LozengeAppearance }> = {
-  sending: { label: 'Deploying', appearance: 'inprogress' },
-  retrying: { label: 'Retrying', appearance: 'moved' },
-  in_progress: { label: 'Deploying', appearance: 'inprogress' },
-  requested: { label: 'Requested', appearance: 'success' },
-  succeeded: { label: 'Succeeded', appearance: 'success' },
-  failed: { label: 'Failed', appearance: 'removed' },
-  superseded: { label: 'Superseded', appearance: 'default' },
-  canceled: { label: 'Canceled', appearance: 'default' },
-  skipped: { label: 'Skipped', appearance: 'default' },
-};
+/** What happened last on a row, shown under the table where the admin acted. */
+type RowNote = { targetId: string; appearance: 'success' | 'error' | 'information' | 'warning'; title: string; text: string };
 
-const StateLozenge = ({ state }: { state: string }) => {
-  const shown = STATE_LOZENGE[state] ?? { label: state, appearance: 'default' as const };
-  return <Lozenge appearance={shown.appearance}>{shown.label}</Lozenge>;
-};
+function LastDeployment({ target, queued, now }: { target: TargetView; queued: DeployNowResult | undefined; now: number }) {
+  const latest = target.latest;
+  if (queued && (!latest || latest.createdAt < queued.queuedAt)) {
+    return (
+      <Inline space="space.050">
+        <StateLozenge state="queued" />
+        <Text>{`${queued.branch} ${queued.commit.slice(0, 7)}`}</Text>
+      </Inline>
+    );
+  }
+  if (!latest) return <StateLozenge state="none" />;
+  return (
+    <Inline space="space.050">
+      <StateLozenge state={latest.state} live={latest.state === 'succeeded'} />
+      <Text>{age(latest.createdAt, now)}</Text>
+    </Inline>
+  );
+}
 
 const App = () => {
-  const [page, setPage] = useState<Result<PageData> | null>(null);
+  const [page, setPage] = useState<PageData | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [history, setHistory] = useState<HistoryPage | null>(null);
+  const [historyError, setHistoryError] = useState<string | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [note, setNote] = useState<RowNote | null>(null);
+  const [queued, setQueued] = useState<Record<string, DeployNowResult>>({});
+  const [now, setNow] = useState(() => Date.now());
+
+  const load = async () => {
+    const result = await call<PageData>('getPage');
+    setNow(Date.now());
+    if (!result.ok) return setLoadError(result.error.message);
+    setLoadError(null);
+    setPage(result.data);
+    setHistory(result.data.history);
+  };
+
   useEffect(() => {
-    // Without metadata requested, invoke resolves to the resolver's own return value.
-    (invoke('getPage') as Promise<Result<PageData>>).then(setPage, (error: Error) =>
-      setPage({ ok: false, error: { code: 'INTERNAL', message: `The page could not load: ${error.message}` } }),
-    );
+    void load();
   }, []);
 
-  if (!page) return <Spinner label="Loading deploy targets" />;
-  if (!page.ok) {
+  if (loadError && !page) {
     return (
       <SectionMessage appearance="error" title="Deploy Relay">
-        <Text>{page.error.message}</Text>
+        <Text>{loadError}</Text>
       </SectionMessage>
     );
   }
-  const { targets, deployments } = page.data;
-  return (
-    <Stack space="space.300">
-      <Heading as="h2">Deploy targets</Heading>
-      {targets.length === 0 ? (
-        <SectionMessage appearance="information" title="No deploy targets yet">
-          <Text>A deploy target is a place a push deploys to: a PaaS app or a signed webhook, with rules for which branches and tags go there.</Text>
-        </SectionMessage>
-      ) : (
+  if (!page || !history) return <Spinner label="Loading deploy targets" />;
+
+  const targets = page.targets;
+  const replaceTarget = (target: TargetView) => {
+    const known = targets.some((t) => t.id === target.id);
+    const merged = known ? targets.map((t) => (t.id === target.id ? { ...target, latest: t.latest } : t)) : [...targets, target];
+    setPage({ ...page, targets: merged });
+  };
+
+  const setEnabled = async (target: TargetView, enabled: boolean) => {
+    const result = await call<{ id: string; enabled: boolean }>('setEnabled', { id: target.id, enabled });
+    if (result.ok) replaceTarget({ ...target, enabled: result.data.enabled });
+    else setNote({ targetId: target.id, appearance: 'error', title: `${target.name} was not changed`, text: result.error.message });
+  };
+
+  const verify = async (target: TargetView) => {
+    setNote({ targetId: target.id, appearance: 'information', title: `Verifying ${target.name}…`, text: 'Asking the provider.' });
+    const result = await call<VerifyView>('verifyTarget', { id: target.id });
+    if (!result.ok) return setNote({ targetId: target.id, appearance: 'error', title: `${target.name} could not be verified`, text: result.error.message });
+    const { ok, message, shapeOnly } = result.data;
+    setNote({
+      targetId: target.id,
+      appearance: ok ? (shapeOnly ? 'information' : 'success') : 'error',
+      title: ok ? (shapeOnly ? `${target.name}: only the URL's shape was checked` : `${target.name} is ready`) : `${target.name} did not verify`,
+      text: message,
+    });
+  };
+
+  const remove = async (target: TargetView) => {
+    const result = await call<{ id: string }>('deleteTarget', { id: target.id });
+    setDialog(null);
+    if (!result.ok) return setNote({ targetId: target.id, appearance: 'error', title: `${target.name} was not deleted`, text: result.error.message });
+    setPage({ ...page, targets: targets.filter((t) => t.id !== target.id) });
+    setNote({ targetId: target.id, appearance: 'success', title: `${target.name} was deleted`, text: 'Its deployment history is kept.' });
+  };
+
+  const moreHistory = async () => {
+    if (!history.nextCursor) return;
+    setLoadingMore(true);
+    const result = await call<HistoryPage>('getHistory', { cursor: history.nextCursor });
+    setLoadingMore(false);
+    if (!result.ok) return setHistoryError(result.error.message);
+    setHistoryError(null);
+    setHistory({ ...result.data, deployments: [...history.deployments, ...result.data.deployments] });
+  };
+
+  const providerTitle = (id: string) => page.providers.find((p) => p.id === id)?.title ?? id;
+  const atLimit = targets.length >= page.maxTargets;
+  const addButton = (
+    <Button appearance="primary" isDisabled={atLimit} onClick={() => setDialog({ kind: 'form', target: null })}>
+      Add target
+    </Button>
+  );
+
+  const targetsPanel =
+    targets.length === 0 ? (
+      // The action sits beside EmptyState, not in its primaryAction prop: a node prop is not part of the
+      // committed tree's children, so it could not be pressed the same way everywhere.
+      <Stack space="space.200" alignInline="center">
+        <EmptyState
+          header="No deploy targets yet"
+          description="A deploy target is a place this repository deploys to: a PaaS app or a signed webhook, with rules saying which branches and tags go there. Every matching push then deploys by itself, and you can deploy any branch by hand."
+        />
+        {addButton}
+      </Stack>
+    ) : (
+      <Stack space="space.200">
+        <Inline space="space.100" alignBlock="center" spread="space-between">
+          <Text>{`${targets.length} of at most ${page.maxTargets} targets`}</Text>
+          {addButton}
+        </Inline>
         <DynamicTable
-          head={{ cells: [{ key: 'name', content: 'Name' }, { key: 'env', content: 'Environment' }, { key: 'provider', content: 'Provider' }, { key: 'rules', content: 'Deploys' }, { key: 'enabled', content: 'Enabled' }] }}
+          head={{
+            cells: [
+              { key: 'name', content: 'Name' },
+              { key: 'env', content: 'Environment' },
+              { key: 'provider', content: 'Provider' },
+              { key: 'rules', content: 'Deploys' },
+              { key: 'last', content: 'Last deployment' },
+              { key: 'enabled', content: 'Enabled' },
+              { key: 'actions', content: 'Actions' },
+            ],
+          }}
           rows={targets.map((t) => ({
             key: t.id,
             cells: [
               { key: 'name', content: t.name },
               { key: 'env', content: t.environment },
-              { key: 'provider', content: t.provider },
-              { key: 'rules', content: [...t.rules.branches, ...t.rules.tags.map((tag) => `tag ${tag}`)].join(', ') || 'nothing yet' },
-              { key: 'enabled', content: t.enabled ? 'Yes' : 'No' },
+              { key: 'provider', content: providerTitle(t.provider) },
+              { key: 'rules', content: ruleSummary(t.rules) },
+              { key: 'last', content: <LastDeployment target={t} queued={queued[t.id]} now={now} /> },
+              {
+                key: 'enabled',
+                content: <Toggle id={`enabled-${t.id}`} name={`enabled-${t.id}`} label={`Enabled: ${t.name}`} isChecked={t.enabled} onChange={(e) => void setEnabled(t, Boolean(e.target.checked))} />,
+              },
+              {
+                key: 'actions',
+                content: (
+                  <ButtonGroup label={`Actions for ${t.name}`}>
+                    <Button onClick={() => setDialog({ kind: 'form', target: t })}>Edit</Button>
+                    <Button isDisabled={!t.enabled} onClick={() => setDialog({ kind: 'deploy', target: t })}>
+                      Deploy now
+                    </Button>
+                    <Button onClick={() => void verify(t)}>Verify</Button>
+                    <Button appearance="danger" onClick={() => setDialog({ kind: 'delete', target: t })}>
+                      Delete
+                    </Button>
+                  </ButtonGroup>
+                ),
+              },
             ],
           }))}
         />
-      )}
-      <Heading as="h3">Recent deployments</Heading>
-      <DynamicTable
-        emptyView={<Text>No deployments yet</Text>}
-        head={{ cells: [{ key: 'state', content: 'Status' }, { key: 'target', content: 'Target' }, { key: 'ref', content: 'Ref' }, { key: 'commit', content: 'Commit' }, { key: 'message', content: 'Details' }] }}
-        rows={deployments.map((d) => ({
-          key: d.id,
-          cells: [
-            { key: 'state', content: <StateLozenge state={d.state} /> },
-            { key: 'target', content: d.targetName },
-            { key: 'ref', content: d.ref },
-            { key: 'commit', content: `${d.commit.slice(0, 7)} ${d.commitMessage.slice(0, 60)}` },
-            { key: 'message', content: d.message },
-          ],
-        }))}
-      />
+        {targets
+          .filter((t) => t.undeclaredHosts.length > 0)
+          .map((t) => (
+            <SectionMessage key={`egress-${t.id}`} appearance="warning" title={`${t.name} calls a host the app may not reach`}>
+              <Text>{`${t.undeclaredHosts.join(', ')} is not among the hosts this app declares (${page.egressHosts.join(', ')}). Forge will refuse the request until the app's manifest lists it.`}</Text>
+            </SectionMessage>
+          ))}
+      </Stack>
+    );
+
+  return (
+    <Stack space="space.300">
+      <Inline space="space.100" alignBlock="center" spread="space-between">
+        <Heading as="h2">{page.repository.fullName ? `Deploy targets of ${page.repository.fullName}` : 'Deploy targets'}</Heading>
+        <Button appearance="subtle" onClick={() => void load()}>
+          Refresh
+        </Button>
+      </Inline>
+      {loadError ? (
+        <SectionMessage appearance="error" title="Could not refresh">
+          <Text>{loadError}</Text>
+        </SectionMessage>
+      ) : null}
+      {note ? (
+        <SectionMessage appearance={note.appearance} title={note.title}>
+          <Text>{note.text}</Text>
+        </SectionMessage>
+      ) : null}
+      {history.corruptRecords > 0 ? (
+        <SectionMessage appearance="warning" title="Some deployment records could not be read">
+          <Text>{`${history.corruptRecords} stored record(s) no longer parse and are not shown.`}</Text>
+        </SectionMessage>
+      ) : null}
+      <Tabs id="settings-tabs">
+        <TabList>
+          <Tab>Targets</Tab>
+          <Tab>History</Tab>
+        </TabList>
+        <TabPanel>{targetsPanel}</TabPanel>
+        <TabPanel>
+          <History deployments={history.deployments} hasMore={history.nextCursor !== null} loading={loadingMore} error={historyError} now={now} onMore={() => void moreHistory()} />
+        </TabPanel>
+      </Tabs>
+      <ModalTransition>
+        {dialog?.kind === 'form' ? (
+          <TargetForm
+            target={dialog.target}
+            providers={page.providers}
+            onClose={() => setDialog(null)}
+            onSaved={(target) => {
+              replaceTarget(target);
+              setDialog(null);
+              setNote({ targetId: target.id, appearance: 'success', title: `${target.name} was saved`, text: 'Pushes that match its rules now deploy to it.' });
+            }}
+          />
+        ) : null}
+        {dialog?.kind === 'deploy' ? (
+          <DeployModal
+            target={dialog.target}
+            mainBranch={page.repository.mainBranch}
+            onClose={() => setDialog(null)}
+            onQueued={(result) => {
+              setQueued({ ...queued, [result.targetId]: result });
+              setDialog(null);
+              setNote({ targetId: result.targetId, appearance: 'information', title: `Deploy of ${result.branch} queued`, text: `${result.commit.slice(0, 7)} ${result.commitMessage}`.trim() });
+            }}
+          />
+        ) : null}
+        {dialog?.kind === 'delete' ? (
+          <Modal onClose={() => setDialog(null)}>
+            <ModalHeader>
+              <ModalTitle>{`Delete ${dialog.target.name}?`}</ModalTitle>
+            </ModalHeader>
+            <ModalBody>
+              <Text>{`Pushes will no longer deploy to ${dialog.target.name} (${dialog.target.environment}), and its stored secrets are erased. Its deployment history is kept.`}</Text>
+            </ModalBody>
+            <ModalFooter>
+              <Button appearance="subtle" onClick={() => setDialog(null)}>
+                Cancel
+              </Button>
+              <Button appearance="danger" onClick={() => void remove(dialog.target)}>
+                {`Delete ${dialog.target.name}`}
+              </Button>
+            </ModalFooter>
+          </Modal>
+        ) : null}
+      </ModalTransition>
     </Stack>
   );
 };

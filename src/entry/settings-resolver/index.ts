@@ -1,27 +1,71 @@
 import Resolver from '@forge/resolver';
-import { durationMs, type Deployment } from '../../core/deployment';
+import type { Deployment } from '../../core/deployment';
 import { RelayError } from '../../core/errors';
-import { isBracedUuid } from '../../core/ids';
-import type { DeploymentView, PageData, Result, SettingsErrorCode, TargetView } from '../../core/settings-api';
-import type { Target } from '../../core/targets';
-import { isRepositoryAdmin } from '../../forge/bitbucket';
+import { bracedUuid, digest, isBracedUuid, randomId } from '../../core/ids';
+import { type DeployJob, JOB_SCHEMA_VERSION, MAX_JOB_MESSAGE_LENGTH, parseDeployJob } from '../../core/job';
+import { refMatches } from '../../core/rules';
+import type {
+  BranchSearch,
+  DeployNowResult,
+  DeploymentView,
+  HistoryPage,
+  PageData,
+  Result,
+  SettingsErrorCode,
+  TargetView,
+  VerifyView,
+} from '../../core/settings-api';
+import { MAX_TARGETS_PER_REPOSITORY, type Target, TARGETS_SCHEMA_VERSION, type TargetsDocument } from '../../core/targets';
+import { bindProvider } from '../../providers/registry';
+import { getBranchHead, getRepositorySummary, isRepositoryAdmin, searchBranches as searchBitbucketBranches } from '../../forge/bitbucket';
+import { forgeHttpClient } from '../../forge/http';
 import { appLogger } from '../../forge/log';
-import { getTargets, listDeployments } from '../../forge/store';
+import { enqueueDeployJobs } from '../../forge/queue';
+import { getSecrets, getTargets, listDeployments, putSecrets, putTargets } from '../../forge/store';
+import { EGRESS_HOSTS } from './egress';
+import {
+  deployNowPayload,
+  historyPayload,
+  parsePayload,
+  saveTargetPayload,
+  searchBranchesPayload,
+  setEnabledPayload,
+  targetIdPayload,
+} from './payloads';
+import { applySave, FieldErrors } from './save';
+import { deploymentView, providerViews, targetView } from './views';
 
 const HISTORY_PAGE = 20;
+/** How far back getPage looks for each target's latest deployment when the first page lacks one. */
+const LATEST_SCAN = 100;
+const BRANCH_PAGE = 20;
 
 interface CallContext {
   repositoryUuid: string;
+  /** From the invocation's installContext (set by the platform, not the page). */
+  workspaceUuid: string | null;
+  accountId: string | null;
 }
+
+const WORKSPACE_ARI = /^ari:cloud:bitbucket::workspace\/([0-9a-f-]{36})$/i;
 
 /** The repository comes only from the call's own context, never from the payload. */
 function contextOf(context: unknown): CallContext | null {
-  const extension = (context as { extension?: { repository?: { uuid?: unknown } } } | undefined)?.extension;
-  const uuid = extension?.repository?.uuid;
-  return typeof uuid === 'string' && isBracedUuid(uuid) ? { repositoryUuid: uuid } : null;
+  const ctx = context as { extension?: { repository?: { uuid?: unknown } }; installContext?: unknown; accountId?: unknown } | undefined;
+  const uuid = ctx?.extension?.repository?.uuid;
+  if (typeof uuid !== 'string' || !isBracedUuid(uuid)) return null;
+  const ari = typeof ctx?.installContext === 'string' ? WORKSPACE_ARI.exec(ctx.installContext) : null;
+  return {
+    repositoryUuid: uuid,
+    workspaceUuid: ari?.[1] ? bracedUuid(ari[1]) : null,
+    accountId: typeof ctx?.accountId === 'string' ? ctx.accountId : null,
+  };
 }
 
-const fail = <T>(code: SettingsErrorCode, message: string): Result<T> => ({ ok: false, error: { code, message } });
+const fail = <T>(code: SettingsErrorCode, message: string, fields?: Record<string, string>): Result<T> => ({
+  ok: false,
+  error: fields ? { code, message, fields } : { code, message },
+});
 
 /** Wraps a resolver so it checks the caller and never throws at the page. */
 function guarded<T>(handler: (call: CallContext, payload: unknown) => Promise<T>) {
@@ -30,10 +74,11 @@ function guarded<T>(handler: (call: CallContext, payload: unknown) => Promise<T>
     if (!call) return fail('FORBIDDEN', 'This page must be opened from a repository’s settings.');
     try {
       if (!(await isRepositoryAdmin(call.repositoryUuid))) {
-        return fail('FORBIDDEN', 'Only administrators of this repository can manage its deploy targets.');
+        return fail('FORBIDDEN', 'Only administrators of this repository can manage its deploy targets. Nothing was changed.');
       }
       return { ok: true, data: await handler(call, payload) };
     } catch (error) {
+      if (error instanceof FieldErrors) return fail('INVALID_INPUT', error.message, error.fields);
       if (error instanceof RelayError) return fail(error.code as SettingsErrorCode, error.message);
       appLogger.error('settings resolver failed', { error: (error as Error).message });
       return fail('INTERNAL', 'Something went wrong on our side; nothing was changed. Try again.');
@@ -41,41 +86,181 @@ function guarded<T>(handler: (call: CallContext, payload: unknown) => Promise<T>
   };
 }
 
-const targetView = (target: Target): TargetView => ({
-  id: target.id,
-  name: target.name,
-  environment: target.environment,
-  provider: target.provider,
-  enabled: target.enabled,
-  settings: target.settings,
-  secrets: Object.fromEntries(Object.entries(target.secretHints).map(([key, hint]) => [key, { set: true, last4: hint.last4 }])),
-  rules: target.rules,
-});
+function requireWorkspace(call: CallContext): string {
+  if (!call.workspaceUuid) throw new RelayError('FORBIDDEN', 'The workspace of this page is unknown; open the page from the repository’s settings again.');
+  return call.workspaceUuid;
+}
 
-const deploymentView = (d: Deployment): DeploymentView => ({
-  id: d.id,
-  targetId: d.target.id,
-  targetName: d.target.name,
-  environment: d.target.environment,
-  ref: d.ref.name,
-  refType: d.ref.type,
-  commit: d.commit.hash,
-  commitMessage: d.commit.message,
-  state: d.state,
-  message: d.message,
-  url: d.url,
-  createdAt: d.createdAt,
-  durationMs: durationMs(d),
-});
+function requireTarget(doc: TargetsDocument | null, id: string): Target {
+  const target = doc?.targets.find((t) => t.id === id);
+  if (!target) throw new RelayError('NOT_FOUND', 'That target no longer exists; reload the page.');
+  return target;
+}
+
+async function historyPage(repo: string, limit: number, cursor?: string): Promise<HistoryPage & { records: Deployment[] }> {
+  const page = await listDeployments(repo, limit, cursor);
+  return { deployments: page.deployments.map(deploymentView), nextCursor: page.nextCursor, corruptRecords: page.corrupt.length, records: page.deployments };
+}
+
+async function latestByTarget(repo: string, targets: readonly Target[], first: readonly Deployment[]): Promise<Map<string, DeploymentView>> {
+  const latest = new Map<string, DeploymentView>();
+  const take = (records: readonly Deployment[]) => records.forEach((d) => latest.has(d.target.id) || latest.set(d.target.id, deploymentView(d)));
+  take(first);
+  if (first.length === HISTORY_PAGE && targets.some((t) => !latest.has(t.id))) take((await listDeployments(repo, LATEST_SCAN)).deployments);
+  return latest;
+}
 
 async function getPage(call: CallContext): Promise<PageData> {
-  const [doc, history] = await Promise.all([getTargets(call.repositoryUuid), listDeployments(call.repositoryUuid, HISTORY_PAGE)]);
+  const workspace = call.workspaceUuid;
+  const [doc, history, repository] = await Promise.all([
+    getTargets(call.repositoryUuid),
+    historyPage(call.repositoryUuid, HISTORY_PAGE),
+    // The page still loads if Bitbucket cannot say the repository's name right now.
+    workspace ? getRepositorySummary(workspace, call.repositoryUuid).catch(() => null) : Promise.resolve(null),
+  ]);
+  const targets = doc?.targets ?? [];
+  const latest = await latestByTarget(call.repositoryUuid, targets, history.records);
+  const { records: _records, ...shown } = history;
   return {
-    repository: { uuid: call.repositoryUuid, fullName: doc?.repository.fullName ?? null },
-    targets: (doc?.targets ?? []).map(targetView),
-    deployments: history.deployments.map(deploymentView),
-    corruptRecords: history.corrupt.length,
+    repository: {
+      uuid: call.repositoryUuid,
+      fullName: repository?.fullName ?? doc?.repository.fullName ?? null,
+      name: repository?.name ?? null,
+      mainBranch: repository?.mainBranch ?? null,
+    },
+    targets: targets.map((t): TargetView => targetView(t, latest.get(t.id) ?? null)),
+    history: shown,
+    providers: providerViews(),
+    egressHosts: [...EGRESS_HOSTS],
+    maxTargets: MAX_TARGETS_PER_REPOSITORY,
+    deployments: shown.deployments,
+    corruptRecords: shown.corruptRecords,
   };
 }
 
-export const settingsResolver = new Resolver().define('getPage', guarded(getPage)).getDefinitions();
+async function getHistory(call: CallContext, payload: unknown): Promise<HistoryPage> {
+  const { cursor } = parsePayload(historyPayload, payload);
+  const { records: _records, ...page } = await historyPage(call.repositoryUuid, HISTORY_PAGE, cursor ?? undefined);
+  return page;
+}
+
+async function saveTarget(call: CallContext, payload: unknown): Promise<TargetView> {
+  const input = parsePayload(saveTargetPayload, payload);
+  const existingDoc = await getTargets(call.repositoryUuid);
+  const doc: TargetsDocument = existingDoc ?? {
+    schemaVersion: TARGETS_SCHEMA_VERSION,
+    repository: { uuid: call.repositoryUuid, workspaceUuid: requireWorkspace(call), fullName: null },
+    targets: [],
+  };
+  const stored = input.id ? await getSecrets(call.repositoryUuid, input.id) : {};
+  const outcome = applySave(doc, input, stored, new Date().toISOString());
+  if (doc.repository.fullName === null && call.workspaceUuid) {
+    const summary = await getRepositorySummary(call.workspaceUuid, call.repositoryUuid).catch(() => null);
+    outcome.doc.repository = { ...outcome.doc.repository, fullName: summary?.fullName ?? null };
+  }
+  // Secrets first: a target whose hint says "set" must find its secret when a push arrives.
+  if (outcome.secrets) await putSecrets(call.repositoryUuid, outcome.target.id, outcome.secrets);
+  await putTargets(outcome.doc);
+  return targetView(outcome.target, null);
+}
+
+async function deleteTarget(call: CallContext, payload: unknown): Promise<{ id: string }> {
+  const { id } = parsePayload(targetIdPayload, payload);
+  const doc = await getTargets(call.repositoryUuid);
+  requireTarget(doc, id);
+  await putTargets({ ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.filter((t) => t.id !== id) });
+  await putSecrets(call.repositoryUuid, id, {});
+  return { id };
+}
+
+async function setEnabled(call: CallContext, payload: unknown): Promise<{ id: string; enabled: boolean }> {
+  const { id, enabled } = parsePayload(setEnabledPayload, payload);
+  const doc = await getTargets(call.repositoryUuid);
+  const target = requireTarget(doc, id);
+  if (target.enabled !== enabled) {
+    const updated = { ...target, enabled, updatedAt: new Date().toISOString() };
+    await putTargets({ ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.map((t) => (t.id === id ? updated : t)) });
+  }
+  return { id, enabled };
+}
+
+async function searchBranches(call: CallContext, payload: unknown): Promise<BranchSearch> {
+  const { text, patterns = [] } = parsePayload(searchBranchesPayload, payload);
+  const found = await searchBitbucketBranches(requireWorkspace(call), call.repositoryUuid, text, BRANCH_PAGE);
+  const rules = { branches: patterns.filter((p) => p.trim() !== ''), tags: [], paths: { include: [], exclude: [] } };
+  return {
+    branches: found.branches.map((b) => ({ name: b.name, commit: b.hash, date: b.date, matches: refMatches(rules, { name: b.name, type: 'branch' }) })),
+    more: found.more,
+  };
+}
+
+// git refuses these in branch names; `route` would refuse some of them as path manipulation.
+const BAD_BRANCH = /(^[/.])|\.\.|[\\?#*~^:\s[]|\/$|@\{|\.lock$/;
+
+async function deployNow(call: CallContext, payload: unknown): Promise<DeployNowResult> {
+  const { targetId, branch } = parsePayload(deployNowPayload, payload);
+  if (BAD_BRANCH.test(branch)) throw new FieldErrors({ branch: `"${branch.slice(0, 100)}" is not a branch name` });
+  const workspaceUuid = requireWorkspace(call);
+  const target = requireTarget(await getTargets(call.repositoryUuid), targetId);
+  if (!target.enabled) throw new RelayError('INVALID_INPUT', `${target.name} is disabled; enable it to deploy.`);
+  const head = await getBranchHead(workspaceUuid, call.repositoryUuid, branch);
+  if (!head) throw new FieldErrors({ branch: `There is no branch ${branch} in this repository.` });
+  const queuedAt = Date.now();
+  const deliveryId = `m-${digest(call.repositoryUuid, target.id, head.hash, String(queuedAt), randomId(''))}`;
+  // The same job a push makes, through the same queue and worker; `manual` lets a commit deploy again.
+  const job: DeployJob = parseDeployJob({
+    v: JOB_SCHEMA_VERSION,
+    deliveryId,
+    jobKey: digest(deliveryId, target.id),
+    trigger: 'manual',
+    repository: { uuid: call.repositoryUuid, workspaceUuid },
+    targetId: target.id,
+    ref: { name: branch, type: 'branch' },
+    commit: { hash: head.hash, message: head.message.slice(0, MAX_JOB_MESSAGE_LENGTH), author: head.author, date: head.date },
+    previousCommit: null,
+    mainBranch: null,
+    actor: { accountId: call.accountId, uuid: null },
+    pushedAt: null,
+    skipReason: null,
+    createdAt: queuedAt,
+  });
+  await enqueueDeployJobs([job]);
+  appLogger.info('manual deploy queued', { deliveryId, targetId: target.id, commit: head.hash.slice(0, 12) });
+  return { deliveryId, targetId: target.id, branch, commit: head.hash, commitMessage: head.message.split('\n')[0] ?? '', queuedAt };
+}
+
+async function verifyTarget(call: CallContext, payload: unknown): Promise<VerifyView> {
+  const { id } = parsePayload(targetIdPayload, payload);
+  const doc = await getTargets(call.repositoryUuid);
+  const target = requireTarget(doc, id);
+  const bound = bindProvider(target);
+  const secrets = await getSecrets(call.repositoryUuid, target.id);
+  const log = appLogger.child({ targetId: target.id, provider: target.provider }, Object.values(secrets));
+  try {
+    const result = await bound.provider.verify({
+      target,
+      settings: bound.settings,
+      secrets,
+      repository: { uuid: call.repositoryUuid, workspaceUuid: doc?.repository.workspaceUuid ?? '', fullName: doc?.repository.fullName ?? null },
+      http: forgeHttpClient(log),
+      log,
+      now: Date.now,
+    });
+    return { ok: result.ok, message: result.message, shapeOnly: result.shapeOnly };
+  } catch (error) {
+    // A refusal from the vendor is the answer to "does this work?", not a failure of the page.
+    if (error instanceof RelayError && error.code !== 'INTERNAL') return { ok: false, message: error.message, shapeOnly: false };
+    throw error;
+  }
+}
+
+export const settingsResolver = new Resolver()
+  .define('getPage', guarded(getPage))
+  .define('getHistory', guarded(getHistory))
+  .define('saveTarget', guarded(saveTarget))
+  .define('deleteTarget', guarded(deleteTarget))
+  .define('setEnabled', guarded(setEnabled))
+  .define('searchBranches', guarded(searchBranches))
+  .define('deployNow', guarded(deployNow))
+  .define('verifyTarget', guarded(verifyTarget))
+  .getDefinitions();

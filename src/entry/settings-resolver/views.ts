@@ -1,0 +1,62 @@
+import { durationMs, type Deployment } from '../../core/deployment';
+import type { DeploymentView, ProviderView, TargetView } from '../../core/settings-api';
+import type { Target } from '../../core/targets';
+import { allProviders, bindProvider } from '../../providers/registry';
+import { undeclaredHosts } from './egress';
+
+/** Everything the page may see of a target: secrets only as "set" with at most their last four characters. */
+export function targetView(target: Target, latest: DeploymentView | null): TargetView {
+  let hosts: string[] = [];
+  try {
+    hosts = undeclaredHosts(bindProvider(target).hosts);
+  } catch {
+    // An unknown provider or invalid settings show up when the target is verified or deployed.
+  }
+  return {
+    id: target.id,
+    name: target.name,
+    environment: target.environment,
+    provider: target.provider,
+    enabled: target.enabled,
+    settings: target.settings,
+    secrets: Object.fromEntries(Object.entries(target.secretHints).map(([key, hint]) => [key, { set: true, last4: hint.last4 }])),
+    rules: target.rules,
+    options: target.options,
+    latest,
+    undeclaredHosts: hosts,
+    createdAt: target.createdAt,
+  };
+}
+
+export const deploymentView = (d: Deployment): DeploymentView => ({
+  id: d.id,
+  targetId: d.target.id,
+  targetName: d.target.name,
+  environment: d.target.environment,
+  trigger: d.trigger,
+  ref: d.ref.name,
+  refType: d.ref.type,
+  commit: d.commit.hash,
+  commitMessage: d.commit.message,
+  state: d.state,
+  message: d.message,
+  url: d.url,
+  createdAt: d.createdAt,
+  durationMs: durationMs(d),
+});
+
+/** Built from the registry, so a new provider needs no page code. */
+export const providerViews = (): ProviderView[] =>
+  allProviders().map((provider) => ({
+    id: provider.id,
+    title: provider.title,
+    fields: provider.fields.map((field) => ({
+      key: field.key,
+      label: field.label,
+      kind: field.kind,
+      required: field.required,
+      secret: field.secret,
+      help: field.help ?? null,
+      options: (field.options ?? []).map((option) => ({ value: option.value, label: option.label })),
+    })),
+  }));

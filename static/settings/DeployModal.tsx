@@ -1,0 +1,73 @@
+import React, { useState } from 'react';
+import { Button, ErrorMessage, HelperMessage, Inline, Label, Modal, ModalBody, ModalFooter, ModalHeader, ModalTitle, Select, Stack, Text, Textfield } from '@forge/react';
+import type { BranchSearch, BranchView, DeployNowResult, TargetView } from '../../src/core/settings-api';
+import { call } from './api';
+
+interface Props {
+  target: TargetView;
+  mainBranch: string | null;
+  onQueued: (result: DeployNowResult) => void;
+  onClose: () => void;
+}
+
+/** Deploys the newest commit of a chosen branch, found by a server-side search (one Bitbucket call each). */
+export function DeployModal({ target, mainBranch, onQueued, onClose }: Props) {
+  const [branch, setBranch] = useState(mainBranch ?? '');
+  const [search, setSearch] = useState('');
+  const [found, setFound] = useState<BranchView[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const find = async () => {
+    const result = await call<BranchSearch>('searchBranches', { text: search, patterns: target.rules.branches });
+    if (!result.ok) return setError(result.error.message);
+    setError(null);
+    setFound(result.data.branches);
+  };
+
+  const deploy = async () => {
+    setBusy(true);
+    const result = await call<DeployNowResult>('deployNow', { targetId: target.id, branch });
+    setBusy(false);
+    if (result.ok) return onQueued(result.data);
+    setError(result.error.fields?.branch ?? result.error.message);
+  };
+
+  const options = (found ?? []).map((b) => ({ label: b.matches ? `${b.name} (matches this target)` : b.name, value: b.name }));
+  return (
+    <Modal onClose={onClose}>
+      <ModalHeader>
+        <ModalTitle>{`Deploy to ${target.name}`}</ModalTitle>
+      </ModalHeader>
+      <ModalBody>
+        <Stack space="space.150">
+          <Text>{`Deploys the newest commit of the branch to ${target.name} (${target.environment}), through the same queue as a push.`}</Text>
+          <Label labelFor="branchSearch">Find a branch</Label>
+          <Inline space="space.100">
+            <Textfield id="branchSearch" name="branchSearch" value={search} placeholder="Part of a branch name" onChange={(e) => setSearch(e.target.value)} />
+            <Button onClick={() => void find()}>Search</Button>
+          </Inline>
+          {found !== null ? (
+            found.length === 0 ? (
+              <Text>No branch name contains that text.</Text>
+            ) : (
+              <Select inputId="branchPick" name="branchPick" options={options} value={options.find((o) => o.value === branch) ?? null} onChange={(o: { value: string } | null) => setBranch(o?.value ?? '')} />
+            )
+          ) : null}
+          <Label labelFor="branch">Branch</Label>
+          <Textfield id="branch" name="branch" value={branch} isInvalid={Boolean(error)} onChange={(e) => setBranch(e.target.value)} />
+          <HelperMessage>Newest branches first; the search runs in Bitbucket.</HelperMessage>
+          {error ? <ErrorMessage>{error}</ErrorMessage> : null}
+        </Stack>
+      </ModalBody>
+      <ModalFooter>
+        <Button appearance="subtle" onClick={onClose}>
+          Cancel
+        </Button>
+        <Button appearance="primary" isDisabled={busy || branch === ''} onClick={() => void deploy()}>
+          {branch ? `Deploy ${branch}` : 'Deploy'}
+        </Button>
+      </ModalFooter>
+    </Modal>
+  );
+}

@@ -1,0 +1,66 @@
+import React from 'react';
+import { Button, DynamicTable, Link, Stack, Text, Tooltip } from '@forge/react';
+import type { DeploymentView } from '../../src/core/settings-api';
+import { age, duration, shortCommit, StateLozenge } from './format';
+
+interface Props {
+  deployments: DeploymentView[];
+  hasMore: boolean;
+  loading: boolean;
+  error: string | null;
+  now: number;
+  onMore: () => void;
+}
+
+export function History({ deployments, hasMore, loading, error, now, onMore }: Props) {
+  return (
+    <Stack space="space.200">
+      <DynamicTable
+        emptyView={<Text>No deployments yet. A push to a branch a target watches, or Deploy now, starts one.</Text>}
+        head={{
+          cells: [
+            { key: 'time', content: 'Started' },
+            { key: 'target', content: 'Target' },
+            { key: 'ref', content: 'Ref' },
+            { key: 'commit', content: 'Commit' },
+            { key: 'state', content: 'Status' },
+            { key: 'duration', content: 'Duration' },
+            { key: 'link', content: 'Details' },
+          ],
+        }}
+        rows={deployments.map((d) => ({
+          key: d.id,
+          cells: [
+            {
+              key: 'time',
+              content: (
+                <Tooltip content={new Date(d.createdAt).toISOString()}>
+                  <Text>{age(d.createdAt, now)}</Text>
+                </Tooltip>
+              ),
+            },
+            { key: 'target', content: `${d.targetName} (${d.environment})` },
+            { key: 'ref', content: d.refType === 'tag' ? `tag ${d.ref}` : d.ref },
+            { key: 'commit', content: shortCommit(d.commit, d.commitMessage) },
+            {
+              key: 'state',
+              content: (
+                <Tooltip content={d.message}>
+                  <StateLozenge state={d.state} />
+                </Tooltip>
+              ),
+            },
+            { key: 'duration', content: duration(d.durationMs) },
+            { key: 'link', content: d.url ? <Link href={d.url} openNewTab>Open</Link> : <Text>{d.message}</Text> },
+          ],
+        }))}
+      />
+      {error ? <Text>{error}</Text> : null}
+      {hasMore ? (
+        <Button isDisabled={loading} onClick={onMore}>
+          Older deployments
+        </Button>
+      ) : null}
+    </Stack>
+  );
+}

@@ -1,0 +1,227 @@
+import React, { useState } from 'react';
+import {
+  Button,
+  ErrorMessage,
+  HelperMessage,
+  Inline,
+  Label,
+  Modal,
+  ModalBody,
+  ModalFooter,
+  ModalHeader,
+  ModalTitle,
+  SectionMessage,
+  Select,
+  Stack,
+  Text,
+  Textfield,
+  Toggle,
+} from '@forge/react';
+import type { BranchSearch, ProviderFieldView, ProviderView, SaveTargetInput, TargetView } from '../../src/core/settings-api';
+import { call } from './api';
+import { splitList } from './format';
+
+interface Props {
+  target: TargetView | null;
+  providers: ProviderView[];
+  onSaved: (target: TargetView) => void;
+  onClose: () => void;
+}
+
+type SecretEdit = { kind: 'keep' } | { kind: 'replace'; value: string } | { kind: 'clear' };
+
+const Field = ({ id, label, error, help, children }: { id: string; label: string; error?: string; help?: string | null; children: React.ReactNode }) => (
+  <Stack space="space.050">
+    <Label labelFor={id}>{label}</Label>
+    {children}
+    {help ? <HelperMessage>{help}</HelperMessage> : null}
+    {error ? <ErrorMessage>{error}</ErrorMessage> : null}
+  </Stack>
+);
+
+/** The add/edit form, built from the provider's own field definitions: a new provider needs no code here. */
+export function TargetForm({ target, providers, onSaved, onClose }: Props) {
+  const [name, setName] = useState(target?.name ?? '');
+  const [environment, setEnvironment] = useState(target?.environment ?? 'production');
+  const [providerId, setProviderId] = useState(target?.provider ?? providers[0]?.id ?? '');
+  const [settings, setSettings] = useState<Record<string, string | boolean>>(
+    Object.fromEntries(Object.entries(target?.settings ?? {}).map(([k, v]) => [k, typeof v === 'boolean' ? v : String(v)])),
+  );
+  const [secrets, setSecrets] = useState<Record<string, SecretEdit>>({});
+  const [branches, setBranches] = useState((target?.rules.branches ?? ['main']).join(', '));
+  const [tags, setTags] = useState((target?.rules.tags ?? []).join(', '));
+  const [include, setInclude] = useState((target?.rules.paths.include ?? []).join(', '));
+  const [exclude, setExclude] = useState((target?.rules.paths.exclude ?? []).join(', '));
+  const [skipMarkers, setSkipMarkers] = useState(target?.options.skipMarkers ?? true);
+  const [coalesce, setCoalesce] = useState(target?.options.coalesce ?? true);
+  const [reportOnCommit, setReportOnCommit] = useState(target?.options.reportOnCommit ?? true);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [matching, setMatching] = useState<string | null>(null);
+
+  const provider = providers.find((p) => p.id === providerId);
+  const providerOptions = providers.map((p) => ({ label: p.title, value: p.id }));
+
+  const save = async () => {
+    setSaving(true);
+    const input: SaveTargetInput = {
+      ...(target ? { id: target.id } : {}),
+      name,
+      environment,
+      provider: providerId,
+      settings: Object.fromEntries(Object.entries(settings).filter(([key]) => provider?.fields.some((f) => f.key === key && !f.secret))),
+      secrets: Object.fromEntries(
+        Object.entries(secrets).flatMap(([key, edit]): [string, string | null][] =>
+          edit.kind === 'replace' ? [[key, edit.value]] : edit.kind === 'clear' ? [[key, null]] : [],
+        ),
+      ),
+      rules: { branches: splitList(branches), tags: splitList(tags), paths: { include: splitList(include), exclude: splitList(exclude) } },
+      options: { skipMarkers, coalesce, reportOnCommit },
+      enabled: target?.enabled ?? true,
+    };
+    const result = await call<TargetView>('saveTarget', input as unknown as Record<string, unknown>);
+    setSaving(false);
+    if (result.ok) {
+      onSaved(result.data);
+      return;
+    }
+    setErrors(result.error.fields ?? {});
+    setFormError(result.error.message);
+  };
+
+  const showMatches = async () => {
+    const result = await call<BranchSearch>('searchBranches', { text: '', patterns: splitList(branches) });
+    if (!result.ok) return setMatching(result.error.message);
+    const hits = result.data.branches.filter((b) => b.matches).map((b) => b.name);
+    setMatching(hits.length > 0 ? `Matches ${hits.join(', ')}${result.data.more ? ' (among the newest branches)' : ''}` : 'No recent branch matches these patterns');
+  };
+
+  const renderField = (field: ProviderFieldView) => {
+    const error = errors[`${field.secret ? 'secrets' : 'settings'}.${field.key}`];
+    const id = `${field.secret ? 'secrets' : 'settings'}.${field.key}`;
+    if (field.secret) {
+      const stored = target?.provider === providerId ? target.secrets[field.key] : undefined;
+      const edit = secrets[field.key] ?? { kind: 'keep' };
+      const state =
+        edit.kind === 'clear' ? 'Will be cleared when you save.' : stored?.set ? `Set${stored.last4 ? ` (…${stored.last4})` : ''}. Leave empty to keep it, or type a new value to replace it.` : 'Not set.';
+      return (
+        <Field key={id} id={id} label={field.label} error={error} help={field.help}>
+          <Textfield
+            id={id}
+            name={id}
+            type="password"
+            value={edit.kind === 'replace' ? edit.value : ''}
+            isDisabled={edit.kind === 'clear'}
+            isInvalid={Boolean(error)}
+            onChange={(event) => setSecrets({ ...secrets, [field.key]: event.target.value ? { kind: 'replace', value: event.target.value } : { kind: 'keep' } })}
+          />
+          <Inline space="space.100" alignBlock="center">
+            <Text>{state}</Text>
+            {stored?.set && edit.kind !== 'clear' ? (
+              <Button appearance="subtle" onClick={() => setSecrets({ ...secrets, [field.key]: { kind: 'clear' } })}>
+                {`Clear ${field.label}`}
+              </Button>
+            ) : null}
+            {edit.kind === 'clear' ? (
+              <Button appearance="subtle" onClick={() => setSecrets({ ...secrets, [field.key]: { kind: 'keep' } })}>
+                Keep it
+              </Button>
+            ) : null}
+          </Inline>
+        </Field>
+      );
+    }
+    if (field.kind === 'boolean') {
+      return (
+        <Field key={id} id={id} label={field.label} error={error} help={field.help}>
+          <Toggle id={id} name={id} isChecked={settings[field.key] === true} onChange={(event) => setSettings({ ...settings, [field.key]: Boolean(event.target.checked) })} />
+        </Field>
+      );
+    }
+    if (field.kind === 'select') {
+      const value = field.options.find((o) => o.value === settings[field.key]);
+      return (
+        <Field key={id} id={id} label={field.label} error={error} help={field.help}>
+          <Select
+            inputId={id}
+            name={id}
+            options={field.options}
+            value={value ?? null}
+            onChange={(option: { value: string } | null) => setSettings({ ...settings, [field.key]: option?.value ?? '' })}
+          />
+        </Field>
+      );
+    }
+    return (
+      <Field key={id} id={id} label={field.label} error={error} help={field.help}>
+        <Textfield
+          id={id}
+          name={id}
+          value={typeof settings[field.key] === 'string' ? (settings[field.key] as string) : ''}
+          isInvalid={Boolean(error)}
+          onChange={(event) => setSettings({ ...settings, [field.key]: event.target.value })}
+        />
+      </Field>
+    );
+  };
+
+  const text = (id: string, label: string, value: string, set: (v: string) => void, help?: string) => (
+    <Field id={id} label={label} error={errors[id]} help={help}>
+      <Textfield id={id} name={id} value={value} isInvalid={Boolean(errors[id])} onChange={(event) => set(event.target.value)} />
+    </Field>
+  );
+
+  return (
+    <Modal onClose={onClose} width="large">
+      <ModalHeader>
+        <ModalTitle>{target ? `Edit ${target.name}` : 'Add a deploy target'}</ModalTitle>
+      </ModalHeader>
+      <ModalBody>
+        <Stack space="space.200">
+          {formError ? (
+            <SectionMessage appearance="error" title="The target was not saved">
+              <Text>{formError}</Text>
+            </SectionMessage>
+          ) : null}
+          {text('name', 'Name', name, setName)}
+          {text('environment', 'Environment', environment, setEnvironment, 'For example production, staging or preview.')}
+          <Field id="provider" label="Provider" error={errors.provider}>
+            <Select
+              inputId="provider"
+              name="provider"
+              options={providerOptions}
+              value={providerOptions.find((o) => o.value === providerId) ?? null}
+              onChange={(option: { value: string } | null) => {
+                setProviderId(option?.value ?? '');
+                setSecrets({});
+              }}
+            />
+          </Field>
+          {provider?.fields.map(renderField)}
+          {text('branches', 'Branches', branches, setBranches, 'Glob patterns, comma separated: main, release/*. A push to a matching branch deploys.')}
+          <Inline space="space.100" alignBlock="center">
+            <Button appearance="subtle" onClick={() => void showMatches()}>
+              Show matching branches
+            </Button>
+            {matching ? <Text>{matching}</Text> : null}
+          </Inline>
+          {text('tags', 'Tags', tags, setTags, 'Glob patterns, comma separated: v*. Leave empty to ignore tags.')}
+          {text('paths.include', 'Only when these paths change', include, setInclude, 'Optional globs: src/**, package.json.')}
+          {text('paths.exclude', 'Ignore changes to these paths', exclude, setExclude, 'Optional globs: docs/**.')}
+          <Toggle id="skipMarkers" name="skipMarkers" label="Honour [skip deploy] and [skip ci] in commit messages" isChecked={skipMarkers} onChange={(e) => setSkipMarkers(Boolean(e.target.checked))} />
+          <Toggle id="coalesce" name="coalesce" label="When pushes queue up, deploy only the newest commit" isChecked={coalesce} onChange={(e) => setCoalesce(Boolean(e.target.checked))} />
+          <Toggle id="reportOnCommit" name="reportOnCommit" label="Report progress on the commit in Bitbucket" isChecked={reportOnCommit} onChange={(e) => setReportOnCommit(Boolean(e.target.checked))} />
+        </Stack>
+      </ModalBody>
+      <ModalFooter>
+        <Button appearance="subtle" onClick={onClose}>
+          Cancel
+        </Button>
+        <Button appearance="primary" isDisabled={saving} onClick={() => void save()}>
+          Save target
+        </Button>
+      </ModalFooter>
+    </Modal>
+  );
+}

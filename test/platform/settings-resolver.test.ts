@@ -1,0 +1,306 @@
+/**
+ * The settings resolver, run by the real @forge/resolver, @forge/kvs, @forge/events and @forge/api on
+ * the local platform (no jest.mock of any @forge module): Bitbucket is the stand-in, the store is the
+ * embedded KVS, deploys go through the real queue to the real worker and a signed-webhook receiver.
+ */
+// The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
+import { ADMIN, leakedSecrets, openSession, READER, REPO, WORKSPACE, type SettingsSession } from '../page/settings-harness';
+import fc from 'fast-check';
+import { kvs } from '@forge/kvs';
+import { startReceiver, type Receiver } from '../../local/receiver';
+import type { BranchSearch, DeployNowResult, HistoryPage, PageData, Result, TargetView, VerifyView } from '../../src/core/settings-api';
+import { EGRESS_HOSTS } from '../../src/entry/settings-resolver/egress';
+import { DEPLOYMENT_SCHEMA_VERSION, deploymentId, type Deployment } from '../../src/core/deployment';
+import { getSecrets, getTargets, putTargets, saveDeployment } from '../../src/forge/store';
+import { makeTarget } from '../fixtures/targets';
+
+const SECRET = 'relay-signing-secret-7f3a9c21';
+const SECOND_SECRET = 'relay-rotated-secret-5d8e0b44';
+const allResponses: unknown[] = [];
+
+let session: SettingsSession;
+let receiver: Receiver;
+let asAdmin: (key: string, payload?: unknown) => Promise<Result<unknown>>;
+let asReader: (key: string, payload?: unknown) => Promise<Result<unknown>>;
+
+beforeEach(async () => {
+  session = openSession();
+  receiver = await startReceiver({ secret: SECRET });
+  asAdmin = session.invokeAs(ADMIN) as typeof asAdmin;
+  asReader = session.invokeAs(READER) as typeof asReader;
+});
+
+afterEach(async () => {
+  allResponses.push(...session.responses);
+  await receiver.close();
+  await session.platform.close();
+});
+
+afterAll(() => {
+  // No resolver response of any test in this file carries a secret.
+  expect(allResponses.length).toBeGreaterThan(50);
+  expect(leakedSecrets(allResponses, [SECRET, SECOND_SECRET])).toEqual([]);
+});
+
+function ok<T>(result: Result<unknown>): T {
+  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
+  return result.data as T;
+}
+
+const hookInput = (overrides: Record<string, unknown> = {}) => ({
+  name: 'Staging hook',
+  environment: 'staging',
+  provider: 'webhook',
+  settings: { url: receiver.url },
+  secrets: { signingSecret: SECRET },
+  rules: { branches: ['main'], tags: [], paths: { include: [], exclude: [] } },
+  options: { skipMarkers: true, coalesce: true, reportOnCommit: true },
+  enabled: true,
+  ...overrides,
+});
+
+const stored = () => session.platform.run(async () => ({ doc: await getTargets(REPO), keys: (await kvs.query().getMany()).results.map((r) => r.key) }));
+const writes = () => session.platform.calls.filter((c) => (c.seam === 'kvs' && !/get|query/.test(c.op)) || c.seam === 'queue');
+
+describe('getPage', () => {
+  it('gives the repository, no targets, the providers with their fields and the egress hosts in one call', async () => {
+    const page = ok<PageData>(await asAdmin('getPage'));
+    expect(page.repository).toEqual({ uuid: REPO, fullName: 'acme/web', name: 'web', mainBranch: 'main' });
+    expect(page.targets).toEqual([]);
+    expect(page.history).toEqual({ deployments: [], nextCursor: null, corruptRecords: 0 });
+    expect(page.providers.find((p) => p.id === 'webhook')?.fields.map((f) => [f.key, f.secret])).toEqual([
+      ['url', false],
+      ['signingSecret', true],
+    ]);
+    expect(page.egressHosts).toEqual(session.platform.manifest.egressHosts);
+  });
+
+  it('the egress list the page shows is the one manifest.yml declares', () => {
+    expect([...EGRESS_HOSTS].sort()).toEqual([...session.platform.manifest.egressHosts].sort());
+  });
+});
+
+describe('saveTarget', () => {
+  it('refuses an invalid target with one message per field and stores nothing', async () => {
+    session.platform.resetCalls();
+    const result = await asAdmin('saveTarget', hookInput({ name: ' ', settings: { url: 'not a url' }, secrets: {} }));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.code).toBe('INVALID_INPUT');
+    expect(Object.keys(result.error.fields ?? {}).sort()).toEqual(['name', 'secrets.signingSecret', 'settings.url']);
+    expect(writes()).toEqual([]);
+  });
+
+  it('stores a valid target with the secret in the secret store and only a last-4 hint in the target', async () => {
+    const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput()));
+    expect(saved.secrets).toEqual({ signingSecret: { set: true, last4: SECRET.slice(-4) } });
+    expect(saved.id).toMatch(/^staging-hook-[0-9a-f]{6}$/);
+    const { doc } = await stored();
+    expect(doc?.repository).toEqual({ uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' });
+    expect(JSON.stringify(doc)).not.toContain(SECRET);
+    expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual({ signingSecret: SECRET });
+  });
+
+  it('keeps a secret left empty, replaces it with a new value, and refuses to clear a required one', async () => {
+    const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput()));
+    const kept = ok<TargetView>(await asAdmin('saveTarget', hookInput({ id: saved.id, name: 'Renamed', secrets: { signingSecret: '' } })));
+    expect(kept.name).toBe('Renamed');
+    expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual({ signingSecret: SECRET });
+
+    const replaced = ok<TargetView>(await asAdmin('saveTarget', hookInput({ id: saved.id, secrets: { signingSecret: SECOND_SECRET } })));
+    expect(replaced.secrets.signingSecret?.last4).toBe(SECOND_SECRET.slice(-4));
+    expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual({ signingSecret: SECOND_SECRET });
+
+    const cleared = await asAdmin('saveTarget', hookInput({ id: saved.id, secrets: { signingSecret: null } }));
+    expect(cleared).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', fields: { 'secrets.signingSecret': 'Signing secret is required' } } });
+    expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual({ signingSecret: SECOND_SECRET });
+  });
+
+  it('refuses a 51st target', async () => {
+    const targets = Array.from({ length: 50 }, (_, i) => makeTarget({ id: `t-${i}`, name: `Target ${i}` }));
+    await session.platform.run(() => putTargets({ schemaVersion: 1, repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' }, targets }));
+    const result = await asAdmin('saveTarget', hookInput());
+    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('at most 50') } });
+    expect((await stored()).doc?.targets).toHaveLength(50);
+  });
+
+  it('refuses an unknown provider on the provider field', async () => {
+    const result = await asAdmin('saveTarget', hookInput({ provider: 'nope' }));
+    expect(result).toMatchObject({ ok: false, error: { fields: { provider: expect.stringContaining('Valid providers: webhook') } } });
+  });
+});
+
+describe('targets', () => {
+  it('setEnabled and deleteTarget change the target; delete erases its secrets', async () => {
+    const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput()));
+    expect(ok(await asAdmin('setEnabled', { id: saved.id, enabled: false }))).toEqual({ id: saved.id, enabled: false });
+    expect((await stored()).doc?.targets[0]?.enabled).toBe(false);
+    expect(ok(await asAdmin('deleteTarget', { id: saved.id }))).toEqual({ id: saved.id });
+    expect((await stored()).doc?.targets).toEqual([]);
+    expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual({});
+    expect(await asAdmin('deleteTarget', { id: saved.id })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+  });
+
+  it('verify runs the provider and says a hook was only checked for its shape', async () => {
+    const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput()));
+    const verified = ok<VerifyView>(await asAdmin('verifyTarget', { id: saved.id }));
+    expect(verified).toMatchObject({ ok: true, shapeOnly: true, message: expect.stringContaining('Only the shape was checked') });
+    expect(receiver.deliveries).toEqual([]);
+  });
+});
+
+describe('searchBranches', () => {
+  it('makes one Bitbucket call, filtered and sorted server-side, and says which branches the patterns match', async () => {
+    session.platform.bitbucket.clearCalls();
+    const found = ok<BranchSearch>(await asAdmin('searchBranches', { text: 'e', patterns: ['release/*'] }));
+    // The admin check (asUser) plus the one search (asApp).
+    const searches = session.platform.bitbucket.calls.filter((c) => c.path.includes('/refs/branches'));
+    expect(searches).toHaveLength(1);
+    expect(searches[0]).toMatchObject({ method: 'GET', asUser: false, status: 200 });
+    const params = new URLSearchParams(searches[0]!.path.split('?')[1]);
+    expect(params.get('q')).toBe('name ~ "e"');
+    expect(params.get('sort')).toBe('-target.date');
+    expect(found.branches.map((b) => b.name).sort()).toEqual(['develop', 'feature/login', 'release/1.2']);
+    expect(found.branches.filter((b) => b.matches).map((b) => b.name)).toEqual(['release/1.2']);
+  });
+
+  it('escapes quotes and backslashes for BBQL', async () => {
+    session.platform.bitbucket.clearCalls();
+    const found = ok<BranchSearch>(await asAdmin('searchBranches', { text: 'a"b\\' }));
+    expect(found.branches).toEqual([]);
+    const params = new URLSearchParams(session.platform.bitbucket.calls.at(-1)!.path.split('?')[1]);
+    expect(params.get('q')).toBe('name ~ "a\\"b\\\\"');
+  });
+});
+
+describe('deployNow', () => {
+  it('queues the branch head as a manual job; the worker delivers it and the history shows it', async () => {
+    const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput()));
+    session.platform.resetCalls();
+    const queued = ok<DeployNowResult>(await asAdmin('deployNow', { targetId: saved.id, branch: 'release/1.2' }));
+    expect(queued).toMatchObject({ targetId: saved.id, branch: 'release/1.2', commit: '77942bb9d305b64b2f42e871dd4a32ad8391dd81' });
+    expect(session.platform.calls.filter((c) => c.seam === 'queue')).toEqual([expect.objectContaining({ detail: 'deploy-jobs: 1 event(s)' })]);
+    expect(session.platform.pendingEvents()).toBe(1);
+
+    await session.platform.drain();
+    expect(receiver.deliveries).toHaveLength(1);
+    expect(receiver.deliveries[0]).toMatchObject({ hubSignatureValid: true, standardWebhooksValid: true, status: 200 });
+    expect(JSON.parse(receiver.deliveries[0]!.body)).toMatchObject({ delivery_id: queued.deliveryId, ref: { name: 'release/1.2', type: 'branch' } });
+
+    const page = ok<PageData>(await asAdmin('getPage'));
+    expect(page.history.deployments).toEqual([expect.objectContaining({ targetId: saved.id, trigger: 'manual', state: 'requested', ref: 'release/1.2' })]);
+    expect(page.targets[0]?.latest?.state).toBe('requested');
+  });
+
+  it('refuses a branch that does not exist, on the branch field, and queues nothing', async () => {
+    const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput()));
+    const result = await asAdmin('deployNow', { targetId: saved.id, branch: 'nope' });
+    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', fields: { branch: 'There is no branch nope in this repository.' } } });
+    expect(session.platform.pendingEvents()).toBe(0);
+  });
+});
+
+describe('history', () => {
+  it('pages with a cursor, newest first', async () => {
+    const now = Date.now();
+    await session.platform.run(async () => {
+      for (let i = 0; i < 25; i++) {
+        const record: Deployment = {
+          schemaVersion: DEPLOYMENT_SCHEMA_VERSION,
+          id: deploymentId(now - i * 60_000, `job-${i}`),
+          deliveryId: `d-${i}`,
+          jobKey: `job-${i}`,
+          idempotencyKey: `staging-hook:${String(i).padStart(40, '0')}`,
+          trigger: 'push',
+          repositoryUuid: REPO,
+          target: { id: 'staging-hook', name: 'Staging', environment: 'staging', provider: 'webhook' },
+          ref: { name: 'main', type: 'branch' },
+          commit: { hash: String(i).padStart(40, '0'), message: `change ${i}`, author: null },
+          actor: null,
+          state: 'succeeded',
+          message: 'ok',
+          attempts: 1,
+          vendorId: null,
+          url: null,
+          createdAt: now - i * 60_000,
+          updatedAt: now,
+          finishedAt: now - i * 60_000 + 5_000,
+          postedStatus: null,
+        };
+        await saveDeployment(record);
+      }
+    });
+    const first = ok<PageData>(await asAdmin('getPage')).history;
+    expect(first.deployments).toHaveLength(20);
+    expect(first.deployments[0]?.commitMessage).toBe('change 0');
+    expect(first.deployments[0]?.durationMs).toBe(5_000);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = ok<HistoryPage>(await asAdmin('getHistory', { cursor: first.nextCursor }));
+    expect(second.deployments.map((d) => d.commitMessage)).toEqual(['change 20', 'change 21', 'change 22', 'change 23', 'change 24']);
+    expect(second.nextCursor).toBeNull();
+  });
+});
+
+describe('authorization', () => {
+  it('refuses a reader on every resolver with a clear message and changes nothing', async () => {
+    const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput()));
+    const before = await stored();
+    session.platform.resetCalls();
+    const calls: Array<[string, unknown]> = [
+      ['getPage', {}],
+      ['getHistory', {}],
+      ['saveTarget', hookInput({ id: saved.id, name: 'Hijacked', secrets: { signingSecret: SECOND_SECRET } })],
+      ['saveTarget', hookInput({ name: 'Another' })],
+      ['deleteTarget', { id: saved.id }],
+      ['setEnabled', { id: saved.id, enabled: false }],
+      ['searchBranches', { text: 'main' }],
+      ['deployNow', { targetId: saved.id, branch: 'main' }],
+      ['verifyTarget', { id: saved.id }],
+    ];
+    for (const [key, payload] of calls) {
+      expect(await asReader(key, payload)).toEqual({
+        ok: false,
+        error: { code: 'FORBIDDEN', message: 'Only administrators of this repository can manage its deploy targets. Nothing was changed.' },
+      });
+    }
+    expect(writes()).toEqual([]);
+    expect(await stored()).toEqual(before);
+    expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual({ signingSecret: SECRET });
+    // The check is made as the caller, against Bitbucket.
+    expect(session.platform.calls.filter((c) => c.seam === 'bitbucket').every((c) => c.detail === `asUser ${READER}`)).toBe(true);
+  });
+
+  it('takes the repository from the call context, never from the payload', async () => {
+    const result = await asAdmin('getPage', { repositoryUuid: '{00000000-0000-4000-8000-000000000000}' });
+    expect(ok<PageData>(result).repository.uuid).toBe(REPO);
+  });
+});
+
+describe('fuzzed payloads', () => {
+  it('never crash, always answer ok:false with a message, and store nothing', async () => {
+    const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput()));
+    const before = await stored();
+    const secretsBefore = await session.platform.run(() => getSecrets(REPO, saved.id));
+    session.platform.resetCalls();
+    const key = fc.constantFrom('saveTarget', 'deleteTarget', 'setEnabled', 'deployNow', 'verifyTarget');
+    const wrongShapes = fc.oneof(
+      fc.anything(),
+      fc.record({ id: fc.oneof(fc.string(), fc.integer(), fc.constant(null)), enabled: fc.anything() }, { requiredKeys: [] }),
+      fc.record({ targetId: fc.oneof(fc.string(), fc.constant(saved.id)), branch: fc.oneof(fc.constant('../../x'), fc.constant('a?b'), fc.constant('')) }),
+      fc
+        .record({ name: fc.oneof(fc.constant(''), fc.string({ maxLength: 300 }).map((s) => s.padEnd(81, 'x'))), settings: fc.dictionary(fc.string(), fc.anything()) })
+        .map((wrong) => ({ ...hookInput(), ...wrong })),
+    );
+    await fc.assert(
+      fc.asyncProperty(key, wrongShapes, async (functionKey, payload) => {
+        const result = await asAdmin(functionKey, payload);
+        expect(result.ok).toBe(false);
+        if (!result.ok) expect(result.error.message.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 150 },
+    );
+    expect(writes()).toEqual([]);
+    expect(await stored()).toEqual(before);
+    expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual(secretsBefore);
+  });
+});
