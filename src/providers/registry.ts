@@ -2,15 +2,22 @@ import { InvalidInputError, RelayError } from '../core/errors';
 import type { Target } from '../core/targets';
 import { describeIssues } from '../core/zod-messages';
 import type { DeployProvider } from './types';
+import { coolifyProvider } from './coolify';
 import { digitalOceanProvider } from './digitalocean';
+import { dokployProvider } from './dokploy';
+import { herokuProvider } from './heroku';
 import { netlifyProvider } from './netlify';
+import { railwayProvider } from './railway';
 import { renderProvider } from './render';
+import { upsunProvider } from './upsun';
 import { vercelProvider } from './vercel';
 import { webhookProvider } from './webhook';
 
 /** Every provider the app knows, by id: one line per provider (architecture.md, habit 2). */
 const providers = new Map<string, DeployProvider<never>>(
-  ([webhookProvider, digitalOceanProvider, renderProvider, vercelProvider, netlifyProvider] as DeployProvider<never>[]).map((provider) => [provider.id, provider]),
+  (
+    [webhookProvider, digitalOceanProvider, renderProvider, vercelProvider, netlifyProvider, herokuProvider, dokployProvider, coolifyProvider, upsunProvider, railwayProvider] as DeployProvider<never>[]
+  ).map((provider) => [provider.id, provider]),
 );
 
 export const providerIds = (): string[] => [...providers.keys()];

@@ -1,0 +1,145 @@
+import * as z from 'zod/mini';
+import { InvalidInputError } from '../../core/errors';
+import { checkOutboundUrl, HttpRejected } from '../../core/http';
+import type { DeployProvider, ProviderCall } from '../types';
+import { coolifyState } from './states';
+import { applicationSchema, deployAnswerSchema, deploymentSchema, parseCoolify } from './wire';
+
+/**
+ * A self-hosted Coolify v4 instance (coolify-openapi.json, server `https://<instance>/api/v1`, bearer
+ * token). `POST /deploy` (the GET form now answers 405) queues a deployment and names it, and
+ * `GET /deployments/{uuid}` follows it.
+ */
+
+/** What is wrong with an instance address, in words a person can act on; null when it is usable. */
+export function baseUrlProblem(value: string): string | null {
+  if (value === '') return null; // minLength says it once
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be the address of your Coolify instance, such as https://coolify.example.com';
+  }
+  if (url.username || url.password) return 'must not contain a user name or password: the token goes in its own field';
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must start with https://';
+  // Plain http is for a loopback test instance only; the choke point owns that rule.
+  if (url.protocol === 'http:' && !isAllowed(value)) return 'must start with https://';
+  if (url.search || url.hash || value.includes('?') || value.includes('#')) return 'must not contain ? or #';
+  if (/\/api(\/v1)?\/?$/.test(url.pathname)) return 'must be the address of the instance without /api/v1 at the end';
+  return null;
+}
+
+const isAllowed = (value: string): boolean => {
+  try {
+    checkOutboundUrl(value);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const settingsSchema = z.object({
+  baseUrl: z.string().check(
+    z.trim(),
+    z.minLength(1, 'the address of your Coolify instance is required'),
+    z.maxLength(500),
+    z.superRefine((value, ctx) => {
+      const problem = baseUrlProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, input: value });
+    }),
+    z.overwrite((value) => value.replace(/\/+$/, '')),
+  ),
+  resourceUuid: z.string().check(
+    z.trim(),
+    z.minLength(1, 'the application UUID is required'),
+    z.maxLength(64),
+    z.regex(/^[A-Za-z0-9_-]*$/, "must be the application's UUID as Coolify shows it (letters and digits)"),
+  ),
+  force: z._default(z.boolean('must be true or false'), false),
+});
+export type CoolifySettings = z.infer<typeof settingsSchema>;
+
+function tokenOf(call: ProviderCall<CoolifySettings>): string {
+  const token = call.secrets.token;
+  if (!token) throw new InvalidInputError('The Coolify API token is not set: add it to the target.');
+  return token;
+}
+
+/** Coolify's link to a deployment's page, made absolute on this instance; null when it gives none. */
+function pageUrl(baseUrl: string, deploymentUrl: string | null | undefined): string | null {
+  if (!deploymentUrl) return null;
+  if (deploymentUrl.startsWith('/') && !deploymentUrl.startsWith('//')) return `${baseUrl}${deploymentUrl}`;
+  return /^https:\/\//.test(deploymentUrl) ? deploymentUrl : null;
+}
+
+export const coolifyProvider: DeployProvider<CoolifySettings> = {
+  id: 'coolify',
+  title: 'Coolify',
+  fields: [
+    { key: 'baseUrl', label: 'Coolify address', kind: 'url', required: true, secret: false, help: 'The https address you open Coolify at, such as https://coolify.example.com (without /api/v1).' },
+    {
+      key: 'resourceUuid',
+      label: 'Application UUID',
+      kind: 'text',
+      required: true,
+      secret: false,
+      help: "The application's UUID, from its address in Coolify (…/application/<uuid>) or its General page.",
+    },
+    { key: 'force', label: 'Rebuild without cache', kind: 'boolean', required: false, secret: false, help: "Sends force=true: Coolify rebuilds from scratch instead of reusing its build cache. Slower." },
+    { key: 'token', label: 'Coolify API token', kind: 'text', required: true, secret: true, help: 'Created in Coolify under Keys & Tokens > API tokens, with the deploy permission.' },
+  ],
+  settingsSchema,
+  hosts: (settings) => [new URL(settings.baseUrl).hostname],
+
+  async start(call) {
+    const token = tokenOf(call);
+    const { baseUrl, resourceUuid, force } = call.settings;
+    const query = new URLSearchParams({ uuid: resourceUuid, force: String(force) });
+    const response = await call.http.send({
+      method: 'POST',
+      url: `${baseUrl}/api/v1/deploy?${query.toString()}`,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      secrets: [token],
+    });
+    const answer = parseCoolify(deployAnswerSchema, response.text, `Coolify accepted the deploy (${response.status}) but`);
+    const started = answer.deployments.find((d) => d.resource_uuid === resourceUuid) ?? answer.deployments[0];
+    if (!started) {
+      throw new HttpRejected(`Coolify started no deployment for ${resourceUuid}${answer.message ? `: ${answer.message}` : ''}`, response.status);
+    }
+    return {
+      state: 'in_progress',
+      message: started.message ? `Coolify: ${started.message}` : `Coolify queued deployment ${started.deployment_uuid}`,
+      vendorId: started.deployment_uuid,
+      url: null,
+    };
+  },
+
+  async status(call, vendorId) {
+    const token = tokenOf(call);
+    const response = await call.http.send({
+      method: 'GET',
+      url: `${call.settings.baseUrl}/api/v1/deployments/${encodeURIComponent(vendorId)}`,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      secrets: [token],
+    });
+    const deployment = parseCoolify(deploymentSchema, response.text, `Coolify deployment ${vendorId}`);
+    return { state: coolifyState(deployment.status), message: `Coolify deployment ${deployment.status}`, url: pageUrl(call.settings.baseUrl, deployment.deployment_url) };
+  },
+
+  async verify(call) {
+    const token = tokenOf(call);
+    try {
+      const response = await call.http.send({
+        method: 'GET',
+        url: `${call.settings.baseUrl}/api/v1/applications/${encodeURIComponent(call.settings.resourceUuid)}`,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        secrets: [token],
+      });
+      const application = parseCoolify(applicationSchema, response.text, 'Coolify application');
+      return { ok: true, shapeOnly: false, message: `The token can read the Coolify application "${application.name}".` };
+    } catch (error) {
+      if (error instanceof HttpRejected) return { ok: false, shapeOnly: false, message: error.message };
+      throw error;
+    }
+  },
+};

@@ -1,0 +1,15 @@
+import type { StatusResult } from '../types';
+
+type OurState = StatusResult['state'];
+
+/** `definitions.build.definitions.status` in Heroku's platform API schema: failed, pending, succeeded. */
+export const HEROKU_BUILD_STATES: ReadonlyMap<string, OurState> = new Map<string, OurState>([
+  ['pending', 'in_progress'],
+  ['succeeded', 'succeeded'],
+  ['failed', 'failed'],
+]);
+
+/** A status Heroku adds later keeps the build followed instead of claiming an outcome it did not report. */
+export const HEROKU_UNKNOWN_STATE: OurState = 'in_progress';
+
+export const herokuState = (status: string): OurState => HEROKU_BUILD_STATES.get(status) ?? HEROKU_UNKNOWN_STATE;

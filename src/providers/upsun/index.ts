@@ -1,0 +1,244 @@
+import { createHash } from 'node:crypto';
+import * as z from 'zod/mini';
+import { InvalidInputError } from '../../core/errors';
+import { HttpRejected, type HttpRequest, type HttpResponse } from '../../core/http';
+import type { DeployProvider, ProviderCall } from '../types';
+import { upsunState } from './states';
+import { acceptedSchema, activitySchema, environmentSchema, parseUpsun, tokenSchema } from './wire';
+
+/**
+ * Upsun (formerly Platform.sh), upsun-openapispec-upsun.json. An API token is not a bearer: it is
+ * exchanged at auth.upsun.com for a bearer that lives about 15 minutes, so bearers are cached per token.
+ * Every environment action answers with the activities it started, and an activity reports the outcome.
+ */
+const API = 'https://api.upsun.com';
+const TOKEN_URL = 'https://auth.upsun.com/oauth2/token';
+// The spec's introduction: `curl -u platform-api-user: -d 'grant_type=api_token&api_token=…'`.
+const TOKEN_CLIENT = `Basic ${Buffer.from('platform-api-user:').toString('base64')}`;
+
+const ACTIONS = ['redeploy', 'deploy', 'source-operation'] as const;
+const ACTION_LABELS: Record<(typeof ACTIONS)[number], string> = {
+  redeploy: 'Redeploy',
+  deploy: 'Deploy staged changes',
+  'source-operation': 'Run a source operation',
+};
+
+const rawSettingsSchema = z.object({
+  projectId: z.string().check(z.trim(), z.minLength(1, 'the project id is required'), z.regex(/^[a-z0-9]*$/, 'must be the project id, such as abcdefgh1234567 (lowercase letters and digits)')),
+  environment: z.string().check(
+    z.trim(),
+    z.minLength(1, 'the environment id is required'),
+    z.maxLength(200),
+    z.regex(/^\S*$/, 'must be the environment id, such as main or staging (no spaces)'),
+  ),
+  action: z.enum(ACTIONS, 'must be "redeploy", "deploy" or "source-operation"'),
+  // A form sends '' for an untouched optional field; it means "not set".
+  strategy: z.optional(z.enum(['rolling', 'stopstart', ''], 'must be "rolling" or "stopstart"')),
+  sourceOperation: z.optional(
+    z.string().check(z.trim(), z.maxLength(100), z.regex(/^[A-Za-z0-9_.-]*$/, 'must be the name of a source operation in your config (letters, digits, _ . -)')),
+  ),
+});
+type RawUpsunSettings = z.infer<typeof rawSettingsSchema>;
+
+interface Place {
+  projectId: string;
+  environment: string;
+}
+export type UpsunSettings =
+  | (Place & { action: 'redeploy' })
+  | (Place & { action: 'deploy'; strategy: 'rolling' | 'stopstart' | null })
+  | (Place & { action: 'source-operation'; sourceOperation: string });
+
+/** Settings whose fields are each fine but contradict each other are refused, naming the field to change. */
+export function resolveUpsunSettings(raw: RawUpsunSettings): UpsunSettings {
+  const strategy = raw.strategy || null;
+  const operation = raw.sourceOperation || null;
+  const problems: string[] = [];
+  if (raw.action === 'source-operation' && !operation) problems.push(`sourceOperation: required when the action is "${ACTION_LABELS['source-operation']}"`);
+  if (raw.action !== 'source-operation' && operation) problems.push(`sourceOperation: only used by the "${ACTION_LABELS['source-operation']}" action; clear it or change the action`);
+  if (raw.action !== 'deploy' && strategy) problems.push(`strategy: only used by the "${ACTION_LABELS.deploy}" action; clear it or change the action`);
+  if (problems.length > 0) throw new InvalidInputError(`The Upsun settings contradict each other: ${problems.join('; ')}`, problems);
+  const place = { projectId: raw.projectId, environment: raw.environment };
+  if (raw.action === 'deploy') return { ...place, action: 'deploy', strategy };
+  if (raw.action === 'source-operation') return { ...place, action: 'source-operation', sourceOperation: operation ?? '' };
+  return { ...place, action: 'redeploy' };
+}
+
+const settingsSchema = z.pipe(
+  rawSettingsSchema,
+  z.transform((raw: RawUpsunSettings, ctx): UpsunSettings => {
+    try {
+      return resolveUpsunSettings(raw);
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      for (const issue of error.issues) {
+        const [path = '', message = issue] = issue.split(/: (.*)/s);
+        ctx.issues.push({ code: 'custom', message, path: [path], input: raw });
+      }
+      return z.NEVER;
+    }
+  }),
+);
+
+interface Bearer {
+  value: string;
+  expiresAt: number;
+}
+/** Bearers by a hash of their API token, so no token sits in memory as a key. Module-level: warm invocations reuse it. */
+const bearers = new Map<string, Bearer>();
+const exchanges = new Map<string, Promise<Bearer>>();
+const MAX_CACHED = 200;
+/** Renew a minute early (or halfway, for a short-lived bearer) so none expires between check and use. */
+const renewMarginMs = (lifetimeMs: number): number => Math.min(60_000, lifetimeMs / 2);
+
+const keyOf = (apiToken: string): string => createHash('sha256').update(apiToken).digest('hex');
+
+function apiTokenOf(call: ProviderCall<UpsunSettings>): string {
+  const token = call.secrets.apiToken;
+  if (!token) throw new InvalidInputError('The Upsun API token is not set: add it to the target.');
+  return token;
+}
+
+async function exchange(call: ProviderCall<UpsunSettings>, apiToken: string): Promise<Bearer> {
+  const askedAt = call.now();
+  let response: HttpResponse;
+  try {
+    response = await call.http.send({
+      method: 'POST',
+      url: TOKEN_URL,
+      headers: { authorization: TOKEN_CLIENT, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ grant_type: 'api_token', api_token: apiToken }).toString(),
+      secrets: [apiToken],
+    });
+  } catch (error) {
+    if (error instanceof HttpRejected) throw new HttpRejected(`Upsun did not accept the API token (${error.message})`, error.status);
+    throw error;
+  }
+  const answer = parseUpsun(tokenSchema, response.text, 'Upsun token exchange');
+  const lifetimeMs = answer.expires_in * 1000;
+  return { value: answer.access_token, expiresAt: askedAt + lifetimeMs - renewMarginMs(lifetimeMs) };
+}
+
+/** A bearer for this API token: cached until shortly before it expires; concurrent callers share one exchange. */
+async function bearerFor(call: ProviderCall<UpsunSettings>, apiToken: string): Promise<string> {
+  const key = keyOf(apiToken);
+  const cached = bearers.get(key);
+  if (cached && call.now() < cached.expiresAt) return cached.value;
+  bearers.delete(key);
+  let pending = exchanges.get(key);
+  if (!pending) {
+    pending = exchange(call, apiToken).finally(() => exchanges.delete(key));
+    exchanges.set(key, pending);
+  }
+  const fresh = await pending;
+  if (bearers.size >= MAX_CACHED) bearers.delete(bearers.keys().next().value ?? '');
+  bearers.set(key, fresh);
+  return fresh.value;
+}
+
+/** An API call with a bearer; a 401 drops the cached bearer so the next attempt exchanges the token again. */
+async function callApi(call: ProviderCall<UpsunSettings>, request: Omit<HttpRequest, 'url' | 'secrets'> & { path: string }): Promise<HttpResponse> {
+  const apiToken = apiTokenOf(call);
+  const bearer = await bearerFor(call, apiToken);
+  const { path, headers, ...rest } = request;
+  try {
+    return await call.http.send({
+      ...rest,
+      url: `${API}${path}`,
+      headers: { authorization: `Bearer ${bearer}`, accept: 'application/json', ...headers },
+      secrets: [apiToken, bearer],
+    });
+  } catch (error) {
+    if (error instanceof HttpRejected && error.status === 401) bearers.delete(keyOf(apiToken));
+    throw error;
+  }
+}
+
+const environmentPath = (s: UpsunSettings): string => `/projects/${encodeURIComponent(s.projectId)}/environments/${encodeURIComponent(s.environment)}`;
+
+function actionRequest(settings: UpsunSettings): { path: string; body: string | undefined; what: string } {
+  const base = environmentPath(settings);
+  switch (settings.action) {
+    case 'redeploy':
+      return { path: `${base}/redeploy`, body: undefined, what: 'redeploy' };
+    case 'deploy':
+      // EnvironmentDeployInput: the body is required, its only field optional.
+      return { path: `${base}/deploy`, body: JSON.stringify(settings.strategy ? { strategy: settings.strategy } : {}), what: 'deploy' };
+    case 'source-operation':
+      return { path: `${base}/source-operation`, body: JSON.stringify({ operation: settings.sourceOperation }), what: `source operation ${settings.sourceOperation}` };
+  }
+}
+
+export const upsunProvider: DeployProvider<UpsunSettings> = {
+  id: 'upsun',
+  title: 'Upsun (Platform.sh)',
+  fields: [
+    { key: 'projectId', label: 'Project id', kind: 'text', required: true, secret: false, help: 'The project id from the console address or `upsun project:info id`, such as abcdefgh1234567.' },
+    { key: 'environment', label: 'Environment id', kind: 'text', required: true, secret: false, help: 'The environment to act on, such as main or staging.' },
+    {
+      key: 'action',
+      label: 'Action',
+      kind: 'select',
+      required: true,
+      secret: false,
+      help: 'Redeploy rebuilds nothing and restarts the current code; Deploy staged changes releases what manual deployments held back; a source operation runs one defined in your config.',
+      options: ACTIONS.map((value) => ({ value, label: ACTION_LABELS[value] })),
+    },
+    {
+      key: 'strategy',
+      label: 'Deployment strategy',
+      kind: 'select',
+      required: false,
+      secret: false,
+      help: 'Only for "Deploy staged changes": rolling keeps the site up where the environment supports it; stop-start restarts everything. Empty uses Upsun\'s default.',
+      options: [
+        { value: 'rolling', label: 'Rolling' },
+        { value: 'stopstart', label: 'Stop-start' },
+      ],
+    },
+    { key: 'sourceOperation', label: 'Source operation', kind: 'text', required: false, secret: false, help: 'Only for "Run a source operation": its name under source.operations in your config.' },
+    {
+      key: 'apiToken',
+      label: 'Upsun API token',
+      kind: 'text',
+      required: true,
+      secret: true,
+      help: 'Created in the console under Account settings > API tokens. It is exchanged at auth.upsun.com for a short-lived access token on each use.',
+    },
+  ],
+  settingsSchema,
+  hosts: () => ['api.upsun.com', 'auth.upsun.com'],
+
+  async start(call) {
+    const { path, body, what } = actionRequest(call.settings);
+    const response = await callApi(call, { method: 'POST', path, body, headers: body === undefined ? {} : { 'content-type': 'application/json' } });
+    const accepted = parseUpsun(acceptedSchema, response.text, `Upsun accepted the ${what} (${response.status}) but`);
+    // One action may start several activities; the first is the one the action itself created.
+    const activity = accepted._embedded?.activities?.[0];
+    if (!activity) {
+      return { state: 'requested', message: `Upsun accepted the ${what} but started no activity to follow`, vendorId: null, url: null };
+    }
+    return { state: 'in_progress', message: `Upsun started the ${what} (activity ${activity.id}, ${activity.state})`, vendorId: activity.id, url: null };
+  },
+
+  async status(call, vendorId) {
+    const response = await callApi(call, { method: 'GET', path: `/projects/${encodeURIComponent(call.settings.projectId)}/activities/${encodeURIComponent(vendorId)}` });
+    const activity = parseUpsun(activitySchema, response.text, `Upsun activity ${vendorId}`);
+    const outcome = activity.result ? ` (${activity.result})` : '';
+    return { state: upsunState(activity.state, activity.result), message: `Upsun activity ${activity.state}${outcome}`, url: null };
+  },
+
+  async verify(call) {
+    try {
+      const response = await callApi(call, { method: 'GET', path: environmentPath(call.settings) });
+      const environment = parseUpsun(environmentSchema, response.text, 'Upsun environment');
+      if (call.settings.action === 'deploy' && call.settings.strategy === 'rolling' && environment.can_rolling_deploy === false) {
+        return { ok: false, shapeOnly: false, message: `The environment ${environment.id} cannot do rolling deployments: choose stop-start or leave the strategy empty.` };
+      }
+      return { ok: true, shapeOnly: false, message: `The API token can read the Upsun environment ${environment.id} (${environment.status}).` };
+    } catch (error) {
+      if (error instanceof HttpRejected) return { ok: false, shapeOnly: false, message: error.message };
+      throw error;
+    }
+  },
+};

@@ -1,0 +1,197 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { createHttpClient, HttpFault, HttpRejected } from '../../src/core/http';
+import type { DeployJob } from '../../src/core/job';
+import { createLogger } from '../../src/core/log';
+import { describeIssues } from '../../src/core/zod-messages';
+import { coolifyProvider, type CoolifySettings } from '../../src/providers/coolify';
+import { COOLIFY_DEPLOYMENT_STATES, coolifyState } from '../../src/providers/coolify/states';
+import type { DeployCall } from '../../src/providers/types';
+import { makeTarget } from '../fixtures/targets';
+
+interface Seen {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
+interface OpenApi {
+  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; security?: Record<string, unknown>[] } | undefined>>;
+  components: { securitySchemes: Record<string, { type: string; scheme?: string }> };
+}
+
+const TOKEN = '3|cool-SECRET-abcdef123456';
+const APP = 'k8s0w4cgg4wgo0cs8kk4sc0o';
+const DEPLOYMENT = 'ds8wc4o0s8ok4c4c48k0kk8w';
+
+const job: DeployJob = {
+  v: 1,
+  deliveryId: 'dlv-coolify-1',
+  jobKey: 'job-1',
+  trigger: 'push',
+  repository: { uuid: '{repo}', workspaceUuid: '{ws}' },
+  targetId: 'coolify-prod',
+  ref: { name: 'main', type: 'branch' },
+  commit: { hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', message: 'Ship it', author: 'Ada', date: null },
+  previousCommit: null,
+  mainBranch: 'main',
+  actor: { accountId: null, uuid: null },
+  pushedAt: null,
+  skipReason: null,
+  createdAt: 0,
+};
+
+describe('the Coolify provider', () => {
+  let server: Server;
+  let base: string;
+  let reply: (seen: Seen) => Reply = () => ({ status: 200 });
+  const seen: Seen[] = [];
+  const lines: string[] = [];
+  const http = createHttpClient({ fetch, timeoutMs: 2000, log: createLogger((line) => lines.push(line)), userAgent: 'DeployRelay/test' });
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
+        seen.push(request);
+        const answer = reply(request);
+        res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((done) => server.close(() => done()));
+  });
+  beforeEach(() => {
+    seen.length = 0;
+    lines.length = 0;
+  });
+
+  const callWith = (raw: Record<string, unknown> = {}, secrets: Record<string, string> = { token: TOKEN }): DeployCall<CoolifySettings> => ({
+    job,
+    target: makeTarget({ id: 'coolify-prod', provider: 'coolify' }),
+    settings: coolifyProvider.settingsSchema.parse({ baseUrl: base, resourceUuid: APP, ...raw }),
+    secrets,
+    repository: { uuid: '{repo}', workspaceUuid: '{ws}', fullName: 'acme/web' },
+    http,
+    log: createLogger(() => undefined),
+    now: () => 1_763_633_800_000,
+  });
+
+  it('posts a deploy by uuid with force and follows the deployment it names', async () => {
+    reply = () => ({ status: 200, body: { deployments: [{ message: 'Application checkout deployment queued.', resource_uuid: APP, deployment_uuid: DEPLOYMENT }] } });
+    const result = await coolifyProvider.start(callWith({ force: true }));
+    expect(result).toEqual({ state: 'in_progress', message: 'Coolify: Application checkout deployment queued.', vendorId: DEPLOYMENT, url: null });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.method).toBe('POST');
+    expect(seen[0]?.path).toBe(`/api/v1/deploy?uuid=${APP}&force=true`);
+    expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(seen[0]?.body).toBe('');
+  });
+
+  it('sends force=false when the setting is left out', async () => {
+    reply = () => ({ status: 200, body: { deployments: [{ message: 'queued', resource_uuid: APP, deployment_uuid: DEPLOYMENT }] } });
+    await coolifyProvider.start(callWith());
+    expect(seen[0]?.path).toBe(`/api/v1/deploy?uuid=${APP}&force=false`);
+  });
+
+  it('fails clearly when Coolify answers 200 but starts nothing', async () => {
+    reply = () => ({ status: 200, body: { message: 'No resources found.', deployments: [] } });
+    const error = await coolifyProvider.start(callWith()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpRejected);
+    expect((error as Error).message).toBe(`Coolify started no deployment for ${APP}: No resources found.`);
+  });
+
+  it('maps every deployment status, and an unknown one to in progress', async () => {
+    expect(Object.fromEntries(COOLIFY_DEPLOYMENT_STATES)).toEqual({
+      queued: 'in_progress',
+      in_progress: 'in_progress',
+      finished: 'succeeded',
+      failed: 'failed',
+      'cancelled-by-user': 'canceled',
+    });
+    expect(coolifyState('paused')).toBe('in_progress');
+    expect(coolifyState('__proto__')).toBe('in_progress');
+    const page = `/project/p1/environment/e1/application/${APP}/deployment/${DEPLOYMENT}`;
+    reply = () => ({ status: 200, body: { id: 7, deployment_uuid: DEPLOYMENT, status: 'finished', deployment_url: page, commit: 'a1b2c3d' } });
+    expect(await coolifyProvider.status?.(callWith(), DEPLOYMENT)).toEqual({ state: 'succeeded', message: 'Coolify deployment finished', url: `${base}${page}` });
+    reply = () => ({ status: 200, body: { deployment_uuid: DEPLOYMENT, status: 'cancelled-by-user', deployment_url: '//evil.example.com/x' } });
+    expect(await coolifyProvider.status?.(callWith(), DEPLOYMENT)).toEqual({ state: 'canceled', message: 'Coolify deployment cancelled-by-user', url: null });
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual([`GET /api/v1/deployments/${DEPLOYMENT}`, `GET /api/v1/deployments/${DEPLOYMENT}`]);
+    expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it('uses the paths, query parameters and bearer scheme that coolify-openapi.json lists', () => {
+    const specs = process.env.SPECS_DIR ?? resolve(__dirname, '../../../shared/specs');
+    const spec = JSON.parse(readFileSync(resolve(specs, 'coolify-openapi.json'), 'utf8')) as OpenApi;
+    const deploy = spec.paths['/deploy']?.post;
+    expect(deploy?.parameters?.filter((p) => ['uuid', 'force'].includes(p.name)).map((p) => `${p.in}:${p.name}`)).toEqual(['query:uuid', 'query:force']);
+    expect(deploy?.security).toEqual([{ bearerAuth: [] }]);
+    expect(spec.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(spec.paths['/deployments/{uuid}']?.get).toBeDefined();
+    expect(spec.paths['/applications/{uuid}']?.get).toBeDefined();
+  });
+
+  it("surfaces Coolify's message on a 4xx, without the token", async () => {
+    reply = () => ({ status: 401, body: { message: `Unauthenticated. (${TOKEN})` } });
+    const error = await coolifyProvider.start(callWith()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpRejected);
+    expect((error as Error).message).toBe(`POST ${base}/api/v1/deploy answered 401: Unauthenticated. ([redacted])`);
+    expect(lines.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('turns a 429 into a retryable fault that carries Retry-After', async () => {
+    reply = () => ({ status: 429, headers: { 'retry-after': '60' }, body: { message: 'Rate limit exceeded. Please try again later.' } });
+    const error = await coolifyProvider.start(callWith()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpFault);
+    expect(error).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterSeconds: 60 });
+  });
+
+  it('verifies with a read of the application and reports a refusal as not ok', async () => {
+    reply = () => ({ status: 200, body: { uuid: APP, name: 'checkout', status: 'running:healthy' } });
+    expect(await coolifyProvider.verify(callWith())).toEqual({ ok: true, shapeOnly: false, message: 'The token can read the Coolify application "checkout".' });
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual([`GET /api/v1/applications/${APP}`]);
+    reply = () => ({ status: 404, body: { message: 'Application not found.' } });
+    expect(await coolifyProvider.verify(callWith())).toEqual({ ok: false, shapeOnly: false, message: `GET ${base}/api/v1/applications/${APP} answered 404: Application not found.` });
+  });
+
+  it('refuses a missing token before sending anything', async () => {
+    await expect(coolifyProvider.start(callWith({}, {}))).rejects.toThrow('The Coolify API token is not set: add it to the target.');
+    expect(seen).toHaveLength(0);
+  });
+
+  it.each([
+    [{ baseUrl: 'http://coolify.example.com' }, 'baseUrl: must start with https://'],
+    [{ baseUrl: 'https://root:pw@coolify.example.com' }, 'baseUrl: must not contain a user name or password: the token goes in its own field'],
+    [{ baseUrl: 'https://coolify.example.com/api/v1/' }, 'baseUrl: must be the address of the instance without /api/v1 at the end'],
+    [{ baseUrl: 'https://coolify.example.com#x' }, 'baseUrl: must not contain ? or #'],
+    [{ resourceUuid: 'app uuid' }, "resourceUuid: must be the application's UUID as Coolify shows it (letters and digits)"],
+    [{ force: 'yes' }, 'force: must be true or false'],
+    [{ resourceUuid: '' }, 'resourceUuid: the application UUID is required'],
+    [{ baseUrl: '  ' }, 'baseUrl: the address of your Coolify instance is required'],
+  ])('refuses bad settings %j clearly', (override, message) => {
+    const result = coolifyProvider.settingsSchema.safeParse({ baseUrl: 'https://coolify.example.com', resourceUuid: APP, ...override });
+    expect(result.success).toBe(false);
+    if (!result.success) expect(describeIssues(result.error)).toEqual([message]);
+  });
+
+  it('calls only the instance host and lists every setting and secret as a field', () => {
+    const settings = coolifyProvider.settingsSchema.parse({ baseUrl: 'https://coolify.acme.dev///', resourceUuid: APP });
+    expect(settings).toEqual({ baseUrl: 'https://coolify.acme.dev', resourceUuid: APP, force: false });
+    expect(coolifyProvider.hosts(settings)).toEqual(['coolify.acme.dev']);
+    expect(coolifyProvider.fields.map((f) => [f.key, f.kind, f.secret])).toEqual([
+      ['baseUrl', 'url', false],
+      ['resourceUuid', 'text', false],
+      ['force', 'boolean', false],
+      ['token', 'text', true],
+    ]);
+  });
+});

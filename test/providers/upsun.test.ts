@@ -1,0 +1,307 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { InvalidInputError } from '../../src/core/errors';
+import { createHttpClient, type FetchLike, HttpFault, HttpRejected } from '../../src/core/http';
+import type { DeployJob } from '../../src/core/job';
+import { createLogger } from '../../src/core/log';
+import { describeIssues } from '../../src/core/zod-messages';
+import { resolveUpsunSettings, upsunProvider, type UpsunSettings } from '../../src/providers/upsun';
+import { UPSUN_ACTIVITY_STATES, UPSUN_COMPLETE_RESULTS, upsunState } from '../../src/providers/upsun/states';
+import type { DeployCall } from '../../src/providers/types';
+import { makeTarget } from '../fixtures/targets';
+
+interface Seen {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+type Reply = { status: number; body?: unknown };
+interface OpenApi {
+  paths: Record<string, { post?: { requestBody?: { content: { 'application/json': { schema: { $ref: string } } } } } }>;
+  components: { schemas: Record<string, { properties: Record<string, { enum?: string[] }>; required?: string[] }> };
+}
+
+const T0 = Date.parse('2026-11-20T10:00:00.000Z');
+const BEARER = 'upsun-BEARER-7f7f7f7f7f';
+const ACTIVITY = 'ykhcmw5f4ctwq';
+const PROJECT = 'abcdefgh1234567';
+
+const job: DeployJob = {
+  v: 1,
+  deliveryId: 'dlv-upsun-1',
+  jobKey: 'job-1',
+  trigger: 'push',
+  repository: { uuid: '{repo}', workspaceUuid: '{ws}' },
+  targetId: 'upsun-main',
+  ref: { name: 'main', type: 'branch' },
+  commit: { hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', message: 'Ship it', author: 'Ada', date: null },
+  previousCommit: null,
+  mainBranch: 'main',
+  actor: { accountId: null, uuid: null },
+  pushedAt: null,
+  skipReason: null,
+  createdAt: 0,
+};
+
+let tokens = 0;
+/** The bearer cache lives for the module: each test gets its own API token unless it tests the cache. */
+const freshToken = (): string => `upsun-API-SECRET-${(tokens += 1)}-0123456789`;
+
+describe('the Upsun provider', () => {
+  let server: Server;
+  let base: string;
+  let reply: (seen: Seen) => Reply = () => ({ status: 200 });
+  const issued: Reply = { status: 200, body: { access_token: BEARER, expires_in: 900, token_type: 'bearer' } };
+  let tokenReply: Reply = issued;
+  const seen: Seen[] = [];
+  const lines: string[] = [];
+  const outbound: string[] = [];
+  // Requests leave for api.upsun.com and auth.upsun.com; the fetch delivers them to the loopback server.
+  const viaLoopback: FetchLike = (url, init) => {
+    outbound.push(url);
+    const parsed = new URL(url);
+    return fetch(`${base}${parsed.pathname}${parsed.search}`, init);
+  };
+  const http = createHttpClient({ fetch: viaLoopback, timeoutMs: 2000, log: createLogger((line) => lines.push(line)), userAgent: 'DeployRelay/test' });
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
+        seen.push(request);
+        const answer = request.path === '/oauth2/token' ? tokenReply : reply(request);
+        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((done) => server.close(() => done()));
+  });
+  beforeEach(() => {
+    seen.length = 0;
+    lines.length = 0;
+    outbound.length = 0;
+    tokenReply = issued;
+  });
+
+  const settingsOf = (raw: Record<string, unknown> = {}): UpsunSettings =>
+    upsunProvider.settingsSchema.parse({ projectId: PROJECT, environment: 'main', action: 'redeploy', ...raw });
+  const callWith = (settings: UpsunSettings, apiToken: string, now = T0): DeployCall<UpsunSettings> => ({
+    job,
+    target: makeTarget({ id: 'upsun-main', provider: 'upsun' }),
+    settings,
+    secrets: { apiToken },
+    repository: { uuid: '{repo}', workspaceUuid: '{ws}', fullName: 'acme/web' },
+    http,
+    log: createLogger(() => undefined),
+    now: () => now,
+  });
+  const accepted = (activities: unknown[]) => ({ status: 'OK', code: 202, _embedded: { activities } });
+  const activity = (state: string, result: string | null, type = 'environment.redeploy') => ({ id: ACTIVITY, type, state, result, text: 'Ada redeployed environment main' });
+
+  it('exchanges the API token for a bearer, redeploys and follows the started activity', async () => {
+    const apiToken = freshToken();
+    reply = () => ({ status: 202, body: accepted([activity('pending', null)]) });
+    const result = await upsunProvider.start(callWith(settingsOf(), apiToken));
+    expect(result).toEqual({ state: 'in_progress', message: `Upsun started the redeploy (activity ${ACTIVITY}, pending)`, vendorId: ACTIVITY, url: null });
+    expect(outbound).toEqual(['https://auth.upsun.com/oauth2/token', `https://api.upsun.com/projects/${PROJECT}/environments/main/redeploy`]);
+    const [auth, redeploy] = seen;
+    expect(auth?.method).toBe('POST');
+    expect(auth?.headers.authorization).toBe(`Basic ${Buffer.from('platform-api-user:').toString('base64')}`);
+    expect(auth?.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(Object.fromEntries(new URLSearchParams(auth?.body))).toEqual({ grant_type: 'api_token', api_token: apiToken });
+    expect(redeploy?.method).toBe('POST');
+    expect(redeploy?.path).toBe(`/projects/${PROJECT}/environments/main/redeploy`);
+    expect(redeploy?.headers.authorization).toBe(`Bearer ${BEARER}`);
+    expect(redeploy?.body).toBe('');
+    expect(lines.join('\n')).not.toContain(apiToken);
+    expect(lines.join('\n')).not.toContain(BEARER);
+  });
+
+  it('exchanges the token once for two calls, and again once the bearer is about to expire', async () => {
+    const apiToken = freshToken();
+    reply = () => ({ status: 200, body: activity('in_progress', null) });
+    await upsunProvider.status?.(callWith(settingsOf(), apiToken, T0), ACTIVITY);
+    await upsunProvider.status?.(callWith(settingsOf(), apiToken, T0 + 100_000), ACTIVITY);
+    expect(seen.map((s) => s.path)).toEqual(['/oauth2/token', `/projects/${PROJECT}/activities/${ACTIVITY}`, `/projects/${PROJECT}/activities/${ACTIVITY}`]);
+    // expires_in 900 s: renewed a minute early, at 840 s.
+    await upsunProvider.status?.(callWith(settingsOf(), apiToken, T0 + 839_000), ACTIVITY);
+    expect(seen.filter((s) => s.path === '/oauth2/token')).toHaveLength(1);
+    await upsunProvider.status?.(callWith(settingsOf(), apiToken, T0 + 840_000), ACTIVITY);
+    expect(seen.map((s) => s.path).filter((p) => p === '/oauth2/token')).toHaveLength(2);
+    expect(seen).toHaveLength(6);
+  });
+
+  it('shares one exchange between concurrent calls', async () => {
+    const apiToken = freshToken();
+    reply = () => ({ status: 200, body: activity('in_progress', null) });
+    await Promise.all([upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY), upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY)]);
+    expect(seen.filter((s) => s.path === '/oauth2/token')).toHaveLength(1);
+    expect(seen).toHaveLength(3);
+  });
+
+  it('drops the cached bearer after a 401, so the next call exchanges the token again', async () => {
+    const apiToken = freshToken();
+    reply = () => ({ status: 401, body: { status: 'error', code: 401, message: 'Invalid access token' } });
+    const error = await upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpRejected);
+    reply = () => ({ status: 200, body: activity('in_progress', null) });
+    await upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY);
+    expect(seen.map((s) => s.path)).toEqual(['/oauth2/token', `/projects/${PROJECT}/activities/${ACTIVITY}`, '/oauth2/token', `/projects/${PROJECT}/activities/${ACTIVITY}`]);
+  });
+
+  it('deploys staged changes with the chosen strategy, and with an empty body when none is chosen', async () => {
+    reply = () => ({ status: 202, body: accepted([activity('in_progress', null, 'environment.deploy')]) });
+    const result = await upsunProvider.start(callWith(settingsOf({ action: 'deploy', strategy: 'rolling' }), freshToken()));
+    expect(result.message).toBe(`Upsun started the deploy (activity ${ACTIVITY}, in_progress)`);
+    expect(seen[1]?.path).toBe(`/projects/${PROJECT}/environments/main/deploy`);
+    expect(seen[1]?.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(seen[1]?.body ?? '')).toEqual({ strategy: 'rolling' });
+    await upsunProvider.start(callWith(settingsOf({ action: 'deploy', strategy: '' }), freshToken()));
+    expect(JSON.parse(seen[3]?.body ?? '')).toEqual({});
+  });
+
+  it('runs a source operation by name', async () => {
+    reply = () => ({ status: 202, body: accepted([activity('pending', null, 'environment.source-operation')]) });
+    await upsunProvider.start(callWith(settingsOf({ action: 'source-operation', sourceOperation: 'update-deps' }), freshToken()));
+    expect(seen[1]?.path).toBe(`/projects/${PROJECT}/environments/main/source-operation`);
+    expect(JSON.parse(seen[1]?.body ?? '')).toEqual({ operation: 'update-deps' });
+  });
+
+  it('sends bodies that the spec input schemas allow, to paths the spec lists', async () => {
+    const specs = process.env.SPECS_DIR ?? resolve(__dirname, '../../../shared/specs');
+    const spec = JSON.parse(readFileSync(resolve(specs, 'upsun-openapispec-upsun.json'), 'utf8')) as OpenApi;
+    const env = '/projects/{projectId}/environments/{environmentId}';
+    expect(spec.paths[`${env}/redeploy`]?.post?.requestBody).toBeUndefined();
+    const deployInput = spec.components.schemas[spec.paths[`${env}/deploy`]?.post?.requestBody?.content['application/json'].schema.$ref.split('/').pop() ?? ''];
+    const operationInput = spec.components.schemas[spec.paths[`${env}/source-operation`]?.post?.requestBody?.content['application/json'].schema.$ref.split('/').pop() ?? ''];
+    expect(deployInput?.properties.strategy?.enum).toEqual(['rolling', 'stopstart']);
+    expect(operationInput?.required).toEqual(['operation']);
+    expect(spec.components.schemas.Activity?.properties.state?.enum?.sort()).toEqual([...UPSUN_ACTIVITY_STATES.keys(), 'complete'].sort());
+    expect(spec.components.schemas.Activity?.properties.result?.enum?.sort()).toEqual([...UPSUN_COMPLETE_RESULTS.keys()].sort());
+  });
+
+  it('records the request without a vendor id when Upsun started no activity', async () => {
+    reply = () => ({ status: 202, body: { status: 'OK', code: 202 } });
+    const result = await upsunProvider.start(callWith(settingsOf({ action: 'deploy' }), freshToken()));
+    expect(result).toEqual({ state: 'requested', message: 'Upsun accepted the deploy but started no activity to follow', vendorId: null, url: null });
+  });
+
+  it('maps activity state and result, including unknown values', async () => {
+    expect(Object.fromEntries(UPSUN_ACTIVITY_STATES)).toEqual({ pending: 'in_progress', scheduled: 'in_progress', in_progress: 'in_progress', staged: 'in_progress', cancelled: 'canceled' });
+    expect(upsunState('complete', 'success')).toBe('succeeded');
+    expect(upsunState('complete', 'failure')).toBe('failed');
+    expect(upsunState('complete', null)).toBe('failed');
+    expect(upsunState('complete', 'partial')).toBe('failed');
+    expect(upsunState('paused', null)).toBe('in_progress');
+    expect(upsunState('hasOwnProperty', null)).toBe('in_progress');
+    const apiToken = freshToken();
+    reply = () => ({ status: 200, body: activity('complete', 'failure') });
+    expect(await upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY)).toEqual({ state: 'failed', message: 'Upsun activity complete (failure)', url: null });
+    reply = () => ({ status: 200, body: activity('complete', 'success') });
+    expect(await upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY)).toEqual({ state: 'succeeded', message: 'Upsun activity complete (success)', url: null });
+    expect(seen[1]?.method).toBe('GET');
+    expect(seen[1]?.headers.authorization).toBe(`Bearer ${BEARER}`);
+  });
+
+  it("surfaces Upsun's message on a 4xx, without the token or bearer", async () => {
+    const apiToken = freshToken();
+    reply = () => ({ status: 404, body: { status: 'error', code: 404, message: `Environment not found (${BEARER})`, title: 'Not Found' } });
+    const error = await upsunProvider.start(callWith(settingsOf({ environment: 'feature/x' }), apiToken)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpRejected);
+    expect((error as Error).message).toBe(`POST https://api.upsun.com/projects/${PROJECT}/environments/feature%2Fx/redeploy answered 404: Environment not found ([redacted])`);
+  });
+
+  it('says plainly when the API token itself is refused', async () => {
+    const apiToken = freshToken();
+    tokenReply = { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid API token.' } };
+    const error = await upsunProvider.start(callWith(settingsOf(), apiToken)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpRejected);
+    expect((error as Error).message).toBe('Upsun did not accept the API token (POST https://auth.upsun.com/oauth2/token answered 400: invalid_grant)');
+    expect(outbound).toEqual(['https://auth.upsun.com/oauth2/token']);
+  });
+
+  it('turns a 429 into a retryable fault', async () => {
+    reply = () => ({ status: 429, body: { message: 'Too many requests' } });
+    const error = await upsunProvider.start(callWith(settingsOf(), freshToken())).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpFault);
+    expect(error).toMatchObject({ kind: 'rate_limited', status: 429 });
+  });
+
+  it('verifies with a read of the environment, and catches a rolling strategy the environment cannot do', async () => {
+    const apiToken = freshToken();
+    reply = () => ({ status: 200, body: { id: 'main', name: 'main', status: 'active', can_rolling_deploy: false } });
+    expect(await upsunProvider.verify(callWith(settingsOf(), apiToken))).toEqual({ ok: true, shapeOnly: false, message: 'The API token can read the Upsun environment main (active).' });
+    expect(await upsunProvider.verify(callWith(settingsOf({ action: 'deploy', strategy: 'rolling' }), apiToken))).toEqual({
+      ok: false,
+      shapeOnly: false,
+      message: 'The environment main cannot do rolling deployments: choose stop-start or leave the strategy empty.',
+    });
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['POST /oauth2/token', `GET /projects/${PROJECT}/environments/main`, `GET /projects/${PROJECT}/environments/main`]);
+  });
+
+  it('refuses a missing API token before sending anything', async () => {
+    await expect(upsunProvider.start(callWith(settingsOf(), ''))).rejects.toThrow('The Upsun API token is not set: add it to the target.');
+    expect(seen).toHaveLength(0);
+  });
+
+  it('throws InvalidInputError for settings that contradict each other, naming the field', () => {
+    const error = (() => {
+      try {
+        return resolveUpsunSettings({ projectId: PROJECT, environment: 'main', action: 'source-operation', sourceOperation: '' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'The Upsun settings contradict each other: sourceOperation: required when the action is "Run a source operation"',
+      issues: ['sourceOperation: required when the action is "Run a source operation"'],
+    });
+    const result = upsunProvider.settingsSchema.safeParse({ projectId: PROJECT, environment: 'main', action: 'redeploy', strategy: 'rolling', sourceOperation: 'x' });
+    expect(result.success).toBe(false);
+    if (!result.success) {
+      expect(describeIssues(result.error)).toEqual([
+        'sourceOperation: only used by the "Run a source operation" action; clear it or change the action',
+        'strategy: only used by the "Deploy staged changes" action; clear it or change the action',
+      ]);
+    }
+  });
+
+  it.each([
+    [{ projectId: 'ABC 123' }, 'projectId: must be the project id, such as abcdefgh1234567 (lowercase letters and digits)'],
+    [{ environment: 'my env' }, 'environment: must be the environment id, such as main or staging (no spaces)'],
+    [{ action: 'push' }, 'action: must be "redeploy", "deploy" or "source-operation"'],
+    [{ action: 'deploy', strategy: 'blue-green' }, 'strategy: must be "rolling" or "stopstart"'],
+    [{ action: 'source-operation' }, 'sourceOperation: required when the action is "Run a source operation"'],
+    [{ projectId: '' }, 'projectId: the project id is required'],
+    [{ environment: '' }, 'environment: the environment id is required'],
+  ])('refuses bad settings %j clearly', (override, message) => {
+    const result = upsunProvider.settingsSchema.safeParse({ projectId: PROJECT, environment: 'main', action: 'redeploy', ...override });
+    expect(result.success).toBe(false);
+    if (!result.success) expect(describeIssues(result.error)).toEqual([message]);
+  });
+
+  it('calls api.upsun.com and auth.upsun.com and lists every setting and secret as a field', () => {
+    expect(upsunProvider.hosts(settingsOf())).toEqual(['api.upsun.com', 'auth.upsun.com']);
+    expect(settingsOf({ action: 'deploy', strategy: '', sourceOperation: '' })).toEqual({ projectId: PROJECT, environment: 'main', action: 'deploy', strategy: null });
+    expect(upsunProvider.fields.map((f) => [f.key, f.kind, f.secret, f.required])).toEqual([
+      ['projectId', 'text', false, true],
+      ['environment', 'text', false, true],
+      ['action', 'select', false, true],
+      ['strategy', 'select', false, false],
+      ['sourceOperation', 'text', false, false],
+      ['apiToken', 'text', true, true],
+    ]);
+    expect(upsunProvider.fields[2]?.options?.map((o) => o.value)).toEqual(['redeploy', 'deploy', 'source-operation']);
+  });
+});
