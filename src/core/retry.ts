@@ -4,7 +4,7 @@
  */
 
 /**
- * Attempts in all, the first included. Forge's queue (@forge/events 2+) would retry for up to 24 hours;
+ * Attempts in all, the first included. Forge's queue (events API 2 and later) would retry for up to 24 hours;
  * bounding it ourselves means a dead receiver is recorded as failed within minutes, never dropped.
  */
 export const MAX_ATTEMPTS = 5;
