@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { createHttpClient, HttpFault, HttpRejected } from '../../src/core/http';
+import { HttpFault, HttpRejected } from '../../src/core/http';
 import type { DeployJob } from '../../src/core/job';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
@@ -10,14 +8,8 @@ import { coolifyProvider, type CoolifySettings } from '../../src/providers/cooli
 import { COOLIFY_DEPLOYMENT_STATES, coolifyState } from '../../src/providers/coolify/states';
 import type { DeployCall } from '../../src/providers/types';
 import { makeTarget } from '../fixtures/targets';
+import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';
 
-interface Seen {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 interface OpenApi {
   paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; security?: Record<string, unknown>[] } | undefined>>;
   components: { securitySchemes: Record<string, { type: string; scheme?: string }> };
@@ -45,40 +37,14 @@ const job: DeployJob = {
 };
 
 describe('the Coolify provider', () => {
-  let server: Server;
-  let base: string;
   let reply: (seen: Seen) => Reply = () => ({ status: 200 });
-  const seen: Seen[] = [];
-  const lines: string[] = [];
-  const http = createHttpClient({ fetch, timeoutMs: 2000, log: createLogger((line) => lines.push(line)), userAgent: 'DeployRelay/test' });
-
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      req.on('end', () => {
-        const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
-        seen.push(request);
-        const answer = reply(request);
-        res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.body === undefined ? '' : JSON.stringify(answer.body));
-      });
-    });
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((done) => server.close(() => done()));
-  });
-  beforeEach(() => {
-    seen.length = 0;
-    lines.length = 0;
-  });
+  const vendor = loopbackVendor((request) => reply(request));
+  const { direct: http, seen, lines } = vendor;
 
   const callWith = (raw: Record<string, unknown> = {}, secrets: Record<string, string> = { token: TOKEN }): DeployCall<CoolifySettings> => ({
     job,
     target: makeTarget({ id: 'coolify-prod', provider: 'coolify' }),
-    settings: coolifyProvider.settingsSchema.parse({ baseUrl: base, resourceUuid: APP, ...raw }),
+    settings: coolifyProvider.settingsSchema.parse({ baseUrl: vendor.base, resourceUuid: APP, ...raw }),
     secrets,
     repository: { uuid: '{repo}', workspaceUuid: '{ws}', fullName: 'acme/web' },
     http,
@@ -92,7 +58,7 @@ describe('the Coolify provider', () => {
     expect(result).toEqual({ state: 'in_progress', message: 'Coolify: Application checkout deployment queued.', vendorId: DEPLOYMENT, url: null });
     expect(seen).toHaveLength(1);
     expect(seen[0]?.method).toBe('POST');
-    expect(seen[0]?.path).toBe(`/api/v1/deploy?uuid=${APP}&force=true`);
+    expect(seen[0]?.target).toBe(`/api/v1/deploy?uuid=${APP}&force=true`);
     expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(seen[0]?.body).toBe('');
   });
@@ -100,7 +66,7 @@ describe('the Coolify provider', () => {
   it('sends force=false when the setting is left out', async () => {
     reply = () => ({ status: 200, body: { deployments: [{ message: 'queued', resource_uuid: APP, deployment_uuid: DEPLOYMENT }] } });
     await coolifyProvider.start(callWith());
-    expect(seen[0]?.path).toBe(`/api/v1/deploy?uuid=${APP}&force=false`);
+    expect(seen[0]?.target).toBe(`/api/v1/deploy?uuid=${APP}&force=false`);
   });
 
   it('fails clearly when Coolify answers 200 but starts nothing', async () => {
@@ -122,10 +88,10 @@ describe('the Coolify provider', () => {
     expect(coolifyState('__proto__')).toBe('in_progress');
     const page = `/project/p1/environment/e1/application/${APP}/deployment/${DEPLOYMENT}`;
     reply = () => ({ status: 200, body: { id: 7, deployment_uuid: DEPLOYMENT, status: 'finished', deployment_url: page, commit: 'a1b2c3d' } });
-    expect(await coolifyProvider.status?.(callWith(), DEPLOYMENT)).toEqual({ state: 'succeeded', message: 'Coolify deployment finished', url: `${base}${page}` });
+    expect(await coolifyProvider.status?.(callWith(), DEPLOYMENT)).toEqual({ state: 'succeeded', message: 'Coolify deployment finished', url: `${vendor.base}${page}` });
     reply = () => ({ status: 200, body: { deployment_uuid: DEPLOYMENT, status: 'cancelled-by-user', deployment_url: '//evil.example.com/x' } });
     expect(await coolifyProvider.status?.(callWith(), DEPLOYMENT)).toEqual({ state: 'canceled', message: 'Coolify deployment cancelled-by-user', url: null });
-    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual([`GET /api/v1/deployments/${DEPLOYMENT}`, `GET /api/v1/deployments/${DEPLOYMENT}`]);
+    expect(seen.map((s) => `${s.method} ${s.target}`)).toEqual([`GET /api/v1/deployments/${DEPLOYMENT}`, `GET /api/v1/deployments/${DEPLOYMENT}`]);
     expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
   });
 
@@ -144,7 +110,7 @@ describe('the Coolify provider', () => {
     reply = () => ({ status: 401, body: { message: `Unauthenticated. (${TOKEN})` } });
     const error = await coolifyProvider.start(callWith()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpRejected);
-    expect((error as Error).message).toBe(`POST ${base}/api/v1/deploy answered 401: Unauthenticated. ([redacted])`);
+    expect((error as Error).message).toBe(`POST ${vendor.base}/api/v1/deploy answered 401: Unauthenticated. ([redacted])`);
     expect(lines.join('\n')).not.toContain(TOKEN);
   });
 
@@ -158,9 +124,9 @@ describe('the Coolify provider', () => {
   it('verifies with a read of the application and reports a refusal as not ok', async () => {
     reply = () => ({ status: 200, body: { uuid: APP, name: 'checkout', status: 'running:healthy' } });
     expect(await coolifyProvider.verify(callWith())).toEqual({ ok: true, shapeOnly: false, message: 'The token can read the Coolify application "checkout".' });
-    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual([`GET /api/v1/applications/${APP}`]);
+    expect(seen.map((s) => `${s.method} ${s.target}`)).toEqual([`GET /api/v1/applications/${APP}`]);
     reply = () => ({ status: 404, body: { message: 'Application not found.' } });
-    expect(await coolifyProvider.verify(callWith())).toEqual({ ok: false, shapeOnly: false, message: `GET ${base}/api/v1/applications/${APP} answered 404: Application not found.` });
+    expect(await coolifyProvider.verify(callWith())).toEqual({ ok: false, shapeOnly: false, message: `GET ${vendor.base}/api/v1/applications/${APP} answered 404: Application not found.` });
   });
 
   it('refuses a missing token before sending anything', async () => {

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { InvalidInputError } from '../../src/core/errors';
-import { createHttpClient, type FetchLike, HttpFault, HttpRejected } from '../../src/core/http';
+import { HttpFault, HttpRejected } from '../../src/core/http';
 import { type DeployJob, parseDeployJob } from '../../src/core/job';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
@@ -12,73 +10,10 @@ import { type DigitalOceanSettings, digitalOceanProvider as provider } from '../
 import { PHASES } from '../../src/providers/digitalocean/states';
 import type { DeployCall } from '../../src/providers/types';
 import { makeTarget } from '../fixtures/targets';
+import { loopbackVendor, refusal, type Reply, type Seen } from './loopback-vendor';
 
-// ---- a loopback vendor: the provider calls https://api.digitalocean.com, the FetchLike sends it here ----
-interface Seen {
-  origin: string;
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-interface Answer {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-let server: Server;
-let base = '';
-let answer: (seen: Seen) => Answer = () => ({ status: 200, body: {} });
-const seen: Seen[] = [];
-const origins: string[] = [];
-const lines: string[] = [];
-
-const rewrite: FetchLike = (url, init) => {
-  const vendor = new URL(url);
-  origins.push(vendor.origin);
-  return fetch(`${base}${vendor.pathname}${vendor.search}`, init);
-};
-const http = createHttpClient({ fetch: rewrite, timeoutMs: 5000, log: createLogger((line) => lines.push(line)), userAgent: 'DeployRelay/test' });
-
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://loopback');
-      const request: Seen = {
-        origin: origins.at(-1) ?? '',
-        method: req.method ?? '',
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      seen.push(request);
-      const reply = answer(request);
-      const text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(text);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-beforeEach(() => {
-  seen.length = 0;
-  origins.length = 0;
-  lines.length = 0;
-});
-
-const refusal = (error: unknown): Error => {
-  if (!(error instanceof Error)) throw new Error(`expected an Error, got ${String(error)}`);
-  return error;
-};
+let answer: (seen: Seen) => Reply = () => ({ status: 200, body: {} });
+const { http, seen, lines } = loopbackVendor((request) => answer(request));
 
 // ---- the spec's own examples, so the wire schemas are tested against real-shaped answers ----
 const specsDir = process.env.SPECS_DIR ?? join(__dirname, '../../../shared/specs');

@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { createHttpClient, HttpFault, HttpRejected } from '../../src/core/http';
+import { HttpFault, HttpRejected } from '../../src/core/http';
 import type { DeployJob } from '../../src/core/job';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
@@ -10,14 +8,8 @@ import { dokployProvider, type DokploySettings } from '../../src/providers/dokpl
 import { DOKPLOY_DEPLOYMENT_STATES, dokployState } from '../../src/providers/dokploy/states';
 import type { DeployCall } from '../../src/providers/types';
 import { makeTarget } from '../fixtures/targets';
+import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';
 
-interface Seen {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-type Reply = { status: number; body?: unknown };
 interface OpenApi {
   paths: Record<string, { post?: { requestBody: { content: { 'application/json': { schema: { properties: Record<string, unknown>; required: string[] } } } } } }>;
   components: { securitySchemes: { apiKey: { in: string; name: string } } };
@@ -46,40 +38,14 @@ const job: DeployJob = {
 };
 
 describe('the Dokploy provider', () => {
-  let server: Server;
-  let base: string;
   let reply: (seen: Seen) => Reply = () => ({ status: 200 });
-  const seen: Seen[] = [];
-  const lines: string[] = [];
-  const http = createHttpClient({ fetch, timeoutMs: 2000, log: createLogger((line) => lines.push(line)), userAgent: 'DeployRelay/test' });
-
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      req.on('end', () => {
-        const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
-        seen.push(request);
-        const answer = reply(request);
-        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body === undefined ? '' : JSON.stringify(answer.body));
-      });
-    });
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((done) => server.close(() => done()));
-  });
-  beforeEach(() => {
-    seen.length = 0;
-    lines.length = 0;
-  });
+  const vendor = loopbackVendor((request) => reply(request));
+  const { direct: http, seen, lines } = vendor;
 
   const callWith = (raw: Record<string, unknown> = {}, secrets: Record<string, string> = { apiKey: API_KEY }): DeployCall<DokploySettings> => ({
     job,
     target: makeTarget({ id: 'dokploy-prod', provider: 'dokploy' }),
-    settings: dokployProvider.settingsSchema.parse({ baseUrl: `${base}/`, kind: 'application', resourceId: 'app_Xy12-ab', ...raw }),
+    settings: dokployProvider.settingsSchema.parse({ baseUrl: `${vendor.base}/`, kind: 'application', resourceId: 'app_Xy12-ab', ...raw }),
     secrets,
     repository: { uuid: '{repo}', workspaceUuid: '{ws}', fullName: 'acme/web' },
     http,
@@ -104,7 +70,7 @@ describe('the Dokploy provider', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]?.method).toBe('POST');
     // The trailing slash of the address does not double up.
-    expect(seen[0]?.path).toBe('/api/application.deploy');
+    expect(seen[0]?.target).toBe('/api/application.deploy');
     expect(seen[0]?.headers['x-api-key']).toBe(API_KEY);
     expect(seen[0]?.headers['content-type']).toBe('application/json');
     expect(JSON.parse(seen[0]?.body ?? '')).toEqual({ applicationId: 'app_Xy12-ab', title: 'Deploy Relay: a1b2c3d', description: 'Ship the new checkout' });
@@ -114,7 +80,7 @@ describe('the Dokploy provider', () => {
     reply = () => ({ status: 200, body: true });
     const result = await dokployProvider.start(callWith({ kind: 'compose', resourceId: 'cmp_77' }));
     expect(result.message).toBe('Dokploy queued the deploy of the compose service ("Deploy Relay: a1b2c3d")');
-    expect(seen[0]?.path).toBe('/api/compose.deploy');
+    expect(seen[0]?.target).toBe('/api/compose.deploy');
     expect(JSON.parse(seen[0]?.body ?? '')).toEqual({ composeId: 'cmp_77', title: 'Deploy Relay: a1b2c3d', description: 'Ship the new checkout' });
   });
 
@@ -148,7 +114,7 @@ describe('the Dokploy provider', () => {
     const result = await dokployProvider.status?.(callWith(), HANDLE);
     expect(result).toEqual({ state: 'failed', message: 'Dokploy deployment error: Dockerfile not found', url: null });
     expect(seen[0]?.method).toBe('GET');
-    expect(seen[0]?.path).toBe('/api/deployment.all?applicationId=app_Xy12-ab');
+    expect(seen[0]?.target).toBe('/api/deployment.all?applicationId=app_Xy12-ab');
     expect(seen[0]?.headers['x-api-key']).toBe(API_KEY);
   });
 
@@ -161,7 +127,7 @@ describe('the Dokploy provider', () => {
     reply = () => ({ status: 200, body: [deployment('Deploy Relay: a1b2c3d', 'done', '2026-11-20T10:16:50.000Z')] });
     const result = await dokployProvider.status?.(callWith({ kind: 'compose', resourceId: 'cmp_77' }), HANDLE);
     expect(result).toEqual({ state: 'succeeded', message: 'Dokploy deployment done', url: null });
-    expect(seen[0]?.path).toBe('/api/deployment.allByCompose?composeId=cmp_77');
+    expect(seen[0]?.target).toBe('/api/deployment.allByCompose?composeId=cmp_77');
   });
 
   it('maps every deployment status, a null one and an unknown one', () => {
@@ -180,7 +146,7 @@ describe('the Dokploy provider', () => {
     reply = () => ({ status: 404, body: { code: 'NOT_FOUND', message: `Application not found for key ${API_KEY}`, issues: [] } });
     const error = await dokployProvider.start(callWith()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpRejected);
-    expect((error as Error).message).toBe(`POST ${base}/api/application.deploy answered 404: Application not found for key [redacted]`);
+    expect((error as Error).message).toBe(`POST ${vendor.base}/api/application.deploy answered 404: Application not found for key [redacted]`);
     expect(lines.join('\n')).not.toContain(API_KEY);
   });
 
@@ -192,14 +158,14 @@ describe('the Dokploy provider', () => {
   it('verifies with application.one and reports a refusal as not ok', async () => {
     reply = () => ({ status: 200, body: { applicationId: 'app_Xy12-ab', name: 'checkout', applicationStatus: 'done' } });
     expect(await dokployProvider.verify(callWith())).toEqual({ ok: true, shapeOnly: false, message: 'The API key can read the Dokploy application "checkout".' });
-    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /api/application.one?applicationId=app_Xy12-ab']);
+    expect(seen.map((s) => `${s.method} ${s.target}`)).toEqual(['GET /api/application.one?applicationId=app_Xy12-ab']);
     reply = () => ({ status: 401, body: { code: 'UNAUTHORIZED', message: 'Unauthorized' } });
     expect(await dokployProvider.verify(callWith({ kind: 'compose', resourceId: 'cmp_77' }))).toEqual({
       ok: false,
       shapeOnly: false,
-      message: `GET ${base}/api/compose.one answered 401: Unauthorized`,
+      message: `GET ${vendor.base}/api/compose.one answered 401: Unauthorized`,
     });
-    expect(seen[1]?.path).toBe('/api/compose.one?composeId=cmp_77');
+    expect(seen[1]?.target).toBe('/api/compose.one?composeId=cmp_77');
   });
 
   it('refuses a missing API key before sending anything', async () => {

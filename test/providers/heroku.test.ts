@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { InvalidInputError } from '../../src/core/errors';
-import { createHttpClient, type FetchLike, HttpFault, HttpRejected } from '../../src/core/http';
+import { HttpFault, HttpRejected } from '../../src/core/http';
 import type { DeployJob } from '../../src/core/job';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
@@ -11,14 +9,8 @@ import { herokuProvider, type HerokuSettings } from '../../src/providers/heroku'
 import { HEROKU_BUILD_STATES, herokuState } from '../../src/providers/heroku/states';
 import type { DeployCall } from '../../src/providers/types';
 import { makeTarget } from '../fixtures/targets';
+import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';
 
-interface Seen {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-type Reply = { status: number; body?: unknown };
 interface HerokuSchema {
   definitions: {
     build: {
@@ -51,43 +43,9 @@ const job: DeployJob = {
 };
 
 describe('the Heroku provider', () => {
-  let server: Server;
-  let base: string;
   let reply: (seen: Seen) => Reply = () => ({ status: 200 });
-  const seen: Seen[] = [];
-  const outbound: string[] = [];
-  const lines: string[] = [];
-  // Every request leaves for api.heroku.com; the fetch below delivers it to the loopback server instead.
-  const viaLoopback: FetchLike = (url, init) => {
-    outbound.push(url);
-    const parsed = new URL(url);
-    return fetch(`${base}${parsed.pathname}${parsed.search}`, init);
-  };
-  const http = createHttpClient({ fetch: viaLoopback, timeoutMs: 2000, log: createLogger((line) => lines.push(line)), userAgent: 'DeployRelay/test' });
-
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      req.on('end', () => {
-        const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
-        seen.push(request);
-        const answer = reply(request);
-        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body === undefined ? '' : JSON.stringify(answer.body));
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  beforeEach(() => {
-    seen.length = 0;
-    outbound.length = 0;
-    lines.length = 0;
-  });
+  const vendor = loopbackVendor((request) => reply(request));
+  const { http, seen, lines, outbound } = vendor;
 
   const settingsOf = (raw: Record<string, unknown>): HerokuSettings => herokuProvider.settingsSchema.parse(raw);
   const callWith = (raw: Record<string, unknown> = {}, secrets: Record<string, string> = { apiKey: API_KEY }): DeployCall<HerokuSettings> => ({
@@ -122,7 +80,7 @@ describe('the Heroku provider', () => {
     expect(seen).toHaveLength(1);
     const [request] = seen;
     expect(request?.method).toBe('POST');
-    expect(request?.path).toBe('/apps/acme-web-staging/builds');
+    expect(request?.target).toBe('/apps/acme-web-staging/builds');
     expect(request?.headers.accept).toBe('application/vnd.heroku+json; version=3');
     expect(request?.headers.authorization).toBe(`Bearer ${API_KEY}`);
     expect(request?.headers['content-type']).toBe('application/json');
@@ -181,7 +139,7 @@ describe('the Heroku provider', () => {
       const result = await herokuProvider.status?.(callWith(), BUILD_ID);
       expect(result).toEqual({ state, message: `Heroku build ${status}`, url: `https://dashboard.heroku.com/apps/acme-web-staging/activity/builds/${BUILD_ID}` });
     }
-    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(Array(3).fill(`GET /apps/acme-web-staging/builds/${BUILD_ID}`));
+    expect(seen.map((s) => `${s.method} ${s.target}`)).toEqual(Array(3).fill(`GET /apps/acme-web-staging/builds/${BUILD_ID}`));
     expect(seen[0]?.headers.accept).toBe('application/vnd.heroku+json; version=3');
     expect(seen[0]?.headers.authorization).toBe(`Bearer ${API_KEY}`);
   });
@@ -215,7 +173,7 @@ describe('the Heroku provider', () => {
       shapeOnly: false,
       message: 'The API key can read the Heroku app acme-web-staging. The source URL is not fetched: Heroku fetches it at deploy time.',
     });
-    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /apps/acme-web-staging']);
+    expect(seen.map((s) => `${s.method} ${s.target}`)).toEqual(['GET /apps/acme-web-staging']);
     reply = () => ({ status: 401, body: { id: 'unauthorized', message: 'Invalid credentials provided.' } });
     expect(await herokuProvider.verify(callWith())).toEqual({
       ok: false,

@@ -1,6 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createHttpClient, type FetchLike, HttpFault, HttpRejected } from '../../src/core/http';
+import { HttpFault, HttpRejected } from '../../src/core/http';
 import type { DeployJob } from '../../src/core/job';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
@@ -8,14 +6,8 @@ import { railwayProvider, type RailwaySettings } from '../../src/providers/railw
 import { RAILWAY_DEPLOYMENT_STATES, railwayState } from '../../src/providers/railway/states';
 import type { DeployCall } from '../../src/providers/types';
 import { makeTarget } from '../fixtures/targets';
+import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';
 
-interface Seen {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-type Reply = { status: number; body?: unknown };
 interface GraphqlRequest {
   query: string;
   variables: Record<string, string>;
@@ -45,43 +37,9 @@ const job: DeployJob = {
 };
 
 describe('the Railway provider', () => {
-  let server: Server;
-  let base: string;
   let reply: (seen: Seen) => Reply = () => ({ status: 200 });
-  const seen: Seen[] = [];
-  const outbound: string[] = [];
-  const lines: string[] = [];
-  // Requests leave for backboard.railway.app; the fetch delivers them to the loopback server instead.
-  const viaLoopback: FetchLike = (url, init) => {
-    outbound.push(url);
-    const parsed = new URL(url);
-    return fetch(`${base}${parsed.pathname}${parsed.search}`, init);
-  };
-  const http = createHttpClient({ fetch: viaLoopback, timeoutMs: 2000, log: createLogger((line) => lines.push(line)), userAgent: 'DeployRelay/test' });
-
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      req.on('end', () => {
-        const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
-        seen.push(request);
-        const answer = reply(request);
-        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body === undefined ? '' : JSON.stringify(answer.body));
-      });
-    });
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((done) => server.close(() => done()));
-  });
-  beforeEach(() => {
-    seen.length = 0;
-    outbound.length = 0;
-    lines.length = 0;
-  });
+  const vendor = loopbackVendor((request) => reply(request));
+  const { http, seen, lines, outbound } = vendor;
 
   const callWith = (secrets: Record<string, string> = { token: TOKEN }): DeployCall<RailwaySettings> => ({
     job,
@@ -101,7 +59,7 @@ describe('the Railway provider', () => {
     expect(result).toEqual({ state: 'in_progress', message: `Railway started deployment ${DEPLOYMENT}`, vendorId: DEPLOYMENT, url: null });
     expect(outbound).toEqual(['https://backboard.railway.app/graphql/v2']);
     expect(seen[0]?.method).toBe('POST');
-    expect(seen[0]?.path).toBe('/graphql/v2');
+    expect(seen[0]?.target).toBe('/graphql/v2');
     expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(seen[0]?.headers['content-type']).toBe('application/json');
     const request = graphqlOf(seen[0]);

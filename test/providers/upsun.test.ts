@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { InvalidInputError } from '../../src/core/errors';
-import { createHttpClient, type FetchLike, HttpFault, HttpRejected } from '../../src/core/http';
+import { HttpFault, HttpRejected } from '../../src/core/http';
 import type { DeployJob } from '../../src/core/job';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
@@ -11,14 +9,8 @@ import { resolveUpsunSettings, upsunProvider, type UpsunSettings } from '../../s
 import { UPSUN_ACTIVITY_STATES, UPSUN_COMPLETE_RESULTS, upsunState } from '../../src/providers/upsun/states';
 import type { DeployCall } from '../../src/providers/types';
 import { makeTarget } from '../fixtures/targets';
+import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';
 
-interface Seen {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-type Reply = { status: number; body?: unknown };
 interface OpenApi {
   paths: Record<string, { post?: { requestBody?: { content: { 'application/json': { schema: { $ref: string } } } } } }>;
   components: { schemas: Record<string, { properties: Record<string, { enum?: string[] }>; required?: string[] }> };
@@ -51,44 +43,12 @@ let tokens = 0;
 const freshToken = (): string => `upsun-API-SECRET-${(tokens += 1)}-0123456789`;
 
 describe('the Upsun provider', () => {
-  let server: Server;
-  let base: string;
-  let reply: (seen: Seen) => Reply = () => ({ status: 200 });
   const issued: Reply = { status: 200, body: { access_token: BEARER, expires_in: 900, token_type: 'bearer' } };
   let tokenReply: Reply = issued;
-  const seen: Seen[] = [];
-  const lines: string[] = [];
-  const outbound: string[] = [];
-  // Requests leave for api.upsun.com and auth.upsun.com; the fetch delivers them to the loopback server.
-  const viaLoopback: FetchLike = (url, init) => {
-    outbound.push(url);
-    const parsed = new URL(url);
-    return fetch(`${base}${parsed.pathname}${parsed.search}`, init);
-  };
-  const http = createHttpClient({ fetch: viaLoopback, timeoutMs: 2000, log: createLogger((line) => lines.push(line)), userAgent: 'DeployRelay/test' });
-
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      req.on('end', () => {
-        const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
-        seen.push(request);
-        const answer = request.path === '/oauth2/token' ? tokenReply : reply(request);
-        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body === undefined ? '' : JSON.stringify(answer.body));
-      });
-    });
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((done) => server.close(() => done()));
-  });
+  let reply: (seen: Seen) => Reply = () => ({ status: 200 });
+  const vendor = loopbackVendor((request) => (request.path === '/oauth2/token' ? tokenReply : reply(request)));
+  const { http, seen, lines, outbound } = vendor;
   beforeEach(() => {
-    seen.length = 0;
-    lines.length = 0;
-    outbound.length = 0;
     tokenReply = issued;
   });
 
@@ -119,7 +79,7 @@ describe('the Upsun provider', () => {
     expect(auth?.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(Object.fromEntries(new URLSearchParams(auth?.body))).toEqual({ grant_type: 'api_token', api_token: apiToken });
     expect(redeploy?.method).toBe('POST');
-    expect(redeploy?.path).toBe(`/projects/${PROJECT}/environments/main/redeploy`);
+    expect(redeploy?.target).toBe(`/projects/${PROJECT}/environments/main/redeploy`);
     expect(redeploy?.headers.authorization).toBe(`Bearer ${BEARER}`);
     expect(redeploy?.body).toBe('');
     expect(lines.join('\n')).not.toContain(apiToken);
@@ -131,12 +91,12 @@ describe('the Upsun provider', () => {
     reply = () => ({ status: 200, body: activity('in_progress', null) });
     await upsunProvider.status?.(callWith(settingsOf(), apiToken, T0), ACTIVITY);
     await upsunProvider.status?.(callWith(settingsOf(), apiToken, T0 + 100_000), ACTIVITY);
-    expect(seen.map((s) => s.path)).toEqual(['/oauth2/token', `/projects/${PROJECT}/activities/${ACTIVITY}`, `/projects/${PROJECT}/activities/${ACTIVITY}`]);
+    expect(seen.map((s) => s.target)).toEqual(['/oauth2/token', `/projects/${PROJECT}/activities/${ACTIVITY}`, `/projects/${PROJECT}/activities/${ACTIVITY}`]);
     // expires_in 900 s: renewed a minute early, at 840 s.
     await upsunProvider.status?.(callWith(settingsOf(), apiToken, T0 + 839_000), ACTIVITY);
-    expect(seen.filter((s) => s.path === '/oauth2/token')).toHaveLength(1);
+    expect(seen.filter((s) => s.target === '/oauth2/token')).toHaveLength(1);
     await upsunProvider.status?.(callWith(settingsOf(), apiToken, T0 + 840_000), ACTIVITY);
-    expect(seen.map((s) => s.path).filter((p) => p === '/oauth2/token')).toHaveLength(2);
+    expect(seen.map((s) => s.target).filter((p) => p === '/oauth2/token')).toHaveLength(2);
     expect(seen).toHaveLength(6);
   });
 
@@ -144,7 +104,7 @@ describe('the Upsun provider', () => {
     const apiToken = freshToken();
     reply = () => ({ status: 200, body: activity('in_progress', null) });
     await Promise.all([upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY), upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY)]);
-    expect(seen.filter((s) => s.path === '/oauth2/token')).toHaveLength(1);
+    expect(seen.filter((s) => s.target === '/oauth2/token')).toHaveLength(1);
     expect(seen).toHaveLength(3);
   });
 
@@ -155,14 +115,14 @@ describe('the Upsun provider', () => {
     expect(error).toBeInstanceOf(HttpRejected);
     reply = () => ({ status: 200, body: activity('in_progress', null) });
     await upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY);
-    expect(seen.map((s) => s.path)).toEqual(['/oauth2/token', `/projects/${PROJECT}/activities/${ACTIVITY}`, '/oauth2/token', `/projects/${PROJECT}/activities/${ACTIVITY}`]);
+    expect(seen.map((s) => s.target)).toEqual(['/oauth2/token', `/projects/${PROJECT}/activities/${ACTIVITY}`, '/oauth2/token', `/projects/${PROJECT}/activities/${ACTIVITY}`]);
   });
 
   it('deploys staged changes with the chosen strategy, and with an empty body when none is chosen', async () => {
     reply = () => ({ status: 202, body: accepted([activity('in_progress', null, 'environment.deploy')]) });
     const result = await upsunProvider.start(callWith(settingsOf({ action: 'deploy', strategy: 'rolling' }), freshToken()));
     expect(result.message).toBe(`Upsun started the deploy (activity ${ACTIVITY}, in_progress)`);
-    expect(seen[1]?.path).toBe(`/projects/${PROJECT}/environments/main/deploy`);
+    expect(seen[1]?.target).toBe(`/projects/${PROJECT}/environments/main/deploy`);
     expect(seen[1]?.headers['content-type']).toBe('application/json');
     expect(JSON.parse(seen[1]?.body ?? '')).toEqual({ strategy: 'rolling' });
     await upsunProvider.start(callWith(settingsOf({ action: 'deploy', strategy: '' }), freshToken()));
@@ -172,7 +132,7 @@ describe('the Upsun provider', () => {
   it('runs a source operation by name', async () => {
     reply = () => ({ status: 202, body: accepted([activity('pending', null, 'environment.source-operation')]) });
     await upsunProvider.start(callWith(settingsOf({ action: 'source-operation', sourceOperation: 'update-deps' }), freshToken()));
-    expect(seen[1]?.path).toBe(`/projects/${PROJECT}/environments/main/source-operation`);
+    expect(seen[1]?.target).toBe(`/projects/${PROJECT}/environments/main/source-operation`);
     expect(JSON.parse(seen[1]?.body ?? '')).toEqual({ operation: 'update-deps' });
   });
 
@@ -245,7 +205,7 @@ describe('the Upsun provider', () => {
       shapeOnly: false,
       message: 'The environment main cannot do rolling deployments: choose stop-start or leave the strategy empty.',
     });
-    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['POST /oauth2/token', `GET /projects/${PROJECT}/environments/main`, `GET /projects/${PROJECT}/environments/main`]);
+    expect(seen.map((s) => `${s.method} ${s.target}`)).toEqual(['POST /oauth2/token', `GET /projects/${PROJECT}/environments/main`, `GET /projects/${PROJECT}/environments/main`]);
   });
 
   it('refuses a missing API token before sending anything', async () => {
