@@ -1,6 +1,7 @@
 import type { BoundProvider } from '../providers/registry';
 import { type CommitStatusState, commitStatusFor, type Deployment, DEPLOYMENT_SCHEMA_VERSION, deploymentId, isSettled } from './deployment';
 import { RelayError } from './errors';
+import { firstLine } from './text';
 import { HttpFault, type HttpClient } from './http';
 import { type DeployJob, idempotencyKey } from './job';
 import type { Logger } from './log';
@@ -135,7 +136,7 @@ function newRecord(job: DeployJob, target: Target, idempotency: string, now: num
     repositoryUuid: job.repository.uuid,
     target: { id: target.id, name: target.name, environment: target.environment, provider: target.provider },
     ref: job.ref,
-    commit: { hash: job.commit.hash, message: firstLine(job.commit.message), author: job.commit.author },
+    commit: { hash: job.commit.hash, message: firstLine(job.commit.message, 200), author: job.commit.author },
     actor: job.actor.accountId,
     state: 'sending',
     message: 'Deploy requested',
@@ -205,7 +206,5 @@ function statusOf(job: DeployJob, target: Target, record: Deployment, state: Com
     refname: job.ref.name,
   };
 }
-
-const firstLine = (message: string): string => (message.split('\n')[0] ?? '').slice(0, 200);
 
 const messageOf = (error: unknown): string => (error instanceof RelayError || error instanceof Error ? error.message : String(error));

@@ -1,15 +1,10 @@
 import * as z from 'zod/mini';
-import { InvalidInputError, RelayError } from '../core/errors';
-import { HttpRejected, type HttpClient, type HttpRequest, type HttpResponse } from '../core/http';
-import { redact } from '../core/redact';
+import { InvalidInputError } from '../core/errors';
+import { checkOutboundUrl, HttpRejected, type HttpClient, type HttpRequest, type HttpResponse } from '../core/http';
 import { describeIssues } from '../core/zod-messages';
-import type { VerifyResult } from './types';
+import type { DeployCall, VerifyResult } from './types';
 
-/**
- * Helpers every API or hook provider needs (render, vercel, netlify and digitalocean use them). They live
- * here only because this folder was the one at hand: lift them to src/providers/kit.ts when a second
- * author needs them.
- */
+/** Helpers the providers share: secrets, hook URLs, instance URLs, reading vendor answers, state tables. */
 
 /** A secret the chosen mode needs; missing or blank is a configuration error, not a vendor refusal. */
 export function requireSecret(secrets: Readonly<Record<string, string>>, key: string, what: string): string {
@@ -84,17 +79,17 @@ export function readJson<T>(schema: z.ZodMiniType<T>, text: string): JsonRead<T>
   try {
     body = JSON.parse(text);
   } catch {
-    return { ok: false, problem: text.trim() ? 'the answer is not JSON' : 'the answer is empty' };
+    return { ok: false, problem: text.trim() ? 'was not JSON' : 'was empty' };
   }
   const result = schema.safeParse(body);
-  return result.success ? { ok: true, data: result.data } : { ok: false, problem: describeIssues(result.error).slice(0, 3).join('; ') };
+  return result.success ? { ok: true, data: result.data } : { ok: false, problem: `had an unexpected shape (${describeIssues(result.error).slice(0, 3).join('; ')})` };
 }
 
-/** For status and verify: an answer we cannot read is the vendor's contract changing under us. */
-export function mustReadJson<T>(schema: z.ZodMiniType<T>, response: HttpResponse, what: string, secrets: readonly string[]): T {
-  const read = readJson(schema, response.text);
+/** For answers we must understand: one that cannot be read is the vendor's contract changing under us. */
+export function parseAnswer<T>(vendor: string, schema: z.ZodMiniType<T>, text: string, what: string): T {
+  const read = readJson(schema, text);
   if (read.ok) return read.data;
-  throw new RelayError('PROVIDER_REJECTED', redact(`${what} answered ${response.status} with a body that could not be read: ${read.problem}`, secrets));
+  throw new HttpRejected(`${what}: ${vendor}'s answer ${read.problem}`, null);
 }
 
 /**
@@ -115,14 +110,9 @@ export async function verifyByReading<T>(
     if (error instanceof HttpRejected) return { ok: false, shapeOnly: false, message: `${what} refused the credentials: ${error.message}` };
     throw error;
   }
-  return { ok: true, shapeOnly: false, message: describe(mustReadJson(schema, response, what, request.secrets)) };
+  return { ok: true, shapeOnly: false, message: describe(parseAnswer(what, schema, response.text, `${what} verify`)) };
 }
 
-/** The first line of a commit message, cut to `max` characters with an ellipsis. */
-export function firstLine(message: string, max: number): string {
-  const line = (message.split('\n')[0] ?? '').trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
-}
 
 export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
@@ -133,4 +123,73 @@ export function mapState<S extends string>(table: Readonly<Record<string, S>>, f
   // hasOwn: a vendor state named "constructor" must not find Object.prototype's.
   const mapped = Object.hasOwn(table, value) ? table[value] : undefined;
   return mapped === undefined ? { state: fallback, known: false } : { state: mapped, known: true };
+}
+
+/** A self-hosted instance (Dokploy, Coolify): how its address is described to a person. */
+export interface InstanceShape {
+  vendor: string;
+  /** "the token": where the credential goes instead of the URL. */
+  credential: string;
+  /** The API prefix people paste by mistake, and how to say it: /api/v1. */
+  apiSuffix: RegExp;
+  apiHint: string;
+}
+
+const allowedOutbound = (value: string): boolean => {
+  try {
+    checkOutboundUrl(value);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** What is wrong with an instance address, in words a person can act on; null when it is usable. */
+export function instanceUrlProblem(value: string, shape: InstanceShape): string | null {
+  if (value === '') return null; // minLength says it once
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `must be the address of your ${shape.vendor} instance, such as https://${shape.vendor.toLowerCase()}.example.com`;
+  }
+  if (url.username || url.password) return `must not contain a user name or password: ${shape.credential} goes in its own field`;
+  // Plain http is for a loopback test instance only; the choke point owns that rule.
+  if (!['https:', 'http:'].includes(url.protocol) || (url.protocol === 'http:' && !allowedOutbound(value))) return 'must start with https://';
+  if (url.search || url.hash || value.includes('?') || value.includes('#')) return 'must not contain ? or #';
+  if (shape.apiSuffix.test(url.pathname)) return `must be the address of the instance without ${shape.apiHint} at the end`;
+  return null;
+}
+
+/** The settings field for an instance address: checked as above, stored without a trailing slash. */
+export const instanceUrlSchema = (shape: InstanceShape) =>
+  z.string().check(
+    z.trim(),
+    z.minLength(1, `the address of your ${shape.vendor} instance is required`),
+    z.maxLength(500),
+    z.superRefine((value, ctx) => {
+      const problem = instanceUrlProblem(value, shape);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, input: value });
+    }),
+    z.overwrite((value) => value.replace(/\/+$/, '')),
+  );
+
+/**
+ * The facts of one deploy as JSON: the signed webhook's body, and what a Netlify build receives as
+ * INCOMING_HOOK_BODY. One shape, so a receiver written for one understands the other.
+ */
+export function deploySummary(call: DeployCall<unknown>): Record<string, unknown> {
+  const { job, target, repository } = call;
+  return {
+    event: 'deploy',
+    delivery_id: job.deliveryId,
+    environment: target.environment,
+    target: { id: target.id, name: target.name },
+    repository: { uuid: repository.uuid, full_name: repository.fullName, workspace: { uuid: repository.workspaceUuid } },
+    ref: { name: job.ref.name, type: job.ref.type },
+    commit: { hash: job.commit.hash, message: job.commit.message, author: job.commit.author, date: job.commit.date },
+    previous_commit: job.previousCommit,
+    actor: job.actor,
+    pushed_at: job.pushedAt,
+  };
 }

@@ -130,7 +130,7 @@ describe('the Coolify provider', () => {
   });
 
   it('refuses a missing token before sending anything', async () => {
-    await expect(coolifyProvider.start(callWith({}, {}))).rejects.toThrow('The Coolify API token is not set: add it to the target.');
+    await expect(coolifyProvider.start(callWith({}, {}))).rejects.toThrow("The Coolify API token is not set: add it to the target's secrets.");
     expect(seen).toHaveLength(0);
   });
 

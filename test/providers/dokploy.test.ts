@@ -169,7 +169,7 @@ describe('the Dokploy provider', () => {
   });
 
   it('refuses a missing API key before sending anything', async () => {
-    await expect(dokployProvider.start(callWith({}, {}))).rejects.toThrow('The Dokploy API key is not set: add it to the target.');
+    await expect(dokployProvider.start(callWith({}, {}))).rejects.toThrow("The Dokploy API key is not set: add it to the target's secrets.");
     expect(seen).toHaveLength(0);
   });
 

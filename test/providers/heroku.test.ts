@@ -183,7 +183,7 @@ describe('the Heroku provider', () => {
   });
 
   it('refuses a missing API key before sending anything', async () => {
-    await expect(herokuProvider.start(callWith({}, {}))).rejects.toThrow('The Heroku API key is not set: add it to the target.');
+    await expect(herokuProvider.start(callWith({}, {}))).rejects.toThrow("The Heroku API key is not set: add it to the target's secrets.");
     expect(seen).toHaveLength(0);
   });
 

@@ -99,6 +99,7 @@ describe('the Netlify provider', () => {
         repository: { uuid: REPO_UUID, full_name: 'acme/web', workspace: { uuid: WORKSPACE_UUID } },
         ref: { name: 'release/1.2', type: 'branch' },
         commit: { hash: HASH, message: 'Add checkout page\n\nWith tests.', author: 'Ada Admin', date: '2026-11-20T10:15:00+00:00' },
+        previous_commit: null,
         actor: { accountId: '557058:admin-0001', uuid: null },
         pushed_at: '2026-11-20T10:15:02.123Z',
       });

@@ -135,7 +135,7 @@ describe('the Railway provider', () => {
   });
 
   it('refuses a missing token before sending anything', async () => {
-    await expect(railwayProvider.start(callWith({}))).rejects.toThrow('The Railway API token is not set: add it to the target.');
+    await expect(railwayProvider.start(callWith({}))).rejects.toThrow("The Railway API token is not set: add it to the target's secrets.");
     expect(seen).toHaveLength(0);
   });
 

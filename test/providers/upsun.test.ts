@@ -209,7 +209,7 @@ describe('the Upsun provider', () => {
   });
 
   it('refuses a missing API token before sending anything', async () => {
-    await expect(upsunProvider.start(callWith(settingsOf(), ''))).rejects.toThrow('The Upsun API token is not set: add it to the target.');
+    await expect(upsunProvider.start(callWith(settingsOf(), ''))).rejects.toThrow("The Upsun API token is not set: add it to the target's secrets.");
     expect(seen).toHaveLength(0);
   });
 

@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
-import { InvalidInputError } from '../../core/errors';
-import { checkOutboundUrl, HttpRejected } from '../../core/http';
+import { HttpRejected } from '../../core/http';
+import { instanceUrlSchema, parseAnswer, requireSecret } from '../kit';
 import type { DeployProvider, ProviderCall } from '../types';
 import { coolifyState } from './states';
-import { applicationSchema, deployAnswerSchema, deploymentSchema, parseCoolify } from './wire';
+import { applicationSchema, deployAnswerSchema, deploymentSchema } from './wire';
 
 /**
  * A self-hosted Coolify v4 instance (coolify-openapi.json, server `https://<instance>/api/v1`, bearer
@@ -11,44 +11,8 @@ import { applicationSchema, deployAnswerSchema, deploymentSchema, parseCoolify }
  * `GET /deployments/{uuid}` follows it.
  */
 
-/** What is wrong with an instance address, in words a person can act on; null when it is usable. */
-export function baseUrlProblem(value: string): string | null {
-  if (value === '') return null; // minLength says it once
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be the address of your Coolify instance, such as https://coolify.example.com';
-  }
-  if (url.username || url.password) return 'must not contain a user name or password: the token goes in its own field';
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must start with https://';
-  // Plain http is for a loopback test instance only; the choke point owns that rule.
-  if (url.protocol === 'http:' && !isAllowed(value)) return 'must start with https://';
-  if (url.search || url.hash || value.includes('?') || value.includes('#')) return 'must not contain ? or #';
-  if (/\/api(\/v1)?\/?$/.test(url.pathname)) return 'must be the address of the instance without /api/v1 at the end';
-  return null;
-}
-
-const isAllowed = (value: string): boolean => {
-  try {
-    checkOutboundUrl(value);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 const settingsSchema = z.object({
-  baseUrl: z.string().check(
-    z.trim(),
-    z.minLength(1, 'the address of your Coolify instance is required'),
-    z.maxLength(500),
-    z.superRefine((value, ctx) => {
-      const problem = baseUrlProblem(value);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem, input: value });
-    }),
-    z.overwrite((value) => value.replace(/\/+$/, '')),
-  ),
+  baseUrl: instanceUrlSchema({ vendor: 'Coolify', credential: 'the token', apiSuffix: /\/api(\/v1)?\/?$/, apiHint: '/api/v1' }),
   resourceUuid: z.string().check(
     z.trim(),
     z.minLength(1, 'the application UUID is required'),
@@ -59,11 +23,7 @@ const settingsSchema = z.object({
 });
 export type CoolifySettings = z.infer<typeof settingsSchema>;
 
-function tokenOf(call: ProviderCall<CoolifySettings>): string {
-  const token = call.secrets.token;
-  if (!token) throw new InvalidInputError('The Coolify API token is not set: add it to the target.');
-  return token;
-}
+const tokenOf = (call: ProviderCall<CoolifySettings>): string => requireSecret(call.secrets, 'token', 'The Coolify API token');
 
 /** Coolify's link to a deployment's page, made absolute on this instance; null when it gives none. */
 function pageUrl(baseUrl: string, deploymentUrl: string | null | undefined): string | null {
@@ -101,7 +61,7 @@ export const coolifyProvider: DeployProvider<CoolifySettings> = {
       headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
       secrets: [token],
     });
-    const answer = parseCoolify(deployAnswerSchema, response.text, `Coolify accepted the deploy (${response.status}) but`);
+    const answer = parseAnswer('Coolify', deployAnswerSchema, response.text, `Coolify accepted the deploy (${response.status}) but`);
     const started = answer.deployments.find((d) => d.resource_uuid === resourceUuid) ?? answer.deployments[0];
     if (!started) {
       throw new HttpRejected(`Coolify started no deployment for ${resourceUuid}${answer.message ? `: ${answer.message}` : ''}`, response.status);
@@ -122,7 +82,7 @@ export const coolifyProvider: DeployProvider<CoolifySettings> = {
       headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
       secrets: [token],
     });
-    const deployment = parseCoolify(deploymentSchema, response.text, `Coolify deployment ${vendorId}`);
+    const deployment = parseAnswer('Coolify', deploymentSchema, response.text, `Coolify deployment ${vendorId}`);
     return { state: coolifyState(deployment.status), message: `Coolify deployment ${deployment.status}`, url: pageUrl(call.settings.baseUrl, deployment.deployment_url) };
   },
 
@@ -135,7 +95,7 @@ export const coolifyProvider: DeployProvider<CoolifySettings> = {
         headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
         secrets: [token],
       });
-      const application = parseCoolify(applicationSchema, response.text, 'Coolify application');
+      const application = parseAnswer('Coolify', applicationSchema, response.text, 'Coolify application');
       return { ok: true, shapeOnly: false, message: `The token can read the Coolify application "${application.name}".` };
     } catch (error) {
       if (error instanceof HttpRejected) return { ok: false, shapeOnly: false, message: error.message };

@@ -1,6 +1,4 @@
 import * as z from 'zod/mini';
-import { HttpRejected } from '../../core/http';
-import { describeIssues } from '../../core/zod-messages';
 
 /** coolify-openapi.json, `POST /deploy` 200: `{deployments: [{message, resource_uuid, deployment_uuid}]}`. */
 export const deployAnswerSchema = z.object({
@@ -26,15 +24,3 @@ export const applicationSchema = z.object({
   uuid: z.string(),
   name: z.string(),
 });
-
-export function parseCoolify<T>(schema: z.ZodMiniType<T>, text: string, what: string): T {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new HttpRejected(`${what}: Coolify's answer was not JSON`, null);
-  }
-  const result = schema.safeParse(body);
-  if (!result.success) throw new HttpRejected(`${what}: Coolify's answer had an unexpected shape (${describeIssues(result.error).slice(0, 3).join('; ')})`, null);
-  return result.data;
-}

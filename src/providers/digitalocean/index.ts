@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import type { DeployProvider, ProviderCall, StatusResult } from '../types';
-import { jsonHeaders, mustReadJson, readJson, requireSecret, verifyByReading } from '../kit';
+import { jsonHeaders, parseAnswer, readJson, requireSecret, verifyByReading } from '../kit';
 import { phaseState } from './states';
 import { appResponseSchema, type DoDeployment, deploymentResponseSchema } from './wire';
 
@@ -101,7 +101,7 @@ export const digitalOceanProvider: DeployProvider<DigitalOceanSettings> = {
       headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
       secrets: [token],
     });
-    const { deployment } = mustReadJson(deploymentResponseSchema, response, 'DigitalOcean', [token]);
+    const { deployment } = parseAnswer('DigitalOcean', deploymentResponseSchema, response.text, 'DigitalOcean deployment');
     const { state, known } = phaseState(deployment.phase);
     const message = known ? describe(deployment) : `${describe(deployment)}: a phase Deploy Relay does not know yet, still following it`;
     return { state, message, url: deploymentPage(call.settings.appId, deployment.id) };

@@ -1,9 +1,11 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
-import { checkOutboundUrl, HttpRejected } from '../../core/http';
+import { firstLine } from '../../core/text';
+import { HttpRejected } from '../../core/http';
+import { instanceUrlSchema, parseAnswer, requireSecret } from '../kit';
 import type { DeployProvider, ProviderCall } from '../types';
 import { dokployState } from './states';
-import { deploymentListSchema, type DokployDeployment, parseDokploy, resourceSchema } from './wire';
+import { deploymentListSchema, type DokployDeployment, resourceSchema } from './wire';
 
 /**
  * A self-hosted Dokploy instance (dokploy-openapi.json: server `https://<instance>/api`, header
@@ -18,47 +20,11 @@ const KINDS = {
 /** Dokploy's clock writes `createdAt`, ours the request time: allow for the two disagreeing a little. */
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
-/** What is wrong with an instance address, in words a person can act on; null when it is usable. */
-export function baseUrlProblem(value: string): string | null {
-  if (value === '') return null; // minLength says it once
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be the address of your Dokploy instance, such as https://dokploy.example.com';
-  }
-  if (url.username || url.password) return 'must not contain a user name or password: the API key goes in its own field';
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must start with https://';
-  // Plain http is for a loopback test instance only; the choke point owns that rule.
-  if (url.protocol === 'http:' && !isAllowed(value)) return 'must start with https://';
-  if (url.search || url.hash || value.includes('?') || value.includes('#')) return 'must not contain ? or #';
-  if (/\/api\/?$/.test(url.pathname)) return 'must be the address of the instance without /api at the end';
-  return null;
-}
-
-const isAllowed = (value: string): boolean => {
-  try {
-    checkOutboundUrl(value);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 // Empty passes here so that a missing id gets one message, from minLength.
 const idPattern = /^[A-Za-z0-9_-]*$/;
 
 const settingsSchema = z.object({
-  baseUrl: z.string().check(
-    z.trim(),
-    z.minLength(1, 'the address of your Dokploy instance is required'),
-    z.maxLength(500),
-    z.superRefine((value, ctx) => {
-      const problem = baseUrlProblem(value);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem, input: value });
-    }),
-    z.overwrite((value) => value.replace(/\/+$/, '')),
-  ),
+  baseUrl: instanceUrlSchema({ vendor: 'Dokploy', credential: 'the API key', apiSuffix: /\/api\/?$/, apiHint: '/api' }),
   kind: z.enum(['application', 'compose'], 'must be "application" or "compose"'),
   resourceId: z.string().check(
     z.trim(),
@@ -69,11 +35,7 @@ const settingsSchema = z.object({
 });
 export type DokploySettings = z.infer<typeof settingsSchema>;
 
-function apiKeyOf(call: ProviderCall<DokploySettings>): string {
-  const key = call.secrets.apiKey;
-  if (!key) throw new InvalidInputError('The Dokploy API key is not set: add it to the target.');
-  return key;
-}
+const apiKeyOf = (call: ProviderCall<DokploySettings>): string => requireSecret(call.secrets, 'apiKey', 'The Dokploy API key');
 
 export const deploymentTitle = (hash: string): string => `Deploy Relay: ${hash.slice(0, 7)}`;
 
@@ -94,8 +56,6 @@ export function findOurs(deployments: readonly DokployDeployment[], title: strin
     .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
   return candidates[0] ?? null;
 }
-
-const firstLine = (text: string): string => (text.split('\n')[0] ?? '').trim().slice(0, 200);
 
 export const dokployProvider: DeployProvider<DokploySettings> = {
   id: 'dokploy',
@@ -136,7 +96,7 @@ export const dokployProvider: DeployProvider<DokploySettings> = {
       method: 'POST',
       url: `${call.settings.baseUrl}/api/${kind.deploy}`,
       headers: { 'x-api-key': apiKey, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ [kind.idParam]: call.settings.resourceId, title, description: firstLine(call.job.commit.message) }),
+      body: JSON.stringify({ [kind.idParam]: call.settings.resourceId, title, description: firstLine(call.job.commit.message, 200) }),
       secrets: [apiKey],
     });
     return {
@@ -158,7 +118,7 @@ export const dokployProvider: DeployProvider<DokploySettings> = {
       headers: { 'x-api-key': apiKey, accept: 'application/json' },
       secrets: [apiKey],
     });
-    const ours = findOurs(parseDokploy(deploymentListSchema, response.text, 'Dokploy deployments'), title, requestedAt);
+    const ours = findOurs(parseAnswer('Dokploy', deploymentListSchema, response.text, 'Dokploy deployments'), title, requestedAt);
     if (!ours) return { state: 'in_progress', message: `Dokploy has not started "${title}" yet (queued)`, url: null };
     const state = dokployState(ours.status);
     const detail = state === 'failed' && ours.errorMessage ? `: ${ours.errorMessage.slice(0, 200)}` : '';
@@ -176,7 +136,7 @@ export const dokployProvider: DeployProvider<DokploySettings> = {
         headers: { 'x-api-key': apiKey, accept: 'application/json' },
         secrets: [apiKey],
       });
-      const resource = parseDokploy(resourceSchema, response.text, `Dokploy ${kind.noun}`);
+      const resource = parseAnswer('Dokploy', resourceSchema, response.text, `Dokploy ${kind.noun}`);
       return { ok: true, shapeOnly: false, message: `The API key can read the Dokploy ${kind.noun} "${resource.name}".` };
     } catch (error) {
       if (error instanceof HttpRejected) return { ok: false, shapeOnly: false, message: error.message };

@@ -1,9 +1,11 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
+import { firstLine } from '../../core/text';
 import { HttpRejected } from '../../core/http';
+import { parseAnswer, requireSecret } from '../kit';
 import type { DeployCall, DeployProvider, ProviderCall } from '../types';
 import { herokuState } from './states';
-import { appSchema, buildSchema, parseHeroku } from './wire';
+import { appSchema, buildSchema } from './wire';
 
 /**
  * Heroku's Build API: Heroku downloads a gzipped tarball of the source from a URL we give it and builds
@@ -62,11 +64,7 @@ const settingsSchema = z.object({
 });
 export type HerokuSettings = z.infer<typeof settingsSchema>;
 
-function apiKeyOf(call: ProviderCall<HerokuSettings>): string {
-  const key = call.secrets.apiKey;
-  if (!key) throw new InvalidInputError('The Heroku API key is not set: add it to the target.');
-  return key;
-}
+const apiKeyOf = (call: ProviderCall<HerokuSettings>): string => requireSecret(call.secrets, 'apiKey', 'The Heroku API key');
 
 /** The tarball URL for this job; a {token} template needs its secret, a {repository} one the repository's name. */
 export function sourceUrl(call: DeployCall<HerokuSettings>): string {
@@ -89,8 +87,6 @@ export function sourceUrl(call: DeployCall<HerokuSettings>): string {
 
 const buildPageUrl = (app: string, id: string): string =>
   `https://dashboard.heroku.com/apps/${encodeURIComponent(app)}/activity/builds/${encodeURIComponent(id)}`;
-
-const firstLine = (text: string): string => (text.split('\n')[0] ?? '').trim().slice(0, 200);
 
 export const herokuProvider: DeployProvider<HerokuSettings> = {
   id: 'heroku',
@@ -134,11 +130,11 @@ export const herokuProvider: DeployProvider<HerokuSettings> = {
       url: `${API}/apps/${encodeURIComponent(app)}/builds`,
       headers: { ...HEADERS, authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({
-        source_blob: { url, version: call.job.commit.hash, version_description: firstLine(call.job.commit.message) },
+        source_blob: { url, version: call.job.commit.hash, version_description: firstLine(call.job.commit.message, 200) },
       }),
       secrets: [apiKey, ...(call.secrets.archiveToken ? [call.secrets.archiveToken] : [])],
     });
-    const build = parseHeroku(buildSchema, response.text, `${what} was accepted (${response.status}) but may be running`);
+    const build = parseAnswer('Heroku', buildSchema, response.text, `${what} was accepted (${response.status}) but may be running`);
     return { state: 'in_progress', message: `Heroku build ${build.id} started (${build.status})`, vendorId: build.id, url: buildPageUrl(app, build.id) };
   },
 
@@ -151,7 +147,7 @@ export const herokuProvider: DeployProvider<HerokuSettings> = {
       headers: { ...HEADERS, authorization: `Bearer ${apiKey}` },
       secrets: [apiKey],
     });
-    const build = parseHeroku(buildSchema, response.text, `Heroku build ${vendorId}`);
+    const build = parseAnswer('Heroku', buildSchema, response.text, `Heroku build ${vendorId}`);
     return { state: herokuState(build.status), message: `Heroku build ${build.status}`, url: buildPageUrl(app, build.id) };
   },
 
@@ -164,7 +160,7 @@ export const herokuProvider: DeployProvider<HerokuSettings> = {
         headers: { ...HEADERS, authorization: `Bearer ${apiKey}` },
         secrets: [apiKey],
       });
-      const app = parseHeroku(appSchema, response.text, 'Heroku app');
+      const app = parseAnswer('Heroku', appSchema, response.text, 'Heroku app');
       return { ok: true, shapeOnly: false, message: `The API key can read the Heroku app ${app.name}. The source URL is not fetched: Heroku fetches it at deploy time.` };
     } catch (error) {
       if (error instanceof HttpRejected) return { ok: false, shapeOnly: false, message: error.message };

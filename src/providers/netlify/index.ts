@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
-import { checkHookUrl, firstLine, type HookShape, hookShapeVerified, mustReadJson, readJson, requireSecret, verifyByReading } from '../kit';
-import type { DeployCall, DeployProvider, ProviderCall, StatusResult } from '../types';
+import { checkHookUrl, deploySummary, type HookShape, hookShapeVerified, parseAnswer, readJson, requireSecret, verifyByReading } from '../kit';
+import { firstLine } from '../../core/text';
+import type { DeployProvider, ProviderCall, StatusResult } from '../types';
 import { deployState } from './states';
 import { type NetlifyDeploy, buildSchema, deploySchema, siteSchema } from './wire';
 
@@ -46,22 +47,6 @@ const TOKEN_WHAT = 'A Netlify personal access token';
 /** Netlify shows the title in its deploy list; one line is all that fits there. */
 const TITLE_LENGTH = 100;
 export const buildTitle = (message: string): string => `Deploy Relay: ${firstLine(message, TITLE_LENGTH)}`;
-
-/** What the build receives as INCOMING_HOOK_BODY: the same facts a signed webhook carries, without signatures. */
-export function deploySummary(call: DeployCall<NetlifySettings>): Record<string, unknown> {
-  const { job, target, repository } = call;
-  return {
-    event: 'deploy',
-    delivery_id: job.deliveryId,
-    environment: target.environment,
-    target: { id: target.id, name: target.name },
-    repository: { uuid: repository.uuid, full_name: repository.fullName, workspace: { uuid: repository.workspaceUuid } },
-    ref: { name: job.ref.name, type: job.ref.type },
-    commit: { hash: job.commit.hash, message: job.commit.message, author: job.commit.author, date: job.commit.date },
-    actor: job.actor,
-    pushed_at: job.pushedAt,
-  };
-}
 
 const sitePath = (settings: ApiSettings): string => `/api/v1/sites/${encodeURIComponent(settings.siteId)}`;
 
@@ -167,12 +152,12 @@ export const netlifyProvider: DeployProvider<NetlifySettings> = {
     apiSettings(call.settings, 'report a deploy’s outcome');
     const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
     const buildResponse = await call.http.send({ method: 'GET', url: `${API}/api/v1/builds/${encodeURIComponent(vendorId)}`, headers: getJson(token), secrets: [token] });
-    const build = mustReadJson(buildSchema, buildResponse, 'Netlify', [token]);
+    const build = parseAnswer('Netlify', buildSchema, buildResponse.text, 'Netlify build');
     if (build.error) return { state: 'failed', message: `Netlify build ${build.id} failed: ${build.error}`, url: null };
     if (!build.deploy_id) return { state: 'in_progress', message: `Netlify build ${build.id} is ${build.done ? 'done, waiting for its deploy' : 'queued'}`, url: null };
 
     const deployResponse = await call.http.send({ method: 'GET', url: `${API}/api/v1/deploys/${encodeURIComponent(build.deploy_id)}`, headers: getJson(token), secrets: [token] });
-    const deploy = mustReadJson(deploySchema, deployResponse, 'Netlify', [token]);
+    const deploy = parseAnswer('Netlify', deploySchema, deployResponse.text, 'Netlify deploy');
     const { state, known } = deployState(deploy.state);
     const said = deploy.error_message ? `: ${deploy.error_message}` : '';
     return {

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { InvalidInputError } from '../../core/errors';
 import { HttpRejected } from '../../core/http';
+import { requireSecret } from '../kit';
 import type { DeployProvider, ProviderCall } from '../types';
 import { railwayState } from './states';
 import { deployDataSchema, deploymentDataSchema, parseRailway, serviceDataSchema } from './wire';
@@ -41,11 +41,7 @@ const settingsSchema = z.object({
 });
 export type RailwaySettings = z.infer<typeof settingsSchema>;
 
-function tokenOf(call: ProviderCall<RailwaySettings>): string {
-  const token = call.secrets.token;
-  if (!token) throw new InvalidInputError('The Railway API token is not set: add it to the target.');
-  return token;
-}
+const tokenOf = (call: ProviderCall<RailwaySettings>): string => requireSecret(call.secrets, 'token', 'The Railway API token');
 
 async function graphql<T>(call: ProviderCall<RailwaySettings>, query: string, variables: Record<string, string>, schema: z.ZodMiniType<T>, what: string): Promise<T> {
   const token = tokenOf(call);

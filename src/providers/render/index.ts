@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
 import type { DeployProvider, ProviderCall, StatusResult } from '../types';
-import { checkHookUrl, type HookShape, hookShapeVerified, jsonHeaders, mustReadJson, readJson, requireSecret, verifyByReading } from '../kit';
+import { checkHookUrl, type HookShape, hookShapeVerified, jsonHeaders, parseAnswer, readJson, requireSecret, verifyByReading } from '../kit';
 import { deployState } from './states';
 import { type RenderDeploy, deploySchema, serviceSchema } from './wire';
 
@@ -130,7 +130,7 @@ export const renderProvider: DeployProvider<RenderSettings> = {
       headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
       secrets: [apiKey],
     });
-    const deploy = mustReadJson(deploySchema, response, 'Render', [apiKey]);
+    const deploy = parseAnswer('Render', deploySchema, response.text, 'Render deploy');
     const { state, known } = deployState(deploy.status);
     return {
       state,

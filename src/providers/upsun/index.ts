@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
 import { HttpRejected, type HttpRequest, type HttpResponse } from '../../core/http';
+import { parseAnswer, requireSecret } from '../kit';
 import type { DeployProvider, ProviderCall } from '../types';
 import { upsunState } from './states';
-import { acceptedSchema, activitySchema, environmentSchema, parseUpsun, tokenSchema } from './wire';
+import { acceptedSchema, activitySchema, environmentSchema, tokenSchema } from './wire';
 
 /**
  * Upsun (formerly Platform.sh), upsun-openapispec-upsun.json. An API token is not a bearer: it is
@@ -93,11 +94,7 @@ const renewMarginMs = (lifetimeMs: number): number => Math.min(60_000, lifetimeM
 
 const keyOf = (apiToken: string): string => createHash('sha256').update(apiToken).digest('hex');
 
-function apiTokenOf(call: ProviderCall<UpsunSettings>): string {
-  const token = call.secrets.apiToken;
-  if (!token) throw new InvalidInputError('The Upsun API token is not set: add it to the target.');
-  return token;
-}
+const apiTokenOf = (call: ProviderCall<UpsunSettings>): string => requireSecret(call.secrets, 'apiToken', 'The Upsun API token');
 
 async function exchange(call: ProviderCall<UpsunSettings>, apiToken: string): Promise<Bearer> {
   const askedAt = call.now();
@@ -114,7 +111,7 @@ async function exchange(call: ProviderCall<UpsunSettings>, apiToken: string): Pr
     if (error instanceof HttpRejected) throw new HttpRejected(`Upsun did not accept the API token (${error.message})`, error.status);
     throw error;
   }
-  const answer = parseUpsun(tokenSchema, response.text, 'Upsun token exchange');
+  const answer = parseAnswer('Upsun', tokenSchema, response.text, 'Upsun token exchange');
   const lifetimeMs = answer.expires_in * 1000;
   return { value: answer.access_token, expiresAt: askedAt + lifetimeMs - renewMarginMs(lifetimeMs) };
 }
@@ -212,7 +209,7 @@ export const upsunProvider: DeployProvider<UpsunSettings> = {
   async start(call) {
     const { path, body, what } = actionRequest(call.settings);
     const response = await callApi(call, { method: 'POST', path, body, headers: body === undefined ? {} : { 'content-type': 'application/json' } });
-    const accepted = parseUpsun(acceptedSchema, response.text, `Upsun accepted the ${what} (${response.status}) but`);
+    const accepted = parseAnswer('Upsun', acceptedSchema, response.text, `Upsun accepted the ${what} (${response.status}) but`);
     // One action may start several activities; the first is the one the action itself created.
     const activity = accepted._embedded?.activities?.[0];
     if (!activity) {
@@ -223,7 +220,7 @@ export const upsunProvider: DeployProvider<UpsunSettings> = {
 
   async status(call, vendorId) {
     const response = await callApi(call, { method: 'GET', path: `/projects/${encodeURIComponent(call.settings.projectId)}/activities/${encodeURIComponent(vendorId)}` });
-    const activity = parseUpsun(activitySchema, response.text, `Upsun activity ${vendorId}`);
+    const activity = parseAnswer('Upsun', activitySchema, response.text, `Upsun activity ${vendorId}`);
     const outcome = activity.result ? ` (${activity.result})` : '';
     return { state: upsunState(activity.state, activity.result), message: `Upsun activity ${activity.state}${outcome}`, url: null };
   },
@@ -231,7 +228,7 @@ export const upsunProvider: DeployProvider<UpsunSettings> = {
   async verify(call) {
     try {
       const response = await callApi(call, { method: 'GET', path: environmentPath(call.settings) });
-      const environment = parseUpsun(environmentSchema, response.text, 'Upsun environment');
+      const environment = parseAnswer('Upsun', environmentSchema, response.text, 'Upsun environment');
       if (call.settings.action === 'deploy' && call.settings.strategy === 'rolling' && environment.can_rolling_deploy === false) {
         return { ok: false, shapeOnly: false, message: `The environment ${environment.id} cannot do rolling deployments: choose stop-start or leave the strategy empty.` };
       }

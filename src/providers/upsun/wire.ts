@@ -1,6 +1,4 @@
 import * as z from 'zod/mini';
-import { HttpRejected } from '../../core/http';
-import { describeIssues } from '../../core/zod-messages';
 
 /** The answer of `POST https://auth.upsun.com/oauth2/token` (grant_type=api_token), per the spec's introduction. */
 export const tokenSchema = z.object({
@@ -35,15 +33,3 @@ export const environmentSchema = z.object({
   status: z.string(),
   can_rolling_deploy: z.optional(z.boolean()),
 });
-
-export function parseUpsun<T>(schema: z.ZodMiniType<T>, text: string, what: string): T {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new HttpRejected(`${what}: Upsun's answer was not JSON`, null);
-  }
-  const result = schema.safeParse(body);
-  if (!result.success) throw new HttpRejected(`${what}: Upsun's answer had an unexpected shape (${describeIssues(result.error).slice(0, 3).join('; ')})`, null);
-  return result.data;
-}

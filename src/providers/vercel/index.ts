@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
-import { checkHookUrl, type HookShape, hookShapeVerified, jsonHeaders, mustReadJson, readJson, requireSecret, verifyByReading } from '../kit';
+import { checkHookUrl, type HookShape, hookShapeVerified, jsonHeaders, parseAnswer, readJson, requireSecret, verifyByReading } from '../kit';
 import type { DeployProvider, ProviderCall, StatusResult } from '../types';
 import { readyState } from './states';
 import { type VercelDeployment, deploymentSchema, projectSchema } from './wire';
@@ -155,7 +155,7 @@ export const vercelProvider: DeployProvider<VercelSettings> = {
       headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
       secrets: [token],
     });
-    const deployment = mustReadJson(deploymentSchema, response, 'Vercel', [token]);
+    const deployment = parseAnswer('Vercel', deploymentSchema, response.text, 'Vercel deployment');
     const { state, known } = readyState(deployment.readyState);
     return {
       state,

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import { checkOutboundUrl } from '../../core/http';
 import { hubSignature256, standardWebhooksSignature } from '../../core/signing';
-import type { DeployCall, DeployProvider, ProviderCall } from '../types';
+import { deploySummary } from '../kit';
+import type { DeployProvider, ProviderCall } from '../types';
 
 /**
  * Any receiver that takes a signed JSON POST: a deploy script behind a small HTTP server,
@@ -12,21 +13,6 @@ const settingsSchema = z.object({
 });
 type WebhookSettings = z.infer<typeof settingsSchema>;
 
-export function webhookBody(call: DeployCall<WebhookSettings>): Record<string, unknown> {
-  const { job, target, repository } = call;
-  return {
-    event: 'deploy',
-    delivery_id: job.deliveryId,
-    environment: target.environment,
-    target: { id: target.id, name: target.name },
-    repository: { uuid: repository.uuid, full_name: repository.fullName, workspace: { uuid: repository.workspaceUuid } },
-    ref: { name: job.ref.name, type: job.ref.type },
-    commit: { hash: job.commit.hash, message: job.commit.message, author: job.commit.author, date: job.commit.date },
-    previous_commit: job.previousCommit,
-    actor: job.actor,
-    pushed_at: job.pushedAt,
-  };
-}
 
 export const webhookProvider: DeployProvider<WebhookSettings> = {
   id: 'webhook',
@@ -47,7 +33,7 @@ export const webhookProvider: DeployProvider<WebhookSettings> = {
 
   async start(call) {
     const secret = call.secrets.signingSecret ?? '';
-    const body = JSON.stringify(webhookBody(call));
+    const body = JSON.stringify(deploySummary(call));
     const timestamp = Math.floor(call.now() / 1000);
     // The delivery id doubles as the Standard Webhooks message id: a receiver can drop a redelivery.
     const messageId = call.job.deliveryId;
