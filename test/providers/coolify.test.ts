@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HttpFault, HttpRejected } from '../../src/core/http';
-import type { DeployJob } from '../../src/core/job';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { coolifyProvider, type CoolifySettings } from '../../src/providers/coolify';
 import { COOLIFY_DEPLOYMENT_STATES, coolifyState } from '../../src/providers/coolify/states';
 import type { DeployCall } from '../../src/providers/types';
+import { makeDeployJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';
 
@@ -19,22 +19,7 @@ const TOKEN = '3|cool-SECRET-abcdef123456';
 const APP = 'k8s0w4cgg4wgo0cs8kk4sc0o';
 const DEPLOYMENT = 'ds8wc4o0s8ok4c4c48k0kk8w';
 
-const job: DeployJob = {
-  v: 1,
-  deliveryId: 'dlv-coolify-1',
-  jobKey: 'job-1',
-  trigger: 'push',
-  repository: { uuid: '{repo}', workspaceUuid: '{ws}' },
-  targetId: 'coolify-prod',
-  ref: { name: 'main', type: 'branch' },
-  commit: { hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', message: 'Ship it', author: 'Ada', date: null },
-  previousCommit: null,
-  mainBranch: 'main',
-  actor: { accountId: null, uuid: null },
-  pushedAt: null,
-  skipReason: null,
-  createdAt: 0,
-};
+const job = makeDeployJob({ deliveryId: 'dlv-coolify-1', jobKey: 'job-1', repository: { uuid: '{repo}', workspaceUuid: '{ws}' }, targetId: 'coolify-prod', commit: { hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', message: 'Ship it', author: 'Ada', date: null }, actor: { accountId: null, uuid: null }, pushedAt: null, createdAt: 0 });
 
 describe('the Coolify provider', () => {
   let reply: (seen: Seen) => Reply = () => ({ status: 200 });

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HttpFault, HttpRejected } from '../../src/core/http';
-import type { DeployJob } from '../../src/core/job';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { dokployProvider, type DokploySettings } from '../../src/providers/dokploy';
 import { DOKPLOY_DEPLOYMENT_STATES, dokployState } from '../../src/providers/dokploy/states';
 import type { DeployCall } from '../../src/providers/types';
+import { makeDeployJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';
 
@@ -20,22 +20,7 @@ const HASH = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 const NOW = Date.parse('2026-11-20T10:16:40.000Z');
 const HANDLE = 'a1b2c3d@2026-11-20T10:16:40.000Z';
 
-const job: DeployJob = {
-  v: 1,
-  deliveryId: 'dlv-dokploy-1',
-  jobKey: 'job-1',
-  trigger: 'push',
-  repository: { uuid: '{repo}', workspaceUuid: '{ws}' },
-  targetId: 'dokploy-prod',
-  ref: { name: 'main', type: 'branch' },
-  commit: { hash: HASH, message: 'Ship the new checkout\n\nDetails stay home.', author: 'Ada', date: null },
-  previousCommit: null,
-  mainBranch: 'main',
-  actor: { accountId: null, uuid: null },
-  pushedAt: null,
-  skipReason: null,
-  createdAt: 0,
-};
+const job = makeDeployJob({ deliveryId: 'dlv-dokploy-1', jobKey: 'job-1', repository: { uuid: '{repo}', workspaceUuid: '{ws}' }, targetId: 'dokploy-prod', commit: { hash: HASH, message: 'Ship the new checkout\n\nDetails stay home.', author: 'Ada', date: null }, actor: { accountId: null, uuid: null }, pushedAt: null, createdAt: 0 });
 
 describe('the Dokploy provider', () => {
   let reply: (seen: Seen) => Reply = () => ({ status: 200 });

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidInputError } from '../../src/core/errors';
 import { HttpFault, HttpRejected } from '../../src/core/http';
-import type { DeployJob } from '../../src/core/job';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { herokuProvider, type HerokuSettings } from '../../src/providers/heroku';
 import { HEROKU_BUILD_STATES, herokuState } from '../../src/providers/heroku/states';
 import type { DeployCall } from '../../src/providers/types';
+import { makeDeployJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';
 
@@ -25,22 +25,7 @@ const ARCHIVE_TOKEN = 'arch-SECRET-998877';
 const HASH = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 const BUILD_ID = '01234567-89ab-cdef-0123-456789abcdef';
 
-const job: DeployJob = {
-  v: 1,
-  deliveryId: 'dlv-heroku-1',
-  jobKey: 'job-1',
-  trigger: 'push',
-  repository: { uuid: '{repo}', workspaceUuid: '{ws}' },
-  targetId: 'heroku-staging',
-  ref: { name: 'feature/login', type: 'branch' },
-  commit: { hash: HASH, message: 'Fix the login redirect\n\nThe body is not sent.', author: 'Ada', date: null },
-  previousCommit: null,
-  mainBranch: 'main',
-  actor: { accountId: null, uuid: null },
-  pushedAt: null,
-  skipReason: null,
-  createdAt: 0,
-};
+const job = makeDeployJob({ deliveryId: 'dlv-heroku-1', jobKey: 'job-1', repository: { uuid: '{repo}', workspaceUuid: '{ws}' }, targetId: 'heroku-staging', ref: { name: 'feature/login', type: 'branch' }, commit: { hash: HASH, message: 'Fix the login redirect\n\nThe body is not sent.', author: 'Ada', date: null }, actor: { accountId: null, uuid: null }, pushedAt: null, createdAt: 0 });
 
 describe('the Heroku provider', () => {
   let reply: (seen: Seen) => Reply = () => ({ status: 200 });

@@ -1,11 +1,12 @@
 import { InvalidInputError } from '../../src/core/errors';
 import { HttpFault, HttpRejected } from '../../src/core/http';
-import { type DeployJob, parseDeployJob } from '../../src/core/job';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { type NetlifySettings, netlifyProvider as provider } from '../../src/providers/netlify';
 import { DEPLOY_STATES } from '../../src/providers/netlify/states';
 import type { DeployCall } from '../../src/providers/types';
+import type { DeployJob } from '../../src/core/job';
+import { makeDeployJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, refusal, type Reply, type Seen } from './loopback-vendor';
 
@@ -23,21 +24,11 @@ const REPO_UUID = '{3e5f7a9b-1c2d-4e6f-8a0b-2c4d6e8f0a12}';
 const WORKSPACE_UUID = '{7a1c2e4f-0b3d-4c5e-8f6a-9b0c1d2e3f40}';
 
 const jobWith = (overrides: Partial<{ ref: { name: string; type: 'branch' | 'tag' }; message: string }> = {}): DeployJob =>
-  parseDeployJob({
-    v: 1,
-    deliveryId: 'd-0123456789abcdef01234567',
-    jobKey: 'k-0123456789abcdef',
-    trigger: 'push',
+  makeDeployJob({
     repository: { uuid: REPO_UUID, workspaceUuid: WORKSPACE_UUID },
     targetId: 'netlify-prod',
     ref: overrides.ref ?? { name: 'release/1.2', type: 'branch' },
-    commit: { hash: HASH, message: overrides.message ?? 'Add checkout page\n\nWith tests.', author: 'Ada Admin', date: '2026-11-20T10:15:00+00:00' },
-    previousCommit: null,
-    mainBranch: 'main',
-    actor: { accountId: '557058:admin-0001', uuid: null },
-    pushedAt: '2026-11-20T10:15:02.123Z',
-    skipReason: null,
-    createdAt: 1_763_633_700_000,
+    commit: { hash: HASH, ...(overrides.message === undefined ? {} : { message: overrides.message }) },
   });
 
 function settingsOf(raw: Record<string, unknown>): NetlifySettings {

@@ -1,10 +1,10 @@
 import { HttpFault, HttpRejected } from '../../src/core/http';
-import type { DeployJob } from '../../src/core/job';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { railwayProvider, type RailwaySettings } from '../../src/providers/railway';
 import { RAILWAY_DEPLOYMENT_STATES, railwayState } from '../../src/providers/railway/states';
 import type { DeployCall } from '../../src/providers/types';
+import { makeDeployJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';
 
@@ -19,22 +19,7 @@ const SERVICE = '78557a88-7f97-4788-a7de-f8ae484c67b9';
 const PROJECT = '76d81044-83db-483b-a759-9cb132b36906';
 const DEPLOYMENT = '2199bf94-d110-4808-b8f4-0643f5d1e7b4';
 
-const job: DeployJob = {
-  v: 1,
-  deliveryId: 'dlv-railway-1',
-  jobKey: 'job-1',
-  trigger: 'push',
-  repository: { uuid: '{repo}', workspaceUuid: '{ws}' },
-  targetId: 'railway-prod',
-  ref: { name: 'main', type: 'branch' },
-  commit: { hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', message: 'Ship it', author: 'Ada', date: null },
-  previousCommit: null,
-  mainBranch: 'main',
-  actor: { accountId: null, uuid: null },
-  pushedAt: null,
-  skipReason: null,
-  createdAt: 0,
-};
+const job = makeDeployJob({ deliveryId: 'dlv-railway-1', jobKey: 'job-1', repository: { uuid: '{repo}', workspaceUuid: '{ws}' }, targetId: 'railway-prod', commit: { hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', message: 'Ship it', author: 'Ada', date: null }, actor: { accountId: null, uuid: null }, pushedAt: null, createdAt: 0 });
 
 describe('the Railway provider', () => {
   let reply: (seen: Seen) => Reply = () => ({ status: 200 });

@@ -1,11 +1,11 @@
 import { InvalidInputError } from '../../src/core/errors';
 import { HttpFault, HttpRejected } from '../../src/core/http';
-import { type DeployJob, parseDeployJob } from '../../src/core/job';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { type RenderSettings, renderProvider as provider } from '../../src/providers/render';
 import { STATUSES } from '../../src/providers/render/states';
 import type { DeployCall } from '../../src/providers/types';
+import { makeDeployJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, refusal, type Reply, type Seen } from './loopback-vendor';
 
@@ -19,22 +19,7 @@ const API_KEY = 'rnd_0123456789abcdefGHIJKLmnopqr';
 const DEPLOY_ID = 'dep-d1xyz987abc654fed321';
 const HASH = 'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1';
 
-const job: DeployJob = parseDeployJob({
-  v: 1,
-  deliveryId: 'd-0123456789abcdef01234567',
-  jobKey: 'k-0123456789abcdef',
-  trigger: 'push',
-  repository: { uuid: '{3e5f7a9b-1c2d-4e6f-8a0b-2c4d6e8f0a12}', workspaceUuid: '{7a1c2e4f-0b3d-4c5e-8f6a-9b0c1d2e3f40}' },
-  targetId: 'render-prod',
-  ref: { name: 'main', type: 'branch' },
-  commit: { hash: HASH, message: 'Add checkout page\n\nWith tests.', author: 'Ada Admin', date: '2026-11-20T10:15:00+00:00' },
-  previousCommit: null,
-  mainBranch: 'main',
-  actor: { accountId: '557058:admin-0001', uuid: null },
-  pushedAt: '2026-11-20T10:15:02.123Z',
-  skipReason: null,
-  createdAt: 1_763_633_700_000,
-});
+const job = makeDeployJob({ targetId: 'render-prod', commit: { hash: HASH } });
 
 function settingsOf(raw: Record<string, unknown>): RenderSettings {
   const result = provider.settingsSchema.safeParse(raw);

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidInputError } from '../../src/core/errors';
 import { HttpFault, HttpRejected } from '../../src/core/http';
-import type { DeployJob } from '../../src/core/job';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { resolveUpsunSettings, upsunProvider, type UpsunSettings } from '../../src/providers/upsun';
 import { UPSUN_ACTIVITY_STATES, UPSUN_COMPLETE_RESULTS, upsunState } from '../../src/providers/upsun/states';
 import type { DeployCall } from '../../src/providers/types';
+import { makeDeployJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';
 
@@ -21,22 +21,7 @@ const BEARER = 'upsun-BEARER-7f7f7f7f7f';
 const ACTIVITY = 'ykhcmw5f4ctwq';
 const PROJECT = 'abcdefgh1234567';
 
-const job: DeployJob = {
-  v: 1,
-  deliveryId: 'dlv-upsun-1',
-  jobKey: 'job-1',
-  trigger: 'push',
-  repository: { uuid: '{repo}', workspaceUuid: '{ws}' },
-  targetId: 'upsun-main',
-  ref: { name: 'main', type: 'branch' },
-  commit: { hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', message: 'Ship it', author: 'Ada', date: null },
-  previousCommit: null,
-  mainBranch: 'main',
-  actor: { accountId: null, uuid: null },
-  pushedAt: null,
-  skipReason: null,
-  createdAt: 0,
-};
+const job = makeDeployJob({ deliveryId: 'dlv-upsun-1', jobKey: 'job-1', repository: { uuid: '{repo}', workspaceUuid: '{ws}' }, targetId: 'upsun-main', commit: { hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', message: 'Ship it', author: 'Ada', date: null }, actor: { accountId: null, uuid: null }, pushedAt: null, createdAt: 0 });
 
 let tokens = 0;
 /** The bearer cache lives for the module: each test gets its own API token unless it tests the cache. */
