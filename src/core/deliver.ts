@@ -1,6 +1,5 @@
 import type { BoundProvider } from '../providers/registry';
 import { type CommitStatusState, commitStatusFor, type Deployment, DEPLOYMENT_SCHEMA_VERSION, deploymentId, isSettled } from './deployment';
-import { RelayError } from './errors';
 import { firstLine } from './text';
 import { HttpFault, type HttpClient } from './http';
 import { type DeployJob, idempotencyKey } from './job';
@@ -30,8 +29,8 @@ export interface DeliveryStore {
   getSecrets(repositoryUuid: string, targetId: string): Promise<Record<string, string>>;
   /** The record that holds an idempotency key, if any job has claimed it. */
   findByIdempotencyKey(repositoryUuid: string, key: string): Promise<Deployment | null>;
-  /** Writes the record and claims its idempotency key. */
-  saveDeployment(record: Deployment): Promise<void>;
+  /** Writes the record; with `claim`, also makes it the holder of its idempotency key. */
+  saveDeployment(record: Deployment, options: { claim: boolean }): Promise<void>;
 }
 
 export interface DeliveryPorts {
@@ -54,6 +53,16 @@ export type DeliveryResult =
 
 export const statusKeyFor = (targetId: string): string => `deploy-relay-${targetId}`;
 
+/** One job being delivered: what every step needs, and whether its idempotency claim is written yet. */
+interface Run {
+  job: DeployJob;
+  target: Target;
+  attempt: number;
+  ports: DeliveryPorts;
+  log: Logger;
+  claimed: boolean;
+}
+
 export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPorts): Promise<DeliveryResult> {
   const log = ports.log.child({ deliveryId: job.deliveryId, targetId: job.targetId, commit: job.commit.hash.slice(0, 12), attempt });
   const repo = job.repository.uuid;
@@ -65,28 +74,25 @@ export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPo
   }
   const key = idempotencyKey(job);
   const existing = await ports.store.findByIdempotencyKey(repo, key);
-  if (existing && blocks(existing, job)) {
-    return finishDuplicate(job, existing, target, attempt, ports, log);
-  }
-  let record = existing ?? newRecord(job, target, key, ports.now());
-  record = { ...record, attempts: attempt + 1, updatedAt: ports.now() };
+  const run: Run = { job, target, attempt, ports, log, claimed: existing?.jobKey === job.jobKey };
+  if (existing && blocks(existing, job)) return finishDuplicate(run, existing);
+  const record: Deployment = { ...(run.claimed && existing ? existing : newRecord(job, target, key, ports.now())), attempts: attempt + 1, updatedAt: ports.now() };
 
-  if (job.skipReason) return settle(job, target, { ...record, state: 'skipped', message: `Skipped: ${job.skipReason}` }, attempt, ports, log);
-  if (!target.enabled) return settle(job, target, { ...record, state: 'skipped', message: 'Skipped: the target was disabled' }, attempt, ports, log);
+  if (job.skipReason) return settle(run, { ...record, state: 'skipped', message: `Skipped: ${job.skipReason}` });
+  if (!target.enabled) return settle(run, { ...record, state: 'skipped', message: 'Skipped: the target was disabled' });
 
   let bound: BoundProvider;
   try {
     bound = ports.bindProvider(target);
   } catch (error) {
-    return settle(job, target, { ...record, state: 'failed', message: messageOf(error) }, attempt, ports, log);
+    return settle(run, { ...record, state: 'failed', message: messageOf(error) });
   }
   const secrets = await ports.store.getSecrets(repo, target.id);
-  const secretValues = Object.values(secrets);
-  const callLog = log.child({ provider: target.provider }, secretValues);
+  run.log = log.child({ provider: target.provider }, Object.values(secrets));
 
   if (attempt === 0) {
-    await ports.store.saveDeployment({ ...record, state: 'sending' });
-    await postQuietly(job, target, { ...record, state: 'sending', message: 'Deploy requested' }, ports, callLog);
+    await save(run, { ...record, state: 'sending' });
+    await postQuietly(run, { ...record, state: 'sending', message: 'Deploy requested' });
   }
   try {
     const started = await bound.provider.start({
@@ -95,23 +101,23 @@ export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPo
       settings: bound.settings,
       secrets,
       repository: { uuid: repo, workspaceUuid: job.repository.workspaceUuid, fullName: doc.repository.fullName },
-      http: ports.httpFor(callLog),
-      log: callLog,
+      http: ports.httpFor(run.log),
+      log: run.log,
       now: ports.now,
     });
-    callLog.info('provider accepted the deploy', { state: started.state, vendorId: started.vendorId });
-    return settle(job, target, { ...record, ...started }, attempt, ports, callLog);
+    run.log.info('provider accepted the deploy', { state: started.state, vendorId: started.vendorId });
+    return settle(run, { ...record, ...started });
   } catch (error) {
-    if (error instanceof HttpFault && attempt + 1 < MAX_ATTEMPTS) {
-      const afterSeconds = retryDelaySeconds(attempt, error.retryAfterSeconds, ports.random);
-      const message = `Attempt ${attempt + 1} of ${MAX_ATTEMPTS} failed (${error.message}); retrying in ${afterSeconds} s`;
-      callLog.warn('deploy attempt failed; retrying', { error: error.message, afterSeconds });
-      await ports.store.saveDeployment({ ...record, state: 'retrying', message });
-      return { kind: 'retry', afterSeconds, reason: error.kind };
+    const afterSeconds = retryDelay(run, error);
+    if (afterSeconds !== null) {
+      const message = `Attempt ${attempt + 1} of ${MAX_ATTEMPTS} failed (${messageOf(error)}); retrying in ${afterSeconds} s`;
+      run.log.warn('deploy attempt failed; retrying', { error: messageOf(error), afterSeconds });
+      await save(run, { ...record, state: 'retrying', message });
+      return { kind: 'retry', afterSeconds, reason: (error as HttpFault).kind };
     }
     const message = error instanceof HttpFault ? `Failed after ${MAX_ATTEMPTS} attempts: ${error.message}` : messageOf(error);
-    callLog.error('deploy failed', { error: message });
-    return settle(job, target, { ...record, state: 'failed', message }, attempt, ports, callLog);
+    run.log.error('deploy failed', { error: message });
+    return settle(run, { ...record, state: 'failed', message });
   }
 }
 
@@ -150,53 +156,65 @@ function newRecord(job: DeployJob, target: Target, idempotency: string, now: num
   };
 }
 
-/** Records a settled state, then reports it on the commit; a failed report is retried on its own. */
-async function settle(job: DeployJob, target: Target, record: Deployment, attempt: number, ports: DeliveryPorts, log: Logger): Promise<DeliveryResult> {
-  const now = ports.now();
-  const settled: Deployment = { ...record, updatedAt: now, finishedAt: record.state === 'in_progress' ? null : now };
-  await ports.store.saveDeployment(settled);
-  return report(job, target, settled, attempt, ports, log);
+/** The idempotency claim is written with the job's first save only: later saves rewrite the record alone. */
+async function save(run: Run, record: Deployment): Promise<void> {
+  await run.ports.store.saveDeployment(record, { claim: !run.claimed });
+  run.claimed = true;
 }
 
-async function report(job: DeployJob, target: Target, record: Deployment, attempt: number, ports: DeliveryPorts, log: Logger): Promise<DeliveryResult> {
-  const wanted = target.options.reportOnCommit ? commitStatusFor(record.state) : null;
+/** Seconds until the next attempt when the error is a fault and attempts remain; null otherwise. */
+function retryDelay(run: Run, error: unknown): number | null {
+  if (!(error instanceof HttpFault) || run.attempt + 1 >= MAX_ATTEMPTS) return null;
+  return retryDelaySeconds(run.attempt, error.retryAfterSeconds, run.ports.random);
+}
+
+/** Records a settled state, then reports it on the commit; a failed report is retried on its own. */
+async function settle(run: Run, record: Deployment): Promise<DeliveryResult> {
+  const now = run.ports.now();
+  const settled: Deployment = { ...record, updatedAt: now, finishedAt: record.state === 'in_progress' ? null : now };
+  await save(run, settled);
+  return report(run, settled);
+}
+
+async function report(run: Run, record: Deployment): Promise<DeliveryResult> {
+  const wanted = run.target.options.reportOnCommit ? commitStatusFor(record.state) : null;
   if (wanted === null || record.postedStatus === wanted) return { kind: 'done', record, note: record.message };
   try {
-    await ports.postCommitStatus(job, statusOf(job, target, record, wanted, ports));
+    await run.ports.postCommitStatus(run.job, statusOf(run, record, wanted));
   } catch (error) {
-    if (error instanceof HttpFault && attempt + 1 < MAX_ATTEMPTS) {
-      const afterSeconds = retryDelaySeconds(attempt, error.retryAfterSeconds, ports.random);
-      log.warn('commit status not posted; retrying', { error: error.message, afterSeconds });
+    const afterSeconds = retryDelay(run, error);
+    if (afterSeconds !== null) {
+      run.log.warn('commit status not posted; retrying', { error: messageOf(error), afterSeconds });
       return { kind: 'retry', afterSeconds, reason: 'commit status' };
     }
-    log.error('commit status could not be posted', { error: messageOf(error) });
+    run.log.error('commit status could not be posted', { error: messageOf(error) });
     return { kind: 'done', record, note: `${record.message} (the commit status could not be posted: ${messageOf(error)})` };
   }
   const posted = { ...record, postedStatus: wanted };
-  await ports.store.saveDeployment(posted);
+  await save(run, posted);
   return { kind: 'done', record: posted, note: record.message };
 }
 
 /** A second job for a commit already deployed to this target: send nothing, finish any missing report. */
-async function finishDuplicate(job: DeployJob, existing: Deployment, target: Target, attempt: number, ports: DeliveryPorts, log: Logger): Promise<DeliveryResult> {
-  if (existing.jobKey !== job.jobKey) {
-    log.info('commit already handled for this target; nothing sent', { by: existing.deliveryId, state: existing.state });
+async function finishDuplicate(run: Run, existing: Deployment): Promise<DeliveryResult> {
+  if (existing.jobKey !== run.job.jobKey) {
+    run.log.info('commit already handled for this target; nothing sent', { by: existing.deliveryId, state: existing.state });
     return { kind: 'done', record: existing, note: `already handled by delivery ${existing.deliveryId}` };
   }
-  return report(job, target, existing, attempt, ports, log);
+  return report(run, existing);
 }
 
-async function postQuietly(job: DeployJob, target: Target, record: Deployment, ports: DeliveryPorts, log: Logger): Promise<void> {
-  if (!target.options.reportOnCommit) return;
+async function postQuietly(run: Run, record: Deployment): Promise<void> {
+  if (!run.target.options.reportOnCommit) return;
   try {
-    await ports.postCommitStatus(job, statusOf(job, target, record, 'INPROGRESS', ports));
+    await run.ports.postCommitStatus(run.job, statusOf(run, record, 'INPROGRESS'));
   } catch (error) {
     // The progress line is a courtesy; the final status is the one that is retried.
-    log.warn('in-progress commit status not posted', { error: messageOf(error) });
+    run.log.warn('in-progress commit status not posted', { error: messageOf(error) });
   }
 }
 
-function statusOf(job: DeployJob, target: Target, record: Deployment, state: CommitStatusState, ports: DeliveryPorts): CommitStatus {
+function statusOf({ job, target, ports }: Run, record: Deployment, state: CommitStatusState): CommitStatus {
   return {
     key: statusKeyFor(target.id),
     state,
@@ -207,4 +225,4 @@ function statusOf(job: DeployJob, target: Target, record: Deployment, state: Com
   };
 }
 
-const messageOf = (error: unknown): string => (error instanceof RelayError || error instanceof Error ? error.message : String(error));
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

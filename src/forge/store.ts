@@ -65,10 +65,10 @@ export async function findByIdempotencyKey(repo: string, idempotency: string): P
   return claim === undefined ? null : getDeployment(repo, parseStored(claimSchema, key, claim).deploymentId);
 }
 
-export async function saveDeployment(record: Deployment): Promise<void> {
+export async function saveDeployment(record: Deployment, { claim }: { claim: boolean }): Promise<void> {
   const repo = record.repositoryUuid;
   await kvs.set(deploymentKey(repo, record.id), deploymentSchema.parse(record));
-  await kvs.set(idempotencyKeyFor(repo, record.idempotencyKey), { deploymentId: record.id });
+  if (claim) await kvs.set(idempotencyKeyFor(repo, record.idempotencyKey), { deploymentId: record.id });
 }
 
 export interface DeploymentPage {

@@ -17,6 +17,7 @@ function harness(target: Target, answer: (request: HttpRequest) => number | Erro
   const claims = new Map<string, string>();
   const requests: HttpRequest[] = [];
   const statuses: CommitStatus[] = [];
+  const claimWrites: boolean[] = [];
   const doc: TargetsDocument = { schemaVersion: 1, repository: { uuid: 'r', workspaceUuid: 'w', fullName: 'acme/web' }, targets: [target] };
   const ports: DeliveryPorts = {
     store: {
@@ -26,9 +27,10 @@ function harness(target: Target, answer: (request: HttpRequest) => number | Erro
         const id = claims.get(key);
         return id ? (records.get(id) ?? null) : null;
       },
-      saveDeployment: async (record) => {
+      saveDeployment: async (record, { claim }) => {
         records.set(record.id, record);
-        claims.set(record.idempotencyKey, record.id);
+        if (claim) claims.set(record.idempotencyKey, record.id);
+        claimWrites.push(claim);
       },
     },
     postCommitStatus: async (_job, status) => {
@@ -48,7 +50,7 @@ function harness(target: Target, answer: (request: HttpRequest) => number | Erro
     random: () => 0.5,
     fallbackStatusUrl: () => 'https://bitbucket.org/acme/web',
   };
-  return { ports, records, requests, statuses };
+  return { ports, records, requests, statuses, claimWrites };
 }
 
 const jobFor = (overrides: Partial<DeployJob> = {}): DeployJob => {
@@ -64,6 +66,21 @@ describe('deliver', () => {
     expect(h.requests).toHaveLength(1);
     expect(h.statuses.map((s) => s.state)).toEqual(['INPROGRESS', 'SUCCESSFUL']);
     expect(h.statuses[1]).toMatchObject({ key: 'deploy-relay-staging-hook', refname: 'main', url: 'https://bitbucket.org/acme/web' });
+  });
+
+  it('claims the commit for the target once, with the first save of the job, and not on later saves', async () => {
+    const h = harness(makeTarget(), () => 202);
+    await deliver(jobFor(), 0, h.ports);
+    expect(h.claimWrites).toEqual([true, false, false]);
+  });
+
+  it('keeps the claim across retries without writing it again', async () => {
+    let calls = 0;
+    const h = harness(makeTarget(), () => (++calls === 1 ? new HttpFault('server_error', '503', 503, null) : 200));
+    await deliver(jobFor(), 0, h.ports);
+    await deliver(jobFor(), 1, h.ports);
+    expect(h.claimWrites).toEqual([true, false, false, false]);
+    expect(h.requests).toHaveLength(2);
   });
 
   it('a redelivered job sends nothing', async () => {

@@ -227,7 +227,7 @@ describe('history', () => {
           finishedAt: now - i * 60_000 + 5_000,
           postedStatus: null,
         };
-        await saveDeployment(record);
+        await saveDeployment(record, { claim: true });
       }
     });
     const first = ok<PageData>(await asAdmin('getPage')).history;
