@@ -82,17 +82,30 @@ export function checkOutboundUrl(raw: string): URL {
   return url;
 }
 
-/** The vendor's own words when it sends JSON errors, otherwise the start of the body. */
+/**
+ * The vendor's own words when it sends JSON errors, otherwise the start of the body. Readable text wins
+ * over codes: OAuth's `error_description` before its `error` ("invalid_grant"), and GraphQL's
+ * `errors[0].message` rather than the raw array.
+ */
 export function vendorMessage(text: string): string {
+  let body: unknown;
   try {
-    const body = JSON.parse(text) as Record<string, unknown>;
-    const candidates = [body.message, body.error, body.error_description, (body.error as Record<string, unknown> | undefined)?.message, body.detail];
-    const found = candidates.find((c): c is string => typeof c === 'string' && c.length > 0);
-    if (found) return found.slice(0, MAX_ERROR_TEXT);
+    body = JSON.parse(text);
   } catch {
-    // not JSON: fall through to the raw text
+    return text.trim().slice(0, MAX_ERROR_TEXT);
   }
-  return text.trim().slice(0, MAX_ERROR_TEXT);
+  const field = (value: unknown, key: string): unknown => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined);
+  const errors = field(body, 'errors');
+  const candidates = [
+    field(body, 'message'),
+    field(body, 'error_description'),
+    field(field(body, 'error'), 'message'),
+    field(body, 'error'),
+    field(body, 'detail'),
+    Array.isArray(errors) ? field(errors[0], 'message') : undefined,
+  ];
+  const found = candidates.find((c): c is string => typeof c === 'string' && c.length > 0);
+  return (found ?? text.trim()).slice(0, MAX_ERROR_TEXT);
 }
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHttpClient, HttpFault, HttpRejected } from '../../src/core/http';
+import { createHttpClient, HttpFault, HttpRejected, vendorMessage } from '../../src/core/http';
 import { createLogger } from '../../src/core/log';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -93,5 +93,19 @@ describe('the HTTP choke point', () => {
     expect((error as Error).message).not.toContain('tok_live_SECRET123');
     expect(lines.join('\n')).not.toContain('tok_live_SECRET123');
     expect(lines.join('\n')).toContain('[redacted]');
+  });
+});
+
+describe('vendorMessage', () => {
+  it.each([
+    ['{"message":"app_id is invalid"}', 'app_id is invalid'],
+    ['{"error":"invalid_grant","error_description":"The API token is expired"}', 'The API token is expired'],
+    ['{"error":{"message":"Deployment not found","code":"not_found"}}', 'Deployment not found'],
+    ['{"errors":[{"message":"Not Authorized"}],"data":null}', 'Not Authorized'],
+    ['{"id":"too_many_requests"}', '{"id":"too_many_requests"}'],
+    ['null', 'null'],
+    ['  Service Unavailable  ', 'Service Unavailable'],
+  ])('reads %s as %j', (text, expected) => {
+    expect(vendorMessage(text)).toBe(expected);
   });
 });

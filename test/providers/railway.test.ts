@@ -98,7 +98,7 @@ describe('the Railway provider', () => {
     reply = () => ({ status: 400, body: { errors: [{ message: 'Problem processing request' }] } });
     const error = await railwayProvider.start(callWith()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpRejected);
-    expect((error as Error).message).toBe('POST https://backboard.railway.app/graphql/v2 answered 400: {"errors":[{"message":"Problem processing request"}]}');
+    expect((error as Error).message).toBe('POST https://backboard.railway.app/graphql/v2 answered 400: Problem processing request');
   });
 
   it('turns a 429 into a retryable fault', async () => {

@@ -170,7 +170,7 @@ describe('the Upsun provider', () => {
     tokenReply = { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid API token.' } };
     const error = await upsunProvider.start(callWith(settingsOf(), apiToken)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpRejected);
-    expect((error as Error).message).toBe('Upsun did not accept the API token (POST https://auth.upsun.com/oauth2/token answered 400: invalid_grant)');
+    expect((error as Error).message).toBe('Upsun did not accept the API token (POST https://auth.upsun.com/oauth2/token answered 400: Invalid API token.)');
     expect(outbound).toEqual(['https://auth.upsun.com/oauth2/token']);
   });
 
