@@ -2,7 +2,8 @@ import * as z from 'zod/mini';
 import { InvalidInputError } from '../core/errors';
 import { checkOutboundUrl, HttpRejected, type HttpClient, type HttpRequest, type HttpResponse } from '../core/http';
 import { describeIssues } from '../core/zod-messages';
-import type { DeployCall, VerifyResult } from './types';
+import type { Logger } from '../core/log';
+import type { DeployCall, StartResult, VerifyResult } from './types';
 
 /** Helpers the providers share: secrets, hook URLs, instance URLs, reading vendor answers, state tables. */
 
@@ -90,6 +91,21 @@ export function parseAnswer<T>(vendor: string, schema: z.ZodMiniType<T>, text: s
   const read = readJson(schema, text);
   if (read.ok) return read.data;
   throw new HttpRejected(`${what}: ${vendor}'s answer ${read.problem}`, null);
+}
+
+export type AcceptedRead<T> = { ok: true; data: T } | { ok: false; result: StartResult };
+
+/**
+ * Reads the answer to a deploy request that succeeded (2xx): the vendor has the deploy. An answer we
+ * cannot read becomes `requested`, not an error: an error would record "failed" for a deploy that is
+ * running, and a retry would deploy it twice.
+ */
+export function readAccepted<T>(vendor: string, what: string, schema: z.ZodMiniType<T>, response: HttpResponse, log: Logger): AcceptedRead<T> {
+  const read = readJson(schema, response.text);
+  if (read.ok) return read;
+  log.warn(`${vendor} accepted the ${what} with an unreadable answer`, { status: response.status, problem: read.problem });
+  const message = `${vendor} accepted the ${what} (${response.status}), but its answer could not be read, so it is not followed`;
+  return { ok: false, result: { state: 'requested', message, vendorId: null, url: null } };
 }
 
 /**

@@ -143,11 +143,14 @@ describe('the Heroku provider', () => {
     expect(error).toMatchObject({ kind: 'rate_limited', status: 429 });
   });
 
-  it('names an unreadable 201 as such instead of guessing a build id', async () => {
+  it('records an unreadable 201 as requested instead of guessing a build id or failing a running build', async () => {
     reply = () => ({ status: 201, body: { status: 'pending' } });
-    await expect(herokuProvider.start(callWith())).rejects.toThrow(
-      "Heroku build for acme-web-staging was accepted (201) but may be running: Heroku's answer had an unexpected shape (id: Invalid input: expected string, received undefined)",
-    );
+    await expect(herokuProvider.start(callWith())).resolves.toEqual({
+      state: 'requested',
+      message: 'Heroku accepted the build (201), but its answer could not be read, so it is not followed',
+      vendorId: null,
+      url: null,
+    });
   });
 
   it('verifies with a read of the app and reports a refusal as not ok', async () => {

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { HttpRejected } from '../../core/http';
-import { instanceUrlSchema, parseAnswer, requireSecret } from '../kit';
+import { instanceUrlSchema, parseAnswer, readAccepted, requireSecret } from '../kit';
 import type { DeployProvider, ProviderCall } from '../types';
 import { coolifyState } from './states';
 import { applicationSchema, deployAnswerSchema, deploymentSchema } from './wire';
@@ -61,7 +61,9 @@ export const coolifyProvider: DeployProvider<CoolifySettings> = {
       headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
       secrets: [token],
     });
-    const answer = parseAnswer('Coolify', deployAnswerSchema, response.text, `Coolify accepted the deploy (${response.status}) but`);
+    const read = readAccepted('Coolify', 'deploy', deployAnswerSchema, response, call.log);
+    if (!read.ok) return read.result;
+    const answer = read.data;
     const started = answer.deployments.find((d) => d.resource_uuid === resourceUuid) ?? answer.deployments[0];
     if (!started) {
       throw new HttpRejected(`Coolify started no deployment for ${resourceUuid}${answer.message ? `: ${answer.message}` : ''}`, response.status);

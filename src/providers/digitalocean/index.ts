@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import type { DeployProvider, ProviderCall, StatusResult } from '../types';
-import { jsonHeaders, parseAnswer, readJson, requireSecret, verifyByReading } from '../kit';
+import { jsonHeaders, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
 import { phaseState } from './states';
 import { appResponseSchema, type DoDeployment, deploymentResponseSchema } from './wire';
 
@@ -83,12 +83,8 @@ export const digitalOceanProvider: DeployProvider<DigitalOceanSettings> = {
       body: JSON.stringify({ force_build: forceBuild }),
       secrets: [token],
     });
-    const read = readJson(deploymentResponseSchema, response.text);
-    if (!read.ok) {
-      // Accepted but unreadable: retrying could deploy twice, so record it as requested and stop here.
-      call.log.warn('DigitalOcean accepted the deploy with an unreadable answer', { problem: read.problem });
-      return { state: 'requested', message: `DigitalOcean accepted the deploy (${response.status}), but its answer could not be read, so it is not followed`, vendorId: null, url: null };
-    }
+    const read = readAccepted('DigitalOcean', 'deploy', deploymentResponseSchema, response, call.log);
+    if (!read.ok) return read.result;
     const { deployment } = read.data;
     return { state: 'in_progress', message: describe(deployment), vendorId: deployment.id, url: deploymentPage(appId, deployment.id) };
   },

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
 import { firstLine } from '../../core/text';
 import { HttpRejected } from '../../core/http';
-import { parseAnswer, requireSecret } from '../kit';
+import { parseAnswer, readAccepted, requireSecret } from '../kit';
 import type { DeployCall, DeployProvider, ProviderCall } from '../types';
 import { herokuState } from './states';
 import { appSchema, buildSchema } from './wire';
@@ -124,7 +124,6 @@ export const herokuProvider: DeployProvider<HerokuSettings> = {
     const apiKey = apiKeyOf(call);
     const url = sourceUrl(call);
     const app = call.settings.app;
-    const what = `Heroku build for ${app}`;
     const response = await call.http.send({
       method: 'POST',
       url: `${API}/apps/${encodeURIComponent(app)}/builds`,
@@ -134,7 +133,9 @@ export const herokuProvider: DeployProvider<HerokuSettings> = {
       }),
       secrets: [apiKey, ...(call.secrets.archiveToken ? [call.secrets.archiveToken] : [])],
     });
-    const build = parseAnswer('Heroku', buildSchema, response.text, `${what} was accepted (${response.status}) but may be running`);
+    const read = readAccepted('Heroku', 'build', buildSchema, response, call.log);
+    if (!read.ok) return read.result;
+    const build = read.data;
     return { state: 'in_progress', message: `Heroku build ${build.id} started (${build.status})`, vendorId: build.id, url: buildPageUrl(app, build.id) };
   },
 

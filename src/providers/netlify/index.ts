@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
-import { checkHookUrl, deploySummary, type HookShape, hookShapeVerified, parseAnswer, readJson, requireSecret, verifyByReading } from '../kit';
+import { checkHookUrl, deploySummary, type HookShape, hookShapeVerified, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
 import { firstLine } from '../../core/text';
 import type { DeployProvider, ProviderCall, StatusResult } from '../types';
 import { deployState } from './states';
@@ -132,12 +132,8 @@ export const netlifyProvider: DeployProvider<NetlifySettings> = {
     url.searchParams.set('title', title);
     // The spec's body is an optional zip of files to deploy; a build from the linked repository sends none.
     const response = await call.http.send({ method: 'POST', url: url.toString(), headers: getJson(token), secrets: [token] });
-    const read = readJson(buildSchema, response.text);
-    if (!read.ok) {
-      // Accepted but unreadable: retrying could build twice, so record it as requested and stop here.
-      call.log.warn('Netlify accepted the build with an unreadable answer', { problem: read.problem });
-      return { state: 'requested', message: `Netlify accepted the build (${response.status}), but its answer could not be read, so it is not followed`, vendorId: null, url: null };
-    }
+    const read = readAccepted('Netlify', 'build', buildSchema, response, call.log);
+    if (!read.ok) return read.result;
     const build = read.data;
     return {
       state: 'in_progress',

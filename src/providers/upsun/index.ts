@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
 import { HttpRejected, type HttpRequest, type HttpResponse } from '../../core/http';
-import { parseAnswer, requireSecret } from '../kit';
+import { parseAnswer, readAccepted, requireSecret } from '../kit';
 import type { DeployProvider, ProviderCall } from '../types';
 import { upsunState } from './states';
 import { acceptedSchema, activitySchema, environmentSchema, tokenSchema } from './wire';
@@ -209,7 +209,9 @@ export const upsunProvider: DeployProvider<UpsunSettings> = {
   async start(call) {
     const { path, body, what } = actionRequest(call.settings);
     const response = await callApi(call, { method: 'POST', path, body, headers: body === undefined ? {} : { 'content-type': 'application/json' } });
-    const accepted = parseAnswer('Upsun', acceptedSchema, response.text, `Upsun accepted the ${what} (${response.status}) but`);
+    const read = readAccepted('Upsun', what, acceptedSchema, response, call.log);
+    if (!read.ok) return read.result;
+    const accepted = read.data;
     // One action may start several activities; the first is the one the action itself created.
     const activity = accepted._embedded?.activities?.[0];
     if (!activity) {

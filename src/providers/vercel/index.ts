@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
-import { checkHookUrl, type HookShape, hookShapeVerified, jsonHeaders, parseAnswer, readJson, requireSecret, verifyByReading } from '../kit';
+import { checkHookUrl, type HookShape, hookShapeVerified, jsonHeaders, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
 import type { DeployProvider, ProviderCall, StatusResult } from '../types';
 import { readyState } from './states';
 import { type VercelDeployment, deploymentSchema, projectSchema } from './wire';
@@ -137,12 +137,8 @@ export const vercelProvider: DeployProvider<VercelSettings> = {
       }),
       secrets: [token],
     });
-    const read = readJson(deploymentSchema, response.text);
-    if (!read.ok) {
-      // Accepted but unreadable: retrying could deploy twice, so record it as requested and stop here.
-      call.log.warn('Vercel accepted the deploy with an unreadable answer', { problem: read.problem });
-      return { state: 'requested', message: `Vercel accepted the deploy (${response.status}), but its answer could not be read, so it is not followed`, vendorId: null, url: null };
-    }
+    const read = readAccepted('Vercel', 'deploy', deploymentSchema, response, call.log);
+    if (!read.ok) return read.result;
     return { state: 'in_progress', message: describe(read.data), vendorId: read.data.id, url: pageOf(read.data) };
   },
 
