@@ -34,13 +34,17 @@ export interface CommitRecord {
   files: FileChange[];
 }
 
-export interface StoredStatus {
+/** A commit status as a request gives it (validated). */
+export interface StatusInput {
   key: string;
   state: CommitStatusState;
   url: string;
   name?: string;
   description?: string;
   refname?: string;
+}
+
+export interface StoredStatus extends StatusInput {
   createdOn: string;
   updatedOn: string;
 }

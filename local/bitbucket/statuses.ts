@@ -13,21 +13,12 @@
  * Bitbucket accepts that, so `type` is not enforced.
  */
 import { HttpError } from './http';
-import type { RepositoryRecord, StoredStatus } from './state';
+import type { RepositoryRecord, StatusInput, StoredStatus } from './state';
 import { COMMIT_STATUS_STATES, type CommitStatusState } from './types';
 
 export const KEY_MAX_LENGTH = 40;
 const URL_SCHEMES = new Set(['http:', 'https:', 'ftp:', 'ftps:']);
 const OPTIONAL_TEXT = ['name', 'description', 'refname'] as const;
-
-export interface StatusInput {
-  key: string;
-  state: CommitStatusState;
-  url: string;
-  name?: string;
-  description?: string;
-  refname?: string;
-}
 
 const isState = (value: unknown): value is CommitStatusState =>
   typeof value === 'string' && (COMMIT_STATUS_STATES as readonly string[]).includes(value);
