@@ -3,7 +3,7 @@ import { InvalidInputError } from '../core/errors';
 import { checkOutboundUrl, HttpRejected, type HttpClient, type HttpRequest, type HttpResponse } from '../core/http';
 import { describeIssues } from '../core/zod-messages';
 import type { Logger } from '../core/log';
-import type { DeployCall, StartResult, VerifyResult } from './types';
+import type { DeployCall, ProviderField, StartResult, VerifyResult } from './types';
 
 /** Helpers the providers share: secrets, hook URLs, instance URLs, reading vendor answers, state tables. */
 
@@ -12,6 +12,24 @@ export function requireSecret(secrets: Readonly<Record<string, string>>, key: st
   const value = secrets[key]?.trim() ?? '';
   if (!value) throw new InvalidInputError(`${what} is not set: add it to the target's secrets.`, [`${key}: required`]);
   return value;
+}
+
+/** The two fields a provider with both a hook and an API starts with: which to use, and the hook URL (a secret). */
+export function hookModeFields(hook: { label: string; option: string; help: string }, apiOption: string): ProviderField[] {
+  return [
+    {
+      key: 'mode',
+      label: 'How to deploy',
+      kind: 'select',
+      required: true,
+      secret: false,
+      options: [
+        { value: 'hook', label: hook.option },
+        { value: 'api', label: apiOption },
+      ],
+    },
+    { key: 'hookUrl', label: hook.label, kind: 'url', required: false, secret: true, help: hook.help },
+  ];
 }
 
 export interface HookShape {

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
-import { checkHookUrl, deploySummary, type HookShape, hookShapeVerified, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
+import { checkHookUrl, deploySummary, hookModeFields, type HookShape, hookShapeVerified, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
 import { firstLine } from '../../core/text';
 import type { DeployProvider, ProviderCall, StatusResult } from '../types';
 import { deployState } from './states';
@@ -65,25 +65,7 @@ export const netlifyProvider: DeployProvider<NetlifySettings> = {
   id: 'netlify',
   title: 'Netlify',
   fields: [
-    {
-      key: 'mode',
-      label: 'How to deploy',
-      kind: 'select',
-      required: true,
-      secret: false,
-      options: [
-        { value: 'hook', label: 'Build hook: builds the pushed branch’s newest commit, outcome not reported' },
-        { value: 'api', label: 'Access token: starts a build and follows its deploy to the end' },
-      ],
-    },
-    {
-      key: 'hookUrl',
-      label: 'Build hook URL',
-      kind: 'url',
-      required: false,
-      secret: true,
-      help: 'Hook mode only. From Site configuration → Build & deploy → Build hooks: https://api.netlify.com/build_hooks/…',
-    },
+    ...hookModeFields({ label: 'Build hook URL', option: 'Build hook: builds the pushed branch’s newest commit, outcome not reported', help: 'Hook mode only. From Site configuration → Build & deploy → Build hooks: https://api.netlify.com/build_hooks/…' }, 'Access token: starts a build and follows its deploy to the end'),
     {
       key: 'siteId',
       label: 'Site ID',

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
 import type { DeployProvider, ProviderCall, StatusResult } from '../types';
-import { checkHookUrl, type HookShape, hookShapeVerified, jsonHeaders, parseAnswer, readJson, requireSecret, verifyByReading } from '../kit';
+import { checkHookUrl, hookModeFields, type HookShape, hookShapeVerified, jsonHeaders, parseAnswer, readJson, requireSecret, verifyByReading } from '../kit';
 import { deployState } from './states';
 import { type RenderDeploy, deploySchema, serviceSchema } from './wire';
 
@@ -58,25 +58,7 @@ export const renderProvider: DeployProvider<RenderSettings> = {
   id: 'render',
   title: 'Render',
   fields: [
-    {
-      key: 'mode',
-      label: 'How to deploy',
-      kind: 'select',
-      required: true,
-      secret: false,
-      options: [
-        { value: 'hook', label: 'Deploy hook: deploys the branch’s newest commit, outcome not reported' },
-        { value: 'api', label: 'API key: deploys this exact commit and follows it to the end' },
-      ],
-    },
-    {
-      key: 'hookUrl',
-      label: 'Deploy hook URL',
-      kind: 'url',
-      required: false,
-      secret: true,
-      help: 'Hook mode only. From the service’s Settings → Deploy Hook: https://api.render.com/deploy/srv-…?key=…',
-    },
+    ...hookModeFields({ label: 'Deploy hook URL', option: 'Deploy hook: deploys the branch’s newest commit, outcome not reported', help: 'Hook mode only. From the service’s Settings → Deploy Hook: https://api.render.com/deploy/srv-…?key=…' }, 'API key: deploys this exact commit and follows it to the end'),
     {
       key: 'serviceId',
       label: 'Service ID',

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
-import { checkHookUrl, type HookShape, hookShapeVerified, jsonHeaders, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
+import { checkHookUrl, hookModeFields, type HookShape, hookShapeVerified, jsonHeaders, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
 import type { DeployProvider, ProviderCall, StatusResult } from '../types';
 import { readyState } from './states';
 import { type VercelDeployment, deploymentSchema, projectSchema } from './wire';
@@ -68,25 +68,7 @@ export const vercelProvider: DeployProvider<VercelSettings> = {
   id: 'vercel',
   title: 'Vercel',
   fields: [
-    {
-      key: 'mode',
-      label: 'How to deploy',
-      kind: 'select',
-      required: true,
-      secret: false,
-      options: [
-        { value: 'hook', label: 'Deploy hook: deploys the hook’s branch at its newest commit, outcome not reported' },
-        { value: 'api', label: 'Access token: deploys this exact commit and follows it to the end' },
-      ],
-    },
-    {
-      key: 'hookUrl',
-      label: 'Deploy hook URL',
-      kind: 'url',
-      required: false,
-      secret: true,
-      help: 'Hook mode only. From the project’s Settings → Git → Deploy Hooks: https://api.vercel.com/v1/integrations/deploy/prj_…/…',
-    },
+    ...hookModeFields({ label: 'Deploy hook URL', option: 'Deploy hook: deploys the hook’s branch at its newest commit, outcome not reported', help: 'Hook mode only. From the project’s Settings → Git → Deploy Hooks: https://api.vercel.com/v1/integrations/deploy/prj_…/…' }, 'Access token: deploys this exact commit and follows it to the end'),
     {
       key: 'project',
       label: 'Project',
