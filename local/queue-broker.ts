@@ -31,7 +31,12 @@ export interface AsyncEvent {
 
 export interface DeliveryOutcome { ok: boolean; value?: unknown; error?: Error }
 export interface DeadLetter { queueName: string; body: unknown; error?: string; jobId: string; eventId: string; retryCount: number }
-export interface DrainOptions { maxDeliveries?: number; concurrency?: number }
+export interface DrainOptions {
+  maxDeliveries?: number;
+  concurrency?: number;
+  /** False: deliver only what is due now, leaving delayed events (a test looks between the steps). */
+  advanceClock?: boolean;
+}
 export interface DrainResult { delivered: number; retried: number; dead: number }
 
 /** Who published: the consumer later runs in the same installation (workspace). */
@@ -206,7 +211,7 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
     }
   }
 
-  async function drain({ maxDeliveries = DEFAULT_MAX_DELIVERIES, concurrency = 1 }: DrainOptions = {}): Promise<DrainResult> {
+  async function drain({ maxDeliveries = DEFAULT_MAX_DELIVERIES, concurrency = 1, advanceClock = true }: DrainOptions = {}): Promise<DrainResult> {
     const result: DrainResult = { delivered: 0, retried: 0, dead: 0 };
     const active = new Set<Promise<void>>();
     let started = 0;
@@ -216,7 +221,7 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
           await Promise.all(active);
           throw new Error(`queue drain: stopped after maxDeliveries (${maxDeliveries}) with ${queue.length} event(s) still queued; is a consumer retrying forever?`);
         }
-        const next = takeNext(inFlight === 0);
+        const next = takeNext(advanceClock && inFlight === 0);
         if (!next) break;
         started++;
         const delivery: Promise<void> = deliverOne(next, result).finally(() => active.delete(delivery));

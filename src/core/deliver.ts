@@ -1,68 +1,21 @@
 import type { BoundProvider } from '../providers/registry';
-import { type CommitStatusState, commitStatusFor, type Deployment, DEPLOYMENT_SCHEMA_VERSION, deploymentId, isSettled } from './deployment';
+import { type Deployment, DEPLOYMENT_SCHEMA_VERSION, deploymentId, isSettled } from './deployment';
+import { FIRST_FOLLOW_DELAY_SECONDS } from './follow';
+import { HttpFault } from './http';
+import { type DeployJob, idempotencyKey, pushOrder } from './job';
+import { MAX_ATTEMPTS } from './retry';
+import { type DeliveryPorts, type DeliveryResult, messageOf, postQuietly, providerCall, report, retryDelay, type Run, save, settle } from './run';
+import type { Target } from './targets';
 import { firstLine } from './text';
-import { HttpFault, type HttpClient } from './http';
-import { type DeployJob, idempotencyKey } from './job';
-import type { Logger } from './log';
-import { MAX_ATTEMPTS, retryDelaySeconds } from './retry';
-import type { Target, TargetsDocument } from './targets';
 
 /**
- * What the deploy worker does with one job, written against ports so the core stays free of @forge
- * (src/forge implements them). The rules that keep admins' trust:
+ * What the deploy worker does with one job. The rules that keep admins' trust:
  * - a job whose commit was already deployed to the target (any push, any redelivery) sends nothing;
+ * - a job overtaken by a newer push to the same branch and target, before it was sent, is superseded;
  * - once the provider has accepted or finally refused a deploy, later attempts only finish reporting;
- * - faults come back as a retry with a delay; after MAX_ATTEMPTS the deploy is recorded as failed.
+ * - faults come back as a retry with a delay; after MAX_ATTEMPTS the deploy is recorded as failed;
+ * - a deploy the vendor can report on is handed to the status poller.
  */
-
-export interface CommitStatus {
-  key: string;
-  state: CommitStatusState;
-  name: string;
-  description: string;
-  url: string;
-  refname: string;
-}
-
-export interface DeliveryStore {
-  getTargets(repositoryUuid: string): Promise<TargetsDocument | null>;
-  getSecrets(repositoryUuid: string, targetId: string): Promise<Record<string, string>>;
-  /** The record that holds an idempotency key, if any job has claimed it. */
-  findByIdempotencyKey(repositoryUuid: string, key: string): Promise<Deployment | null>;
-  /** Writes the record; with `claim`, also makes it the holder of its idempotency key. */
-  saveDeployment(record: Deployment, options: { claim: boolean }): Promise<void>;
-}
-
-export interface DeliveryPorts {
-  store: DeliveryStore;
-  postCommitStatus(job: DeployJob, status: CommitStatus): Promise<void>;
-  /** Providers are bound here so the registry stays out of the worker's decisions. */
-  bindProvider(target: Target): BoundProvider;
-  /** An HTTP client whose log lines carry the given logger's fields (the delivery id above all). */
-  httpFor(log: Logger): HttpClient;
-  log: Logger;
-  now: () => number;
-  random?: () => number;
-  /** Where a commit status links when the vendor gives no page of its own. */
-  fallbackStatusUrl(job: DeployJob): string;
-}
-
-export type DeliveryResult =
-  | { kind: 'done'; record: Deployment | null; note: string }
-  | { kind: 'retry'; afterSeconds: number; reason: string };
-
-export const statusKeyFor = (targetId: string): string => `deploy-relay-${targetId}`;
-
-/** One job being delivered: what every step needs, and whether its idempotency claim is written yet. */
-interface Run {
-  job: DeployJob;
-  target: Target;
-  attempt: number;
-  ports: DeliveryPorts;
-  log: Logger;
-  claimed: boolean;
-}
-
 export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPorts): Promise<DeliveryResult> {
   const log = ports.log.child({ deliveryId: job.deliveryId, targetId: job.targetId, commit: job.commit.hash.slice(0, 12), attempt });
   const repo = job.repository.uuid;
@@ -80,6 +33,8 @@ export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPo
 
   if (job.skipReason) return settle(run, { ...record, state: 'skipped', message: `Skipped: ${job.skipReason}` });
   if (!target.enabled) return settle(run, { ...record, state: 'skipped', message: 'Skipped: the target was disabled' });
+  const newer = await newerPush(run);
+  if (newer) return settle(run, { ...record, state: 'superseded', message: `Superseded by a newer push of ${newer.slice(0, 7)} before it was sent` });
 
   let bound: BoundProvider;
   try {
@@ -95,18 +50,10 @@ export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPo
     await postQuietly(run, { ...record, state: 'sending', message: 'Deploy requested' });
   }
   try {
-    const started = await bound.provider.start({
-      job,
-      target,
-      settings: bound.settings,
-      secrets,
-      repository: { uuid: repo, workspaceUuid: job.repository.workspaceUuid, fullName: doc.repository.fullName },
-      http: ports.httpFor(run.log),
-      log: run.log,
-      now: ports.now,
-    });
+    const started = await bound.provider.start({ ...providerCall(run, bound, secrets, doc), job });
     run.log.info('provider accepted the deploy', { state: started.state, vendorId: started.vendorId });
-    return settle(run, { ...record, ...started });
+    const result = await settle(run, { ...record, ...started, acceptedAt: ports.now() });
+    return result.kind === 'done' ? follow(run, bound, result) : result;
   } catch (error) {
     const afterSeconds = retryDelay(run, error);
     if (afterSeconds !== null) {
@@ -128,7 +75,22 @@ export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPo
  */
 function blocks(existing: Deployment, job: DeployJob): boolean {
   if (existing.jobKey === job.jobKey) return isSettled(existing.state);
-  return existing.state !== 'failed' && existing.state !== 'skipped';
+  return existing.state !== 'failed' && existing.state !== 'skipped' && existing.state !== 'superseded';
+}
+
+/** The commit of a newer push that will deploy this target from the same branch, if one was planned. */
+async function newerPush({ job, target, ports }: Run): Promise<string | null> {
+  if (job.trigger !== 'push' || job.ref.type !== 'branch' || !target.options.coalesce) return null;
+  const latest = await ports.store.getLatestPush(job.repository.uuid, target.id, job.ref.name);
+  return latest && latest.jobKey !== job.jobKey && latest.order > pushOrder(job) ? latest.commit : null;
+}
+
+/** Hands an accepted deploy whose vendor can report on it to the status poller. */
+async function follow(run: Run, bound: BoundProvider, result: DeliveryResult & { kind: 'done' }): Promise<DeliveryResult> {
+  const record = result.record;
+  if (!record || record.state !== 'in_progress' || !bound.provider.status) return result;
+  await run.ports.followLater({ v: 1, job: run.job, deploymentId: record.id, check: record.checks }, FIRST_FOLLOW_DELAY_SECONDS);
+  return result;
 }
 
 function newRecord(job: DeployJob, target: Target, idempotency: string, now: number): Deployment {
@@ -152,77 +114,30 @@ function newRecord(job: DeployJob, target: Target, idempotency: string, now: num
     createdAt: job.createdAt,
     updatedAt: now,
     finishedAt: null,
+    acceptedAt: null,
+    checks: 0,
     postedStatus: null,
   };
 }
 
-/** The idempotency claim is written with the job's first save only: later saves rewrite the record alone. */
-async function save(run: Run, record: Deployment): Promise<void> {
-  await run.ports.store.saveDeployment(record, { claim: !run.claimed });
-  run.claimed = true;
-}
-
-/** Seconds until the next attempt when the error is a fault and attempts remain; null otherwise. */
-function retryDelay(run: Run, error: unknown): number | null {
-  if (!(error instanceof HttpFault) || run.attempt + 1 >= MAX_ATTEMPTS) return null;
-  return retryDelaySeconds(run.attempt, error.retryAfterSeconds, run.ports.random);
-}
-
-/** Records a settled state, then reports it on the commit; a failed report is retried on its own. */
-async function settle(run: Run, record: Deployment): Promise<DeliveryResult> {
-  const now = run.ports.now();
-  const settled: Deployment = { ...record, updatedAt: now, finishedAt: record.state === 'in_progress' ? null : now };
-  await save(run, settled);
-  return report(run, settled);
-}
-
-async function report(run: Run, record: Deployment): Promise<DeliveryResult> {
-  const wanted = run.target.options.reportOnCommit ? commitStatusFor(record.state) : null;
-  if (wanted === null || record.postedStatus === wanted) return { kind: 'done', record, note: record.message };
-  try {
-    await run.ports.postCommitStatus(run.job, statusOf(run, record, wanted));
-  } catch (error) {
-    const afterSeconds = retryDelay(run, error);
-    if (afterSeconds !== null) {
-      run.log.warn('commit status not posted; retrying', { error: messageOf(error), afterSeconds });
-      return { kind: 'retry', afterSeconds, reason: 'commit status' };
-    }
-    run.log.error('commit status could not be posted', { error: messageOf(error) });
-    return { kind: 'done', record, note: `${record.message} (the commit status could not be posted: ${messageOf(error)})` };
-  }
-  const posted = { ...record, postedStatus: wanted };
-  await save(run, posted);
-  return { kind: 'done', record: posted, note: record.message };
-}
-
-/** A second job for a commit already deployed to this target: send nothing, finish any missing report. */
+/**
+ * A second job for a commit already handled for this target: send nothing. This job's own record only
+ * finishes its report, and an accepted deploy is handed to the poller again in case the first hand-over
+ * was lost (a stale status read is dropped by its check number, so two hand-overs read once).
+ */
 async function finishDuplicate(run: Run, existing: Deployment): Promise<DeliveryResult> {
   if (existing.jobKey !== run.job.jobKey) {
     run.log.info('commit already handled for this target; nothing sent', { by: existing.deliveryId, state: existing.state });
     return { kind: 'done', record: existing, note: `already handled by delivery ${existing.deliveryId}` };
   }
-  return report(run, existing);
-}
-
-async function postQuietly(run: Run, record: Deployment): Promise<void> {
-  if (!run.target.options.reportOnCommit) return;
+  const result = await report(run, existing);
+  if (result.kind !== 'done' || existing.state !== 'in_progress') return result;
+  let bound: BoundProvider;
   try {
-    await run.ports.postCommitStatus(run.job, statusOf(run, record, 'INPROGRESS'));
+    bound = run.ports.bindProvider(run.target);
   } catch (error) {
-    // The progress line is a courtesy; the final status is the one that is retried.
-    run.log.warn('in-progress commit status not posted', { error: messageOf(error) });
+    run.log.warn('deploy accepted but its target can no longer be followed', { error: messageOf(error) });
+    return result;
   }
+  return follow(run, bound, result);
 }
-
-function statusOf({ job, target, ports }: Run, record: Deployment, state: CommitStatusState): CommitStatus {
-  return {
-    key: statusKeyFor(target.id),
-    state,
-    name: `Deploy to ${target.name} (${target.environment})`,
-    description: record.message.slice(0, 255),
-    url: record.url ?? ports.fallbackStatusUrl(job),
-    refname: job.ref.name,
-  };
-}
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

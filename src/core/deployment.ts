@@ -3,6 +3,8 @@ import * as z from 'zod/mini';
 /**
  * A deployment record: what the history shows and what makes a redelivered job a no-op.
  * `requested` is final for providers that cannot report an outcome (hooks): the request was accepted.
+ * `unknown` is final for a followed deploy whose outcome could not be read, or that was still running
+ * when following stopped: the vendor's page has the answer, and the commit says so (STOPPED).
  */
 export const DEPLOYMENT_STATES = [
   'sending',
@@ -14,10 +16,11 @@ export const DEPLOYMENT_STATES = [
   'superseded',
   'canceled',
   'skipped',
+  'unknown',
 ] as const;
 export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
 
-const FINAL_STATES: ReadonlySet<DeploymentState> = new Set(['requested', 'succeeded', 'failed', 'superseded', 'canceled', 'skipped']);
+const FINAL_STATES: ReadonlySet<DeploymentState> = new Set(['requested', 'succeeded', 'failed', 'superseded', 'canceled', 'skipped', 'unknown']);
 export const isFinal = (state: DeploymentState): boolean => FINAL_STATES.has(state);
 
 /** Once the provider has accepted (or finally refused) a deploy, no later attempt may send it again. */
@@ -36,13 +39,13 @@ const COMMIT_STATUS_BY_STATE: Record<DeploymentState, CommitStatusState | null> 
   canceled: 'STOPPED',
   // A skipped deploy leaves the commit alone: nothing ran.
   skipped: null,
+  unknown: 'STOPPED',
 };
 export const commitStatusFor = (state: DeploymentState): CommitStatusState | null => COMMIT_STATUS_BY_STATE[state];
 
-export const DEPLOYMENT_SCHEMA_VERSION = 1;
+export const DEPLOYMENT_SCHEMA_VERSION = 2;
 
-export const deploymentSchema = z.object({
-  schemaVersion: z.literal(DEPLOYMENT_SCHEMA_VERSION),
+const recordFields = {
   /** Sorts newest first in storage: reversed creation time, then the job. */
   id: z.string(),
   deliveryId: z.string(),
@@ -65,7 +68,30 @@ export const deploymentSchema = z.object({
   finishedAt: z.nullable(z.number()),
   /** The commit status last posted for this record, so a retry only posts what is missing. */
   postedStatus: z.nullable(z.enum(['INPROGRESS', 'SUCCESSFUL', 'FAILED', 'STOPPED'])),
+};
+
+export const deploymentSchema = z.object({
+  ...recordFields,
+  schemaVersion: z.literal(DEPLOYMENT_SCHEMA_VERSION),
+  /** When the vendor accepted the deploy: the build's own time starts here. */
+  acceptedAt: z.nullable(z.number()),
+  /** How many times the status poller has read the vendor's answer; a poll event for another count is stale. */
+  checks: z.number(),
 });
+
+/** Version 1 (before outcomes were followed): no acceptance time, no status reads. */
+const deploymentV1Schema = z.object({ ...recordFields, schemaVersion: z.literal(1) });
+
+/**
+ * What the read path accepts: every shape ever stored, migrated to the current one (Forge keeps
+ * storage across app versions, so records written by an older version are still read).
+ */
+export const storedDeploymentSchema = z.pipe(
+  z.union([deploymentSchema, deploymentV1Schema]),
+  z.transform((record): Deployment =>
+    record.schemaVersion === DEPLOYMENT_SCHEMA_VERSION ? record : { ...record, schemaVersion: DEPLOYMENT_SCHEMA_VERSION, acceptedAt: null, checks: 0 },
+  ),
+);
 
 export type Deployment = z.infer<typeof deploymentSchema>;
 

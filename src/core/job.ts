@@ -1,5 +1,7 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from './errors';
+import { digest } from './ids';
+import type { Target } from './targets';
 import { describeIssues } from './zod-messages';
 
 /**
@@ -52,3 +54,34 @@ export function parseDeployJob(body: unknown): DeployJob {
 /** Deploying the same commit to the same target twice is what we refuse, whichever push carried it. */
 export const idempotencyKey = (job: Pick<DeployJob, 'targetId' | 'commit' | 'trigger' | 'deliveryId'>): string =>
   job.trigger === 'manual' ? `${job.targetId}:${job.commit.hash}:${job.deliveryId}` : `${job.targetId}:${job.commit.hash}`;
+
+export const jobKeyFor = (deliveryId: string, targetId: string): string => digest(deliveryId, targetId);
+
+/** When the push happened: the event's own timestamp (delivery can be late), else when it was planned. */
+export function pushOrder(job: Pick<DeployJob, 'pushedAt' | 'createdAt'>): number {
+  const pushed = job.pushedAt === null ? Number.NaN : Date.parse(job.pushedAt);
+  return Number.isNaN(pushed) ? job.createdAt : pushed;
+}
+
+/** The newest push planned to deploy a target from a branch: older jobs for it are superseded. */
+export interface LatestPush {
+  repositoryUuid: string;
+  targetId: string;
+  ref: string;
+  jobKey: string;
+  commit: string;
+  order: number;
+}
+
+export const latestPushOf = (job: DeployJob): LatestPush => ({
+  repositoryUuid: job.repository.uuid,
+  targetId: job.targetId,
+  ref: job.ref.name,
+  jobKey: job.jobKey,
+  commit: job.commit.hash,
+  order: pushOrder(job),
+});
+
+/** Coalescing applies to pushes to a branch; a tag or a "deploy now" names exactly what to deploy. */
+export const coalesces = (job: DeployJob, target: Target): boolean =>
+  job.trigger === 'push' && job.ref.type === 'branch' && target.options.coalesce && job.skipReason === null;

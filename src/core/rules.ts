@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import type { RefType } from './push-event';
-import type { TargetRules } from './targets';
+import type { Target, TargetRules } from './targets';
 
 /** Markers in a head commit's message that stop a deploy, the ones CI systems already honour. */
 export const SKIP_MARKERS = ['[skip deploy]', '[deploy skip]', '[skip ci]', '[ci skip]', '[no ci]'] as const;
@@ -36,3 +36,5 @@ export function pathsMatch(paths: TargetRules['paths'], changedFiles: readonly s
     reason: `none of the ${changedFiles.length} changed files match the path filters`,
   };
 }
+
+export const hasPathFilters = (target: Target): boolean => target.rules.paths.include.length > 0 || target.rules.paths.exclude.length > 0;

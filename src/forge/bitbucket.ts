@@ -1,5 +1,6 @@
-import api, { route } from '@forge/api';
-import type { CommitStatus } from '../core/deliver';
+import api, { route, routeFromAbsolute } from '@forge/api';
+import type { ChangedFiles } from '../core/paths';
+import type { CommitStatus } from '../core/run';
 import { HttpFault, HttpRejected, vendorMessage } from '../core/http';
 import { parseRetryAfter } from '../core/retry';
 
@@ -128,4 +129,37 @@ export async function getBranchHead(workspaceUuid: string, repositoryUuid: strin
     throw error;
   }
   return branchHead((await response.json()) as BranchJson);
+}
+
+/** Diffstat pages are up to 500 entries; a push touching more than this many files deploys unfiltered. */
+const DIFFSTAT_PAGELEN = 500;
+const MAX_DIFFSTAT_PAGES = 10;
+
+interface DiffstatJson {
+  values?: { new?: { path?: unknown } | null; old?: { path?: unknown } | null }[];
+  next?: unknown;
+}
+
+/**
+ * The files a push changed: ONE diffstat call comparing its commit with `base` (a commit or a branch),
+ * however many commits the push holds. Bitbucket's range puts the newer side first (`after..before`,
+ * the opposite of git's). A renamed file counts under both names; a diff larger than one page is paged.
+ */
+export async function getChangedFiles(workspaceUuid: string, repositoryUuid: string, head: string, base: string): Promise<ChangedFiles> {
+  // A base may be a branch name with '/': encoded, `route` accepts it as one path value.
+  const baseRef = encodeURIComponent(base);
+  const paths = new Set<string>();
+  let page = route`/2.0/repositories/${workspaceUuid}/${repositoryUuid}/diffstat/${head}..${baseRef}?topic=false&pagelen=${String(DIFFSTAT_PAGELEN)}`;
+  for (let pages = 1; ; pages += 1) {
+    const current = page;
+    const response = await checked('diffstat', () => api.asApp().requestBitbucket(current, { headers: { accept: 'application/json' } }));
+    const body = (await response.json()) as DiffstatJson;
+    for (const entry of body.values ?? []) {
+      for (const side of [entry.new, entry.old]) if (typeof side?.path === 'string') paths.add(side.path);
+    }
+    if (typeof body.next !== 'string') return { paths: [...paths], complete: true };
+    if (pages >= MAX_DIFFSTAT_PAGES) return { paths: [...paths], complete: false };
+    // Bitbucket's own `next` link: only its path and query are kept, so it stays on Bitbucket's API.
+    page = routeFromAbsolute(body.next);
+  }
 }

@@ -1,9 +1,10 @@
 import { kvs, WhereConditions } from '@forge/kvs';
 import * as z from 'zod/mini';
-import type { DeliveryStore } from '../core/deliver';
-import { type Deployment, deploymentSchema } from '../core/deployment';
+import { type Deployment, deploymentSchema, storedDeploymentSchema } from '../core/deployment';
 import { CorruptRecordError } from '../core/errors';
-import { bareUuid } from '../core/ids';
+import { bareUuid, digest } from '../core/ids';
+import type { LatestPush } from '../core/job';
+import type { DeliveryStore } from '../core/run';
 import { type TargetsDocument, targetsDocumentSchema } from '../core/targets';
 import { describeIssues } from '../core/zod-messages';
 
@@ -12,6 +13,7 @@ import { describeIssues } from '../core/zod-messages';
  *   targets:<repo>                  all targets of a repository, one value: one read per push
  *   deploy:<repo>:<reversed time>-<job>   a deployment record; a prefix scan lists newest first
  *   idem:<repo>:<target>:<commit>   which record claimed a commit for a target (no double deploys)
+ *   latest:<repo>:<target>:<ref digest>   the newest push planned for a coalescing target (expires)
  *   secrets:<repo>:<target>         the target's secrets, in the encrypted secret store
  * Every stored value is parsed when read; a value that does not parse is reported, never trusted.
  */
@@ -21,8 +23,22 @@ const secretsKey = (repo: string, targetId: string) => `secrets:${bareUuid(repo)
 const deploymentPrefix = (repo: string) => `deploy:${bareUuid(repo)}:`;
 const deploymentKey = (repo: string, id: string) => `${deploymentPrefix(repo)}${id}`;
 const idempotencyKeyFor = (repo: string, key: string) => `idem:${bareUuid(repo)}:${key}`;
+// Branch names may hold characters KVS keys refuse, and up to 1000 of them: the key carries a digest.
+const latestKey = (repo: string, targetId: string, ref: string) => `latest:${bareUuid(repo)}:${targetId}:${digest(ref)}`;
 
 const claimSchema = z.object({ deploymentId: z.string() });
+const latestPushSchema = z.object({
+  repositoryUuid: z.string(),
+  targetId: z.string(),
+  ref: z.string(),
+  jobKey: z.string(),
+  commit: z.string(),
+  order: z.number(),
+});
+/** A marker outlives any queued job (retries end within the hour); after that it has nothing to supersede. */
+const LATEST_PUSH_TTL = { unit: 'DAYS', value: 7 } as const;
+/** @forge/kvs takes at most 25 items a batch. */
+const BATCH_SIZE = 25;
 const secretsSchema = z.record(z.string(), z.string());
 
 function parseStored<T extends z.ZodMiniType>(schema: T, key: string, value: unknown): z.infer<T> {
@@ -56,7 +72,7 @@ export async function putSecrets(repo: string, targetId: string, secrets: Record
 export async function getDeployment(repo: string, id: string): Promise<Deployment | null> {
   const key = deploymentKey(repo, id);
   const value = await kvs.get(key);
-  return value === undefined ? null : parseStored(deploymentSchema, key, value);
+  return value === undefined ? null : parseStored(storedDeploymentSchema, key, value);
 }
 
 export async function findByIdempotencyKey(repo: string, idempotency: string): Promise<Deployment | null> {
@@ -86,7 +102,7 @@ export async function listDeployments(repo: string, limit: number, cursor?: stri
   const corrupt: DeploymentPage['corrupt'] = [];
   for (const { key, value } of page.results) {
     try {
-      deployments.push(parseStored(deploymentSchema, key, value));
+      deployments.push(parseStored(storedDeploymentSchema, key, value));
     } catch (error) {
       corrupt.push({ key, message: (error as Error).message });
     }
@@ -94,4 +110,26 @@ export async function listDeployments(repo: string, limit: number, cursor?: stri
   return { deployments, corrupt, nextCursor: page.nextCursor ?? null };
 }
 
-export const deliveryStore: DeliveryStore = { getTargets, getSecrets, findByIdempotencyKey, saveDeployment };
+export async function getLatestPush(repo: string, targetId: string, ref: string): Promise<LatestPush | null> {
+  const key = latestKey(repo, targetId, ref);
+  const value = await kvs.get(key);
+  return value === undefined ? null : parseStored(latestPushSchema, key, value);
+}
+
+/** One batch write (per 25 targets) for everything a push makes newest. */
+export async function markLatestPushes(pushes: readonly LatestPush[]): Promise<void> {
+  for (let start = 0; start < pushes.length; start += BATCH_SIZE) {
+    const items = pushes.slice(start, start + BATCH_SIZE).map((push) => ({
+      key: latestKey(push.repositoryUuid, push.targetId, push.ref),
+      value: latestPushSchema.parse(push),
+      options: { ttl: LATEST_PUSH_TTL },
+    }));
+    const result = await kvs.batchSet(items);
+    if (result.failedKeys.length > 0) {
+      const failed = result.failedKeys.map((failure) => `${failure.key} (${failure.error.message})`).join(', ');
+      throw new Error(`Could not record the newest push for: ${failed}`);
+    }
+  }
+}
+
+export const deliveryStore: DeliveryStore = { getTargets, getSecrets, getDeployment, findByIdempotencyKey, saveDeployment, getLatestPush, markLatestPushes };

@@ -1,57 +1,16 @@
-import { type CommitStatus, deliver, type DeliveryPorts } from '../../src/core/deliver';
+import { deliver } from '../../src/core/deliver';
 import type { Deployment } from '../../src/core/deployment';
 import { HttpFault, HttpRejected, type HttpRequest } from '../../src/core/http';
 import { type DeployJob } from '../../src/core/job';
-import { createLogger } from '../../src/core/log';
 import { planPush } from '../../src/core/plan';
 import { parsePushEvent } from '../../src/core/push-event';
 import { MAX_ATTEMPTS } from '../../src/core/retry';
-import type { Target, TargetsDocument } from '../../src/core/targets';
-import { bindProvider } from '../../src/providers/registry';
+import type { Target } from '../../src/core/targets';
 import { makePushEvent } from '../fixtures/events';
+import { memoryPorts } from '../fixtures/ports';
 import { makeTarget } from '../fixtures/targets';
 
-/** In-memory ports: the orchestration's decisions, without a platform. End to end runs in test/platform. */
-function harness(target: Target, answer: (request: HttpRequest) => number | Error) {
-  const records = new Map<string, Deployment>();
-  const claims = new Map<string, string>();
-  const requests: HttpRequest[] = [];
-  const statuses: CommitStatus[] = [];
-  const claimWrites: boolean[] = [];
-  const doc: TargetsDocument = { schemaVersion: 1, repository: { uuid: 'r', workspaceUuid: 'w', fullName: 'acme/web' }, targets: [target] };
-  const ports: DeliveryPorts = {
-    store: {
-      getTargets: async () => doc,
-      getSecrets: async () => ({ signingSecret: 'whsec_dGVzdC1zZWNyZXQtdmFsdWU=' }),
-      findByIdempotencyKey: async (_repo, key) => {
-        const id = claims.get(key);
-        return id ? (records.get(id) ?? null) : null;
-      },
-      saveDeployment: async (record, { claim }) => {
-        records.set(record.id, record);
-        if (claim) claims.set(record.idempotencyKey, record.id);
-        claimWrites.push(claim);
-      },
-    },
-    postCommitStatus: async (_job, status) => {
-      statuses.push(status);
-    },
-    bindProvider,
-    httpFor: () => ({
-      send: async (request) => {
-        requests.push(request);
-        const outcome = answer(request);
-        if (outcome instanceof Error) throw outcome;
-        return { status: outcome, headers: new Headers(), text: '', durationMs: 1 };
-      },
-    }),
-    log: createLogger(() => undefined),
-    now: () => 1_763_633_800_000,
-    random: () => 0.5,
-    fallbackStatusUrl: () => 'https://bitbucket.org/acme/web',
-  };
-  return { ports, records, requests, statuses, claimWrites };
-}
+const harness = (target: Target, answer: (request: HttpRequest) => number | Error) => memoryPorts([target], answer);
 
 const jobFor = (overrides: Partial<DeployJob> = {}): DeployJob => {
   const [job] = planPush(parsePushEvent(makePushEvent()), [makeTarget()], 1_763_633_700_000).jobs;

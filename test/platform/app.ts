@@ -12,24 +12,24 @@ export const SIGNING_SECRET = 'whsec_c2lnbmluZy1zZWNyZXQtZm9yLXRlc3Rz';
 export interface TestApp {
   platform: LocalPlatform;
   receiver: Receiver;
-  /** Stores targets (and the signing secret of each) as the settings page would. */
-  configure(targets: Target[]): Promise<void>;
+  /** Stores targets and their secrets (by default the receiver's signing secret) as the settings page would. */
+  configure(targets: Target[], secretsOf?: (target: Target) => Record<string, string>): Promise<void>;
   history(): Promise<Deployment[]>;
   statusesOf(commit: string): ReturnType<LocalPlatform['bitbucket']['statuses']>;
   close(): Promise<void>;
 }
 
 /** The app on the local Forge platform with a signed-webhook receiver, as a user would run them. */
-export async function startApp(options: { respond?: (index: number) => number } = {}): Promise<TestApp> {
+export async function startApp(options: { respond?: (index: number) => number; routes?: Record<string, string> } = {}): Promise<TestApp> {
   const receiver = await startReceiver({ secret: SIGNING_SECRET, respond: options.respond });
-  const platform = createLocalPlatform();
+  const platform = createLocalPlatform({ routes: options.routes });
   return {
     platform,
     receiver,
-    async configure(targets) {
+    async configure(targets, secretsOf = () => ({ signingSecret: SIGNING_SECRET })) {
       await platform.run(async () => {
         await putTargets({ schemaVersion: 1, repository: { uuid: FIXTURE_REPOSITORY_UUID, workspaceUuid: FIXTURE_WORKSPACE_UUID, fullName: 'acme/web' }, targets });
-        for (const target of targets) await putSecrets(FIXTURE_REPOSITORY_UUID, target.id, { signingSecret: SIGNING_SECRET });
+        for (const target of targets) await putSecrets(FIXTURE_REPOSITORY_UUID, target.id, secretsOf(target));
       });
       platform.resetCalls();
     },

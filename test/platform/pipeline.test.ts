@@ -50,10 +50,19 @@ describe('a push through the local Forge platform, with the real SDK', () => {
 
   it('the push path makes one storage read and one queue push, and nothing else', async () => {
     app = await startApp();
-    await app.configure([hookTarget(app.receiver), hookTarget(app.receiver, { id: 'second' })]);
+    const noCoalescing = { skipMarkers: true, coalesce: false, reportOnCommit: true };
+    await app.configure([hookTarget(app.receiver, { options: noCoalescing }), hookTarget(app.receiver, { id: 'second', options: noCoalescing })]);
     await app.platform.emit(branchPush);
     const seams = app.platform.calls.map((c) => `${c.seam}:${c.op}`);
     expect(seams).toEqual(['kvs:get', 'queue:publish']);
+  });
+
+  it('with coalescing targets, the push path adds one batch write that marks the push newest', async () => {
+    app = await startApp();
+    await app.configure([hookTarget(app.receiver), hookTarget(app.receiver, { id: 'second' })]);
+    await app.platform.emit(branchPush);
+    const seams = app.platform.calls.map((c) => `${c.seam}:${c.op}`);
+    expect(seams).toEqual(['kvs:get', 'kvs:batch/set', 'queue:publish']);
   });
 
   it('a new branch deploys to the targets whose patterns match it', async () => {

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { kvs } from '@forge/kvs';
 import { startReceiver, type Receiver } from '../../local/receiver';
 import type { BranchSearch, DeployNowResult, HistoryPage, PageData, Result, TargetView, VerifyView } from '../../src/core/settings-api';
-import { EGRESS_HOSTS } from '../../src/entry/settings-resolver/egress';
+import { DECLARED_EGRESS_HOSTS } from '../../src/core/egress-hosts';
 import { DEPLOYMENT_SCHEMA_VERSION, deploymentId, type Deployment } from '../../src/core/deployment';
 import { getSecrets, getTargets, putTargets, saveDeployment } from '../../src/forge/store';
 import { makeTarget } from '../fixtures/targets';
@@ -76,7 +76,7 @@ describe('getPage', () => {
   });
 
   it('the egress list the page shows is the one manifest.yml declares', () => {
-    expect([...EGRESS_HOSTS].sort()).toEqual([...session.platform.manifest.egressHosts].sort());
+    expect([...DECLARED_EGRESS_HOSTS].sort()).toEqual([...session.platform.manifest.egressHosts].sort());
   });
 });
 
@@ -225,6 +225,8 @@ describe('history', () => {
           createdAt: now - i * 60_000,
           updatedAt: now,
           finishedAt: now - i * 60_000 + 5_000,
+          acceptedAt: now - i * 60_000 + 1_000,
+          checks: 1,
           postedStatus: null,
         };
         await saveDeployment(record, { claim: true });

@@ -1,7 +1,7 @@
 import { planPush } from '../../core/plan';
 import { parsePushEvent } from '../../core/push-event';
 import { enqueueDeployJobs } from '../../forge/queue';
-import { getTargets } from '../../forge/store';
+import { getTargets, markLatestPushes } from '../../forge/store';
 import { appLogger } from '../../forge/log';
 
 export interface PushTriggerResult {
@@ -12,8 +12,9 @@ export interface PushTriggerResult {
 
 /**
  * avi:bitbucket:push:repository. The trigger has 25 s and must never wait on a PaaS: it parses the
- * event, reads the repository's targets (one storage read), plans, and enqueues every job in one queue
- * push. Nothing else. A malformed event throws a clear error and queues nothing.
+ * event, reads the repository's targets (one storage read), plans, marks the push as the newest for
+ * its coalescing targets (one batch write, only when there are some), and enqueues every job in one
+ * queue push. Nothing else. A malformed event throws a clear error and queues nothing.
  */
 export async function pushTrigger(event: unknown): Promise<PushTriggerResult> {
   let push;
@@ -25,13 +26,17 @@ export async function pushTrigger(event: unknown): Promise<PushTriggerResult> {
   }
   const doc = await getTargets(push.repositoryUuid);
   const plan = planPush(push, doc?.targets ?? [], Date.now());
-  await enqueueDeployJobs(plan.jobs);
+  // Marked before queueing: an older job that runs before this push's jobs must already see it.
+  await markLatestPushes(plan.latest);
+  await enqueueDeployJobs(plan.jobs, plan.pathCheck);
+  const queued = plan.jobs.length + (plan.pathCheck?.targetIds.length ?? 0);
   appLogger.info('push planned', {
     deliveryId: plan.deliveryId,
     ref: `${push.ref.type}:${push.ref.name}`,
     commit: push.after?.slice(0, 12),
-    queued: plan.jobs.length,
+    queued,
+    pathFiltered: plan.pathCheck?.targetIds.length ?? 0,
     ignoredBecause: plan.ignoredBecause,
   });
-  return { deliveryId: plan.deliveryId, queued: plan.jobs.length, ignoredBecause: plan.ignoredBecause };
+  return { deliveryId: plan.deliveryId, queued, ignoredBecause: plan.ignoredBecause };
 }

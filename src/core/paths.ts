@@ -1,0 +1,99 @@
+import * as z from 'zod/mini';
+import { InvalidInputError } from './errors';
+import { HttpFault } from './http';
+import { coalesces, type DeployJob, deployJobSchema, jobKeyFor, latestPushOf } from './job';
+import { retryDelaySeconds, MAX_ATTEMPTS } from './retry';
+import { pathsMatch } from './rules';
+import type { DeliveryPorts, DeliveryResult } from './run';
+import { describeIssues } from './zod-messages';
+
+/**
+ * Path filters: a push deploys a filtered target only when a changed file matches its filters. The
+ * changed files come from ONE diffstat call per push (paged only past thousands of files), whatever the
+ * number of commits or filtered targets: the trigger queues the filtered jobs together as one check,
+ * and the deploy worker decides them all, then queues them (a job that matches nothing carries why).
+ */
+
+export interface ChangedFiles {
+  paths: string[];
+  /** False when the diff was too large to list: the filters cannot be decided, so the push deploys. */
+  complete: boolean;
+}
+
+export interface PathCheck {
+  kind: 'paths';
+  v: 1;
+  /** The job of the first filtered target; the others differ only in their target. */
+  job: DeployJob;
+  targetIds: string[];
+}
+
+const pathCheckSchema = z.object({
+  kind: z.literal('paths'),
+  v: z.literal(1),
+  job: deployJobSchema,
+  targetIds: z.array(z.string().check(z.maxLength(40))).check(z.minLength(1), z.maxLength(50)),
+});
+
+export const isPathCheck = (body: unknown): boolean => typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'paths';
+
+export function parsePathCheck(body: unknown): PathCheck {
+  const result = pathCheckSchema.safeParse(body);
+  if (!result.success) {
+    const issues = describeIssues(result.error);
+    throw new InvalidInputError(`Malformed path check: ${issues.slice(0, 5).join('; ')}`, issues);
+  }
+  return result.data;
+}
+
+/** What the push is compared with: the commit before it, or the main branch for a new branch. */
+export function diffBase(job: DeployJob): string | null {
+  if (job.previousCommit) return job.previousCommit;
+  return job.mainBranch && job.mainBranch !== job.ref.name ? job.mainBranch : null;
+}
+
+export async function checkPaths(check: PathCheck, attempt: number, ports: DeliveryPorts): Promise<DeliveryResult> {
+  const log = ports.log.child({ deliveryId: check.job.deliveryId, commit: check.job.commit.hash.slice(0, 12), attempt });
+  const doc = await ports.store.getTargets(check.job.repository.uuid);
+  const jobs = check.targetIds.map((targetId): DeployJob => ({ ...check.job, targetId, jobKey: jobKeyFor(check.job.deliveryId, targetId) }));
+  const base = diffBase(check.job);
+  let changed: ChangedFiles | null = null;
+  if (base !== null) {
+    try {
+      changed = await ports.changedFiles(check.job, base);
+    } catch (error) {
+      if (!(error instanceof HttpFault)) throw error;
+      if (attempt + 1 < MAX_ATTEMPTS) {
+        const afterSeconds = retryDelaySeconds(attempt, error.retryAfterSeconds, ports.random);
+        log.warn('changed files not read; retrying', { error: error.message, afterSeconds });
+        return { kind: 'retry', afterSeconds, reason: error.kind };
+      }
+      // A deploy the filters would have skipped is harmless; a deploy silently lost is not.
+      log.error('changed files could not be read; path filters not applied', { error: error.message });
+    }
+  }
+  const targets = new Map(doc?.targets.map((target) => [target.id, target]));
+  const decided = jobs.map((job): DeployJob => {
+    const target = targets.get(job.targetId);
+    // A deleted target's job goes on: the worker records that there was nothing to deploy to.
+    if (!target || !changed?.complete) return job;
+    const decision = pathsMatch(target.rules.paths, changed.paths);
+    return decision.deploy ? job : { ...job, skipReason: decision.reason };
+  });
+  const latest = decided.filter((job) => {
+    const target = targets.get(job.targetId);
+    return target !== undefined && coalesces(job, target);
+  });
+  await ports.store.markLatestPushes(latest.map(latestPushOf));
+  await ports.enqueueJobs(decided);
+  const skipped = decided.filter((job) => job.skipReason !== null).length;
+  const note = `${decided.length - skipped} of ${decided.length} path-filtered target(s) deploy (${describeChanges(base, changed)})`;
+  log.info('path filters decided', { deploy: decided.length - skipped, skipped, files: changed?.paths.length ?? null });
+  return { kind: 'done', record: null, note };
+}
+
+function describeChanges(base: string | null, changed: ChangedFiles | null): string {
+  if (base === null) return 'a new main branch: no base to compare with';
+  if (changed === null) return 'changed files unreadable';
+  return changed.complete ? `${changed.paths.length} file(s) changed` : 'too many files changed to list';
+}

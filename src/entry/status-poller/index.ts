@@ -1,0 +1,21 @@
+import type { AsyncEvent, InvocationError } from '@forge/events';
+import { InvalidInputError } from '../../core/errors';
+import { follow, parseFollowCheck } from '../../core/follow';
+import { answer, type ConsumerResult, refused } from '../../forge/consumer';
+import { appLogger } from '../../forge/log';
+import { deliveryPorts } from '../../forge/ports';
+
+/**
+ * Consumer of the deploy-status queue: one delayed read of an accepted deploy's outcome, which queues
+ * the next read itself until the deploy ends (see core/follow.ts).
+ */
+export async function statusPoller(event: AsyncEvent): Promise<ConsumerResult | InvocationError> {
+  try {
+    const check = parseFollowCheck(event.body);
+    return answer(check.job.deliveryId, await follow(check, event.retryContext?.retryCount ?? 0, deliveryPorts));
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    appLogger.error('status check refused', { error: error.message, jobId: event.jobId });
+    return refused(error);
+  }
+}
