@@ -116,4 +116,39 @@ describe('deliver', () => {
     await deliver(jobFor(), 0, h.ports);
     expect(h.statuses).toHaveLength(0);
   });
+
+  describe('coalescing', () => {
+    const newer = (job: DeployJob, order: number) => ({ repositoryUuid: job.repository.uuid, targetId: job.targetId, ref: job.ref.name, jobKey: 'newer', commit: 'c3'.repeat(20), order });
+
+    it('a job overtaken by a newer push to its branch is superseded before anything is sent', async () => {
+      const h = harness(makeTarget(), () => 200);
+      const job = jobFor();
+      await h.ports.store.markLatestPushes([newer(job, Date.parse(job.pushedAt as string) + 1000)]);
+      const result = await deliver(job, 0, h.ports);
+      expect(result).toMatchObject({ kind: 'done', record: { state: 'superseded', postedStatus: 'STOPPED', message: 'Superseded by a newer push of c3c3c3c before it was sent' } });
+      expect(h.requests).toHaveLength(0);
+    });
+
+    it('an older mark, a manual deploy, or coalescing turned off all deploy', async () => {
+      const job = jobFor();
+      const older = harness(makeTarget(), () => 200);
+      await older.ports.store.markLatestPushes([newer(job, Date.parse(job.pushedAt as string) - 1000)]);
+      expect(await deliver(job, 0, older.ports)).toMatchObject({ record: { state: 'requested' } });
+      const manual = harness(makeTarget(), () => 200);
+      await manual.ports.store.markLatestPushes([newer(job, Number.MAX_SAFE_INTEGER)]);
+      expect(await deliver({ ...job, trigger: 'manual' }, 0, manual.ports)).toMatchObject({ record: { state: 'requested' } });
+      const off = harness(makeTarget({ options: { skipMarkers: true, coalesce: false, reportOnCommit: true } }), () => 200);
+      await off.ports.store.markLatestPushes([newer(job, Number.MAX_SAFE_INTEGER)]);
+      expect(await deliver(job, 0, off.ports)).toMatchObject({ record: { state: 'requested' } });
+    });
+
+    it('a retrying job overtaken while it waits is superseded on its next attempt', async () => {
+      const h = harness(makeTarget(), () => new HttpFault('server_error', '503', 503, null));
+      const job = jobFor();
+      expect(await deliver(job, 0, h.ports)).toMatchObject({ kind: 'retry' });
+      await h.ports.store.markLatestPushes([newer(job, Date.parse(job.pushedAt as string) + 1000)]);
+      expect(await deliver(job, 1, h.ports)).toMatchObject({ record: { state: 'superseded' } });
+      expect(h.requests).toHaveLength(1);
+    });
+  });
 });

@@ -1,0 +1,112 @@
+import { deliver } from '../../src/core/deliver';
+import { type Deployment, DEPLOYMENT_SCHEMA_VERSION, storedDeploymentSchema } from '../../src/core/deployment';
+import { follow, FOLLOW_LIMIT_SECONDS, followDelaySeconds, parseFollowCheck } from '../../src/core/follow';
+import { HttpFault, HttpRejected, type HttpRequest } from '../../src/core/http';
+import type { FollowCheck } from '../../src/core/run';
+import { makeDeployJob } from '../fixtures/jobs';
+import { type Answer, memoryPorts } from '../fixtures/ports';
+import { makeTarget } from '../fixtures/targets';
+
+const APP = '4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf';
+const target = makeTarget({ id: 'do-web', provider: 'digitalocean', settings: { appId: APP }, secretHints: { token: { last4: 'oken' } } });
+const job = makeDeployJob({ targetId: 'do-web' });
+
+/** A DigitalOcean vendor that accepts, then answers the given phases in turn (the last repeats). */
+function digitalOcean(phases: (string | Error)[]) {
+  return (request: HttpRequest): Answer => {
+    if (request.method === 'POST') return { status: 200, body: { deployment: { id: 'dep-1', phase: 'PENDING_BUILD' } } };
+    const next = phases.length > 1 ? phases.shift() : phases[0];
+    return next instanceof Error ? next : { status: 200, body: { deployment: { id: 'dep-1', phase: next } } };
+  };
+}
+
+/** Delivers the job, then runs every queued status read in order, as the queue would. */
+async function deliverAndFollow(phases: (string | Error)[]) {
+  const h = memoryPorts([target], digitalOcean(phases), { token: 'dop_v1_secret_token' });
+  await deliver(job, 0, h.ports);
+  for (let i = 0; i < h.follows.length && i < 100; i++) {
+    h.advance((h.follows[i]?.delaySeconds ?? 0) * 1000);
+    await follow(h.follows[i]?.check as FollowCheck, 0, h.ports);
+  }
+  return h;
+}
+
+describe('the follow schedule', () => {
+  it('waits longer between reads as a deploy goes on, and the waits add up to no more than the limit', () => {
+    const delays: number[] = [];
+    for (let check = 0; followDelaySeconds(check) !== null; check++) delays.push(followDelaySeconds(check) as number);
+    expect(delays.slice(0, 5)).toEqual([10, 15, 20, 30, 45]);
+    expect(delays).toEqual([...delays].sort((a, b) => a - b));
+    expect(delays.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(FOLLOW_LIMIT_SECONDS);
+    expect(delays).toHaveLength(19);
+  });
+});
+
+describe('follow', () => {
+  it('hands an accepted deploy to the poller, which reads it until it ends and reports the outcome', async () => {
+    const h = await deliverAndFollow(['BUILDING', 'DEPLOYING', 'ACTIVE']);
+    expect(h.follows.map((f) => [f.check.check, f.delaySeconds])).toEqual([
+      [0, 10],
+      [1, 15],
+      [2, 20],
+    ]);
+    expect(h.only()).toMatchObject({ state: 'succeeded', checks: 3, vendorId: 'dep-1', postedStatus: 'SUCCESSFUL' });
+    expect(h.statuses.map((s) => s.state)).toEqual(['INPROGRESS', 'INPROGRESS', 'SUCCESSFUL']);
+    const record = h.only();
+    expect(record.finishedAt).toBe(record.updatedAt);
+    expect((record.finishedAt as number) - (record.acceptedAt as number)).toBe(45_000);
+  });
+
+  it('a stale or duplicated read reads nothing', async () => {
+    const h = await deliverAndFollow(['BUILDING', 'ACTIVE']);
+    const reads = h.requests.filter((r) => r.method === 'GET').length;
+    const result = await follow(h.follows[0]?.check as FollowCheck, 0, h.ports);
+    expect(result).toMatchObject({ kind: 'done' });
+    expect(h.requests.filter((r) => r.method === 'GET')).toHaveLength(reads);
+  });
+
+  it('a second hand-over of the same deploy is dropped by its check number', async () => {
+    const h = memoryPorts([target], digitalOcean(['ACTIVE']), { token: 'dop_v1_secret_token' });
+    await deliver(job, 0, h.ports);
+    // The job's redelivery hands the accepted deploy over again.
+    await deliver(job, 1, h.ports);
+    expect(h.follows.map((f) => f.check.check)).toEqual([0, 0]);
+    await follow(h.follows[0]?.check as FollowCheck, 0, h.ports);
+    await follow(h.follows[1]?.check as FollowCheck, 0, h.ports);
+    expect(h.requests.filter((r) => r.method === 'GET')).toHaveLength(1);
+    expect(h.only().state).toBe('succeeded');
+  });
+
+  it('a fault on a read waits for the next read; a refusal ends as outcome unknown', async () => {
+    const faulted = await deliverAndFollow([new HttpFault('server_error', 'GET answered 503', 503, null), 'ACTIVE']);
+    expect(faulted.only()).toMatchObject({ state: 'succeeded', checks: 2 });
+    const h = memoryPorts([target], digitalOcean([new HttpRejected('GET answered 401: Unable to authenticate you', 401)]), { token: 'dop_v1_secret_token' });
+    await deliver(job, 0, h.ports);
+    await follow(h.follows[0]?.check as FollowCheck, 0, h.ports);
+    expect(h.only()).toMatchObject({ state: 'unknown', message: expect.stringContaining('Unable to authenticate you') });
+    expect(h.statuses.at(-1)?.state).toBe('STOPPED');
+  });
+
+  it('a final record that still owes its commit status posts it, and reads nothing', async () => {
+    const h = await deliverAndFollow(['ACTIVE']);
+    const owed: Deployment = { ...h.only(), postedStatus: 'INPROGRESS' };
+    h.records.set(owed.id, owed);
+    const reads = h.requests.length;
+    await follow({ v: 1, job, deploymentId: owed.id, check: owed.checks }, 0, h.ports);
+    expect(h.only().postedStatus).toBe('SUCCESSFUL');
+    expect(h.requests).toHaveLength(reads);
+  });
+
+  it('a malformed status check is refused with the field named', () => {
+    expect(() => parseFollowCheck({ v: 1, job, deploymentId: '', check: -1 })).toThrow(/Malformed status check: .*deploymentId/);
+  });
+});
+
+describe('stored deployment records', () => {
+  it('a version 1 record is read as the current version, with no acceptance time and no reads', async () => {
+    const h = await deliverAndFollow(['ACTIVE']);
+    const { acceptedAt: _accepted, checks: _checks, ...current } = h.only();
+    const v1 = { ...current, schemaVersion: 1 };
+    expect(storedDeploymentSchema.parse(v1)).toEqual({ ...current, schemaVersion: DEPLOYMENT_SCHEMA_VERSION, acceptedAt: null, checks: 0 });
+  });
+});
