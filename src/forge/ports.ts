@@ -1,6 +1,6 @@
 import type { DeliveryPorts } from '../core/run';
-import { bindProvider } from '../providers/registry';
 import { getChangedFiles, postCommitStatus } from './bitbucket';
+import { bindDeclaredProvider } from './egress';
 import { forgeHttpClient } from './http';
 import { appLogger } from './log';
 import { enqueueDeployJobs, followLater } from './queue';
@@ -13,7 +13,8 @@ export const deliveryPorts: DeliveryPorts = {
   changedFiles: (job, base) => getChangedFiles(job.repository.workspaceUuid, job.repository.uuid, job.commit.hash, base),
   enqueueJobs: (jobs) => enqueueDeployJobs(jobs),
   followLater,
-  bindProvider,
+  // A target whose host the manifest does not declare is refused before anything is sent.
+  bindProvider: bindDeclaredProvider,
   httpFor: forgeHttpClient,
   log: appLogger,
   now: Date.now,
