@@ -5,7 +5,7 @@
  * asks the invocation that is running (runtime.ts) for its policy, so several platforms can share a
  * process; code outside any invocation (a test's own HTTP calls) passes straight through.
  */
-import picomatch from 'picomatch';
+import { declares } from '../src/core/egress';
 import { currentScope } from './runtime';
 
 export interface EgressRecord {
@@ -22,8 +22,10 @@ export interface EgressRecord {
 }
 
 export interface EgressPolicyOptions {
+  /** The manifest's hosts (and `*.domain` / `*` patterns). */
   hosts: string[];
   routes: Record<string, string>;
+  /** Grants the loopback names too, for receivers and vendor stand-ins on this machine. */
   allowLoopback: boolean;
   /** Called once per outbound request, after it completes or fails. */
   record(entry: EgressRecord): void;
@@ -38,19 +40,28 @@ export class EgressNotAllowedError extends Error {
   }
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+/** As URL.hostname spells them (an IPv6 literal keeps its brackets). */
+const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
 
 export type EgressFetch = (input: string | URL | Request, init: RequestInit | undefined, realFetch: typeof fetch) => Promise<Response>;
 
-export function createEgressPolicy(options: EgressPolicyOptions): EgressFetch {
-  const declared = options.hosts.length > 0 ? picomatch(options.hosts, { nocase: true }) : () => false;
+export interface EgressPolicy {
+  fetch: EgressFetch;
+  /**
+   * Every host the policy lets through. The runtime reports them as the installation's granted egress
+   * (runtime.ts), where the app reads them as it reads Forge's: one list for the guard and the app's check.
+   */
+  granted: readonly string[];
+}
+
+export function createEgressPolicy(options: EgressPolicyOptions): EgressPolicy {
   const routes = normaliseRoutes(options.routes);
   for (const host of routes.keys()) {
-    if (!declared(host)) throw new Error(`route for ${host}: the host is not declared under permissions.external.fetch.backend in manifest.yml`);
+    if (!declares(options.hosts, host)) throw new Error(`route for ${host}: the host is not declared under permissions.external.fetch.backend in manifest.yml`);
   }
-  const allowed = (host: string): boolean => declared(host) || (options.allowLoopback && LOOPBACK.has(host));
+  const granted = [...options.hosts, ...(options.allowLoopback ? LOOPBACK : [])];
 
-  return async (input, init, realFetch) => {
+  const guarded: EgressFetch = async (input, init, realFetch) => {
     const request = new Request(input, init);
     const bodyBytes = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
     const url = new URL(request.url);
@@ -62,7 +73,7 @@ export function createEgressPolicy(options: EgressPolicyOptions): EgressFetch {
       invocationId: currentScope()?.runtime.appContext.invocationId,
     };
     try {
-      if (!allowed(url.hostname)) {
+      if (!declares(granted, url.hostname)) {
         entry.refused = true;
         throw new EgressNotAllowedError(request.url, url.hostname);
       }
@@ -83,6 +94,7 @@ export function createEgressPolicy(options: EgressPolicyOptions): EgressFetch {
       options.record(entry);
     }
   };
+  return { fetch: guarded, granted };
 }
 
 function headersOf(headers: Headers): Record<string, string> {
@@ -111,7 +123,7 @@ export function installEgressGuard(): void {
   const realFetch = globalThis.fetch.bind(globalThis);
   globalThis.fetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const scope = currentScope();
-    return scope ? scope.seams.egress(input, init, realFetch) : realFetch(input, init);
+    return scope ? scope.seams.egress.fetch(input, init, realFetch) : realFetch(input, init);
   };
   g[GUARD] = true;
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { hostOfAddress } from '../src/core/egress';
 
 /** A Forge function handler: the platform calls it with (payload, context) and awaits the result. */
 export type Handler = (payload: unknown, context: unknown) => unknown;
@@ -142,13 +143,6 @@ function checkFunctionReferences(m: LocalManifest): void {
   for (const [owner, key] of refs) {
     if (!m.functions.has(key)) throw new Error(`manifest.yml: ${owner} names function "${key}", which modules.function does not define`);
   }
-}
-
-/** `https://api.example.com/v1` → `api.example.com`; `*.example.com` and `*` are kept as patterns. */
-export function hostOfAddress(address: string): string {
-  const withoutScheme = address.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
-  const host = withoutScheme.split('/')[0] ?? '';
-  return host.replace(/:\d+$/, '').toLowerCase();
 }
 
 /**

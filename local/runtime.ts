@@ -7,6 +7,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import type { EgressPolicy } from './egress';
 
 /** What @forge/api and @forge/kvs pass as the first argument of `__forge_fetch__`. */
 export interface FetchDescriptor {
@@ -29,6 +30,8 @@ export interface ForgeRuntime {
     installationId: string;
     functionKey: string;
     moduleKey: string;
+    /** Forge's place for the permissions an installation was granted (@forge/api's `permissions` reads it). */
+    permissions?: { external: { fetch: { backend: string[] } } };
   };
   tracing: { traceId: string; spanId: string };
   metrics: { counter: () => { incr: () => void }; timing: () => { measure: () => { stop: () => void } }; gauge: () => { set: () => void } };
@@ -42,7 +45,7 @@ export interface Seams {
   bitbucket(method: string, path: string, body: string | undefined, caller: { asUser: boolean; accountId?: string }): Promise<Response>;
   stargate(path: string, init: RequestInit | undefined): Promise<Response>;
   /** The global `fetch` wrapper asks the active invocation's egress policy (see egress.ts). */
-  egress(input: string | URL | Request, init: RequestInit | undefined, realFetch: typeof fetch): Promise<Response>;
+  egress: EgressPolicy;
 }
 
 export interface InvocationScope {
@@ -68,8 +71,11 @@ export function currentScope(): InvocationScope | undefined {
   return storage.getStore();
 }
 
+/** Runs `fn` as the scope's invocation, whose runtime reports the egress its policy grants. */
 export function runInScope<T>(scope: InvocationScope, fn: () => Promise<T>): Promise<T> {
-  return storage.run(scope, fn);
+  const { appContext } = scope.runtime;
+  const permissions = { external: { fetch: { backend: [...scope.seams.egress.granted] } } };
+  return storage.run({ ...scope, runtime: { ...scope.runtime, appContext: { ...appContext, permissions } } }, fn);
 }
 
 /** `{abc}` and `abc` both give `ari:cloud:bitbucket::workspace/abc` (installContext has no braces). */

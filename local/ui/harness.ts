@@ -2,7 +2,7 @@
  * Renders a UI Kit page (`render: native`, entry `ForgeReconciler.render(<App/>)`) with the
  * real @forge/react reconciler and @forge/bridge, in jest or plain Node (tsx), and lets a
  * test use it the way a person uses it in the product: read the committed ForgeDoc, type,
- * pick, toggle, press, submit. The bridge answers 'invoke' through `options.invoke` and
+ * pick, toggle, press, submit, open a tab. The bridge answers 'invoke' through `options.invoke` and
  * 'getContext' with `options.context`; see seams.ts for the globals this needs.
  */
 import { dirname, resolve } from 'node:path';
@@ -44,6 +44,13 @@ export interface PageHarness {
   select(fieldName: string, value: string): Promise<void>;
   toggle(fieldName: string, on: boolean): Promise<void>;
   submit(formMatch?: Record<string, unknown>): Promise<void>;
+  /** Opens the tab labelled `label`, as a click on it does: the Tabs' onChange with the tab's index. */
+  selectTab(label: string | RegExp): Promise<void>;
+  /**
+   * Waits until the page is idle, as every action above does at its end: for what the page does by
+   * itself, e.g. after a test moved jest's fake timers past a refresh the page scheduled.
+   */
+  idle(): Promise<void>;
   invocations: Array<{ functionKey: string; payload: unknown }>;
   unmount(): Promise<void>;
 }
@@ -59,9 +66,16 @@ const QUIET_TURNS = 3;
 const DEFAULT_SETTLE_MS = 2000;
 const DEFAULT_WAIT_MS = 5000;
 
+/**
+ * The timers as they were when the harness loaded, so a test may fake the page's timers
+ * (jest.useFakeTimers) while the harness still waits in real turns and real time.
+ */
+const realSetTimeout = setTimeout;
+const realNow = Date.now;
+
 /** One macrotask: lets promise chains, React's scheduled effects (setImmediate) and 0 ms timers run. */
 function nextTurn(): Promise<void> {
-  return new Promise((done) => setTimeout(done, 0));
+  return new Promise((done) => realSetTimeout(done, 0));
 }
 
 /** Invoke payloads and results travel as JSON in the product, so a Date or a Map does not survive. */
@@ -205,10 +219,10 @@ class Page implements PageHarness, BridgeSession {
    * settleTimeoutMs without failing; errors the page raised meanwhile are thrown here.
    */
   private async settle(): Promise<void> {
-    const deadline = Date.now() + (this.options.settleTimeoutMs ?? DEFAULT_SETTLE_MS);
+    const deadline = realNow() + (this.options.settleTimeoutMs ?? DEFAULT_SETTLE_MS);
     let quietTurns = 0;
     let commits = this.commits;
-    while (quietTurns < QUIET_TURNS && Date.now() < deadline) {
+    while (quietTurns < QUIET_TURNS && realNow() < deadline) {
       await nextTurn();
       quietTurns = this.inFlight === 0 && this.commits === commits ? quietTurns + 1 : 0;
       commits = this.commits;
@@ -258,7 +272,7 @@ class Page implements PageHarness, BridgeSession {
 
   async waitFor(predicate: () => boolean, opts: { timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_MS;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = realNow() + timeoutMs;
     let lastError: unknown;
     for (;;) {
       this.throwIfFailed();
@@ -267,7 +281,7 @@ class Page implements PageHarness, BridgeSession {
       } catch (error) {
         lastError = error; // e.g. a findByText inside the predicate: not there yet.
       }
-      if (Date.now() >= deadline) {
+      if (realNow() >= deadline) {
         const why = lastError instanceof Error ? ` (last error: ${lastError.message.split('\n')[0]})` : '';
         throw new Error(`waitFor: timed out after ${timeoutMs} ms${why}. Page text:\n${this.text()}`);
       }
@@ -346,6 +360,21 @@ class Page implements PageHarness, BridgeSession {
     // With no submit button a person submits by pressing Enter in a field: onSubmit alone.
     if (submitButton) this.pressNode(submitButton);
     else this.fire(form.props.onSubmit);
+    await this.settle();
+  }
+
+  async selectTab(label: string | RegExp): Promise<void> {
+    const root = this.tree();
+    const tab = this.only(`selectTab ${String(label)}`, findAll(root, 'Tab').filter((node) => textMatches(nodeText(node), label)), root);
+    const tabs = ancestorsOf(root, tab).reverse().find((node) => node.type === 'Tabs');
+    if (!tabs) throw new Error(`selectTab: ${describeNode(tab, root)} "${nodeText(tab)}" is not inside Tabs`);
+    // @atlaskit/tabs calls onChange(index) with the tab's position among the Tabs' own tabs; Tabs without
+    // onChange switch panels in the product alone, and the tree (which holds every panel) stays as it is.
+    this.fire(tabs.props.onChange, findAll(tabs, 'Tab').indexOf(tab));
+    await this.settle();
+  }
+
+  async idle(): Promise<void> {
     await this.settle();
   }
 

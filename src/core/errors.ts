@@ -1,3 +1,5 @@
+import { EGRESS_MANIFEST_KEY } from './egress';
+
 /**
  * Backend errors, one small class per surface (architecture.md, habit 6). Each carries a stable `code`
  * so resolvers can hand the page a shared code instead of a stack trace.
@@ -45,13 +47,13 @@ export class CorruptRecordError extends RelayError {
   }
 }
 
-/** An outbound request to a host that the app's manifest does not declare. */
+/** A target that calls hosts the installation may not reach: Forge would refuse every request to them. */
 export class EgressNotAllowedError extends RelayError {
-  constructor(readonly host: string) {
+  constructor(readonly hosts: readonly string[]) {
     super(
       'EGRESS_NOT_ALLOWED',
-      `The host ${host} is not declared for egress. Add it under permissions.external.fetch.backend in manifest.yml ` +
-        `(npm run egress -- add ${host}) and redeploy the app.`,
+      `${hosts.join(', ')} ${hosts.length === 1 ? 'is' : 'are'} not in manifest.yml's ${EGRESS_MANIFEST_KEY}; ` +
+        `run "npm run egress -- add ${hosts.join(' ')}", then forge deploy.`,
     );
   }
 }

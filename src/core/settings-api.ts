@@ -1,3 +1,5 @@
+import type { DayStats } from './stats';
+
 /**
  * The contract between the settings page and its resolver. Resolvers never throw at the page: every
  * answer is a Result, and the page shows `error.message` where the user acted (with `fields` next to
@@ -17,7 +19,7 @@ export type SettingsErrorCode =
 export type Result<T> = { ok: true; data: T } | { ok: false; error: { code: SettingsErrorCode; message: string; fields?: Record<string, string> } };
 
 /** Resolver function keys, as `invoke(key, payload)` names them. */
-export const RESOLVERS = ['getPage', 'getHistory', 'saveTarget', 'deleteTarget', 'setEnabled', 'searchBranches', 'deployNow', 'verifyTarget'] as const;
+export const RESOLVERS = ['getPage', 'getHistory', 'saveTarget', 'deleteTarget', 'setEnabled', 'searchBranches', 'deployNow', 'verifyTarget', 'getStats'] as const;
 export type ResolverKey = (typeof RESOLVERS)[number];
 
 export interface TargetRulesView {
@@ -61,6 +63,8 @@ export interface DeploymentView {
   commit: string;
   commitMessage: string;
   state: string;
+  /** Whether the state is an outcome; while any shown deployment is not, the page refreshes itself. */
+  final: boolean;
   message: string;
   url: string | null;
   createdAt: number;
@@ -87,6 +91,23 @@ export interface HistoryPage {
   deployments: DeploymentView[];
   /** Pass back as `cursor` to getHistory for the next (older) page; null at the end. */
   nextCursor: string | null;
+  corruptRecords: number;
+}
+
+/** The History tab's chart, loaded when the tab is opened (the first render stays one call). */
+export interface StatsView {
+  /** Oldest first, one per UTC day of the window, today last. */
+  days: DayStats[];
+  windowDays: number;
+  /** How many stored records were read for it, at most `cap`. */
+  scanned: number;
+  cap: number;
+  /**
+   * The cap was reached before the window's first day: days before `countedSince` (the oldest counted
+   * deployment's time) are missing deployments, and the page says so.
+   */
+  truncated: boolean;
+  countedSince: number;
   corruptRecords: number;
 }
 

@@ -132,4 +132,15 @@ export async function markLatestPushes(pushes: readonly LatestPush[]): Promise<v
   }
 }
 
+/**
+ * Takes back marks whose jobs could not be queued: a mark without its job would supersede older
+ * pushes in favour of one that never runs. Deleting a mark a newer push has just written is harmless:
+ * without a mark, older jobs simply deploy.
+ */
+export async function unmarkLatestPushes(pushes: readonly LatestPush[]): Promise<void> {
+  for (let start = 0; start < pushes.length; start += BATCH_SIZE) {
+    await kvs.batchDelete(pushes.slice(start, start + BATCH_SIZE).map((push) => ({ key: latestKey(push.repositoryUuid, push.targetId, push.ref) })));
+  }
+}
+
 export const deliveryStore: DeliveryStore = { getTargets, getSecrets, getDeployment, findByIdempotencyKey, saveDeployment, getLatestPush, markLatestPushes };

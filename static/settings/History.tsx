@@ -1,7 +1,8 @@
 import React from 'react';
 import { Button, DynamicTable, Link, Stack, Text, Tooltip } from '@forge/react';
-import type { DeploymentView } from '../../src/core/settings-api';
+import type { DeploymentView, StatsView } from '../../src/core/settings-api';
 import { age, duration, shortCommit, StateLozenge } from './format';
+import { HistoryChart } from './HistoryChart';
 
 interface Props {
   deployments: DeploymentView[];
@@ -10,11 +11,15 @@ interface Props {
   error: string | null;
   now: number;
   onMore: () => void;
+  stats: StatsView | null;
+  statsError: string | null;
+  statsLoading: boolean;
 }
 
-export function History({ deployments, hasMore, loading, error, now, onMore }: Props) {
+export function History({ deployments, hasMore, loading, error, now, onMore, stats, statsError, statsLoading }: Props) {
   return (
     <Stack space="space.200">
+      <HistoryChart stats={stats} error={statsError} loading={statsLoading} />
       <DynamicTable
         emptyView={<Text>No deployments yet. A push to a branch a target watches, or Deploy now, starts one.</Text>}
         head={{

@@ -19,7 +19,7 @@ import {
 } from '@forge/react';
 import type { BranchSearch, ProviderFieldView, ProviderView, SaveTargetInput, TargetView } from '../../src/core/settings-api';
 import { call } from './api';
-import { splitList } from './format';
+import { secretHint, splitList } from './format';
 
 interface Props {
   target: TargetView | null;
@@ -104,7 +104,7 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
       const stored = target?.provider === providerId ? target.secrets[field.key] : undefined;
       const edit = secrets[field.key] ?? { kind: 'keep' };
       const state =
-        edit.kind === 'clear' ? 'Will be cleared when you save.' : stored?.set ? `Set${stored.last4 ? ` (…${stored.last4})` : ''}. Leave empty to keep it, or type a new value to replace it.` : 'Not set.';
+        edit.kind === 'clear' ? 'Will be cleared when you save.' : `${secretHint(stored)}.${stored?.set ? ' Leave empty to keep it, or type a new value to replace it.' : ''}`;
       return (
         <Field key={id} id={id} label={field.label} error={error} help={field.help}>
           <Textfield

@@ -16,6 +16,8 @@ export const STATE_LOZENGE: Record<string, { label: string; appearance: LozengeA
   superseded: { label: 'Superseded', appearance: 'default' },
   canceled: { label: 'Canceled', appearance: 'default' },
   skipped: { label: 'Skipped', appearance: 'default' },
+  // Following stopped (vendor unreadable, or still running after the limit): the vendor's page knows.
+  unknown: { label: 'Outcome unknown', appearance: 'moved' },
   none: { label: 'Not deployed', appearance: 'default' },
 };
 
@@ -30,6 +32,10 @@ export const StateLozenge = ({ state, live = false }: { state: string; live?: bo
   const shown = STATE_LOZENGE[state] ?? { label: state, appearance: 'default' as const };
   return <Lozenge appearance={shown.appearance}>{shown.label}</Lozenge>;
 };
+
+/** A write-only secret as the page may show it: whether it is set, with at most its last four characters. */
+export const secretHint = (stored: { set: boolean; last4: string | null } | undefined): string =>
+  stored?.set ? `Set${stored.last4 ? ` (…${stored.last4})` : ''}` : 'Not set';
 
 /** "3m ago", as every deploy dashboard shows it. */
 export function age(at: number, now: number): string {

@@ -22,10 +22,11 @@ import ForgeReconciler, {
   Text,
   Toggle,
 } from '@forge/react';
-import type { DeployNowResult, HistoryPage, PageData, TargetView, VerifyView } from '../../src/core/settings-api';
+import type { DeployNowResult, HistoryPage, PageData, StatsView, TargetView, VerifyView } from '../../src/core/settings-api';
+import { awaitsRecord, mergeNewest, REFRESH_LIMIT_MS, somethingRuns, useAutoRefresh, withLatest } from './activity';
 import { call } from './api';
 import { DeployModal } from './DeployModal';
-import { age, ruleSummary, StateLozenge } from './format';
+import { age, ruleSummary, secretHint, StateLozenge } from './format';
 import { History } from './History';
 import { TargetForm } from './TargetForm';
 
@@ -34,9 +35,11 @@ type Dialog = { kind: 'form'; target: TargetView | null } | { kind: 'delete'; ta
 /** What happened last on a row, shown under the table where the admin acted. */
 type RowNote = { targetId: string; appearance: 'success' | 'error' | 'information' | 'warning'; title: string; text: string };
 
+const HISTORY_TAB = 1;
+
 function LastDeployment({ target, queued, now }: { target: TargetView; queued: DeployNowResult | undefined; now: number }) {
   const latest = target.latest;
-  if (queued && (!latest || latest.createdAt < queued.queuedAt)) {
+  if (awaitsRecord(queued, latest)) {
     return (
       <Inline space="space.050">
         <StateLozenge state="queued" />
@@ -63,8 +66,18 @@ const App = () => {
   const [note, setNote] = useState<RowNote | null>(null);
   const [queued, setQueued] = useState<Record<string, DeployNowResult>>({});
   const [now, setNow] = useState(() => Date.now());
+  const [tab, setTab] = useState(0);
+  const [stats, setStats] = useState<StatsView | null>(null);
+  const [statsError, setStatsError] = useState<string | null>(null);
+  const [statsLoading, setStatsLoading] = useState(false);
+  /** Whether what the chart counts may have changed since it was loaded. */
+  const [statsStale, setStatsStale] = useState(true);
+  /** Bumped when the admin acts, so auto-refresh starts again from its shortest delay. */
+  const [epoch, setEpoch] = useState(0);
 
   const load = async () => {
+    setEpoch((e) => e + 1);
+    setStatsStale(true);
     const result = await call<PageData>('getPage');
     setNow(Date.now());
     if (!result.ok) return setLoadError(result.error.message);
@@ -73,9 +86,40 @@ const App = () => {
     setHistory(result.data.history);
   };
 
+  // The newest history page alone: one light call that shows queued deploys start, progress and end.
+  // Only state setters are used, as useAutoRefresh keeps the first `refresh` it is given.
+  const refresh = async () => {
+    const result = await call<HistoryPage>('getHistory', {});
+    setNow(Date.now());
+    if (!result.ok) return setLoadError(result.error.message);
+    setLoadError(null);
+    setStatsStale(true);
+    setHistory((current) => (current ? mergeNewest(current, result.data) : result.data));
+    setPage((current) => current && { ...current, targets: withLatest(current.targets, result.data.deployments) });
+  };
+
+  const loadStats = async () => {
+    setStatsStale(false);
+    setStatsLoading(true);
+    const result = await call<StatsView>('getStats');
+    setStatsLoading(false);
+    if (!result.ok) return setStatsError(result.error.message);
+    setStatsError(null);
+    setStats(result.data);
+  };
+
   useEffect(() => {
     void load();
   }, []);
+
+  const running = page !== null && history !== null && somethingRuns(page.targets, history.deployments, queued);
+  const refreshGaveUp = useAutoRefresh(running, epoch, refresh);
+
+  // The chart scans up to a thousand records, so it loads only once the History tab is open: first
+  // then, and again after a change once nothing runs any more (not on every auto-refresh).
+  useEffect(() => {
+    if (tab === HISTORY_TAB && statsStale && (stats === null || !running)) void loadStats();
+  }, [tab, statsStale, running]);
 
   if (loadError && !page) {
     return (
@@ -130,7 +174,17 @@ const App = () => {
     setHistory({ ...result.data, deployments: [...history.deployments, ...result.data.deployments] });
   };
 
-  const providerTitle = (id: string) => page.providers.find((p) => p.id === id)?.title ?? id;
+  // The provider, and its secrets as set or not (never their values), so a missing one shows in the list.
+  const providerCell = (t: TargetView) => {
+    const provider = page.providers.find((p) => p.id === t.provider);
+    const secrets = (provider?.fields ?? []).filter((f) => f.secret).map((f) => `${f.label}: ${secretHint(t.secrets[f.key])}`);
+    return (
+      <Stack space="space.050">
+        <Text>{provider?.title ?? t.provider}</Text>
+        {secrets.length > 0 ? <Text>{secrets.join(', ')}</Text> : null}
+      </Stack>
+    );
+  };
   const atLimit = targets.length >= page.maxTargets;
   const addButton = (
     <Button appearance="primary" isDisabled={atLimit} onClick={() => setDialog({ kind: 'form', target: null })}>
@@ -172,7 +226,7 @@ const App = () => {
             cells: [
               { key: 'name', content: t.name },
               { key: 'env', content: t.environment },
-              { key: 'provider', content: providerTitle(t.provider) },
+              { key: 'provider', content: providerCell(t) },
               { key: 'rules', content: ruleSummary(t.rules) },
               { key: 'last', content: <LastDeployment target={t} queued={queued[t.id]} now={now} /> },
               {
@@ -220,6 +274,11 @@ const App = () => {
           <Text>{loadError}</Text>
         </SectionMessage>
       ) : null}
+      {refreshGaveUp ? (
+        <SectionMessage appearance="information" title="No longer refreshing by itself">
+          <Text>{`A deployment is still running after ${REFRESH_LIMIT_MS / 60_000} minutes of watching. Press Refresh to look again.`}</Text>
+        </SectionMessage>
+      ) : null}
       {note ? (
         <SectionMessage appearance={note.appearance} title={note.title}>
           <Text>{note.text}</Text>
@@ -230,14 +289,24 @@ const App = () => {
           <Text>{`${history.corruptRecords} stored record(s) no longer parse and are not shown.`}</Text>
         </SectionMessage>
       ) : null}
-      <Tabs id="settings-tabs">
+      <Tabs id="settings-tabs" selected={tab} onChange={(index) => setTab(index)}>
         <TabList>
           <Tab>Targets</Tab>
           <Tab>History</Tab>
         </TabList>
         <TabPanel>{targetsPanel}</TabPanel>
         <TabPanel>
-          <History deployments={history.deployments} hasMore={history.nextCursor !== null} loading={loadingMore} error={historyError} now={now} onMore={() => void moreHistory()} />
+          <History
+            deployments={history.deployments}
+            hasMore={history.nextCursor !== null}
+            loading={loadingMore}
+            error={historyError}
+            now={now}
+            onMore={() => void moreHistory()}
+            stats={stats}
+            statsError={statsError}
+            statsLoading={statsLoading}
+          />
         </TabPanel>
       </Tabs>
       <ModalTransition>
@@ -260,6 +329,7 @@ const App = () => {
             onClose={() => setDialog(null)}
             onQueued={(result) => {
               setQueued({ ...queued, [result.targetId]: result });
+              setEpoch((e) => e + 1);
               setDialog(null);
               setNote({ targetId: result.targetId, appearance: 'information', title: `Deploy of ${result.branch} queued`, text: `${result.commit.slice(0, 7)} ${result.commitMessage}`.trim() });
             }}

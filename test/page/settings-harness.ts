@@ -1,6 +1,8 @@
 // The platform comes first: importing it wraps the global fetch before @forge/api captures it.
-import { createLocalPlatform, type LocalPlatform } from '../../local/platform';
+import { createLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../../local/platform';
 import { loadDefaultFixture } from '../../local/bitbucket';
+import { DEPLOYMENT_SCHEMA_VERSION, type Deployment, deploymentId } from '../../src/core/deployment';
+import { saveDeployment } from '../../src/forge/store';
 
 /** The acme/web repository of local/fixtures/workspace.json, its admin and a reader. */
 const fixture = loadDefaultFixture();
@@ -24,8 +26,8 @@ export interface SettingsSession {
   invokeAs(accountId: string): (functionKey: string, payload?: unknown) => Promise<unknown>;
 }
 
-export function openSession(): SettingsSession {
-  const platform = createLocalPlatform();
+export function openSession(options?: LocalPlatformOptions): SettingsSession {
+  const platform = createLocalPlatform(options);
   const responses: unknown[] = [];
   return {
     platform,
@@ -43,5 +45,53 @@ export function leakedSecrets(responses: readonly unknown[], secrets: readonly s
   return responses.flatMap((response, index) => {
     const text = JSON.stringify(response) ?? '';
     return secrets.filter((secret) => text.includes(secret)).map((secret) => `response ${index} carries ${secret.slice(0, 6)}…`);
+  });
+}
+
+/**
+ * Fakes the page's own timers (its auto-refresh) and nothing else: Date, immediates and microtasks stay
+ * real, so records carry real times, React commits, and the platform and the harness run as usual.
+ * Tests move the timers with jest.advanceTimersByTime and then wait for `page.idle()`.
+ */
+export const PAGE_TIMERS: Parameters<typeof jest.useFakeTimers>[0] = {
+  doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate'],
+};
+
+let seeded = 0;
+
+/** A deployment record of the acme/web repository as the worker stores it, created at `createdAt`. */
+export function makeDeployment(createdAt: number, overrides: Partial<Deployment> = {}): Deployment {
+  const jobKey = overrides.jobKey ?? `seeded-${(seeded += 1)}`;
+  return {
+    schemaVersion: DEPLOYMENT_SCHEMA_VERSION,
+    id: deploymentId(createdAt, jobKey),
+    deliveryId: `d-${jobKey}`,
+    jobKey,
+    idempotencyKey: `seeded:${jobKey}`,
+    trigger: 'push',
+    repositoryUuid: REPO,
+    target: { id: 'seeded', name: 'Seeded', environment: 'staging', provider: 'webhook' },
+    ref: { name: 'main', type: 'branch' },
+    commit: { hash: 'c0ffee'.padEnd(40, '0'), message: 'Seeded change', author: null },
+    actor: null,
+    state: 'succeeded',
+    message: 'The receiver accepted the deploy (200)',
+    attempts: 1,
+    vendorId: null,
+    url: null,
+    createdAt,
+    updatedAt: createdAt,
+    finishedAt: createdAt + 1000,
+    acceptedAt: null,
+    checks: 0,
+    postedStatus: null,
+    ...overrides,
+  };
+}
+
+/** Stores the records as the worker would (through the real @forge/kvs), without claims. */
+export async function seedDeployments(session: SettingsSession, records: readonly Deployment[]): Promise<void> {
+  await session.platform.run(async () => {
+    for (const record of records) await saveDeployment(record, { claim: false });
   });
 }

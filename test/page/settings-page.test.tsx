@@ -4,10 +4,12 @@
  * No jest.mock of any @forge module.
  */
 // The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
-import { ADMIN, leakedSecrets, openSession, pageContext, READER, type SettingsSession } from './settings-harness';
+import { ADMIN, leakedSecrets, makeDeployment, openSession, PAGE_TIMERS, pageContext, READER, seedDeployments, type SettingsSession } from './settings-harness';
 import path from 'node:path';
 import { renderPage, type PageHarness } from '../../local/ui/harness';
 import { startReceiver, type Receiver } from '../../local/receiver';
+import type { Result, StatsView } from '../../src/core/settings-api';
+import { DAY_MS, windowStart } from '../../src/core/stats';
 
 const PAGE = path.join(__dirname, '..', '..', 'static', 'settings', 'index.tsx');
 const SECRET = 'page-signing-secret-3b7e91c4';
@@ -18,6 +20,7 @@ let receiver: Receiver;
 let ui: PageHarness | undefined;
 
 beforeEach(async () => {
+  jest.useFakeTimers(PAGE_TIMERS);
   session = openSession();
   receiver = await startReceiver({ secret: SECRET });
 });
@@ -28,6 +31,7 @@ afterEach(async () => {
   allResponses.push(...session.responses);
   await receiver.close();
   await session.platform.close();
+  jest.useRealTimers();
 });
 
 afterAll(() => {
@@ -155,5 +159,154 @@ describe('a reader', () => {
     const page = await open(READER);
     expect(page.text()).toContain('Only administrators of this repository can manage its deploy targets.');
     expect(page.invocations).toHaveLength(1);
+    // The chart's resolver checks the caller like every other one.
+    expect(await session.invokeAs(READER)('getStats')).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+  });
+});
+
+describe('the history chart', () => {
+  const invoked = (page: PageHarness, key: string) => page.invocations.filter((i) => i.functionKey === key).length;
+  const kvsQueries = () => session.platform.calls.filter((c) => c.seam === 'kvs' && c.op === 'query').length;
+
+  it('loads only when the History tab opens, with one getStats call, and charts outcomes per UTC day and the median duration', async () => {
+    const now = Date.now();
+    // Within today (UTC) whenever the test runs: never before midnight.
+    const today = (msAgo: number) => Math.max(windowStart(now, 1), now - msAgo);
+    await seedDeployments(session, [
+      makeDeployment(today(3000), { state: 'succeeded', finishedAt: today(3000) + 10_000 }),
+      makeDeployment(today(2000), { state: 'requested', finishedAt: today(2000) + 30_000 }),
+      makeDeployment(today(1000), { state: 'failed', finishedAt: today(1000) + 20_000 }),
+      makeDeployment(now - 3 * DAY_MS, { state: 'skipped', finishedAt: now - 3 * DAY_MS }),
+      makeDeployment(now - 40 * DAY_MS, { state: 'failed' }),
+    ]);
+    const page = await open();
+    expect(page.invocations.map((i) => i.functionKey)).toEqual(['getPage']);
+    expect(page.findAll('StackBarChart')).toEqual([]);
+
+    session.platform.resetCalls();
+    await page.selectTab('History');
+    expect(page.invocations.map((i) => i.functionKey)).toEqual(['getPage', 'getStats']);
+    // Five records end before the window does: one KVS query, all of them read.
+    expect(kvsQueries()).toBe(1);
+    expect((session.responses.at(-1) as Result<StatsView>).ok && (session.responses.at(-1) as { data: StatsView }).data).toMatchObject({ scanned: 5, truncated: false, corruptRecords: 0 });
+
+    expect(page.text()).toContain('4 deployments in the last 30 days (UTC): 2 succeeded or requested, 1 failed, 1 other.');
+    const [bars] = page.findAll('StackBarChart');
+    expect(bars?.props).toMatchObject({ xAccessor: 'day', yAccessor: 'deployments', colorAccessor: 'outcome' });
+    const counts = bars?.props.data as { day: string; outcome: string; deployments: number }[];
+    expect(counts).toHaveLength(90);
+    expect(counts.slice(-3)).toEqual([
+      { day: expect.stringMatching(/^[A-Z][a-z]{2} \d{1,2}$/), outcome: 'Succeeded or requested', deployments: 2 },
+      { day: counts.at(-1)?.day, outcome: 'Failed', deployments: 1 },
+      { day: counts.at(-1)?.day, outcome: 'Other (skipped, canceled, running)', deployments: 0 },
+    ]);
+    expect(counts.filter((c) => c.outcome.startsWith('Other') && c.deployments === 1)).toEqual([counts[(29 - 3) * 3 + 2]]);
+    // The skipped deploy three days ago was not timed: that day has no point rather than a 0 s one.
+    const [line] = page.findAll('LineChart');
+    expect(line?.props.data).toEqual([{ day: counts.at(-1)?.day, series: 'Median duration', seconds: 20 }]);
+
+    // Opening the tab again does not reload what has not changed.
+    await page.selectTab('Targets');
+    await page.selectTab('History');
+    expect(invoked(page, 'getStats')).toBe(1);
+  });
+
+  it('reads at most 1000 records, and says when that cut the 30 days short', async () => {
+    const now = Date.now();
+    // 1001 deployments a minute apart: all inside the window, one more than the cap.
+    await seedDeployments(session, Array.from({ length: 1001 }, (_, i) => makeDeployment(now - i * 60_000)));
+    const page = await open();
+    session.platform.resetCalls();
+    await page.selectTab('History');
+    expect(kvsQueries()).toBe(10);
+    const stats = (session.responses.at(-1) as { data: StatsView }).data;
+    expect(stats).toMatchObject({ scanned: 1000, cap: 1000, truncated: true, countedSince: now - 999 * 60_000 });
+    const [warning] = page.findAll('SectionMessage').filter((m) => m.props.title === 'Only the newest 1000 deployments are counted');
+    expect(JSON.stringify(warning)).toContain(`Days before ${new Date(now - 999 * 60_000).toISOString().slice(0, 16).replace('T', ' ')} UTC may be missing deployments.`);
+  });
+
+  it('stops reading at the first page that reaches back past the window', async () => {
+    const now = Date.now();
+    const since = windowStart(now, 30);
+    await seedDeployments(session, [
+      ...Array.from({ length: 50 }, (_, i) => makeDeployment(now - i * 60_000)),
+      ...Array.from({ length: 150 }, (_, i) => makeDeployment(since - (i + 1) * 60_000)),
+    ]);
+    const page = await open();
+    session.platform.resetCalls();
+    await page.selectTab('History');
+    expect(kvsQueries()).toBe(1);
+    expect((session.responses.at(-1) as { data: StatsView }).data).toMatchObject({ scanned: 100, truncated: false, countedSince: since });
+    expect(page.text()).toContain('50 deployments in the last 30 days (UTC): 50 succeeded or requested, 0 failed, 0 other.');
+    expect(page.text()).not.toContain('Only the newest');
+  });
+});
+
+describe('auto-refresh while something runs', () => {
+  const polls = (page: PageHarness) => page.invocations.filter((i) => i.functionKey === 'getHistory').length;
+  const advance = async (page: PageHarness, ms: number) => {
+    jest.advanceTimersByTime(ms);
+    await page.idle();
+  };
+
+  it('shows a deploy queued, refreshes after 3 s then 4.5 s until it has an outcome, then stops', async () => {
+    const page = await open();
+    await addHookTarget(page);
+    await page.press('Deploy now');
+    await page.press('Deploy main');
+    expect(page.text()).toContain('Queued');
+
+    await advance(page, 2999);
+    expect(polls(page)).toBe(0);
+    await advance(page, 1);
+    expect(page.invocations.at(-1)).toEqual({ functionKey: 'getHistory', payload: {} });
+    // The worker has not run yet: still queued.
+    expect(page.findAll('Row').filter((row) => String(row.props.rowKey).startsWith('staging-hook-')).map((row) => JSON.stringify(row))).toEqual([expect.stringContaining('Queued')]);
+
+    await session.platform.drain();
+    await advance(page, 4499);
+    expect(polls(page)).toBe(1);
+    await advance(page, 1);
+    expect(polls(page)).toBe(2);
+    const targetRow = JSON.stringify(page.findAll('Row').find((row) => String(row.props.rowKey).startsWith('staging-hook-')));
+    expect(targetRow).toContain('Requested');
+    expect(targetRow).not.toContain('Queued');
+    const historyRows = page.findAll('Row').filter((row) => /^\d{13}-/.test(String(row.props.rowKey)));
+    expect(historyRows.map((row) => JSON.stringify(row))).toEqual([expect.stringContaining('Requested')]);
+
+    // Everything has an outcome: no more refreshes, however long the page stays open.
+    await advance(page, 60 * 60_000);
+    expect(polls(page)).toBe(2);
+  });
+
+  it('gives up after ten minutes while a deployment stays unfinished, says so, and Refresh starts again', async () => {
+    await seedDeployments(session, [makeDeployment(Date.now() - 60_000, { state: 'in_progress', finishedAt: null })]);
+    const page = await open();
+    for (let i = 0; i < 100 && !page.text().includes('No longer refreshing by itself'); i++) {
+      jest.runOnlyPendingTimers();
+      await page.idle();
+    }
+    // 3 + 4.5 + 6.75 + 10.125 s, then 38 refreshes 15 s apart fit in ten minutes; the 39th would not.
+    expect(polls(page)).toBe(42);
+    expect(page.text()).toContain('A deployment is still running after 10 minutes of watching. Press Refresh to look again.');
+    await advance(page, 60 * 60_000);
+    expect(polls(page)).toBe(42);
+
+    await page.press('Refresh');
+    expect(page.text()).not.toContain('No longer refreshing by itself');
+    await advance(page, 3000);
+    expect(polls(page)).toBe(43);
+  });
+
+  it('stops refreshing when the page is closed', async () => {
+    await seedDeployments(session, [makeDeployment(Date.now() - 60_000, { state: 'retrying', finishedAt: null })]);
+    const page = await open();
+    await advance(page, 3000);
+    expect(polls(page)).toBe(1);
+    await page.unmount();
+    ui = undefined;
+    jest.advanceTimersByTime(60 * 60_000);
+    await page.idle();
+    expect(polls(page)).toBe(1);
   });
 });

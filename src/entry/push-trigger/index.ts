@@ -1,7 +1,7 @@
 import { planPush } from '../../core/plan';
 import { parsePushEvent } from '../../core/push-event';
 import { enqueueDeployJobs } from '../../forge/queue';
-import { getTargets, markLatestPushes } from '../../forge/store';
+import { getTargets, markLatestPushes, unmarkLatestPushes } from '../../forge/store';
 import { appLogger } from '../../forge/log';
 
 export interface PushTriggerResult {
@@ -28,7 +28,13 @@ export async function pushTrigger(event: unknown): Promise<PushTriggerResult> {
   const plan = planPush(push, doc?.targets ?? [], Date.now());
   // Marked before queueing: an older job that runs before this push's jobs must already see it.
   await markLatestPushes(plan.latest);
-  await enqueueDeployJobs(plan.jobs, plan.pathCheck);
+  try {
+    await enqueueDeployJobs(plan.jobs, plan.pathCheck);
+  } catch (error) {
+    await unmarkLatestPushes(plan.latest).catch((undo: unknown) => appLogger.error('newest-push marks not taken back', { error: (undo as Error).message }));
+    appLogger.error('push not queued', { deliveryId: plan.deliveryId, error: (error as Error).message });
+    throw error;
+  }
   const queued = plan.jobs.length + (plan.pathCheck?.targetIds.length ?? 0);
   appLogger.info('push planned', {
     deliveryId: plan.deliveryId,

@@ -12,17 +12,19 @@ import type {
   PageData,
   Result,
   SettingsErrorCode,
+  StatsView,
   TargetView,
   VerifyView,
 } from '../../core/settings-api';
+import { dailyStats, windowStart } from '../../core/stats';
+import { DECLARED_EGRESS_HOSTS } from '../../core/egress-hosts';
 import { MAX_TARGETS_PER_REPOSITORY, type Target, TARGETS_SCHEMA_VERSION, type TargetsDocument } from '../../core/targets';
-import { bindProvider } from '../../providers/registry';
+import { bindDeclaredProvider } from '../../forge/egress';
 import { getBranchHead, getRepositorySummary, isRepositoryAdmin, searchBranches as searchBitbucketBranches } from '../../forge/bitbucket';
 import { forgeHttpClient } from '../../forge/http';
 import { appLogger } from '../../forge/log';
 import { enqueueDeployJobs } from '../../forge/queue';
 import { getSecrets, getTargets, listDeployments, putSecrets, putTargets } from '../../forge/store';
-import { EGRESS_HOSTS } from './egress';
 import {
   deployNowPayload,
   historyPayload,
@@ -39,6 +41,11 @@ const HISTORY_PAGE = 20;
 /** How far back getPage looks for each target's latest deployment when the first page lacks one. */
 const LATEST_SCAN = 100;
 const BRANCH_PAGE = 20;
+const STATS_DAYS = 30;
+/** The chart reads at most this many records (ten KVS queries), so a busy repository stays quick. */
+const STATS_CAP = 1000;
+/** KVS's largest query page. */
+const STATS_PAGE = 100;
 
 interface CallContext {
   repositoryUuid: string;
@@ -78,7 +85,7 @@ function guarded<T>(handler: (call: CallContext, payload: unknown) => Promise<T>
       }
       return { ok: true, data: await handler(call, payload) };
     } catch (error) {
-      if (error instanceof FieldErrors) return fail('INVALID_INPUT', error.message, error.fields);
+      if (error instanceof FieldErrors) return fail(error.code as SettingsErrorCode, error.message, error.fields);
       if (error instanceof RelayError) return fail(error.code as SettingsErrorCode, error.message);
       appLogger.error('settings resolver failed', { error: (error as Error).message });
       return fail('INTERNAL', 'Something went wrong on our side; nothing was changed. Try again.');
@@ -131,7 +138,7 @@ async function getPage(call: CallContext): Promise<PageData> {
     targets: targets.map((t): TargetView => targetView(t, latest.get(t.id) ?? null)),
     history: shown,
     providers: providerViews(),
-    egressHosts: [...EGRESS_HOSTS],
+    egressHosts: [...DECLARED_EGRESS_HOSTS],
     maxTargets: MAX_TARGETS_PER_REPOSITORY,
     deployments: shown.deployments,
     corruptRecords: shown.corruptRecords,
@@ -142,6 +149,37 @@ async function getHistory(call: CallContext, payload: unknown): Promise<HistoryP
   const { cursor } = parsePayload(historyPayload, payload);
   const { records: _records, ...page } = await historyPage(call.repositoryUuid, HISTORY_PAGE, cursor ?? undefined);
   return page;
+}
+
+/**
+ * Records are listed newest first by key, so the scan stops at the first page that reaches back past the
+ * window, or at the cap; records before the window on that last page are left out by dailyStats.
+ */
+async function getStats(call: CallContext): Promise<StatsView> {
+  const now = Date.now();
+  const since = windowStart(now, STATS_DAYS);
+  const records: Deployment[] = [];
+  let scanned = 0;
+  let corruptRecords = 0;
+  let cursor: string | undefined;
+  let reachedStart = false;
+  do {
+    const page = await listDeployments(call.repositoryUuid, Math.min(STATS_PAGE, STATS_CAP - scanned), cursor);
+    scanned += page.deployments.length + page.corrupt.length;
+    corruptRecords += page.corrupt.length;
+    records.push(...page.deployments);
+    cursor = page.nextCursor ?? undefined;
+    reachedStart = !cursor || (records.at(-1)?.createdAt ?? now) < since;
+  } while (!reachedStart && scanned < STATS_CAP);
+  return {
+    days: dailyStats(records, now, STATS_DAYS),
+    windowDays: STATS_DAYS,
+    scanned,
+    cap: STATS_CAP,
+    truncated: !reachedStart,
+    countedSince: reachedStart ? since : (records.at(-1)?.createdAt ?? since),
+    corruptRecords,
+  };
 }
 
 async function saveTarget(call: CallContext, payload: unknown): Promise<TargetView> {
@@ -233,7 +271,7 @@ async function verifyTarget(call: CallContext, payload: unknown): Promise<Verify
   const { id } = parsePayload(targetIdPayload, payload);
   const doc = await getTargets(call.repositoryUuid);
   const target = requireTarget(doc, id);
-  const bound = bindProvider(target);
+  const bound = bindDeclaredProvider(target);
   const secrets = await getSecrets(call.repositoryUuid, target.id);
   const log = appLogger.child({ targetId: target.id, provider: target.provider }, Object.values(secrets));
   try {
@@ -257,6 +295,7 @@ async function verifyTarget(call: CallContext, payload: unknown): Promise<Verify
 export const settingsResolver = new Resolver()
   .define('getPage', guarded(getPage))
   .define('getHistory', guarded(getHistory))
+  .define('getStats', guarded(getStats))
   .define('saveTarget', guarded(saveTarget))
   .define('deleteTarget', guarded(deleteTarget))
   .define('setEnabled', guarded(setEnabled))

@@ -1,7 +1,9 @@
 import type * as z from 'zod/mini';
-import { InvalidInputError, RelayError } from '../../core/errors';
+import { undeclaredHosts } from '../../core/egress';
+import { EgressNotAllowedError, type ErrorCode, InvalidInputError, RelayError } from '../../core/errors';
 import { digest } from '../../core/ids';
 import { MAX_TARGETS_PER_REPOSITORY, type Target, targetSchema, type TargetsDocument } from '../../core/targets';
+import { allowedEgressHosts } from '../../forge/egress';
 import { getProvider } from '../../providers/registry';
 import type { DeployProvider } from '../../providers/types';
 import type { saveTargetPayload } from './payloads';
@@ -10,8 +12,11 @@ export type SaveTargetPayload = z.infer<typeof saveTargetPayload>;
 
 /** A refusal with one message per form field, shown inline next to the input. */
 export class FieldErrors extends InvalidInputError {
-  constructor(readonly fields: Record<string, string>) {
-    super(`Fix the highlighted fields: ${Object.entries(fields).map(([field, message]) => `${field}: ${message}`).slice(0, 4).join('; ')}`);
+  constructor(
+    readonly fields: Record<string, string>,
+    code: ErrorCode = 'INVALID_INPUT',
+  ) {
+    super(`Fix the highlighted fields: ${Object.entries(fields).map(([field, message]) => `${field}: ${message}`).slice(0, 4).join('; ')}`, [], code);
   }
 }
 
@@ -31,6 +36,23 @@ function addIssues(fields: Record<string, string>, issues: readonly { path: read
     const field = fieldOf([...prefix, ...issue.path]);
     fields[field] ??= issue.message;
   }
+}
+
+/**
+ * Field errors for the hosts these settings call that the installation may not reach, each on the
+ * setting that holds the host (a receiver or instance URL), or on the provider when its hosts are fixed.
+ */
+function egressErrors(provider: DeployProvider<never>, settings: Record<string, string | number | boolean>, hosts: readonly string[]): Record<string, string> {
+  const byField = new Map<string, string[]>();
+  for (const host of undeclaredHosts(hosts, allowedEgressHosts())) {
+    const holder = provider.fields.find((f) => {
+      const value = settings[f.key];
+      return !f.secret && typeof value === 'string' && URL.canParse(value) && new URL(value).hostname === host;
+    });
+    const field = holder ? `settings.${holder.key}` : 'provider';
+    byField.set(field, [...(byField.get(field) ?? []), host]);
+  }
+  return Object.fromEntries([...byField].map(([field, undeclared]) => [field, new EgressNotAllowedError(undeclared).message]));
 }
 
 function slug(name: string): string {
@@ -91,10 +113,13 @@ export function applySave(doc: TargetsDocument, input: SaveTargetPayload, stored
   }
 
   let parsedSettings: Record<string, string | number | boolean> = settings;
+  let egress: Record<string, string> = {};
   if (provider) {
     const result = provider.settingsSchema.safeParse(settings);
-    if (result.success) parsedSettings = result.data as Record<string, string | number | boolean>;
-    else addIssues(fields, result.error.issues, ['settings']);
+    if (result.success) {
+      parsedSettings = result.data as Record<string, string | number | boolean>;
+      egress = egressErrors(provider, parsedSettings, provider.hosts(result.data));
+    } else addIssues(fields, result.error.issues, ['settings']);
     for (const field of provider.fields) {
       if (field.secret && field.required && secrets[field.key] === undefined) fields[`secrets.${field.key}`] = `${field.label} is required`;
     }
@@ -115,7 +140,10 @@ export function applySave(doc: TargetsDocument, input: SaveTargetPayload, stored
   };
   const parsed = targetSchema.safeParse(candidate);
   if (!parsed.success) addIssues(fields, parsed.error.issues);
-  if (Object.keys(fields).length > 0 || !parsed.success) throw new FieldErrors(fields);
+  if (Object.keys(fields).length > 0 || !parsed.success) throw new FieldErrors({ ...egress, ...fields });
+  // The rest is valid, so the hosts are the only problem: their own code tells the page that the fix is
+  // in manifest.yml, not in the form.
+  if (Object.keys(egress).length > 0) throw new FieldErrors(egress, 'EGRESS_NOT_ALLOWED');
 
   const target = parsed.data;
   const targets = existing ? doc.targets.map((t) => (t.id === target.id ? target : t)) : [...doc.targets, target];

@@ -1,14 +1,15 @@
-import { durationMs, type Deployment } from '../../core/deployment';
+import { durationMs, isFinal, type Deployment } from '../../core/deployment';
 import type { DeploymentView, ProviderView, TargetView } from '../../core/settings-api';
 import type { Target } from '../../core/targets';
+import { undeclaredHosts } from '../../core/egress';
+import { allowedEgressHosts } from '../../forge/egress';
 import { allProviders, bindProvider } from '../../providers/registry';
-import { undeclaredHosts } from './egress';
 
 /** Everything the page may see of a target: secrets only as "set" with at most their last four characters. */
 export function targetView(target: Target, latest: DeploymentView | null): TargetView {
   let hosts: string[] = [];
   try {
-    hosts = undeclaredHosts(bindProvider(target).hosts);
+    hosts = undeclaredHosts(bindProvider(target).hosts, allowedEgressHosts());
   } catch {
     // An unknown provider or invalid settings show up when the target is verified or deployed.
   }
@@ -39,6 +40,7 @@ export const deploymentView = (d: Deployment): DeploymentView => ({
   commit: d.commit.hash,
   commitMessage: d.commit.message,
   state: d.state,
+  final: isFinal(d.state),
   message: d.message,
   url: d.url,
   createdAt: d.createdAt,

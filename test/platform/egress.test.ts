@@ -1,0 +1,102 @@
+/**
+ * Egress as the app checks it, on the local platform with the real SDK: a target is refused when saved
+ * if it calls a host the installation may not reach, and the hosts the app allows are the ones the
+ * platform grants (the manifest's, plus loopback on the local platform).
+ */
+// The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
+import { ADMIN, openSession, type SettingsSession } from '../page/settings-harness';
+import { kvs } from '@forge/kvs';
+import { startReceiver, type Receiver } from '../../local/receiver';
+import type { Result, TargetView } from '../../src/core/settings-api';
+import { DECLARED_EGRESS_HOSTS } from '../../src/core/egress-hosts';
+import { EgressNotAllowedError } from '../../src/core/errors';
+import { allowedEgressHosts, bindDeclaredProvider } from '../../src/forge/egress';
+import { makeTarget } from '../fixtures/targets';
+
+const SECRET = 'relay-signing-secret-7f3a9c21';
+const MANIFEST_ADVICE = (host: string) => `${host} is not in manifest.yml's permissions.external.fetch.backend; run "npm run egress -- add ${host}", then forge deploy.`;
+
+let session: SettingsSession;
+let receiver: Receiver;
+let save: (payload: unknown) => Promise<Result<TargetView>>;
+
+beforeEach(async () => {
+  session = openSession();
+  receiver = await startReceiver({ secret: SECRET });
+  const asAdmin = session.invokeAs(ADMIN);
+  save = (payload) => asAdmin('saveTarget', payload) as Promise<Result<TargetView>>;
+});
+
+afterEach(async () => {
+  await receiver.close();
+  await session.platform.close();
+});
+
+const input = (provider: string, settings: Record<string, unknown>, secrets: Record<string, string>) => ({
+  name: 'Customer host',
+  environment: 'staging',
+  provider,
+  settings,
+  secrets,
+  rules: { branches: ['main'], tags: [], paths: { include: [], exclude: [] } },
+  options: { skipMarkers: true, coalesce: true, reportOnCommit: true },
+  enabled: true,
+});
+
+/** Anything the save wrote: a target, a secret or a queued job. */
+const writes = () => session.platform.calls.filter((c) => (c.seam === 'kvs' && !/get|query/.test(c.op)) || c.seam === 'queue');
+const storedKeys = () => session.platform.run(async () => (await kvs.query().getMany()).results.map((r) => r.key));
+
+describe('saving a target', () => {
+  it('refuses a webhook whose host manifest.yml does not declare, on the URL field, naming the host and the fix, and stores nothing', async () => {
+    session.platform.resetCalls();
+    const result = await save(input('webhook', { url: 'https://hooks.customer.example/deploy' }, { signingSecret: SECRET }));
+    expect(result).toEqual({
+      ok: false,
+      error: {
+        code: 'EGRESS_NOT_ALLOWED',
+        message: `Fix the highlighted fields: settings.url: ${MANIFEST_ADVICE('hooks.customer.example')}`,
+        fields: { 'settings.url': MANIFEST_ADVICE('hooks.customer.example') },
+      },
+    });
+    expect(writes()).toEqual([]);
+    expect(await storedKeys()).toEqual([]);
+  });
+
+  it('refuses a self-hosted Dokploy instance whose host is not declared, on its address field', async () => {
+    const result = await save(input('dokploy', { baseUrl: 'https://Dokploy.Customer.example', kind: 'application', resourceId: 'app-123' }, { apiKey: 'dokploy-key-0123456789' }));
+    expect(result).toMatchObject({ ok: false, error: { code: 'EGRESS_NOT_ALLOWED', fields: { 'settings.baseUrl': MANIFEST_ADVICE('dokploy.customer.example') } } });
+    expect(await storedKeys()).toEqual([]);
+  });
+
+  it('reports an undeclared host with the other problems of the form as invalid input', async () => {
+    const result = await save({ ...input('webhook', { url: 'https://hooks.customer.example/deploy' }, {}), name: ' ' });
+    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', fields: { name: expect.any(String), 'secrets.signingSecret': expect.any(String), 'settings.url': MANIFEST_ADVICE('hooks.customer.example') } } });
+  });
+
+  it('saves a receiver on 127.0.0.1, which the local platform grants, and a provider whose API host is declared', async () => {
+    expect(await save(input('webhook', { url: receiver.url }, { signingSecret: SECRET }))).toMatchObject({ ok: true, data: { undeclaredHosts: [] } });
+    expect(await save(input('railway', { environmentId: '0b6b6c5e-2f5d-4f1e-9d1a-3c9f0e1a2b3c', serviceId: '7a1e2d3c-4b5a-4c6d-8e9f-0a1b2c3d4e5f' }, { token: 'railway-token-0123456789' }))).toMatchObject({ ok: true, data: { undeclaredHosts: [] } });
+  });
+});
+
+describe('the hosts the app allows', () => {
+  it('are the manifest\'s and, on the local platform, the loopback names it grants', async () => {
+    expect(await session.platform.run(async () => allowedEgressHosts())).toEqual([...DECLARED_EGRESS_HOSTS, '127.0.0.1', 'localhost', '[::1]']);
+  });
+
+  it('bindDeclaredProvider binds a declared target and throws, naming host and manifest key, for an undeclared one', async () => {
+    await session.platform.run(async () => {
+      expect(bindDeclaredProvider(makeTarget({ settings: { url: receiver.url } })).hosts).toEqual(['127.0.0.1']);
+      const refused = (() => {
+        try {
+          return bindDeclaredProvider(makeTarget({ settings: { url: 'https://hooks.customer.example/deploy' } }));
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(refused).toBeInstanceOf(EgressNotAllowedError);
+      expect(refused).toMatchObject({ code: 'EGRESS_NOT_ALLOWED', message: MANIFEST_ADVICE('hooks.customer.example') });
+    });
+  });
+});
