@@ -53,7 +53,7 @@ export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPo
     const started = await bound.provider.start({ ...providerCall(run, bound, secrets, doc), job });
     run.log.info('provider accepted the deploy', { state: started.state, vendorId: started.vendorId });
     const result = await settle(run, { ...record, ...started, acceptedAt: ports.now() });
-    return result.kind === 'done' ? follow(run, bound, result) : result;
+    return result.kind === 'done' ? follow(run, result) : result;
   } catch (error) {
     const afterSeconds = retryDelay(run, error);
     if (afterSeconds !== null) {
@@ -85,10 +85,13 @@ async function newerPush({ job, target, ports }: Run): Promise<string | null> {
   return latest && latest.jobKey !== job.jobKey && latest.order > pushOrder(job) ? latest.commit : null;
 }
 
-/** Hands an accepted deploy whose vendor can report on it to the status poller. */
-async function follow(run: Run, bound: BoundProvider, result: DeliveryResult & { kind: 'done' }): Promise<DeliveryResult> {
+/**
+ * Hands a deploy the vendor is still running to the status poller, which follows it to an outcome (or
+ * says why it cannot: no record stays in progress for good).
+ */
+async function follow(run: Run, result: DeliveryResult & { kind: 'done' }): Promise<DeliveryResult> {
   const record = result.record;
-  if (!record || record.state !== 'in_progress' || !bound.provider.status) return result;
+  if (!record || record.state !== 'in_progress') return result;
   await run.ports.followLater({ v: 1, job: run.job, deploymentId: record.id, check: record.checks }, FIRST_FOLLOW_DELAY_SECONDS);
   return result;
 }
@@ -131,13 +134,5 @@ async function finishDuplicate(run: Run, existing: Deployment): Promise<Delivery
     return { kind: 'done', record: existing, note: `already handled by delivery ${existing.deliveryId}` };
   }
   const result = await report(run, existing);
-  if (result.kind !== 'done' || existing.state !== 'in_progress') return result;
-  let bound: BoundProvider;
-  try {
-    bound = run.ports.bindProvider(run.target);
-  } catch (error) {
-    run.log.warn('deploy accepted but its target can no longer be followed', { error: messageOf(error) });
-    return result;
-  }
-  return follow(run, bound, result);
+  return result.kind === 'done' ? follow(run, result) : result;
 }

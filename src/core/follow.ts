@@ -72,12 +72,13 @@ export async function follow(check: FollowCheck, attempt: number, ports: Deliver
   const run: Run = { job, target, attempt, ports, log, claimed: true };
   // A final record may still owe its commit status (the post that ended the last read failed).
   if (isFinal(record.state)) return report(run, record);
-  if (record.state !== 'in_progress' || record.checks !== check.check || record.vendorId === null) {
+  if (record.state !== 'in_progress' || record.checks !== check.check) {
     log.info('stale status check; nothing read', { recordChecks: record.checks, state: record.state });
     return { kind: 'done', record, note: 'stale status check' };
   }
-  const vendorId = record.vendorId;
   const giveUp = (message: string) => settle(run, { ...record, state: 'unknown', message, checks: record.checks + 1 });
+  const { vendorId } = record;
+  if (vendorId === null) return giveUp('Outcome unknown: the vendor accepted the deploy without an id to follow it by');
 
   let bound: BoundProvider;
   try {

@@ -97,6 +97,16 @@ describe('follow', () => {
     expect(h.requests).toHaveLength(reads);
   });
 
+  it('a deploy accepted without an id to follow it by ends as outcome unknown instead of staying in progress', async () => {
+    const h = memoryPorts([target], digitalOcean(['BUILDING']), { token: 'dop_v1_secret_token' });
+    await deliver(job, 0, h.ports);
+    const anonymous: Deployment = { ...h.only(), vendorId: null };
+    h.records.set(anonymous.id, anonymous);
+    await follow(h.follows[0]?.check as FollowCheck, 0, h.ports);
+    expect(h.only()).toMatchObject({ state: 'unknown', message: 'Outcome unknown: the vendor accepted the deploy without an id to follow it by' });
+    expect(h.requests.filter((r) => r.method === 'GET')).toHaveLength(0);
+  });
+
   it('a malformed status check is refused with the field named', () => {
     expect(() => parseFollowCheck({ v: 1, job, deploymentId: '', check: -1 })).toThrow(/Malformed status check: .*deploymentId/);
   });
