@@ -78,6 +78,8 @@ async function openDatabase(file: string | undefined): Promise<Database> {
     ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, expire_at INTEGER,
     PRIMARY KEY (ns, key)) WITHOUT ROWID`);
+  // Expired rows are swept on every request: without this index each sweep reads the whole table.
+  db.run('CREATE INDEX IF NOT EXISTS items_expiry ON items (expire_at) WHERE expire_at IS NOT NULL');
   return db;
 }
 
@@ -152,7 +154,8 @@ function set(db: Database, now: number, ns: string, key: string, value: unknown,
 }
 
 const KEY_CONDITIONS: Record<string, { sql: string; arity: number }> = {
-  BEGINS_WITH: { sql: 'substr(key, 1, length(?1)) = ?1', arity: 1 },
+  // A key range, so the primary key serves it: every key with the prefix sorts below prefix + U+10FFFF.
+  BEGINS_WITH: { sql: 'key >= ?1 AND key < ?1 || char(1114111)', arity: 1 },
   BETWEEN: { sql: 'key >= ?1 AND key <= ?2', arity: 2 },
   EQUAL_TO: { sql: 'key = ?1', arity: 1 },
   GREATER_THAN: { sql: 'key > ?1', arity: 1 },

@@ -1,0 +1,156 @@
+/**
+ * Remote calls per push (the trigger) and per deploy (the queue consumers), counted where the real SDK
+ * meets the local platform (`platform.calls`: KVS requests, queue requests, Bitbucket requests, egress),
+ * beside the ideal the design asks of the trigger: one storage read, one queue push, nothing else.
+ * Signed webhooks end when the receiver answers; a DigitalOcean deploy is also followed by the status
+ * poller until the vendor reports it live.
+ */
+// First: the platform wraps fetch and installs the SDK's seams before anything loads @forge/api.
+import { startApp, type TestApp } from '../test/platform/app';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SeamCall } from '../local/platform';
+import type { Target } from '../src/core/targets';
+import { makeTarget } from '../test/fixtures/targets';
+import { drainCleanly, hookTargets, pushTo } from './pipeline';
+import { type BenchResult, round } from './report';
+
+const PUSHES = 10;
+
+const KINDS = ['storage reads', 'storage writes', 'queue pushes', 'Bitbucket calls', 'provider calls'] as const;
+type Kind = (typeof KINDS)[number];
+type Tally = Record<Kind, number>;
+
+const IDEAL_PER_PUSH: Tally = { 'storage reads': 1, 'storage writes': 0, 'queue pushes': 1, 'Bitbucket calls': 0, 'provider calls': 0 };
+
+/** Every call falls in one kind; one the table has no row for stops the benchmark instead of vanishing. */
+function kindOf(call: SeamCall): Kind {
+  if (call.seam === 'kvs') return /(^|\/)(get|query)$/.test(call.op) ? 'storage reads' : 'storage writes';
+  if (call.seam === 'queue' && call.op === 'publish') return 'queue pushes';
+  if (call.seam === 'bitbucket') return 'Bitbucket calls';
+  if (call.seam === 'egress') return 'provider calls';
+  throw new Error(`no row counts ${call.seam} ${call.op}; add one to bench/calls.ts`);
+}
+
+/** `kvs set`, `bitbucket POST …/commit/{hash}/statuses/build`, `egress POST 127.0.0.1`: what a call was, without its ids. */
+function shapeOf(call: SeamCall): string {
+  if (call.seam === 'egress') {
+    const [method = '', url = ''] = call.op.split(' ');
+    return `egress ${method} ${URL.canParse(url) ? new URL(url).hostname : url}`;
+  }
+  const generic = call.op.replace(/%7B[0-9a-f-]{36}%7D|\{[0-9a-f-]{36}\}/gi, '{uuid}').replace(/\b[0-9a-f]{40}\b/g, '{hash}').replace(/\?.*$/, '');
+  return `${call.seam} ${generic}`;
+}
+
+interface Counted { perPush: Tally; perDeploy: Tally; pushShapes: string; deployShapes: string }
+
+function count(calls: readonly SeamCall[], into: Tally, shapes: Map<string, number>): void {
+  for (const call of calls) {
+    into[kindOf(call)]++;
+    const shape = shapeOf(call);
+    shapes.set(shape, (shapes.get(shape) ?? 0) + 1);
+  }
+}
+
+const perEach = (tally: Tally, n: number): Tally => Object.fromEntries(KINDS.map((k) => [k, round(tally[k] / n)])) as Tally;
+const listShapes = (shapes: Map<string, number>, n: number): string => [...shapes].map(([shape, times]) => `${shape} ×${round(times / n)}`).join(', ');
+
+/** What a scenario deploys to, and how many deploys its far end saw. */
+interface Scenario {
+  routes?: Record<string, string>;
+  targets(app: TestApp): Target[];
+  secretsOf?: (target: Target) => Record<string, string>;
+  deploys(app: TestApp): number;
+}
+
+const webhooks = (count: number): Scenario => ({
+  targets: (app) => hookTargets(app.receiver, count, ['main']),
+  deploys: (app) => app.receiver.deliveries.length,
+});
+
+/** The phases DigitalOcean reports on a deployment's successive reads: live on the third. */
+const PHASES = ['BUILDING', 'DEPLOYING', 'ACTIVE'];
+
+/** A DigitalOcean App Platform API on 127.0.0.1 (the paths and shapes the provider uses), reached through an egress route. */
+async function digitalOceanVendor(): Promise<{ scenario: Scenario; close(): Promise<void> }> {
+  const reads = new Map<string, number>();
+  let created = 0;
+  const server = createServer((req, res) => {
+    const [, , , , , deployment] = (req.url ?? '').split('/');
+    let id = deployment ?? '';
+    if (req.method === 'POST') id = `dep-${++created}`;
+    const read = req.method === 'POST' ? 0 : (reads.get(id) ?? 0) + 1;
+    reads.set(id, read);
+    const phase = read === 0 ? 'PENDING_BUILD' : (PHASES[Math.min(read, PHASES.length) - 1] as string);
+    req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ deployment: { id, phase } })));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    scenario: {
+      routes: { 'api.digitalocean.com': `http://127.0.0.1:${port}` },
+      targets: () => [makeTarget({ id: 'do-web', name: 'DO web', provider: 'digitalocean', settings: { appId: '4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf' }, secretHints: { token: { last4: 'ench' } } })],
+      secretsOf: () => ({ token: 'dop_v1_token_for_the_bench' }),
+      deploys: () => created,
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function countCalls(scenario: Scenario): Promise<Counted> {
+  const app = await startApp({ routes: scenario.routes });
+  try {
+    const targets = scenario.targets(app);
+    await app.configure(targets, scenario.secretsOf);
+    const zero = (): Tally => Object.fromEntries(KINDS.map((k) => [k, 0])) as Tally;
+    const trigger = zero();
+    const consumers = zero();
+    const triggerShapes = new Map<string, number>();
+    const consumerShapes = new Map<string, number>();
+    for (let n = 1; n <= PUSHES; n++) {
+      app.platform.resetCalls();
+      await app.platform.emit(pushTo('main', n));
+      count(app.platform.calls, trigger, triggerShapes);
+      app.platform.resetCalls();
+      await drainCleanly(app.platform);
+      count(app.platform.calls, consumers, consumerShapes);
+    }
+    const deploys = scenario.deploys(app);
+    if (deploys !== PUSHES * targets.length) throw new Error(`${PUSHES} push(es) × ${targets.length} target(s) made ${deploys} deploy(s)`);
+    return { perPush: perEach(trigger, PUSHES), perDeploy: perEach(consumers, deploys), pushShapes: listShapes(triggerShapes, PUSHES), deployShapes: listShapes(consumerShapes, deploys) };
+  } finally {
+    await app.close();
+  }
+}
+
+export async function calls(): Promise<BenchResult> {
+  const one = await countCalls(webhooks(1));
+  const ten = await countCalls(webhooks(10));
+  const vendor = await digitalOceanVendor();
+  const followed = await countCalls(vendor.scenario).finally(() => vendor.close());
+  return {
+    name: 'calls',
+    title: `Remote calls per push and per deploy, counted at the platform's seams (${PUSHES} pushes per column)`,
+    columns: ['remote calls', 'ideal per push', 'per push, 1 webhook', 'per push, 10 webhooks', 'per deploy, webhook', 'per deploy, 10 webhooks', 'per deploy, DigitalOcean followed'],
+    rows: KINDS.map((k) => [k, IDEAL_PER_PUSH[k], one.perPush[k], ten.perPush[k], one.perDeploy[k], ten.perDeploy[k], followed.perDeploy[k]]),
+    notes: [
+      '"Per push" is the push trigger (Forge gives it 25 s and it must not wait on a PaaS); "per deploy" is everything the queue consumers then do (deploy worker, status poller), divided by the deploys the far end saw.',
+      `A push, 1 webhook: ${one.pushShapes}.`,
+      `A deploy, webhook: ${one.deployShapes}.`,
+      `A deploy, DigitalOcean reporting ${PHASES.join(', ')} on its reads: ${followed.deployShapes}.`,
+    ],
+    figures: {
+      storage_reads_per_push: one.perPush['storage reads'],
+      storage_writes_per_push: one.perPush['storage writes'],
+      queue_pushes_per_push: one.perPush['queue pushes'],
+      bitbucket_calls_per_push: one.perPush['Bitbucket calls'],
+      queue_pushes_per_push_10_targets: ten.perPush['queue pushes'],
+      storage_reads_per_deploy: one.perDeploy['storage reads'],
+      storage_writes_per_deploy: one.perDeploy['storage writes'],
+      bitbucket_calls_per_deploy: one.perDeploy['Bitbucket calls'],
+      provider_calls_per_deploy: one.perDeploy['provider calls'],
+      provider_calls_per_followed_deploy: followed.perDeploy['provider calls'],
+      queue_pushes_per_followed_deploy: followed.perDeploy['queue pushes'],
+    },
+  };
+}

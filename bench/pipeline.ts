@@ -1,0 +1,34 @@
+import type { LocalPlatform } from '../local/platform';
+import type { Receiver } from '../local/receiver';
+import type { Target } from '../src/core/targets';
+import { hookTarget } from '../test/platform/app';
+import { commitOf, hashOf, makePushEvent, type PushEventFixture } from '../test/fixtures/events';
+
+/** When the first benchmark push happened; later pushes follow one second apart. */
+const FIRST_PUSH_AT = Date.parse('2026-11-20T10:15:02.123Z');
+
+/**
+ * The n-th push of a benchmark: the fixture's branch push moved to `ref`, with a commit of its own (so
+ * the idempotency claim never stops it) and a later timestamp than push n-1 (coalescing orders pushes by it).
+ */
+export function pushTo(ref: string, n: number): PushEventFixture {
+  const after = hashOf(n);
+  return makePushEvent({
+    timestamp: new Date(FIRST_PUSH_AT + n * 1000).toISOString(),
+    push: { ref, after, commits: [commitOf(after, `Benchmark commit ${n}`)] },
+  });
+}
+
+/**
+ * Drains the queue and insists the happy path stayed happy: a retry or a dead event would mean the
+ * benchmark timed (or counted) a fault, not the relay, so it stops with the consumer's own error.
+ */
+export async function drainCleanly(platform: LocalPlatform, concurrency = 1): Promise<void> {
+  const result = await platform.drain({ concurrency });
+  const dead = platform.deadLetters[0];
+  if (result.retried > 0 || dead) throw new Error(`the pipeline did not run cleanly (${result.retried} retried, ${result.dead} dead)${dead ? `: ${dead.error ?? ''}` : ''}`);
+}
+
+/** `count` signed-webhook targets, all aimed at the receiver and deploying the same branches. */
+export const hookTargets = (receiver: Receiver, count: number, branches: string[]): Target[] =>
+  Array.from({ length: count }, (_, i) => hookTarget(receiver, { id: `target-${i + 1}`, name: `Target ${i + 1}`, branches }));
