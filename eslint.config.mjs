@@ -23,7 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/platform/**/*.ts', 'test/peers/**/*.ts'],
+    files: ['test/platform/**/*.ts', 'test/peers/**/*.ts', 'test/page/**/*.{ts,tsx}', 'test/security/**/*.ts', 'test/reliability/**/*.ts', 'test/load/**/*.ts', 'bench/**/*.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',

@@ -74,7 +74,8 @@ export function checkOutboundUrl(raw: string): URL {
   try {
     url = new URL(raw);
   } catch {
-    throw new HttpRejected(`"${raw.slice(0, 100)}" is not a valid URL`, null);
+    // Without its user:password part: a URL that fails to parse may still carry credentials.
+    throw new HttpRejected(`"${raw.replace(/\/\/[^/?#]*@/, '//').slice(0, 100)}" is not a valid URL`, null);
   }
   if (url.username || url.password) throw new HttpRejected(`URLs with credentials in them are refused (${url.host})`, null);
   const loopbackHttp = url.protocol === 'http:' && LOOPBACK.test(url.hostname);
@@ -141,7 +142,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       options.log.info('outbound request', { request: shown, status: response.status, durationMs });
       const status = response.status;
       if (status >= 200 && status < 300) return { status, headers: response.headers, text, durationMs };
-      const said = redact(vendorMessage(text), secrets);
+      // Redacted before vendorMessage cuts it to 300 characters too: a cut secret no longer matches, and its start would stay.
+      const said = redact(vendorMessage(redact(text, secrets)), secrets);
       if (status === 429 || status >= 500) {
         const retryAfter = parseRetryAfter(response.headers.get('retry-after'), now());
         const kind: FaultKind = status === 429 ? 'rate_limited' : 'server_error';

@@ -60,7 +60,7 @@ const pushEventSchema = z.looseObject({
   eventType: z.literal(PUSH_EVENT_TYPE),
   timestamp: z.optional(z.string().check(z.maxLength(64))),
   selfGenerated: z.optional(z.boolean()),
-  actor: z.optional(z.looseObject({ type: z.optional(z.string()), accountId: z.optional(z.string()), uuid: z.optional(z.string()) })),
+  actor: z.optional(z.looseObject({ type: z.optional(z.string()), accountId: z.optional(z.string().check(z.maxLength(256))), uuid: z.optional(z.string().check(z.maxLength(256))) })),
   repository: z.looseObject({ uuid, slug: z.optional(z.string().check(z.maxLength(256))) }),
   workspace: z.looseObject({ uuid }),
   project: z.optional(z.looseObject({ uuid: z.optional(z.string()) })),
@@ -106,7 +106,8 @@ function parseOrThrow<T extends z.ZodMiniType>(schema: T, input: unknown, prefix
 }
 
 type ParsedAuthor = z.infer<typeof author> | null | undefined;
-const authorName = (a: ParsedAuthor): string | null => a?.user?.displayName ?? a?.raw ?? null;
+// Every job of the push carries it and one queue push holds 200 KB: a 100,000-character `raw` would not fit.
+const authorName = (a: ParsedAuthor): string | null => (a?.user?.displayName ?? a?.raw ?? null)?.slice(0, 200) ?? null;
 
 /** Parses a Forge push event; throws InvalidInputError listing every problem when it is malformed. */
 export function parsePushEvent(input: unknown): Push {

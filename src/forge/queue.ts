@@ -15,15 +15,49 @@ const statusQueue = new Queue({ key: STATUS_QUEUE });
 // Jobs for the same target run one at a time, so a redelivered job always finds its twin's record.
 const targetKey = (repositoryUuid: string, targetId: string) => `target-${bareUuid(repositoryUuid)}-${targetId}`;
 
-/** A push's jobs, and its path check if any, in ONE queue push (at most 50 events, as the plan guarantees). */
+/** @forge/events refuses a push of more than 50 events or 200 KB of JSON (it measures the array). */
+const MAX_EVENTS_PER_PUSH = 50;
+const MAX_PUSH_BYTES = 200 * 1024;
+
+interface QueuedEvent {
+  body: Record<string, unknown>;
+  concurrency: { key: string; limit: number };
+}
+
+/**
+ * Events in as few queue pushes as the limits allow, in order. Almost every push is one: it takes 50
+ * targets with long non-ASCII commit messages (3 bytes a character) to pass 200 KB.
+ */
+export function packEvents<E>(events: readonly E[]): E[][] {
+  const packs: E[][] = [];
+  let pack: E[] = [];
+  let bytes = 2; // the array's brackets
+  for (const event of events) {
+    const size = Buffer.byteLength(JSON.stringify(event)) + 1; // and its comma
+    if (pack.length > 0 && (pack.length === MAX_EVENTS_PER_PUSH || bytes + size > MAX_PUSH_BYTES)) {
+      packs.push(pack);
+      pack = [];
+      bytes = 2;
+    }
+    pack.push(event);
+    bytes += size;
+  }
+  if (pack.length > 0) packs.push(pack);
+  return packs;
+}
+
+/**
+ * A push's jobs, and its path check if any, in one queue push (two when they pass the size limit; a
+ * job queued twice by a retried trigger is still deployed once).
+ */
 export async function enqueueDeployJobs(jobs: readonly DeployJob[], pathCheck: PathCheck | null = null): Promise<void> {
-  const events = jobs.map((job) => ({
+  const events: QueuedEvent[] = jobs.map((job) => ({
     body: job as unknown as Record<string, unknown>,
     concurrency: { key: targetKey(job.repository.uuid, job.targetId), limit: 1 },
   }));
   // A repository's path checks run in push order, so the newest push is also the last one marked newest.
   if (pathCheck) events.push({ body: pathCheck as unknown as Record<string, unknown>, concurrency: { key: `paths-${bareUuid(pathCheck.job.repository.uuid)}`, limit: 1 } });
-  if (events.length > 0) await deployQueue.push(events);
+  for (const pack of packEvents(events)) await deployQueue.push(pack);
 }
 
 /** One delayed status read; reads of one target's deploys run one at a time, like its deploys. */

@@ -79,6 +79,8 @@ function guarded<T>(handler: (call: CallContext, payload: unknown) => Promise<T>
   return async ({ payload, context }: { payload: unknown; context: unknown }): Promise<Result<T>> => {
     const call = contextOf(context);
     if (!call) return fail('FORBIDDEN', 'This page must be opened from a repository’s settings.');
+    // No signed-in person: nobody to ask Bitbucket about, and no retry would help.
+    if (!call.accountId) return fail('FORBIDDEN', 'Sign in to Bitbucket to manage deploy targets. Nothing was changed.');
     try {
       if (!(await isRepositoryAdmin(call.repositoryUuid))) {
         return fail('FORBIDDEN', 'Only administrators of this repository can manage its deploy targets. Nothing was changed.');

@@ -1,15 +1,19 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
+import { targetIdSchema } from '../../core/targets';
 import { describeIssues } from '../../core/zod-messages';
 
 /** Resolver payloads, parsed once at the boundary (architecture.md, habit 7). */
 
-const shortText = (max: number) => z.string().check(z.maxLength(max));
+// A lone UTF-16 surrogate is not text: Bitbucket's URLs and KVS keys cannot carry it.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const wellFormed = z.refine<string>((value) => !LONE_SURROGATE.test(value), 'contains a broken character (a lone UTF-16 surrogate)');
+const shortText = (max: number) => z.string().check(z.maxLength(max), wellFormed);
 const strings = z.array(shortText(200)).check(z.maxLength(50));
 const settingValue = z.union([shortText(2000), z.number(), z.boolean()]);
 
 export const saveTargetPayload = z.object({
-  id: z.optional(shortText(40)),
+  id: z.optional(targetIdSchema),
   name: shortText(200),
   environment: shortText(200),
   provider: shortText(40),
@@ -20,11 +24,12 @@ export const saveTargetPayload = z.object({
   enabled: z.boolean(),
 });
 
-export const targetIdPayload = z.object({ id: shortText(40) });
-export const setEnabledPayload = z.object({ id: shortText(40), enabled: z.boolean() });
+// Ids become KVS keys: their format is checked before storage is asked for them.
+export const targetIdPayload = z.object({ id: targetIdSchema });
+export const setEnabledPayload = z.object({ id: targetIdSchema, enabled: z.boolean() });
 export const historyPayload = z.object({ cursor: z.optional(z.nullable(shortText(4000))) });
 export const searchBranchesPayload = z.object({ text: shortText(200), patterns: z.optional(strings) });
-export const deployNowPayload = z.object({ targetId: shortText(40), branch: z.string().check(z.minLength(1, 'choose a branch'), z.maxLength(1000)) });
+export const deployNowPayload = z.object({ targetId: targetIdSchema, branch: z.string().check(z.minLength(1, 'choose a branch'), z.maxLength(1000), wellFormed) });
 
 /** A payload that does not have the shape the page sends: INVALID_INPUT, with the fields it concerns. */
 export function parsePayload<T extends z.ZodMiniType>(schema: T, payload: unknown): z.infer<T> {

@@ -147,9 +147,20 @@ export function applySave(doc: TargetsDocument, input: SaveTargetPayload, stored
 
   const target = parsed.data;
   const targets = existing ? doc.targets.map((t) => (t.id === target.id ? target : t)) : [...doc.targets, target];
+  const saved = { ...doc, targets };
+  const bytes = Buffer.byteLength(JSON.stringify(saved));
+  if (bytes > MAX_STORED_VALUE_BYTES) {
+    throw new RelayError(
+      'INVALID_INPUT',
+      `A repository's targets are stored as one value of at most ${MAX_STORED_VALUE_BYTES / 1024} KiB; with this change they would take ${Math.ceil(bytes / 1024)} KiB. Use fewer or shorter patterns, or remove a target.`,
+    );
+  }
   const changed = !sameSecrets(secrets, storedSecrets);
-  return { doc: { ...doc, targets }, target, secrets: changed ? secrets : null };
+  return { doc: saved, target, secrets: changed ? secrets : null };
 }
+
+/** Forge KVS refuses a value over 240 KiB: a save is refused before it asks (and before any secret is written). */
+const MAX_STORED_VALUE_BYTES = 240 * 1024;
 
 const sameSecrets = (a: Record<string, string>, b: Record<string, string>): boolean =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([key, value]) => b[key] === value);

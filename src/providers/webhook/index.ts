@@ -9,7 +9,18 @@ import type { DeployProvider, ProviderCall } from '../types';
  * adnanh/webhook, a CI system. The body describes the deploy; a 2xx answer means accepted.
  */
 const settingsSchema = z.object({
-  url: z.string().check(z.url('must be a URL'), z.maxLength(2000)),
+  url: z.string().check(
+    z.url('must be a URL'),
+    z.maxLength(2000),
+    // Refused when saved, not only when sent: a password in the URL would otherwise sit in plain storage.
+    z.superRefine((value, ctx) => {
+      try {
+        checkOutboundUrl(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message, input: value });
+      }
+    }),
+  ),
 });
 type WebhookSettings = z.infer<typeof settingsSchema>;
 
