@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { createLocalPlatform, type LocalPlatform } from './platform';
 import { startReceiver } from './receiver';
 import { parseTargetsFile, type TargetsFile } from './targets-file';
-import type { Deployment } from '../src/core/deployment';
+import type { Deployment, DeploymentState } from '../src/core/deployment';
 import { durationMs } from '../src/core/deployment';
 import type { PushTriggerResult } from '../src/entry/push-trigger';
 
@@ -109,6 +109,27 @@ async function demo(): Promise<number> {
   }
 }
 
+/**
+ * The exit code: 1 when a deploy failed or was canceled (it did not go out), or is still being sent or
+ * retried when the queue has run dry (a stuck run); 0 otherwise, since every other deploy was accepted
+ * and nothing says it failed. That includes `unknown`: followed, but the vendor's answer could not be
+ * read or the deploy outlasted the following. Failing the run for the vendor's silence would call a
+ * deploy that may well be live a failure, so `unknown` counts like `requested` (a hook, which cannot
+ * report) and `in_progress`; the result line says how many outcomes are not known, for a script that
+ * needs to check the vendor's page. `superseded` (a newer deploy to the target replaced it) is 0 too.
+ */
+const FAILING_STATES: ReadonlySet<DeploymentState> = new Set<DeploymentState>(['failed', 'canceled', 'sending', 'retrying']);
+const KNOWN_OUTCOMES: ReadonlySet<DeploymentState> = new Set<DeploymentState>(['succeeded', 'superseded', 'skipped']);
+
+/** The exit code, with the line that explains it. */
+function exitCodeFor(results: readonly Deployment[]): { code: number; line: string } {
+  const failed = results.filter((d) => FAILING_STATES.has(d.state));
+  if (failed.length > 0) return { code: 1, line: `exit 1: ${failed.length} of ${results.length} deploy(s) ${failed.map((d) => `${d.target.name} ${d.state}`).join(', ')}` };
+  const open = results.filter((d) => !KNOWN_OUTCOMES.has(d.state));
+  const note = open.length > 0 ? `; outcome not known for ${open.length} (${[...new Set(open.map((d) => d.state))].join(', ')}): see the vendor's page` : '';
+  return { code: 0, line: `exit 0: ${results.length} deploy(s), none failed${note}` };
+}
+
 async function replayFiles(values: { event: string; targets: string; route?: string[]; store?: string }): Promise<number> {
   const routes = Object.fromEntries(
     (values.route ?? []).map((pair) => {
@@ -122,9 +143,9 @@ async function replayFiles(values: { event: string; targets: string; route?: str
   if (values.store) mkdirSync(path.dirname(path.resolve(values.store)), { recursive: true });
   const platform = createLocalPlatform({ root: ROOT, storeFile: values.store, routes });
   try {
-    const results = await replay(platform, { event, targets });
-    const failed = results.filter((d) => d.state === 'failed' || d.state === 'retrying' || d.state === 'sending');
-    return failed.length === 0 ? 0 : 1;
+    const { code, line } = exitCodeFor(await replay(platform, { event, targets }));
+    say('result', line);
+    return code;
   } finally {
     await platform.close();
   }

@@ -8,6 +8,7 @@ import { createEgressPolicy, type EgressRecord } from './egress';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createBitbucketStandIn, type BitbucketStandIn } from './bitbucket';
+import { createBitbucketMirror } from './bitbucket/mirror';
 import { createKvsStore, kvsOpName } from './kvs-store';
 import { findTimeoutSeconds, loadHandler, loadManifest, type LocalManifest } from './manifest';
 import { createQueueBroker, createVirtualClock, type DeadLetter, type DrainOptions, type DrainResult } from './queue-broker';
@@ -26,6 +27,11 @@ export interface LocalPlatformOptions<B extends BitbucketSeam = BitbucketStandIn
   routes?: Record<string, string>;
   allowLoopback?: boolean;
   bitbucket?: B;
+  /**
+   * Also sends every Bitbucket call to this base URL (Prism serving Bitbucket's spec, in the contract
+   * tests); the stand-in still answers, and each mirrored request is logged in egressLog with its status.
+   */
+  bitbucketMirror?: string;
   log?: (line: string) => void;
   /** Caps retries per queue event (as @forge/events 1.x did: 4); default: Forge's 24 h retention window only. */
   maxRetries?: number;
@@ -82,15 +88,17 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     calls.push({ seam, op, detail, invocationId: currentScope()?.runtime.appContext.invocationId });
   };
 
+  const recordEgress = (entry: EgressRecord): void => {
+    egressLog.push(entry);
+    record('egress', `${entry.method} ${entry.url}`, entry.refused ? 'refused' : `${entry.status ?? entry.error ?? ''} via ${entry.routedUrl ?? ''}`);
+  };
   const egress = createEgressPolicy({
     hosts: manifest.egressHosts,
     routes: options.routes ?? {},
     allowLoopback: options.allowLoopback ?? true,
-    record: (entry) => {
-      egressLog.push(entry);
-      record('egress', `${entry.method} ${entry.url}`, entry.refused ? 'refused' : `${entry.status ?? entry.error ?? ''} via ${entry.routedUrl ?? ''}`);
-    },
+    record: recordEgress,
   });
+  const mirror = options.bitbucketMirror === undefined ? undefined : createBitbucketMirror(options.bitbucketMirror, recordEgress);
 
   const broker = createQueueBroker({
     consumers: manifest.consumers,
@@ -115,8 +123,9 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
         record('queue', queueOp(queuePath), describeQueueBody(init?.body));
         return broker.handle(queuePath, init, { workspaceUuid });
       },
-      bitbucket: (method, bbPath, body, caller) => {
+      bitbucket: async (method, bbPath, body, caller) => {
         record('bitbucket', `${method} ${bbPath}`, caller.asUser ? `asUser ${caller.accountId ?? ''}` : 'asApp');
+        await mirror?.(method, bbPath, body, caller);
         return bitbucket.handle(method, bbPath, body, caller);
       },
       egress,

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HEROKU_BUILD_STATES } from '../../src/providers/heroku/states';
+import { herokuBuildRequest } from '../fixtures/vendors/heroku';
+import { SPECS_DIR } from './processes';
+
+/** The parts of Heroku's JSON hyper-schema (not OpenAPI) that describe creating and reading a build. */
+interface HerokuSchema {
+  definitions: {
+    build: {
+      links: { title: string; method: string; schema: { required: string[]; properties: Record<string, unknown> } }[];
+      definitions: { source_blob: { strictProperties: boolean; properties: Record<string, unknown> }; status: { enum: string[] } };
+    };
+  };
+}
+
+const schema = JSON.parse(readFileSync(join(SPECS_DIR, 'heroku-platform-api-schema.json'), 'utf8')) as HerokuSchema;
+
+describe("Heroku's Platform API schema", () => {
+  it('accepts the build the provider creates: the create link takes a POST of only the fields it lists', () => {
+    const create = schema.definitions.build.links.find((link) => link.title === 'Create');
+    const blob = schema.definitions.build.definitions.source_blob;
+    expect(create?.method).toBe('POST');
+    expect(create?.schema.required).toEqual(['source_blob']);
+    expect(Object.keys(herokuBuildRequest).every((key) => key in (create?.schema.properties ?? {}))).toBe(true);
+    // source_blob is strictProperties: only the keys it lists may be sent.
+    expect(blob.strictProperties).toBe(true);
+    expect(Object.keys(herokuBuildRequest.source_blob).filter((key) => !(key in blob.properties))).toEqual([]);
+    expect(Object.values(herokuBuildRequest.source_blob).every((value) => typeof value === 'string')).toBe(true);
+  });
+
+  it('lists exactly the build statuses the provider maps', () => {
+    expect([...HEROKU_BUILD_STATES.keys()].sort()).toEqual([...schema.definitions.build.definitions.status.enum].sort());
+  });
+});

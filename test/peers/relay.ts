@@ -1,0 +1,92 @@
+// The platform (through the page harness) comes first: it wraps fetch before @forge/api loads.
+import { ADMIN, openSession, REPO, WORKSPACE } from '../page/settings-harness';
+import type { LocalPlatform, LocalPlatformOptions } from '../../local/platform';
+import type { Deployment } from '../../src/core/deployment';
+import type { Result, VerifyView } from '../../src/core/settings-api';
+import { type Target, TARGETS_SCHEMA_VERSION } from '../../src/core/targets';
+import { appLogger } from '../../src/forge/log';
+import { forgeHttpClient } from '../../src/forge/http';
+import { getSecrets, listDeployments, putSecrets, putTargets } from '../../src/forge/store';
+import type { StatusResult } from '../../src/providers/types';
+import { bindProvider } from '../../src/providers/registry';
+import { commitOf, hashOf, makePushEvent } from '../fixtures/events';
+import { makeTarget } from '../fixtures/targets';
+
+/**
+ * The app on the local Forge platform with its outbound calls routed to peers (Prism serving a vendor's
+ * spec, a recording server): pushes go through the real trigger, queue and worker; verify through the
+ * real settings resolver as the repository's admin; a status read as the poller makes it.
+ * Everything happens in acme/web of local/fixtures/workspace.json, where ADMIN administers.
+ */
+export interface RelayOnPeers {
+  platform: LocalPlatform;
+  /** Stores the targets and their secrets as the settings page would. */
+  configure(targets: readonly { target: Target; secrets: Record<string, string> }[]): Promise<void>;
+  /** Pushes a new commit (changing `files`) to main, runs every queued event to the end, and gives this push's records. */
+  push(files?: string[]): Promise<Deployment[]>;
+  /** A resolver of the settings page, called as the repository's admin. */
+  resolve<T>(functionKey: string, payload?: unknown): Promise<Result<T>>;
+  verify(targetId: string): Promise<VerifyView>;
+  /** The provider's status read for a deploy it accepted, run on the platform as the status poller runs it. */
+  follow(record: Deployment): Promise<StatusResult>;
+  close(): Promise<void>;
+}
+
+export { REPO, WORKSPACE };
+
+/** A target of the fixture repository deploying main. */
+export const targetFor = (provider: string, id: string, settings: Target['settings']): Target =>
+  makeTarget({ id, name: id, provider, environment: 'production', settings });
+
+let commits = 0;
+
+export function startRelay(options: LocalPlatformOptions): RelayOnPeers {
+  const session = openSession(options);
+  const platform = session.platform;
+  const asAdmin = session.invokeAs(ADMIN);
+  const resolve = <T>(functionKey: string, payload?: unknown) => asAdmin(functionKey, payload) as Promise<Result<T>>;
+  let targets: Target[] = [];
+
+  return {
+    platform,
+    resolve,
+    async configure(entries) {
+      targets = entries.map((e) => e.target);
+      await platform.run(async () => {
+        await putTargets({ schemaVersion: TARGETS_SCHEMA_VERSION, repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' }, targets });
+        for (const { target, secrets } of entries) await putSecrets(REPO, target.id, secrets);
+      });
+    },
+    async push(files = ['src/app.ts']) {
+      commits += 1;
+      const before = platform.bitbucket.branchHead(REPO, 'main');
+      // The event names no files: the stand-in learns them here, for the diffstat of path filters.
+      const after = platform.bitbucket.addCommit(REPO, { hash: hashOf(commits), parents: before ? [before] : [], files });
+      const event = makePushEvent({ repository: { uuid: REPO }, workspace: { uuid: WORKSPACE }, push: { before, after, commits: [commitOf(after, `Contract test push ${commits}`)] } });
+      const [outcome] = await platform.emit(event);
+      if (!outcome?.ok) throw new Error(`the push trigger failed: ${outcome?.error?.message ?? 'no trigger ran'}`);
+      await platform.drain();
+      const page = await platform.run(() => listDeployments(REPO, 100));
+      return page.deployments.filter((d) => d.commit.hash === after);
+    },
+    async verify(targetId) {
+      const result = await resolve<VerifyView>('verifyTarget', { id: targetId });
+      if (!result.ok) throw new Error(`verifyTarget failed: ${result.error.code} ${result.error.message}`);
+      return result.data;
+    },
+    follow(record) {
+      const target = targets.find((t) => t.id === record.target.id);
+      if (!target || record.vendorId === null) throw new Error(`${record.target.id}: no such target, or the vendor gave no id to follow`);
+      const vendorId = record.vendorId;
+      return platform.run(async () => {
+        const bound = bindProvider(target);
+        if (!bound.provider.status) throw new Error(`${target.provider} cannot report an outcome`);
+        const secrets = await getSecrets(REPO, target.id);
+        const log = appLogger.child({ targetId: target.id }, Object.values(secrets));
+        const call = { target, settings: bound.settings, secrets, repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' }, http: forgeHttpClient(log), log, now: Date.now };
+        return bound.provider.status(call, vendorId);
+      });
+    },
+    close: () => platform.close(),
+  };
+}
