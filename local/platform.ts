@@ -51,6 +51,8 @@ export interface LocalPlatform<B extends BitbucketSeam = BitbucketStandIn> {
   emit(event: { eventType: string } & Record<string, unknown>): Promise<InvocationOutcome[]>;
   drain(opts?: DrainOptions): Promise<DrainResult>;
   pendingEvents(): number;
+  /** The next `count` queue pushes fail with `status` (default 500) and queue nothing. */
+  failQueuePushes(count: number, status?: number): void;
   invokeResolver(functionKey: string, call: { functionKey: string; payload: unknown }, extensionContext: Record<string, unknown>, accountId?: string): Promise<unknown>;
   run<T>(fn: () => Promise<T>, opts?: { accountId?: string; workspaceUuid?: string }): Promise<T>;
   close(): Promise<void>;
@@ -208,6 +210,7 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     emit,
     drain: (opts) => broker.drain(opts),
     pendingEvents: broker.pending,
+    failQueuePushes: broker.failPublishes,
     invokeResolver,
     run,
     close: () => store.close(),

@@ -55,6 +55,8 @@ export interface QueueBrokerOptions {
 
 export interface QueueBroker {
   handle(path: string, init: RequestInit | undefined, origin: PublishOrigin): Promise<Response>;
+  /** The next `count` publishes answer `status` and queue nothing (Forge's queue service failing). */
+  failPublishes(count: number, status?: number): void;
   drain(options?: DrainOptions): Promise<DrainResult>;
   pending(): number;
   deadLetters: DeadLetter[];
@@ -100,7 +102,13 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
     queue.push({ ...entry, seq: seq++ });
   }
 
+  let publishFaults: { left: number; status: number } = { left: 0, status: 500 };
+
   function publish(request: PublishRequest, origin: PublishOrigin): Response {
+    if (publishFaults.left > 0) {
+      publishFaults.left -= 1;
+      return errorResponse(publishFaults.status, `injected fault: the queue service answered ${publishFaults.status}`);
+    }
     const functionKey = consumerOf(request.queueName);
     // Pushing to a queue no consumer reads is almost always a typo of the key; say so at once.
     if (!functionKey) return errorResponse(400, `no consumer in manifest.yml reads queue "${request.queueName}"`);
@@ -241,7 +249,10 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
     return errorResponse(404, `the local platform does not serve ${path}`);
   }
 
-  return { handle, drain, pending: () => queue.length + inFlight, deadLetters };
+  const failPublishes = (count: number, status = 500): void => {
+    publishFaults = { left: count, status };
+  };
+  return { handle, failPublishes, drain, pending: () => queue.length + inFlight, deadLetters };
 }
 
 interface PushedEvent { body: Record<string, unknown>; delayInSeconds?: number; concurrency?: { key: string; limit: number } }

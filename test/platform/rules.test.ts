@@ -156,4 +156,19 @@ describe('coalescing', () => {
     await app.platform.drain();
     expect(app.receiver.deliveries).toHaveLength(2);
   });
+
+  it('a push whose queue push fails takes back its newest mark, so the older queued push still deploys', async () => {
+    await appWith((a) => [hookTarget(a.receiver)]);
+    const [first, second] = commitFiles(BASE, ['src/a.ts', 'src/b.ts']);
+    await app.platform.emit(makePushEvent({ timestamp: '2026-11-20T10:16:00.000Z', push: { before: BASE, after: first, commits: [commitOf(first as string, 'A')] } }));
+    app.platform.failQueuePushes(1, 503);
+    const [failed] = await app.platform.emit(
+      makePushEvent({ timestamp: '2026-11-20T10:16:01.000Z', push: { before: first, after: second, commits: [commitOf(second as string, 'B')] } }),
+    );
+    // The trigger fails loudly (Forge may deliver the event again) and leaves no mark without a job.
+    expect(failed?.ok).toBe(false);
+    expect(app.platform.calls.map((c) => `${c.seam}:${c.op}`).slice(-4)).toEqual(['kvs:get', 'kvs:batch/set', 'queue:publish', 'kvs:batch/delete']);
+    await app.platform.drain();
+    expect((await app.history()).map((d) => [d.commit.hash, d.state])).toEqual([[first, 'requested']]);
+  });
 });
