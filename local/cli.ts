@@ -51,7 +51,8 @@ async function replay(platform: LocalPlatform, input: ReplayInput): Promise<Depl
   const plan = outcome.value as PushTriggerResult;
   const count = (seam: string, op?: string) => platform.calls.filter((c) => c.seam === seam && (!op || c.op === op)).length;
   say('plan', `delivery ${plan.deliveryId}: ${plan.queued} job(s) queued${plan.ignoredBecause ? ` (${plan.ignoredBecause})` : ''}`);
-  say('trigger', `storage reads ${count('kvs', 'get')}, queue pushes ${count('queue')}, Bitbucket calls ${count('bitbucket')}`);
+  const writes = platform.calls.filter((c) => c.seam === 'kvs' && /set|delete/.test(c.op)).length;
+  say('trigger', `storage reads ${count('kvs', 'get')}, storage writes ${writes}, queue pushes ${count('queue')}, Bitbucket calls ${count('bitbucket')}`);
   const drained = await platform.drain();
   say('queue', `${drained.delivered} delivery(ies), ${drained.retried} retried, ${drained.dead} dead`);
   for (const request of platform.egressLog) say('request', `${request.method} ${request.url} -> ${request.status ?? 'no answer'}`);

@@ -1,11 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import type { EgressRecord } from '../../local/platform';
+import { type CliRun, runCli } from '../fixtures/cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -223,29 +223,14 @@ async function explainRefusal(record: EgressRecord): Promise<string> {
 
 // ---- the replay CLI in its own process ----
 
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const runFile = promisify(execFile);
-
 const PUSH_EVENT = path.join(ROOT, 'test/fixtures/events/branch-push.json');
 
 /**
  * `npm start -- --event <branch push to main> --targets FILE --route HOST=URL…` as a user runs it (tsx
  * on local/cli.ts), in its own process, from the project root.
  */
-export async function replayPush(targetsFile: string, routes: Record<string, string> = {}): Promise<CliRun> {
-  const args = ['--event', PUSH_EVENT, '--targets', targetsFile, ...Object.entries(routes).flatMap(([host, url]) => ['--route', `${host}=${url}`])];
-  try {
-    const { stdout, stderr } = await runFile(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'local/cli.ts', ...args], { cwd: ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+export function replayPush(targetsFile: string, routes: Record<string, string> = {}): Promise<CliRun> {
+  return runCli(['--event', PUSH_EVENT, '--targets', targetsFile, ...Object.entries(routes).flatMap(([host, url]) => ['--route', `${host}=${url}`])]);
 }
 
 type TargetJson = Record<string, unknown> & { settings?: Record<string, unknown>; secrets?: Record<string, string> };

@@ -1,27 +1,19 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { startReceiver } from '../../local/receiver';
+import { type CliRun, runCli } from '../fixtures/cli';
 import branchPush from '../fixtures/events/branch-push.json';
 
-const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
 const EVENT = path.join(ROOT, 'test/fixtures/events/branch-push.json');
 
-/** `npm start -- --event E --targets T` as a user runs it, in its own process. */
-async function replay(targets: object): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `npm start -- --event E --targets T`, with the targets written to a temporary file. */
+async function replay(targets: object): Promise<CliRun> {
   const dir = mkdtempSync(path.join(tmpdir(), 'relay-cli-'));
   const file = path.join(dir, 'targets.json');
   writeFileSync(file, JSON.stringify(targets));
-  try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'local/cli.ts', '--event', EVENT, '--targets', file], { cwd: ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+  return runCli(['--event', EVENT, '--targets', file]);
 }
 
 const targetsFor = (url: string, signingSecret: string) => ({
