@@ -2,11 +2,10 @@ import * as z from 'zod/mini';
 import type { BoundProvider } from '../providers/registry';
 import type { StatusResult } from '../providers/types';
 import { type Deployment, isFinal } from './deployment';
-import { InvalidInputError } from './errors';
 import { HttpFault } from './http';
 import { deployJobSchema } from './job';
 import { type DeliveryPorts, type DeliveryResult, type FollowCheck, messageOf, providerCall, report, type Run, save, settle } from './run';
-import { describeIssues } from './zod-messages';
+import { parseOrRefuse } from './zod-messages';
 
 /**
  * The status poller: after a vendor accepts a deploy, its outcome is read through delayed queue events
@@ -41,14 +40,7 @@ const followCheckSchema = z.object({
   check: z.number().check(z.int(), z.nonnegative()),
 });
 
-export function parseFollowCheck(body: unknown): FollowCheck {
-  const result = followCheckSchema.safeParse(body);
-  if (!result.success) {
-    const issues = describeIssues(result.error);
-    throw new InvalidInputError(`Malformed status check: ${issues.slice(0, 5).join('; ')}`, issues);
-  }
-  return result.data;
-}
+export const parseFollowCheck = (body: unknown): FollowCheck => parseOrRefuse(followCheckSchema, body, 'status check');
 
 export async function follow(check: FollowCheck, attempt: number, ports: DeliveryPorts): Promise<DeliveryResult> {
   const { job } = check;

@@ -1,8 +1,7 @@
 import * as z from 'zod/mini';
-import { InvalidInputError } from './errors';
 import { digest } from './ids';
 import type { Target } from './targets';
-import { describeIssues } from './zod-messages';
+import { parseOrRefuse } from './zod-messages';
 
 /**
  * One deploy job: a push (or a "deploy now") for one target. It travels through the Forge queue, so it
@@ -42,14 +41,7 @@ export const deployJobSchema = z.object({
 
 export type DeployJob = z.infer<typeof deployJobSchema>;
 
-export function parseDeployJob(body: unknown): DeployJob {
-  const result = deployJobSchema.safeParse(body);
-  if (!result.success) {
-    const issues = describeIssues(result.error);
-    throw new InvalidInputError(`Malformed deploy job: ${issues.slice(0, 5).join('; ')}`, issues);
-  }
-  return result.data;
-}
+export const parseDeployJob = (body: unknown): DeployJob => parseOrRefuse(deployJobSchema, body, 'deploy job');
 
 /** Deploying the same commit to the same target twice is what we refuse, whichever push carried it. */
 export const idempotencyKey = (job: Pick<DeployJob, 'targetId' | 'commit' | 'trigger' | 'deliveryId'>): string =>

@@ -1,11 +1,10 @@
 import * as z from 'zod/mini';
-import { InvalidInputError } from './errors';
 import { HttpFault } from './http';
 import { coalesces, type DeployJob, deployJobSchema, jobKeyFor, latestPushOf } from './job';
 import { retryDelaySeconds, MAX_ATTEMPTS } from './retry';
 import { pathsMatch } from './rules';
 import type { DeliveryPorts, DeliveryResult } from './run';
-import { describeIssues } from './zod-messages';
+import { parseOrRefuse } from './zod-messages';
 
 /**
  * Path filters: a push deploys a filtered target only when a changed file matches its filters. The
@@ -37,14 +36,7 @@ const pathCheckSchema = z.object({
 
 export const isPathCheck = (body: unknown): boolean => typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'paths';
 
-export function parsePathCheck(body: unknown): PathCheck {
-  const result = pathCheckSchema.safeParse(body);
-  if (!result.success) {
-    const issues = describeIssues(result.error);
-    throw new InvalidInputError(`Malformed path check: ${issues.slice(0, 5).join('; ')}`, issues);
-  }
-  return result.data;
-}
+export const parsePathCheck = (body: unknown): PathCheck => parseOrRefuse(pathCheckSchema, body, 'path check');
 
 /** What the push is compared with: the commit before it, or the main branch for a new branch. */
 export function diffBase(job: DeployJob): string | null {

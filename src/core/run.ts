@@ -99,10 +99,17 @@ export async function save(run: Run, record: Deployment): Promise<void> {
 }
 
 /** Seconds until the next attempt when the error is a fault and attempts remain; null otherwise. */
-export function retryDelay(run: Run, error: unknown): number | null {
-  if (!(error instanceof HttpFault) || run.attempt + 1 >= MAX_ATTEMPTS) return null;
+export function retryDelay(run: Run, error: unknown, attempts = MAX_ATTEMPTS): number | null {
+  if (!(error instanceof HttpFault) || run.attempt + 1 >= attempts) return null;
   return retryDelaySeconds(run.attempt, error.retryAfterSeconds, run.ports.random);
 }
+
+/**
+ * A report may be retried past the deploy's attempts: a deploy that failed on its last attempt must
+ * still get FAILED onto the commit when that one post meets a Bitbucket 429 or 5xx. The extra attempts
+ * only report: a settled record is never sent again.
+ */
+const MAX_REPORT_ATTEMPTS = 2 * MAX_ATTEMPTS;
 
 /** Records a state, then reports it on the commit; a failed report is retried on its own. */
 export async function settle(run: Run, record: Deployment): Promise<DeliveryResult> {
@@ -119,7 +126,7 @@ export async function report(run: Run, record: Deployment): Promise<DeliveryResu
   try {
     await run.ports.postCommitStatus(run.job, statusOf(run, record, wanted));
   } catch (error) {
-    const afterSeconds = retryDelay(run, error);
+    const afterSeconds = retryDelay(run, error, MAX_REPORT_ATTEMPTS);
     if (afterSeconds !== null) {
       run.log.warn('commit status not posted; retrying', { error: messageOf(error), afterSeconds });
       return { kind: 'retry', afterSeconds, reason: 'commit status' };

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { InvalidInputError } from './errors';
 // The one locale on its own: `z.locales` would bundle all ~40 of them (about 260 KiB of a 480 KiB backend).
 import english from 'zod/v4/locales/en.cjs';
 
@@ -14,3 +15,11 @@ export const describeIssues = (error: z.core.$ZodError): string[] =>
     const path = issue.path.map(String).join('.');
     return path ? `${path}: ${issue.message}` : issue.message;
   });
+
+/** Parses a value from outside (a queue event, a stored job) or throws InvalidInputError naming `what` and the fields. */
+export function parseOrRefuse<T extends z.ZodMiniType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = describeIssues(result.error);
+  throw new InvalidInputError(`Malformed ${what}: ${issues.slice(0, 5).join('; ')}`, issues);
+}
