@@ -83,7 +83,9 @@ export function createEgressPolicy(options: EgressPolicyOptions): EgressPolicy {
         headers: request.headers,
         body: bodyBytes,
         redirect: request.redirect,
-        signal: request.signal,
+        // The caller's own signal: `request` may be collected mid-flight, and its derived signal with it,
+        // leaving the app's timeout unable to abort (seen in the 10,000-push fault run).
+        signal: init?.signal ?? request.signal,
       });
       entry.status = response.status;
       return response;

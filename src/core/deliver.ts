@@ -3,7 +3,7 @@ import { type Deployment, DEPLOYMENT_SCHEMA_VERSION, deploymentId, isSettled } f
 import { FIRST_FOLLOW_DELAY_SECONDS } from './follow';
 import { HttpFault } from './http';
 import { type DeployJob, idempotencyKey, pushOrder } from './job';
-import { MAX_ATTEMPTS } from './retry';
+import { MAX_ATTEMPTS, retryDelaySeconds } from './retry';
 import { type DeliveryPorts, type DeliveryResult, messageOf, postQuietly, providerCall, report, retryDelay, type Run, save, settle } from './run';
 import type { Target } from './targets';
 import { firstLine } from './text';
@@ -28,6 +28,10 @@ export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPo
   const key = idempotencyKey(job);
   const existing = await ports.store.findByIdempotencyKey(repo, key);
   const run: Run = { job, target, attempt, ports, log, claimed: existing?.jobKey === job.jobKey };
+  if (existing && waitsFor(existing, job) && attempt + 1 < MAX_ATTEMPTS) {
+    log.info('another push of this commit is not sent yet; waiting for its outcome', { by: existing.deliveryId, state: existing.state });
+    return { kind: 'retry', afterSeconds: retryDelaySeconds(attempt, null, ports.random), reason: 'same commit in flight' };
+  }
   if (existing && blocks(existing, job)) return finishDuplicate(run, existing);
   const record: Deployment = { ...(run.claimed && existing ? existing : newRecord(job, target, key, ports.now())), attempts: attempt + 1, updatedAt: ports.now() };
 
@@ -45,7 +49,8 @@ export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPo
   const secrets = await ports.store.getSecrets(repo, target.id);
   run.log = log.child({ provider: target.provider }, Object.values(secrets));
 
-  if (attempt === 0) {
+  // The first time this job acts (a job that waited for another push of its commit acts later).
+  if (!run.claimed) {
     await save(run, { ...record, state: 'sending' });
     await postQuietly(run, { ...record, state: 'sending', message: 'Deploy requested' });
   }
@@ -77,6 +82,14 @@ function blocks(existing: Deployment, job: DeployJob): boolean {
   if (existing.jobKey === job.jobKey) return isSettled(existing.state);
   return existing.state !== 'failed' && existing.state !== 'skipped' && existing.state !== 'superseded';
 }
+
+/**
+ * Another push's deploy of the same commit that is not sent yet may still be superseded by a newer push
+ * to its branch, and then nothing would deploy this push's branch: this job waits for its outcome
+ * rather than count on it (found by test/reliability: a release cut at main's head while main's deploy
+ * was retrying).
+ */
+const waitsFor = (existing: Deployment, job: DeployJob): boolean => existing.jobKey !== job.jobKey && !isSettled(existing.state);
 
 /** The commit of a newer push that will deploy this target from the same branch, if one was planned. */
 async function newerPush({ job, target, ports }: Run): Promise<string | null> {

@@ -1,0 +1,245 @@
+// The platform must load before any module that imports @forge/api: it installs the SDK's seams.
+import { createLocalPlatform, type EgressRecord, type LocalPlatform } from '../../local/platform';
+import { type BitbucketStandIn, createBitbucketStandIn } from '../../local/bitbucket';
+import type { Deployment } from '../../src/core/deployment';
+import { DEFAULT_OPTIONS, type Target } from '../../src/core/targets';
+import { PROVIDER_TIMEOUT_MS } from '../../src/forge/http';
+import { listDeployments, putSecrets, putTargets } from '../../src/forge/store';
+import { SIGNING_SECRET } from '../platform/app';
+import { makeTarget } from '../fixtures/targets';
+import { digitalOceanBackend, webhookBackend } from './backends';
+import { type BitbucketFault, createFaultPlan, type FaultPlan, seededRandom } from './fault-plan';
+import { type FaultyServer, refusingPort, startFaultyServer } from './faulty-server';
+import { formatTally, tally, type Tally } from './tally';
+import { planTraffic, type Push, type Repository, type Traffic, type TrafficSize } from './traffic';
+
+/**
+ * Issue 5, item 1: pushes over many repositories, each with three targets (a signed webhook that
+ * coalesces, DigitalOcean followed to its outcome, and a webhook that takes every push), while 20 % of
+ * provider calls fail (500/502/503, 429 with and without Retry-After, requests held past the app's
+ * timeout, connections refused) and Bitbucket's status posts fail with 500 and 429; events arrive twice
+ * and pushes to a branch come in bursts. One module for the short run in `npm test` and the full one in
+ * `npm run test:load`: only the size differs.
+ *
+ * Time: pushes arrive in sessions of waves. Within a session the queue's virtual clock stands still
+ * (each wave runs what is due at once, beside the next wave's pushes), so retries wait while newer
+ * pushes arrive; at the end of a session the clock runs until the queues are dry (retries, back-off,
+ * status reads for up to an hour), as in a quiet spell between busy ones.
+ */
+
+export interface ScenarioSize extends TrafficSize {
+  name: string;
+  /** Queue deliveries run at once (per drain). */
+  concurrency: number;
+  /** Repositories whose `hook` receiver refuses every connection: its deploys fail after the bounded attempts. */
+  deadReceivers: number;
+  /** Requests held past the app's 20 s timeout in each session (each costs real seconds). */
+  timeoutsPerSession: number;
+  seed: number;
+}
+
+export interface ScenarioResult {
+  tally: Tally;
+  /** Push trigger invocations that failed: a push Forge would not deliver again. */
+  triggerErrors: number;
+  /** What the run prints: the figures first, then the counts. */
+  lines: string[];
+  seconds: number;
+}
+
+export interface Scenario {
+  run(): Promise<ScenarioResult>;
+  close(): Promise<void>;
+}
+
+/** The share of provider calls the servers fail; refused connections to the dead receivers come on top. */
+const PROVIDER_FAULT_RATE = 0.2;
+const BITBUCKET_FAULT_RATE = 0.2;
+const WORKSPACE_UUID = '{7a1c2e4f-0b3d-4c5e-8f6a-9b0c1d2e3f40}';
+const DO_TOKEN = 'dop_v1_reliability_token';
+/** drain() stops after 10,000 deliveries by default, a guard against a consumer retrying forever. */
+const MAX_DELIVERIES = 10_000_000;
+
+function targetsOf(repo: Repository, hook: string, receiver: string): Target[] {
+  const rules = (branches: string[]) => ({ branches, tags: [], paths: { include: [], exclude: [] } });
+  return [
+    makeTarget({ id: 'hook', name: 'Staging hook', environment: 'staging', settings: { url: hook }, rules: rules(['main', 'release/*']) }),
+    makeTarget({
+      id: 'do',
+      name: 'DigitalOcean',
+      environment: 'production',
+      provider: 'digitalocean',
+      settings: { appId: repo.appId },
+      secretHints: { token: { last4: DO_TOKEN.slice(-4) } },
+      rules: rules(['main']),
+    }),
+    makeTarget({ id: 'audit', name: 'Audit log', environment: 'audit', settings: { url: `${receiver}/audit` }, rules: rules(['**']), options: { ...DEFAULT_OPTIONS, skipMarkers: false, coalesce: false } }),
+  ];
+}
+
+/** Bitbucket's status posts fail through the stand-in's own fault injector, one rule per failed post. */
+function failStatusPosts(bitbucket: BitbucketStandIn, plan: FaultPlan): void {
+  const handle = bitbucket.handle;
+  bitbucket.handle = async (method, path, body, caller) => {
+    const fault: BitbucketFault | null = method === 'POST' && path.includes('/statuses/build') ? plan.bitbucketFault() : null;
+    if (!fault) return handle(method, path, body, caller);
+    // The stand-in answers from the rule synchronously, before any other request can match it.
+    const rule = bitbucket.faults.inject({ method, path, status: Number(fault.slice(0, 3)), times: 1, ...(fault === '429 Retry-After' ? { retryAfterSeconds: plan.retryAfterSeconds() } : {}) });
+    try {
+      return await handle(method, path, body, caller);
+    } finally {
+      rule.remove();
+    }
+  };
+}
+
+/** Provider calls as the app made them (the egress log), by what came back. */
+class CallCounts {
+  total = 0;
+  readonly failed = new Map<string, number>();
+  constructor(private readonly refusedPort: number) {}
+  add(entries: readonly EgressRecord[]): void {
+    for (const entry of entries) {
+      this.total += 1;
+      const kind = this.kindOf(entry);
+      if (kind) this.failed.set(kind, (this.failed.get(kind) ?? 0) + 1);
+    }
+  }
+  private kindOf(entry: EgressRecord): string | null {
+    if (entry.status !== undefined) return entry.status >= 500 || entry.status === 429 ? String(entry.status) : null;
+    if (new URL(entry.routedUrl ?? entry.url).port === String(this.refusedPort)) return 'refused';
+    // The egress log keeps fetch's message only ("fetch failed"): here, keep-alive connections reset or
+    // closed under the request, and held requests the server had to close (counted at the fronts).
+    return /abort|timeout/i.test(entry.error ?? '') ? 'timeout' : 'connection reset or closed';
+  }
+  get failures(): number {
+    return [...this.failed.values()].reduce((a, b) => a + b, 0);
+  }
+}
+
+export async function startScenario(size: ScenarioSize): Promise<Scenario> {
+  const plan = createFaultPlan({ seed: size.seed + 1, providerRate: PROVIDER_FAULT_RATE, bitbucketRate: BITBUCKET_FAULT_RATE });
+  const traffic: Traffic = planTraffic(size, seededRandom(size.seed));
+  const hooks = webhookBackend(SIGNING_SECRET);
+  const digitalOcean = digitalOceanBackend(seededRandom(size.seed + 2));
+  const servers: FaultyServer[] = [];
+  const holdMs = PROVIDER_TIMEOUT_MS + 2000;
+  const receiver = await startFaultyServer({ plan, holdMs, callerOf: hooks.callerOf, observe: hooks.observe, backend: hooks.answer });
+  servers.push(receiver);
+  const vendor = await startFaultyServer({ plan, holdMs, callerOf: digitalOcean.callerOf, backend: digitalOcean.answer });
+  servers.push(vendor);
+  const refused = await refusingPort();
+
+  const bitbucket = createBitbucketStandIn();
+  failStatusPosts(bitbucket, plan);
+  bitbucket.addWorkspace({ uuid: WORKSPACE_UUID, slug: 'reliability' });
+  const platform: LocalPlatform = createLocalPlatform({ routes: { 'api.digitalocean.com': vendor.base }, bitbucket });
+  await platform.run(async () => {
+    for (const repo of traffic.repositories) {
+      bitbucket.addRepository({ workspace: WORKSPACE_UUID, uuid: repo.uuid, slug: `repo-${repo.index}` });
+      const hook = repo.index < size.deadReceivers ? `http://127.0.0.1:${refused}/hook` : `${receiver.base}/hook`;
+      const targets = targetsOf(repo, hook, receiver.base);
+      await putTargets({ schemaVersion: 1, repository: { uuid: repo.uuid, workspaceUuid: WORKSPACE_UUID, fullName: `reliability/repo-${repo.index}` }, targets });
+      for (const target of targets) await putSecrets(repo.uuid, target.id, target.provider === 'digitalocean' ? { token: DO_TOKEN } : { signingSecret: SIGNING_SECRET });
+    }
+  });
+
+  async function run(): Promise<ScenarioResult> {
+    const started = Date.now();
+    const calls = new CallCounts(refused);
+    const statusPosts = { total: 0, failed: 0 };
+    let triggerErrors = 0;
+    const emitted = new Map<Push, number>();
+    const emit = async (push: Push) => {
+      emitted.set(push, (emitted.get(push) ?? 0) + 1);
+      for (const outcome of await platform.emit(push.event)) if (!outcome.ok) triggerErrors += 1;
+    };
+    /** The logs grow with every call: counted and emptied while nothing runs. */
+    const collect = () => {
+      calls.add(platform.egressLog);
+      platform.egressLog.length = 0;
+      platform.resetCalls();
+      const posts = bitbucket.calls.filter((c) => c.method === 'POST' && c.path.includes('/statuses/build'));
+      statusPosts.total += posts.length;
+      statusPosts.failed += posts.filter((c) => c.faulted).length;
+      bitbucket.clearCalls();
+    };
+
+    for (const [index, session] of traffic.sessions.entries()) {
+      // A long run says where it is; the counts come at the end.
+      if (index > 0) process.stdout.write(`reliability (${size.name}): session ${index + 1} of ${traffic.sessions.length} at ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+      // Held at the start of the session, requests time out beside its other work, not instead of it.
+      plan.allowTimeouts(size.timeoutsPerSession);
+      const waves: Promise<unknown>[] = [];
+      for (const wave of session) {
+        for (const event of wave) await emit(event);
+        waves.push(platform.drain({ advanceClock: false, concurrency: size.concurrency, maxDeliveries: MAX_DELIVERIES }));
+      }
+      await Promise.all(waves);
+      // From here the clock runs: a held request would stop it for 20 real seconds.
+      plan.allowTimeouts(0);
+      await platform.drain({ concurrency: size.concurrency, maxDeliveries: MAX_DELIVERIES });
+      collect();
+    }
+    for (const event of traffic.late) await emit(event);
+    await platform.drain({ concurrency: size.concurrency, maxDeliveries: MAX_DELIVERIES });
+    collect();
+
+    const records = await readRecords();
+    const repositoryOfApp = new Map(traffic.repositories.map((r) => [r.appId, r.uuid]));
+    const result = tally({
+      pushes: traffic.pushes,
+      records,
+      webhook: hooks.deliveries,
+      webhookAttempts: hooks.attempts,
+      deliveriesOf: (push) => emitted.get(push) ?? 0,
+      vendor: digitalOcean.deployments,
+      repositoryOfApp,
+      statusOf: (repository, commit, key) => bitbucket.statuses(repository, commit).find((s) => s.key === key)?.state,
+      deadLetters: platform.deadLetters.length,
+    });
+    if (triggerErrors > 0) result.problems.unshift(`${triggerErrors} push trigger invocation(s) failed`);
+    const seconds = (Date.now() - started) / 1000;
+    const share = (n: number, of: number) => `${((100 * n) / Math.max(1, of)).toFixed(1)} %`;
+    const kinds = (counts: Map<string, number>) => [...counts].sort().map(([k, n]) => `${k} ${n}`).join(', ');
+    const emits = traffic.sessions.flat(2).length + traffic.late.length;
+    const fronts = (what: string) => servers.reduce((sum, server) => sum + (server.counts.get(what) ?? 0), 0);
+    const held = fronts('held');
+    const unended = fronts('held, closed by the server: the client never timed out');
+    const lines = [
+      `reliability (${size.name}, seed ${size.seed}): ${traffic.pushes.length} pushes (${emits - traffic.pushes.length} delivered twice) over ${traffic.repositories.length} repositories × 3 targets, ${seconds.toFixed(1)} s`,
+      `provider calls: ${calls.total}, failed ${calls.failures} (${share(calls.failures, calls.total)}): ${kinds(calls.failed)}`,
+      `requests held past the app's ${PROVIDER_TIMEOUT_MS / 1000} s timeout: ${held}, given up by the app ${held - unended}, closed by the server after ${holdMs / 1000} s ${unended}`,
+      `bitbucket status posts: ${statusPosts.total}, failed ${statusPosts.failed} (${share(statusPosts.failed, statusPosts.total)})`,
+      `injected: ${kinds(plan.injected)}`,
+      `receivers acted on ${hooks.deliveries.length} webhook deliveries; DigitalOcean created ${digitalOcean.deployments.length} deployments; ${records.length} records`,
+      ...formatTally(result),
+      ...(triggerErrors > 0 ? [`trigger errors: ${triggerErrors}`] : []),
+    ];
+    return { tally: result, triggerErrors, lines, seconds };
+  }
+
+  async function readRecords(): Promise<Deployment[]> {
+    const records: Deployment[] = [];
+    await platform.run(async () => {
+      for (const repo of traffic.repositories) {
+        let cursor: string | undefined;
+        do {
+          const page = await listDeployments(repo.uuid, 100, cursor);
+          if (page.corrupt.length > 0) throw new Error(`corrupt records in ${repo.uuid}: ${page.corrupt.map((c) => c.message).join('; ')}`);
+          records.push(...page.deployments);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+      }
+    });
+    return records;
+  }
+
+  return {
+    run,
+    async close() {
+      await platform.close();
+      await Promise.all(servers.map((server) => server.close()));
+    },
+  };
+}
