@@ -11,9 +11,11 @@ z.config(english());
 
 /** Turns zod issues into `path: message` lines a person can act on. */
 export const describeIssues = (error: z.core.$ZodError): string[] =>
-  error.issues.map((issue) => {
+  error.issues.flatMap((issue) => {
     const path = issue.path.map(String).join('.');
-    return path ? `${path}: ${issue.message}` : issue.message;
+    // An unexpected field is named by its own path, so the message points at what to remove.
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${path ? `${path}.` : ''}${key}: not a field this request takes`);
+    return [path ? `${path}: ${issue.message}` : issue.message];
   });
 
 /** Parses a value from outside (a queue event, a stored job) or throws InvalidInputError naming `what` and the fields. */

@@ -3,7 +3,10 @@ import { InvalidInputError } from '../../core/errors';
 import { targetIdSchema } from '../../core/targets';
 import { describeIssues } from '../../core/zod-messages';
 
-/** Resolver payloads, parsed once at the boundary (architecture.md, habit 7). */
+/**
+ * Resolver payloads, parsed once at the boundary (architecture.md, habit 7). Strict: a field the page
+ * never sends (a `repository` naming another repository, above all) is refused, not silently ignored.
+ */
 
 // A lone UTF-16 surrogate is not text: Bitbucket's URLs and KVS keys cannot carry it.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -12,24 +15,24 @@ const shortText = (max: number) => z.string().check(z.maxLength(max), wellFormed
 const strings = z.array(shortText(200)).check(z.maxLength(50));
 const settingValue = z.union([shortText(2000), z.number(), z.boolean()]);
 
-export const saveTargetPayload = z.object({
+export const saveTargetPayload = z.strictObject({
   id: z.optional(targetIdSchema),
   name: shortText(200),
   environment: shortText(200),
   provider: shortText(40),
   settings: z.record(shortText(60), settingValue),
   secrets: z.record(shortText(60), z.nullable(shortText(10_000))),
-  rules: z.object({ branches: strings, tags: strings, paths: z.object({ include: strings, exclude: strings }) }),
-  options: z.object({ skipMarkers: z.boolean(), coalesce: z.boolean(), reportOnCommit: z.boolean() }),
+  rules: z.strictObject({ branches: strings, tags: strings, paths: z.strictObject({ include: strings, exclude: strings }) }),
+  options: z.strictObject({ skipMarkers: z.boolean(), coalesce: z.boolean(), reportOnCommit: z.boolean() }),
   enabled: z.boolean(),
 });
 
 // Ids become KVS keys: their format is checked before storage is asked for them.
-export const targetIdPayload = z.object({ id: targetIdSchema });
-export const setEnabledPayload = z.object({ id: targetIdSchema, enabled: z.boolean() });
-export const historyPayload = z.object({ cursor: z.optional(z.nullable(shortText(4000))) });
-export const searchBranchesPayload = z.object({ text: shortText(200), patterns: z.optional(strings) });
-export const deployNowPayload = z.object({ targetId: targetIdSchema, branch: z.string().check(z.minLength(1, 'choose a branch'), z.maxLength(1000), wellFormed) });
+export const targetIdPayload = z.strictObject({ id: targetIdSchema });
+export const setEnabledPayload = z.strictObject({ id: targetIdSchema, enabled: z.boolean() });
+export const historyPayload = z.strictObject({ cursor: z.optional(z.nullable(shortText(4000))) });
+export const searchBranchesPayload = z.strictObject({ text: shortText(200), patterns: z.optional(strings) });
+export const deployNowPayload = z.strictObject({ targetId: targetIdSchema, branch: z.string().check(z.minLength(1, 'choose a branch'), z.maxLength(1000), wellFormed) });
 
 /** A payload that does not have the shape the page sends: INVALID_INPUT, with the fields it concerns. */
 export function parsePayload<T extends z.ZodMiniType>(schema: T, payload: unknown): z.infer<T> {
