@@ -27,13 +27,18 @@ export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPo
   }
   const key = idempotencyKey(job);
   const existing = await ports.store.findByIdempotencyKey(repo, key);
-  const run: Run = { job, target, attempt, ports, log, claimed: existing?.jobKey === job.jobKey };
-  if (existing && waitsFor(existing, job) && attempt + 1 < MAX_ATTEMPTS) {
-    log.info('another push of this commit is not sent yet; waiting for its outcome', { by: existing.deliveryId, state: existing.state });
+  // The claim may have passed to another push's job (after this one failed): this job's own record is
+  // then read by its id, so a settled result is never sent again (found by the 10,000-push fault run).
+  const own = existing === null || existing.jobKey === job.jobKey ? existing : await ports.store.getDeployment(repo, deploymentId(job.createdAt, job.jobKey));
+  const other = existing !== null && existing !== own ? existing : null;
+  const run: Run = { job, target, attempt, ports, log, claimed: own !== null };
+  if (own && isSettled(own.state)) return finishDuplicate(run, own);
+  if (other && waitsFor(other) && attempt + 1 < MAX_ATTEMPTS) {
+    log.info('another push of this commit is not sent yet; waiting for its outcome', { by: other.deliveryId, state: other.state });
     return { kind: 'retry', afterSeconds: retryDelaySeconds(attempt, null, ports.random), reason: 'same commit in flight' };
   }
-  if (existing && blocks(existing, job)) return finishDuplicate(run, existing);
-  const record: Deployment = { ...(run.claimed && existing ? existing : newRecord(job, target, key, ports.now())), attempts: attempt + 1, updatedAt: ports.now() };
+  if (other && blocks(other)) return finishDuplicate(run, other);
+  const record: Deployment = { ...(own ?? newRecord(job, target, key, ports.now())), attempts: attempt + 1, updatedAt: ports.now() };
 
   if (job.skipReason) return settle(run, { ...record, state: 'skipped', message: `Skipped: ${job.skipReason}` });
   if (!target.enabled) return settle(run, { ...record, state: 'skipped', message: 'Skipped: the target was disabled' });
@@ -74,14 +79,10 @@ export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPo
 }
 
 /**
- * An earlier record stops this job when it is this job's own settled result, or another job's deploy of
- * the same commit that is still running or went through. A failed or skipped one does not: pushing the
- * commit again is how an admin retries it.
+ * Another job's deploy of the same commit stops this one when it is still running or went through. A
+ * failed, skipped or superseded one does not: pushing the commit again is how an admin retries it.
  */
-function blocks(existing: Deployment, job: DeployJob): boolean {
-  if (existing.jobKey === job.jobKey) return isSettled(existing.state);
-  return existing.state !== 'failed' && existing.state !== 'skipped' && existing.state !== 'superseded';
-}
+const blocks = (other: Deployment): boolean => other.state !== 'failed' && other.state !== 'skipped' && other.state !== 'superseded';
 
 /**
  * Another push's deploy of the same commit that is not sent yet may still be superseded by a newer push
@@ -89,7 +90,7 @@ function blocks(existing: Deployment, job: DeployJob): boolean {
  * rather than count on it (found by test/reliability: a release cut at main's head while main's deploy
  * was retrying).
  */
-const waitsFor = (existing: Deployment, job: DeployJob): boolean => existing.jobKey !== job.jobKey && !isSettled(existing.state);
+const waitsFor = (other: Deployment): boolean => !isSettled(other.state);
 
 /** The commit of a newer push that will deploy this target from the same branch, if one was planned. */
 async function newerPush({ job, target, ports }: Run): Promise<string | null> {

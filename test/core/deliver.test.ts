@@ -58,6 +58,23 @@ describe('deliver', () => {
     expect(h.requests).toHaveLength(1);
   });
 
+  it('a job whose result is settled sends nothing again, even after another push of the commit took the claim', async () => {
+    const h = harness(makeTarget(), () => new HttpFault('server_error', '503', 503, null));
+    await deliver(jobFor(), MAX_ATTEMPTS - 1, h.ports);
+    // Another push of the same commit tries too (the first failed, so it may), and claims the commit.
+    await deliver(jobFor({ deliveryId: 'd-other', jobKey: 'other' }), MAX_ATTEMPTS - 1, h.ports);
+    const sent = h.requests.length;
+    // The first job comes back (its FAILED status post was retried): it only reports.
+    await deliver(jobFor(), MAX_ATTEMPTS, h.ports);
+    expect(h.requests).toHaveLength(sent);
+    expect([...h.records.values()].map((d) => [d.jobKey === 'other' ? 'other' : 'first', d.state, d.attempts])).toEqual(
+      expect.arrayContaining([
+        ['first', 'failed', MAX_ATTEMPTS],
+        ['other', 'failed', MAX_ATTEMPTS],
+      ]),
+    );
+  });
+
   it('retries a fault with the server’s Retry-After, then succeeds on a later attempt', async () => {
     let calls = 0;
     const h = harness(makeTarget(), () => (++calls === 1 ? new HttpFault('rate_limited', '429', 429, 30) : 200));
