@@ -32,7 +32,11 @@ export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPo
   const own = existing === null || existing.jobKey === job.jobKey ? existing : await ports.store.getDeployment(repo, deploymentId(job.createdAt, job.jobKey));
   const other = existing !== null && existing !== own ? existing : null;
   const run: Run = { job, target, attempt, ports, log, claimed: own !== null };
-  if (own && isSettled(own.state)) return finishDuplicate(run, own);
+  if (own && isSettled(own.state)) {
+    // Another push of the commit has since taken it over: the commit's status line is that push's now.
+    if (other) return { kind: 'done', record: own, note: `${own.message} (delivery ${other.deliveryId} has since taken this commit over)` };
+    return finishDuplicate(run, own);
+  }
   if (other && waitsFor(other) && attempt + 1 < MAX_ATTEMPTS) {
     log.info('another push of this commit is not sent yet; waiting for its outcome', { by: other.deliveryId, state: other.state });
     return { kind: 'retry', afterSeconds: retryDelaySeconds(attempt, null, ports.random), reason: 'same commit in flight' };

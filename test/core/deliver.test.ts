@@ -58,15 +58,18 @@ describe('deliver', () => {
     expect(h.requests).toHaveLength(1);
   });
 
-  it('a job whose result is settled sends nothing again, even after another push of the commit took the claim', async () => {
+  it('a job whose result is settled sends and posts nothing again once another push of the commit took the claim', async () => {
     const h = harness(makeTarget(), () => new HttpFault('server_error', '503', 503, null));
     await deliver(jobFor(), MAX_ATTEMPTS - 1, h.ports);
     // Another push of the same commit tries too (the first failed, so it may), and claims the commit.
     await deliver(jobFor({ deliveryId: 'd-other', jobKey: 'other' }), MAX_ATTEMPTS - 1, h.ports);
     const sent = h.requests.length;
-    // The first job comes back (its FAILED status post was retried): it only reports.
+    const posted = h.statuses.length;
+    // The first job comes back (its FAILED status post was retried): it sends nothing, and leaves the
+    // commit's line to the push that took the commit over.
     await deliver(jobFor(), MAX_ATTEMPTS, h.ports);
     expect(h.requests).toHaveLength(sent);
+    expect(h.statuses).toHaveLength(posted);
     expect([...h.records.values()].map((d) => [d.jobKey === 'other' ? 'other' : 'first', d.state, d.attempts])).toEqual(
       expect.arrayContaining([
         ['first', 'failed', MAX_ATTEMPTS],
