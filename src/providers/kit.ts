@@ -57,6 +57,14 @@ export interface CheckedHook {
  * Checks a deploy hook URL's shape without sending anything. The URL is a secret, so no message here
  * ever repeats it: a person sees what was expected, not what they pasted.
  */
+/** What every hook answers once the vendor took the request: accepted, and nothing more to follow. */
+export const hookAccepted = (vendor: string, hook: 'deploy hook' | 'build hook', status: number): StartResult => ({
+  state: 'requested',
+  message: `${vendor} accepted the ${hook} (${status}); a hook does not report the outcome`,
+  vendorId: null,
+  url: null,
+});
+
 export function checkHookUrl(raw: string | undefined, shape: HookShape, key: string): CheckedHook {
   const value = raw?.trim() ?? '';
   if (!value) throw new InvalidInputError(`The ${shape.vendor} ${shape.label} is not set: add it to the target's secrets.`, [`${key}: required`]);

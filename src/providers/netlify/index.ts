@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
-import { checkHookUrl, deploySummary, hookModeFields, type HookShape, hookShapeVerified, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
+import { checkHookUrl, hookAccepted, deploySummary, hookModeFields, type HookShape, hookShapeVerified, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
 import { firstLine } from '../../core/text';
 import type { DeployProvider, ProviderCall, StatusResult } from '../types';
 import { deployState } from './states';
@@ -104,7 +104,7 @@ export const netlifyProvider: DeployProvider<NetlifySettings> = {
         body: JSON.stringify(deploySummary(call)),
         secrets: hook.secrets,
       });
-      return { state: 'requested', message: `Netlify accepted the build hook (${response.status}); a hook does not report the outcome`, vendorId: null, url: null };
+      return hookAccepted('Netlify', 'build hook', response.status);
     }
 
     const settings = call.settings;

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
 import type { DeployProvider, ProviderCall, StatusResult } from '../types';
-import { checkHookUrl, hookModeFields, type HookShape, hookShapeVerified, jsonHeaders, parseAnswer, readJson, requireSecret, verifyByReading } from '../kit';
+import { checkHookUrl, hookAccepted, hookModeFields, type HookShape, hookShapeVerified, jsonHeaders, parseAnswer, readJson, requireSecret, verifyByReading } from '../kit';
 import { deployState } from './states';
 import { type RenderDeploy, deploySchema, serviceSchema } from './wire';
 
@@ -83,7 +83,7 @@ export const renderProvider: DeployProvider<RenderSettings> = {
     if (call.settings.mode === 'hook') {
       const hook = checkHookUrl(call.secrets.hookUrl, RENDER_HOOK, 'hookUrl');
       const response = await call.http.send({ method: 'POST', url: hook.url.toString(), secrets: hook.secrets });
-      return { state: 'requested', message: `Render accepted the deploy hook (${response.status}); a hook does not report the outcome`, vendorId: null, url: null };
+      return hookAccepted('Render', 'deploy hook', response.status);
     }
     const settings = call.settings;
     const apiKey = requireSecret(call.secrets, 'apiKey', KEY_WHAT);

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
-import { checkHookUrl, hookModeFields, type HookShape, hookShapeVerified, jsonHeaders, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
+import { checkHookUrl, hookAccepted, hookModeFields, type HookShape, hookShapeVerified, jsonHeaders, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
 import type { DeployProvider, ProviderCall, StatusResult } from '../types';
 import { readyState } from './states';
 import { type VercelDeployment, deploymentSchema, projectSchema } from './wire';
@@ -101,7 +101,7 @@ export const vercelProvider: DeployProvider<VercelSettings> = {
     if (call.settings.mode === 'hook') {
       const hook = checkHookUrl(call.secrets.hookUrl, VERCEL_HOOK, 'hookUrl');
       const response = await call.http.send({ method: 'POST', url: hook.url.toString(), secrets: hook.secrets });
-      return { state: 'requested', message: `Vercel accepted the deploy hook (${response.status}); a hook does not report the outcome`, vendorId: null, url: null };
+      return hookAccepted('Vercel', 'deploy hook', response.status);
     }
     const settings = call.settings;
     const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
