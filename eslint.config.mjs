@@ -19,15 +19,29 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts', 'src/providers/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@forge/*'], message: 'The core and providers stay free of @forge: platform code lives in src/forge.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@forge/*'], message: 'The core and providers stay free of @forge: platform code lives in src/forge.' }] },
+      ],
     },
   },
   {
-    files: ['test/platform/**/*.ts', 'test/peers/**/*.ts', 'test/page/**/*.{ts,tsx}', 'test/security/**/*.ts', 'test/reliability/**/*.ts', 'test/load/**/*.ts', 'bench/**/*.ts'],
+    files: [
+      'test/platform/**/*.ts',
+      'test/peers/**/*.ts',
+      'test/page/**/*.{ts,tsx}',
+      'test/security/**/*.ts',
+      'test/reliability/**/*.ts',
+      'test/load/**/*.ts',
+      'bench/**/*.ts',
+    ],
     rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name='jest'][callee.property.name='mock'] > Literal[value=/^@forge\\//]", message: 'End-to-end tests run the real @forge SDK through local/; mock at the seams instead.' },
+        {
+          selector: "CallExpression[callee.object.name='jest'][callee.property.name='mock'] > Literal[value=/^@forge\\//]",
+          message: 'End-to-end tests run the real @forge SDK through local/; mock at the seams instead.',
+        },
       ],
     },
   },

@@ -50,7 +50,9 @@ export async function branchPicker(): Promise<BenchResult> {
       platform.run(async () => {
         const names: string[] = [];
         for (let page = 1; ; page++) {
-          const response = await api.asApp().requestBitbucket(route`/2.0/repositories/${WORKSPACE}/${REPO}/refs/branches?pagelen=${String(pagelen)}&page=${String(page)}`);
+          const response = await api
+            .asApp()
+            .requestBitbucket(route`/2.0/repositories/${WORKSPACE}/${REPO}/refs/branches?pagelen=${String(pagelen)}&page=${String(page)}`);
           if (!response.ok) throw new Error(`listing branches answered ${response.status}`);
           const body = (await response.json()) as { values: { name: string }[]; next?: string };
           names.push(...body.values.map((b) => b.name).filter((name) => name.toLowerCase().includes(text.toLowerCase())));
@@ -74,7 +76,14 @@ export async function branchPicker(): Promise<BenchResult> {
     if (single.listing !== BRANCHES) throw new Error(`one branch per request made ${single.listing} calls for ${BRANCHES} branches`);
 
     const perSearch = (runs: { listing: number }[]) => round(runs.reduce((sum, r) => sum + r.listing, 0) / runs.length);
-    const ms = (runs: { ms: number }[]) => round(percentile(runs.map((r) => r.ms), 50), 1);
+    const ms = (runs: { ms: number }[]) =>
+      round(
+        percentile(
+          runs.map((r) => r.ms),
+          50,
+        ),
+        1,
+      );
     const oursCalls = perSearch(oursRuns);
     const withCheck = round(oursRuns.reduce((sum, r) => sum + r.total, 0) / oursRuns.length);
     return {

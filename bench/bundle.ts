@@ -14,7 +14,8 @@ const ROOT = path.resolve(__dirname, '..');
 const IMPORT_RUNS = 9;
 const LARGEST_SHOWN = 6;
 /** The child prints how long `require` of the bundle took, and the functions manifest.yml names in it. */
-const TIME_REQUIRE = 'const s = performance.now(); const m = require(process.argv[1]); console.log(JSON.stringify({ ms: performance.now() - s, exports: Object.keys(m) }));';
+const TIME_REQUIRE =
+  'const s = performance.now(); const m = require(process.argv[1]); console.log(JSON.stringify({ ms: performance.now() - s, exports: Object.keys(m) }));';
 
 /** `node_modules/@forge/api/out/x.js` → `@forge/api`; `src/providers/render/index.ts` → `src/providers`. */
 function ownerOf(input: string): string {
@@ -45,7 +46,8 @@ export async function bundle(): Promise<BenchResult> {
     const bytes = statSync(outfile).size;
     const byOwner = new Map<string, number>();
     for (const output of Object.values(result.metafile.outputs)) {
-      for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) byOwner.set(ownerOf(input), (byOwner.get(ownerOf(input)) ?? 0) + bytesInOutput);
+      for (const [input, { bytesInOutput }] of Object.entries(output.inputs))
+        byOwner.set(ownerOf(input), (byOwner.get(ownerOf(input)) ?? 0) + bytesInOutput);
     }
     const largest = [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, LARGEST_SHOWN);
     // zod/mini is small, but `z.locales.en()` through the namespace import keeps every language's messages.
@@ -54,9 +56,19 @@ export async function bundle(): Promise<BenchResult> {
       .filter(([input]) => input.includes('node_modules/zod/') && input.includes('/locales/'))
       .reduce((sum, [, { bytesInOutput }]) => sum + bytesInOutput, 0);
 
-    const runs = Array.from({ length: IMPORT_RUNS }, () => JSON.parse(execFileSync(process.execPath, ['-e', TIME_REQUIRE, outfile], { encoding: 'utf8' })) as { ms: number; exports: string[] });
+    const runs = Array.from(
+      { length: IMPORT_RUNS },
+      () =>
+        JSON.parse(execFileSync(process.execPath, ['-e', TIME_REQUIRE, outfile], { encoding: 'utf8' })) as {
+          ms: number;
+          exports: string[];
+        },
+    );
     const exported = runs[0]?.exports.sort().join(', ') ?? '';
-    const coldMs = percentile(runs.map((r) => r.ms), 50);
+    const coldMs = percentile(
+      runs.map((r) => r.ms),
+      50,
+    );
     const kb = (n: number) => `${round(n / 1024, 1)} KiB`;
     return {
       name: 'bundle',
@@ -65,13 +77,16 @@ export async function bundle(): Promise<BenchResult> {
       rows: [
         ['bundle size', `${bytes} bytes (${kb(bytes)})`],
         ...largest.map(([owner, size]): [string, string] => [`  of which ${owner}`, kb(size)]),
-        ['  of which zod\'s locales (the app sets English only)', kb(locales)],
+        ["  of which zod's locales (the app sets English only)", kb(locales)],
         [`cold import, median of ${IMPORT_RUNS} fresh node processes`, `${round(coldMs, 1)} ms`],
-        ['cold import, fastest / slowest', `${round(Math.min(...runs.map((r) => r.ms)), 1)} / ${round(Math.max(...runs.map((r) => r.ms)), 1)} ms`],
+        [
+          'cold import, fastest / slowest',
+          `${round(Math.min(...runs.map((r) => r.ms)), 1)} / ${round(Math.max(...runs.map((r) => r.ms)), 1)} ms`,
+        ],
       ],
       notes: [
         `The import is timed inside the child (require only, not Node's own start), on ${process.version}; the bundle exports ${exported}.`,
-        '@forge/api, @forge/kvs, @forge/events and @forge/resolver load without the platform: they read Forge\'s runtime globals only when a call is made, so the time covers evaluating the whole bundle, SDK included, but not Forge\'s own sandbox start or the first call\'s work.',
+        "@forge/api, @forge/kvs, @forge/events and @forge/resolver load without the platform: they read Forge's runtime globals only when a call is made, so the time covers evaluating the whole bundle, SDK included, but not Forge's own sandbox start or the first call's work.",
       ],
       figures: { bundle_bytes: bytes, cold_import_ms: round(coldMs, 1) },
     };

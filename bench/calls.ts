@@ -38,11 +38,19 @@ function shapeOf(call: SeamCall): string {
     const [method = '', url = ''] = call.op.split(' ');
     return `egress ${method} ${URL.canParse(url) ? new URL(url).hostname : url}`;
   }
-  const generic = call.op.replace(/%7B[0-9a-f-]{36}%7D|\{[0-9a-f-]{36}\}/gi, '{uuid}').replace(/\b[0-9a-f]{40}\b/g, '{hash}').replace(/\?.*$/, '');
+  const generic = call.op
+    .replace(/%7B[0-9a-f-]{36}%7D|\{[0-9a-f-]{36}\}/gi, '{uuid}')
+    .replace(/\b[0-9a-f]{40}\b/g, '{hash}')
+    .replace(/\?.*$/, '');
   return `${call.seam} ${generic}`;
 }
 
-interface Counted { perPush: Tally; perDeploy: Tally; pushShapes: string; deployShapes: string }
+interface Counted {
+  perPush: Tally;
+  perDeploy: Tally;
+  pushShapes: string;
+  deployShapes: string;
+}
 
 function count(calls: readonly SeamCall[], into: Tally, shapes: Map<string, number>): void {
   for (const call of calls) {
@@ -53,7 +61,8 @@ function count(calls: readonly SeamCall[], into: Tally, shapes: Map<string, numb
 }
 
 const perEach = (tally: Tally, n: number): Tally => Object.fromEntries(KINDS.map((k) => [k, round(tally[k] / n)])) as Tally;
-const listShapes = (shapes: Map<string, number>, n: number): string => [...shapes].map(([shape, times]) => `${shape} ×${round(times / n)}`).join(', ');
+const listShapes = (shapes: Map<string, number>, n: number): string =>
+  [...shapes].map(([shape, times]) => `${shape} ×${round(times / n)}`).join(', ');
 
 /** What a scenario deploys to, and how many deploys its far end saw. */
 interface Scenario {
@@ -82,14 +91,24 @@ async function digitalOceanVendor(): Promise<{ scenario: Scenario; close(): Prom
     const read = req.method === 'POST' ? 0 : (reads.get(id) ?? 0) + 1;
     reads.set(id, read);
     const phase = read === 0 ? 'PENDING_BUILD' : (PHASES[Math.min(read, PHASES.length) - 1] as string);
-    req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ deployment: { id, phase } })));
+    req
+      .resume()
+      .on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ deployment: { id, phase } })));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     scenario: {
       routes: { 'api.digitalocean.com': `http://127.0.0.1:${port}` },
-      targets: () => [makeTarget({ id: 'do-web', name: 'DO web', provider: 'digitalocean', settings: { appId: '4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf' }, secretHints: { token: { last4: 'ench' } } })],
+      targets: () => [
+        makeTarget({
+          id: 'do-web',
+          name: 'DO web',
+          provider: 'digitalocean',
+          settings: { appId: '4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf' },
+          secretHints: { token: { last4: 'ench' } },
+        }),
+      ],
       secretsOf: () => ({ token: 'dop_v1_token_for_the_bench' }),
       deploys: () => created,
     },
@@ -117,7 +136,12 @@ async function countCalls(scenario: Scenario): Promise<Counted> {
     }
     const deploys = scenario.deploys(app);
     if (deploys !== PUSHES * targets.length) throw new Error(`${PUSHES} push(es) × ${targets.length} target(s) made ${deploys} deploy(s)`);
-    return { perPush: perEach(trigger, PUSHES), perDeploy: perEach(consumers, deploys), pushShapes: listShapes(triggerShapes, PUSHES), deployShapes: listShapes(consumerShapes, deploys) };
+    return {
+      perPush: perEach(trigger, PUSHES),
+      perDeploy: perEach(consumers, deploys),
+      pushShapes: listShapes(triggerShapes, PUSHES),
+      deployShapes: listShapes(consumerShapes, deploys),
+    };
   } finally {
     await app.close();
   }
@@ -131,8 +155,24 @@ export async function calls(): Promise<BenchResult> {
   return {
     name: 'calls',
     title: `Remote calls per push and per deploy, counted at the platform's seams (${PUSHES} pushes per column)`,
-    columns: ['remote calls', 'ideal per push', 'per push, 1 webhook', 'per push, 10 webhooks', 'per deploy, webhook', 'per deploy, 10 webhooks', 'per deploy, DigitalOcean followed'],
-    rows: KINDS.map((k) => [k, IDEAL_PER_PUSH[k], one.perPush[k], ten.perPush[k], one.perDeploy[k], ten.perDeploy[k], followed.perDeploy[k]]),
+    columns: [
+      'remote calls',
+      'ideal per push',
+      'per push, 1 webhook',
+      'per push, 10 webhooks',
+      'per deploy, webhook',
+      'per deploy, 10 webhooks',
+      'per deploy, DigitalOcean followed',
+    ],
+    rows: KINDS.map((k) => [
+      k,
+      IDEAL_PER_PUSH[k],
+      one.perPush[k],
+      ten.perPush[k],
+      one.perDeploy[k],
+      ten.perDeploy[k],
+      followed.perDeploy[k],
+    ]),
     notes: [
       '"Per push" is the push trigger (Forge gives it 25 s and it must not wait on a PaaS); "per deploy" is everything the queue consumers then do (deploy worker, status poller), divided by the deploys the far end saw.',
       `A push, 1 webhook: ${one.pushShapes}.`,

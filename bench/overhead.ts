@@ -19,7 +19,11 @@ const PAIRS_PER_BLOCK = 50;
 /** Per block, not counted: the first block also pays for loading the app's modules. */
 const WARM_UP_PAIRS = 5;
 
-interface Samples { relay: number[]; idle: number[]; bare: number[] }
+interface Samples {
+  relay: number[];
+  idle: number[];
+  bare: number[];
+}
 
 async function measureBlock(into: Samples): Promise<void> {
   // The receiver's answer callback runs once the body is in and both signatures are checked: the
@@ -44,7 +48,8 @@ async function measureBlock(into: Samples): Promise<void> {
       await drainCleanly(app.platform);
       const idle = performance.now();
       const arrived = arrivals[index];
-      if (arrived === undefined || app.receiver.deliveries.length !== index + 1) throw new Error(`push ${pushes} did not deliver exactly one request`);
+      if (arrived === undefined || app.receiver.deliveries.length !== index + 1)
+        throw new Error(`push ${pushes} did not deliver exactly one request`);
       return { toArrival: arrived - start, untilIdle: idle - start };
     };
 
@@ -58,7 +63,8 @@ async function measureBlock(into: Samples): Promise<void> {
       const response = await fetch(sent.url, { method: sent.method, headers: sent.headers, body: sent.body });
       await response.arrayBuffer();
       const arrived = arrivals[index];
-      if (response.status !== 200 || arrived === undefined) throw new Error(`the receiver answered the replayed request ${response.status}`);
+      if (response.status !== 200 || arrived === undefined)
+        throw new Error(`the receiver answered the replayed request ${response.status}`);
       return arrived - start;
     };
 
@@ -100,7 +106,7 @@ export async function overhead(): Promise<BenchResult> {
     notes: [
       `Wall clock (performance.now()) in one process, in ${BLOCKS} blocks of ${PAIRS_PER_BLOCK} pairs, each on a fresh platform after ${WARM_UP_PAIRS} uncounted pairs. The queue's virtual clock only matters for delays, and the happy path has none.`,
       'Both times end when the receiver has read the body and checked both signatures, so its own work is in both.',
-      "The relay time is the real SDK on the local platform: the trigger, the in-memory SQLite store, the queue broker, the worker and its first commit status to the Bitbucket stand-in. On Forge each storage, queue and Bitbucket call is a network hop that no local run shows.",
+      'The relay time is the real SDK on the local platform: the trigger, the in-memory SQLite store, the queue broker, the worker and its first commit status to the Bitbucket stand-in. On Forge each storage, queue and Bitbucket call is a network hop that no local run shows.',
     ],
     figures: {
       overhead_ratio: round(ratio),

@@ -26,7 +26,10 @@ export function pushTo(ref: string, n: number): PushEventFixture {
 export async function drainCleanly(platform: LocalPlatform, concurrency = 1): Promise<void> {
   const result = await platform.drain({ concurrency });
   const dead = platform.deadLetters[0];
-  if (result.retried > 0 || dead) throw new Error(`the pipeline did not run cleanly (${result.retried} retried, ${result.dead} dead)${dead ? `: ${dead.error ?? ''}` : ''}`);
+  if (result.retried > 0 || dead)
+    throw new Error(
+      `the pipeline did not run cleanly (${result.retried} retried, ${result.dead} dead)${dead ? `: ${dead.error ?? ''}` : ''}`,
+    );
 }
 
 /** `count` signed-webhook targets, all aimed at the receiver and deploying the same branches. */

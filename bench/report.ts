@@ -29,7 +29,11 @@ export const round = (value: number, digits = 2): number => Number(value.toFixed
 function formatTable(columns: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cells = [columns, ...rows].map((row) => row.map(String));
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i]?.length ?? 0)));
-  const line = (row: readonly string[]) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(cells[0] ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 

@@ -35,7 +35,9 @@ async function main(names: string[]): Promise<void> {
   if (unknown.length > 0) throw new Error(`no benchmark named ${unknown.join(', ')}; there are: ${Object.keys(BENCHMARKS).join(', ')}`);
   // Milliseconds mean little without the machine and how busy it was.
   const [load1, load5] = loadavg().map((x) => x.toFixed(2));
-  console.log(`bench: ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, load average ${load1} (1 min), ${load5} (5 min)`);
+  console.log(
+    `bench: ${cpus().length} CPU(s) (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, load average ${load1} (1 min), ${load5} (5 min)`,
+  );
   for (const name of names.length > 0 ? names : Object.keys(BENCHMARKS)) {
     const started = performance.now();
     printResult(await withAppLogsMuted(BENCHMARKS[name] as () => Promise<BenchResult>));

@@ -21,7 +21,12 @@ const RUNS = [
   { targets: 10, pushesPerBlock: 30 },
 ] as const;
 
-interface Measured { targets: number; pushes: number; deploys: number; seconds: number }
+interface Measured {
+  targets: number;
+  pushes: number;
+  deploys: number;
+  seconds: number;
+}
 
 async function measureBlock(targets: number, pushes: number): Promise<Measured> {
   const app = await startApp();

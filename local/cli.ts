@@ -43,7 +43,10 @@ async function seed(platform: LocalPlatform, input: ReplayInput): Promise<void> 
 
 async function replay(platform: LocalPlatform, input: ReplayInput): Promise<Deployment[]> {
   const push = input.event.push as { ref?: string; after?: string } | undefined;
-  say('event', `${input.event.eventType} ${push?.ref ?? '?'} @ ${push?.after?.slice(0, 12) ?? '(deleted)'} in ${input.event.repository.uuid}`);
+  say(
+    'event',
+    `${input.event.eventType} ${push?.ref ?? '?'} @ ${push?.after?.slice(0, 12) ?? '(deleted)'} in ${input.event.repository.uuid}`,
+  );
   await seed(platform, input);
   platform.resetCalls();
   const [outcome] = await platform.emit(input.event);
@@ -52,7 +55,10 @@ async function replay(platform: LocalPlatform, input: ReplayInput): Promise<Depl
   const count = (seam: string, op?: string) => platform.calls.filter((c) => c.seam === seam && (!op || c.op === op)).length;
   say('plan', `delivery ${plan.deliveryId}: ${plan.queued} job(s) queued${plan.ignoredBecause ? ` (${plan.ignoredBecause})` : ''}`);
   const writes = platform.calls.filter((c) => c.seam === 'kvs' && /set|delete/.test(c.op)).length;
-  say('trigger', `storage reads ${count('kvs', 'get')}, storage writes ${writes}, queue pushes ${count('queue')}, Bitbucket calls ${count('bitbucket')}`);
+  say(
+    'trigger',
+    `storage reads ${count('kvs', 'get')}, storage writes ${writes}, queue pushes ${count('queue')}, Bitbucket calls ${count('bitbucket')}`,
+  );
   const drained = await platform.drain();
   say('queue', `${drained.delivered} delivery(ies), ${drained.retried} retried, ${drained.dead} dead`);
   for (const request of platform.egressLog) say('request', `${request.method} ${request.url} -> ${request.status ?? 'no answer'}`);
@@ -66,7 +72,10 @@ async function replay(platform: LocalPlatform, input: ReplayInput): Promise<Depl
   }
   for (const d of mine) {
     const took = durationMs(d);
-    say('history', `${d.state.padEnd(10)} ${d.target.name} <- ${d.ref.type} ${d.ref.name} ${d.commit.hash.slice(0, 7)} (${d.attempts} attempt(s)${took === null ? '' : `, ${took} ms`}): ${d.message}`);
+    say(
+      'history',
+      `${d.state.padEnd(10)} ${d.target.name} <- ${d.ref.type} ${d.ref.name} ${d.commit.hash.slice(0, 7)} (${d.attempts} attempt(s)${took === null ? '' : `, ${took} ms`}): ${d.message}`,
+    );
   }
   return mine;
 }
@@ -94,14 +103,30 @@ async function demo(): Promise<number> {
     say('receiver', `listening on ${receiver.url}, checking X-Hub-Signature-256 and Standard Webhooks`);
     const targets = parseTargetsFile({
       repository: { fullName: 'acme/web' },
-      targets: [{ id: 'demo-hook', name: 'Demo receiver', environment: 'staging', provider: 'webhook', settings: { url: receiver.url }, secrets: { signingSecret: secret }, rules: { branches: ['main'] } }],
+      targets: [
+        {
+          id: 'demo-hook',
+          name: 'Demo receiver',
+          environment: 'staging',
+          provider: 'webhook',
+          settings: { url: receiver.url },
+          secrets: { signingSecret: secret },
+          rules: { branches: ['main'] },
+        },
+      ],
     });
     const results = await replay(platform, { event: fixture, targets });
     for (const d of receiver.deliveries) {
       const body = JSON.parse(d.body) as { commit: { hash: string } };
-      say('verified', `X-Hub-Signature-256 ${d.hubSignatureValid ? 'valid' : 'INVALID'}, Standard Webhooks ${d.standardWebhooksValid ? 'valid' : 'INVALID'}, commit ${body.commit.hash.slice(0, 12)}`);
+      say(
+        'verified',
+        `X-Hub-Signature-256 ${d.hubSignatureValid ? 'valid' : 'INVALID'}, Standard Webhooks ${d.standardWebhooksValid ? 'valid' : 'INVALID'}, commit ${body.commit.hash.slice(0, 12)}`,
+      );
     }
-    const ok = receiver.deliveries.length === 1 && receiver.deliveries.every((d) => d.hubSignatureValid && d.standardWebhooksValid) && results.every((d) => d.state === 'requested');
+    const ok =
+      receiver.deliveries.length === 1 &&
+      receiver.deliveries.every((d) => d.hubSignatureValid && d.standardWebhooksValid) &&
+      results.every((d) => d.state === 'requested');
     console.log(ok ? '\nDemo finished: the receiver verified the deploy request.' : '\nDemo failed: see the lines above.');
     return ok ? 0 : 1;
   } finally {
@@ -125,9 +150,16 @@ const KNOWN_OUTCOMES: ReadonlySet<DeploymentState> = new Set<DeploymentState>(['
 /** The exit code, with the line that explains it. */
 function exitCodeFor(results: readonly Deployment[]): { code: number; line: string } {
   const failed = results.filter((d) => FAILING_STATES.has(d.state));
-  if (failed.length > 0) return { code: 1, line: `exit 1: ${failed.length} of ${results.length} deploy(s) ${failed.map((d) => `${d.target.name} ${d.state}`).join(', ')}` };
+  if (failed.length > 0)
+    return {
+      code: 1,
+      line: `exit 1: ${failed.length} of ${results.length} deploy(s) ${failed.map((d) => `${d.target.name} ${d.state}`).join(', ')}`,
+    };
   const open = results.filter((d) => !KNOWN_OUTCOMES.has(d.state));
-  const note = open.length > 0 ? `; outcome not known for ${open.length} (${[...new Set(open.map((d) => d.state))].join(', ')}): see the vendor's page` : '';
+  const note =
+    open.length > 0
+      ? `; outcome not known for ${open.length} (${[...new Set(open.map((d) => d.state))].join(', ')}): see the vendor's page`
+      : '';
   return { code: 0, line: `exit 0: ${results.length} deploy(s), none failed${note}` };
 }
 
@@ -154,7 +186,13 @@ async function replayFiles(values: { event: string; targets: string; route?: str
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { event: { type: 'string' }, targets: { type: 'string' }, route: { type: 'string', multiple: true }, store: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      event: { type: 'string' },
+      targets: { type: 'string' },
+      route: { type: 'string', multiple: true },
+      store: { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
     console.log('usage: npm start [-- --event FILE --targets FILE [--route HOST=URL]... [--store FILE]]');

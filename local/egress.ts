@@ -34,8 +34,13 @@ export interface EgressPolicyOptions {
 /** Same `name` and `status` as @forge/api's NotAllowedError, so `isForgePlatformError` recognises it. */
 export class EgressNotAllowedError extends Error {
   readonly status = 403;
-  constructor(readonly url: string, readonly host: string) {
-    super(`URL not included in the external fetch backend permissions: ${url}. Declare host "${host}" under permissions.external.fetch.backend in manifest.yml.`);
+  constructor(
+    readonly url: string,
+    readonly host: string,
+  ) {
+    super(
+      `URL not included in the external fetch backend permissions: ${url}. Declare host "${host}" under permissions.external.fetch.backend in manifest.yml.`,
+    );
     this.name = 'REQUEST_EGRESS_ALLOWLIST_ERR';
   }
 }
@@ -57,7 +62,8 @@ export interface EgressPolicy {
 export function createEgressPolicy(options: EgressPolicyOptions): EgressPolicy {
   const routes = normaliseRoutes(options.routes);
   for (const host of routes.keys()) {
-    if (!declares(options.hosts, host)) throw new Error(`route for ${host}: the host is not declared under permissions.external.fetch.backend in manifest.yml`);
+    if (!declares(options.hosts, host))
+      throw new Error(`route for ${host}: the host is not declared under permissions.external.fetch.backend in manifest.yml`);
   }
   const granted = [...options.hosts, ...(options.allowLoopback ? LOOPBACK : [])];
 
@@ -101,7 +107,9 @@ export function createEgressPolicy(options: EgressPolicyOptions): EgressPolicy {
 
 function headersOf(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
-  headers.forEach((value, name) => { out[name] = value; });
+  headers.forEach((value, name) => {
+    out[name] = value;
+  });
   return out;
 }
 

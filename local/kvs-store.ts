@@ -33,13 +33,29 @@ const MAX_TRANSACTION_OPS = 25;
 const TTL_UNIT_MS = { SECONDS: 1000, MINUTES: 60_000, HOURS: 3_600_000, DAYS: 86_400_000 } as const;
 
 class KvsError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
-interface Row { key: string; value: unknown; createdAt: number; updatedAt: number; expireAt: number | null }
-interface Item { key: string; value: unknown; createdAt: number; updatedAt: number; expireTime?: string }
+interface Row {
+  key: string;
+  value: unknown;
+  createdAt: number;
+  updatedAt: number;
+  expireAt: number | null;
+}
+interface Item {
+  key: string;
+  value: unknown;
+  createdAt: number;
+  updatedAt: number;
+  expireTime?: string;
+}
 type Body = Record<string, unknown>;
 
 let sqlJs: Promise<initSqlJs.SqlJsStatic> | undefined;
@@ -122,7 +138,11 @@ function route(db: Database, now: number, op: string, body: unknown): Response {
     return single(db, now, entityNs(request.entityName), action, request);
   }
   if (group === 'batch') return batch(db, now, action, asArray(body));
-  throw new KvsError(501, 'UNSUPPORTED_LOCALLY', `the local KVS does not implement /api/v1/${op} (entity index queries need the manifest's entity indexes)`);
+  throw new KvsError(
+    501,
+    'UNSUPPORTED_LOCALLY',
+    `the local KVS does not implement /api/v1/${op} (entity index queries need the manifest's entity indexes)`,
+  );
 }
 
 function single(db: Database, now: number, ns: string, action: string, body: Body): Response {
@@ -146,10 +166,16 @@ function set(db: Database, now: number, ns: string, key: string, value: unknown,
   if (previous && options.keyPolicy === 'FAIL_IF_EXISTS') throw new KvsError(409, 'KEY_ALREADY_EXISTS', `key "${key}" already exists`);
   const expireAt = ttlToExpiry(now, options.ttl);
   db.run('INSERT OR REPLACE INTO items (ns, key, value, created_at, updated_at, expire_at) VALUES (?, ?, ?, ?, ?, ?)', [
-    ns, key, text, previous?.createdAt ?? now, now, expireAt,
+    ns,
+    key,
+    text,
+    previous?.createdAt ?? now,
+    now,
+    expireAt,
   ]);
   if (options.returnValue === 'PREVIOUS') return previous ? json(200, toItem(previous)) : new Response(null, { status: 204 });
-  if (options.returnValue === 'LATEST') return json(200, toItem({ key, value, createdAt: previous?.createdAt ?? now, updatedAt: now, expireAt }));
+  if (options.returnValue === 'LATEST')
+    return json(200, toItem({ key, value, createdAt: previous?.createdAt ?? now, updatedAt: now, expireAt }));
   return new Response(null, { status: 204 });
 }
 
@@ -169,9 +195,11 @@ function query(db: Database, body: Body): Response {
   const limit = queryLimit(body.limit);
   const after = typeof body.after === 'string' ? Buffer.from(body.after, 'base64url').toString('utf8') : undefined;
   const { sql: whereSql, params } = keyCondition(body.where);
-  const rows = selectRows(db, `ns = 'kvs' AND (${whereSql}) AND (?${params.length + 1} IS NULL OR key > ?${params.length + 1}) ORDER BY key LIMIT ?${params.length + 2}`, [
-    ...params, after ?? null, limit + 1,
-  ]);
+  const rows = selectRows(
+    db,
+    `ns = 'kvs' AND (${whereSql}) AND (?${params.length + 1} IS NULL OR key > ?${params.length + 1}) ORDER BY key LIMIT ?${params.length + 2}`,
+    [...params, after ?? null, limit + 1],
+  );
   const page = rows.slice(0, limit);
   const fields = metadataFields(body.options);
   const last = page[page.length - 1];
@@ -284,7 +312,8 @@ function ttlToExpiry(now: number, ttl: unknown): number | null {
 }
 
 function entityNs(entityName: unknown): string {
-  if (typeof entityName !== 'string' || entityName.length < 3) throw new KvsError(400, 'ENTITY_TYPE_TOO_SHORT', 'the entity name needs at least 3 characters');
+  if (typeof entityName !== 'string' || entityName.length < 3)
+    throw new KvsError(400, 'ENTITY_TYPE_TOO_SHORT', 'the entity name needs at least 3 characters');
   return `entity/${entityName}`;
 }
 
@@ -299,7 +328,13 @@ function selectRows(db: Database, where: string, params: SqlValue[]): Row[] {
     const rows: Row[] = [];
     while (statement.step()) {
       const [key, value, createdAt, updatedAt, expireAt] = statement.get();
-      rows.push({ key: String(key), value: JSON.parse(String(value)), createdAt: Number(createdAt), updatedAt: Number(updatedAt), expireAt: expireAt === null ? null : Number(expireAt) });
+      rows.push({
+        key: String(key),
+        value: JSON.parse(String(value)),
+        createdAt: Number(createdAt),
+        updatedAt: Number(updatedAt),
+        expireAt: expireAt === null ? null : Number(expireAt),
+      });
     }
     return rows;
   } finally {
@@ -308,7 +343,13 @@ function selectRows(db: Database, where: string, params: SqlValue[]): Row[] {
 }
 
 function toItem(row: Row): Item {
-  return { key: row.key, value: row.value, createdAt: row.createdAt, updatedAt: row.updatedAt, ...(row.expireAt !== null ? { expireTime: new Date(row.expireAt).toISOString() } : {}) };
+  return {
+    key: row.key,
+    value: row.value,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    ...(row.expireAt !== null ? { expireTime: new Date(row.expireAt).toISOString() } : {}),
+  };
 }
 
 const METADATA_PROPS = { CREATED_AT: 'createdAt', UPDATED_AT: 'updatedAt', EXPIRE_TIME: 'expireTime' } as const;
@@ -329,7 +370,8 @@ function pickMetadata(item: Item, fields: string[]): Body {
 }
 
 function asObject(value: unknown): Body {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new KvsError(400, 'INVALID_REQUEST', 'expected a JSON object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new KvsError(400, 'INVALID_REQUEST', 'expected a JSON object');
   return value as Body;
 }
 

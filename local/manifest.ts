@@ -22,10 +22,27 @@ export interface FunctionDef {
   timeoutSeconds?: number;
 }
 
-export interface TriggerDef { key: string; functionKey: string; events: string[] }
-export interface ConsumerDef { key: string; queue: string; functionKey: string }
-export interface UiModuleDef { type: string; key: string; resolverFunctionKey?: string; resource?: string; title?: string }
-export interface ResourceDef { key: string; path: string }
+export interface TriggerDef {
+  key: string;
+  functionKey: string;
+  events: string[];
+}
+export interface ConsumerDef {
+  key: string;
+  queue: string;
+  functionKey: string;
+}
+export interface UiModuleDef {
+  type: string;
+  key: string;
+  resolverFunctionKey?: string;
+  resource?: string;
+  title?: string;
+}
+export interface ResourceDef {
+  key: string;
+  path: string;
+}
 
 export interface LocalManifest {
   root: string;
@@ -58,7 +75,15 @@ const manifestSchema = z.object({
   permissions: z
     .object({
       scopes: z.array(z.string()).default([]),
-      external: z.object({ fetch: z.object({ backend: z.array(egressEntry).default([]) }).partial().optional() }).partial().optional(),
+      external: z
+        .object({
+          fetch: z
+            .object({ backend: z.array(egressEntry).default([]) })
+            .partial()
+            .optional(),
+        })
+        .partial()
+        .optional(),
     })
     .default({ scopes: [] }),
 });
@@ -78,7 +103,11 @@ export function parseManifest(text: string, root: string): LocalManifest {
   for (const entry of parseEach(functionSchema, modules.function, 'function')) {
     functions.set(entry.key, toFunctionDef(entry));
   }
-  const triggers = parseEach(triggerSchema, modules.trigger, 'trigger').map((t) => ({ key: t.key, functionKey: t.function, events: t.events }));
+  const triggers = parseEach(triggerSchema, modules.trigger, 'trigger').map((t) => ({
+    key: t.key,
+    functionKey: t.function,
+    events: t.events,
+  }));
   const consumers = parseEach(consumerSchema, modules.consumer, 'consumer').map(toConsumerDef);
   const manifest: LocalManifest = {
     root,
@@ -108,12 +137,19 @@ function toFunctionDef(entry: z.infer<typeof functionSchema>): FunctionDef {
   if (dot <= 0 || dot === entry.handler.length - 1) {
     throw new Error(`manifest.yml: function ${entry.key} has handler "${entry.handler}"; expected "<file>.<export>"`);
   }
-  return { key: entry.key, handler: entry.handler, file: entry.handler.slice(0, dot), exportName: entry.handler.slice(dot + 1), timeoutSeconds: entry.timeoutSeconds };
+  return {
+    key: entry.key,
+    handler: entry.handler,
+    file: entry.handler.slice(0, dot),
+    exportName: entry.handler.slice(dot + 1),
+    timeoutSeconds: entry.timeoutSeconds,
+  };
 }
 
 function toConsumerDef(entry: z.infer<typeof consumerSchema>): ConsumerDef {
   // @forge/events 1.x consumers named a resolver method; 2.x+ (installed here) calls a function directly.
-  if (!entry.function) throw new Error(`manifest.yml: consumer ${entry.key} has no "function" (resolver-style consumers are @forge/events 1.x)`);
+  if (!entry.function)
+    throw new Error(`manifest.yml: consumer ${entry.key} has no "function" (resolver-style consumers are @forge/events 1.x)`);
   return { key: entry.key, queue: entry.queue, functionKey: entry.function };
 }
 

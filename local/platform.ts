@@ -37,8 +37,18 @@ export interface LocalPlatformOptions<B extends BitbucketSeam = BitbucketStandIn
   maxRetries?: number;
 }
 
-export interface SeamCall { seam: 'kvs' | 'queue' | 'bitbucket' | 'egress'; op: string; detail: string; invocationId?: string }
-export interface InvocationOutcome { functionKey: string; ok: boolean; value?: unknown; error?: Error }
+export interface SeamCall {
+  seam: 'kvs' | 'queue' | 'bitbucket' | 'egress';
+  op: string;
+  detail: string;
+  invocationId?: string;
+}
+export interface InvocationOutcome {
+  functionKey: string;
+  ok: boolean;
+  value?: unknown;
+  error?: Error;
+}
 
 export interface LocalPlatform<B extends BitbucketSeam = BitbucketStandIn> {
   manifest: LocalManifest;
@@ -53,7 +63,12 @@ export interface LocalPlatform<B extends BitbucketSeam = BitbucketStandIn> {
   pendingEvents(): number;
   /** The next `count` queue pushes fail with `status` (default 500) and queue nothing. */
   failQueuePushes(count: number, status?: number): void;
-  invokeResolver(functionKey: string, call: { functionKey: string; payload: unknown }, extensionContext: Record<string, unknown>, accountId?: string): Promise<unknown>;
+  invokeResolver(
+    functionKey: string,
+    call: { functionKey: string; payload: unknown },
+    extensionContext: Record<string, unknown>,
+    accountId?: string,
+  ): Promise<unknown>;
   run<T>(fn: () => Promise<T>, opts?: { accountId?: string; workspaceUuid?: string }): Promise<T>;
   close(): Promise<void>;
 }
@@ -92,7 +107,11 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
 
   const recordEgress = (entry: EgressRecord): void => {
     egressLog.push(entry);
-    record('egress', `${entry.method} ${entry.url}`, entry.refused ? 'refused' : `${entry.status ?? entry.error ?? ''} via ${entry.routedUrl ?? ''}`);
+    record(
+      'egress',
+      `${entry.method} ${entry.url}`,
+      entry.refused ? 'refused' : `${entry.status ?? entry.error ?? ''} via ${entry.routedUrl ?? ''}`,
+    );
   };
   const egress = createEgressPolicy({
     hosts: manifest.egressHosts,
@@ -107,12 +126,13 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     clock,
     log,
     maxRetries: options.maxRetries,
-    deliver: (functionKey, event, origin) => invoke([event, contextFor(origin.workspaceUuid)], {
-      functionKey,
-      moduleKey: manifest.consumers.find((c) => c.queue === event.queueName)?.key ?? functionKey,
-      defaultTimeoutSeconds: CONSUMER_TIMEOUT_S,
-      workspaceUuid: origin.workspaceUuid,
-    }),
+    deliver: (functionKey, event, origin) =>
+      invoke([event, contextFor(origin.workspaceUuid)], {
+        functionKey,
+        moduleKey: manifest.consumers.find((c) => c.queue === event.queueName)?.key ?? functionKey,
+        defaultTimeoutSeconds: CONSUMER_TIMEOUT_S,
+        workspaceUuid: origin.workspaceUuid,
+      }),
   });
 
   function seamsFor(workspaceUuid: string | undefined): Seams {
@@ -167,18 +187,25 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     const outcomes: InvocationOutcome[] = [];
     // One after another, in manifest order: deterministic seam logs beat the little realism lost.
     for (const trigger of manifest.triggers.filter((t) => t.events.includes(event.eventType))) {
-      outcomes.push(await invoke([event, contextFor(workspaceUuid)], {
-        functionKey: trigger.functionKey,
-        moduleKey: trigger.key,
-        defaultTimeoutSeconds: TRIGGER_TIMEOUT_S,
-        workspaceUuid,
-      }));
+      outcomes.push(
+        await invoke([event, contextFor(workspaceUuid)], {
+          functionKey: trigger.functionKey,
+          moduleKey: trigger.key,
+          defaultTimeoutSeconds: TRIGGER_TIMEOUT_S,
+          workspaceUuid,
+        }),
+      );
     }
     return outcomes;
   }
 
   /** As the UI bridge's `invoke` reaches a resolver: `({call, context}, backendRuntimePayload)`. */
-  async function invokeResolver(functionKey: string, call: { functionKey: string; payload: unknown }, extensionContext: Record<string, unknown>, accountId?: string): Promise<unknown> {
+  async function invokeResolver(
+    functionKey: string,
+    call: { functionKey: string; payload: unknown },
+    extensionContext: Record<string, unknown>,
+    accountId?: string,
+  ): Promise<unknown> {
     const uiModule = manifest.uiModules.find((u) => u.resolverFunctionKey === functionKey);
     if (!uiModule) throw new Error(`no UI module in manifest.yml has function "${functionKey}" as its resolver`);
     const workspaceUuid = workspaceOfContext(extensionContext);
@@ -203,7 +230,9 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     manifest,
     bitbucket,
     calls,
-    resetCalls: () => { calls.length = 0; },
+    resetCalls: () => {
+      calls.length = 0;
+    },
     egressLog,
     deadLetters: broker.deadLetters,
     now: clock.now,

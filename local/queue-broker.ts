@@ -29,20 +29,40 @@ export interface AsyncEvent {
   retryContext?: RetryContext;
 }
 
-export interface DeliveryOutcome { ok: boolean; value?: unknown; error?: Error }
-export interface DeadLetter { queueName: string; body: unknown; error?: string; jobId: string; eventId: string; retryCount: number }
+export interface DeliveryOutcome {
+  ok: boolean;
+  value?: unknown;
+  error?: Error;
+}
+export interface DeadLetter {
+  queueName: string;
+  body: unknown;
+  error?: string;
+  jobId: string;
+  eventId: string;
+  retryCount: number;
+}
 export interface DrainOptions {
   maxDeliveries?: number;
   concurrency?: number;
   /** False: deliver only what is due now, leaving delayed events (a test looks between the steps). */
   advanceClock?: boolean;
 }
-export interface DrainResult { delivered: number; retried: number; dead: number }
+export interface DrainResult {
+  delivered: number;
+  retried: number;
+  dead: number;
+}
 
 /** Who published: the consumer later runs in the same installation (workspace). */
-export interface PublishOrigin { workspaceUuid?: string }
+export interface PublishOrigin {
+  workspaceUuid?: string;
+}
 
-export interface VirtualClock { now(): number; advanceTo(ms: number): void }
+export interface VirtualClock {
+  now(): number;
+  advanceTo(ms: number): void;
+}
 
 export interface QueueBrokerOptions {
   consumers: ConsumerDef[];
@@ -72,7 +92,12 @@ interface Pending {
   origin: PublishOrigin;
 }
 
-interface RetryPlan { afterMs: number; reason: string; data: unknown; error?: string }
+interface RetryPlan {
+  afterMs: number;
+  reason: string;
+  data: unknown;
+  error?: string;
+}
 
 const RETENTION_MS = 24 * 3_600_000;
 const MAX_RETRY_AFTER_S = 900;
@@ -84,7 +109,12 @@ const THROWN_REASON = 'FUNCTION_ERR';
 
 export function createVirtualClock(start: number): VirtualClock {
   let current = start;
-  return { now: () => current, advanceTo: (ms) => { current = Math.max(current, ms); } };
+  return {
+    now: () => current,
+    advanceTo: (ms) => {
+      current = Math.max(current, ms);
+    },
+  };
 }
 
 export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
@@ -159,12 +189,22 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
 
   function retryPlan(outcome: DeliveryOutcome, attempt: number): RetryPlan | undefined {
     if (!outcome.ok) {
-      return { afterMs: Math.min(MAX_RETRY_AFTER_S, 2 ** attempt) * 1000, reason: THROWN_REASON, data: undefined, error: outcome.error?.message };
+      return {
+        afterMs: Math.min(MAX_RETRY_AFTER_S, 2 ** attempt) * 1000,
+        reason: THROWN_REASON,
+        data: undefined,
+        error: outcome.error?.message,
+      };
     }
     if (!isRetryRequest(outcome.value)) return undefined;
     const { retryAfter, retryReason, retryData } = outcome.value.retryOptions ?? {};
     const seconds = Math.min(MAX_RETRY_AFTER_S, Math.max(1, typeof retryAfter === 'number' ? retryAfter : 1));
-    return { afterMs: seconds * 1000, reason: typeof retryReason === 'string' ? retryReason : RETRY_REQUEST, data: retryData, error: `retry requested: ${String(retryReason ?? RETRY_REQUEST)}` };
+    return {
+      afterMs: seconds * 1000,
+      reason: typeof retryReason === 'string' ? retryReason : RETRY_REQUEST,
+      data: retryData,
+      error: `retry requested: ${String(retryReason ?? RETRY_REQUEST)}`,
+    };
   }
 
   function settle(p: Pending, outcome: DeliveryOutcome, result: DrainResult): void {
@@ -180,7 +220,14 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
     if (overCap || dueAt > p.enqueuedAt + RETENTION_MS) {
       if (job) job.failed++;
       result.dead++;
-      deadLetters.push({ queueName: p.event.queueName, body: p.event.body, error: plan.error, jobId: p.event.jobId, eventId: p.event.eventId, retryCount: attempt });
+      deadLetters.push({
+        queueName: p.event.queueName,
+        body: p.event.body,
+        error: plan.error,
+        jobId: p.event.jobId,
+        eventId: p.event.eventId,
+        retryCount: attempt,
+      });
       options.log(`queue ${p.event.queueName}: event ${p.event.eventId} dropped after ${attempt + 1} attempt(s): ${plan.error ?? ''}`);
       return;
     }
@@ -219,7 +266,11 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
     }
   }
 
-  async function drain({ maxDeliveries = DEFAULT_MAX_DELIVERIES, concurrency = 1, advanceClock = true }: DrainOptions = {}): Promise<DrainResult> {
+  async function drain({
+    maxDeliveries = DEFAULT_MAX_DELIVERIES,
+    concurrency = 1,
+    advanceClock = true,
+  }: DrainOptions = {}): Promise<DrainResult> {
     const result: DrainResult = { delivered: 0, retried: 0, dead: 0 };
     const active = new Set<Promise<void>>();
     let started = 0;
@@ -227,7 +278,9 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
       while (active.size < concurrency) {
         if (started >= maxDeliveries && queue.length > 0) {
           await Promise.all(active);
-          throw new Error(`queue drain: stopped after maxDeliveries (${maxDeliveries}) with ${queue.length} event(s) still queued; is a consumer retrying forever?`);
+          throw new Error(
+            `queue drain: stopped after maxDeliveries (${maxDeliveries}) with ${queue.length} event(s) still queued; is a consumer retrying forever?`,
+          );
         }
         const next = takeNext(advanceClock && inFlight === 0);
         if (!next) break;
@@ -255,9 +308,20 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
   return { handle, failPublishes, drain, pending: () => queue.length + inFlight, deadLetters };
 }
 
-interface PushedEvent { body: Record<string, unknown>; delayInSeconds?: number; concurrency?: { key: string; limit: number } }
-interface PublishRequest { queueName: string; jobId: string; payload: PushedEvent[] }
-interface RetryRequest { _retry: true; retryOptions?: { retryAfter?: unknown; retryReason?: unknown; retryData?: unknown } }
+interface PushedEvent {
+  body: Record<string, unknown>;
+  delayInSeconds?: number;
+  concurrency?: { key: string; limit: number };
+}
+interface PublishRequest {
+  queueName: string;
+  jobId: string;
+  payload: PushedEvent[];
+}
+interface RetryRequest {
+  _retry: true;
+  retryOptions?: { retryAfter?: unknown; retryReason?: unknown; retryData?: unknown };
+}
 
 /** InvocationError's constructor returns its toJSON(): `{_retry: true, retryOptions}`. */
 function isRetryRequest(value: unknown): value is RetryRequest {
@@ -270,5 +334,9 @@ function parseJson(body: RequestInit['body']): unknown {
 
 /** @forge/events reads `message` (and `statusText`) into its InternalServerError. */
 function errorResponse(status: number, message: string): Response {
-  return new Response(JSON.stringify({ message }), { status, statusText: status === 404 ? 'Not Found' : 'Bad Request', headers: { 'content-type': 'application/json' } });
+  return new Response(JSON.stringify({ message }), {
+    status,
+    statusText: status === 404 ? 'Not Found' : 'Bad Request',
+    headers: { 'content-type': 'application/json' },
+  });
 }

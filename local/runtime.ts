@@ -119,7 +119,9 @@ export function proxyError(status: number, reason: string): Response {
 async function routeFetch(descriptor: FetchDescriptor, path: string, init: RequestInit | undefined): Promise<Response> {
   const scope = storage.getStore();
   if (!scope) {
-    throw new Error(`Forge SDK call (${descriptor.type} ${path}) outside a local invocation: run app code through the platform (emit, drain, invokeResolver, run)`);
+    throw new Error(
+      `Forge SDK call (${descriptor.type} ${path}) outside a local invocation: run app code through the platform (emit, drain, invokeResolver, run)`,
+    );
   }
   if (descriptor.type === 'kvs') return scope.seams.kvs(path, init);
   if (descriptor.type === 'fpp' && descriptor.remote === 'stargate') return scope.seams.stargate(path, init);
@@ -128,7 +130,12 @@ async function routeFetch(descriptor: FetchDescriptor, path: string, init: Reque
   return proxyError(403, `REQUEST_PRODUCT_NOT_SERVED_LOCALLY ${descriptor.type}/${descriptor.remote ?? '?'}`);
 }
 
-function bitbucketCall(scope: InvocationScope, descriptor: FetchDescriptor, path: string, init: RequestInit | undefined): Promise<Response> {
+function bitbucketCall(
+  scope: InvocationScope,
+  descriptor: FetchDescriptor,
+  path: string,
+  init: RequestInit | undefined,
+): Promise<Response> {
   const asUser = descriptor.provider === 'user';
   const accountId = descriptor.accountId ?? scope.accountId;
   // asUser() without a user behind the invocation (a trigger, a consumer) has no token on Forge either.

@@ -37,7 +37,12 @@ export function parseTargetsFile(json: unknown, now = new Date().toISOString()):
       updatedAt: now,
       environment: 'production',
       ...raw,
-      rules: { branches: [], tags: [], ...(raw.rules as object), paths: { include: [], exclude: [], ...(raw.rules as { paths?: object })?.paths } },
+      rules: {
+        branches: [],
+        tags: [],
+        ...(raw.rules as object),
+        paths: { include: [], exclude: [], ...(raw.rules as { paths?: object })?.paths },
+      },
       secretHints: Object.fromEntries(Object.entries(secrets).map(([key, value]) => [key, { last4: lastFour(value) }])),
     };
     const parsed = targetSchema.safeParse(candidate);

@@ -45,7 +45,12 @@ export function parseHost(input: string, allowAny: boolean): string {
   const name = host.startsWith('*.') ? host.slice(2) : host;
   if (name.includes('*')) refuse('has a wildcard that Forge does not take: only a leading "*." is allowed, as in *.example.com');
   const labels = name.split('.');
-  if (labels.length < 2) refuse(host === name ? 'is not a fully qualified host name, such as dokploy.example.com' : 'is too broad: name a domain, as in *.example.com');
+  if (labels.length < 2)
+    refuse(
+      host === name
+        ? 'is not a fully qualified host name, such as dokploy.example.com'
+        : 'is too broad: name a domain, as in *.example.com',
+    );
   if (name.length > 253 || !labels.every((label) => LABEL.test(label))) {
     refuse('is not a valid host name: letters, digits and hyphens between dots (use the xn-- form of an international name)');
   }
@@ -76,7 +81,8 @@ export function renderHostsModule(hosts: readonly string[]): string {
     '// Forge bundles src/ without manifest.yml; this copy is how the app knows which hosts it declared.',
     '',
     'export const DECLARED_EGRESS_HOSTS: readonly string[] = [',
-    ...hosts.map((host) => `  ${JSON.stringify(host)},`),
+    // Host names hold no quotes (add() refuses anything else); single quotes as Prettier writes them.
+    ...hosts.map((host) => `  '${host}',`),
     '];',
     '',
   ].join('\n');
@@ -136,8 +142,10 @@ export function run(argv: string[], io: Io): number {
     const [command, ...args] = positionals;
     const manifestPath = path.resolve(values.manifest);
     const modulePath = path.join(path.dirname(manifestPath), MODULE_PATH);
-    if (!existsSync(manifestPath)) throw new UsageError(`${manifestPath} does not exist: --manifest names the manifest.yml at the app's root`);
-    if (!existsSync(path.dirname(modulePath))) throw new UsageError(`${path.dirname(modulePath)} does not exist: --manifest names the manifest.yml at the app's root`);
+    if (!existsSync(manifestPath))
+      throw new UsageError(`${manifestPath} does not exist: --manifest names the manifest.yml at the app's root`);
+    if (!existsSync(path.dirname(modulePath)))
+      throw new UsageError(`${path.dirname(modulePath)} does not exist: --manifest names the manifest.yml at the app's root`);
     const doc = parseDocument(readFileSync(manifestPath, 'utf8'));
     if (doc.errors.length > 0) throw new UsageError(`${manifestPath} is not valid YAML: ${doc.errors[0]?.message ?? ''}`);
     const seq = backendOf(doc, manifestPath);
@@ -148,9 +156,18 @@ export function run(argv: string[], io: Io): number {
       io.out(hosts.length > 0 ? hosts.join('\n') : `No hosts are declared under ${EGRESS_MANIFEST_KEY}.`);
       return 0;
     } else if (command === 'add' && args.length > 0) {
-      changed = add(doc, seq, args.map((arg) => parseHost(arg, values['allow-any'])), io);
+      changed = add(
+        doc,
+        seq,
+        args.map((arg) => parseHost(arg, values['allow-any'])),
+        io,
+      );
     } else if (command === 'remove' && args.length > 0) {
-      changed = remove(seq, args.map((arg) => parseHost(arg, true)), io);
+      changed = remove(
+        seq,
+        args.map((arg) => parseHost(arg, true)),
+        io,
+      );
     } else {
       throw new UsageError(USAGE);
     }
@@ -160,7 +177,10 @@ export function run(argv: string[], io: Io): number {
     // Also repairs a generated module that was edited by hand or left behind: it must match the manifest.
     const moduleChanged = !existsSync(modulePath) || readFileSync(modulePath, 'utf8') !== moduleText;
     if (moduleChanged) writeFileSync(modulePath, moduleText);
-    if (changed) io.out(`Updated ${path.basename(manifestPath)} and ${MODULE_PATH}. Run "forge deploy": the workspace admin approves the new egress on the next upgrade.`);
+    if (changed)
+      io.out(
+        `Updated ${path.basename(manifestPath)} and ${MODULE_PATH}. Run "forge deploy": the workspace admin approves the new egress on the next upgrade.`,
+      );
     else if (moduleChanged) io.out(`${MODULE_PATH} did not match the manifest; rewrote it.`);
     return 0;
   } catch (error) {

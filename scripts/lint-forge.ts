@@ -20,11 +20,20 @@ interface Problem {
   reference: string;
 }
 interface ForgeLint {
-  lint(files: string[], manifest: unknown, environment: string, logger: { info(text: string): void }, statsig: unknown, config: { linter: { mode: 'client-side' } }): Promise<{ file: string; errors: Problem[]; warnings: Problem[] }[]>;
+  lint(
+    files: string[],
+    manifest: unknown,
+    environment: string,
+    logger: { info(text: string): void },
+    statsig: unknown,
+    config: { linter: { mode: 'client-side' } },
+  ): Promise<{ file: string; errors: Problem[]; warnings: Problem[] }[]>;
 }
 
 async function validateManifest(): Promise<boolean> {
-  const { validate } = require('@forge/manifest') as { validate(a: boolean, file: string): Promise<{ success: boolean; errors?: (Problem & { level: string })[] }> };
+  const { validate } = require('@forge/manifest') as {
+    validate(a: boolean, file: string): Promise<{ success: boolean; errors?: (Problem & { level: string })[] }>;
+  };
   const result = await validate(false, path.join(ROOT, 'manifest.yml'));
   const errors = (result.errors ?? []).filter((e) => e.level === 'error');
   for (const e of errors) console.error(`manifest.yml:${e.line} ${e.message} (${e.reference})`);
@@ -54,14 +63,23 @@ async function forgeLint(): Promise<boolean> {
     forge = require('@forge/lint') as ForgeLint;
   } catch {
     const required = process.env.REQUIRE_FORGE_LINT === '1';
-    console[required ? 'error' : 'log'](`@forge/lint: not installed (on Linux it needs libsecret-1-dev, then npm ci)${required ? '' : '; skipped'}`);
+    console[required ? 'error' : 'log'](
+      `@forge/lint: not installed (on Linux it needs libsecret-1-dev, then npm ci)${required ? '' : '; skipped'}`,
+    );
     return !required;
   }
   const how = useLocalSwaggers();
   const manifest = parse(readFileSync(path.join(ROOT, 'manifest.yml'), 'utf8'));
   // The only feature-flag lookup the client-side linters make; offline there is no flag service.
   const statsig = { getDeprecatedRuntimes: async () => [] };
-  const results = await forge.lint([...sourceFiles('src'), ...sourceFiles('static')], manifest, 'development', { info: () => undefined }, statsig, { linter: { mode: 'client-side' } });
+  const results = await forge.lint(
+    [...sourceFiles('src'), ...sourceFiles('static')],
+    manifest,
+    'development',
+    { info: () => undefined },
+    statsig,
+    { linter: { mode: 'client-side' } },
+  );
   let errors = 0;
   for (const result of results) {
     for (const e of result.errors) console.error(`${path.relative(ROOT, result.file)}:${e.line} error ${e.message} (${e.reference})`);

@@ -93,7 +93,9 @@ export class Faults implements FaultInjector {
   }
 
   private applies(rule: FaultRule, request: FaultRequest): boolean {
-    return (rule.method === undefined || rule.method.toUpperCase() === request.method.toUpperCase()) && pathMatches(rule.path, request.path);
+    return (
+      (rule.method === undefined || rule.method.toUpperCase() === request.method.toUpperCase()) && pathMatches(rule.path, request.path)
+    );
   }
 
   private respond(rule: FaultRule): Response {

@@ -144,7 +144,11 @@ export function createBitbucketStandIn(fixture?: WorkspaceFixture, options: Stan
     addUser: (input) => void state.addUser(userInputSchema.parse(input)),
     addRepository(input) {
       const repository = state.addRepository(repositoryInputSchema.parse(input));
-      return { uuid: repository.uuid, fullName: `${repository.workspace.slug}/${repository.slug}`, workspaceUuid: repository.workspace.uuid };
+      return {
+        uuid: repository.uuid,
+        fullName: `${repository.workspace.slug}/${repository.slug}`,
+        workspaceUuid: repository.workspace.uuid,
+      };
     },
     addCommit: (repo, commit) => state.addCommit(state.repository(repo), commitInputSchema.parse(commit)).hash,
     setBranch: (repo, name, revision) => state.setRef(state.repository(repo), 'branch', name, revision),

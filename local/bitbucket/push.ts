@@ -10,7 +10,10 @@ const pushCommitSchema = z.object({
   hash: z.string().regex(/^[0-9a-f]{40}$/),
   message: z.union([z.string(), z.object({ value: z.string() })]).optional(),
   date: z.string().optional(),
-  author: z.object({ raw: z.string().optional(), user: z.object({ accountId: z.string().optional() }).passthrough().optional() }).passthrough().optional(),
+  author: z
+    .object({ raw: z.string().optional(), user: z.object({ accountId: z.string().optional() }).passthrough().optional() })
+    .passthrough()
+    .optional(),
 });
 type PushCommit = z.infer<typeof pushCommitSchema>;
 

@@ -22,9 +22,7 @@ export function parseCondition(q: string, allowedFields: readonly string[]): Con
 }
 
 export function matches(condition: Condition, actual: string): boolean {
-  return condition.op === '='
-    ? actual === condition.value
-    : actual.toLowerCase().includes(condition.value.toLowerCase());
+  return condition.op === '=' ? actual === condition.value : actual.toLowerCase().includes(condition.value.toLowerCase());
 }
 
 export interface PageRequest {

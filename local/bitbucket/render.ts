@@ -90,7 +90,12 @@ export function renderCommit(state: WorkspaceState, repository: RepositoryRecord
   };
 }
 
-export function renderBranch(state: WorkspaceState, repository: RepositoryRecord, name: string, commit: CommitRecord): Record<string, unknown> {
+export function renderBranch(
+  state: WorkspaceState,
+  repository: RepositoryRecord,
+  name: string,
+  commit: CommitRecord,
+): Record<string, unknown> {
   return {
     type: 'branch',
     name,

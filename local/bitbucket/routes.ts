@@ -62,8 +62,10 @@ function decodeSegments(pathname: string): string[] {
 /** App calls see every repository of the installation; a user needs a permission on a private one (spec: 403). */
 function authorize(repository: RepositoryRecord, caller: BitbucketCaller): void {
   if (!caller.asUser || !repository.isPrivate) return;
-  if (caller.accountId === undefined) throw new HttpError(401, 'This API is only accessible with the following authentication types: session, password, apppassword, oauth');
-  if (!repository.permissions.has(caller.accountId)) throw new HttpError(403, `You do not have access to ${repository.workspace.slug}/${repository.slug}`);
+  if (caller.accountId === undefined)
+    throw new HttpError(401, 'This API is only accessible with the following authentication types: session, password, apppassword, oauth');
+  if (!repository.permissions.has(caller.accountId))
+    throw new HttpError(403, `You do not have access to ${repository.workspace.slug}/${repository.slug}`);
 }
 
 function routeRepository(state: WorkspaceState, request: RouteRequest, segments: string[]): Response {

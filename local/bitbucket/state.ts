@@ -163,8 +163,7 @@ export class WorkspaceState {
   /** For the test-facing API: `workspace/slug` or `{uuid}`; throws so a typo fails the test at once. */
   repository(ref: RepoRef): RepositoryRecord {
     const [workspaceRef, repoRef] = ref.startsWith('{') ? [undefined, ref] : ref.split('/', 2);
-    const found =
-      workspaceRef === undefined ? this.findRepositoryByUuid(ref) : this.findRepository(workspaceRef, repoRef ?? '');
+    const found = workspaceRef === undefined ? this.findRepositoryByUuid(ref) : this.findRepository(workspaceRef, repoRef ?? '');
     if (!found) throw new Error(`Unknown repository ${ref}`);
     return found;
   }
@@ -225,7 +224,7 @@ export class WorkspaceState {
 
   /** Whether `path` exists at `hash`: the newest change to it along the first-parent line decides. */
   private pathExists(repository: RepositoryRecord, hash: string | undefined, path: string): boolean {
-    for (let commit = hash === undefined ? undefined : repository.commits.get(hash); commit; ) {
+    for (let commit = hash === undefined ? undefined : repository.commits.get(hash); commit;) {
       const change = commit.files.find((f) => f.path === path || f.oldPath === path);
       if (change) return change.path === path && change.status !== 'removed';
       const parent = commit.parents[0];
@@ -237,6 +236,8 @@ export class WorkspaceState {
   /** Deterministic, so a run of the same arrangement yields the same hashes. */
   private generateHash(parents: string[], message: string, date: string): string {
     this.generated += 1;
-    return createHash('sha1').update(JSON.stringify([parents, message, date, this.generated])).digest('hex');
+    return createHash('sha1')
+      .update(JSON.stringify([parents, message, date, this.generated]))
+      .digest('hex');
   }
 }

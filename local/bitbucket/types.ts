@@ -32,7 +32,10 @@ export type AuthorInput = z.infer<typeof authorSchema>;
 
 export const commitInputSchema = z.object({
   /** 40 hex digits; generated when absent. */
-  hash: z.string().regex(/^[0-9a-f]{40}$/).optional(),
+  hash: z
+    .string()
+    .regex(/^[0-9a-f]{40}$/)
+    .optional(),
   parents: z.array(z.string()).optional(),
   /** ISO 8601; defaults to the stand-in's clock. */
   date: z.string().optional(),

@@ -304,7 +304,12 @@ class Page implements PageHarness, BridgeSession {
     const root = this.tree();
     const what = `press: ${describeNode(button, root)} "${nodeText(button)}"`;
     if (button.props.isDisabled === true || button.props.isLoading === true) throw new Error(`${what} is disabled`);
-    const form = button.props.type === 'submit' ? ancestorsOf(root, button).reverse().find((node) => node.type === 'Form') : undefined;
+    const form =
+      button.props.type === 'submit'
+        ? ancestorsOf(root, button)
+            .reverse()
+            .find((node) => node.type === 'Form')
+        : undefined;
     if (typeof button.props.onClick !== 'function' && !form) throw new Error(`${what} has no onClick and submits no Form`);
     this.fire(button.props.onClick, clickEvent(button));
     if (form) this.fire(this.current(form).props.onSubmit);
@@ -365,8 +370,14 @@ class Page implements PageHarness, BridgeSession {
 
   async selectTab(label: string | RegExp): Promise<void> {
     const root = this.tree();
-    const tab = this.only(`selectTab ${String(label)}`, findAll(root, 'Tab').filter((node) => textMatches(nodeText(node), label)), root);
-    const tabs = ancestorsOf(root, tab).reverse().find((node) => node.type === 'Tabs');
+    const tab = this.only(
+      `selectTab ${String(label)}`,
+      findAll(root, 'Tab').filter((node) => textMatches(nodeText(node), label)),
+      root,
+    );
+    const tabs = ancestorsOf(root, tab)
+      .reverse()
+      .find((node) => node.type === 'Tabs');
     if (!tabs) throw new Error(`selectTab: ${describeNode(tab, root)} "${nodeText(tab)}" is not inside Tabs`);
     // @atlaskit/tabs calls onChange(index) with the tab's position among the Tabs' own tabs; Tabs without
     // onChange switch panels in the product alone, and the tree (which holds every panel) stays as it is.

@@ -4,7 +4,18 @@ import { FIRST_FOLLOW_DELAY_SECONDS } from './follow';
 import { HttpFault } from './http';
 import { type DeployJob, idempotencyKey, pushOrder } from './job';
 import { MAX_ATTEMPTS, retryDelaySeconds } from './retry';
-import { type DeliveryPorts, type DeliveryResult, messageOf, postQuietly, providerCall, report, retryDelay, type Run, save, settle } from './run';
+import {
+  type DeliveryPorts,
+  type DeliveryResult,
+  messageOf,
+  postQuietly,
+  providerCall,
+  report,
+  retryDelay,
+  type Run,
+  save,
+  settle,
+} from './run';
 import type { Target } from './targets';
 import { firstLine } from './text';
 
@@ -29,7 +40,10 @@ export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPo
   const existing = await ports.store.findByIdempotencyKey(repo, key);
   // The claim may have passed to another push's job (after this one failed): this job's own record is
   // then read by its id, so a settled result is never sent again (found by the 10,000-push fault run).
-  const own = existing === null || existing.jobKey === job.jobKey ? existing : await ports.store.getDeployment(repo, deploymentId(job.createdAt, job.jobKey));
+  const own =
+    existing === null || existing.jobKey === job.jobKey
+      ? existing
+      : await ports.store.getDeployment(repo, deploymentId(job.createdAt, job.jobKey));
   const other = existing !== null && existing !== own ? existing : null;
   const run: Run = { job, target, attempt, ports, log, claimed: own !== null };
   if (own && isSettled(own.state)) {
@@ -47,7 +61,12 @@ export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPo
   if (job.skipReason) return settle(run, { ...record, state: 'skipped', message: `Skipped: ${job.skipReason}` });
   if (!target.enabled) return settle(run, { ...record, state: 'skipped', message: 'Skipped: the target was disabled' });
   const newer = await newerPush(run);
-  if (newer) return settle(run, { ...record, state: 'superseded', message: `Superseded by a newer push of ${newer.slice(0, 7)} before it was sent` });
+  if (newer)
+    return settle(run, {
+      ...record,
+      state: 'superseded',
+      message: `Superseded by a newer push of ${newer.slice(0, 7)} before it was sent`,
+    });
 
   let bound: BoundProvider;
   try {

@@ -20,7 +20,15 @@ export const DEPLOYMENT_STATES = [
 ] as const;
 export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
 
-const FINAL_STATES: ReadonlySet<DeploymentState> = new Set(['requested', 'succeeded', 'failed', 'superseded', 'canceled', 'skipped', 'unknown']);
+const FINAL_STATES: ReadonlySet<DeploymentState> = new Set([
+  'requested',
+  'succeeded',
+  'failed',
+  'superseded',
+  'canceled',
+  'skipped',
+  'unknown',
+]);
 export const isFinal = (state: DeploymentState): boolean => FINAL_STATES.has(state);
 
 /** Once the provider has accepted (or finally refused) a deploy, no later attempt may send it again. */
@@ -89,7 +97,9 @@ const deploymentV1Schema = z.object({ ...recordFields, schemaVersion: z.literal(
 export const storedDeploymentSchema = z.pipe(
   z.union([deploymentSchema, deploymentV1Schema]),
   z.transform((record): Deployment =>
-    record.schemaVersion === DEPLOYMENT_SCHEMA_VERSION ? record : { ...record, schemaVersion: DEPLOYMENT_SCHEMA_VERSION, acceptedAt: null, checks: 0 },
+    record.schemaVersion === DEPLOYMENT_SCHEMA_VERSION
+      ? record
+      : { ...record, schemaVersion: DEPLOYMENT_SCHEMA_VERSION, acceptedAt: null, checks: 0 },
   ),
 );
 

@@ -2,12 +2,12 @@
 // Forge bundles src/ without manifest.yml; this copy is how the app knows which hosts it declared.
 
 export const DECLARED_EGRESS_HOSTS: readonly string[] = [
-  "api.digitalocean.com",
-  "api.render.com",
-  "api.vercel.com",
-  "api.netlify.com",
-  "api.heroku.com",
-  "api.upsun.com",
-  "auth.upsun.com",
-  "backboard.railway.app",
+  'api.digitalocean.com',
+  'api.render.com',
+  'api.vercel.com',
+  'api.netlify.com',
+  'api.heroku.com',
+  'api.upsun.com',
+  'auth.upsun.com',
+  'backboard.railway.app',
 ];

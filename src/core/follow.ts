@@ -44,7 +44,12 @@ export const parseFollowCheck = (body: unknown): FollowCheck => parseOrRefuse(fo
 
 export async function follow(check: FollowCheck, attempt: number, ports: DeliveryPorts): Promise<DeliveryResult> {
   const { job } = check;
-  const log = ports.log.child({ deliveryId: job.deliveryId, targetId: job.targetId, commit: job.commit.hash.slice(0, 12), check: check.check });
+  const log = ports.log.child({
+    deliveryId: job.deliveryId,
+    targetId: job.targetId,
+    commit: job.commit.hash.slice(0, 12),
+    check: check.check,
+  });
   const repo = job.repository.uuid;
   const record = await ports.store.getDeployment(repo, check.deploymentId);
   if (!record) {
@@ -57,7 +62,13 @@ export async function follow(check: FollowCheck, attempt: number, ports: Deliver
     log.warn('target deleted while its deploy was followed');
     // Reporting needs the target's options; with the target gone the record alone says what happened.
     if (isFinal(record.state)) return { kind: 'done', record, note: record.message };
-    const unknown = { ...record, state: 'unknown' as const, message: 'Outcome unknown: the target was deleted while its deploy was followed', updatedAt: ports.now(), finishedAt: ports.now() };
+    const unknown = {
+      ...record,
+      state: 'unknown' as const,
+      message: 'Outcome unknown: the target was deleted while its deploy was followed',
+      updatedAt: ports.now(),
+      finishedAt: ports.now(),
+    };
     await ports.store.saveDeployment(unknown, { claim: false });
     return { kind: 'done', record: unknown, note: unknown.message };
   }
@@ -89,9 +100,19 @@ export async function follow(check: FollowCheck, attempt: number, ports: Deliver
   } catch (error) {
     if (!(error instanceof HttpFault)) return giveUp(`Outcome unknown: ${bound.provider.title} could not be asked (${messageOf(error)})`);
     run.log.warn('status read failed; reading again later', { error: messageOf(error) });
-    return readAgain(run, { ...record, checks: record.checks + 1, updatedAt: ports.now() }, `its status could not be read (${messageOf(error)})`);
+    return readAgain(
+      run,
+      { ...record, checks: record.checks + 1, updatedAt: ports.now() },
+      `its status could not be read (${messageOf(error)})`,
+    );
   }
-  const read: Deployment = { ...record, message: answer.message, url: answer.url ?? record.url, checks: record.checks + 1, updatedAt: ports.now() };
+  const read: Deployment = {
+    ...record,
+    message: answer.message,
+    url: answer.url ?? record.url,
+    checks: record.checks + 1,
+    updatedAt: ports.now(),
+  };
   if (answer.state !== 'in_progress') {
     run.log.info('deploy finished', { state: answer.state });
     return settle(run, { ...read, state: answer.state });

@@ -79,7 +79,8 @@ export function checkOutboundUrl(raw: string): URL {
   }
   if (url.username || url.password) throw new HttpRejected(`URLs with credentials in them are refused (${url.host})`, null);
   const loopbackHttp = url.protocol === 'http:' && LOOPBACK.test(url.hostname);
-  if (url.protocol !== 'https:' && !loopbackHttp) throw new HttpRejected(`Only https URLs are allowed (${url.protocol}//${url.host})`, null);
+  if (url.protocol !== 'https:' && !loopbackHttp)
+    throw new HttpRejected(`Only https URLs are allowed (${url.protocol}//${url.host})`, null);
   return url;
 }
 
@@ -95,7 +96,8 @@ export function vendorMessage(text: string): string {
   } catch {
     return text.trim().slice(0, MAX_ERROR_TEXT);
   }
-  const field = (value: unknown, key: string): unknown => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined);
+  const field = (value: unknown, key: string): unknown =>
+    value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
   const errors = field(body, 'errors');
   const candidates = [
     field(body, 'message'),

@@ -10,7 +10,6 @@ export const bareUuid = (uuid: string): string => uuid.replace(/^\{|\}$/g, '').t
 export const bracedUuid = (uuid: string): string => `{${bareUuid(uuid)}}`;
 
 /** A short, stable digest for ids derived from other ids (delivery ids, job keys). */
-export const digest = (...parts: readonly string[]): string =>
-  createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 24);
+export const digest = (...parts: readonly string[]): string => createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 24);
 
 export const randomId = (prefix: string): string => `${prefix}${randomBytes(8).toString('hex')}`;

@@ -34,7 +34,8 @@ const pathCheckSchema = z.object({
   targetIds: z.array(z.string().check(z.maxLength(40))).check(z.minLength(1), z.maxLength(50)),
 });
 
-export const isPathCheck = (body: unknown): boolean => typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'paths';
+export const isPathCheck = (body: unknown): boolean =>
+  typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'paths';
 
 export const parsePathCheck = (body: unknown): PathCheck => parseOrRefuse(pathCheckSchema, body, 'path check');
 
@@ -47,7 +48,11 @@ export function diffBase(job: DeployJob): string | null {
 export async function checkPaths(check: PathCheck, attempt: number, ports: DeliveryPorts): Promise<DeliveryResult> {
   const log = ports.log.child({ deliveryId: check.job.deliveryId, commit: check.job.commit.hash.slice(0, 12), attempt });
   const doc = await ports.store.getTargets(check.job.repository.uuid);
-  const jobs = check.targetIds.map((targetId): DeployJob => ({ ...check.job, targetId, jobKey: jobKeyFor(check.job.deliveryId, targetId) }));
+  const jobs = check.targetIds.map((targetId): DeployJob => ({
+    ...check.job,
+    targetId,
+    jobKey: jobKeyFor(check.job.deliveryId, targetId),
+  }));
   const base = diffBase(check.job);
   let changed: ChangedFiles | null = null;
   if (base !== null) {

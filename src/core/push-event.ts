@@ -13,9 +13,11 @@ export const PUSH_EVENT_TYPE = 'avi:bitbucket:push:repository';
 const uuid = z.string().check(z.refine(isBracedUuid, 'must be a UUID in braces, e.g. {0f8b…}'));
 const commitHash = z.string().check(z.regex(/^[0-9a-f]{40}$/i, 'must be a 40-character commit hash'));
 // Git allows long ref names but no control characters; 1,000 bounds what we carry in jobs and keys.
-const refName = z
-  .string()
-  .check(z.minLength(1), z.maxLength(1000), z.refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters'));
+const refName = z.string().check(
+  z.minLength(1),
+  z.maxLength(1000),
+  z.refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters'),
+);
 const text = z.string().check(z.maxLength(100_000));
 const message = z.object({ value: text, truncated: z.optional(z.boolean()) });
 
@@ -60,7 +62,13 @@ const pushEventSchema = z.looseObject({
   eventType: z.literal(PUSH_EVENT_TYPE),
   timestamp: z.optional(z.string().check(z.maxLength(64))),
   selfGenerated: z.optional(z.boolean()),
-  actor: z.optional(z.looseObject({ type: z.optional(z.string()), accountId: z.optional(z.string().check(z.maxLength(256))), uuid: z.optional(z.string().check(z.maxLength(256))) })),
+  actor: z.optional(
+    z.looseObject({
+      type: z.optional(z.string()),
+      accountId: z.optional(z.string().check(z.maxLength(256))),
+      uuid: z.optional(z.string().check(z.maxLength(256))),
+    }),
+  ),
   repository: z.looseObject({ uuid, slug: z.optional(z.string().check(z.maxLength(256))) }),
   workspace: z.looseObject({ uuid }),
   project: z.optional(z.looseObject({ uuid: z.optional(z.string()) })),
@@ -113,7 +121,8 @@ const authorName = (a: ParsedAuthor): string | null => (a?.user?.displayName ?? 
 export function parsePushEvent(input: unknown): Push {
   const event = parseOrThrow(pushEventSchema, input, '');
   // A union would let a branch push with one bad commit pass as a tag push: choose the shape first.
-  const refPart = 'commits' in event.push ? branchRef(parseOrThrow(branchPush, event.push, 'push.')) : tagRef(parseOrThrow(tagPush, event.push, 'push.'));
+  const refPart =
+    'commits' in event.push ? branchRef(parseOrThrow(branchPush, event.push, 'push.')) : tagRef(parseOrThrow(tagPush, event.push, 'push.'));
   const after = refPart.after;
   if (!refPart.closed && !after) {
     throw new InvalidInputError('Malformed push event: push.after is required unless the ref was deleted', [], 'INVALID_EVENT');
@@ -128,10 +137,19 @@ export function parsePushEvent(input: unknown): Push {
   };
 }
 
-type RefPart = Pick<Push, 'ref' | 'mainBranch' | 'before' | 'after' | 'created' | 'closed' | 'forced' | 'truncated' | 'head' | 'commitCount'>;
+type RefPart = Pick<
+  Push,
+  'ref' | 'mainBranch' | 'before' | 'after' | 'created' | 'closed' | 'forced' | 'truncated' | 'head' | 'commitCount'
+>;
 
 function commonRef(push: z.infer<typeof branchPush> | z.infer<typeof tagPush>) {
-  return { before: push.before ?? null, after: push.after ?? null, created: push.created, closed: push.closed, forced: push.forced ?? false };
+  return {
+    before: push.before ?? null,
+    after: push.after ?? null,
+    created: push.created,
+    closed: push.closed,
+    forced: push.forced ?? false,
+  };
 }
 
 function branchRef(push: z.infer<typeof branchPush>): RefPart {

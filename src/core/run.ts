@@ -63,8 +63,7 @@ export interface DeliveryPorts {
 }
 
 export type DeliveryResult =
-  | { kind: 'done'; record: Deployment | null; note: string }
-  | { kind: 'retry'; afterSeconds: number; reason: string };
+  { kind: 'done'; record: Deployment | null; note: string } | { kind: 'retry'; afterSeconds: number; reason: string };
 
 export const statusKeyFor = (targetId: string): string => `deploy-relay-${targetId}`;
 

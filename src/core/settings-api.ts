@@ -16,10 +16,21 @@ export type SettingsErrorCode =
   | 'PROVIDER_UNAVAILABLE'
   | 'INTERNAL';
 
-export type Result<T> = { ok: true; data: T } | { ok: false; error: { code: SettingsErrorCode; message: string; fields?: Record<string, string> } };
+export type Result<T> =
+  { ok: true; data: T } | { ok: false; error: { code: SettingsErrorCode; message: string; fields?: Record<string, string> } };
 
 /** Resolver function keys, as `invoke(key, payload)` names them. */
-export const RESOLVERS = ['getPage', 'getHistory', 'saveTarget', 'deleteTarget', 'setEnabled', 'searchBranches', 'deployNow', 'verifyTarget', 'getStats'] as const;
+export const RESOLVERS = [
+  'getPage',
+  'getHistory',
+  'saveTarget',
+  'deleteTarget',
+  'setEnabled',
+  'searchBranches',
+  'deployNow',
+  'verifyTarget',
+  'getStats',
+] as const;
 export type ResolverKey = (typeof RESOLVERS)[number];
 
 export interface TargetRulesView {

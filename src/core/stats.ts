@@ -49,7 +49,11 @@ export function median(values: readonly number[]): number | null {
  * deployments included (as zeros). A deployment counts on the day it was created; one created outside
  * the window is ignored.
  */
-export function dailyStats(deployments: readonly Pick<Deployment, 'state' | 'createdAt' | 'finishedAt'>[], now: number, days = 30): DayStats[] {
+export function dailyStats(
+  deployments: readonly Pick<Deployment, 'state' | 'createdAt' | 'finishedAt'>[],
+  now: number,
+  days = 30,
+): DayStats[] {
   const start = windowStart(now, days);
   const counts = Array.from({ length: days }, () => ({ succeeded: 0, failed: 0, other: 0, durations: [] as number[] }));
   for (const d of deployments) {

@@ -14,7 +14,8 @@ export const describeIssues = (error: z.core.$ZodError): string[] =>
   error.issues.flatMap((issue) => {
     const path = issue.path.map(String).join('.');
     // An unexpected field is named by its own path, so the message points at what to remove.
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${path ? `${path}.` : ''}${key}: not a field this request takes`);
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => `${path ? `${path}.` : ''}${key}: not a field this request takes`);
     return [path ? `${path}: ${issue.message}` : issue.message];
   });
 

@@ -100,15 +100,23 @@ export const bbqlString = (text: string): string => `"${text.replace(/[\\"]/g, (
  * Branches whose name contains `text`, newest commit first: ONE Bitbucket call, filtered and sorted
  * server-side (a repository may have thousands of branches).
  */
-export async function searchBranches(workspaceUuid: string, repositoryUuid: string, text: string, pagelen: number): Promise<{ branches: BranchHead[]; more: boolean }> {
+export async function searchBranches(
+  workspaceUuid: string,
+  repositoryUuid: string,
+  text: string,
+  pagelen: number,
+): Promise<{ branches: BranchHead[]; more: boolean }> {
   const q = `name ~ ${bbqlString(text)}`;
   const sort = '-target.date';
   const response = await checked('branch search', () =>
     api
       .asApp()
-      .requestBitbucket(route`/2.0/repositories/${workspaceUuid}/${repositoryUuid}/refs/branches?q=${q}&sort=${sort}&pagelen=${String(pagelen)}`, {
-        headers: { accept: 'application/json' },
-      }),
+      .requestBitbucket(
+        route`/2.0/repositories/${workspaceUuid}/${repositoryUuid}/refs/branches?q=${q}&sort=${sort}&pagelen=${String(pagelen)}`,
+        {
+          headers: { accept: 'application/json' },
+        },
+      ),
   );
   const body = (await response.json()) as { values?: BranchJson[]; next?: unknown };
   const branches = (body.values ?? []).map(branchHead).filter((b): b is BranchHead => b !== null);
@@ -122,7 +130,9 @@ export async function getBranchHead(workspaceUuid: string, repositoryUuid: strin
   let response: BitbucketResponse;
   try {
     response = await checked('branch', () =>
-      api.asApp().requestBitbucket(route`/2.0/repositories/${workspaceUuid}/${repositoryUuid}/refs/branches/${encoded}`, { headers: { accept: 'application/json' } }),
+      api.asApp().requestBitbucket(route`/2.0/repositories/${workspaceUuid}/${repositoryUuid}/refs/branches/${encoded}`, {
+        headers: { accept: 'application/json' },
+      }),
     );
   } catch (error) {
     if (error instanceof HttpRejected && error.status === 404) return null;

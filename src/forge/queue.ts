@@ -56,7 +56,11 @@ export async function enqueueDeployJobs(jobs: readonly DeployJob[], pathCheck: P
     concurrency: { key: targetKey(job.repository.uuid, job.targetId), limit: 1 },
   }));
   // A repository's path checks run in push order, so the newest push is also the last one marked newest.
-  if (pathCheck) events.push({ body: pathCheck as unknown as Record<string, unknown>, concurrency: { key: `paths-${bareUuid(pathCheck.job.repository.uuid)}`, limit: 1 } });
+  if (pathCheck)
+    events.push({
+      body: pathCheck as unknown as Record<string, unknown>,
+      concurrency: { key: `paths-${bareUuid(pathCheck.job.repository.uuid)}`, limit: 1 },
+    });
   for (const pack of packEvents(events)) await deployQueue.push(pack);
 }
 

@@ -95,7 +95,10 @@ export interface DeploymentPage {
 }
 
 export async function listDeployments(repo: string, limit: number, cursor?: string): Promise<DeploymentPage> {
-  let query = kvs.query().where('key', WhereConditions.beginsWith(deploymentPrefix(repo))).limit(limit);
+  let query = kvs
+    .query()
+    .where('key', WhereConditions.beginsWith(deploymentPrefix(repo)))
+    .limit(limit);
   if (cursor) query = query.cursor(cursor);
   const page = await query.getMany();
   const deployments: Deployment[] = [];
@@ -139,8 +142,18 @@ export async function markLatestPushes(pushes: readonly LatestPush[]): Promise<v
  */
 export async function unmarkLatestPushes(pushes: readonly LatestPush[]): Promise<void> {
   for (let start = 0; start < pushes.length; start += BATCH_SIZE) {
-    await kvs.batchDelete(pushes.slice(start, start + BATCH_SIZE).map((push) => ({ key: latestKey(push.repositoryUuid, push.targetId, push.ref) })));
+    await kvs.batchDelete(
+      pushes.slice(start, start + BATCH_SIZE).map((push) => ({ key: latestKey(push.repositoryUuid, push.targetId, push.ref) })),
+    );
   }
 }
 
-export const deliveryStore: DeliveryStore = { getTargets, getSecrets, getDeployment, findByIdempotencyKey, saveDeployment, getLatestPush, markLatestPushes };
+export const deliveryStore: DeliveryStore = {
+  getTargets,
+  getSecrets,
+  getDeployment,
+  findByIdempotencyKey,
+  saveDeployment,
+  getLatestPush,
+  markLatestPushes,
+};

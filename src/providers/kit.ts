@@ -67,7 +67,8 @@ export const hookAccepted = (vendor: string, hook: 'deploy hook' | 'build hook',
 
 export function checkHookUrl(raw: string | undefined, shape: HookShape, key: string): CheckedHook {
   const value = raw?.trim() ?? '';
-  if (!value) throw new InvalidInputError(`The ${shape.vendor} ${shape.label} is not set: add it to the target's secrets.`, [`${key}: required`]);
+  if (!value)
+    throw new InvalidInputError(`The ${shape.vendor} ${shape.label} is not set: add it to the target's secrets.`, [`${key}: required`]);
   const expected = `must be a ${shape.vendor} ${shape.label} (${shape.example})`;
   const refuse = (): never => {
     throw new InvalidInputError(`The ${shape.label} ${expected}.`, [`${key}: ${expected}`]);
@@ -80,9 +81,12 @@ export function checkHookUrl(raw: string | undefined, shape: HookShape, key: str
   }
   const match = shape.path.exec(url.pathname);
   const query = shape.requiredQuery ?? [];
-  if (url.protocol !== 'https:' || url.hostname !== shape.host || url.port !== '' || url.username || url.password || !match) return refuse();
+  if (url.protocol !== 'https:' || url.hostname !== shape.host || url.port !== '' || url.username || url.password || !match)
+    return refuse();
   if (query.some((name) => !url.searchParams.get(name))) return refuse();
-  const parts = [...match.slice(1), ...query.map((name) => url.searchParams.get(name) ?? '')].filter((part): part is string => Boolean(part));
+  const parts = [...match.slice(1), ...query.map((name) => url.searchParams.get(name) ?? '')].filter((part): part is string =>
+    Boolean(part),
+  );
   // Parts first: redaction goes in order, so messages keep the host and path with only the secret cut out.
   return { url, secrets: [...parts, value, url.toString()] };
 }
@@ -109,7 +113,9 @@ export function readJson<T>(schema: z.ZodMiniType<T>, text: string): JsonRead<T>
     return { ok: false, problem: text.trim() ? 'was not JSON' : 'was empty' };
   }
   const result = schema.safeParse(body);
-  return result.success ? { ok: true, data: result.data } : { ok: false, problem: `had an unexpected shape (${describeIssues(result.error).slice(0, 3).join('; ')})` };
+  return result.success
+    ? { ok: true, data: result.data }
+    : { ok: false, problem: `had an unexpected shape (${describeIssues(result.error).slice(0, 3).join('; ')})` };
 }
 
 /** For answers we must understand: one that cannot be read is the vendor's contract changing under us. */
@@ -126,7 +132,13 @@ export type AcceptedRead<T> = { ok: true; data: T } | { ok: false; result: Start
  * cannot read becomes `requested`, not an error: an error would record "failed" for a deploy that is
  * running, and a retry would deploy it twice.
  */
-export function readAccepted<T>(vendor: string, what: string, schema: z.ZodMiniType<T>, response: HttpResponse, log: Logger): AcceptedRead<T> {
+export function readAccepted<T>(
+  vendor: string,
+  what: string,
+  schema: z.ZodMiniType<T>,
+  response: HttpResponse,
+  log: Logger,
+): AcceptedRead<T> {
   const read = readJson(schema, response.text);
   if (read.ok) return read;
   log.warn(`${vendor} accepted the ${what} with an unreadable answer`, { status: response.status, problem: read.problem });
@@ -155,10 +167,13 @@ export async function verifyByReading<T>(
   return { ok: true, shapeOnly: false, message: describe(parseAnswer(what, schema, response.text, `${what} verify`)) };
 }
 
-
 export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
-export const jsonHeaders = (token: string): Record<string, string> => ({ ...bearer(token), 'content-type': 'application/json', accept: 'application/json' });
+export const jsonHeaders = (token: string): Record<string, string> => ({
+  ...bearer(token),
+  'content-type': 'application/json',
+  accept: 'application/json',
+});
 
 /** A state table lookup with the default for values the vendor adds later. */
 export function mapState<S extends string>(table: Readonly<Record<string, S>>, fallback: S, value: string): { state: S; known: boolean } {
@@ -197,7 +212,8 @@ export function instanceUrlProblem(value: string, shape: InstanceShape): string 
   }
   if (url.username || url.password) return `must not contain a user name or password: ${shape.credential} goes in its own field`;
   // Plain http is for a loopback test instance only; the choke point owns that rule.
-  if (!['https:', 'http:'].includes(url.protocol) || (url.protocol === 'http:' && !allowedOutbound(value))) return 'must start with https://';
+  if (!['https:', 'http:'].includes(url.protocol) || (url.protocol === 'http:' && !allowedOutbound(value)))
+    return 'must start with https://';
   if (url.search || url.hash || value.includes('?') || value.includes('#')) return 'must not contain ? or #';
   if (shape.apiSuffix.test(url.pathname)) return `must be the address of the instance without ${shape.apiHint} at the end`;
   return null;

@@ -16,7 +16,18 @@ import { webhookProvider } from './webhook';
 /** Every provider the app knows, by id: one line per provider (architecture.md, habit 2). */
 const providers = new Map<string, DeployProvider<never>>(
   (
-    [webhookProvider, digitalOceanProvider, renderProvider, vercelProvider, netlifyProvider, herokuProvider, dokployProvider, coolifyProvider, upsunProvider, railwayProvider] as DeployProvider<never>[]
+    [
+      webhookProvider,
+      digitalOceanProvider,
+      renderProvider,
+      vercelProvider,
+      netlifyProvider,
+      herokuProvider,
+      dokployProvider,
+      coolifyProvider,
+      upsunProvider,
+      railwayProvider,
+    ] as DeployProvider<never>[]
   ).map((provider) => [provider.id, provider]),
 );
 

@@ -1,5 +1,20 @@
 import React, { useState } from 'react';
-import { Button, ErrorMessage, HelperMessage, Inline, Label, Modal, ModalBody, ModalFooter, ModalHeader, ModalTitle, Select, Stack, Text, Textfield } from '@forge/react';
+import {
+  Button,
+  ErrorMessage,
+  HelperMessage,
+  Inline,
+  Label,
+  Modal,
+  ModalBody,
+  ModalFooter,
+  ModalHeader,
+  ModalTitle,
+  Select,
+  Stack,
+  Text,
+  Textfield,
+} from '@forge/react';
 import type { BranchSearch, BranchView, DeployNowResult, TargetView } from '../../src/core/settings-api';
 import { call } from './api';
 
@@ -44,14 +59,26 @@ export function DeployModal({ target, mainBranch, onQueued, onClose }: Props) {
           <Text>{`Deploys the newest commit of the branch to ${target.name} (${target.environment}), through the same queue as a push.`}</Text>
           <Label labelFor="branchSearch">Find a branch</Label>
           <Inline space="space.100">
-            <Textfield id="branchSearch" name="branchSearch" value={search} placeholder="Part of a branch name" onChange={(e) => setSearch(e.target.value)} />
+            <Textfield
+              id="branchSearch"
+              name="branchSearch"
+              value={search}
+              placeholder="Part of a branch name"
+              onChange={(e) => setSearch(e.target.value)}
+            />
             <Button onClick={() => void find()}>Search</Button>
           </Inline>
           {found !== null ? (
             found.length === 0 ? (
               <Text>No branch name contains that text.</Text>
             ) : (
-              <Select inputId="branchPick" name="branchPick" options={options} value={options.find((o) => o.value === branch) ?? null} onChange={(o: { value: string } | null) => setBranch(o?.value ?? '')} />
+              <Select
+                inputId="branchPick"
+                name="branchPick"
+                options={options}
+                value={options.find((o) => o.value === branch) ?? null}
+                onChange={(o: { value: string } | null) => setBranch(o?.value ?? '')}
+              />
             )
           ) : null}
           <Label labelFor="branch">Branch</Label>

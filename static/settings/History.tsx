@@ -56,7 +56,16 @@ export function History({ deployments, hasMore, loading, error, now, onMore, sta
               ),
             },
             { key: 'duration', content: duration(d.durationMs) },
-            { key: 'link', content: d.url ? <Link href={d.url} openNewTab>Open</Link> : <Text>{d.message}</Text> },
+            {
+              key: 'link',
+              content: d.url ? (
+                <Link href={d.url} openNewTab>
+                  Open
+                </Link>
+              ) : (
+                <Text>{d.message}</Text>
+              ),
+            },
           ],
         }))}
       />

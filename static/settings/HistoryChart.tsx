@@ -10,7 +10,8 @@ const OUTCOMES: readonly { key: Outcome; label: string; color: string }[] = [
 ];
 
 /** "Mar 14": the day in UTC, as the resolver bucketed it, not in the viewer's zone. */
-const dayLabel = (day: string): string => new Date(`${day}T00:00:00Z`).toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
+const dayLabel = (day: string): string =>
+  new Date(`${day}T00:00:00Z`).toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
 
 const total = (days: readonly DayStats[], outcome: Outcome): number => days.reduce((sum, day) => sum + day[outcome], 0);
 

@@ -30,7 +30,19 @@ interface Props {
 
 type SecretEdit = { kind: 'keep' } | { kind: 'replace'; value: string } | { kind: 'clear' };
 
-const Field = ({ id, label, error, help, children }: { id: string; label: string; error?: string; help?: string | null; children: React.ReactNode }) => (
+const Field = ({
+  id,
+  label,
+  error,
+  help,
+  children,
+}: {
+  id: string;
+  label: string;
+  error?: string;
+  help?: string | null;
+  children: React.ReactNode;
+}) => (
   <Stack space="space.050">
     <Label labelFor={id}>{label}</Label>
     {children}
@@ -94,7 +106,11 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
     const result = await call<BranchSearch>('searchBranches', { text: '', patterns: splitList(branches) });
     if (!result.ok) return setMatching(result.error.message);
     const hits = result.data.branches.filter((b) => b.matches).map((b) => b.name);
-    setMatching(hits.length > 0 ? `Matches ${hits.join(', ')}${result.data.more ? ' (among the newest branches)' : ''}` : 'No recent branch matches these patterns');
+    setMatching(
+      hits.length > 0
+        ? `Matches ${hits.join(', ')}${result.data.more ? ' (among the newest branches)' : ''}`
+        : 'No recent branch matches these patterns',
+    );
   };
 
   const renderField = (field: ProviderFieldView) => {
@@ -104,7 +120,9 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
       const stored = target?.provider === providerId ? target.secrets[field.key] : undefined;
       const edit = secrets[field.key] ?? { kind: 'keep' };
       const state =
-        edit.kind === 'clear' ? 'Will be cleared when you save.' : `${secretHint(stored)}.${stored?.set ? ' Leave empty to keep it, or type a new value to replace it.' : ''}`;
+        edit.kind === 'clear'
+          ? 'Will be cleared when you save.'
+          : `${secretHint(stored)}.${stored?.set ? ' Leave empty to keep it, or type a new value to replace it.' : ''}`;
       return (
         <Field key={id} id={id} label={field.label} error={error} help={field.help}>
           <Textfield
@@ -114,7 +132,12 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
             value={edit.kind === 'replace' ? edit.value : ''}
             isDisabled={edit.kind === 'clear'}
             isInvalid={Boolean(error)}
-            onChange={(event) => setSecrets({ ...secrets, [field.key]: event.target.value ? { kind: 'replace', value: event.target.value } : { kind: 'keep' } })}
+            onChange={(event) =>
+              setSecrets({
+                ...secrets,
+                [field.key]: event.target.value ? { kind: 'replace', value: event.target.value } : { kind: 'keep' },
+              })
+            }
           />
           <Inline space="space.100" alignBlock="center">
             <Text>{state}</Text>
@@ -135,7 +158,12 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
     if (field.kind === 'boolean') {
       return (
         <Field key={id} id={id} label={field.label} error={error} help={field.help}>
-          <Toggle id={id} name={id} isChecked={settings[field.key] === true} onChange={(event) => setSettings({ ...settings, [field.key]: Boolean(event.target.checked) })} />
+          <Toggle
+            id={id}
+            name={id}
+            isChecked={settings[field.key] === true}
+            onChange={(event) => setSettings({ ...settings, [field.key]: Boolean(event.target.checked) })}
+          />
         </Field>
       );
     }
@@ -199,7 +227,13 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
             />
           </Field>
           {provider?.fields.map(renderField)}
-          {text('branches', 'Branches', branches, setBranches, 'Glob patterns, comma separated: main, release/*. A push to a matching branch deploys.')}
+          {text(
+            'branches',
+            'Branches',
+            branches,
+            setBranches,
+            'Glob patterns, comma separated: main, release/*. A push to a matching branch deploys.',
+          )}
           <Inline space="space.100" alignBlock="center">
             <Button appearance="subtle" onClick={() => void showMatches()}>
               Show matching branches
@@ -209,9 +243,27 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
           {text('tags', 'Tags', tags, setTags, 'Glob patterns, comma separated: v*. Leave empty to ignore tags.')}
           {text('paths.include', 'Only when these paths change', include, setInclude, 'Optional globs: src/**, package.json.')}
           {text('paths.exclude', 'Ignore changes to these paths', exclude, setExclude, 'Optional globs: docs/**.')}
-          <Toggle id="skipMarkers" name="skipMarkers" label="Honour [skip deploy] and [skip ci] in commit messages" isChecked={skipMarkers} onChange={(e) => setSkipMarkers(Boolean(e.target.checked))} />
-          <Toggle id="coalesce" name="coalesce" label="When pushes queue up, deploy only the newest commit" isChecked={coalesce} onChange={(e) => setCoalesce(Boolean(e.target.checked))} />
-          <Toggle id="reportOnCommit" name="reportOnCommit" label="Report progress on the commit in Bitbucket" isChecked={reportOnCommit} onChange={(e) => setReportOnCommit(Boolean(e.target.checked))} />
+          <Toggle
+            id="skipMarkers"
+            name="skipMarkers"
+            label="Honour [skip deploy] and [skip ci] in commit messages"
+            isChecked={skipMarkers}
+            onChange={(e) => setSkipMarkers(Boolean(e.target.checked))}
+          />
+          <Toggle
+            id="coalesce"
+            name="coalesce"
+            label="When pushes queue up, deploy only the newest commit"
+            isChecked={coalesce}
+            onChange={(e) => setCoalesce(Boolean(e.target.checked))}
+          />
+          <Toggle
+            id="reportOnCommit"
+            name="reportOnCommit"
+            label="Report progress on the commit in Bitbucket"
+            isChecked={reportOnCommit}
+            onChange={(e) => setReportOnCommit(Boolean(e.target.checked))}
+          />
         </Stack>
       </ModalBody>
       <ModalFooter>

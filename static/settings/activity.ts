@@ -6,7 +6,11 @@ export const awaitsRecord = (queued: DeployNowResult | undefined, latest: Deploy
   queued !== undefined && (!latest || latest.createdAt < queued.queuedAt);
 
 /** Whether anything the page shows may still change by itself: a queued deploy, or a deployment with no outcome yet. */
-export const somethingRuns = (targets: readonly TargetView[], deployments: readonly DeploymentView[], queued: Readonly<Record<string, DeployNowResult>>): boolean =>
+export const somethingRuns = (
+  targets: readonly TargetView[],
+  deployments: readonly DeploymentView[],
+  queued: Readonly<Record<string, DeployNowResult>>,
+): boolean =>
   deployments.some((d) => !d.final) || targets.some((t) => (t.latest !== null && !t.latest.final) || awaitsRecord(queued[t.id], t.latest));
 
 /**

@@ -62,10 +62,7 @@ export const shortCommit = (hash: string, message: string): string => {
 };
 
 export function ruleSummary(rules: { branches: string[]; tags: string[]; paths: { include: string[]; exclude: string[] } }): string {
-  const parts = [
-    ...rules.branches.map((b) => `branch ${b}`),
-    ...rules.tags.map((t) => `tag ${t}`),
-  ];
+  const parts = [...rules.branches.map((b) => `branch ${b}`), ...rules.tags.map((t) => `tag ${t}`)];
   if (parts.length === 0) return 'Manual only (no branch or tag rule)';
   const paths = rules.paths.include.length + rules.paths.exclude.length > 0 ? ' (path filters)' : '';
   return `${parts.join(', ')}${paths}`;

@@ -30,7 +30,8 @@ import { age, ruleSummary, secretHint, StateLozenge } from './format';
 import { History } from './History';
 import { TargetForm } from './TargetForm';
 
-type Dialog = { kind: 'form'; target: TargetView | null } | { kind: 'delete'; target: TargetView } | { kind: 'deploy'; target: TargetView } | null;
+type Dialog =
+  { kind: 'form'; target: TargetView | null } | { kind: 'delete'; target: TargetView } | { kind: 'deploy'; target: TargetView } | null;
 
 /** What happened last on a row, shown under the table where the admin acted. */
 type RowNote = { targetId: string; appearance: 'success' | 'error' | 'information' | 'warning'; title: string; text: string };
@@ -146,12 +147,22 @@ const App = () => {
   const verify = async (target: TargetView) => {
     setNote({ targetId: target.id, appearance: 'information', title: `Verifying ${target.name}…`, text: 'Asking the provider.' });
     const result = await call<VerifyView>('verifyTarget', { id: target.id });
-    if (!result.ok) return setNote({ targetId: target.id, appearance: 'error', title: `${target.name} could not be verified`, text: result.error.message });
+    if (!result.ok)
+      return setNote({
+        targetId: target.id,
+        appearance: 'error',
+        title: `${target.name} could not be verified`,
+        text: result.error.message,
+      });
     const { ok, message, shapeOnly } = result.data;
     setNote({
       targetId: target.id,
       appearance: ok ? (shapeOnly ? 'information' : 'success') : 'error',
-      title: ok ? (shapeOnly ? `${target.name}: only the URL's shape was checked` : `${target.name} is ready`) : `${target.name} did not verify`,
+      title: ok
+        ? shapeOnly
+          ? `${target.name}: only the URL's shape was checked`
+          : `${target.name} is ready`
+        : `${target.name} did not verify`,
       text: message,
     });
   };
@@ -159,7 +170,8 @@ const App = () => {
   const remove = async (target: TargetView) => {
     const result = await call<{ id: string }>('deleteTarget', { id: target.id });
     setDialog(null);
-    if (!result.ok) return setNote({ targetId: target.id, appearance: 'error', title: `${target.name} was not deleted`, text: result.error.message });
+    if (!result.ok)
+      return setNote({ targetId: target.id, appearance: 'error', title: `${target.name} was not deleted`, text: result.error.message });
     setPage({ ...page, targets: targets.filter((t) => t.id !== target.id) });
     setNote({ targetId: target.id, appearance: 'success', title: `${target.name} was deleted`, text: 'Its deployment history is kept.' });
   };
@@ -231,7 +243,15 @@ const App = () => {
               { key: 'last', content: <LastDeployment target={t} queued={queued[t.id]} now={now} /> },
               {
                 key: 'enabled',
-                content: <Toggle id={`enabled-${t.id}`} name={`enabled-${t.id}`} label={`Enabled: ${t.name}`} isChecked={t.enabled} onChange={(e) => void setEnabled(t, Boolean(e.target.checked))} />,
+                content: (
+                  <Toggle
+                    id={`enabled-${t.id}`}
+                    name={`enabled-${t.id}`}
+                    label={`Enabled: ${t.name}`}
+                    isChecked={t.enabled}
+                    onChange={(e) => void setEnabled(t, Boolean(e.target.checked))}
+                  />
+                ),
               },
               {
                 key: 'actions',
@@ -318,7 +338,12 @@ const App = () => {
             onSaved={(target) => {
               replaceTarget(target);
               setDialog(null);
-              setNote({ targetId: target.id, appearance: 'success', title: `${target.name} was saved`, text: 'Pushes that match its rules now deploy to it.' });
+              setNote({
+                targetId: target.id,
+                appearance: 'success',
+                title: `${target.name} was saved`,
+                text: 'Pushes that match its rules now deploy to it.',
+              });
             }}
           />
         ) : null}
@@ -331,7 +356,12 @@ const App = () => {
               setQueued({ ...queued, [result.targetId]: result });
               setEpoch((e) => e + 1);
               setDialog(null);
-              setNote({ targetId: result.targetId, appearance: 'information', title: `Deploy of ${result.branch} queued`, text: `${result.commit.slice(0, 7)} ${result.commitMessage}`.trim() });
+              setNote({
+                targetId: result.targetId,
+                appearance: 'information',
+                title: `Deploy of ${result.branch} queued`,
+                text: `${result.commit.slice(0, 7)} ${result.commitMessage}`.trim(),
+              });
             }}
           />
         ) : null}

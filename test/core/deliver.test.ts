@@ -88,14 +88,22 @@ describe('deliver', () => {
   });
 
   it('records `failed` after the last attempt and reports FAILED', async () => {
-    const h = harness(makeTarget(), () => new HttpFault('server_error', 'POST https://deploy.example.com/hooks/deploy answered 503', 503, null));
+    const h = harness(
+      makeTarget(),
+      () => new HttpFault('server_error', 'POST https://deploy.example.com/hooks/deploy answered 503', 503, null),
+    );
     const result = await deliver(jobFor(), MAX_ATTEMPTS - 1, h.ports);
     expect(result).toMatchObject({ kind: 'done', record: { state: 'failed', postedStatus: 'FAILED' } });
-    expect((result as { record: Deployment }).record.message).toBe(`Failed after ${MAX_ATTEMPTS} attempts: POST https://deploy.example.com/hooks/deploy answered 503`);
+    expect((result as { record: Deployment }).record.message).toBe(
+      `Failed after ${MAX_ATTEMPTS} attempts: POST https://deploy.example.com/hooks/deploy answered 503`,
+    );
   });
 
   it('fails at once on a 4xx with the provider’s message', async () => {
-    const h = harness(makeTarget(), () => new HttpRejected('POST https://deploy.example.com/hooks/deploy answered 401: bad signature', 401));
+    const h = harness(
+      makeTarget(),
+      () => new HttpRejected('POST https://deploy.example.com/hooks/deploy answered 401: bad signature', 401),
+    );
     const result = await deliver(jobFor(), 0, h.ports);
     expect(result).toMatchObject({ kind: 'done', record: { state: 'failed', message: expect.stringContaining('401: bad signature') } });
     expect(h.requests).toHaveLength(1);
@@ -128,7 +136,10 @@ describe('deliver', () => {
   it('fails a target whose settings are invalid, naming the field', async () => {
     const h = harness(makeTarget({ settings: { url: 'not a url' } }), () => 200);
     const result = await deliver(jobFor(), 0, h.ports);
-    expect(result).toMatchObject({ kind: 'done', record: { state: 'failed', message: expect.stringMatching(/Signed webhook settings are not valid: url: must be a URL/) } });
+    expect(result).toMatchObject({
+      kind: 'done',
+      record: { state: 'failed', message: expect.stringMatching(/Signed webhook settings are not valid: url: must be a URL/) },
+    });
   });
 
   it('reports nothing on the commit when the target says not to', async () => {
@@ -138,14 +149,24 @@ describe('deliver', () => {
   });
 
   describe('coalescing', () => {
-    const newer = (job: DeployJob, order: number) => ({ repositoryUuid: job.repository.uuid, targetId: job.targetId, ref: job.ref.name, jobKey: 'newer', commit: 'c3'.repeat(20), order });
+    const newer = (job: DeployJob, order: number) => ({
+      repositoryUuid: job.repository.uuid,
+      targetId: job.targetId,
+      ref: job.ref.name,
+      jobKey: 'newer',
+      commit: 'c3'.repeat(20),
+      order,
+    });
 
     it('a job overtaken by a newer push to its branch is superseded before anything is sent', async () => {
       const h = harness(makeTarget(), () => 200);
       const job = jobFor();
       await h.ports.store.markLatestPushes([newer(job, Date.parse(job.pushedAt as string) + 1000)]);
       const result = await deliver(job, 0, h.ports);
-      expect(result).toMatchObject({ kind: 'done', record: { state: 'superseded', postedStatus: 'STOPPED', message: 'Superseded by a newer push of c3c3c3c before it was sent' } });
+      expect(result).toMatchObject({
+        kind: 'done',
+        record: { state: 'superseded', postedStatus: 'STOPPED', message: 'Superseded by a newer push of c3c3c3c before it was sent' },
+      });
       expect(h.requests).toHaveLength(0);
     });
 

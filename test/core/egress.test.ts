@@ -37,7 +37,10 @@ describe('declares', () => {
 
 describe('undeclaredHosts', () => {
   it('lists the hosts no entry allows, each once, in order, lower-cased', () => {
-    expect(undeclaredHosts(['b.example.net', 'api.render.com', 'A.example.net', 'b.example.net'], ['api.render.com'])).toEqual(['b.example.net', 'a.example.net']);
+    expect(undeclaredHosts(['b.example.net', 'api.render.com', 'A.example.net', 'b.example.net'], ['api.render.com'])).toEqual([
+      'b.example.net',
+      'a.example.net',
+    ]);
     expect(undeclaredHosts(['api.render.com', 'x.example.com'], ['api.render.com', '*.example.com'])).toEqual([]);
   });
 });
@@ -65,7 +68,9 @@ describe('EgressNotAllowedError', () => {
     );
     expect(new EgressNotAllowedError(['a.example.com', 'b.example.com'])).toMatchObject({
       code: 'EGRESS_NOT_ALLOWED',
-      message: expect.stringMatching(/^a\.example\.com, b\.example\.com are not in .*"npm run egress -- add a\.example\.com b\.example\.com"/),
+      message: expect.stringMatching(
+        /^a\.example\.com, b\.example\.com are not in .*"npm run egress -- add a\.example\.com b\.example\.com"/,
+      ),
     });
   });
 });

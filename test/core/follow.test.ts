@@ -80,7 +80,9 @@ describe('follow', () => {
   it('a fault on a read waits for the next read; a refusal ends as outcome unknown', async () => {
     const faulted = await deliverAndFollow([new HttpFault('server_error', 'GET answered 503', 503, null), 'ACTIVE']);
     expect(faulted.only()).toMatchObject({ state: 'succeeded', checks: 2 });
-    const h = memoryPorts([target], digitalOcean([new HttpRejected('GET answered 401: Unable to authenticate you', 401)]), { token: 'dop_v1_secret_token' });
+    const h = memoryPorts([target], digitalOcean([new HttpRejected('GET answered 401: Unable to authenticate you', 401)]), {
+      token: 'dop_v1_secret_token',
+    });
     await deliver(job, 0, h.ports);
     await follow(h.follows[0]?.check as FollowCheck, 0, h.ports);
     expect(h.only()).toMatchObject({ state: 'unknown', message: expect.stringContaining('Unable to authenticate you') });
@@ -103,7 +105,10 @@ describe('follow', () => {
     const anonymous: Deployment = { ...h.only(), vendorId: null };
     h.records.set(anonymous.id, anonymous);
     await follow(h.follows[0]?.check as FollowCheck, 0, h.ports);
-    expect(h.only()).toMatchObject({ state: 'unknown', message: 'Outcome unknown: the vendor accepted the deploy without an id to follow it by' });
+    expect(h.only()).toMatchObject({
+      state: 'unknown',
+      message: 'Outcome unknown: the vendor accepted the deploy without an id to follow it by',
+    });
     expect(h.requests.filter((r) => r.method === 'GET')).toHaveLength(0);
   });
 

@@ -61,7 +61,9 @@ describe('the HTTP choke point', () => {
       hits += 1;
       res.writeHead(302, { location: 'https://elsewhere.example.net/steal' }).end();
     };
-    await expect(client.send({ method: 'POST', url: `${base}/x` })).rejects.toThrow(/redirect to elsewhere\.example\.net; redirects are not followed/);
+    await expect(client.send({ method: 'POST', url: `${base}/x` })).rejects.toThrow(
+      /redirect to elsewhere\.example\.net; redirects are not followed/,
+    );
     expect(hits).toBe(1);
   });
 
@@ -89,7 +91,9 @@ describe('the HTTP choke point', () => {
 
   it('never logs a secret, even when the server echoes it', async () => {
     handler = (_req, res) => res.writeHead(400).end('{"message":"bad token tok_live_SECRET123"}');
-    const error = await client.send({ method: 'POST', url: `${base}/hooks/tok_live_SECRET123`, secrets: ['tok_live_SECRET123'] }).catch((e: unknown) => e);
+    const error = await client
+      .send({ method: 'POST', url: `${base}/hooks/tok_live_SECRET123`, secrets: ['tok_live_SECRET123'] })
+      .catch((e: unknown) => e);
     expect((error as Error).message).not.toContain('tok_live_SECRET123');
     expect(lines.join('\n')).not.toContain('tok_live_SECRET123');
     expect(lines.join('\n')).toContain('[redacted]');

@@ -33,7 +33,9 @@ describe('planning path-filtered targets', () => {
   });
 
   it('a commit with a skip marker skips without a diffstat', () => {
-    const event = makePushEvent({ push: { commits: [{ hash: makePushEvent().push.after, message: { value: 'Tidy [skip ci]', truncated: false } }] } });
+    const event = makePushEvent({
+      push: { commits: [{ hash: makePushEvent().push.after, message: { value: 'Tidy [skip ci]', truncated: false } }] },
+    });
     const plan = planPush(parsePushEvent(event), targets, NOW);
     expect(plan.pathCheck).toBeNull();
     expect(plan.jobs.every((job) => job.skipReason !== null)).toBe(true);
@@ -41,12 +43,20 @@ describe('planning path-filtered targets', () => {
 });
 
 describe('checkPaths', () => {
-  const checkOf = (job: DeployJob = makeDeployJob({ targetId: 'app', previousCommit: 'b2'.repeat(20) })): PathCheck => ({ kind: 'paths', v: 1, job, targetIds: ['app', 'docs'] });
+  const checkOf = (job: DeployJob = makeDeployJob({ targetId: 'app', previousCommit: 'b2'.repeat(20) })): PathCheck => ({
+    kind: 'paths',
+    v: 1,
+    job,
+    targetIds: ['app', 'docs'],
+  });
 
   it('queues every job, with the reason on those whose filters match nothing, and marks the deploying ones newest', async () => {
     const h = memoryPorts(targets, () => 200);
     h.setChangedFiles({ paths: ['src/app.ts', 'README.md'], complete: true });
-    expect(await checkPaths(checkOf(), 0, h.ports)).toMatchObject({ kind: 'done', note: '1 of 2 path-filtered target(s) deploy (2 file(s) changed)' });
+    expect(await checkPaths(checkOf(), 0, h.ports)).toMatchObject({
+      kind: 'done',
+      note: '1 of 2 path-filtered target(s) deploy (2 file(s) changed)',
+    });
     expect(h.diffs).toHaveLength(1);
     expect(h.queued.map((job) => [job.targetId, job.skipReason])).toEqual([
       ['app', null],

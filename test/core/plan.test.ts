@@ -16,7 +16,13 @@ describe('planPush', () => {
     const plan = planPush(parsePushEvent(makePushEvent()), [staging, production], NOW);
     expect(plan.jobs.map((job) => job.targetId)).toEqual(['staging']);
     const [job] = plan.jobs;
-    expect(job).toMatchObject({ deliveryId: plan.deliveryId, trigger: 'push', ref: { name: 'main', type: 'branch' }, skipReason: null, createdAt: NOW });
+    expect(job).toMatchObject({
+      deliveryId: plan.deliveryId,
+      trigger: 'push',
+      ref: { name: 'main', type: 'branch' },
+      skipReason: null,
+      createdAt: NOW,
+    });
     expect(job?.commit.hash).toBe(makePushEvent().push.after);
   });
 
@@ -39,7 +45,11 @@ describe('planPush', () => {
   });
 
   it('a push to a deleted branch deploys nothing', () => {
-    const plan = planPush(parsePushEvent(deletedBranch), [makeTarget({ rules: { branches: ['**'], tags: [], paths: { include: [], exclude: [] } } })], NOW);
+    const plan = planPush(
+      parsePushEvent(deletedBranch),
+      [makeTarget({ rules: { branches: ['**'], tags: [], paths: { include: [], exclude: [] } } })],
+      NOW,
+    );
     expect(plan.jobs).toEqual([]);
     expect(plan.ignoredBecause).toBe('branch feature/login was deleted');
   });

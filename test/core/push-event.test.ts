@@ -52,7 +52,9 @@ describe('parsePushEvent', () => {
   });
 
   it('refuses control characters in a ref name', () => {
-    expect(() => parsePushEvent(makePushEvent({ push: { ref: 'main\u0000evil' } }))).toThrow(/push\.ref: must not contain control characters/);
+    expect(() => parsePushEvent(makePushEvent({ push: { ref: 'main\u0000evil' } }))).toThrow(
+      /push\.ref: must not contain control characters/,
+    );
   });
 
   it('throws InvalidInputError with code INVALID_EVENT and every issue listed', () => {

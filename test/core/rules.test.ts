@@ -21,9 +21,12 @@ describe('refMatches', () => {
 });
 
 describe('findSkipMarker', () => {
-  it.each(['[skip deploy]', '[deploy skip]', '[skip ci]', '[ci skip]', '[no ci]', '[SKIP CI]', '[Deploy Skip]'])('finds %s anywhere in the message', (marker) => {
-    expect(findSkipMarker(`Fix typo ${marker}\n\nbody`)).toBe(marker.toLowerCase());
-  });
+  it.each(['[skip deploy]', '[deploy skip]', '[skip ci]', '[ci skip]', '[no ci]', '[SKIP CI]', '[Deploy Skip]'])(
+    'finds %s anywhere in the message',
+    (marker) => {
+      expect(findSkipMarker(`Fix typo ${marker}\n\nbody`)).toBe(marker.toLowerCase());
+    },
+  );
 
   it('finds nothing in an ordinary message', () => {
     expect(findSkipMarker('Skip the CI cache when building')).toBeNull();
@@ -38,7 +41,10 @@ describe('pathsMatch', () => {
   });
 
   it('deploys when an included file changed and is not excluded', () => {
-    expect(pathsMatch(paths(['src/**'], ['**/*.md']), ['src/README.md', 'src/app.ts'])).toEqual({ deploy: true, reason: 'src/app.ts changed' });
+    expect(pathsMatch(paths(['src/**'], ['**/*.md']), ['src/README.md', 'src/app.ts'])).toEqual({
+      deploy: true,
+      reason: 'src/app.ts changed',
+    });
   });
 
   it('says why nothing deploys', () => {

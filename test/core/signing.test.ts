@@ -20,19 +20,31 @@ describe('standardWebhooksSignature', () => {
 
   it('verifies with the standardwebhooks package for a whsec_ secret', () => {
     const secret = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
-    const headers = { 'webhook-id': 'd-123', 'webhook-timestamp': String(timestamp), 'webhook-signature': standardWebhooksSignature(secret, 'd-123', timestamp, body) };
+    const headers = {
+      'webhook-id': 'd-123',
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': standardWebhooksSignature(secret, 'd-123', timestamp, body),
+    };
     expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
   });
 
   it('verifies with the standardwebhooks package for a plain secret loaded raw', () => {
     const secret = 'plain-text-secret';
-    const headers = { 'webhook-id': 'd-9', 'webhook-timestamp': String(timestamp), 'webhook-signature': standardWebhooksSignature(secret, 'd-9', timestamp, body) };
+    const headers = {
+      'webhook-id': 'd-9',
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': standardWebhooksSignature(secret, 'd-9', timestamp, body),
+    };
     expect(new Webhook(secret, { format: 'raw' }).verify(body, headers)).toEqual(JSON.parse(body));
   });
 
   it('fails verification when the body changed', () => {
     const secret = 'plain-text-secret';
-    const headers = { 'webhook-id': 'd-9', 'webhook-timestamp': String(timestamp), 'webhook-signature': standardWebhooksSignature(secret, 'd-9', timestamp, body) };
+    const headers = {
+      'webhook-id': 'd-9',
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': standardWebhooksSignature(secret, 'd-9', timestamp, body),
+    };
     expect(() => new Webhook(secret, { format: 'raw' }).verify(`${body} `, headers)).toThrow();
   });
 

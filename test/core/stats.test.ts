@@ -15,13 +15,27 @@ describe('dailyStats', () => {
     expect(days).toHaveLength(30);
     expect(days[0]?.day).toBe('2026-02-13');
     expect(days.at(-1)?.day).toBe('2026-03-14');
-    expect(days.every((d) => d.succeeded === 0 && d.failed === 0 && d.other === 0 && d.medianDurationMs === null && d.durations === 0)).toBe(true);
-    expect(dailyStats([], NOW, 7).map((d) => d.day)).toEqual(['2026-03-08', '2026-03-09', '2026-03-10', '2026-03-11', '2026-03-12', '2026-03-13', '2026-03-14']);
+    expect(
+      days.every((d) => d.succeeded === 0 && d.failed === 0 && d.other === 0 && d.medianDurationMs === null && d.durations === 0),
+    ).toBe(true);
+    expect(dailyStats([], NOW, 7).map((d) => d.day)).toEqual([
+      '2026-03-08',
+      '2026-03-09',
+      '2026-03-10',
+      '2026-03-11',
+      '2026-03-12',
+      '2026-03-13',
+      '2026-03-14',
+    ]);
   });
 
   it('counts a deployment on the UTC day it was created, across midnight and whatever the local zone', () => {
     const days = dailyStats(
-      [deployment('succeeded', at('2026-03-13T23:59:59.999Z')), deployment('failed', at('2026-03-14T00:00:00.000Z')), deployment('failed', at('2026-03-14T00:29:00.000Z'))],
+      [
+        deployment('succeeded', at('2026-03-13T23:59:59.999Z')),
+        deployment('failed', at('2026-03-14T00:00:00.000Z')),
+        deployment('failed', at('2026-03-14T00:29:00.000Z')),
+      ],
       NOW,
     );
     expect(days.at(-2)).toMatchObject({ day: '2026-03-13', succeeded: 1, failed: 0 });
@@ -30,7 +44,18 @@ describe('dailyStats', () => {
 
   it('groups requested with succeeded, failed alone, and every other state as other', () => {
     const today = at('2026-03-14T00:10:00.000Z');
-    const states: DeploymentState[] = ['succeeded', 'requested', 'failed', 'skipped', 'canceled', 'superseded', 'in_progress', 'sending', 'retrying', 'unknown'];
+    const states: DeploymentState[] = [
+      'succeeded',
+      'requested',
+      'failed',
+      'skipped',
+      'canceled',
+      'superseded',
+      'in_progress',
+      'sending',
+      'retrying',
+      'unknown',
+    ];
     const [day] = dailyStats(
       states.map((state) => deployment(state, today)),
       NOW,
@@ -58,7 +83,13 @@ describe('dailyStats', () => {
       ],
       NOW,
     );
-    expect(days.find((d) => d.day === '2026-03-10')).toMatchObject({ medianDurationMs: 30_000, durations: 4, succeeded: 3, failed: 1, other: 3 });
+    expect(days.find((d) => d.day === '2026-03-10')).toMatchObject({
+      medianDurationMs: 30_000,
+      durations: 4,
+      succeeded: 3,
+      failed: 1,
+      other: 3,
+    });
     expect(days.find((d) => d.day === '2026-03-11')).toMatchObject({ medianDurationMs: 7_000, durations: 3 });
   });
 

@@ -44,7 +44,15 @@ const pathOf = (next: string): string => {
   return `${url.pathname}${url.search}`;
 };
 
-const goodStatus = { type: 'commitstatus', key: 'deploy-relay-prod', state: 'INPROGRESS', name: 'Deploy to prod', description: 'Deploying', url: 'https://relay.test/deploys/1', refname: 'main' };
+const goodStatus = {
+  type: 'commitstatus',
+  key: 'deploy-relay-prod',
+  state: 'INPROGRESS',
+  name: 'Deploy to prod',
+  description: 'Deploying',
+  url: 'https://relay.test/deploys/1',
+  refname: 'main',
+};
 
 function clock(start: string): { now: () => Date; advance: (ms: number) => void } {
   let time = Date.parse(start);
@@ -77,7 +85,10 @@ describe('repository', () => {
   it('answers 404 with Bitbucket error body for an unknown repository or workspace', async () => {
     const unknownRepo = await get(bb, repoPath(WS_UUID, '{00000000-0000-4000-8000-000000000000}'));
     expect(unknownRepo.status).toBe(404);
-    expect(unknownRepo.body).toEqual({ type: 'error', error: { message: 'Repository {3f2a6c1e-8b4d-4e7a-9c15-2d6e8f0a1b37}/{00000000-0000-4000-8000-000000000000} not found' } });
+    expect(unknownRepo.body).toEqual({
+      type: 'error',
+      error: { message: 'Repository {3f2a6c1e-8b4d-4e7a-9c15-2d6e8f0a1b37}/{00000000-0000-4000-8000-000000000000} not found' },
+    });
     const unknownWs = await get(bb, '/2.0/repositories/nope/web');
     expect(unknownWs.status).toBe(404);
     expect(unknownWs.body.type).toBe('error');
@@ -117,7 +128,13 @@ describe('branches', () => {
     expect(body.values[2]).toMatchObject({
       type: 'branch',
       name: 'main',
-      target: { type: 'commit', hash: C3_DOCS, date: '2025-03-05T10:05:00+00:00', message: 'Document the deployment process', author: { raw: 'Ada Admin <ada@acme.test>', user: { account_id: ADMIN } } },
+      target: {
+        type: 'commit',
+        hash: C3_DOCS,
+        date: '2025-03-05T10:05:00+00:00',
+        message: 'Document the deployment process',
+        author: { raw: 'Ada Admin <ada@acme.test>', user: { account_id: ADMIN } },
+      },
       links: { html: { href: 'https://bitbucket.org/acme/web/branch/main' } },
     });
   });
@@ -158,14 +175,24 @@ describe('branches', () => {
     // 50 commits a day apart; branch `topic/i` points at commit i % 50, so dates repeat and ties test the name tiebreak.
     const heads: string[] = [];
     for (let i = 0; i < 50; i += 1) {
-      heads.push(big.addCommit('acme/web', { parents: [heads[i - 1] ?? C3_DOCS], message: `c${i}`, date: new Date(base + i * 86_400_000).toISOString(), files: [`src/f${i}.ts`] }));
+      heads.push(
+        big.addCommit('acme/web', {
+          parents: [heads[i - 1] ?? C3_DOCS],
+          message: `c${i}`,
+          date: new Date(base + i * 86_400_000).toISOString(),
+          files: [`src/f${i}.ts`],
+        }),
+      );
     }
     for (let i = 1; i <= 5000; i += 1) big.setBranch('acme/web', `topic/${i}`, heads[i % 50] ?? '');
     const bigBranches = `${repoPath()}/refs/branches`;
 
     it('answers a search in one fast call', async () => {
       const started = performance.now();
-      const { status, body } = await get(big, route`/2.0/repositories/${WS_UUID}/${REPO_UUID}/refs/branches?pagelen=${100}&q=${'name ~ "42"'}&sort=${'-target.date'}`.value);
+      const { status, body } = await get(
+        big,
+        route`/2.0/repositories/${WS_UUID}/${REPO_UUID}/refs/branches?pagelen=${100}&q=${'name ~ "42"'}&sort=${'-target.date'}`.value,
+      );
       const elapsed = performance.now() - started;
       expect(status).toBe(200);
       // 199 of 1..5000 contain "42": one page of 100, newest targets first.
@@ -178,14 +205,33 @@ describe('branches', () => {
       // The newest commit (49) carries topic/49, 99, ..., 4999; of those only 4249 and 4299 contain "42", and the name breaks the tie.
       expect(names[0]).toBe('topic/4249');
       expect(elapsed).toBeLessThan(500);
-      expect(body.next).toBe(`https://api.bitbucket.org/2.0/repositories/${WS_UUID}/${REPO_UUID}/refs/branches?pagelen=100&q=name+%7E+%2242%22&sort=-target.date&page=2`);
+      expect(body.next).toBe(
+        `https://api.bitbucket.org/2.0/repositories/${WS_UUID}/${REPO_UUID}/refs/branches?pagelen=100&q=name+%7E+%2242%22&sort=-target.date&page=2`,
+      );
     });
 
     it('pages with next links, sorts names naturally and caps pagelen at 100', async () => {
       const first = await get(big, `${bigBranches}?sort=name&pagelen=1000`);
       expect(first.body).toMatchObject({ page: 1, pagelen: 100, size: 5004 });
-      expect(first.body.values.slice(0, 4).map((b: { name: string }) => b.name)).toEqual(['develop', 'feature/login', 'main', 'release/1.2']);
-      expect(first.body.values.slice(4, 15).map((b: { name: string }) => b.name)).toEqual(['topic/1', 'topic/2', 'topic/3', 'topic/4', 'topic/5', 'topic/6', 'topic/7', 'topic/8', 'topic/9', 'topic/10', 'topic/11']);
+      expect(first.body.values.slice(0, 4).map((b: { name: string }) => b.name)).toEqual([
+        'develop',
+        'feature/login',
+        'main',
+        'release/1.2',
+      ]);
+      expect(first.body.values.slice(4, 15).map((b: { name: string }) => b.name)).toEqual([
+        'topic/1',
+        'topic/2',
+        'topic/3',
+        'topic/4',
+        'topic/5',
+        'topic/6',
+        'topic/7',
+        'topic/8',
+        'topic/9',
+        'topic/10',
+        'topic/11',
+      ]);
       const second = await get(big, pathOf(first.body.next));
       expect(second.body.page).toBe(2);
       expect(second.body.values[0].name).toBe('topic/97');
@@ -257,7 +303,11 @@ describe('build statuses', () => {
       ['deploy-relay-prod', 'SUCCESSFUL'],
       ['deploy-relay-staging', 'INPROGRESS'],
     ]);
-    expect(listed.body.values[0]).toMatchObject({ description: 'Live', created_on: '2025-04-01T10:00:00.000Z', updated_on: '2025-04-01T10:00:02.000Z' });
+    expect(listed.body.values[0]).toMatchObject({
+      description: 'Live',
+      created_on: '2025-04-01T10:00:00.000Z',
+      updated_on: '2025-04-01T10:00:02.000Z',
+    });
     expect(bb.statuses('acme/web', C9_DROP)).toEqual(listed.body.values);
     expect(bb.statuses(REPO_UUID, C9_DROP.slice(0, 8))).toEqual(listed.body.values);
     expect(bb.statuses('acme/web', C8_RENAME)).toEqual([]);
@@ -269,7 +319,12 @@ describe('build statuses', () => {
     const keyPath = `${statusPath(C5_RETRY)}/deploy-relay-prod`;
     const updated = await call(bb, 'PUT', keyPath, { state: 'FAILED', key: 'ignored-the-key-cannot-change' });
     expect(updated.status).toBe(200);
-    expect(updated.body).toMatchObject({ key: 'deploy-relay-prod', state: 'FAILED', url: 'https://relay.test/deploys/1', name: 'Deploy to prod' });
+    expect(updated.body).toMatchObject({
+      key: 'deploy-relay-prod',
+      state: 'FAILED',
+      url: 'https://relay.test/deploys/1',
+      name: 'Deploy to prod',
+    });
     expect((await get(bb, keyPath)).body.state).toBe('FAILED');
     expect((await call(bb, 'PUT', `${statusPath(C5_RETRY)}/other`, { state: 'FAILED' })).status).toBe(404);
   });
@@ -304,7 +359,9 @@ describe('build statuses', () => {
   it('accepts a URL template and a body without type; refuses non-JSON (400) and an unknown commit (404)', async () => {
     const bb = createBitbucketStandIn();
     const { type: _omit, ...untyped } = goodStatus;
-    expect((await call(bb, 'POST', statusPath(C9_DROP), { ...untyped, url: 'https://relay.test/{repository.full_name}/1' })).status).toBe(201);
+    expect((await call(bb, 'POST', statusPath(C9_DROP), { ...untyped, url: 'https://relay.test/{repository.full_name}/1' })).status).toBe(
+      201,
+    );
     const notJson = await bb.handle('POST', statusPath(C9_DROP), '{key:', APP);
     expect(notJson.status).toBe(400);
     expect(await notJson.json()).toEqual({ type: 'error', error: { message: 'Bad request', detail: 'The body is not valid JSON.' } });
@@ -336,7 +393,11 @@ describe('diffstat', () => {
     expect(body.values[2]).toMatchObject({
       type: 'diffstat',
       old: { type: 'commit_file', path: 'src/app.ts' },
-      new: { type: 'commit_file', path: 'src/app.ts', links: { self: { href: `https://api.bitbucket.org/2.0/repositories/acme/web/src/${C9_DROP}/src/app.ts` } } },
+      new: {
+        type: 'commit_file',
+        path: 'src/app.ts',
+        links: { self: { href: `https://api.bitbucket.org/2.0/repositories/acme/web/src/${C9_DROP}/src/app.ts` } },
+      },
     });
   });
 
@@ -345,7 +406,11 @@ describe('diffstat', () => {
     expect(first.body).toMatchObject({ page: 1, pagelen: 3, size: 7 });
     expect(first.body.values.map((v: Entry) => v.new?.path ?? v.old?.path)).toEqual(['package.json', 'src/api/client.ts', 'src/app.ts']);
     const second = await get(bb, pathOf(first.body.next));
-    expect(second.body.values.map((v: Entry) => v.new?.path ?? v.old?.path)).toEqual(['src/auth/useSession.ts', 'src/pages/Login.tsx', 'src/styles/legacy.css']);
+    expect(second.body.values.map((v: Entry) => v.new?.path ?? v.old?.path)).toEqual([
+      'src/auth/useSession.ts',
+      'src/pages/Login.tsx',
+      'src/styles/legacy.css',
+    ]);
     const third = await get(bb, pathOf(second.body.next));
     expect(third.body.values.map((v: Entry) => v.new?.path ?? v.old?.path)).toEqual(['test/api/client.test.ts']);
     expect(third.body.next).toBeUndefined();
@@ -398,8 +463,18 @@ describe('recordPush', () => {
         closed: false,
         after: H2,
         commits: [
-          { hash: H2, message: { value: 'Second', truncated: false }, date: '2025-05-02T00:00:00+00:00', author: { user: { accountId: ADMIN } } },
-          { hash: H1, message: { value: 'First', truncated: false }, date: '2025-05-01T00:00:00+00:00', author: { user: { accountId: ADMIN } } },
+          {
+            hash: H2,
+            message: { value: 'Second', truncated: false },
+            date: '2025-05-02T00:00:00+00:00',
+            author: { user: { accountId: ADMIN } },
+          },
+          {
+            hash: H1,
+            message: { value: 'First', truncated: false },
+            date: '2025-05-01T00:00:00+00:00',
+            author: { user: { accountId: ADMIN } },
+          },
         ],
       }),
     );
@@ -407,7 +482,12 @@ describe('recordPush', () => {
     expect(repo.status).toBe(200);
     expect(repo.body).toMatchObject({ uuid: NEW_REPO, mainbranch: { name: 'main' }, workspace: { uuid: NEW_WS } });
     const main = await get(bb, `${repoPath(NEW_WS, NEW_REPO)}/refs/branches/main`);
-    expect(main.body.target).toMatchObject({ hash: H2, message: 'Second', parents: [{ hash: H1 }], author: { user: { account_id: ADMIN, display_name: 'Ada Admin' } } });
+    expect(main.body.target).toMatchObject({
+      hash: H2,
+      message: 'Second',
+      parents: [{ hash: H1 }],
+      author: { user: { account_id: ADMIN, display_name: 'Ada Admin' } },
+    });
 
     const posted = await call(bb, 'POST', route`/2.0/repositories/${NEW_WS}/${NEW_REPO}/commit/${H2}/statuses/build`.value, goodStatus);
     expect(posted.status).toBe(201);
@@ -417,15 +497,35 @@ describe('recordPush', () => {
   it('moves a branch, deletes it when closed, and keeps tags apart', async () => {
     const bb = createBitbucketStandIn();
     const h3 = '3'.repeat(40);
-    bb.recordPush({ repository: { uuid: REPO_UUID }, workspace: { uuid: WS_UUID }, push: { ref: 'develop', mainbranch: 'main', before: C5_RETRY, after: h3, created: false, closed: false, commits: [{ hash: h3, message: { value: 'Tweak' } }] } });
+    bb.recordPush({
+      repository: { uuid: REPO_UUID },
+      workspace: { uuid: WS_UUID },
+      push: {
+        ref: 'develop',
+        mainbranch: 'main',
+        before: C5_RETRY,
+        after: h3,
+        created: false,
+        closed: false,
+        commits: [{ hash: h3, message: { value: 'Tweak' } }],
+      },
+    });
     expect(bb.branchHead('acme/web', 'develop')).toBe(h3);
     expect((await get(bb, `${repoPath()}/commit/${h3}`)).body.parents).toMatchObject([{ hash: C5_RETRY }]);
 
-    bb.recordPush({ repository: { uuid: REPO_UUID }, workspace: { uuid: WS_UUID }, push: { ref: 'v2.0.0', after: h3, created: true, closed: false } });
+    bb.recordPush({
+      repository: { uuid: REPO_UUID },
+      workspace: { uuid: WS_UUID },
+      push: { ref: 'v2.0.0', after: h3, created: true, closed: false },
+    });
     expect(bb.tagHead('acme/web', 'v2.0.0')).toBe(h3);
     expect(bb.branchHead('acme/web', 'v2.0.0')).toBeUndefined();
 
-    bb.recordPush({ repository: { uuid: REPO_UUID }, workspace: { uuid: WS_UUID }, push: { ref: 'develop', mainbranch: 'main', before: h3, created: false, closed: true, commits: [] } });
+    bb.recordPush({
+      repository: { uuid: REPO_UUID },
+      workspace: { uuid: WS_UUID },
+      push: { ref: 'develop', mainbranch: 'main', before: h3, created: false, closed: true, commits: [] },
+    });
     expect(bb.branchHead('acme/web', 'develop')).toBeUndefined();
     expect((await get(bb, `${repoPath()}/refs/branches/develop`)).status).toBe(404);
   });
@@ -448,7 +548,12 @@ describe('user permissions', () => {
       {
         type: 'repository_permission',
         permission: 'admin',
-        user: expect.objectContaining({ type: 'user', account_id: ADMIN, display_name: 'Ada Admin', uuid: '{a7e1c0d2-5b3f-4c8e-9d61-0f2b4a6c8e10}' }),
+        user: expect.objectContaining({
+          type: 'user',
+          account_id: ADMIN,
+          display_name: 'Ada Admin',
+          uuid: '{a7e1c0d2-5b3f-4c8e-9d61-0f2b4a6c8e10}',
+        }),
         repository: expect.objectContaining({ type: 'repository', uuid: REPO_UUID, full_name: 'acme/web', name: 'web' }),
       },
     ]);
@@ -459,7 +564,10 @@ describe('user permissions', () => {
   it('follows setPermission, ignores app calls and filters by the query', async () => {
     const bb = createBitbucketStandIn();
     bb.setPermission('acme/web', '557058:stranger-9', 'write');
-    expect((await get(bb, permissionsPath, asUser('557058:stranger-9'))).body.values[0]).toMatchObject({ permission: 'write', user: { account_id: '557058:stranger-9' } });
+    expect((await get(bb, permissionsPath, asUser('557058:stranger-9'))).body.values[0]).toMatchObject({
+      permission: 'write',
+      user: { account_id: '557058:stranger-9' },
+    });
     bb.setPermission('acme/web', ADMIN, 'none');
     expect((await get(bb, permissionsPath, asUser(ADMIN))).body.values).toEqual([]);
     expect((await get(bb, permissionsPath, APP)).body.values).toEqual([]);

@@ -15,7 +15,12 @@ const root = path.join(__dirname, 'fixture-app');
 const WORKSPACE = '{0f3c7b5e-1111-4a4a-9b9b-000000000001}';
 const REPO = '{9a8b7c6d-2222-4b4b-8c8c-000000000002}';
 
-interface SeenCall { method: string; path: string; asUser: boolean; accountId?: string }
+interface SeenCall {
+  method: string;
+  path: string;
+  asUser: boolean;
+  accountId?: string;
+}
 
 /** Answers every Bitbucket call with a tiny repository and remembers who asked what. */
 function fakeBitbucket(): BitbucketSeam & { seen: SeenCall[]; pushes: unknown[] } {
@@ -245,7 +250,9 @@ describe('egress', () => {
     const received: Array<{ method?: string; url?: string; body: string }> = [];
     const server = createServer((req: IncomingMessage, res) => {
       let body = '';
-      req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
       req.on('end', () => {
         received.push({ method: req.method, url: req.url, body });
         res.writeHead(202, { 'content-type': 'application/json' }).end('{"id":"d-1"}');
@@ -289,19 +296,24 @@ describe('egress', () => {
   });
 
   it('refuses a route for a host the manifest does not declare', () => {
-    expect(() => createLocalPlatform({ root, bitbucket: fakeBitbucket(), routes: { 'api.heroku.com': 'http://127.0.0.1:1' } })).toThrow(/api\.heroku\.com.*permissions\.external\.fetch\.backend/);
+    expect(() => createLocalPlatform({ root, bitbucket: fakeBitbucket(), routes: { 'api.heroku.com': 'http://127.0.0.1:1' } })).toThrow(
+      /api\.heroku\.com.*permissions\.external\.fetch\.backend/,
+    );
   });
 });
 
 describe('invocation context', () => {
   it('gives concurrent invocations their own invocationId', async () => {
     let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => { release = resolve; });
-    const observe = () => platform.run(async () => {
-      const before = getAppContext().invocationId;
-      await gate;
-      return [before, getAppContext().invocationId];
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
     });
+    const observe = () =>
+      platform.run(async () => {
+        const before = getAppContext().invocationId;
+        await gate;
+        return [before, getAppContext().invocationId];
+      });
     const both = Promise.all([observe(), observe()]);
     release();
     const [[a1, a2], [b1, b2]] = (await both) as [string[], string[]];
@@ -314,7 +326,12 @@ describe('invocation context', () => {
     await seedSettings({ enabled: true });
     const extensionContext = { workspaceId: WORKSPACE, extension: { repository: { uuid: REPO } } };
 
-    const answer = await platform.invokeResolver('settings-resolver', { functionKey: 'getSettings', payload: {} }, extensionContext, 'acct-7');
+    const answer = await platform.invokeResolver(
+      'settings-resolver',
+      { functionKey: 'getSettings', payload: {} },
+      extensionContext,
+      'acct-7',
+    );
 
     expect(answer).toEqual({
       accountId: 'acct-7',
@@ -323,11 +340,18 @@ describe('invocation context', () => {
       settings: { enabled: true },
     });
     expect(platform.bitbucket.seen).toEqual([
-      expect.objectContaining({ method: 'GET', asUser: true, accountId: 'acct-7', path: expect.stringMatching(/^\/2\.0\/user\/permissions\/repositories\?q=/) }),
+      expect.objectContaining({
+        method: 'GET',
+        asUser: true,
+        accountId: 'acct-7',
+        path: expect.stringMatching(/^\/2\.0\/user\/permissions\/repositories\?q=/),
+      }),
     ]);
   });
 
   it('refuses to reach a function that no UI module uses as its resolver', async () => {
-    await expect(platform.invokeResolver('worker', { functionKey: 'x', payload: {} }, {})).rejects.toThrow(/no UI module in manifest.yml has function "worker"/);
+    await expect(platform.invokeResolver('worker', { functionKey: 'x', payload: {} }, {})).rejects.toThrow(
+      /no UI module in manifest.yml has function "worker"/,
+    );
   });
 });

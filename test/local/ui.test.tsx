@@ -86,7 +86,9 @@ describe('first render', () => {
 
     expect(ui.tree().type).toBe('Root');
     expect(ui.tree().children).toHaveLength(1);
-    expect(ui.findAll('Spinner')).toEqual([expect.objectContaining({ type: 'Spinner', props: { label: 'Loading settings' }, children: [] })]);
+    expect(ui.findAll('Spinner')).toEqual([
+      expect.objectContaining({ type: 'Spinner', props: { label: 'Loading settings' }, children: [] }),
+    ]);
     expect(ui.invocations).toEqual([{ functionKey: 'load', payload: { repositoryUuid: REPO } }]);
 
     load.resolve({ targets: [{ name: 'staging', provider: 'fly', notify: false }], autoDeploy: false });
@@ -121,7 +123,11 @@ describe('first render', () => {
     const [save] = ui.findAll('Button').filter((button) => texts(button).join('') === 'Save settings');
     expect(typeof save?.props.onClick).toBe('function');
     const [toggle] = ui.findAll('Toggle');
-    expect(toggle?.props).toMatchObject({ label: 'Deploy on every push', isChecked: true, id: expect.stringMatching(/^forge-app-.{5}-auto-deploy$/) });
+    expect(toggle?.props).toMatchObject({
+      label: 'Deploy on every push',
+      isChecked: true,
+      id: expect.stringMatching(/^forge-app-.{5}-auto-deploy$/),
+    });
     const [form] = ui.findAll('Form');
     expect(typeof form?.props.onSubmit).toBe('function');
   });
@@ -243,7 +249,9 @@ describe('operating the page', () => {
   it('refuses what a person could not do, saying what is there', async () => {
     const ui = await open();
     await expect(ui.press('Deploy now')).rejects.toThrow(/press Deploy now: nothing matches\. Page text:\nDeploy targets/);
-    await expect(ui.fill('url', 'x')).rejects.toThrow(/no Textfield\/TextArea named or labelled "url"; on the page: Textfield name="name" label="Target name"/);
+    await expect(ui.fill('url', 'x')).rejects.toThrow(
+      /no Textfield\/TextArea named or labelled "url"; on the page: Textfield name="name" label="Target name"/,
+    );
     await expect(ui.select('provider', 'aws')).rejects.toThrow(/has no option "aws"; options: heroku \(Heroku\), fly \(Fly\.io\)/);
     await expect(ui.submit({ id: 'missing' })).rejects.toThrow(/submit: Form: nothing matches/);
   });
@@ -318,7 +326,9 @@ describe('lifecycle', () => {
 
   it('renders the page in plain Node under tsx, twice in one process', async () => {
     const tsx = join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
-    const { stdout } = await promisify(execFile)(tsx, [join(__dirname, 'fixture-page', 'render-twice.ts')], { cwd: join(__dirname, '..', '..') });
+    const { stdout } = await promisify(execFile)(tsx, [join(__dirname, 'fixture-page', 'render-twice.ts')], {
+      cwd: join(__dirname, '..', '..'),
+    });
     const result = JSON.parse(stdout) as Record<'first' | 'second', { text: string; invocations: unknown[] }> & { bridgeLeft: boolean };
     expect(result.first.text).toContain('Saved revision 1');
     expect(result.second.text).toContain('Saved revision 2');

@@ -54,7 +54,19 @@ export function leakedSecrets(responses: readonly unknown[], secrets: readonly s
  * Tests move the timers with jest.advanceTimersByTime and then wait for `page.idle()`.
  */
 export const PAGE_TIMERS: Parameters<typeof jest.useFakeTimers>[0] = {
-  doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate'],
+  doNotFake: [
+    'Date',
+    'hrtime',
+    'nextTick',
+    'performance',
+    'queueMicrotask',
+    'requestAnimationFrame',
+    'cancelAnimationFrame',
+    'requestIdleCallback',
+    'cancelIdleCallback',
+    'setImmediate',
+    'clearImmediate',
+  ],
 };
 
 let seeded = 0;

@@ -4,7 +4,17 @@
  * No jest.mock of any @forge module.
  */
 // The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
-import { ADMIN, leakedSecrets, makeDeployment, openSession, PAGE_TIMERS, pageContext, READER, seedDeployments, type SettingsSession } from './settings-harness';
+import {
+  ADMIN,
+  leakedSecrets,
+  makeDeployment,
+  openSession,
+  PAGE_TIMERS,
+  pageContext,
+  READER,
+  seedDeployments,
+  type SettingsSession,
+} from './settings-harness';
 import path from 'node:path';
 import { renderPage, type PageHarness } from '../../local/ui/harness';
 import { startReceiver, type Receiver } from '../../local/receiver';
@@ -188,7 +198,11 @@ describe('the history chart', () => {
     expect(page.invocations.map((i) => i.functionKey)).toEqual(['getPage', 'getStats']);
     // Five records end before the window does: one KVS query, all of them read.
     expect(kvsQueries()).toBe(1);
-    expect((session.responses.at(-1) as Result<StatsView>).ok && (session.responses.at(-1) as { data: StatsView }).data).toMatchObject({ scanned: 5, truncated: false, corruptRecords: 0 });
+    expect((session.responses.at(-1) as Result<StatsView>).ok && (session.responses.at(-1) as { data: StatsView }).data).toMatchObject({
+      scanned: 5,
+      truncated: false,
+      corruptRecords: 0,
+    });
 
     expect(page.text()).toContain('4 deployments in the last 30 days (UTC): 2 succeeded or requested, 1 failed, 1 other.');
     const [bars] = page.findAll('StackBarChart');
@@ -214,7 +228,10 @@ describe('the history chart', () => {
   it('reads at most 1000 records, and says when that cut the 30 days short', async () => {
     const now = Date.now();
     // 1001 deployments a minute apart: all inside the window, one more than the cap.
-    await seedDeployments(session, Array.from({ length: 1001 }, (_, i) => makeDeployment(now - i * 60_000)));
+    await seedDeployments(
+      session,
+      Array.from({ length: 1001 }, (_, i) => makeDeployment(now - i * 60_000)),
+    );
     const page = await open();
     session.platform.resetCalls();
     await page.selectTab('History');
@@ -222,7 +239,9 @@ describe('the history chart', () => {
     const stats = (session.responses.at(-1) as { data: StatsView }).data;
     expect(stats).toMatchObject({ scanned: 1000, cap: 1000, truncated: true, countedSince: now - 999 * 60_000 });
     const [warning] = page.findAll('SectionMessage').filter((m) => m.props.title === 'Only the newest 1000 deployments are counted');
-    expect(JSON.stringify(warning)).toContain(`Days before ${new Date(now - 999 * 60_000).toISOString().slice(0, 16).replace('T', ' ')} UTC may be missing deployments.`);
+    expect(JSON.stringify(warning)).toContain(
+      `Days before ${new Date(now - 999 * 60_000).toISOString().slice(0, 16).replace('T', ' ')} UTC may be missing deployments.`,
+    );
   });
 
   it('stops reading at the first page that reaches back past the window', async () => {
@@ -261,7 +280,12 @@ describe('auto-refresh while something runs', () => {
     await advance(page, 1);
     expect(page.invocations.at(-1)).toEqual({ functionKey: 'getHistory', payload: {} });
     // The worker has not run yet: still queued.
-    expect(page.findAll('Row').filter((row) => String(row.props.rowKey).startsWith('staging-hook-')).map((row) => JSON.stringify(row))).toEqual([expect.stringContaining('Queued')]);
+    expect(
+      page
+        .findAll('Row')
+        .filter((row) => String(row.props.rowKey).startsWith('staging-hook-'))
+        .map((row) => JSON.stringify(row)),
+    ).toEqual([expect.stringContaining('Queued')]);
 
     await session.platform.drain();
     await advance(page, 4499);

@@ -19,10 +19,13 @@ const TOKEN = 'dop_v1_5e1f0c9a77d24b1f8e3c6a0b9d2e4f6a8c0e2a4b6d8f0a2c4e6a8b0d2f
 let phases: string[] = [];
 const deploymentAnswer = (phase: string): Reply => ({
   status: 200,
-  body: { deployment: { id: DEPLOYMENT_ID, cause: 'manual', phase, progress: { success_steps: phase === 'ACTIVE' ? 6 : 0, total_steps: 6 } } },
+  body: {
+    deployment: { id: DEPLOYMENT_ID, cause: 'manual', phase, progress: { success_steps: phase === 'ACTIVE' ? 6 : 0, total_steps: 6 } },
+  },
 });
 const vendor = loopbackVendor((request: Seen): Reply => {
-  if (request.headers.authorization !== `Bearer ${TOKEN}`) return { status: 401, body: { id: 'unauthorized', message: 'Unable to authenticate you.' } };
+  if (request.headers.authorization !== `Bearer ${TOKEN}`)
+    return { status: 401, body: { id: 'unauthorized', message: 'Unable to authenticate you.' } };
   if (request.method === 'POST' && request.path === `/v2/apps/${APP_ID}/deployments`) return deploymentAnswer('PENDING_BUILD');
   if (request.method === 'GET' && request.path === `/v2/apps/${APP_ID}/deployments/${DEPLOYMENT_ID}`) {
     return deploymentAnswer(phases.length > 1 ? (phases.shift() as string) : (phases[0] ?? 'ACTIVE'));

@@ -25,7 +25,10 @@ beforeAll(async () => {
   await relay.configure([
     { target: targetFor('webhook', 'hook-all', { url: receiver.url }), secrets: { signingSecret: SIGNING_SECRET } },
     {
-      target: { ...targetFor('webhook', 'hook-src', { url: receiver.url }), rules: { branches: ['main'], tags: [], paths: { include: ['src/**'], exclude: [] } } },
+      target: {
+        ...targetFor('webhook', 'hook-src', { url: receiver.url }),
+        rules: { branches: ['main'], tags: [], paths: { include: ['src/**'], exclude: [] } },
+      },
       secrets: { signingSecret: SIGNING_SECRET },
     },
   ]);
@@ -42,7 +45,10 @@ beforeEach(() => {
 const mirrored = () =>
   relay.platform.egressLog
     .filter((r) => r.url.startsWith('https://api.bitbucket.org/'))
-    .map((r) => `${r.method} ${new URL(r.url).pathname.replace(/^\/2\.0\/repositories\/[^/]+\/[^/]+/, '/2.0/repositories/{ws}/{repo}')} -> ${r.status}`);
+    .map(
+      (r) =>
+        `${r.method} ${new URL(r.url).pathname.replace(/^\/2\.0\/repositories\/[^/]+\/[^/]+/, '/2.0/repositories/{ws}/{repo}')} -> ${r.status}`,
+    );
 
 function ok<T>(result: Result<T>): T {
   if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
@@ -57,14 +63,22 @@ describe('the app’s Bitbucket calls, against Bitbucket’s spec', () => {
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     const calls = mirrored();
     expect(new Set(calls)).toEqual(
-      new Set([`POST /2.0/repositories/{ws}/{repo}/commit/${hash}/statuses/build -> 201`, `GET /2.0/repositories/{ws}/{repo}/diffstat/${hash}..${before} -> 200`]),
+      new Set([
+        `POST /2.0/repositories/{ws}/{repo}/commit/${hash}/statuses/build -> 201`,
+        `GET /2.0/repositories/{ws}/{repo}/diffstat/${hash}..${before} -> 200`,
+      ]),
     );
     expect(calls.filter((c) => c.includes('/diffstat/'))).toHaveLength(1);
     expect(records.map((r) => [r.target.id, r.state]).sort()).toEqual([
       ['hook-all', 'requested'],
       ['hook-src', 'requested'],
     ]);
-    expect(relay.platform.bitbucket.statuses(REPO, hash).map((s) => [s.key, s.state]).sort()).toEqual([
+    expect(
+      relay.platform.bitbucket
+        .statuses(REPO, hash)
+        .map((s) => [s.key, s.state])
+        .sort(),
+    ).toEqual([
       ['deploy-relay-hook-all', 'SUCCESSFUL'],
       ['deploy-relay-hook-src', 'SUCCESSFUL'],
     ]);
@@ -91,7 +105,10 @@ describe('the app’s Bitbucket calls, against Bitbucket’s spec', () => {
     await relay.platform.drain();
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     const calls = mirrored();
-    expect(calls.slice(0, 2)).toEqual(['GET /2.0/user/permissions/repositories -> 200', 'GET /2.0/repositories/{ws}/{repo}/refs/branches/main -> 200']);
+    expect(calls.slice(0, 2)).toEqual([
+      'GET /2.0/user/permissions/repositories -> 200',
+      'GET /2.0/repositories/{ws}/{repo}/refs/branches/main -> 200',
+    ]);
     expect(new Set(calls.slice(2))).toEqual(new Set([`POST /2.0/repositories/{ws}/{repo}/commit/${queued.commit}/statuses/build -> 201`]));
   });
 
@@ -106,6 +123,8 @@ describe('the app’s Bitbucket calls, against Bitbucket’s spec', () => {
     );
     const [refusal, ...more] = await prism().refusals(relay.platform.egressLog);
     expect(more).toEqual([]);
-    expect(refusal).toMatch(/^POST http:\/\/127\.0\.0\.1:\d+\/2\.0\/repositories\/.*\/statuses\/build -> 422: Request body property state must be equal to one of the allowed values: FAILED, INPROGRESS, STOPPED, SUCCESSFUL$/);
+    expect(refusal).toMatch(
+      /^POST http:\/\/127\.0\.0\.1:\d+\/2\.0\/repositories\/.*\/statuses\/build -> 422: Request body property state must be equal to one of the allowed values: FAILED, INPROGRESS, STOPPED, SUCCESSFUL$/,
+    );
   });
 });

@@ -12,7 +12,10 @@ const spec = JSON.parse(readFileSync(join(SPECS_DIR, 'coolify-openapi.json'), 'u
 describe("Coolify's OpenAPI spec", () => {
   it('has the calls the provider makes, with uuid and force as query parameters and a bearer token', () => {
     const deploy = spec.paths['/deploy']?.post;
-    expect(deploy?.parameters?.filter((p) => ['uuid', 'force'].includes(p.name)).map((p) => `${p.in}:${p.name}`)).toEqual(['query:uuid', 'query:force']);
+    expect(deploy?.parameters?.filter((p) => ['uuid', 'force'].includes(p.name)).map((p) => `${p.in}:${p.name}`)).toEqual([
+      'query:uuid',
+      'query:force',
+    ]);
     expect(deploy?.security).toEqual([{ bearerAuth: [] }]);
     expect(spec.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(spec.paths['/deployments/{uuid}']?.get).toBeDefined();

@@ -22,7 +22,10 @@ describe('the Coolify provider on the local platform, against Coolify’s spec',
     relay = startRelay({});
     await relay.configure([
       { target: targetFor('coolify', 'coolify-cached', { baseUrl: prism().url, resourceUuid: RESOURCE }), secrets: { token: TOKEN } },
-      { target: targetFor('coolify', 'coolify-forced', { baseUrl: prism().url, resourceUuid: RESOURCE, force: true }), secrets: { token: TOKEN } },
+      {
+        target: targetFor('coolify', 'coolify-forced', { baseUrl: prism().url, resourceUuid: RESOURCE, force: true }),
+        secrets: { token: TOKEN },
+      },
     ]);
   });
   afterAll(async () => {
@@ -40,7 +43,10 @@ describe('the Coolify provider on the local platform, against Coolify’s spec',
     for (const record of records) {
       expect(record.vendorId).toBe('string');
       // A status "string" is no state Coolify documents: followed until the poller stops following.
-      expect([record.state, record.message]).toEqual(['unknown', expect.stringMatching(/^Outcome unknown: after \d+ minutes it is still in progress/)]);
+      expect([record.state, record.message]).toEqual([
+        'unknown',
+        expect.stringMatching(/^Outcome unknown: after \d+ minutes it is still in progress/),
+      ]);
     }
   });
 
@@ -49,7 +55,9 @@ describe('the Coolify provider on the local platform, against Coolify’s spec',
     if (!record) throw new Error('the push deployed nothing');
     relay.platform.egressLog.length = 0;
     const status = await relay.follow(record);
-    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url.slice(prism().url.length)} -> ${r.status}`)).toEqual(['GET /api/v1/deployments/string -> 200']);
+    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url.slice(prism().url.length)} -> ${r.status}`)).toEqual([
+      'GET /api/v1/deployments/string -> 200',
+    ]);
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     expect(status).toMatchObject({ state: 'in_progress', message: 'Coolify deployment string' });
   });
@@ -57,7 +65,9 @@ describe('the Coolify provider on the local platform, against Coolify’s spec',
   it('verifies the token by reading the application with a request the spec accepts', async () => {
     relay.platform.egressLog.length = 0;
     const view = await relay.verify('coolify-cached');
-    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url.slice(prism().url.length)} -> ${r.status}`)).toEqual([`GET /api/v1/applications/${RESOURCE} -> 200`]);
+    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url.slice(prism().url.length)} -> ${r.status}`)).toEqual([
+      `GET /api/v1/applications/${RESOURCE} -> 200`,
+    ]);
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     expect(view).toEqual({ ok: true, shapeOnly: false, message: 'The token can read the Coolify application "string".' });
   });
@@ -65,7 +75,11 @@ describe('the Coolify provider on the local platform, against Coolify’s spec',
 
 describe('npm start with a Coolify target whose address is Prism', () => {
   const withBaseUrl = (baseUrl: string) =>
-    editExample(EXAMPLE, (target) => ({ ...target, settings: { ...target.settings, baseUrl, resourceUuid: RESOURCE }, secrets: { token: TOKEN } }));
+    editExample(EXAMPLE, (target) => ({
+      ...target,
+      settings: { ...target.settings, baseUrl, resourceUuid: RESOURCE },
+      secrets: { token: TOKEN },
+    }));
 
   it('exits 0 for examples/targets.coolify.json pointed at the instance: the spec accepts the deploy request', async () => {
     const run = await replayPush(withBaseUrl(prism().url));

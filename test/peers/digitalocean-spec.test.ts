@@ -38,12 +38,16 @@ const closed = (node: unknown): unknown => {
 // OpenAPI 3.0 schemas carry keywords JSON Schema lacks (example, nullable), so not strict; its number
 // formats give a width JSON cannot check, so they accept any number instead of warning on every compile.
 const NUMBER_FORMATS = ['int32', 'int64', 'uint32', 'uint64', 'float', 'double'];
-const ajv = addFormats(new Ajv({ strict: false, allErrors: true, formats: Object.fromEntries(NUMBER_FORMATS.map((format) => [format, true])) }));
+const ajv = addFormats(
+  new Ajv({ strict: false, allErrors: true, formats: Object.fromEntries(NUMBER_FORMATS.map((format) => [format, true])) }),
+);
 ajv.addSchema({ components: { schemas: closed(spec.components.schemas) } }, 'digitalocean');
 const violations = (schema: string, value: unknown): string[] => {
   const validate = ajv.getSchema(`digitalocean#/components/schemas/${schema}`);
   if (!validate) throw new Error(`digitalocean-apps.openapi3.yaml has no schema ${schema}`);
-  return validate(value) ? [] : (validate.errors ?? []).map((error) => `${error.instancePath} ${error.message ?? ''} ${JSON.stringify(error.params)}`);
+  return validate(value)
+    ? []
+    : (validate.errors ?? []).map((error) => `${error.instancePath} ${error.message ?? ''} ${JSON.stringify(error.params)}`);
 };
 
 describe("DigitalOcean's App Platform spec", () => {

@@ -35,7 +35,9 @@ describe('the DigitalOcean provider on the local platform, against DigitalOceanâ
   it('creates deployments with force_build false and true in requests the spec accepts, and follows the specâ€™s example, forever PENDING_BUILD, to an unknown outcome', async () => {
     const records = await relay.push();
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
-    const creates = relay.platform.egressLog.filter((r) => r.method === 'POST' && r.url === `https://api.digitalocean.com/v2/apps/${APP_ID}/deployments`);
+    const creates = relay.platform.egressLog.filter(
+      (r) => r.method === 'POST' && r.url === `https://api.digitalocean.com/v2/apps/${APP_ID}/deployments`,
+    );
     expect(creates.map((r) => [r.status, JSON.parse(r.body ?? '')]).sort()).toEqual([
       [200, { force_build: false }],
       [200, { force_build: true }],
@@ -47,9 +49,14 @@ describe('the DigitalOcean provider on the local platform, against DigitalOceanâ
     // PENDING_BUILD is all Prism answers, so the status poller follows each deploy as long as it
     // follows any, then records that the outcome is unknown.
     for (const record of records) {
-      expect([record.state, record.message]).toEqual(['unknown', expect.stringMatching(/^Outcome unknown: after \d+ minutes it is still in progress/)]);
+      expect([record.state, record.message]).toEqual([
+        'unknown',
+        expect.stringMatching(/^Outcome unknown: after \d+ minutes it is still in progress/),
+      ]);
     }
-    expect(new Set(relay.platform.egressLog.filter((r) => r.method === 'GET').map((r) => r.url))).toEqual(new Set([`https://api.digitalocean.com/v2/apps/${APP_ID}/deployments/${SPEC_DEPLOYMENT_ID}`]));
+    expect(new Set(relay.platform.egressLog.filter((r) => r.method === 'GET').map((r) => r.url))).toEqual(
+      new Set([`https://api.digitalocean.com/v2/apps/${APP_ID}/deployments/${SPEC_DEPLOYMENT_ID}`]),
+    );
   });
 
   it('reads a deploymentâ€™s phase with a request the spec accepts: PENDING_BUILD is still in progress', async () => {
@@ -67,7 +74,9 @@ describe('the DigitalOcean provider on the local platform, against DigitalOceanâ
   it('verifies the token by reading the app with a request the spec accepts, deploying nothing', async () => {
     relay.platform.egressLog.length = 0;
     const view = await relay.verify('do-cached');
-    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url} -> ${r.status}`)).toEqual([`GET https://api.digitalocean.com/v2/apps/${APP_ID} -> 200`]);
+    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url} -> ${r.status}`)).toEqual([
+      `GET https://api.digitalocean.com/v2/apps/${APP_ID} -> 200`,
+    ]);
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     expect(view).toMatchObject({ ok: true, shapeOnly: false });
     expect(view.message).toMatch(/^The token can read the app sample-golang/);
@@ -96,7 +105,9 @@ describe('npm start -- --route api.digitalocean.com=<Prism>', () => {
     const run = await replay(path.join(EXAMPLES_DIR, EXAMPLE));
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain(`request   POST https://api.digitalocean.com/v2/apps/${APP_ID}/deployments -> 200`);
-    expect(run.stdout).toMatch(/history\s+unknown\s+DigitalOcean production <- branch main .*: Outcome unknown: after \d+ minutes it is still in progress/);
+    expect(run.stdout).toMatch(
+      /history\s+unknown\s+DigitalOcean production <- branch main .*: Outcome unknown: after \d+ minutes it is still in progress/,
+    );
     expect(run.stdout).toContain("result    exit 0: 1 deploy(s), none failed; outcome not known for 1 (unknown): see the vendor's page");
     expect(run.code).toBe(0);
   });

@@ -4,7 +4,10 @@ import { dokployDeployRequests } from '../fixtures/vendors/dokploy';
 import { SPECS_DIR } from './processes';
 
 interface OpenApi {
-  paths: Record<string, { post?: { requestBody: { content: { 'application/json': { schema: { properties: Record<string, unknown>; required: string[] } } } } } }>;
+  paths: Record<
+    string,
+    { post?: { requestBody: { content: { 'application/json': { schema: { properties: Record<string, unknown>; required: string[] } } } } } }
+  >;
   components: { securitySchemes: { apiKey: { in: string; name: string } } };
 }
 
@@ -15,9 +18,12 @@ describe("Dokploy's OpenAPI spec", () => {
     expect(spec.components.securitySchemes.apiKey).toMatchObject({ in: 'header', name: 'x-api-key' });
   });
 
-  it.each(Object.entries(dokployDeployRequests))('lists exactly the fields the provider sends to %s, and each required one is filled', (path, body: Record<string, unknown>) => {
-    const schema = spec.paths[path]?.post?.requestBody.content['application/json'].schema;
-    expect(Object.keys(body).sort()).toEqual(Object.keys(schema?.properties ?? {}).sort());
-    expect(schema?.required.every((key) => typeof body[key] === 'string' && body[key] !== '')).toBe(true);
-  });
+  it.each(Object.entries(dokployDeployRequests))(
+    'lists exactly the fields the provider sends to %s, and each required one is filled',
+    (path, body: Record<string, unknown>) => {
+      const schema = spec.paths[path]?.post?.requestBody.content['application/json'].schema;
+      expect(Object.keys(body).sort()).toEqual(Object.keys(schema?.properties ?? {}).sort());
+      expect(schema?.required.every((key) => typeof body[key] === 'string' && body[key] !== '')).toBe(true);
+    },
+  );
 });

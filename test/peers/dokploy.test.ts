@@ -65,7 +65,9 @@ describe('the Dokploy provider on the local platform, against Dokploy’s spec',
   it('verifies with a request the spec accepts, and reports that the `{}` answer names no application', async () => {
     relay.platform.egressLog.length = 0;
     const view = await relay.verify('dokploy-app');
-    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url.slice(prism().url.length)} -> ${r.status}`)).toEqual(['GET /api/application.one?applicationId=app-Xy12_ab -> 200']);
+    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url.slice(prism().url.length)} -> ${r.status}`)).toEqual([
+      'GET /api/application.one?applicationId=app-Xy12_ab -> 200',
+    ]);
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     expect(view).toMatchObject({ ok: false, shapeOnly: false });
     expect(view.message).toContain("Dokploy application: Dokploy's answer had an unexpected shape");

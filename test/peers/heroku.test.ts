@@ -24,7 +24,10 @@ interface HyperSchema {
   definitions: Record<string, { links: Link[] }>;
 }
 
-const document = JSON.parse(readFileSync(path.join(SPECS_DIR, 'heroku-platform-api-schema.json'), 'utf8')) as HyperSchema & { $schema?: string; id?: string };
+const document = JSON.parse(readFileSync(path.join(SPECS_DIR, 'heroku-platform-api-schema.json'), 'utf8')) as HyperSchema & {
+  $schema?: string;
+  id?: string;
+};
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats(ajv);
@@ -87,7 +90,10 @@ beforeAll(async () => {
   relay = startRelay({ routes: { 'api.heroku.com': heroku.base } });
   await relay.configure([
     {
-      target: targetFor('heroku', 'heroku-staging', { app: APP, sourceUrlTemplate: 'https://archive.example.com/{repository}/{commit}.tar.gz?token={token}' }),
+      target: targetFor('heroku', 'heroku-staging', {
+        app: APP,
+        sourceUrlTemplate: 'https://archive.example.com/{repository}/{commit}.tar.gz?token={token}',
+      }),
       secrets: { apiKey: API_KEY, archiveToken: 'archive-token/with+chars' },
     },
   ]);
@@ -105,7 +111,11 @@ describe('the Heroku provider’s requests, against Heroku’s platform API sche
     expect(createBuild(body) ? [] : createBuild.errors).toEqual([]);
     expect(againstLink(create, link('build', 'Create'))).toEqual([]);
     // providers.md: the Platform API's version 3 is asked for in Accept.
-    expect(create.headers).toMatchObject({ accept: 'application/vnd.heroku+json; version=3', authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' });
+    expect(create.headers).toMatchObject({
+      accept: 'application/vnd.heroku+json; version=3',
+      authorization: `Bearer ${API_KEY}`,
+      'content-type': 'application/json',
+    });
     expect(body).toEqual({
       source_blob: {
         url: `https://archive.example.com/acme/web/${record?.commit.hash}.tar.gz?token=archive-token%2Fwith%2Bchars`,

@@ -28,7 +28,10 @@ describe('the Netlify provider (API) on the local platform, against Netlify’s 
     const [record] = await relay.push();
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     const start = relay.platform.egressLog.find((r) => r.method === 'POST');
-    expect(start).toMatchObject({ url: `https://api.netlify.com/api/v1/sites/${SITE}/builds?branch=main&title=Deploy+Relay%3A+Contract+test+push+1`, status: 200 });
+    expect(start).toMatchObject({
+      url: `https://api.netlify.com/api/v1/sites/${SITE}/builds?branch=main&title=Deploy+Relay%3A+Contract+test+push+1`,
+      status: 200,
+    });
     expect(start?.body).toBeUndefined();
     expect(record?.vendorId).toBe('string');
     // The status poller then reads Prism's made-up build, whose error is "string".
@@ -41,7 +44,9 @@ describe('the Netlify provider (API) on the local platform, against Netlify’s 
     relay.platform.egressLog.length = 0;
     const status = await relay.follow(record);
     // A build with an error is the outcome: the deploy it would make (GET /deploys/{id}) is not read.
-    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url} -> ${r.status}`)).toEqual(['GET https://api.netlify.com/api/v1/builds/string -> 200']);
+    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url} -> ${r.status}`)).toEqual([
+      'GET https://api.netlify.com/api/v1/builds/string -> 200',
+    ]);
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     expect(status).toMatchObject({ state: 'failed', message: 'Netlify build string failed: string' });
   });
@@ -49,7 +54,9 @@ describe('the Netlify provider (API) on the local platform, against Netlify’s 
   it('verifies the token by reading the site with a request the spec accepts', async () => {
     relay.platform.egressLog.length = 0;
     const view = await relay.verify('netlify-api');
-    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url} -> ${r.status}`)).toEqual([`GET https://api.netlify.com/api/v1/sites/${SITE} -> 200`]);
+    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url} -> ${r.status}`)).toEqual([
+      `GET https://api.netlify.com/api/v1/sites/${SITE} -> 200`,
+    ]);
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     expect(view).toMatchObject({ ok: true, shapeOnly: false });
   });

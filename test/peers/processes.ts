@@ -135,7 +135,10 @@ function servableSpec(file: string): { file: string; cleanUp: () => void } {
   if (!basePath || paths.every((p) => p.startsWith(`${basePath}/`))) return { file, cleanUp: () => undefined };
   const dir = mkdtempSync(path.join(tmpdir(), 'prism-spec-'));
   const copy = path.join(dir, `${path.basename(file).replace(/\.(ya?ml|json)$/, '')}.json`);
-  writeFileSync(copy, JSON.stringify({ ...spec, paths: Object.fromEntries(Object.entries(spec.paths).map(([p, item]) => [`${basePath}${p}`, item])) }));
+  writeFileSync(
+    copy,
+    JSON.stringify({ ...spec, paths: Object.fromEntries(Object.entries(spec.paths).map(([p, item]) => [`${basePath}${p}`, item])) }),
+  );
   return { file: copy, cleanUp: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -230,7 +233,13 @@ const PUSH_EVENT = path.join(ROOT, 'test/fixtures/events/branch-push.json');
  * on local/cli.ts), in its own process, from the project root.
  */
 export function replayPush(targetsFile: string, routes: Record<string, string> = {}): Promise<CliRun> {
-  return runCli(['--event', PUSH_EVENT, '--targets', targetsFile, ...Object.entries(routes).flatMap(([host, url]) => ['--route', `${host}=${url}`])]);
+  return runCli([
+    '--event',
+    PUSH_EVENT,
+    '--targets',
+    targetsFile,
+    ...Object.entries(routes).flatMap(([host, url]) => ['--route', `${host}=${url}`]),
+  ]);
 }
 
 type TargetJson = Record<string, unknown> & { settings?: Record<string, unknown>; secrets?: Record<string, string> };

@@ -53,7 +53,11 @@ export function startRelay(options: LocalPlatformOptions): RelayOnPeers {
     async configure(entries) {
       targets = entries.map((e) => e.target);
       await platform.run(async () => {
-        await putTargets({ schemaVersion: TARGETS_SCHEMA_VERSION, repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' }, targets });
+        await putTargets({
+          schemaVersion: TARGETS_SCHEMA_VERSION,
+          repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' },
+          targets,
+        });
         for (const { target, secrets } of entries) await putSecrets(REPO, target.id, secrets);
       });
     },
@@ -62,7 +66,11 @@ export function startRelay(options: LocalPlatformOptions): RelayOnPeers {
       const before = platform.bitbucket.branchHead(REPO, 'main');
       // The event names no files: the stand-in learns them here, for the diffstat of path filters.
       const after = platform.bitbucket.addCommit(REPO, { hash: hashOf(commits), parents: before ? [before] : [], files });
-      const event = makePushEvent({ repository: { uuid: REPO }, workspace: { uuid: WORKSPACE }, push: { before, after, commits: [commitOf(after, `Contract test push ${commits}`)] } });
+      const event = makePushEvent({
+        repository: { uuid: REPO },
+        workspace: { uuid: WORKSPACE },
+        push: { before, after, commits: [commitOf(after, `Contract test push ${commits}`)] },
+      });
       const [outcome] = await platform.emit(event);
       if (!outcome?.ok) throw new Error(`the push trigger failed: ${outcome?.error?.message ?? 'no trigger ran'}`);
       await platform.drain();
@@ -83,7 +91,15 @@ export function startRelay(options: LocalPlatformOptions): RelayOnPeers {
         if (!bound.provider.status) throw new Error(`${target.provider} cannot report an outcome`);
         const secrets = await getSecrets(REPO, target.id);
         const log = appLogger.child({ targetId: target.id }, Object.values(secrets));
-        const call = { target, settings: bound.settings, secrets, repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' }, http: forgeHttpClient(log), log, now: Date.now };
+        const call = {
+          target,
+          settings: bound.settings,
+          secrets,
+          repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' },
+          http: forgeHttpClient(log),
+          log,
+          now: Date.now,
+        };
         return bound.provider.status(call, vendorId);
       });
     },

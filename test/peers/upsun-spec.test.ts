@@ -11,7 +11,8 @@ interface OpenApi {
 const spec = JSON.parse(readFileSync(join(SPECS_DIR, 'upsun-openapispec-upsun.json'), 'utf8')) as OpenApi;
 const ENVIRONMENT = '/projects/{projectId}/environments/{environmentId}';
 /** The schema a path's POST body refers to. */
-const inputOf = (path: string) => spec.components.schemas[spec.paths[path]?.post?.requestBody?.content['application/json'].schema.$ref.split('/').pop() ?? ''];
+const inputOf = (path: string) =>
+  spec.components.schemas[spec.paths[path]?.post?.requestBody?.content['application/json'].schema.$ref.split('/').pop() ?? ''];
 
 describe("Upsun's OpenAPI spec", () => {
   it('takes the bodies the provider sends: none to redeploy, a rolling or stopstart strategy to deploy, an operation name to run', () => {

@@ -45,7 +45,11 @@ describe('the Upsun provider on the local platform, against Upsun’s spec', () 
     const records = await relay.push();
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     const environment = `https://api.upsun.com/projects/${PROJECT}/environments/main`;
-    expect(onPrism().map((r) => [r.method, r.url, r.status, r.body, r.headers.authorization]).sort()).toEqual([
+    expect(
+      onPrism()
+        .map((r) => [r.method, r.url, r.status, r.body, r.headers.authorization])
+        .sort(),
+    ).toEqual([
       ['POST', `${environment}/deploy`, 200, '{"strategy":"rolling"}', `Bearer ${BEARER}`],
       ['POST', `${environment}/deploy`, 200, '{}', `Bearer ${BEARER}`],
       ['POST', `${environment}/redeploy`, 200, undefined, `Bearer ${BEARER}`],
@@ -60,8 +64,24 @@ describe('the Upsun provider on the local platform, against Upsun’s spec', () 
       ['upsun-rolling', 'requested', null],
     ]);
     const exchanges = relay.platform.egressLog.filter((r) => r.url.startsWith('https://auth.upsun.com/'));
-    expect(exchanges.map((r) => [r.method, r.url, r.status, r.headers.authorization, r.headers['content-type'], Object.fromEntries(new URLSearchParams(r.body))])).toEqual([
-      ['POST', 'https://auth.upsun.com/oauth2/token', 200, `Basic ${Buffer.from('platform-api-user:').toString('base64')}`, 'application/x-www-form-urlencoded', { grant_type: 'api_token', api_token: API_TOKEN }],
+    expect(
+      exchanges.map((r) => [
+        r.method,
+        r.url,
+        r.status,
+        r.headers.authorization,
+        r.headers['content-type'],
+        Object.fromEntries(new URLSearchParams(r.body)),
+      ]),
+    ).toEqual([
+      [
+        'POST',
+        'https://auth.upsun.com/oauth2/token',
+        200,
+        `Basic ${Buffer.from('platform-api-user:').toString('base64')}`,
+        'application/x-www-form-urlencoded',
+        { grant_type: 'api_token', api_token: API_TOKEN },
+      ],
     ]);
   });
 
@@ -70,7 +90,9 @@ describe('the Upsun provider on the local platform, against Upsun’s spec', () 
     if (!record) throw new Error('the push deployed nothing');
     relay.platform.egressLog.length = 0;
     const status = await relay.follow({ ...record, vendorId: 'act-42' });
-    expect(onPrism().map((r) => `${r.method} ${r.url} -> ${r.status}`)).toEqual([`GET https://api.upsun.com/projects/${PROJECT}/activities/act-42 -> 200`]);
+    expect(onPrism().map((r) => `${r.method} ${r.url} -> ${r.status}`)).toEqual([
+      `GET https://api.upsun.com/projects/${PROJECT}/activities/act-42 -> 200`,
+    ]);
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     expect(status).toMatchObject({ state: 'canceled', message: 'Upsun activity cancelled (failure)' });
   });
@@ -78,7 +100,9 @@ describe('the Upsun provider on the local platform, against Upsun’s spec', () 
   it('verifies the token by reading the environment with a request the spec accepts', async () => {
     relay.platform.egressLog.length = 0;
     const view = await relay.verify('upsun-redeploy');
-    expect(onPrism().map((r) => `${r.method} ${r.url} -> ${r.status}`)).toEqual([`GET https://api.upsun.com/projects/${PROJECT}/environments/main -> 200`]);
+    expect(onPrism().map((r) => `${r.method} ${r.url} -> ${r.status}`)).toEqual([
+      `GET https://api.upsun.com/projects/${PROJECT}/environments/main -> 200`,
+    ]);
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     expect(view).toMatchObject({ ok: true, shapeOnly: false });
   });

@@ -29,7 +29,13 @@ describe('signed webhook against adnanh/webhook', () => {
           { source: 'payload', name: 'commit.hash' },
         ],
         'trigger-rule-mismatch-http-response-code': 401,
-        'trigger-rule': { match: { type: 'payload-hmac-sha256', secret: 'adnanh-shared-secret', parameter: { source: 'header', name: 'X-Hub-Signature-256' } } },
+        'trigger-rule': {
+          match: {
+            type: 'payload-hmac-sha256',
+            secret: 'adnanh-shared-secret',
+            parameter: { source: 'header', name: 'X-Hub-Signature-256' },
+          },
+        },
       },
     ];
     const config = path.join(dir, 'hooks.json');

@@ -69,8 +69,12 @@ describe('the signed webhook, verified by the standardwebhooks package', () => {
   it('refuses the delivery with one byte of the body changed, another secret, or another webhook-id', () => {
     const delivery = delivered(0);
     const verifier = new Webhook(WHSEC);
-    expect(() => verifier.verify(delivery.body.replace('"hook-whsec"', '"hook-whsex"'), headersOf(delivery))).toThrow('No matching signature found');
+    expect(() => verifier.verify(delivery.body.replace('"hook-whsec"', '"hook-whsex"'), headersOf(delivery))).toThrow(
+      'No matching signature found',
+    );
     expect(() => new Webhook(RAW, { format: 'raw' }).verify(delivery.body, headersOf(delivery))).toThrow('No matching signature found');
-    expect(() => verifier.verify(delivery.body, headersOf(delivery, { 'webhook-id': 'd-another-delivery' }))).toThrow('No matching signature found');
+    expect(() => verifier.verify(delivery.body, headersOf(delivery, { 'webhook-id': 'd-another-delivery' }))).toThrow(
+      'No matching signature found',
+    );
   });
 });

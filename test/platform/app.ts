@@ -28,7 +28,11 @@ export async function startApp(options: { respond?: (index: number) => number; r
     receiver,
     async configure(targets, secretsOf = () => ({ signingSecret: SIGNING_SECRET })) {
       await platform.run(async () => {
-        await putTargets({ schemaVersion: 1, repository: { uuid: FIXTURE_REPOSITORY_UUID, workspaceUuid: FIXTURE_WORKSPACE_UUID, fullName: 'acme/web' }, targets });
+        await putTargets({
+          schemaVersion: 1,
+          repository: { uuid: FIXTURE_REPOSITORY_UUID, workspaceUuid: FIXTURE_WORKSPACE_UUID, fullName: 'acme/web' },
+          targets,
+        });
         for (const target of targets) await putSecrets(FIXTURE_REPOSITORY_UUID, target.id, secretsOf(target));
       });
       platform.resetCalls();

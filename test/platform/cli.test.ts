@@ -17,7 +17,9 @@ async function replay(targets: object): Promise<CliRun> {
 }
 
 const targetsFor = (url: string, signingSecret: string) => ({
-  targets: [{ id: 'cli-hook', name: 'CLI', provider: 'webhook', settings: { url }, secrets: { signingSecret }, rules: { branches: ['main'] } }],
+  targets: [
+    { id: 'cli-hook', name: 'CLI', provider: 'webhook', settings: { url }, secrets: { signingSecret }, rules: { branches: ['main'] } },
+  ],
 });
 
 describe('npm start -- --event E --targets T', () => {
@@ -26,7 +28,9 @@ describe('npm start -- --event E --targets T', () => {
     try {
       const result = await replay(targetsFor(receiver.url, 'a-shared-secret-of-some-length'));
       expect(result.code).toBe(0);
-      expect(receiver.deliveries.map((d) => [d.hubSignatureValid, (JSON.parse(d.body) as { commit: { hash: string } }).commit.hash])).toEqual([[true, branchPush.push.after]]);
+      expect(
+        receiver.deliveries.map((d) => [d.hubSignatureValid, (JSON.parse(d.body) as { commit: { hash: string } }).commit.hash]),
+      ).toEqual([[true, branchPush.push.after]]);
       expect(result.stdout).toMatch(/history\s+requested\s+CLI <- branch main/);
     } finally {
       await receiver.close();

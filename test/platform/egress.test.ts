@@ -14,7 +14,8 @@ import { allowedEgressHosts, bindDeclaredProvider } from '../../src/forge/egress
 import { makeTarget } from '../fixtures/targets';
 
 const SECRET = 'relay-signing-secret-7f3a9c21';
-const MANIFEST_ADVICE = (host: string) => `${host} is not in manifest.yml's permissions.external.fetch.backend; run "npm run egress -- add ${host}", then forge deploy.`;
+const MANIFEST_ADVICE = (host: string) =>
+  `${host} is not in manifest.yml's permissions.external.fetch.backend; run "npm run egress -- add ${host}", then forge deploy.`;
 
 let session: SettingsSession;
 let receiver: Receiver;
@@ -64,25 +65,60 @@ describe('saving a target', () => {
   });
 
   it('refuses a self-hosted Dokploy instance whose host is not declared, on its address field', async () => {
-    const result = await save(input('dokploy', { baseUrl: 'https://Dokploy.Customer.example', kind: 'application', resourceId: 'app-123' }, { apiKey: 'dokploy-key-0123456789' }));
-    expect(result).toMatchObject({ ok: false, error: { code: 'EGRESS_NOT_ALLOWED', fields: { 'settings.baseUrl': MANIFEST_ADVICE('dokploy.customer.example') } } });
+    const result = await save(
+      input(
+        'dokploy',
+        { baseUrl: 'https://Dokploy.Customer.example', kind: 'application', resourceId: 'app-123' },
+        { apiKey: 'dokploy-key-0123456789' },
+      ),
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'EGRESS_NOT_ALLOWED', fields: { 'settings.baseUrl': MANIFEST_ADVICE('dokploy.customer.example') } },
+    });
     expect(await storedKeys()).toEqual([]);
   });
 
   it('reports an undeclared host with the other problems of the form as invalid input', async () => {
     const result = await save({ ...input('webhook', { url: 'https://hooks.customer.example/deploy' }, {}), name: ' ' });
-    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', fields: { name: expect.any(String), 'secrets.signingSecret': expect.any(String), 'settings.url': MANIFEST_ADVICE('hooks.customer.example') } } });
+    expect(result).toMatchObject({
+      ok: false,
+      error: {
+        code: 'INVALID_INPUT',
+        fields: {
+          name: expect.any(String),
+          'secrets.signingSecret': expect.any(String),
+          'settings.url': MANIFEST_ADVICE('hooks.customer.example'),
+        },
+      },
+    });
   });
 
   it('saves a receiver on 127.0.0.1, which the local platform grants, and a provider whose API host is declared', async () => {
-    expect(await save(input('webhook', { url: receiver.url }, { signingSecret: SECRET }))).toMatchObject({ ok: true, data: { undeclaredHosts: [] } });
-    expect(await save(input('railway', { environmentId: '0b6b6c5e-2f5d-4f1e-9d1a-3c9f0e1a2b3c', serviceId: '7a1e2d3c-4b5a-4c6d-8e9f-0a1b2c3d4e5f' }, { token: 'railway-token-0123456789' }))).toMatchObject({ ok: true, data: { undeclaredHosts: [] } });
+    expect(await save(input('webhook', { url: receiver.url }, { signingSecret: SECRET }))).toMatchObject({
+      ok: true,
+      data: { undeclaredHosts: [] },
+    });
+    expect(
+      await save(
+        input(
+          'railway',
+          { environmentId: '0b6b6c5e-2f5d-4f1e-9d1a-3c9f0e1a2b3c', serviceId: '7a1e2d3c-4b5a-4c6d-8e9f-0a1b2c3d4e5f' },
+          { token: 'railway-token-0123456789' },
+        ),
+      ),
+    ).toMatchObject({ ok: true, data: { undeclaredHosts: [] } });
   });
 });
 
 describe('the hosts the app allows', () => {
-  it('are the manifest\'s and, on the local platform, the loopback names it grants', async () => {
-    expect(await session.platform.run(async () => allowedEgressHosts())).toEqual([...DECLARED_EGRESS_HOSTS, '127.0.0.1', 'localhost', '[::1]']);
+  it("are the manifest's and, on the local platform, the loopback names it grants", async () => {
+    expect(await session.platform.run(async () => allowedEgressHosts())).toEqual([
+      ...DECLARED_EGRESS_HOSTS,
+      '127.0.0.1',
+      'localhost',
+      '[::1]',
+    ]);
   });
 
   it('bindDeclaredProvider binds a declared target and throws, naming host and manifest key, for an undeclared one', async () => {

@@ -34,7 +34,14 @@ const digitalOcean = loopbackVendor((seen) => {
 });
 
 const doTarget = (id: keyof typeof APPS): Target =>
-  makeTarget({ id: `do-${id}`, name: `DO ${id}`, environment: 'production', provider: 'digitalocean', settings: { appId: APPS[id] }, secretHints: { token: { last4: 'abcd' } } });
+  makeTarget({
+    id: `do-${id}`,
+    name: `DO ${id}`,
+    environment: 'production',
+    provider: 'digitalocean',
+    settings: { appId: APPS[id] },
+    secretHints: { token: { last4: 'abcd' } },
+  });
 
 let app: TestApp;
 afterEach(async () => {
@@ -59,11 +66,18 @@ describe('following a deploy to its outcome', () => {
     phases = { [APPS.web]: ['BUILDING', 'DEPLOYING', 'ACTIVE'], [APPS.api]: ['BUILDING', 'ERROR'], [APPS.worker]: ['CANCELED'] };
     await pushThreeTargets();
     const byKey = Object.fromEntries(app.statusesOf(after).map((s) => [s.key, s]));
-    expect(byKey['deploy-relay-do-web']).toMatchObject({ state: 'SUCCESSFUL', url: `https://cloud.digitalocean.com/apps/${APPS.web}/deployments/dep-${APPS.web}` });
+    expect(byKey['deploy-relay-do-web']).toMatchObject({
+      state: 'SUCCESSFUL',
+      url: `https://cloud.digitalocean.com/apps/${APPS.web}/deployments/dep-${APPS.web}`,
+    });
     expect(byKey['deploy-relay-do-api']?.state).toBe('FAILED');
     expect(byKey['deploy-relay-do-worker']?.state).toBe('STOPPED');
     const history = await app.history();
-    expect(Object.fromEntries(history.map((d) => [d.target.id, d.state]))).toEqual({ 'do-web': 'succeeded', 'do-api': 'failed', 'do-worker': 'canceled' });
+    expect(Object.fromEntries(history.map((d) => [d.target.id, d.state]))).toEqual({
+      'do-web': 'succeeded',
+      'do-api': 'failed',
+      'do-worker': 'canceled',
+    });
     for (const record of history) {
       expect(record.vendorId).toMatch(/^dep-/);
       expect(record.acceptedAt).toBeGreaterThanOrEqual(record.createdAt);
@@ -105,7 +119,11 @@ describe('following a deploy to its outcome', () => {
     phases = { [APPS.web]: ['BUILDING'], [APPS.api]: ['ACTIVE'], [APPS.worker]: ['ACTIVE'] };
     const waited = await pushThreeTargets();
     const record = (await app.history()).find((d) => d.target.id === 'do-web');
-    expect(record).toMatchObject({ state: 'unknown', checks: 19, message: expect.stringContaining('after 60 minutes it is still in progress') });
+    expect(record).toMatchObject({
+      state: 'unknown',
+      checks: 19,
+      message: expect.stringContaining('after 60 minutes it is still in progress'),
+    });
     // Following is bounded by the sum of the waits, which stays within the limit.
     expect(waited).toBeLessThanOrEqual(FOLLOW_LIMIT_SECONDS);
     expect(waited).toBeGreaterThan(FOLLOW_LIMIT_SECONDS - 300);
@@ -117,7 +135,8 @@ describe('following a deploy to its outcome', () => {
 
   it('a vendor that refuses the status read ends the record as outcome unknown, with its message', async () => {
     phases = { [APPS.web]: ['ACTIVE'], [APPS.api]: ['ACTIVE'], [APPS.worker]: ['ACTIVE'] };
-    statusFault = (seen) => (seen.path.includes(APPS.api) ? { status: 404, body: { id: 'not_found', message: 'deployment not found' } } : null);
+    statusFault = (seen) =>
+      seen.path.includes(APPS.api) ? { status: 404, body: { id: 'not_found', message: 'deployment not found' } } : null;
     await pushThreeTargets();
     const record = (await app.history()).find((d) => d.target.id === 'do-api');
     expect(record).toMatchObject({ state: 'unknown', message: expect.stringContaining('deployment not found') });

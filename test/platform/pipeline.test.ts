@@ -22,7 +22,10 @@ describe('a push through the local Forge platform, with the real SDK', () => {
     await app.platform.drain();
     return outcomes;
   };
-  const bodies = () => app.receiver.deliveries.map((d) => JSON.parse(d.body) as { commit: { hash: string }; ref: { name: string; type: string }; delivery_id: string });
+  const bodies = () =>
+    app.receiver.deliveries.map(
+      (d) => JSON.parse(d.body) as { commit: { hash: string }; ref: { name: string; type: string }; delivery_id: string },
+    );
 
   it('a branch push deploys the pushed commit to the matching target, signed both ways', async () => {
     app = await startApp();
@@ -33,7 +36,12 @@ describe('a push through the local Forge platform, with the real SDK', () => {
     expect([delivery?.hubSignatureValid, delivery?.standardWebhooksValid]).toEqual([true, true]);
     expect(delivery?.headers['user-agent']).toMatch(/^DeployRelay\/\d+\.\d+\.\d+/);
     const [body] = bodies();
-    expect(body).toMatchObject({ event: 'deploy', commit: { hash: branchPush.push.after }, ref: { name: 'main', type: 'branch' }, environment: 'staging' });
+    expect(body).toMatchObject({
+      event: 'deploy',
+      commit: { hash: branchPush.push.after },
+      ref: { name: 'main', type: 'branch' },
+      environment: 'staging',
+    });
     expect(delivery?.headers['webhook-id']).toBe(body?.delivery_id);
   });
 
@@ -51,7 +59,10 @@ describe('a push through the local Forge platform, with the real SDK', () => {
   it('the push path makes one storage read and one queue push, and nothing else', async () => {
     app = await startApp();
     const noCoalescing = { skipMarkers: true, coalesce: false, reportOnCommit: true };
-    await app.configure([hookTarget(app.receiver, { options: noCoalescing }), hookTarget(app.receiver, { id: 'second', options: noCoalescing })]);
+    await app.configure([
+      hookTarget(app.receiver, { options: noCoalescing }),
+      hookTarget(app.receiver, { id: 'second', options: noCoalescing }),
+    ]);
     await app.platform.emit(branchPush);
     const seams = app.platform.calls.map((c) => `${c.seam}:${c.op}`);
     expect(seams).toEqual(['kvs:get', 'queue:publish']);

@@ -25,7 +25,13 @@ async function appWith(targets: (app: TestApp) => Target[]): Promise<TestApp> {
 function commitFiles(parent: string, files: string[]): string[] {
   const hashes: string[] = [];
   for (const [i, file] of files.entries()) {
-    hashes.push(app.platform.bitbucket.addCommit(FIXTURE_REPOSITORY_UUID, { parents: [hashes[i - 1] ?? parent], message: `Change ${file}`, files: [file] }));
+    hashes.push(
+      app.platform.bitbucket.addCommit(FIXTURE_REPOSITORY_UUID, {
+        parents: [hashes[i - 1] ?? parent],
+        message: `Change ${file}`,
+        files: [file],
+      }),
+    );
   }
   return hashes;
 }
@@ -48,7 +54,17 @@ describe('path filters', () => {
     const hashes = commitFiles(BASE, files);
     const head = hashes[19] as string;
     await app.platform.emit(
-      makePushEvent({ push: { before: BASE, after: head, truncated: true, commits: hashes.slice(-5).reverse().map((hash) => commitOf(hash, 'Change')) } }),
+      makePushEvent({
+        push: {
+          before: BASE,
+          after: head,
+          truncated: true,
+          commits: hashes
+            .slice(-5)
+            .reverse()
+            .map((hash) => commitOf(hash, 'Change')),
+        },
+      }),
     );
     await app.platform.drain();
     expect(diffstatCalls()).toHaveLength(1);
@@ -57,7 +73,12 @@ describe('path filters', () => {
     const styles = (await app.history()).find((d) => d.target.id === 'styles');
     expect(styles?.message).toBe('Skipped: none of the 20 changed files match the path filters');
     // A skipped target leaves the commit alone; the three deploys report on it.
-    expect(app.statusesOf(head).map((s) => s.key).sort()).toEqual(['deploy-relay-app', 'deploy-relay-docs', 'deploy-relay-everything']);
+    expect(
+      app
+        .statusesOf(head)
+        .map((s) => s.key)
+        .sort(),
+    ).toEqual(['deploy-relay-app', 'deploy-relay-docs', 'deploy-relay-everything']);
   });
 
   it('an exclude pattern removes matches, and a push whose changes all match nothing deploys nothing there', async () => {
@@ -73,7 +94,15 @@ describe('path filters', () => {
     await appWith(filtered);
     const [one, two] = commitFiles(BASE, ['src/feature.ts', 'web/theme.css']);
     await app.platform.emit(
-      makePushEvent({ push: { ref: 'feature/theme', before: null, after: two, created: true, commits: [commitOf(two as string, 'Theme'), commitOf(one as string, 'Feature')] } }),
+      makePushEvent({
+        push: {
+          ref: 'feature/theme',
+          before: null,
+          after: two,
+          created: true,
+          commits: [commitOf(two as string, 'Theme'), commitOf(one as string, 'Feature')],
+        },
+      }),
     );
     await app.platform.drain();
     expect(diffstatCalls().map((c) => c.path.split('?')[0])).toEqual([expect.stringMatching(new RegExp(`/diffstat/${two}\\.\\.main$`))]);
@@ -95,10 +124,16 @@ describe('path filters', () => {
 describe('coalescing', () => {
   /** Pushes to main, one after another in time, each moving main one commit on; nothing runs yet. */
   async function burst(count: number): Promise<string[]> {
-    const hashes = commitFiles(BASE, Array.from({ length: count }, (_, i) => `src/file-${i}.ts`));
+    const hashes = commitFiles(
+      BASE,
+      Array.from({ length: count }, (_, i) => `src/file-${i}.ts`),
+    );
     for (const [i, hash] of hashes.entries()) {
       await app.platform.emit(
-        makePushEvent({ timestamp: `2026-11-20T10:16:0${i}.000Z`, push: { before: hashes[i - 1] ?? BASE, after: hash, commits: [commitOf(hash, `Push ${i}`)] } }),
+        makePushEvent({
+          timestamp: `2026-11-20T10:16:0${i}.000Z`,
+          push: { before: hashes[i - 1] ?? BASE, after: hash, commits: [commitOf(hash, `Push ${i}`)] },
+        }),
       );
     }
     return hashes;
@@ -117,7 +152,9 @@ describe('coalescing', () => {
         [hashes[2], 'requested'],
       ]),
     );
-    expect(records.find((d) => d.commit.hash === hashes[0])?.message).toBe(`Superseded by a newer push of ${hashes[2]?.slice(0, 7)} before it was sent`);
+    expect(records.find((d) => d.commit.hash === hashes[0])?.message).toBe(
+      `Superseded by a newer push of ${hashes[2]?.slice(0, 7)} before it was sent`,
+    );
     expect(app.statusesOf(hashes[0] as string)[0]?.state).toBe('STOPPED');
     expect(app.statusesOf(hashes[2] as string)[0]?.state).toBe('SUCCESSFUL');
   });
@@ -127,14 +164,26 @@ describe('coalescing', () => {
     const hashes = await burst(3);
     await app.platform.drain();
     expect(app.receiver.deliveries).toHaveLength(3);
-    expect((await app.history()).map((d) => [d.commit.hash, d.state])).toEqual(expect.arrayContaining(hashes.map((hash) => [hash, 'requested'])));
+    expect((await app.history()).map((d) => [d.commit.hash, d.state])).toEqual(
+      expect.arrayContaining(hashes.map((hash) => [hash, 'requested'])),
+    );
   });
 
   it('a newer push whose changes miss the path filters does not supersede an older one that matched', async () => {
     await appWith((a) => [hookTarget(a.receiver, { id: 'app', rules: paths(['src/**']) })]);
     const [code, docs] = commitFiles(BASE, ['src/app.ts', 'docs/readme.md']);
-    await app.platform.emit(makePushEvent({ timestamp: '2026-11-20T10:16:00.000Z', push: { before: BASE, after: code, commits: [commitOf(code as string, 'Code')] } }));
-    await app.platform.emit(makePushEvent({ timestamp: '2026-11-20T10:16:01.000Z', push: { before: code, after: docs, commits: [commitOf(docs as string, 'Docs')] } }));
+    await app.platform.emit(
+      makePushEvent({
+        timestamp: '2026-11-20T10:16:00.000Z',
+        push: { before: BASE, after: code, commits: [commitOf(code as string, 'Code')] },
+      }),
+    );
+    await app.platform.emit(
+      makePushEvent({
+        timestamp: '2026-11-20T10:16:01.000Z',
+        push: { before: code, after: docs, commits: [commitOf(docs as string, 'Docs')] },
+      }),
+    );
     await app.platform.drain();
     expect((await app.history()).map((d) => [d.commit.hash, d.state])).toEqual(
       expect.arrayContaining([
@@ -147,10 +196,18 @@ describe('coalescing', () => {
   it('a redelivered older push after a newer one has deployed sends nothing', async () => {
     await appWith((a) => [hookTarget(a.receiver)]);
     const [first, second] = commitFiles(BASE, ['src/a.ts', 'src/b.ts']);
-    const older = makePushEvent({ timestamp: '2026-11-20T10:16:00.000Z', push: { before: BASE, after: first, commits: [commitOf(first as string, 'A')] } });
+    const older = makePushEvent({
+      timestamp: '2026-11-20T10:16:00.000Z',
+      push: { before: BASE, after: first, commits: [commitOf(first as string, 'A')] },
+    });
     await app.platform.emit(older);
     await app.platform.drain();
-    await app.platform.emit(makePushEvent({ timestamp: '2026-11-20T10:16:01.000Z', push: { before: first, after: second, commits: [commitOf(second as string, 'B')] } }));
+    await app.platform.emit(
+      makePushEvent({
+        timestamp: '2026-11-20T10:16:01.000Z',
+        push: { before: first, after: second, commits: [commitOf(second as string, 'B')] },
+      }),
+    );
     await app.platform.drain();
     await app.platform.emit(older);
     await app.platform.drain();
@@ -160,14 +217,27 @@ describe('coalescing', () => {
   it('a push whose queue push fails takes back its newest mark, so the older queued push still deploys', async () => {
     await appWith((a) => [hookTarget(a.receiver)]);
     const [first, second] = commitFiles(BASE, ['src/a.ts', 'src/b.ts']);
-    await app.platform.emit(makePushEvent({ timestamp: '2026-11-20T10:16:00.000Z', push: { before: BASE, after: first, commits: [commitOf(first as string, 'A')] } }));
+    await app.platform.emit(
+      makePushEvent({
+        timestamp: '2026-11-20T10:16:00.000Z',
+        push: { before: BASE, after: first, commits: [commitOf(first as string, 'A')] },
+      }),
+    );
     app.platform.failQueuePushes(1, 503);
     const [failed] = await app.platform.emit(
-      makePushEvent({ timestamp: '2026-11-20T10:16:01.000Z', push: { before: first, after: second, commits: [commitOf(second as string, 'B')] } }),
+      makePushEvent({
+        timestamp: '2026-11-20T10:16:01.000Z',
+        push: { before: first, after: second, commits: [commitOf(second as string, 'B')] },
+      }),
     );
     // The trigger fails loudly (Forge may deliver the event again) and leaves no mark without a job.
     expect(failed?.ok).toBe(false);
-    expect(app.platform.calls.map((c) => `${c.seam}:${c.op}`).slice(-4)).toEqual(['kvs:get', 'kvs:batch/set', 'queue:publish', 'kvs:batch/delete']);
+    expect(app.platform.calls.map((c) => `${c.seam}:${c.op}`).slice(-4)).toEqual([
+      'kvs:get',
+      'kvs:batch/set',
+      'queue:publish',
+      'kvs:batch/delete',
+    ]);
     await app.platform.drain();
     expect((await app.history()).map((d) => [d.commit.hash, d.state])).toEqual([[first, 'requested']]);
   });

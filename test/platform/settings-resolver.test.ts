@@ -59,7 +59,8 @@ const hookInput = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-const stored = () => session.platform.run(async () => ({ doc: await getTargets(REPO), keys: (await kvs.query().getMany()).results.map((r) => r.key) }));
+const stored = () =>
+  session.platform.run(async () => ({ doc: await getTargets(REPO), keys: (await kvs.query().getMany()).results.map((r) => r.key) }));
 const writes = () => session.platform.calls.filter((c) => (c.seam === 'kvs' && !/get|query/.test(c.op)) || c.seam === 'queue');
 
 describe('getPage', () => {
@@ -112,13 +113,18 @@ describe('saveTarget', () => {
     expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual({ signingSecret: SECOND_SECRET });
 
     const cleared = await asAdmin('saveTarget', hookInput({ id: saved.id, secrets: { signingSecret: null } }));
-    expect(cleared).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', fields: { 'secrets.signingSecret': 'Signing secret is required' } } });
+    expect(cleared).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', fields: { 'secrets.signingSecret': 'Signing secret is required' } },
+    });
     expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual({ signingSecret: SECOND_SECRET });
   });
 
   it('refuses a 51st target', async () => {
     const targets = Array.from({ length: 50 }, (_, i) => makeTarget({ id: `t-${i}`, name: `Target ${i}` }));
-    await session.platform.run(() => putTargets({ schemaVersion: 1, repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' }, targets }));
+    await session.platform.run(() =>
+      putTargets({ schemaVersion: 1, repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' }, targets }),
+    );
     const result = await asAdmin('saveTarget', hookInput());
     expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('at most 50') } });
     expect((await stored()).doc?.targets).toHaveLength(50);
@@ -179,23 +185,33 @@ describe('deployNow', () => {
     session.platform.resetCalls();
     const queued = ok<DeployNowResult>(await asAdmin('deployNow', { targetId: saved.id, branch: 'release/1.2' }));
     expect(queued).toMatchObject({ targetId: saved.id, branch: 'release/1.2', commit: '77942bb9d305b64b2f42e871dd4a32ad8391dd81' });
-    expect(session.platform.calls.filter((c) => c.seam === 'queue')).toEqual([expect.objectContaining({ detail: 'deploy-jobs: 1 event(s)' })]);
+    expect(session.platform.calls.filter((c) => c.seam === 'queue')).toEqual([
+      expect.objectContaining({ detail: 'deploy-jobs: 1 event(s)' }),
+    ]);
     expect(session.platform.pendingEvents()).toBe(1);
 
     await session.platform.drain();
     expect(receiver.deliveries).toHaveLength(1);
     expect(receiver.deliveries[0]).toMatchObject({ hubSignatureValid: true, standardWebhooksValid: true, status: 200 });
-    expect(JSON.parse(receiver.deliveries[0]!.body)).toMatchObject({ delivery_id: queued.deliveryId, ref: { name: 'release/1.2', type: 'branch' } });
+    expect(JSON.parse(receiver.deliveries[0]!.body)).toMatchObject({
+      delivery_id: queued.deliveryId,
+      ref: { name: 'release/1.2', type: 'branch' },
+    });
 
     const page = ok<PageData>(await asAdmin('getPage'));
-    expect(page.history.deployments).toEqual([expect.objectContaining({ targetId: saved.id, trigger: 'manual', state: 'requested', ref: 'release/1.2' })]);
+    expect(page.history.deployments).toEqual([
+      expect.objectContaining({ targetId: saved.id, trigger: 'manual', state: 'requested', ref: 'release/1.2' }),
+    ]);
     expect(page.targets[0]?.latest?.state).toBe('requested');
   });
 
   it('refuses a branch that does not exist, on the branch field, and queues nothing', async () => {
     const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput()));
     const result = await asAdmin('deployNow', { targetId: saved.id, branch: 'nope' });
-    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', fields: { branch: 'There is no branch nope in this repository.' } } });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', fields: { branch: 'There is no branch nope in this repository.' } },
+    });
     expect(session.platform.pendingEvents()).toBe(0);
   });
 });
@@ -288,9 +304,18 @@ describe('fuzzed payloads', () => {
     const wrongShapes = fc.oneof(
       fc.anything(),
       fc.record({ id: fc.oneof(fc.string(), fc.integer(), fc.constant(null)), enabled: fc.anything() }, { requiredKeys: [] }),
-      fc.record({ targetId: fc.oneof(fc.string(), fc.constant(saved.id)), branch: fc.oneof(fc.constant('../../x'), fc.constant('a?b'), fc.constant('')) }),
+      fc.record({
+        targetId: fc.oneof(fc.string(), fc.constant(saved.id)),
+        branch: fc.oneof(fc.constant('../../x'), fc.constant('a?b'), fc.constant('')),
+      }),
       fc
-        .record({ name: fc.oneof(fc.constant(''), fc.string({ maxLength: 300 }).map((s) => s.padEnd(81, 'x'))), settings: fc.dictionary(fc.string(), fc.anything()) })
+        .record({
+          name: fc.oneof(
+            fc.constant(''),
+            fc.string({ maxLength: 300 }).map((s) => s.padEnd(81, 'x')),
+          ),
+          settings: fc.dictionary(fc.string(), fc.anything()),
+        })
         .map((wrong) => ({ ...hookInput(), ...wrong })),
     );
     await fc.assert(

@@ -30,6 +30,8 @@ describe('stored records are parsed on read', () => {
     await app.platform.run(() => kvs.set(`deploy:${bareRepo}:0000000000000-broken`, { schemaVersion: 1, state: 'exploded' }));
     const page = await app.platform.run(() => listDeployments(FIXTURE_REPOSITORY_UUID, 10));
     expect(page.deployments.map((d) => d.state)).toEqual(['requested']);
-    expect(page.corrupt).toEqual([{ key: `deploy:${bareRepo}:0000000000000-broken`, message: expect.stringMatching(/^Stored record deploy:.*-broken is corrupt: /) }]);
+    expect(page.corrupt).toEqual([
+      { key: `deploy:${bareRepo}:0000000000000-broken`, message: expect.stringMatching(/^Stored record deploy:.*-broken is corrupt: /) },
+    ]);
   });
 });

@@ -12,14 +12,26 @@ const TOKEN = '3|cool-SECRET-abcdef123456';
 const APP = 'k8s0w4cgg4wgo0cs8kk4sc0o';
 const DEPLOYMENT = 'ds8wc4o0s8ok4c4c48k0kk8w';
 
-const job = makeDeployJob({ deliveryId: 'dlv-coolify-1', jobKey: 'job-1', repository: { uuid: '{repo}', workspaceUuid: '{ws}' }, targetId: 'coolify-prod', commit: { hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', message: 'Ship it', author: 'Ada', date: null }, actor: { accountId: null, uuid: null }, pushedAt: null, createdAt: 0 });
+const job = makeDeployJob({
+  deliveryId: 'dlv-coolify-1',
+  jobKey: 'job-1',
+  repository: { uuid: '{repo}', workspaceUuid: '{ws}' },
+  targetId: 'coolify-prod',
+  commit: { hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', message: 'Ship it', author: 'Ada', date: null },
+  actor: { accountId: null, uuid: null },
+  pushedAt: null,
+  createdAt: 0,
+});
 
 describe('the Coolify provider', () => {
   let reply: (seen: Seen) => Reply = () => ({ status: 200 });
   const vendor = loopbackVendor((request) => reply(request));
   const { direct: http, seen, lines } = vendor;
 
-  const callWith = (raw: Record<string, unknown> = {}, secrets: Record<string, string> = { token: TOKEN }): DeployCall<CoolifySettings> => ({
+  const callWith = (
+    raw: Record<string, unknown> = {},
+    secrets: Record<string, string> = { token: TOKEN },
+  ): DeployCall<CoolifySettings> => ({
     job,
     target: makeTarget({ id: 'coolify-prod', provider: 'coolify' }),
     settings: coolifyProvider.settingsSchema.parse({ baseUrl: vendor.base, resourceUuid: APP, ...raw }),
@@ -31,9 +43,17 @@ describe('the Coolify provider', () => {
   });
 
   it('posts a deploy by uuid with force and follows the deployment it names', async () => {
-    reply = () => ({ status: 200, body: { deployments: [{ message: 'Application checkout deployment queued.', resource_uuid: APP, deployment_uuid: DEPLOYMENT }] } });
+    reply = () => ({
+      status: 200,
+      body: { deployments: [{ message: 'Application checkout deployment queued.', resource_uuid: APP, deployment_uuid: DEPLOYMENT }] },
+    });
     const result = await coolifyProvider.start(callWith({ force: true }));
-    expect(result).toEqual({ state: 'in_progress', message: 'Coolify: Application checkout deployment queued.', vendorId: DEPLOYMENT, url: null });
+    expect(result).toEqual({
+      state: 'in_progress',
+      message: 'Coolify: Application checkout deployment queued.',
+      vendorId: DEPLOYMENT,
+      url: null,
+    });
     expect(seen).toHaveLength(1);
     expect(seen[0]?.method).toBe('POST');
     expect(seen[0]?.target).toBe(`/api/v1/deploy?uuid=${APP}&force=true`);
@@ -65,11 +85,28 @@ describe('the Coolify provider', () => {
     expect(coolifyState('paused')).toBe('in_progress');
     expect(coolifyState('__proto__')).toBe('in_progress');
     const page = `/project/p1/environment/e1/application/${APP}/deployment/${DEPLOYMENT}`;
-    reply = () => ({ status: 200, body: { id: 7, deployment_uuid: DEPLOYMENT, status: 'finished', deployment_url: page, commit: 'a1b2c3d' } });
-    expect(await coolifyProvider.status?.(callWith(), DEPLOYMENT)).toEqual({ state: 'succeeded', message: 'Coolify deployment finished', url: `${vendor.base}${page}` });
-    reply = () => ({ status: 200, body: { deployment_uuid: DEPLOYMENT, status: 'cancelled-by-user', deployment_url: '//evil.example.com/x' } });
-    expect(await coolifyProvider.status?.(callWith(), DEPLOYMENT)).toEqual({ state: 'canceled', message: 'Coolify deployment cancelled-by-user', url: null });
-    expect(seen.map((s) => `${s.method} ${s.target}`)).toEqual([`GET /api/v1/deployments/${DEPLOYMENT}`, `GET /api/v1/deployments/${DEPLOYMENT}`]);
+    reply = () => ({
+      status: 200,
+      body: { id: 7, deployment_uuid: DEPLOYMENT, status: 'finished', deployment_url: page, commit: 'a1b2c3d' },
+    });
+    expect(await coolifyProvider.status?.(callWith(), DEPLOYMENT)).toEqual({
+      state: 'succeeded',
+      message: 'Coolify deployment finished',
+      url: `${vendor.base}${page}`,
+    });
+    reply = () => ({
+      status: 200,
+      body: { deployment_uuid: DEPLOYMENT, status: 'cancelled-by-user', deployment_url: '//evil.example.com/x' },
+    });
+    expect(await coolifyProvider.status?.(callWith(), DEPLOYMENT)).toEqual({
+      state: 'canceled',
+      message: 'Coolify deployment cancelled-by-user',
+      url: null,
+    });
+    expect(seen.map((s) => `${s.method} ${s.target}`)).toEqual([
+      `GET /api/v1/deployments/${DEPLOYMENT}`,
+      `GET /api/v1/deployments/${DEPLOYMENT}`,
+    ]);
     expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
   });
 
@@ -90,20 +127,33 @@ describe('the Coolify provider', () => {
 
   it('verifies with a read of the application and reports a refusal as not ok', async () => {
     reply = () => ({ status: 200, body: { uuid: APP, name: 'checkout', status: 'running:healthy' } });
-    expect(await coolifyProvider.verify(callWith())).toEqual({ ok: true, shapeOnly: false, message: 'The token can read the Coolify application "checkout".' });
+    expect(await coolifyProvider.verify(callWith())).toEqual({
+      ok: true,
+      shapeOnly: false,
+      message: 'The token can read the Coolify application "checkout".',
+    });
     expect(seen.map((s) => `${s.method} ${s.target}`)).toEqual([`GET /api/v1/applications/${APP}`]);
     reply = () => ({ status: 404, body: { message: 'Application not found.' } });
-    expect(await coolifyProvider.verify(callWith())).toEqual({ ok: false, shapeOnly: false, message: `GET ${vendor.base}/api/v1/applications/${APP} answered 404: Application not found.` });
+    expect(await coolifyProvider.verify(callWith())).toEqual({
+      ok: false,
+      shapeOnly: false,
+      message: `GET ${vendor.base}/api/v1/applications/${APP} answered 404: Application not found.`,
+    });
   });
 
   it('refuses a missing token before sending anything', async () => {
-    await expect(coolifyProvider.start(callWith({}, {}))).rejects.toThrow("The Coolify API token is not set: add it to the target's secrets.");
+    await expect(coolifyProvider.start(callWith({}, {}))).rejects.toThrow(
+      "The Coolify API token is not set: add it to the target's secrets.",
+    );
     expect(seen).toHaveLength(0);
   });
 
   it.each([
     [{ baseUrl: 'http://coolify.example.com' }, 'baseUrl: must start with https://'],
-    [{ baseUrl: 'https://root:pw@coolify.example.com' }, 'baseUrl: must not contain a user name or password: the token goes in its own field'],
+    [
+      { baseUrl: 'https://root:pw@coolify.example.com' },
+      'baseUrl: must not contain a user name or password: the token goes in its own field',
+    ],
     [{ baseUrl: 'https://coolify.example.com/api/v1/' }, 'baseUrl: must be the address of the instance without /api/v1 at the end'],
     [{ baseUrl: 'https://coolify.example.com#x' }, 'baseUrl: must not contain ? or #'],
     [{ resourceUuid: 'app uuid' }, "resourceUuid: must be the application's UUID as Coolify shows it (letters and digits)"],

@@ -23,7 +23,10 @@ function settingsOf(raw: Record<string, unknown>): DigitalOceanSettings {
   return result.data;
 }
 
-function callWith(raw: Record<string, unknown> = { appId: APP_ID }, secrets: Record<string, string> = { token: TOKEN }): DeployCall<DigitalOceanSettings> {
+function callWith(
+  raw: Record<string, unknown> = { appId: APP_ID },
+  secrets: Record<string, string> = { token: TOKEN },
+): DeployCall<DigitalOceanSettings> {
   return {
     job,
     target: makeTarget({ id: 'do-prod', provider: 'digitalocean', environment: 'production', settings: {} }),
@@ -43,7 +46,12 @@ describe('the DigitalOcean App Platform provider', () => {
     answer = () => ({ status: 200, body: pendingDeploymentAnswer });
     const result = await provider.start(callWith());
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ origin: 'https://api.digitalocean.com', method: 'POST', path: `/v2/apps/${APP_ID}/deployments`, query: {} });
+    expect(seen[0]).toMatchObject({
+      origin: 'https://api.digitalocean.com',
+      method: 'POST',
+      path: `/v2/apps/${APP_ID}/deployments`,
+      query: {},
+    });
     expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(seen[0]?.headers['content-type']).toBe('application/json');
     expect(JSON.parse(seen[0]?.body ?? '')).toEqual({ force_build: false });
@@ -76,11 +84,17 @@ describe('the DigitalOcean App Platform provider', () => {
     answer = () => ({ status: 404, body: { id: 'not_found', message: 'The resource you requested could not be found.' } });
     const error = refusal(await provider.start(callWith()).catch((e: unknown) => e));
     expect(error).toBeInstanceOf(HttpRejected);
-    expect(error.message).toBe(`POST https://api.digitalocean.com/v2/apps/${APP_ID}/deployments answered 404: The resource you requested could not be found.`);
+    expect(error.message).toBe(
+      `POST https://api.digitalocean.com/v2/apps/${APP_ID}/deployments answered 404: The resource you requested could not be found.`,
+    );
   });
 
   it('turns a 429 into a retryable fault that carries Retry-After', async () => {
-    answer = () => ({ status: 429, body: { id: 'too_many_requests', message: 'API rate limit exceeded.' }, headers: { 'retry-after': '30', 'ratelimit-remaining': '0' } });
+    answer = () => ({
+      status: 429,
+      body: { id: 'too_many_requests', message: 'API rate limit exceeded.' },
+      headers: { 'retry-after': '30', 'ratelimit-remaining': '0' },
+    });
     const error = await provider.start(callWith()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpFault);
     expect(error).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterSeconds: 30 });
@@ -96,7 +110,9 @@ describe('the DigitalOcean App Platform provider', () => {
   it('never puts the token in a thrown message or a log line, even when DigitalOcean echoes it', async () => {
     answer = () => ({ status: 401, body: { id: 'unauthorized', message: `Unable to authenticate you with ${TOKEN}.` } });
     const error = refusal(await provider.start(callWith()).catch((e: unknown) => e));
-    expect(error.message).toBe(`POST https://api.digitalocean.com/v2/apps/${APP_ID}/deployments answered 401: Unable to authenticate you with [redacted].`);
+    expect(error.message).toBe(
+      `POST https://api.digitalocean.com/v2/apps/${APP_ID}/deployments answered 401: Unable to authenticate you with [redacted].`,
+    );
     const status = refusal(await provider.status?.(callWith(), DEPLOYMENT_ID).catch((e: unknown) => e));
     expect(status.message).not.toContain(TOKEN);
     expect(lines.join('\n')).not.toContain(TOKEN);
@@ -106,7 +122,13 @@ describe('the DigitalOcean App Platform provider', () => {
     it('reads the deployment by id with the token', async () => {
       answer = () => ({ status: 200, body: deploymentWith({ phase: 'ACTIVE', progress: { success_steps: 6, total_steps: 6 } }) });
       const result = await provider.status?.(callWith(), DEPLOYMENT_ID);
-      expect(seen[0]).toMatchObject({ origin: 'https://api.digitalocean.com', method: 'GET', path: `/v2/apps/${APP_ID}/deployments/${DEPLOYMENT_ID}`, query: {}, body: '' });
+      expect(seen[0]).toMatchObject({
+        origin: 'https://api.digitalocean.com',
+        method: 'GET',
+        path: `/v2/apps/${APP_ID}/deployments/${DEPLOYMENT_ID}`,
+        query: {},
+        body: '',
+      });
       expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
       expect(result).toEqual({
         state: 'succeeded',
@@ -188,7 +210,10 @@ describe('the DigitalOcean App Platform provider', () => {
 
     it.each([
       [{}, 'appId: the app ID is required'],
-      [{ appId: 'my-app' }, "appId: must be the app's ID, a UUID such as 4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf (the part after /apps/ in the app's control-panel URL)"],
+      [
+        { appId: 'my-app' },
+        "appId: must be the app's ID, a UUID such as 4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf (the part after /apps/ in the app's control-panel URL)",
+      ],
       [{ appId: APP_ID, forceBuild: 'yes' }, 'forceBuild: must be true or false'],
     ])('refuses %j with a message a person can act on', (raw, message) => {
       expect(issues(raw)).toEqual([message]);

@@ -14,7 +14,17 @@ const API_KEY = 'hrku-SECRET-0f1e2d3c4b5a';
 const ARCHIVE_TOKEN = 'arch-SECRET-998877';
 const BUILD_ID = '01234567-89ab-cdef-0123-456789abcdef';
 
-const job = makeDeployJob({ deliveryId: 'dlv-heroku-1', jobKey: 'job-1', repository: { uuid: '{repo}', workspaceUuid: '{ws}' }, targetId: 'heroku-staging', ref: { name: 'feature/login', type: 'branch' }, commit: { hash: HASH, message: 'Fix the login redirect\n\nThe body is not sent.', author: 'Ada', date: null }, actor: { accountId: null, uuid: null }, pushedAt: null, createdAt: 0 });
+const job = makeDeployJob({
+  deliveryId: 'dlv-heroku-1',
+  jobKey: 'job-1',
+  repository: { uuid: '{repo}', workspaceUuid: '{ws}' },
+  targetId: 'heroku-staging',
+  ref: { name: 'feature/login', type: 'branch' },
+  commit: { hash: HASH, message: 'Fix the login redirect\n\nThe body is not sent.', author: 'Ada', date: null },
+  actor: { accountId: null, uuid: null },
+  pushedAt: null,
+  createdAt: 0,
+});
 
 describe('the Heroku provider', () => {
   let reply: (seen: Seen) => Reply = () => ({ status: 200 });
@@ -22,7 +32,10 @@ describe('the Heroku provider', () => {
   const { http, seen, lines, outbound } = vendor;
 
   const settingsOf = (raw: Record<string, unknown>): HerokuSettings => herokuProvider.settingsSchema.parse(raw);
-  const callWith = (raw: Record<string, unknown> = {}, secrets: Record<string, string> = { apiKey: API_KEY }): DeployCall<HerokuSettings> => ({
+  const callWith = (
+    raw: Record<string, unknown> = {},
+    secrets: Record<string, string> = { apiKey: API_KEY },
+  ): DeployCall<HerokuSettings> => ({
     job,
     target: makeTarget({ id: 'heroku-staging', provider: 'heroku' }),
     settings: settingsOf({ app: 'acme-web-staging', sourceUrlTemplate: 'https://bitbucket.org/{repository}/get/{commit}.tar.gz', ...raw }),
@@ -64,7 +77,10 @@ describe('the Heroku provider', () => {
   it('fills {ref} and {token} URL-encoded and keeps the archive token out of every log line', async () => {
     reply = () => ({ status: 201, body: build('pending') });
     await herokuProvider.start(
-      callWith({ sourceUrlTemplate: 'https://archive.example.com/{ref}/{commit}.tgz?key={token}' }, { apiKey: API_KEY, archiveToken: ARCHIVE_TOKEN }),
+      callWith(
+        { sourceUrlTemplate: 'https://archive.example.com/{ref}/{commit}.tgz?key={token}' },
+        { apiKey: API_KEY, archiveToken: ARCHIVE_TOKEN },
+      ),
     );
     const body = JSON.parse(seen[0]?.body ?? '') as { source_blob: { url: string } };
     expect(body.source_blob.url).toBe(`https://archive.example.com/feature%2Flogin/${HASH}.tgz?key=${ARCHIVE_TOKEN}`);
@@ -73,7 +89,9 @@ describe('the Heroku provider', () => {
   });
 
   it('refuses a {token} template when the archive token secret is missing, before sending anything', async () => {
-    const error = await herokuProvider.start(callWith({ sourceUrlTemplate: 'https://archive.example.com/{commit}.tgz?key={token}' })).catch((e: unknown) => e);
+    const error = await herokuProvider
+      .start(callWith({ sourceUrlTemplate: 'https://archive.example.com/{commit}.tgz?key={token}' }))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as Error).message).toBe('The source URL uses {token} but the "Archive token" secret is not set.');
     expect(seen).toHaveLength(0);
@@ -90,7 +108,11 @@ describe('the Heroku provider', () => {
     ] as const) {
       reply = () => ({ status: 200, body: build(status) });
       const result = await herokuProvider.status?.(callWith(), BUILD_ID);
-      expect(result).toEqual({ state, message: `Heroku build ${status}`, url: `https://dashboard.heroku.com/apps/acme-web-staging/activity/builds/${BUILD_ID}` });
+      expect(result).toEqual({
+        state,
+        message: `Heroku build ${status}`,
+        url: `https://dashboard.heroku.com/apps/acme-web-staging/activity/builds/${BUILD_ID}`,
+      });
     }
     expect(seen.map((s) => `${s.method} ${s.target}`)).toEqual(Array(3).fill(`GET /apps/acme-web-staging/builds/${BUILD_ID}`));
     expect(seen[0]?.headers.accept).toBe('application/vnd.heroku+json; version=3');
@@ -101,7 +123,9 @@ describe('the Heroku provider', () => {
     reply = () => ({ status: 404, body: { id: 'not_found', message: `Couldn't find that app. (key ${API_KEY})` } });
     const error = await herokuProvider.start(callWith()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpRejected);
-    expect((error as Error).message).toBe("POST https://api.heroku.com/apps/acme-web-staging/builds answered 404: Couldn't find that app. (key [redacted])");
+    expect((error as Error).message).toBe(
+      "POST https://api.heroku.com/apps/acme-web-staging/builds answered 404: Couldn't find that app. (key [redacted])",
+    );
   });
 
   it('turns a 429 into a retryable fault', async () => {
@@ -144,10 +168,19 @@ describe('the Heroku provider', () => {
   });
 
   it.each([
-    [{ app: 'Acme Web' }, 'app: must be a Heroku app name (3-30 lowercase letters, digits and dashes, starting with a letter) or an app id'],
-    [{ sourceUrlTemplate: 'https://bitbucket.org/acme/web/get/main.tar.gz' }, 'sourceUrlTemplate: must contain {commit}, or every deploy would build the same source'],
+    [
+      { app: 'Acme Web' },
+      'app: must be a Heroku app name (3-30 lowercase letters, digits and dashes, starting with a letter) or an app id',
+    ],
+    [
+      { sourceUrlTemplate: 'https://bitbucket.org/acme/web/get/main.tar.gz' },
+      'sourceUrlTemplate: must contain {commit}, or every deploy would build the same source',
+    ],
     [{ sourceUrlTemplate: 'http://archive.example.com/{commit}.tgz' }, 'sourceUrlTemplate: must be an https URL'],
-    [{ sourceUrlTemplate: 'https://{sha}.example.com/{commit}' }, 'sourceUrlTemplate: {sha} is not a placeholder; use {commit}, {ref}, {repository} or {token}'],
+    [
+      { sourceUrlTemplate: 'https://{sha}.example.com/{commit}' },
+      'sourceUrlTemplate: {sha} is not a placeholder; use {commit}, {ref}, {repository} or {token}',
+    ],
     [
       { sourceUrlTemplate: 'https://ada:hunter22@archive.example.com/{commit}.tgz' },
       'sourceUrlTemplate: must not hold credentials: put the token in the "Archive token" secret and write {token} where it goes',
@@ -155,19 +188,27 @@ describe('the Heroku provider', () => {
     [{ app: '' }, 'app: the Heroku app name is required'],
     [{ sourceUrlTemplate: ' ' }, 'sourceUrlTemplate: the source tarball URL is required'],
   ])('refuses bad settings %j clearly', (override, message) => {
-    const result = herokuProvider.settingsSchema.safeParse({ app: 'acme-web-staging', sourceUrlTemplate: 'https://x.example.com/{commit}.tgz', ...override });
+    const result = herokuProvider.settingsSchema.safeParse({
+      app: 'acme-web-staging',
+      sourceUrlTemplate: 'https://x.example.com/{commit}.tgz',
+      ...override,
+    });
     expect(result.success).toBe(false);
     if (!result.success) expect(describeIssues(result.error)).toEqual([message]);
   });
 
   it('calls only api.heroku.com and lists every setting and secret as a field', () => {
-    expect(herokuProvider.hosts(settingsOf({ app: 'acme-web-staging', sourceUrlTemplate: 'https://archive.example.com/{commit}.tgz' }))).toEqual(['api.heroku.com']);
+    expect(
+      herokuProvider.hosts(settingsOf({ app: 'acme-web-staging', sourceUrlTemplate: 'https://archive.example.com/{commit}.tgz' })),
+    ).toEqual(['api.heroku.com']);
     expect(herokuProvider.fields.map((f) => [f.key, f.secret, f.required])).toEqual([
       ['app', false, true],
       ['sourceUrlTemplate', false, true],
       ['apiKey', true, true],
       ['archiveToken', true, false],
     ]);
-    expect(herokuProvider.fields.find((f) => f.key === 'sourceUrlTemplate')?.help).toContain('Heroku downloads a .tar.gz of your code from this URL itself');
+    expect(herokuProvider.fields.find((f) => f.key === 'sourceUrlTemplate')?.help).toContain(
+      'Heroku downloads a .tar.gz of your code from this URL itself',
+    );
   });
 });

@@ -50,10 +50,19 @@ function callWith(raw: Record<string, unknown>, secrets: Record<string, string>,
   };
 }
 const hookCall = (hookUrl: string = HOOK_URL, job?: DeployJob) => callWith({ mode: 'hook' }, { hookUrl }, job);
-const apiCall = (secrets: Record<string, string> = { token: TOKEN }, job?: DeployJob) => callWith({ mode: 'api', siteId: SITE_ID }, secrets, job);
+const apiCall = (secrets: Record<string, string> = { token: TOKEN }, job?: DeployJob) =>
+  callWith({ mode: 'api', siteId: SITE_ID }, secrets, job);
 
 /** `build` and `deploy` as netlify-swagger.yml defines them. */
-const netlifyBuild = (extra: Record<string, unknown> = {}) => ({ id: BUILD_ID, deploy_id: DEPLOY_ID, sha: null, done: false, error: null, created_at: '2026-11-20T10:15:05.000Z', ...extra });
+const netlifyBuild = (extra: Record<string, unknown> = {}) => ({
+  id: BUILD_ID,
+  deploy_id: DEPLOY_ID,
+  sha: null,
+  done: false,
+  error: null,
+  created_at: '2026-11-20T10:15:05.000Z',
+  ...extra,
+});
 const netlifyDeploy = (state: string, extra: Record<string, unknown> = {}) => ({
   id: DEPLOY_ID,
   site_id: SITE_ID,
@@ -94,7 +103,12 @@ describe('the Netlify provider', () => {
         actor: { accountId: '557058:admin-0001', uuid: null },
         pushed_at: '2026-11-20T10:15:02.123Z',
       });
-      expect(result).toEqual({ state: 'requested', message: 'Netlify accepted the build hook (200); a hook does not report the outcome', vendorId: null, url: null });
+      expect(result).toEqual({
+        state: 'requested',
+        message: 'Netlify accepted the build hook (200); a hook does not report the outcome',
+        vendorId: null,
+        url: null,
+      });
     });
 
     it('cuts a long first line of the commit message to 100 characters in the title', async () => {
@@ -133,7 +147,8 @@ describe('the Netlify provider', () => {
       expect(await provider.verify(hookCall())).toEqual({
         ok: true,
         shapeOnly: true,
-        message: 'The build hook URL has the right shape (https://api.netlify.com/build_hooks/…). Only its shape was checked: calling a build hook builds, so nothing was sent.',
+        message:
+          'The build hook URL has the right shape (https://api.netlify.com/build_hooks/…). Only its shape was checked: calling a build hook builds, so nothing was sent.',
       });
       expect(seen).toHaveLength(0);
     });
@@ -158,7 +173,12 @@ describe('the Netlify provider', () => {
         body: '',
       });
       expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
-      expect(result).toEqual({ state: 'in_progress', message: `Netlify build ${BUILD_ID} started for deploy ${DEPLOY_ID}`, vendorId: BUILD_ID, url: null });
+      expect(result).toEqual({
+        state: 'in_progress',
+        message: `Netlify build ${BUILD_ID} started for deploy ${DEPLOY_ID}`,
+        vendorId: BUILD_ID,
+        url: null,
+      });
     });
 
     it('surfaces a 4xx with Netlify’s own message as a refusal', async () => {
@@ -185,59 +205,87 @@ describe('the Netlify provider', () => {
     it('never puts the token in a thrown message or a log line', async () => {
       answer = () => ({ status: 401, body: { code: 401, message: `Access Denied: token ${TOKEN} is not valid` } });
       const error = refusal(await provider.status?.(apiCall(), BUILD_ID).catch((e: unknown) => e));
-      expect(error.message).toBe(`GET https://api.netlify.com/api/v1/builds/${BUILD_ID} answered 401: Access Denied: token [redacted] is not valid`);
+      expect(error.message).toBe(
+        `GET https://api.netlify.com/api/v1/builds/${BUILD_ID} answered 401: Access Denied: token [redacted] is not valid`,
+      );
       expect(lines.join('\n')).not.toContain(TOKEN);
     });
 
     it('follows the build to its deploy and reads the deploy’s state', async () => {
-      answer = (request) => (request.path.startsWith('/api/v1/builds/') ? { status: 200, body: netlifyBuild({ done: true }) } : { status: 200, body: netlifyDeploy('ready') });
+      answer = (request) =>
+        request.path.startsWith('/api/v1/builds/')
+          ? { status: 200, body: netlifyBuild({ done: true }) }
+          : { status: 200, body: netlifyDeploy('ready') };
       const result = await provider.status?.(apiCall(), BUILD_ID);
       expect(seen.map((s) => [s.method, s.path, s.headers.authorization])).toEqual([
         ['GET', `/api/v1/builds/${BUILD_ID}`, `Bearer ${TOKEN}`],
         ['GET', `/api/v1/deploys/${DEPLOY_ID}`, `Bearer ${TOKEN}`],
       ]);
-      expect(result).toEqual({ state: 'succeeded', message: `Netlify deploy ${DEPLOY_ID} is ready`, url: `https://app.netlify.com/sites/acme-web/deploys/${DEPLOY_ID}` });
+      expect(result).toEqual({
+        state: 'succeeded',
+        message: `Netlify deploy ${DEPLOY_ID} is ready`,
+        url: `https://app.netlify.com/sites/acme-web/deploys/${DEPLOY_ID}`,
+      });
     });
 
     it('reports a failed build with Netlify’s error, without asking for the deploy', async () => {
       answer = () => ({ status: 200, body: netlifyBuild({ done: true, error: 'Build script returned non-zero exit code: 2' }) });
-      expect(await provider.status?.(apiCall(), BUILD_ID)).toEqual({ state: 'failed', message: `Netlify build ${BUILD_ID} failed: Build script returned non-zero exit code: 2`, url: null });
+      expect(await provider.status?.(apiCall(), BUILD_ID)).toEqual({
+        state: 'failed',
+        message: `Netlify build ${BUILD_ID} failed: Build script returned non-zero exit code: 2`,
+        url: null,
+      });
       expect(seen).toHaveLength(1);
     });
 
     it('keeps following a build that has no deploy yet', async () => {
       answer = () => ({ status: 200, body: netlifyBuild({ deploy_id: null }) });
-      expect(await provider.status?.(apiCall(), BUILD_ID)).toEqual({ state: 'in_progress', message: `Netlify build ${BUILD_ID} is queued`, url: null });
+      expect(await provider.status?.(apiCall(), BUILD_ID)).toEqual({
+        state: 'in_progress',
+        message: `Netlify build ${BUILD_ID} is queued`,
+        url: null,
+      });
     });
 
-    it.each(Object.entries({
-      new: 'in_progress',
-      pending_review: 'in_progress',
-      accepted: 'in_progress',
-      enqueued: 'in_progress',
-      building: 'in_progress',
-      uploading: 'in_progress',
-      uploaded: 'in_progress',
-      preparing: 'in_progress',
-      prepared: 'in_progress',
-      processing: 'in_progress',
-      processed: 'in_progress',
-      retrying: 'in_progress',
-      ready: 'succeeded',
-      error: 'failed',
-      rejected: 'failed',
-    }))('maps deploy state %s to %s', async (deployState, state) => {
-      answer = (request) => (request.path.startsWith('/api/v1/builds/') ? { status: 200, body: netlifyBuild() } : { status: 200, body: netlifyDeploy(deployState) });
+    it.each(
+      Object.entries({
+        new: 'in_progress',
+        pending_review: 'in_progress',
+        accepted: 'in_progress',
+        enqueued: 'in_progress',
+        building: 'in_progress',
+        uploading: 'in_progress',
+        uploaded: 'in_progress',
+        preparing: 'in_progress',
+        prepared: 'in_progress',
+        processing: 'in_progress',
+        processed: 'in_progress',
+        retrying: 'in_progress',
+        ready: 'succeeded',
+        error: 'failed',
+        rejected: 'failed',
+      }),
+    )('maps deploy state %s to %s', async (deployState, state) => {
+      answer = (request) =>
+        request.path.startsWith('/api/v1/builds/')
+          ? { status: 200, body: netlifyBuild() }
+          : { status: 200, body: netlifyDeploy(deployState) };
       expect(await provider.status?.(apiCall(), BUILD_ID)).toMatchObject({ state });
     });
 
     it('the table has ready as the only success and error, rejected as the only failures', () => {
-      const byState = (wanted: string) => Object.keys(DEPLOY_STATES).filter((key) => DEPLOY_STATES[key] === wanted).sort();
+      const byState = (wanted: string) =>
+        Object.keys(DEPLOY_STATES)
+          .filter((key) => DEPLOY_STATES[key] === wanted)
+          .sort();
       expect([byState('succeeded'), byState('failed')]).toEqual([['ready'], ['error', 'rejected']]);
     });
 
     it('keeps following a deploy state it does not know, and says so', async () => {
-      answer = (request) => (request.path.startsWith('/api/v1/builds/') ? { status: 200, body: netlifyBuild() } : { status: 200, body: netlifyDeploy('quarantined') });
+      answer = (request) =>
+        request.path.startsWith('/api/v1/builds/')
+          ? { status: 200, body: netlifyBuild() }
+          : { status: 200, body: netlifyDeploy('quarantined') };
       expect(await provider.status?.(apiCall(), BUILD_ID)).toEqual({
         state: 'in_progress',
         message: `Netlify deploy ${DEPLOY_ID} is quarantined (a state Deploy Relay does not know yet, still following it)`,
@@ -246,8 +294,15 @@ describe('the Netlify provider', () => {
     });
 
     it('verifies by reading the site with GET only', async () => {
-      answer = () => ({ status: 200, body: { id: SITE_ID, name: 'acme-web', url: 'http://acme-web.netlify.app', ssl_url: 'https://acme-web.netlify.app' } });
-      expect(await provider.verify(apiCall())).toEqual({ ok: true, shapeOnly: false, message: 'The token can read the site acme-web (https://acme-web.netlify.app). Nothing was deployed.' });
+      answer = () => ({
+        status: 200,
+        body: { id: SITE_ID, name: 'acme-web', url: 'http://acme-web.netlify.app', ssl_url: 'https://acme-web.netlify.app' },
+      });
+      expect(await provider.verify(apiCall())).toEqual({
+        ok: true,
+        shapeOnly: false,
+        message: 'The token can read the site acme-web (https://acme-web.netlify.app). Nothing was deployed.',
+      });
       expect(seen.map((s) => [s.method, s.path])).toEqual([['GET', `/api/v1/sites/${SITE_ID}`]]);
     });
 
@@ -275,7 +330,10 @@ describe('the Netlify provider', () => {
     it.each([
       [{ mode: 'API' }, 'mode: must be "hook" (a build hook URL) or "api" (a token and a site ID)'],
       [{ mode: 'api' }, 'siteId: the site ID is required in API mode'],
-      [{ mode: 'api', siteId: 'https://app.netlify.com/sites/acme-web' }, 'siteId: must be the site’s ID (a UUID from Site configuration → Site details) or its domain, such as my-site.netlify.app'],
+      [
+        { mode: 'api', siteId: 'https://app.netlify.com/sites/acme-web' },
+        'siteId: must be the site’s ID (a UUID from Site configuration → Site details) or its domain, such as my-site.netlify.app',
+      ],
     ])('refuses %j with a message a person can act on', (raw, message) => {
       expect(issues(raw)).toEqual([message]);
     });

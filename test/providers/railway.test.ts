@@ -19,7 +19,16 @@ const SERVICE = '78557a88-7f97-4788-a7de-f8ae484c67b9';
 const PROJECT = '76d81044-83db-483b-a759-9cb132b36906';
 const DEPLOYMENT = '2199bf94-d110-4808-b8f4-0643f5d1e7b4';
 
-const job = makeDeployJob({ deliveryId: 'dlv-railway-1', jobKey: 'job-1', repository: { uuid: '{repo}', workspaceUuid: '{ws}' }, targetId: 'railway-prod', commit: { hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', message: 'Ship it', author: 'Ada', date: null }, actor: { accountId: null, uuid: null }, pushedAt: null, createdAt: 0 });
+const job = makeDeployJob({
+  deliveryId: 'dlv-railway-1',
+  jobKey: 'job-1',
+  repository: { uuid: '{repo}', workspaceUuid: '{ws}' },
+  targetId: 'railway-prod',
+  commit: { hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', message: 'Ship it', author: 'Ada', date: null },
+  actor: { accountId: null, uuid: null },
+  pushedAt: null,
+  createdAt: 0,
+});
 
 describe('the Railway provider', () => {
   let reply: (seen: Seen) => Reply = () => ({ status: 200 });
@@ -55,7 +64,10 @@ describe('the Railway provider', () => {
   });
 
   it('reads deployment(id) { status } and links the deployment in the dashboard', async () => {
-    reply = () => ({ status: 200, body: { data: { deployment: { id: DEPLOYMENT, status: 'CRASHED', projectId: PROJECT, serviceId: SERVICE, environmentId: ENV } } } });
+    reply = () => ({
+      status: 200,
+      body: { data: { deployment: { id: DEPLOYMENT, status: 'CRASHED', projectId: PROJECT, serviceId: SERVICE, environmentId: ENV } } },
+    });
     const result = await railwayProvider.status?.(callWith(), DEPLOYMENT);
     expect(result).toEqual({
       state: 'failed',
@@ -88,7 +100,10 @@ describe('the Railway provider', () => {
   });
 
   it('turns GraphQL errors in a 200 answer into a clear refusal carrying the first message, without the token', async () => {
-    reply = () => ({ status: 200, body: { data: null, errors: [{ message: `Not Authorized (${TOKEN})`, path: ['serviceInstanceDeployV2'] }, { message: 'second' }] } });
+    reply = () => ({
+      status: 200,
+      body: { data: null, errors: [{ message: `Not Authorized (${TOKEN})`, path: ['serviceInstanceDeployV2'] }, { message: 'second' }] },
+    });
     const error = await railwayProvider.start(callWith()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpRejected);
     expect(error).toMatchObject({ status: 200, message: 'Railway deploy: Railway answered: Not Authorized ([redacted])' });
@@ -110,13 +125,24 @@ describe('the Railway provider', () => {
   });
 
   it('verifies with a read-only query of the service and its instance in the environment', async () => {
-    reply = () => ({ status: 200, body: { data: { service: { id: SERVICE, name: 'api' }, serviceInstance: { id: 'si-1', environmentId: ENV } } } });
-    expect(await railwayProvider.verify(callWith())).toEqual({ ok: true, shapeOnly: false, message: 'The token can read the Railway service "api" in this environment.' });
+    reply = () => ({
+      status: 200,
+      body: { data: { service: { id: SERVICE, name: 'api' }, serviceInstance: { id: 'si-1', environmentId: ENV } } },
+    });
+    expect(await railwayProvider.verify(callWith())).toEqual({
+      ok: true,
+      shapeOnly: false,
+      message: 'The token can read the Railway service "api" in this environment.',
+    });
     const request = graphqlOf(seen[0]);
     expect(request.query.trimStart().startsWith('query ')).toBe(true);
     expect(request.variables).toEqual({ environmentId: ENV, serviceId: SERVICE });
     reply = () => ({ status: 200, body: { data: null, errors: [{ message: 'ServiceInstance not found' }] } });
-    expect(await railwayProvider.verify(callWith())).toEqual({ ok: false, shapeOnly: false, message: 'Railway service: Railway answered: ServiceInstance not found' });
+    expect(await railwayProvider.verify(callWith())).toEqual({
+      ok: false,
+      shapeOnly: false,
+      message: 'Railway service: Railway answered: ServiceInstance not found',
+    });
   });
 
   it('refuses a missing token before sending anything', async () => {
@@ -125,7 +151,10 @@ describe('the Railway provider', () => {
   });
 
   it.each([
-    [{ environmentId: 'production' }, 'environmentId: must be the environment id, a UUID (Railway shows it in the environment settings and in the address as environmentId=…)'],
+    [
+      { environmentId: 'production' },
+      'environmentId: must be the environment id, a UUID (Railway shows it in the environment settings and in the address as environmentId=…)',
+    ],
     [{ serviceId: '' }, 'serviceId: the service id is required'],
   ])('refuses bad settings %j clearly', (override, message) => {
     const result = railwayProvider.settingsSchema.safeParse({ environmentId: ENV, serviceId: SERVICE, ...override });

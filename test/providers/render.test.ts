@@ -59,9 +59,20 @@ describe('the Render provider', () => {
       answer = () => ({ status: 200, body: { deploy: { id: DEPLOY_ID } } });
       const result = await provider.start(hookCall());
       expect(seen).toHaveLength(1);
-      expect(seen[0]).toMatchObject({ origin: 'https://api.render.com', method: 'POST', path: `/deploy/${SERVICE_ID}`, query: { key: HOOK_KEY }, body: '' });
+      expect(seen[0]).toMatchObject({
+        origin: 'https://api.render.com',
+        method: 'POST',
+        path: `/deploy/${SERVICE_ID}`,
+        query: { key: HOOK_KEY },
+        body: '',
+      });
       expect(seen[0]?.headers.authorization).toBeUndefined();
-      expect(result).toEqual({ state: 'requested', message: 'Render accepted the deploy hook (200); a hook does not report the outcome', vendorId: null, url: null });
+      expect(result).toEqual({
+        state: 'requested',
+        message: 'Render accepted the deploy hook (200); a hook does not report the outcome',
+        vendorId: null,
+        url: null,
+      });
     });
 
     it.each([
@@ -87,21 +98,28 @@ describe('the Render provider', () => {
       answer = () => ({ status: 404, body: { message: `no service for ${HOOK_URL}` } });
       const error = refusal(await provider.start(hookCall()).catch((e: unknown) => e));
       expect(error).toBeInstanceOf(HttpRejected);
-      expect(error.message).toBe(`POST https://api.render.com/deploy/${SERVICE_ID} answered 404: no service for https://api.render.com/deploy/${SERVICE_ID}?key=[redacted]`);
+      expect(error.message).toBe(
+        `POST https://api.render.com/deploy/${SERVICE_ID} answered 404: no service for https://api.render.com/deploy/${SERVICE_ID}?key=[redacted]`,
+      );
       expect(error.message).not.toContain(HOOK_KEY);
       expect(lines.join('\n')).not.toContain(HOOK_KEY);
     });
 
     it('turns a 429 from the hook into a retryable fault', async () => {
       answer = () => ({ status: 429, body: { message: 'rate limit exceeded' }, headers: { 'retry-after': '12' } });
-      await expect(provider.start(hookCall())).rejects.toMatchObject({ constructor: HttpFault, kind: 'rate_limited', retryAfterSeconds: 12 });
+      await expect(provider.start(hookCall())).rejects.toMatchObject({
+        constructor: HttpFault,
+        kind: 'rate_limited',
+        retryAfterSeconds: 12,
+      });
     });
 
     it('verifies only the shape, sends nothing, and says so', async () => {
       expect(await provider.verify(hookCall())).toEqual({
         ok: true,
         shapeOnly: true,
-        message: 'The deploy hook URL has the right shape (https://api.render.com/deploy/srv-…?key=…). Only its shape was checked: calling a deploy hook deploys, so nothing was sent.',
+        message:
+          'The deploy hook URL has the right shape (https://api.render.com/deploy/srv-…?key=…). Only its shape was checked: calling a deploy hook deploys, so nothing was sent.',
       });
       expect(seen).toHaveLength(0);
     });
@@ -109,7 +127,9 @@ describe('the Render provider', () => {
     it('has no status to read: it asks for API mode instead', async () => {
       const error = refusal(await provider.status?.(hookCall(), DEPLOY_ID).catch((e: unknown) => e));
       expect(error).toBeInstanceOf(InvalidInputError);
-      expect(error.message).toBe('A Render deploy hook cannot report a deploy’s outcome: switch the target to API mode (an API key and a service ID) to follow deploys.');
+      expect(error.message).toBe(
+        'A Render deploy hook cannot report a deploy’s outcome: switch the target to API mode (an API key and a service ID) to follow deploys.',
+      );
     });
   });
 
@@ -118,7 +138,12 @@ describe('the Render provider', () => {
       answer = () => ({ status: 201, body: renderDeploy('created') });
       const result = await provider.start(apiCall());
       expect(seen).toHaveLength(1);
-      expect(seen[0]).toMatchObject({ origin: 'https://api.render.com', method: 'POST', path: `/v1/services/${SERVICE_ID}/deploys`, query: {} });
+      expect(seen[0]).toMatchObject({
+        origin: 'https://api.render.com',
+        method: 'POST',
+        path: `/v1/services/${SERVICE_ID}/deploys`,
+        query: {},
+      });
       expect(seen[0]?.headers.authorization).toBe(`Bearer ${API_KEY}`);
       expect(seen[0]?.headers['content-type']).toBe('application/json');
       expect(JSON.parse(seen[0]?.body ?? '')).toEqual({ commitId: HASH, clearCache: 'do_not_clear' });
@@ -144,7 +169,9 @@ describe('the Render provider', () => {
       answer = () => ({ status: 400, body: { id: 'invalid', message: 'commit not found in the repository' } });
       const error = refusal(await provider.start(apiCall()).catch((e: unknown) => e));
       expect(error).toBeInstanceOf(HttpRejected);
-      expect(error.message).toBe(`POST https://api.render.com/v1/services/${SERVICE_ID}/deploys answered 400: commit not found in the repository`);
+      expect(error.message).toBe(
+        `POST https://api.render.com/v1/services/${SERVICE_ID}/deploys answered 400: commit not found in the repository`,
+      );
     });
 
     it('turns a 429 into a retryable fault', async () => {
@@ -164,7 +191,9 @@ describe('the Render provider', () => {
     it('never puts the API key in a thrown message or a log line', async () => {
       answer = () => ({ status: 401, body: { message: `invalid key ${API_KEY}` } });
       const error = refusal(await provider.status?.(apiCall(), DEPLOY_ID).catch((e: unknown) => e));
-      expect(error.message).toBe(`GET https://api.render.com/v1/services/${SERVICE_ID}/deploys/${DEPLOY_ID} answered 401: invalid key [redacted]`);
+      expect(error.message).toBe(
+        `GET https://api.render.com/v1/services/${SERVICE_ID}/deploys/${DEPLOY_ID} answered 401: invalid key [redacted]`,
+      );
       expect(lines.join('\n')).not.toContain(API_KEY);
     });
 
@@ -173,7 +202,11 @@ describe('the Render provider', () => {
       const result = await provider.status?.(apiCall(), DEPLOY_ID);
       expect(seen[0]).toMatchObject({ method: 'GET', path: `/v1/services/${SERVICE_ID}/deploys/${DEPLOY_ID}`, body: '' });
       expect(seen[0]?.headers.authorization).toBe(`Bearer ${API_KEY}`);
-      expect(result).toEqual({ state: 'succeeded', message: `Render deploy ${DEPLOY_ID} is live`, url: `https://dashboard.render.com/web/${SERVICE_ID}/deploys/${DEPLOY_ID}` });
+      expect(result).toEqual({
+        state: 'succeeded',
+        message: `Render deploy ${DEPLOY_ID} is live`,
+        url: `https://dashboard.render.com/web/${SERVICE_ID}/deploys/${DEPLOY_ID}`,
+      });
     });
 
     it.each([
@@ -195,7 +228,19 @@ describe('the Render provider', () => {
 
     it('the table covers exactly the statuses providers.md lists', () => {
       expect(Object.keys(STATUSES).sort()).toEqual(
-        ['created', 'queued', 'build_in_progress', 'update_in_progress', 'live', 'deactivated', 'build_failed', 'update_failed', 'canceled', 'pre_deploy_in_progress', 'pre_deploy_failed'].sort(),
+        [
+          'created',
+          'queued',
+          'build_in_progress',
+          'update_in_progress',
+          'live',
+          'deactivated',
+          'build_failed',
+          'update_failed',
+          'canceled',
+          'pre_deploy_in_progress',
+          'pre_deploy_failed',
+        ].sort(),
       );
     });
 
@@ -210,7 +255,11 @@ describe('the Render provider', () => {
 
     it('verifies by reading the service with GET only', async () => {
       answer = () => ({ status: 200, body: { id: SERVICE_ID, name: 'acme-web', type: 'web_service', branch: 'main', autoDeploy: 'no' } });
-      expect(await provider.verify(apiCall())).toEqual({ ok: true, shapeOnly: false, message: 'The API key can read the service acme-web (web_service). Nothing was deployed.' });
+      expect(await provider.verify(apiCall())).toEqual({
+        ok: true,
+        shapeOnly: false,
+        message: 'The API key can read the service acme-web (web_service). Nothing was deployed.',
+      });
       expect(seen.map((s) => [s.method, s.path])).toEqual([['GET', `/v1/services/${SERVICE_ID}`]]);
       expect(seen[0]?.headers.authorization).toBe(`Bearer ${API_KEY}`);
     });
@@ -240,7 +289,10 @@ describe('the Render provider', () => {
       [{}, 'mode: must be "hook" (a deploy hook URL) or "api" (an API key and a service ID)'],
       [{ mode: 'webhook' }, 'mode: must be "hook" (a deploy hook URL) or "api" (an API key and a service ID)'],
       [{ mode: 'api' }, 'serviceId: the service ID is required in API mode'],
-      [{ mode: 'api', serviceId: 'acme-web' }, "serviceId: must be a Render service ID such as srv-d0abc123xyz (in the service's dashboard URL)"],
+      [
+        { mode: 'api', serviceId: 'acme-web' },
+        "serviceId: must be a Render service ID such as srv-d0abc123xyz (in the service's dashboard URL)",
+      ],
     ])('refuses %j with a message a person can act on', (raw, message) => {
       expect(issues(raw)).toEqual([message]);
     });

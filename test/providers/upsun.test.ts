@@ -14,7 +14,16 @@ const BEARER = 'upsun-BEARER-7f7f7f7f7f';
 const ACTIVITY = 'ykhcmw5f4ctwq';
 const PROJECT = 'abcdefgh1234567';
 
-const job = makeDeployJob({ deliveryId: 'dlv-upsun-1', jobKey: 'job-1', repository: { uuid: '{repo}', workspaceUuid: '{ws}' }, targetId: 'upsun-main', commit: { hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', message: 'Ship it', author: 'Ada', date: null }, actor: { accountId: null, uuid: null }, pushedAt: null, createdAt: 0 });
+const job = makeDeployJob({
+  deliveryId: 'dlv-upsun-1',
+  jobKey: 'job-1',
+  repository: { uuid: '{repo}', workspaceUuid: '{ws}' },
+  targetId: 'upsun-main',
+  commit: { hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', message: 'Ship it', author: 'Ada', date: null },
+  actor: { accountId: null, uuid: null },
+  pushedAt: null,
+  createdAt: 0,
+});
 
 let tokens = 0;
 /** The bearer cache lives for the module: each test gets its own API token unless it tests the cache. */
@@ -43,14 +52,28 @@ describe('the Upsun provider', () => {
     now: () => now,
   });
   const accepted = (activities: unknown[]) => ({ status: 'OK', code: 202, _embedded: { activities } });
-  const activity = (state: string, result: string | null, type = 'environment.redeploy') => ({ id: ACTIVITY, type, state, result, text: 'Ada redeployed environment main' });
+  const activity = (state: string, result: string | null, type = 'environment.redeploy') => ({
+    id: ACTIVITY,
+    type,
+    state,
+    result,
+    text: 'Ada redeployed environment main',
+  });
 
   it('exchanges the API token for a bearer, redeploys and follows the started activity', async () => {
     const apiToken = freshToken();
     reply = () => ({ status: 202, body: accepted([activity('pending', null)]) });
     const result = await upsunProvider.start(callWith(settingsOf(), apiToken));
-    expect(result).toEqual({ state: 'in_progress', message: `Upsun started the redeploy (activity ${ACTIVITY}, pending)`, vendorId: ACTIVITY, url: null });
-    expect(outbound).toEqual(['https://auth.upsun.com/oauth2/token', `https://api.upsun.com/projects/${PROJECT}/environments/main/redeploy`]);
+    expect(result).toEqual({
+      state: 'in_progress',
+      message: `Upsun started the redeploy (activity ${ACTIVITY}, pending)`,
+      vendorId: ACTIVITY,
+      url: null,
+    });
+    expect(outbound).toEqual([
+      'https://auth.upsun.com/oauth2/token',
+      `https://api.upsun.com/projects/${PROJECT}/environments/main/redeploy`,
+    ]);
     const [auth, redeploy] = seen;
     expect(auth?.method).toBe('POST');
     expect(auth?.headers.authorization).toBe(`Basic ${Buffer.from('platform-api-user:').toString('base64')}`);
@@ -69,7 +92,11 @@ describe('the Upsun provider', () => {
     reply = () => ({ status: 200, body: activity('in_progress', null) });
     await upsunProvider.status?.(callWith(settingsOf(), apiToken, T0), ACTIVITY);
     await upsunProvider.status?.(callWith(settingsOf(), apiToken, T0 + 100_000), ACTIVITY);
-    expect(seen.map((s) => s.target)).toEqual(['/oauth2/token', `/projects/${PROJECT}/activities/${ACTIVITY}`, `/projects/${PROJECT}/activities/${ACTIVITY}`]);
+    expect(seen.map((s) => s.target)).toEqual([
+      '/oauth2/token',
+      `/projects/${PROJECT}/activities/${ACTIVITY}`,
+      `/projects/${PROJECT}/activities/${ACTIVITY}`,
+    ]);
     // expires_in 900 s: renewed a minute early, at 840 s.
     await upsunProvider.status?.(callWith(settingsOf(), apiToken, T0 + 839_000), ACTIVITY);
     expect(seen.filter((s) => s.target === '/oauth2/token')).toHaveLength(1);
@@ -81,7 +108,10 @@ describe('the Upsun provider', () => {
   it('shares one exchange between concurrent calls', async () => {
     const apiToken = freshToken();
     reply = () => ({ status: 200, body: activity('in_progress', null) });
-    await Promise.all([upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY), upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY)]);
+    await Promise.all([
+      upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY),
+      upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY),
+    ]);
     expect(seen.filter((s) => s.target === '/oauth2/token')).toHaveLength(1);
     expect(seen).toHaveLength(3);
   });
@@ -93,7 +123,12 @@ describe('the Upsun provider', () => {
     expect(error).toBeInstanceOf(HttpRejected);
     reply = () => ({ status: 200, body: activity('in_progress', null) });
     await upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY);
-    expect(seen.map((s) => s.target)).toEqual(['/oauth2/token', `/projects/${PROJECT}/activities/${ACTIVITY}`, '/oauth2/token', `/projects/${PROJECT}/activities/${ACTIVITY}`]);
+    expect(seen.map((s) => s.target)).toEqual([
+      '/oauth2/token',
+      `/projects/${PROJECT}/activities/${ACTIVITY}`,
+      '/oauth2/token',
+      `/projects/${PROJECT}/activities/${ACTIVITY}`,
+    ]);
   });
 
   it('deploys staged changes with the chosen strategy, and with an empty body when none is chosen', async () => {
@@ -117,11 +152,22 @@ describe('the Upsun provider', () => {
   it('records the request without a vendor id when Upsun started no activity', async () => {
     reply = () => ({ status: 202, body: { status: 'OK', code: 202 } });
     const result = await upsunProvider.start(callWith(settingsOf({ action: 'deploy' }), freshToken()));
-    expect(result).toEqual({ state: 'requested', message: 'Upsun accepted the deploy but started no activity to follow', vendorId: null, url: null });
+    expect(result).toEqual({
+      state: 'requested',
+      message: 'Upsun accepted the deploy but started no activity to follow',
+      vendorId: null,
+      url: null,
+    });
   });
 
   it('maps activity state and result, including unknown values', async () => {
-    expect(Object.fromEntries(UPSUN_ACTIVITY_STATES)).toEqual({ pending: 'in_progress', scheduled: 'in_progress', in_progress: 'in_progress', staged: 'in_progress', cancelled: 'canceled' });
+    expect(Object.fromEntries(UPSUN_ACTIVITY_STATES)).toEqual({
+      pending: 'in_progress',
+      scheduled: 'in_progress',
+      in_progress: 'in_progress',
+      staged: 'in_progress',
+      cancelled: 'canceled',
+    });
     expect(upsunState('complete', 'success')).toBe('succeeded');
     expect(upsunState('complete', 'failure')).toBe('failed');
     expect(upsunState('complete', null)).toBe('failed');
@@ -130,9 +176,17 @@ describe('the Upsun provider', () => {
     expect(upsunState('hasOwnProperty', null)).toBe('in_progress');
     const apiToken = freshToken();
     reply = () => ({ status: 200, body: activity('complete', 'failure') });
-    expect(await upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY)).toEqual({ state: 'failed', message: 'Upsun activity complete (failure)', url: null });
+    expect(await upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY)).toEqual({
+      state: 'failed',
+      message: 'Upsun activity complete (failure)',
+      url: null,
+    });
     reply = () => ({ status: 200, body: activity('complete', 'success') });
-    expect(await upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY)).toEqual({ state: 'succeeded', message: 'Upsun activity complete (success)', url: null });
+    expect(await upsunProvider.status?.(callWith(settingsOf(), apiToken), ACTIVITY)).toEqual({
+      state: 'succeeded',
+      message: 'Upsun activity complete (success)',
+      url: null,
+    });
     expect(seen[1]?.method).toBe('GET');
     expect(seen[1]?.headers.authorization).toBe(`Bearer ${BEARER}`);
   });
@@ -142,7 +196,9 @@ describe('the Upsun provider', () => {
     reply = () => ({ status: 404, body: { status: 'error', code: 404, message: `Environment not found (${BEARER})`, title: 'Not Found' } });
     const error = await upsunProvider.start(callWith(settingsOf({ environment: 'feature/x' }), apiToken)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpRejected);
-    expect((error as Error).message).toBe(`POST https://api.upsun.com/projects/${PROJECT}/environments/feature%2Fx/redeploy answered 404: Environment not found ([redacted])`);
+    expect((error as Error).message).toBe(
+      `POST https://api.upsun.com/projects/${PROJECT}/environments/feature%2Fx/redeploy answered 404: Environment not found ([redacted])`,
+    );
   });
 
   it('says plainly when the API token itself is refused', async () => {
@@ -150,7 +206,9 @@ describe('the Upsun provider', () => {
     tokenReply = { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid API token.' } };
     const error = await upsunProvider.start(callWith(settingsOf(), apiToken)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpRejected);
-    expect((error as Error).message).toBe('Upsun did not accept the API token (POST https://auth.upsun.com/oauth2/token answered 400: Invalid API token.)');
+    expect((error as Error).message).toBe(
+      'Upsun did not accept the API token (POST https://auth.upsun.com/oauth2/token answered 400: Invalid API token.)',
+    );
     expect(outbound).toEqual(['https://auth.upsun.com/oauth2/token']);
   });
 
@@ -164,17 +222,27 @@ describe('the Upsun provider', () => {
   it('verifies with a read of the environment, and catches a rolling strategy the environment cannot do', async () => {
     const apiToken = freshToken();
     reply = () => ({ status: 200, body: { id: 'main', name: 'main', status: 'active', can_rolling_deploy: false } });
-    expect(await upsunProvider.verify(callWith(settingsOf(), apiToken))).toEqual({ ok: true, shapeOnly: false, message: 'The API token can read the Upsun environment main (active).' });
+    expect(await upsunProvider.verify(callWith(settingsOf(), apiToken))).toEqual({
+      ok: true,
+      shapeOnly: false,
+      message: 'The API token can read the Upsun environment main (active).',
+    });
     expect(await upsunProvider.verify(callWith(settingsOf({ action: 'deploy', strategy: 'rolling' }), apiToken))).toEqual({
       ok: false,
       shapeOnly: false,
       message: 'The environment main cannot do rolling deployments: choose stop-start or leave the strategy empty.',
     });
-    expect(seen.map((s) => `${s.method} ${s.target}`)).toEqual(['POST /oauth2/token', `GET /projects/${PROJECT}/environments/main`, `GET /projects/${PROJECT}/environments/main`]);
+    expect(seen.map((s) => `${s.method} ${s.target}`)).toEqual([
+      'POST /oauth2/token',
+      `GET /projects/${PROJECT}/environments/main`,
+      `GET /projects/${PROJECT}/environments/main`,
+    ]);
   });
 
   it('refuses a missing API token before sending anything', async () => {
-    await expect(upsunProvider.start(callWith(settingsOf(), ''))).rejects.toThrow("The Upsun API token is not set: add it to the target's secrets.");
+    await expect(upsunProvider.start(callWith(settingsOf(), ''))).rejects.toThrow(
+      "The Upsun API token is not set: add it to the target's secrets.",
+    );
     expect(seen).toHaveLength(0);
   });
 
@@ -192,7 +260,13 @@ describe('the Upsun provider', () => {
       message: 'The Upsun settings contradict each other: sourceOperation: required when the action is "Run a source operation"',
       issues: ['sourceOperation: required when the action is "Run a source operation"'],
     });
-    const result = upsunProvider.settingsSchema.safeParse({ projectId: PROJECT, environment: 'main', action: 'redeploy', strategy: 'rolling', sourceOperation: 'x' });
+    const result = upsunProvider.settingsSchema.safeParse({
+      projectId: PROJECT,
+      environment: 'main',
+      action: 'redeploy',
+      strategy: 'rolling',
+      sourceOperation: 'x',
+    });
     expect(result.success).toBe(false);
     if (!result.success) {
       expect(describeIssues(result.error)).toEqual([
@@ -218,7 +292,12 @@ describe('the Upsun provider', () => {
 
   it('calls api.upsun.com and auth.upsun.com and lists every setting and secret as a field', () => {
     expect(upsunProvider.hosts(settingsOf())).toEqual(['api.upsun.com', 'auth.upsun.com']);
-    expect(settingsOf({ action: 'deploy', strategy: '', sourceOperation: '' })).toEqual({ projectId: PROJECT, environment: 'main', action: 'deploy', strategy: null });
+    expect(settingsOf({ action: 'deploy', strategy: '', sourceOperation: '' })).toEqual({
+      projectId: PROJECT,
+      environment: 'main',
+      action: 'deploy',
+      strategy: null,
+    });
     expect(upsunProvider.fields.map((f) => [f.key, f.kind, f.secret, f.required])).toEqual([
       ['projectId', 'text', false, true],
       ['environment', 'text', false, true],

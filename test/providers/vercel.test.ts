@@ -22,7 +22,12 @@ const HASH = 'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1';
 const REPO_UUID = '{3e5f7a9b-1c2d-4e6f-8a0b-2c4d6e8f0a12}';
 const WORKSPACE_UUID = '{7a1c2e4f-0b3d-4c5e-8f6a-9b0c1d2e3f40}';
 
-const job = makeDeployJob({ repository: { uuid: REPO_UUID, workspaceUuid: WORKSPACE_UUID }, targetId: 'vercel-prod', ref: { name: 'release/1.2', type: 'branch' }, commit: { hash: HASH } });
+const job = makeDeployJob({
+  repository: { uuid: REPO_UUID, workspaceUuid: WORKSPACE_UUID },
+  targetId: 'vercel-prod',
+  ref: { name: 'release/1.2', type: 'branch' },
+  commit: { hash: HASH },
+});
 
 function settingsOf(raw: Record<string, unknown>): VercelSettings {
   const result = provider.settingsSchema.safeParse(raw);
@@ -43,8 +48,11 @@ function callWith(raw: Record<string, unknown>, secrets: Record<string, string>,
   };
 }
 const hookCall = (hookUrl: string = HOOK_URL) => callWith({ mode: 'hook' }, { hookUrl });
-const apiCall = (settings: Record<string, unknown> = { mode: 'api', project: 'acme-web', teamId: TEAM_ID }, secrets: Record<string, string> = { token: TOKEN }, environment = 'production') =>
-  callWith(settings, secrets, environment);
+const apiCall = (
+  settings: Record<string, unknown> = { mode: 'api', project: 'acme-web', teamId: TEAM_ID },
+  secrets: Record<string, string> = { token: TOKEN },
+  environment = 'production',
+) => callWith(settings, secrets, environment);
 
 /** A deployment as Vercel's API answers it (https://vercel.com/docs/rest-api/reference/endpoints/deployments). */
 const vercelDeployment = (readyState: string, extra: Record<string, unknown> = {}) => ({
@@ -64,9 +72,20 @@ describe('the Vercel provider', () => {
       answer = () => ({ status: 201, body: { job: { id: 'Qm9vYmFy', state: 'PENDING', createdAt: 1_763_633_805_000 } } });
       const result = await provider.start(hookCall());
       expect(seen).toHaveLength(1);
-      expect(seen[0]).toMatchObject({ origin: 'https://api.vercel.com', method: 'POST', path: `/v1/integrations/deploy/${PROJECT_ID}/${HOOK_ID}`, query: {}, body: '' });
+      expect(seen[0]).toMatchObject({
+        origin: 'https://api.vercel.com',
+        method: 'POST',
+        path: `/v1/integrations/deploy/${PROJECT_ID}/${HOOK_ID}`,
+        query: {},
+        body: '',
+      });
       expect(seen[0]?.headers.authorization).toBeUndefined();
-      expect(result).toEqual({ state: 'requested', message: 'Vercel accepted the deploy hook (201); a hook does not report the outcome', vendorId: null, url: null });
+      expect(result).toEqual({
+        state: 'requested',
+        message: 'Vercel accepted the deploy hook (201); a hook does not report the outcome',
+        vendorId: null,
+        url: null,
+      });
     });
 
     it.each([
@@ -77,7 +96,9 @@ describe('the Vercel provider', () => {
     ])('refuses the hook URL %s without sending it, and without repeating it', async (hookUrl) => {
       const error = refusal(await provider.start(hookCall(hookUrl)).catch((e: unknown) => e));
       expect(error).toBeInstanceOf(InvalidInputError);
-      expect(error.message).toBe('The deploy hook URL must be a Vercel deploy hook URL (https://api.vercel.com/v1/integrations/deploy/prj_…/…).');
+      expect(error.message).toBe(
+        'The deploy hook URL must be a Vercel deploy hook URL (https://api.vercel.com/v1/integrations/deploy/prj_…/…).',
+      );
       expect(seen).toHaveLength(0);
     });
 
@@ -85,7 +106,9 @@ describe('the Vercel provider', () => {
       answer = () => ({ status: 404, body: { error: { code: 'not_found', message: `Deploy hook ${HOOK_ID} not found` } } });
       const error = refusal(await provider.start(hookCall()).catch((e: unknown) => e));
       expect(error).toBeInstanceOf(HttpRejected);
-      expect(error.message).toBe(`POST https://api.vercel.com/v1/integrations/deploy/${PROJECT_ID}/[redacted] answered 404: Deploy hook [redacted] not found`);
+      expect(error.message).toBe(
+        `POST https://api.vercel.com/v1/integrations/deploy/${PROJECT_ID}/[redacted] answered 404: Deploy hook [redacted] not found`,
+      );
       expect(lines.join('\n')).not.toContain(HOOK_ID);
     });
 
@@ -93,13 +116,16 @@ describe('the Vercel provider', () => {
       expect(await provider.verify(hookCall())).toEqual({
         ok: true,
         shapeOnly: true,
-        message: 'The deploy hook URL has the right shape (https://api.vercel.com/v1/integrations/deploy/prj_…/…). Only its shape was checked: calling a deploy hook deploys, so nothing was sent.',
+        message:
+          'The deploy hook URL has the right shape (https://api.vercel.com/v1/integrations/deploy/prj_…/…). Only its shape was checked: calling a deploy hook deploys, so nothing was sent.',
       });
       expect(seen).toHaveLength(0);
     });
 
     it('refuses to verify without a hook URL', async () => {
-      await expect(provider.verify(callWith({ mode: 'hook' }, {}))).rejects.toThrow(new InvalidInputError("The Vercel deploy hook URL is not set: add it to the target's secrets."));
+      await expect(provider.verify(callWith({ mode: 'hook' }, {}))).rejects.toThrow(
+        new InvalidInputError("The Vercel deploy hook URL is not set: add it to the target's secrets."),
+      );
     });
 
     it('has no status to read: it asks for API mode instead', async () => {
@@ -114,7 +140,12 @@ describe('the Vercel provider', () => {
       answer = () => ({ status: 200, body: vercelDeployment('QUEUED') });
       const result = await provider.start(apiCall());
       expect(seen).toHaveLength(1);
-      expect(seen[0]).toMatchObject({ origin: 'https://api.vercel.com', method: 'POST', path: '/v13/deployments', query: { teamId: TEAM_ID } });
+      expect(seen[0]).toMatchObject({
+        origin: 'https://api.vercel.com',
+        method: 'POST',
+        path: '/v13/deployments',
+        query: { teamId: TEAM_ID },
+      });
       expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
       expect(seen[0]?.headers['content-type']).toBe('application/json');
       expect(JSON.parse(seen[0]?.body ?? '')).toEqual({
@@ -143,14 +174,21 @@ describe('the Vercel provider', () => {
     });
 
     it('surfaces a 4xx with Vercel’s own message as a refusal', async () => {
-      answer = () => ({ status: 400, body: { error: { code: 'incorrect_git_source_info', message: 'The provided repository was not found' } } });
+      answer = () => ({
+        status: 400,
+        body: { error: { code: 'incorrect_git_source_info', message: 'The provided repository was not found' } },
+      });
       const error = refusal(await provider.start(apiCall()).catch((e: unknown) => e));
       expect(error).toBeInstanceOf(HttpRejected);
       expect(error.message).toBe('POST https://api.vercel.com/v13/deployments answered 400: The provided repository was not found');
     });
 
     it('turns a 429 into a retryable fault that carries Retry-After', async () => {
-      answer = () => ({ status: 429, body: { error: { code: 'rate_limited', message: 'Rate limit exceeded' } }, headers: { 'retry-after': '45' } });
+      answer = () => ({
+        status: 429,
+        body: { error: { code: 'rate_limited', message: 'Rate limit exceeded' } },
+        headers: { 'retry-after': '45' },
+      });
       const error = await provider.start(apiCall()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HttpFault);
       expect(error).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterSeconds: 45 });
@@ -175,7 +213,11 @@ describe('the Vercel provider', () => {
       const result = await provider.status?.(apiCall(), DEPLOYMENT_ID);
       expect(seen[0]).toMatchObject({ method: 'GET', path: `/v13/deployments/${DEPLOYMENT_ID}`, query: { teamId: TEAM_ID }, body: '' });
       expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
-      expect(result).toEqual({ state: 'succeeded', message: `Vercel deployment ${DEPLOYMENT_ID} is READY`, url: 'https://acme-web-k3j9x2-acme.vercel.app' });
+      expect(result).toEqual({
+        state: 'succeeded',
+        message: `Vercel deployment ${DEPLOYMENT_ID} is READY`,
+        url: 'https://acme-web-k3j9x2-acme.vercel.app',
+      });
     });
 
     it.each([
@@ -213,7 +255,11 @@ describe('the Vercel provider', () => {
 
     it('verifies by reading the project with GET only', async () => {
       answer = () => ({ status: 200, body: { id: PROJECT_ID, name: 'acme-web', framework: 'nextjs', accountId: TEAM_ID } });
-      expect(await provider.verify(apiCall())).toEqual({ ok: true, shapeOnly: false, message: 'The token can read the project acme-web. Nothing was deployed.' });
+      expect(await provider.verify(apiCall())).toEqual({
+        ok: true,
+        shapeOnly: false,
+        message: 'The token can read the project acme-web. Nothing was deployed.',
+      });
       expect(seen.map((s) => [s.method, s.path, s.query])).toEqual([['GET', '/v9/projects/acme-web', { teamId: TEAM_ID }]]);
     });
 
@@ -237,7 +283,10 @@ describe('the Vercel provider', () => {
       [{}, 'mode: must be "hook" (a deploy hook URL) or "api" (a token and a project)'],
       [{ mode: 'api' }, 'project: the project is required in API mode'],
       [{ mode: 'api', project: 'acme web!' }, 'project: must be the project’s name or ID (prj_…), as shown in its Settings → General'],
-      [{ mode: 'api', project: 'acme-web', teamId: 'acme' }, 'teamId: must be a team ID such as team_a1B2c3 (Team Settings → General), or empty for a personal account'],
+      [
+        { mode: 'api', project: 'acme-web', teamId: 'acme' },
+        'teamId: must be a team ID such as team_a1B2c3 (Team Settings → General), or empty for a personal account',
+      ],
     ])('refuses %j with a message a person can act on', (raw, message) => {
       expect(issues(raw)).toEqual([message]);
     });

@@ -53,8 +53,16 @@ export function webhookBackend(secret: string): WebhookBackend {
     answer(request) {
       const body = parse(request);
       const hub = request.headers['x-hub-signature-256'];
-      const signaturesValid = verifyHubSignature(secret, request.body, typeof hub === 'string' ? hub : undefined) && verifyStandardWebhooks(secret, request.body, request.headers);
-      deliveries.push({ repository: body.repository.uuid, target: body.target.id, commit: body.commit.hash, deliveryId: body.delivery_id, signaturesValid });
+      const signaturesValid =
+        verifyHubSignature(secret, request.body, typeof hub === 'string' ? hub : undefined) &&
+        verifyStandardWebhooks(secret, request.body, request.headers);
+      deliveries.push({
+        repository: body.repository.uuid,
+        target: body.target.id,
+        commit: body.commit.hash,
+        deliveryId: body.delivery_id,
+        signaturesValid,
+      });
       return signaturesValid ? { status: 200, body: { accepted: true } } : { status: 401, body: { message: 'bad signature' } };
     },
   };
@@ -106,7 +114,8 @@ export function digitalOceanBackend(random: () => number): DigitalOceanBackend {
         return { status: 200, body: { deployment: { id, phase: 'PENDING_BUILD' } } };
       }
       const course = courses.get(deploymentId ?? '');
-      if (!course || 'unreadable' in course) return { status: 404, body: { id: 'not_found', message: 'The resource you requested could not be found.' } };
+      if (!course || 'unreadable' in course)
+        return { status: 404, body: { id: 'not_found', message: 'The resource you requested could not be found.' } };
       const phase = course.phases.length > 1 ? (course.phases.shift() as string) : (course.phases[0] as string);
       return { status: 200, body: { deployment: { id: deploymentId, phase } } };
     },

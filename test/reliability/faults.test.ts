@@ -7,7 +7,17 @@ import { scenarioTest } from './verdict';
  * its held requests cost 20 real seconds, the most of this run's time.
  */
 scenarioTest(
-  { name: 'short', repositories: 10, pushes: 300, sessions: 1, wavesPerSession: 10, concurrency: 16, deadReceivers: 1, timeoutsPerSession: 2, seed: Number(process.env.RELIABILITY_SEED ?? 5) },
+  {
+    name: 'short',
+    repositories: 10,
+    pushes: 300,
+    sessions: 1,
+    wavesPerSession: 10,
+    concurrency: 16,
+    deadReceivers: 1,
+    timeoutsPerSession: 2,
+    seed: Number(process.env.RELIABILITY_SEED ?? 5),
+  },
   'with 20 % of provider calls failing, every push ends in a recorded outcome, nothing is deployed twice and every commit carries its final status',
   120_000,
 );

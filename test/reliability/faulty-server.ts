@@ -53,7 +53,12 @@ export async function startFaultyServer(options: FaultyServerOptions): Promise<F
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const request: ServedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const request: ServedRequest = {
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       options.observe?.(request);
       const caller = options.callerOf(request);
       const fault = plan.providerFault(caller);

@@ -17,7 +17,10 @@ const C = 'c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0';
 const D = 'd0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0';
 const at = (second: number) => `2026-11-20T10:16:0${second}.000Z`;
 const accepted = () =>
-  app.receiver.deliveries.filter((d) => d.status === 200).map((d) => JSON.parse(d.body) as { ref: { name: string }; commit: { hash: string } }).map((b) => `${b.ref.name}@${b.commit.hash.slice(0, 2)}`);
+  app.receiver.deliveries
+    .filter((d) => d.status === 200)
+    .map((d) => JSON.parse(d.body) as { ref: { name: string }; commit: { hash: string } })
+    .map((b) => `${b.ref.name}@${b.commit.hash.slice(0, 2)}`);
 
 it('a release branch cut at a commit whose deploy from main is waiting to retry is still deployed when main moves on', async () => {
   // The first request (main @ C) meets a 503; every later one is accepted.
@@ -25,7 +28,9 @@ it('a release branch cut at a commit whose deploy from main is waiting to retry 
   await app.configure([hookTarget(app.receiver, { branches: ['main', 'release/*'] })]);
   await app.platform.emit(makePushEvent({ timestamp: at(0), push: { before: BASE, after: C, commits: [commitOf(C, 'C')] } }));
   await app.platform.drain({ advanceClock: false });
-  await app.platform.emit(makePushEvent({ timestamp: at(1), push: { ref: 'release/1', before: null, after: C, created: true, commits: [] } }));
+  await app.platform.emit(
+    makePushEvent({ timestamp: at(1), push: { ref: 'release/1', before: null, after: C, created: true, commits: [] } }),
+  );
   await app.platform.drain({ advanceClock: false });
   await app.platform.emit(makePushEvent({ timestamp: at(2), push: { before: C, after: D, commits: [commitOf(D, 'D')] } }));
   await app.platform.drain();

@@ -73,7 +73,14 @@ function targetsOf(repo: Repository, hook: string, receiver: string): Target[] {
       secretHints: { token: { last4: DO_TOKEN.slice(-4) } },
       rules: rules(['main']),
     }),
-    makeTarget({ id: 'audit', name: 'Audit log', environment: 'audit', settings: { url: `${receiver}/audit` }, rules: rules(['**']), options: { ...DEFAULT_OPTIONS, skipMarkers: false, coalesce: false } }),
+    makeTarget({
+      id: 'audit',
+      name: 'Audit log',
+      environment: 'audit',
+      settings: { url: `${receiver}/audit` },
+      rules: rules(['**']),
+      options: { ...DEFAULT_OPTIONS, skipMarkers: false, coalesce: false },
+    }),
   ];
 }
 
@@ -84,7 +91,13 @@ function failStatusPosts(bitbucket: BitbucketStandIn, plan: FaultPlan): void {
     const fault: BitbucketFault | null = method === 'POST' && path.includes('/statuses/build') ? plan.bitbucketFault() : null;
     if (!fault) return handle(method, path, body, caller);
     // The stand-in answers from the rule synchronously, before any other request can match it.
-    const rule = bitbucket.faults.inject({ method, path, status: Number(fault.slice(0, 3)), times: 1, ...(fault === '429 Retry-After' ? { retryAfterSeconds: plan.retryAfterSeconds() } : {}) });
+    const rule = bitbucket.faults.inject({
+      method,
+      path,
+      status: Number(fault.slice(0, 3)),
+      times: 1,
+      ...(fault === '429 Retry-After' ? { retryAfterSeconds: plan.retryAfterSeconds() } : {}),
+    });
     try {
       return await handle(method, path, body, caller);
     } finally {
@@ -139,8 +152,17 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
       bitbucket.addRepository({ workspace: WORKSPACE_UUID, uuid: repo.uuid, slug: `repo-${repo.index}` });
       const hook = repo.index < size.deadReceivers ? `http://127.0.0.1:${refused}/hook` : `${receiver.base}/hook`;
       const targets = targetsOf(repo, hook, receiver.base);
-      await putTargets({ schemaVersion: 1, repository: { uuid: repo.uuid, workspaceUuid: WORKSPACE_UUID, fullName: `reliability/repo-${repo.index}` }, targets });
-      for (const target of targets) await putSecrets(repo.uuid, target.id, target.provider === 'digitalocean' ? { token: DO_TOKEN } : { signingSecret: SIGNING_SECRET });
+      await putTargets({
+        schemaVersion: 1,
+        repository: { uuid: repo.uuid, workspaceUuid: WORKSPACE_UUID, fullName: `reliability/repo-${repo.index}` },
+        targets,
+      });
+      for (const target of targets)
+        await putSecrets(
+          repo.uuid,
+          target.id,
+          target.provider === 'digitalocean' ? { token: DO_TOKEN } : { signingSecret: SIGNING_SECRET },
+        );
     }
   });
 
@@ -167,7 +189,10 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
 
     for (const [index, session] of traffic.sessions.entries()) {
       // A long run says where it is; the counts come at the end.
-      if (index > 0) process.stdout.write(`reliability (${size.name}): session ${index + 1} of ${traffic.sessions.length} at ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+      if (index > 0)
+        process.stdout.write(
+          `reliability (${size.name}): session ${index + 1} of ${traffic.sessions.length} at ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+        );
       // Held at the start of the session, requests time out beside its other work, not instead of it.
       plan.allowTimeouts(size.timeoutsPerSession);
       const waves: Promise<unknown>[] = [];
@@ -201,7 +226,11 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
     if (triggerErrors > 0) result.problems.unshift(`${triggerErrors} push trigger invocation(s) failed`);
     const seconds = (Date.now() - started) / 1000;
     const share = (n: number, of: number) => `${((100 * n) / Math.max(1, of)).toFixed(1)} %`;
-    const kinds = (counts: Map<string, number>) => [...counts].sort().map(([k, n]) => `${k} ${n}`).join(', ');
+    const kinds = (counts: Map<string, number>) =>
+      [...counts]
+        .sort()
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ');
     const emits = traffic.sessions.flat(2).length + traffic.late.length;
     const fronts = (what: string) => servers.reduce((sum, server) => sum + (server.counts.get(what) ?? 0), 0);
     const held = fronts('held');

@@ -25,7 +25,11 @@ const push = (seq: number, ref: string, commit: string, targets: TargetId[]): Pu
 });
 
 /** main @ C1, then main @ C2 (coalescing supersedes C1 for hook and do), then release/1 cut at C2. */
-const PUSHES = [push(0, 'main', C1, ['hook', 'do', 'audit']), push(1, 'main', C2, ['hook', 'do', 'audit']), push(2, 'release/1', C2, ['hook', 'audit'])];
+const PUSHES = [
+  push(0, 'main', C1, ['hook', 'do', 'audit']),
+  push(1, 'main', C2, ['hook', 'do', 'audit']),
+  push(2, 'release/1', C2, ['hook', 'audit']),
+];
 
 const PROVIDERS: Record<TargetId, string> = { hook: 'webhook', do: 'digitalocean', audit: 'webhook' };
 const record = (target: TargetId, commit: string, state: Deployment['state'], overrides: Partial<Deployment> = {}): Deployment =>
@@ -94,7 +98,16 @@ const at = (w: ReturnType<typeof world>, target: TargetId, commit: string): Depl
 
 it('a clean run counts every push × target once, the release cut at C2 as covered by the push to main', () => {
   const t = judge();
-  expect(t).toMatchObject({ expected: 8, lost: 0, duplicates: 0, missingStatus: 0, wrongStatus: 0, misjudgedSkips: 0, wronglySuperseded: 0, problems: [] });
+  expect(t).toMatchObject({
+    expected: 8,
+    lost: 0,
+    duplicates: 0,
+    missingStatus: 0,
+    wrongStatus: 0,
+    misjudgedSkips: 0,
+    wronglySuperseded: 0,
+    problems: [],
+  });
   expect(t.outcomes).toMatchObject({ deployed: 4, superseded: 2, 'covered by another push': 2 });
 });
 
@@ -102,8 +115,16 @@ it.each<[string, (w: ReturnType<typeof world>) => void, Partial<Tally>]>([
   ['a push without a record is lost', (w) => void w.records.splice(w.records.indexOf(at(w, 'audit', C1)), 1), { lost: 1 }],
   ['a record left retrying is lost', (w) => void (at(w, 'audit', C1).state = 'retrying'), { lost: 1 }],
   // The release cut at C2 counted on the push to main: with that record gone, both pushes are lost.
-  ['a push covered by a record that is gone is lost too', (w) => void w.records.splice(w.records.indexOf(at(w, 'audit', C2)), 1), { lost: 2 }],
-  ['a deploy that reached its receiver twice is a duplicate', (w) => void w.webhook.push({ ...w.webhook[1]!, deliveryId: 'd-3' }), { duplicates: 1 }],
+  [
+    'a push covered by a record that is gone is lost too',
+    (w) => void w.records.splice(w.records.indexOf(at(w, 'audit', C2)), 1),
+    { lost: 2 },
+  ],
+  [
+    'a deploy that reached its receiver twice is a duplicate',
+    (w) => void w.webhook.push({ ...w.webhook[1]!, deliveryId: 'd-3' }),
+    { duplicates: 1 },
+  ],
   ['a DigitalOcean deployment no record holds is a duplicate', (w) => void w.vendor.push({ appId: APP, id: 'dep-2' }), { duplicates: 1 }],
   [
     'a commit deployed to DigitalOcean by two records is a duplicate',
@@ -114,13 +135,30 @@ it.each<[string, (w: ReturnType<typeof world>) => void, Partial<Tally>]>([
     { duplicates: 1 },
   ],
   ['a final record whose status never reached the commit', (w) => void w.statuses.delete(`${C2} deploy-relay-hook`), { missingStatus: 1 }],
-  ['a commit left INPROGRESS under a final record', (w) => void w.statuses.set(`${C1} deploy-relay-audit`, 'INPROGRESS'), { wrongStatus: 1 }],
-  ['a status on a commit whose only record was skipped', (w) => void (at(w, 'audit', C1).state = 'skipped'), { wrongStatus: 1, misjudgedSkips: 1 }],
-  ['the newest push superseded', (w) => void Object.assign(at(w, 'hook', C2), { state: 'superseded', message: 'Superseded by a newer push of 1234567 before it was sent' }), { wronglySuperseded: 1 }],
+  [
+    'a commit left INPROGRESS under a final record',
+    (w) => void w.statuses.set(`${C1} deploy-relay-audit`, 'INPROGRESS'),
+    { wrongStatus: 1 },
+  ],
+  [
+    'a status on a commit whose only record was skipped',
+    (w) => void (at(w, 'audit', C1).state = 'skipped'),
+    { wrongStatus: 1, misjudgedSkips: 1 },
+  ],
+  [
+    'the newest push superseded',
+    (w) =>
+      void Object.assign(at(w, 'hook', C2), { state: 'superseded', message: 'Superseded by a newer push of 1234567 before it was sent' }),
+    { wronglySuperseded: 1 },
+  ],
   ['a record with more attempts than the bound', (w) => void (at(w, 'audit', C1).attempts = 6), { overAttempts: 1 }],
   ['a receiver that saw more attempts than the bound', (w) => void w.attempts.set(`${REPO} audit main ${C1}`, 6), { overAttempts: 1 }],
   // The push to main @ C2 was delivered twice: each delivery may attempt its deploy five times.
-  ['a receiver that saw more attempts than twice the bound for a push delivered twice', (w) => void w.attempts.set(`${REPO} audit main ${C2}`, 11), { overAttempts: 1 }],
+  [
+    'a receiver that saw more attempts than twice the bound for a push delivered twice',
+    (w) => void w.attempts.set(`${REPO} audit main ${C2}`, 11),
+    { overAttempts: 1 },
+  ],
   [
     'a push whose commit was only ever superseded under another push is lost, not covered',
     (w) => void Object.assign(at(w, 'hook', C2), { state: 'superseded', ref: { name: 'other', type: 'branch' } }),

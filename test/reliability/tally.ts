@@ -102,10 +102,13 @@ export function tally(observed: Observations): Tally {
       // No record of its own: another push's deploy of the same commit must have handled it (the app
       // sends nothing then). One that was skipped or superseded never sent the commit: that is no cover.
       const others = byCommit.get(byKey(push.repository, target, push.commit)) ?? [];
-      if (others.some((r) => isFinal(r.state) && r.state !== 'skipped' && r.state !== 'superseded')) outcomes['covered by another push'] += 1;
+      if (others.some((r) => isFinal(r.state) && r.state !== 'skipped' && r.state !== 'superseded'))
+        outcomes['covered by another push'] += 1;
       else {
         lost += 1;
-        problem(`lost: ${what} has no record${others.length > 0 ? `; the commit's other records: ${others.map((r) => `${r.ref.name} ${r.state}`).join(', ')}` : ''}`);
+        problem(
+          `lost: ${what} has no record${others.length > 0 ? `; the commit's other records: ${others.map((r) => `${r.ref.name} ${r.state}`).join(', ')}` : ''}`,
+        );
       }
     }
   }
@@ -138,12 +141,15 @@ export function tally(observed: Observations): Tally {
     if (wanted === shown) continue;
     if (shown === undefined) missingStatus += 1;
     else wrongStatus += 1;
-    problem(`status: ${repository} ${target} @${commit.slice(-8)} shows ${shown ?? 'nothing'}, the record (${last?.state ?? 'skipped'}: ${last?.message ?? ''}) calls for ${wanted ?? 'nothing'}`);
+    problem(
+      `status: ${repository} ${target} @${commit.slice(-8)} shows ${shown ?? 'nothing'}, the record (${last?.state ?? 'skipped'}: ${last?.message ?? ''}) calls for ${wanted ?? 'nothing'}`,
+    );
   }
 
   let duplicates = 0;
   const acted = new Map<string, number>();
-  for (const d of observed.webhook) acted.set(byKey(d.repository, d.target, d.commit), (acted.get(byKey(d.repository, d.target, d.commit)) ?? 0) + 1);
+  for (const d of observed.webhook)
+    acted.set(byKey(d.repository, d.target, d.commit), (acted.get(byKey(d.repository, d.target, d.commit)) ?? 0) + 1);
   for (const [key, count] of acted) {
     if (count <= 1) continue;
     duplicates += count - 1;
@@ -152,7 +158,11 @@ export function tally(observed: Observations): Tally {
   // A DigitalOcean request carries no commit: each deployment it created must be held by exactly one record.
   const holders = new Map<string, Deployment[]>();
   for (const record of observed.records) {
-    if (record.target.provider === 'digitalocean' && record.vendorId) holders.set(byKey(record.repositoryUuid, record.vendorId), [...(holders.get(byKey(record.repositoryUuid, record.vendorId)) ?? []), record]);
+    if (record.target.provider === 'digitalocean' && record.vendorId)
+      holders.set(byKey(record.repositoryUuid, record.vendorId), [
+        ...(holders.get(byKey(record.repositoryUuid, record.vendorId)) ?? []),
+        record,
+      ]);
   }
   for (const deployment of observed.vendor) {
     const repository = observed.repositoryOfApp.get(deployment.appId) ?? '?';

@@ -86,7 +86,10 @@ export function planTraffic(size: TrafficSize, random: () => number): Traffic {
       push: { ref, before, after: commit, created, commits: message === null ? [] : [commitOf(commit, message)] },
     });
     const marked = message?.includes(SKIP_MARKER) ?? false;
-    const expected = TARGET_IDS.filter((target) => DEPLOYS[target](ref)).map((target) => ({ target, skip: marked && HONOURS_SKIP_MARKERS[target] }));
+    const expected = TARGET_IDS.filter((target) => DEPLOYS[target](ref)).map((target) => ({
+      target,
+      skip: marked && HONOURS_SKIP_MARKERS[target],
+    }));
     const made: Push = { seq, repository: repo.uuid, ref, commit, event, expected };
     pushes.push(made);
     return made;

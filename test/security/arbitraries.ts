@@ -30,7 +30,17 @@ export const controlString = fc
 export const unicodeString = fc.oneof(
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }),
   fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }),
-  fc.constantFrom('\u202egnp.exe', 'ma\u200bin', '\ufeffmain', 'main\ud800', 'mai\u0301n', 'ｍａｉｎ', 'main\u2028x', 'release/🚀', 'ветка'),
+  fc.constantFrom(
+    '\u202egnp.exe',
+    'ma\u200bin',
+    '\ufeffmain',
+    'main\ud800',
+    'mai\u0301n',
+    'ｍａｉｎ',
+    'main\u2028x',
+    'release/🚀',
+    'ветка',
+  ),
 );
 
 /** Bitbucket wraps UUIDs in braces; each of these is one way of getting that wrong. */
@@ -71,7 +81,10 @@ export const wrongType = fc.oneof(
 );
 
 /** Keys that break naive object handling when they arrive as own properties (as JSON.parse makes them). */
-export const awkwardKey = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', ''), fc.string({ maxLength: 10 }));
+export const awkwardKey = fc.oneof(
+  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', ''),
+  fc.string({ maxLength: 10 }),
+);
 
 /** Any of the kinds above, or the field left out. */
 export const badValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -89,7 +102,9 @@ export function mutationOf(paths: readonly Path[], parents: readonly Path[]): fc
   return fc.oneof(
     { arbitrary: fc.record({ path: fc.constantFrom(...paths), value: badValue }), weight: 5 },
     {
-      arbitrary: fc.record({ parent: fc.constantFrom(...parents), key: awkwardKey, value: fc.jsonValue({ maxDepth: 2 }) }).map(({ parent, key, value }) => ({ path: [...parent, key], value })),
+      arbitrary: fc
+        .record({ parent: fc.constantFrom(...parents), key: awkwardKey, value: fc.jsonValue({ maxDepth: 2 }) })
+        .map(({ parent, key, value }) => ({ path: [...parent, key], value })),
       weight: 1,
     },
   );
@@ -124,7 +139,10 @@ export function applyMutations(base: unknown, mutations: readonly Mutation[]): {
     else Object.defineProperty(container, key, { value: mutation.value, enumerable: true, writable: true, configurable: true });
     applied.push(mutation);
   }
-  return shortly({ input: root.value, applied }, () => `mutations ${applied.map((m) => `${dotted(m.path)}=${preview(m.value)}`).join(', ') || 'none'}`);
+  return shortly(
+    { input: root.value, applied },
+    () => `mutations ${applied.map((m) => `${dotted(m.path)}=${preview(m.value)}`).join(', ') || 'none'}`,
+  );
 }
 
 /** A value as a failing property prints it: huge strings would bury the report. */
@@ -147,7 +165,8 @@ export function refusalProblems(message: unknown, maxLength = 2_000): string[] {
   if (typeof message !== 'string') return [`the message is a ${typeof message}, not a string`];
   const problems: string[] = [];
   if (message.trim() === '') problems.push('the message is empty');
-  if (message.length > maxLength) problems.push(`the message is ${message.length} characters long (over ${maxLength}): input is being echoed`);
+  if (message.length > maxLength)
+    problems.push(`the message is ${message.length} characters long (over ${maxLength}): input is being echoed`);
   if (/\n\s+at \S+/.test(message) || /\bat .+\.(ts|js):\d+:\d+/.test(message)) problems.push('the message carries a stack trace');
   return problems;
 }

@@ -24,16 +24,24 @@ import { makeTarget } from '../fixtures/targets';
 
 const OTHER_REPO = '{9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a}';
 const STRANGER = '557058:stranger-0003';
-const FORBIDDEN = { ok: false, error: { code: 'FORBIDDEN', message: 'Only administrators of this repository can manage its deploy targets. Nothing was changed.' } };
+const FORBIDDEN = {
+  ok: false,
+  error: { code: 'FORBIDDEN', message: 'Only administrators of this repository can manage its deploy targets. Nothing was changed.' },
+};
 
 let session: SettingsSession;
 type Invoke = (key: string, payload?: unknown) => Promise<Result<unknown>>;
 
 /** Calls a resolver as `accountId` (or as nobody) with any extension context, as the UI bridge would. */
-const invokeWith = (context: Record<string, unknown>, accountId: string | undefined): Invoke => (key, payload) =>
-  session.platform.invokeResolver('settings-resolver', { functionKey: key, payload }, context, accountId) as Promise<Result<unknown>>;
+const invokeWith =
+  (context: Record<string, unknown>, accountId: string | undefined): Invoke =>
+  (key, payload) =>
+    session.platform.invokeResolver('settings-resolver', { functionKey: key, payload }, context, accountId) as Promise<Result<unknown>>;
 
-const contextOf = (accountId: string, repositoryUuid: string) => ({ ...pageContext(accountId), extension: { ...pageContext(accountId).extension, repository: { uuid: repositoryUuid } } });
+const contextOf = (accountId: string, repositoryUuid: string) => ({
+  ...pageContext(accountId),
+  extension: { ...pageContext(accountId).extension, repository: { uuid: repositoryUuid } },
+});
 
 /** Everything a call could change: both repositories' targets and every target's secrets. */
 async function state(): Promise<unknown> {
@@ -69,8 +77,14 @@ beforeEach(async () => {
   session.platform.bitbucket.addRepository({ slug: 'api', uuid: OTHER_REPO });
   session.platform.bitbucket.setPermission(OTHER_REPO, READER, 'admin');
   session.platform.bitbucket.setPermission(OTHER_REPO, ADMIN, 'read');
-  const own = await (session.invokeAs(ADMIN) as Invoke)('saveTarget', makeSaveInput({ secrets: { signingSecret: 'repo-signing-secret-0001' } }));
-  const other = await invokeWith(contextOf(READER, OTHER_REPO), READER)('saveTarget', makeSaveInput({ name: 'Other hook', secrets: { signingSecret: 'other-signing-secret-0001' } }));
+  const own = await (session.invokeAs(ADMIN) as Invoke)(
+    'saveTarget',
+    makeSaveInput({ secrets: { signingSecret: 'repo-signing-secret-0001' } }),
+  );
+  const other = await invokeWith(contextOf(READER, OTHER_REPO), READER)(
+    'saveTarget',
+    makeSaveInput({ name: 'Other hook', secrets: { signingSecret: 'other-signing-secret-0001' } }),
+  );
   if (!own.ok || !other.ok) throw new Error('setup: could not save the two targets');
   repoTarget = (own.data as TargetView).id;
   otherTarget = (other.data as TargetView).id;
@@ -108,7 +122,8 @@ describe('resolvers refuse callers who may not manage the repository, and change
     for (const key of RESOLVERS) {
       const result = await invokeWith(pageContext(ADMIN), undefined)(key, payloadFor(key, repoTarget));
       if (result.ok) answers.push(`${key}: accepted`);
-      else if (result.error.code !== 'FORBIDDEN' || result.error.message.trim() === '') answers.push(`${key}: refused as ${result.error.code}: ${result.error.message}`);
+      else if (result.error.code !== 'FORBIDDEN' || result.error.message.trim() === '')
+        answers.push(`${key}: refused as ${result.error.code}: ${result.error.message}`);
     }
     expect(answers).toEqual([]);
     // Refused before Bitbucket is asked anything.
@@ -136,9 +151,15 @@ describe('resolvers refuse callers who may not manage the repository, and change
     const answers: string[] = [];
     for (const key of ['saveTarget', 'deleteTarget', 'setEnabled', 'verifyTarget', 'deployNow'] as const) {
       const result = await asOtherAdmin(key, { ...(payloadFor(key, repoTarget) as object), ...naming });
-      answers.push(result.ok ? `${key}: accepted` : `${key}: ${result.error.code} ${/repositoryUuid: .*repository: .*workspaceUuid: /.test(result.error.message) ? 'names the fields' : result.error.message}`);
+      answers.push(
+        result.ok
+          ? `${key}: accepted`
+          : `${key}: ${result.error.code} ${/repositoryUuid: .*repository: .*workspaceUuid: /.test(result.error.message) ? 'names the fields' : result.error.message}`,
+      );
     }
-    expect(answers).toEqual(['saveTarget', 'deleteTarget', 'setEnabled', 'verifyTarget', 'deployNow'].map((key) => `${key}: INVALID_INPUT names the fields`));
+    expect(answers).toEqual(
+      ['saveTarget', 'deleteTarget', 'setEnabled', 'verifyTarget', 'deployNow'].map((key) => `${key}: INVALID_INPUT names the fields`),
+    );
     // A new target whose payload names REPO is refused too: the repository comes from the page's context only.
     const created = await asOtherAdmin('saveTarget', { ...makeSaveInput({ name: 'Sneaky' }), ...naming });
     expect(created).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
@@ -150,7 +171,8 @@ describe('resolvers refuse callers who may not manage the repository, and change
   it('the admin of REPO is refused on a page of a repository they only read, whatever the payload says', async () => {
     const before = await state();
     const asReaderThere = invokeWith(contextOf(ADMIN, OTHER_REPO), ADMIN);
-    for (const key of RESOLVERS) expect(await asReaderThere(key, { ...(payloadFor(key, otherTarget) as object), repositoryUuid: REPO })).toEqual(FORBIDDEN);
+    for (const key of RESOLVERS)
+      expect(await asReaderThere(key, { ...(payloadFor(key, otherTarget) as object), repositoryUuid: REPO })).toEqual(FORBIDDEN);
     expect(writes()).toEqual([]);
     expect(await state()).toEqual(before);
   });
@@ -166,8 +188,20 @@ describe('outbound URLs: credentials, schemes and hosts', () => {
       scheme: fc.constantFrom('https', 'http', 'HTTPS', 'ftp', 'file', 'ws', 'wss', 'javascript', 'data', 'gopher'),
       userinfo: fc.constantFrom('', 'deploy@', `deploy:${PASSWORD}@`, `:${PASSWORD}@`, '%40@', `${PASSWORD}@`),
       host: fc.constantFrom(
-        'deploy.example.com', 'api.render.com', '127.0.0.1', '127.9.8.7', 'localhost', '[::1]', '0x7f000001', '2130706433',
-        'localhost.evil.example', '127.0.0.1.nip.io', '[::ffff:127.0.0.1]', '0.0.0.0', '169.254.169.254', 'bad host',
+        'deploy.example.com',
+        'api.render.com',
+        '127.0.0.1',
+        '127.9.8.7',
+        'localhost',
+        '[::1]',
+        '0x7f000001',
+        '2130706433',
+        'localhost.evil.example',
+        '127.0.0.1.nip.io',
+        '[::ffff:127.0.0.1]',
+        '0.0.0.0',
+        '169.254.169.254',
+        'bad host',
       ),
       port: fc.constantFrom('', ':443', ':8080'),
       path: fc.constantFrom('', '/', '/deploy', '/a/../../b', '/x?token=1#frag'),
@@ -178,7 +212,11 @@ describe('outbound URLs: credentials, schemes and hosts', () => {
     fc.assert(
       fc.property(generatedUrl, (raw) => {
         const url = URL.canParse(raw) ? new URL(raw) : null;
-        const allowed = url !== null && !url.username && !url.password && (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname)));
+        const allowed =
+          url !== null &&
+          !url.username &&
+          !url.password &&
+          (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname)));
         let refusal: unknown = null;
         try {
           checkOutboundUrl(raw);
@@ -201,7 +239,12 @@ describe('outbound URLs: credentials, schemes and hosts', () => {
     let status = 302;
     let hits = 0;
     const lines: string[] = [];
-    const client = createHttpClient({ fetch, timeoutMs: 2000, log: createLogger((line) => lines.push(line)), userAgent: 'DeployRelay/test' });
+    const client = createHttpClient({
+      fetch,
+      timeoutMs: 2000,
+      log: createLogger((line) => lines.push(line)),
+      userAgent: 'DeployRelay/test',
+    });
 
     beforeAll(async () => {
       server = createServer((_req, res) => {
@@ -263,12 +306,28 @@ describe('a stored target with an unsafe URL is refused when it runs, before any
   it('credentials in the URL, plain http off loopback, and a redirect: each deploy fails with the reason, and only the redirecting receiver is reached', async () => {
     // Stored as an older version or a hand-written targets file would have stored them, past the save checks.
     const unsafe = [
-      makeTarget({ id: 'creds', settings: { url: `http://deploy:${'pw-0cc175b9c0'}@127.0.0.1:${receiverPort}/deploy` }, rules: { branches: ['**'], tags: [], paths: { include: [], exclude: [] } } }),
-      makeTarget({ id: 'plain', settings: { url: 'http://api.render.com/deploy' }, rules: { branches: ['**'], tags: [], paths: { include: [], exclude: [] } } }),
-      makeTarget({ id: 'redirect', settings: { url: `http://127.0.0.1:${receiverPort}/deploy` }, rules: { branches: ['**'], tags: [], paths: { include: [], exclude: [] } } }),
+      makeTarget({
+        id: 'creds',
+        settings: { url: `http://deploy:${'pw-0cc175b9c0'}@127.0.0.1:${receiverPort}/deploy` },
+        rules: { branches: ['**'], tags: [], paths: { include: [], exclude: [] } },
+      }),
+      makeTarget({
+        id: 'plain',
+        settings: { url: 'http://api.render.com/deploy' },
+        rules: { branches: ['**'], tags: [], paths: { include: [], exclude: [] } },
+      }),
+      makeTarget({
+        id: 'redirect',
+        settings: { url: `http://127.0.0.1:${receiverPort}/deploy` },
+        rules: { branches: ['**'], tags: [], paths: { include: [], exclude: [] } },
+      }),
     ];
     await session.platform.run(async () => {
-      await putTargets({ schemaVersion: 1, repository: { uuid: FIXTURE_REPOSITORY_UUID, workspaceUuid: FIXTURE_WORKSPACE_UUID, fullName: 'acme/web' }, targets: unsafe });
+      await putTargets({
+        schemaVersion: 1,
+        repository: { uuid: FIXTURE_REPOSITORY_UUID, workspaceUuid: FIXTURE_WORKSPACE_UUID, fullName: 'acme/web' },
+        targets: unsafe,
+      });
       for (const target of unsafe) await putSecrets(FIXTURE_REPOSITORY_UUID, target.id, { signingSecret: 'stored-signing-secret-0001' });
     });
     await session.platform.emit(makePushEvent());
@@ -289,9 +348,17 @@ describe('a stored target with an unsafe URL is refused when it runs, before any
     const asAdmin = session.invokeAs(ADMIN) as Invoke;
     const before = await state();
     const answers: unknown[] = [];
-    for (const url of [`http://deploy:pw-0cc175b9c0@127.0.0.1:${receiverPort}/deploy`, 'https://deploy:pw-0cc175b9c0@api.render.com/deploy', 'http://api.render.com/deploy']) {
+    for (const url of [
+      `http://deploy:pw-0cc175b9c0@127.0.0.1:${receiverPort}/deploy`,
+      'https://deploy:pw-0cc175b9c0@api.render.com/deploy',
+      'http://api.render.com/deploy',
+    ]) {
       const result = await asAdmin('saveTarget', makeSaveInput({ name: 'Unsafe', settings: { url } }));
-      answers.push(result.ok ? { url, accepted: true } : { url, fields: Object.keys(result.error.fields ?? {}), echoesPassword: JSON.stringify(result).includes('pw-0cc175b9c0') });
+      answers.push(
+        result.ok
+          ? { url, accepted: true }
+          : { url, fields: Object.keys(result.error.fields ?? {}), echoesPassword: JSON.stringify(result).includes('pw-0cc175b9c0') },
+      );
     }
     expect(answers).toEqual([
       { url: expect.any(String), fields: ['settings.url'], echoesPassword: false },

@@ -64,7 +64,13 @@ export function createScanner(secrets: readonly Secret[]): Scanner {
 
   return {
     leaks: (haystacks) =>
-      [...new Set([...sightings(haystacks)].filter((s) => !allowed(s)).map(({ secret, haystack }) => `${secret.name} in ${haystack.channel}: ${haystack.where}`))].sort(),
+      [
+        ...new Set(
+          [...sightings(haystacks)]
+            .filter((s) => !allowed(s))
+            .map(({ secret, haystack }) => `${secret.name} in ${haystack.channel}: ${haystack.where}`),
+        ),
+      ].sort(),
     sightings: (haystacks) => [...sightings(haystacks)],
   };
 }

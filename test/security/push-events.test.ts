@@ -38,16 +38,46 @@ const generators = new Set<string>();
 const BASES = { branch: branchPush, tag: tagPush, deleted: deletedBranch, truncated: truncatedPush } as const;
 
 const EVENT_PATHS: Path[] = [
-  ['eventType'], ['timestamp'], ['selfGenerated'], ['actor'], ['actor', 'accountId'], ['actor', 'uuid'],
-  ['repository'], ['repository', 'uuid'], ['repository', 'slug'], ['workspace'], ['workspace', 'uuid'], ['project', 'uuid'],
-  ['push'], ['push', 'ref'], ['push', 'before'], ['push', 'after'], ['push', 'created'], ['push', 'closed'], ['push', 'forced'],
+  ['eventType'],
+  ['timestamp'],
+  ['selfGenerated'],
+  ['actor'],
+  ['actor', 'accountId'],
+  ['actor', 'uuid'],
+  ['repository'],
+  ['repository', 'uuid'],
+  ['repository', 'slug'],
+  ['workspace'],
+  ['workspace', 'uuid'],
+  ['project', 'uuid'],
+  ['push'],
+  ['push', 'ref'],
+  ['push', 'before'],
+  ['push', 'after'],
+  ['push', 'created'],
+  ['push', 'closed'],
+  ['push', 'forced'],
 ];
 const BRANCH_PATHS: Path[] = [
-  ['push', 'mainbranch'], ['push', 'truncated'], ['push', 'commits'], ['push', 'commits', 0], ['push', 'commits', 0, 'hash'],
-  ['push', 'commits', 0, 'message'], ['push', 'commits', 0, 'message', 'value'], ['push', 'commits', 0, 'author'],
-  ['push', 'commits', 0, 'author', 'raw'], ['push', 'commits', 0, 'author', 'user', 'displayName'], ['push', 'commits', 0, 'date'],
+  ['push', 'mainbranch'],
+  ['push', 'truncated'],
+  ['push', 'commits'],
+  ['push', 'commits', 0],
+  ['push', 'commits', 0, 'hash'],
+  ['push', 'commits', 0, 'message'],
+  ['push', 'commits', 0, 'message', 'value'],
+  ['push', 'commits', 0, 'author'],
+  ['push', 'commits', 0, 'author', 'raw'],
+  ['push', 'commits', 0, 'author', 'user', 'displayName'],
+  ['push', 'commits', 0, 'date'],
 ];
-const TAG_PATHS: Path[] = [['push', 'date'], ['push', 'message'], ['push', 'message', 'value'], ['push', 'author', 'raw'], ['push', 'author', 'user', 'displayName']];
+const TAG_PATHS: Path[] = [
+  ['push', 'date'],
+  ['push', 'message'],
+  ['push', 'message', 'value'],
+  ['push', 'author', 'raw'],
+  ['push', 'author', 'user', 'displayName'],
+];
 const PARENTS: Path[] = [[], ['push'], ['repository'], ['workspace'], ['actor']];
 
 interface GeneratedEvent {
@@ -55,18 +85,22 @@ interface GeneratedEvent {
   applied: Mutation[];
 }
 
-const mutatedEvent: fc.Arbitrary<GeneratedEvent> = fc
-  .constantFrom(...(Object.keys(BASES) as (keyof typeof BASES)[]))
-  .chain((kind) => {
-    const paths = [...EVENT_PATHS, ...(kind === 'tag' ? TAG_PATHS : BRANCH_PATHS)];
-    return fc.array(mutationOf(paths, kind === 'tag' ? PARENTS : [...PARENTS, ['push', 'commits', 0]]), { minLength: 1, maxLength: 3 }).map((mutations) => applyMutations(BASES[kind], mutations));
-  });
+const mutatedEvent: fc.Arbitrary<GeneratedEvent> = fc.constantFrom(...(Object.keys(BASES) as (keyof typeof BASES)[])).chain((kind) => {
+  const paths = [...EVENT_PATHS, ...(kind === 'tag' ? TAG_PATHS : BRANCH_PATHS)];
+  return fc
+    .array(mutationOf(paths, kind === 'tag' ? PARENTS : [...PARENTS, ['push', 'commits', 0]]), { minLength: 1, maxLength: 3 })
+    .map((mutations) => applyMutations(BASES[kind], mutations));
+});
 
 /** Not an event at all: what a broken or hostile sender might deliver instead. */
-const garbageEvent: fc.Arbitrary<GeneratedEvent> = fc.oneof(wrongType, fc.string(), fc.constant(undefined)).map((input) => shortly({ input, applied: [] }, () => `not an event: ${preview(input)}`));
+const garbageEvent: fc.Arbitrary<GeneratedEvent> = fc
+  .oneof(wrongType, fc.string(), fc.constant(undefined))
+  .map((input) => shortly({ input, applied: [] }, () => `not an event: ${preview(input)}`));
 
 /** Three targets that match every branch and tag, so an accepted event plans as many jobs as it can. */
-const TARGETS: Target[] = ['alpha', 'beta', 'gamma'].map((id) => makeTarget({ id, name: id, rules: { branches: ['**'], tags: ['**'], paths: { include: [], exclude: [] } } }));
+const TARGETS: Target[] = ['alpha', 'beta', 'gamma'].map((id) =>
+  makeTarget({ id, name: id, rules: { branches: ['**'], tags: ['**'], paths: { include: [], exclude: [] } } }),
+);
 
 /** What is wrong with the trigger's answer to one generated event; [] when it is right. */
 function judge(event: GeneratedEvent, outcome: { push: Push } | { error: unknown }): string[] {
@@ -80,9 +114,12 @@ const RELATED = new Map([['push.closed', ['push.after']]]);
 function judgeRefusal({ applied }: GeneratedEvent, error: unknown): string[] {
   if (!(error instanceof InvalidInputError) || error.code !== 'INVALID_EVENT') return [`crashed with ${String(error)} instead of refusing`];
   const problems = refusalProblems(error.message);
-  if (!error.message.startsWith('Malformed push event: ')) problems.push(`"${error.message.slice(0, 80)}" does not say the event is malformed`);
+  if (!error.message.startsWith('Malformed push event: '))
+    problems.push(`"${error.message.slice(0, 80)}" does not say the event is malformed`);
   // A garbage event has no field to name: the message names what it got instead.
-  const named = applied.length === 0 || applied.some((m) => [dotted(m.path), ...(RELATED.get(dotted(m.path)) ?? [])].some((field) => error.message.includes(field)));
+  const named =
+    applied.length === 0 ||
+    applied.some((m) => [dotted(m.path), ...(RELATED.get(dotted(m.path)) ?? [])].some((field) => error.message.includes(field)));
   if (!named) problems.push(`"${error.message.slice(0, 200)}" names none of ${applied.map((m) => dotted(m.path)).join(', ')}`);
   return problems;
 }
@@ -90,7 +127,8 @@ function judgeRefusal({ applied }: GeneratedEvent, error: unknown): string[] {
 function judgeAcceptance(push: Push): string[] {
   const problems: string[] = [];
   const { name } = push.ref;
-  if (typeof name !== 'string' || name.length === 0 || [...name].length > 1000 || /[\u0000-\u001f\u007f]/.test(name)) problems.push(`accepted the ref name ${JSON.stringify(String(name).slice(0, 40))}`);
+  if (typeof name !== 'string' || name.length === 0 || [...name].length > 1000 || /[\u0000-\u001f\u007f]/.test(name))
+    problems.push(`accepted the ref name ${JSON.stringify(String(name).slice(0, 40))}`);
   if (!isBracedUuid(push.repositoryUuid) || !isBracedUuid(push.workspaceUuid)) problems.push('accepted a UUID without braces');
   if (!push.closed && !/^[0-9a-f]{40}$/i.test(push.after ?? '')) problems.push('accepted a push without a commit to deploy');
   const plan = planPush(push, TARGETS, 1_763_633_700_000);
@@ -104,7 +142,8 @@ function judgeAcceptance(push: Push): string[] {
   // The trigger pushes every job at once: past Forge's limits the push throws and the deploy is lost.
   // The jobs alone are a lower bound of what that push carries.
   const kb = Buffer.byteLength(JSON.stringify(plan.jobs)) / 1024;
-  if (plan.jobs.length > QUEUE_MAX_EVENTS || kb > QUEUE_MAX_KB) problems.push(`planned ${plan.jobs.length} jobs in ${kb.toFixed(0)} KB, over the queue's limit`);
+  if (plan.jobs.length > QUEUE_MAX_EVENTS || kb > QUEUE_MAX_KB)
+    problems.push(`planned ${plan.jobs.length} jobs in ${kb.toFixed(0)} KB, over the queue's limit`);
   return problems;
 }
 
@@ -122,17 +161,24 @@ function runPure(event: GeneratedEvent): string[] {
 describe('generated push events through parsePushEvent and planPush (pure: the trigger minus its two seams)', () => {
   it(`${PURE_RUNS} mutated events: none crashes; each is refused naming a broken field, or plans jobs the worker and the queue accept`, () => {
     generators.add('pure');
-    fc.assert(fc.property(mutatedEvent, (event) => expect(runPure(event)).toEqual([])), { numRuns: PURE_RUNS });
+    fc.assert(
+      fc.property(mutatedEvent, (event) => expect(runPure(event)).toEqual([])),
+      { numRuns: PURE_RUNS },
+    );
   });
 
   it(`${GARBAGE_RUNS} values that are not events at all are refused with a clear message`, () => {
     generators.add('garbage');
-    fc.assert(fc.property(garbageEvent, (event) => expect(runPure(event)).toEqual([])), { numRuns: GARBAGE_RUNS });
+    fc.assert(
+      fc.property(garbageEvent, (event) => expect(runPure(event)).toEqual([])),
+      { numRuns: GARBAGE_RUNS },
+    );
   });
 });
 
 describe('push events the generators found trouble with, written out', () => {
-  const withAuthor = (author: unknown) => makePushEvent({ push: { commits: [{ ...commitOf(branchPush.push.after, 'Deploy me'), author }] } });
+  const withAuthor = (author: unknown) =>
+    makePushEvent({ push: { commits: [{ ...commitOf(branchPush.push.after, 'Deploy me'), author }] } });
 
   it('a 100,000-character author (within the event limits) still plans jobs that fit one queue push', () => {
     const push = parsePushEvent(withAuthor({ raw: `${'\u0001'.repeat(99_990)} <a@b.c>` }));
@@ -140,7 +186,9 @@ describe('push events the generators found trouble with, written out', () => {
   });
 
   it('an actor id past 256 characters is refused, naming actor.accountId (it used to be copied into every job)', () => {
-    const event = makePushEvent({ actor: { type: 'user', accountId: 'x'.repeat(300_000), uuid: '{a7e1c0d2-5b3f-4c8e-9d61-0f2b4a6c8e10}' } });
+    const event = makePushEvent({
+      actor: { type: 'user', accountId: 'x'.repeat(300_000), uuid: '{a7e1c0d2-5b3f-4c8e-9d61-0f2b4a6c8e10}' },
+    });
     expect(() => parsePushEvent(event)).toThrow('Malformed push event: actor.accountId: Too big: expected string to have <=256 characters');
   });
 });
@@ -163,7 +211,8 @@ describe('push events through the real trigger on the local Forge platform', () 
     platform = createLocalPlatform({ bitbucket: lenientBitbucket() });
     const repositories = new Map(Object.values(BASES).map((e) => [e.repository.uuid, e.workspace.uuid]));
     await platform.run(async () => {
-      for (const [uuid, workspaceUuid] of repositories) await putTargets({ schemaVersion: 1, repository: { uuid, workspaceUuid, fullName: null }, targets: TARGETS });
+      for (const [uuid, workspaceUuid] of repositories)
+        await putTargets({ schemaVersion: 1, repository: { uuid, workspaceUuid, fullName: null }, targets: TARGETS });
     });
     // The app's logs are what `forge logs` would show: they must not echo a huge input either.
     jest.spyOn(console, 'log').mockImplementation((line: unknown) => void logLines.push(String(line)));
@@ -174,15 +223,33 @@ describe('push events through the real trigger on the local Forge platform', () 
   });
 
   it('a push that matches 50 targets, with a long commit message in Chinese, is queued whole (in as many queue pushes as 200 KB allows)', async () => {
-    const fifty = Array.from({ length: 50 }, (_, n) => makeTarget({ id: `t-${n}`, name: `Target ${n}`, rules: { branches: ['main'], tags: [], paths: { include: [], exclude: [] } } }));
+    const fifty = Array.from({ length: 50 }, (_, n) =>
+      makeTarget({ id: `t-${n}`, name: `Target ${n}`, rules: { branches: ['main'], tags: [], paths: { include: [], exclude: [] } } }),
+    );
     const event = makePushEvent({ push: { commits: [commitOf(branchPush.push.after, '修复'.repeat(1_000))] } });
-    await platform.run(() => putTargets({ schemaVersion: 1, repository: { uuid: event.repository.uuid, workspaceUuid: event.workspace.uuid, fullName: null }, targets: fifty }));
+    await platform.run(() =>
+      putTargets({
+        schemaVersion: 1,
+        repository: { uuid: event.repository.uuid, workspaceUuid: event.workspace.uuid, fullName: null },
+        targets: fifty,
+      }),
+    );
     try {
       const pending = platform.pendingEvents();
       const [outcome] = await platform.emit(event);
-      expect({ ok: outcome?.ok, error: outcome?.error?.message, queued: platform.pendingEvents() - pending }).toEqual({ ok: true, error: undefined, queued: 50 });
+      expect({ ok: outcome?.ok, error: outcome?.error?.message, queued: platform.pendingEvents() - pending }).toEqual({
+        ok: true,
+        error: undefined,
+        queued: 50,
+      });
     } finally {
-      await platform.run(() => putTargets({ schemaVersion: 1, repository: { uuid: event.repository.uuid, workspaceUuid: event.workspace.uuid, fullName: null }, targets: TARGETS }));
+      await platform.run(() =>
+        putTargets({
+          schemaVersion: 1,
+          repository: { uuid: event.repository.uuid, workspaceUuid: event.workspace.uuid, fullName: null },
+          targets: TARGETS,
+        }),
+      );
     }
   });
 
@@ -198,7 +265,10 @@ describe('push events through the real trigger on the local Forge platform', () 
         // Forge calls the trigger only with the event type it subscribed to, and emit() routes by that type
         // too: it is put back for routing, and a value that is not an object arrives as the event's push.
         const { input } = event;
-        const routed = typeof input === 'object' && input !== null && !Array.isArray(input) ? { ...input, eventType: PUSH_EVENT_TYPE } : { eventType: PUSH_EVENT_TYPE, push: input };
+        const routed =
+          typeof input === 'object' && input !== null && !Array.isArray(input)
+            ? { ...input, eventType: PUSH_EVENT_TYPE }
+            : { eventType: PUSH_EVENT_TYPE, push: input };
         const outcomes = await platform.emit(routed);
         expect(outcomes).toHaveLength(1);
         const [outcome] = outcomes;
@@ -224,7 +294,9 @@ describe('push events through the real trigger on the local Forge platform', () 
 });
 
 afterAll(() => {
-  process.stdout.write(`test/security/push-events: ${generated} generated push events (${PURE_RUNS + GARBAGE_RUNS} pure, ${END_TO_END_RUNS} end to end)\n`);
+  process.stdout.write(
+    `test/security/push-events: ${generated} generated push events (${PURE_RUNS + GARBAGE_RUNS} pure, ${END_TO_END_RUNS} end to end)\n`,
+  );
   // Only when every generating test ran: a run narrowed with -t generates fewer on purpose.
   if (generators.size === 3) expect(generated).toBeGreaterThanOrEqual(10_000);
 });

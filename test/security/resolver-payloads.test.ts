@@ -42,10 +42,17 @@ beforeAll(async () => {
 });
 afterAll(() => session.platform.close());
 
-const snapshot = (): Promise<Snapshot> => session.platform.run(async () => ({ doc: await getTargets(REPO), secrets: await getSecrets(REPO, savedId) }));
-const writes = () => session.platform.calls.filter((c) => (c.seam === 'kvs' && !/get|query/.test(c.op)) || c.seam === 'queue').map((c) => `${c.seam}:${c.op} ${c.detail}`);
+const snapshot = (): Promise<Snapshot> =>
+  session.platform.run(async () => ({ doc: await getTargets(REPO), secrets: await getSecrets(REPO, savedId) }));
+const writes = () =>
+  session.platform.calls
+    .filter((c) => (c.seam === 'kvs' && !/get|query/.test(c.op)) || c.seam === 'queue')
+    .map((c) => `${c.seam}:${c.op} ${c.detail}`);
 /** Keys the app asked KVS for that KVS would refuse: a refusal that reached storage instead of happening before it. */
-const badKeys = () => session.platform.calls.filter((c) => c.seam === 'kvs' && /^(secret\/)?(get|set|delete)$/.test(c.op) && !KVS_KEY.test(c.detail)).map((c) => `${c.op} ${preview(c.detail)}`);
+const badKeys = () =>
+  session.platform.calls
+    .filter((c) => c.seam === 'kvs' && /^(secret\/)?(get|set|delete)$/.test(c.op) && !KVS_KEY.test(c.detail))
+    .map((c) => `${c.op} ${preview(c.detail)}`);
 
 interface Shape {
   key: string;
@@ -55,25 +62,48 @@ interface Shape {
 }
 
 const TARGET_FORM: Path[] = [
-  ['name'], ['environment'], ['provider'], ['settings'], ['settings', 'url'], ['secrets'], ['secrets', 'signingSecret'],
-  ['rules'], ['rules', 'branches'], ['rules', 'tags'], ['rules', 'paths'], ['rules', 'paths', 'include'], ['options'], ['options', 'skipMarkers'], ['enabled'],
+  ['name'],
+  ['environment'],
+  ['provider'],
+  ['settings'],
+  ['settings', 'url'],
+  ['secrets'],
+  ['secrets', 'signingSecret'],
+  ['rules'],
+  ['rules', 'branches'],
+  ['rules', 'tags'],
+  ['rules', 'paths'],
+  ['rules', 'paths', 'include'],
+  ['options'],
+  ['options', 'skipMarkers'],
+  ['enabled'],
 ];
 const FORM_PARENTS: Path[] = [[], ['settings'], ['secrets'], ['rules'], ['options']];
 
 /** A valid payload for each resolver (the saved target's id where one is needed), and where to break it. */
 const SHAPES: Shape[] = [
   { key: 'saveTarget', payload: () => makeSaveInput({ secrets: { signingSecret: SECRET } }), paths: TARGET_FORM, parents: FORM_PARENTS },
-  { key: 'saveTarget', payload: () => ({ ...makeSaveInput({ secrets: { signingSecret: '' } }), id: savedId }), paths: [['id'], ...TARGET_FORM], parents: FORM_PARENTS },
+  {
+    key: 'saveTarget',
+    payload: () => ({ ...makeSaveInput({ secrets: { signingSecret: '' } }), id: savedId }),
+    paths: [['id'], ...TARGET_FORM],
+    parents: FORM_PARENTS,
+  },
   { key: 'deleteTarget', payload: () => ({ id: savedId }), paths: [['id']], parents: [[]] },
   { key: 'verifyTarget', payload: () => ({ id: savedId }), paths: [['id']], parents: [[]] },
   { key: 'setEnabled', payload: () => ({ id: savedId, enabled: true }), paths: [['id'], ['enabled']], parents: [[]] },
   { key: 'deployNow', payload: () => ({ targetId: savedId, branch: 'main' }), paths: [['targetId'], ['branch']], parents: [[]] },
-  { key: 'searchBranches', payload: () => ({ text: 'main', patterns: ['main'] }), paths: [['text'], ['patterns'], ['patterns', 0]], parents: [[]] },
+  {
+    key: 'searchBranches',
+    payload: () => ({ text: 'main', patterns: ['main'] }),
+    paths: [['text'], ['patterns'], ['patterns', 0]],
+    parents: [[]],
+  },
   { key: 'getHistory', payload: () => ({ cursor: null }), paths: [['cursor']], parents: [[]] },
   // Resolvers without a payload, present and future: whatever arrives must not break them.
-  ...RESOLVERS.filter((key) => !['saveTarget', 'deleteTarget', 'verifyTarget', 'setEnabled', 'deployNow', 'searchBranches', 'getHistory'].includes(key)).map(
-    (key): Shape => ({ key, payload: () => ({}), paths: [['id'], ['repositoryUuid']], parents: [[]] }),
-  ),
+  ...RESOLVERS.filter(
+    (key) => !['saveTarget', 'deleteTarget', 'verifyTarget', 'setEnabled', 'deployNow', 'searchBranches', 'getHistory'].includes(key),
+  ).map((key): Shape => ({ key, payload: () => ({}), paths: [['id'], ['repositoryUuid']], parents: [[]] })),
 ];
 
 interface Call {
@@ -86,9 +116,19 @@ const mutatedCall: fc.Arbitrary<Call> = fc
   .constantFrom(...SHAPES)
   .chain((shape) =>
     fc.oneof(
-      { arbitrary: fc.array(mutationOf(shape.paths, shape.parents), { minLength: 1, maxLength: 3 }).map((m) => ({ key: shape.key, ...applyMutations(shape.payload(), m) })), weight: 9 },
+      {
+        arbitrary: fc
+          .array(mutationOf(shape.paths, shape.parents), { minLength: 1, maxLength: 3 })
+          .map((m) => ({ key: shape.key, ...applyMutations(shape.payload(), m) })),
+        weight: 9,
+      },
       // Not an object at all (@forge/resolver turns a falsy payload into {}).
-      { arbitrary: fc.oneof(wrongType, fc.string()).map((input) => shortly({ key: shape.key, input, applied: [] }, () => `${shape.key} with ${preview(input)}`)), weight: 1 },
+      {
+        arbitrary: fc
+          .oneof(wrongType, fc.string())
+          .map((input) => shortly({ key: shape.key, input, applied: [] }, () => `${shape.key} with ${preview(input)}`)),
+        weight: 1,
+      },
     ),
   )
   .map((call) => shortly(call, () => `${call.key} ${call.applied.map((m) => `${dotted(m.path)}=${preview(m.value)}`).join(', ')}`));
@@ -109,7 +149,9 @@ function names(error: { code: string; message: string; fields?: Record<string, s
 
 /** Strings a refusal must never repeat: the stored secret, and any secret the payload carried. */
 function secretsIn(call: Call): string[] {
-  const given = call.applied.filter((m) => m.path[0] === 'secrets' && typeof m.value === 'string' && m.value.length >= 12).map((m) => m.value as string);
+  const given = call.applied
+    .filter((m) => m.path[0] === 'secrets' && typeof m.value === 'string' && m.value.length >= 12)
+    .map((m) => m.value as string);
   return [SECRET, ...given];
 }
 
@@ -123,7 +165,8 @@ function judge(call: Call, result: Result<unknown> | undefined, seen: { writes: 
   const { error } = result;
   if (error.code === 'INTERNAL') problems.push(`refused as INTERNAL ("${error.message}"), which tells the admin nothing`);
   problems.push(...refusalProblems(error.message));
-  if (call.applied.length > 0 && !call.applied.some((m) => names(error, m.path))) problems.push(`"${preview(error.message)}" names none of ${call.applied.map((m) => dotted(m.path)).join(', ')}`);
+  if (call.applied.length > 0 && !call.applied.some((m) => names(error, m.path)))
+    problems.push(`"${preview(error.message)}" names none of ${call.applied.map((m) => dotted(m.path)).join(', ')}`);
   if (seen.writes.length > 0) problems.push(`a refusal wrote: ${seen.writes.join(', ')}`);
   const shown = JSON.stringify(error);
   for (const secret of secretsIn(call)) if (shown.includes(secret)) problems.push(`the refusal repeats a secret (${secret.slice(0, 6)}…)`);
@@ -166,7 +209,12 @@ describe('refusals the fuzzing found, written out', () => {
     for (const id of ['../../x', 'x{y}', 'main?x', '😀']) {
       session.platform.resetCalls();
       const result = await asAdmin('saveTarget', { ...makeSaveInput(), id });
-      problems.push(...judge({ key: 'saveTarget', input: { id }, applied: [{ path: ['id'], value: id }] }, result, { writes: writes(), badKeys: badKeys() }).map((p) => `id ${id}: ${p}`));
+      problems.push(
+        ...judge({ key: 'saveTarget', input: { id }, applied: [{ path: ['id'], value: id }] }, result, {
+          writes: writes(),
+          badKeys: badKeys(),
+        }).map((p) => `id ${id}: ${p}`),
+      );
     }
     expect(problems).toEqual([]);
   });
@@ -179,7 +227,12 @@ describe('refusals the fuzzing found, written out', () => {
     ] as const) {
       session.platform.resetCalls();
       const result = await asAdmin(key, payload);
-      problems.push(...judge({ key, input: payload, applied: [{ path: [field], value: 'main\ud800' }] }, result, { writes: writes(), badKeys: badKeys() }).map((p) => `${key}: ${p}`));
+      problems.push(
+        ...judge({ key, input: payload, applied: [{ path: [field], value: 'main\ud800' }] }, result, {
+          writes: writes(),
+          badKeys: badKeys(),
+        }).map((p) => `${key}: ${p}`),
+      );
     }
     expect(problems).toEqual([]);
   });
@@ -199,13 +252,20 @@ describe('oversized values are refused before they reach storage (KVS: 240 KiB a
       let result: Result<unknown> | undefined;
       for (let n = 0; n < 5; n++) {
         fresh.platform.resetCalls();
-        result = await invoke('saveTarget', makeSaveInput({ name: `Wide ${n}`, rules: wideRules, secrets: { signingSecret: `wide-target-secret-${n}-0123456789` } }));
+        result = await invoke(
+          'saveTarget',
+          makeSaveInput({ name: `Wide ${n}`, rules: wideRules, secrets: { signingSecret: `wide-target-secret-${n}-0123456789` } }),
+        );
         if (!result.ok) break;
       }
       expect(result?.ok).toBe(false);
       if (result?.ok !== false) return;
-      const writesOfRefusedSave = fresh.platform.calls.filter((c) => c.seam === 'kvs' && /set|delete|transaction/.test(c.op)).map((c) => `${c.op} ${c.detail}`);
-      const storedBytes = await fresh.platform.run(async () => Buffer.byteLength(JSON.stringify((await kvs.get(`targets:${REPO.replace(/[{}]/g, '')}`)) ?? null)));
+      const writesOfRefusedSave = fresh.platform.calls
+        .filter((c) => c.seam === 'kvs' && /set|delete|transaction/.test(c.op))
+        .map((c) => `${c.op} ${c.detail}`);
+      const storedBytes = await fresh.platform.run(async () =>
+        Buffer.byteLength(JSON.stringify((await kvs.get(`targets:${REPO.replace(/[{}]/g, '')}`)) ?? null)),
+      );
       expect({
         code: result.error.code,
         problems: refusalProblems(result.error.message),
@@ -222,9 +282,15 @@ describe('oversized values are refused before they reach storage (KVS: 240 KiB a
   it('a single field past its limit is refused by the payload schema, naming the field, before any storage call', async () => {
     const cases: [string, Record<string, unknown>][] = [
       ['name', makeSaveInput({ name: 'n'.repeat(250_000) }) as unknown as Record<string, unknown>],
-      ['settings.url', makeSaveInput({ settings: { url: `http://127.0.0.1:9/${'u'.repeat(250_000)}` } }) as unknown as Record<string, unknown>],
+      [
+        'settings.url',
+        makeSaveInput({ settings: { url: `http://127.0.0.1:9/${'u'.repeat(250_000)}` } }) as unknown as Record<string, unknown>,
+      ],
       ['secrets.signingSecret', makeSaveInput({ secrets: { signingSecret: 's'.repeat(250_000) } }) as unknown as Record<string, unknown>],
-      ['rules.branches', makeSaveInput({ rules: { ...wideRules, branches: [...wide, 'one-too-many'] } }) as unknown as Record<string, unknown>],
+      [
+        'rules.branches',
+        makeSaveInput({ rules: { ...wideRules, branches: [...wide, 'one-too-many'] } }) as unknown as Record<string, unknown>,
+      ],
     ];
     for (const [field, payload] of cases) {
       session.platform.resetCalls();

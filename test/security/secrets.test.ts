@@ -31,7 +31,10 @@ let mode: Mode = 'accept';
 
 /** Distinct, distinctive and reproducible: 24 characters no word or hash contains by chance. */
 const token = (label: string, key: string): string =>
-  [...createHash('sha256').update(`${label}.${key}`).digest()].slice(0, 24).map((byte) => 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'[byte % 32]).join('');
+  [...createHash('sha256').update(`${label}.${key}`).digest()]
+    .slice(0, 24)
+    .map((byte) => 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'[byte % 32])
+    .join('');
 
 const PROVIDERS = allProviders().map((p) => p.id);
 let secrets: Secret[] = [];
@@ -72,7 +75,12 @@ const bitbucketRequests: string[] = [];
 const outcomes: unknown[] = [];
 
 async function invoke(functionKey: string, payload?: unknown): Promise<Result<unknown>> {
-  const answer = (await platform.invokeResolver('settings-resolver', { functionKey, payload }, pageContext(ADMIN), ADMIN)) as Result<unknown>;
+  const answer = (await platform.invokeResolver(
+    'settings-resolver',
+    { functionKey, payload },
+    pageContext(ADMIN),
+    ADMIN,
+  )) as Result<unknown>;
   responses.push({ where: `${functionKey} response`, answer });
   return answer;
 }
@@ -80,11 +88,18 @@ async function invoke(functionKey: string, payload?: unknown): Promise<Result<un
 beforeAll(async () => {
   cases = everyProviderCases(baseOf, token);
   secrets = cases.flatMap((c) =>
-    Object.entries(c.input.secrets).map(([key, value]) => ({ name: `${c.label}.${key}`, provider: c.provider, value: value as string, neverSent: c.provider === 'webhook' })),
+    Object.entries(c.input.secrets).map(([key, value]) => ({
+      name: `${c.label}.${key}`,
+      provider: c.provider,
+      value: value as string,
+      neverSent: c.provider === 'webhook',
+    })),
   );
   // API hosts go to their vendor's loopback server; webhook, Dokploy and Coolify targets point at theirs.
   const routes: Record<string, string> = {};
-  for (const c of cases) for (const host of bindProvider({ provider: c.provider, settings: c.input.settings }).hosts) if (host !== '127.0.0.1') routes[host] = baseOf(c.provider);
+  for (const c of cases)
+    for (const host of bindProvider({ provider: c.provider, settings: c.input.settings }).hosts)
+      if (host !== '127.0.0.1') routes[host] = baseOf(c.provider);
   storeDir = mkdtempSync(path.join(tmpdir(), 'relay-secrets-'));
   // Bitbucket calls are requests too: the stand-in answers them, and this records what they carried.
   const standIn = createBitbucketStandIn();
@@ -97,7 +112,8 @@ beforeAll(async () => {
   };
   platform = createLocalPlatform({ routes, bitbucket, storeFile: path.join(storeDir, 'relay.sqlite'), log: (line) => logLines.push(line) });
   // What `forge logs` would show: the app writes its JSON lines to the console.
-  for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) jest.spyOn(console, level).mockImplementation((...args: unknown[]) => void logLines.push(args.map(String).join(' ')));
+  for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const)
+    jest.spyOn(console, level).mockImplementation((...args: unknown[]) => void logLines.push(args.map(String).join(' ')));
 });
 afterAll(async () => {
   jest.restoreAllMocks();
@@ -130,7 +146,9 @@ async function evidence(): Promise<Haystack[]> {
     ...responses.map(({ where, answer }) => ({ channel: 'response' as const, where, text: JSON.stringify(answer) })),
     ...outcomes.map((o) => ({ channel: 'response' as const, where: 'trigger outcome', text: JSON.stringify(o) })),
     ...logLines.map((line) => ({ channel: 'log' as const, where: line.slice(0, 80), text: line })),
-    ...stored.filter((r) => r.ns !== 'secret').map((r) => ({ channel: 'store' as const, where: `${r.ns} ${r.key}`, text: `${r.key} ${r.value}` })),
+    ...stored
+      .filter((r) => r.ns !== 'secret')
+      .map((r) => ({ channel: 'store' as const, where: `${r.ns} ${r.key}`, text: `${r.key} ${r.value}` })),
     ...platform.deadLetters.map((d) => ({ channel: 'queue' as const, where: `dead letter ${d.queueName}`, text: JSON.stringify(d) })),
     ...bitbucketRequests.map((text) => ({ channel: 'bitbucket' as const, where: text.slice(0, 100), text })),
     ...platform.egressLog.map((e) => ({
@@ -140,7 +158,12 @@ async function evidence(): Promise<Haystack[]> {
       owner: ownerOf(e.routedUrl ?? (e.refused ? undefined : e.url)),
     })),
     ...[...vendors].flatMap(([provider, vendor]) =>
-      vendor.seen.map((s) => ({ channel: 'request' as const, where: `${provider} server: ${s.method} ${s.path}`, text: `${s.target} ${JSON.stringify(s.headers)} ${s.body}`, owner: provider })),
+      vendor.seen.map((s) => ({
+        channel: 'request' as const,
+        where: `${provider} server: ${s.method} ${s.path}`,
+        text: `${s.target} ${JSON.stringify(s.headers)} ${s.body}`,
+        owner: provider,
+      })),
     ),
   ];
 }
@@ -149,7 +172,14 @@ async function push(round: number): Promise<void> {
   const event = makePushEvent({
     repository: { uuid: REPO },
     workspace: { uuid: WORKSPACE },
-    push: { ref: 'main', before: null, after: hashOf(round), created: false, closed: false, commits: [commitOf(hashOf(round), `Round ${round}`)] },
+    push: {
+      ref: 'main',
+      before: null,
+      after: hashOf(round),
+      created: false,
+      closed: false,
+      commits: [commitOf(hashOf(round), `Round ${round}`)],
+    },
   });
   outcomes.push(...(await platform.emit(event)));
   await platform.drain();
@@ -160,7 +190,8 @@ describe('every secret stays with its own provider', () => {
     expect(new Set(cases.map((c) => c.provider))).toEqual(new Set(PROVIDERS));
     // Every secret field of every provider has a value in some case.
     for (const provider of allProviders()) {
-      for (const field of provider.fields.filter((f) => f.secret)) expect(secrets.map((s) => s.name)).toContainEqual(expect.stringMatching(new RegExp(`^${provider.id}[^.]*\\.${field.key}$`)));
+      for (const field of provider.fields.filter((f) => f.secret))
+        expect(secrets.map((s) => s.name)).toContainEqual(expect.stringMatching(new RegExp(`^${provider.id}[^.]*\\.${field.key}$`)));
     }
     expect(new Set(secrets.map((s) => s.value)).size).toBe(secrets.length);
 
@@ -189,7 +220,19 @@ describe('every secret stays with its own provider', () => {
 
     // Each round did what it was for: every target deployed once, was refused once, and failed once for good.
     const records = (await platform.run(() => listDeployments(REPO, 100))).deployments.filter((r) => r.trigger === 'push');
-    const outcomesOf = (label: string) => records.filter((r) => r.target.name === label).map((r) => (['succeeded', 'requested'].includes(r.state) ? 'deployed' : /^Failed after/.test(r.message) ? 'gave up' : / answered 422/.test(r.message) ? 'refused' : r.state)).sort();
+    const outcomesOf = (label: string) =>
+      records
+        .filter((r) => r.target.name === label)
+        .map((r) =>
+          ['succeeded', 'requested'].includes(r.state)
+            ? 'deployed'
+            : /^Failed after/.test(r.message)
+              ? 'gave up'
+              : / answered 422/.test(r.message)
+                ? 'refused'
+                : r.state,
+        )
+        .sort();
     for (const c of cases) expect(`${c.label}: ${outcomesOf(c.label).join(', ')}`).toBe(`${c.label}: deployed, gave up, refused`);
     const haystacks = await evidence();
     const scanner = createScanner(secrets);
@@ -198,7 +241,9 @@ describe('every secret stays with its own provider', () => {
     // The scan sees what it must: each secret in the secret store, and each secret a mode sends in a
     // request its own provider's server received. A scan that saw nothing would pass for the wrong reason.
     const stored = await storedRecords();
-    const inSecretStore = scanner.sightings(stored.filter((r) => r.ns === 'secret').map((r) => ({ channel: 'store' as const, where: r.key, text: r.value }))).map((s) => s.secret.name);
+    const inSecretStore = scanner
+      .sightings(stored.filter((r) => r.ns === 'secret').map((r) => ({ channel: 'store' as const, where: r.key, text: r.value })))
+      .map((s) => s.secret.name);
     expect(new Set(inSecretStore)).toEqual(new Set(secrets.filter((s) => !s.name.startsWith('webhook-raw.')).map((s) => s.name)));
     const sent = new Set(scanner.sightings(haystacks.filter((h) => h.channel === 'request')).map((s) => s.secret.name));
     expect([...sent].sort()).toEqual(cases.flatMap((c) => c.sends.map((key) => `${c.label}.${key}`)).sort());
@@ -206,14 +251,20 @@ describe('every secret stays with its own provider', () => {
     const hooks = (vendors.get('webhook') as LoopbackVendor).seen.filter((s) => s.method === 'POST');
     expect(hooks.length).toBeGreaterThan(0);
     const signing = secrets.filter((s) => s.provider === 'webhook').map((s) => s.value);
-    for (const hook of hooks) expect(signing.some((secret) => verifyHubSignature(secret, hook.body, hook.headers['x-hub-signature-256'] as string))).toBe(true);
+    for (const hook of hooks)
+      expect(signing.some((secret) => verifyHubSignature(secret, hook.body, hook.headers['x-hub-signature-256'] as string))).toBe(true);
     // The refusing rounds did happen: the vendors quoted credentials back, and the retries ran out.
     expect(responses.some(({ answer }) => JSON.stringify(answer).includes('invalid credential'))).toBe(true);
     expect(haystacks.filter((h) => h.channel === 'store' && h.text.includes('Failed after')).length).toBeGreaterThan(0);
   });
 
   it('the scan reports a secret planted in each channel, and only those (so a clean scan means something)', async () => {
-    const [heroku, digitalocean, upsun, whsec] = ['heroku.apiKey', 'digitalocean.token', 'upsun.apiToken', 'webhook-whsec.signingSecret'].map((name) => secrets.find((s) => s.name === name) as Secret);
+    const [heroku, digitalocean, upsun, whsec] = [
+      'heroku.apiKey',
+      'digitalocean.token',
+      'upsun.apiToken',
+      'webhook-whsec.signingSecret',
+    ].map((name) => secrets.find((s) => s.name === name) as Secret);
     const planted = { heroku: heroku as Secret, digitalocean: digitalocean as Secret, upsun: upsun as Secret, whsec: whsec as Secret };
     logLines.push(`{"level":"info","message":"debugging","key":"${planted.heroku.value}"}`);
     responses.push({ where: 'planted response', answer: { ok: true, data: { token: planted.digitalocean.value.slice(0, 12) } } });

@@ -31,7 +31,9 @@ export async function pushTrigger(event: unknown): Promise<PushTriggerResult> {
   try {
     await enqueueDeployJobs(plan.jobs, plan.pathCheck);
   } catch (error) {
-    await unmarkLatestPushes(plan.latest).catch((undo: unknown) => appLogger.error('newest-push marks not taken back', { error: (undo as Error).message }));
+    await unmarkLatestPushes(plan.latest).catch((undo: unknown) =>
+      appLogger.error('newest-push marks not taken back', { error: (undo as Error).message }),
+    );
     appLogger.error('push not queued', { deliveryId: plan.deliveryId, error: (error as Error).message });
     throw error;
   }

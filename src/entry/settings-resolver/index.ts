@@ -96,7 +96,8 @@ function guarded<T>(handler: (call: CallContext, payload: unknown) => Promise<T>
 }
 
 function requireWorkspace(call: CallContext): string {
-  if (!call.workspaceUuid) throw new RelayError('FORBIDDEN', 'The workspace of this page is unknown; open the page from the repository’s settings again.');
+  if (!call.workspaceUuid)
+    throw new RelayError('FORBIDDEN', 'The workspace of this page is unknown; open the page from the repository’s settings again.');
   return call.workspaceUuid;
 }
 
@@ -108,12 +109,22 @@ function requireTarget(doc: TargetsDocument | null, id: string): Target {
 
 async function historyPage(repo: string, limit: number, cursor?: string): Promise<HistoryPage & { records: Deployment[] }> {
   const page = await listDeployments(repo, limit, cursor);
-  return { deployments: page.deployments.map(deploymentView), nextCursor: page.nextCursor, corruptRecords: page.corrupt.length, records: page.deployments };
+  return {
+    deployments: page.deployments.map(deploymentView),
+    nextCursor: page.nextCursor,
+    corruptRecords: page.corrupt.length,
+    records: page.deployments,
+  };
 }
 
-async function latestByTarget(repo: string, targets: readonly Target[], first: readonly Deployment[]): Promise<Map<string, DeploymentView>> {
+async function latestByTarget(
+  repo: string,
+  targets: readonly Target[],
+  first: readonly Deployment[],
+): Promise<Map<string, DeploymentView>> {
   const latest = new Map<string, DeploymentView>();
-  const take = (records: readonly Deployment[]) => records.forEach((d) => latest.has(d.target.id) || latest.set(d.target.id, deploymentView(d)));
+  const take = (records: readonly Deployment[]) =>
+    records.forEach((d) => latest.has(d.target.id) || latest.set(d.target.id, deploymentView(d)));
   take(first);
   if (first.length === HISTORY_PAGE && targets.some((t) => !latest.has(t.id))) take((await listDeployments(repo, LATEST_SCAN)).deployments);
   return latest;
@@ -229,7 +240,12 @@ async function searchBranches(call: CallContext, payload: unknown): Promise<Bran
   const found = await searchBitbucketBranches(requireWorkspace(call), call.repositoryUuid, text, BRANCH_PAGE);
   const rules = { branches: patterns.filter((p) => p.trim() !== ''), tags: [], paths: { include: [], exclude: [] } };
   return {
-    branches: found.branches.map((b) => ({ name: b.name, commit: b.hash, date: b.date, matches: refMatches(rules, { name: b.name, type: 'branch' }) })),
+    branches: found.branches.map((b) => ({
+      name: b.name,
+      commit: b.hash,
+      date: b.date,
+      matches: refMatches(rules, { name: b.name, type: 'branch' }),
+    })),
     more: found.more,
   };
 }
@@ -281,7 +297,11 @@ async function verifyTarget(call: CallContext, payload: unknown): Promise<Verify
       target,
       settings: bound.settings,
       secrets,
-      repository: { uuid: call.repositoryUuid, workspaceUuid: doc?.repository.workspaceUuid ?? '', fullName: doc?.repository.fullName ?? null },
+      repository: {
+        uuid: call.repositoryUuid,
+        workspaceUuid: doc?.repository.workspaceUuid ?? '',
+        fullName: doc?.repository.fullName ?? null,
+      },
       http: forgeHttpClient(log),
       log,
       now: Date.now,

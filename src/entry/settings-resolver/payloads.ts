@@ -32,7 +32,10 @@ export const targetIdPayload = z.strictObject({ id: targetIdSchema });
 export const setEnabledPayload = z.strictObject({ id: targetIdSchema, enabled: z.boolean() });
 export const historyPayload = z.strictObject({ cursor: z.optional(z.nullable(shortText(4000))) });
 export const searchBranchesPayload = z.strictObject({ text: shortText(200), patterns: z.optional(strings) });
-export const deployNowPayload = z.strictObject({ targetId: targetIdSchema, branch: z.string().check(z.minLength(1, 'choose a branch'), z.maxLength(1000), wellFormed) });
+export const deployNowPayload = z.strictObject({
+  targetId: targetIdSchema,
+  branch: z.string().check(z.minLength(1, 'choose a branch'), z.maxLength(1000), wellFormed),
+});
 
 /** A payload that does not have the shape the page sends: INVALID_INPUT, with the fields it concerns. */
 export function parsePayload<T extends z.ZodMiniType>(schema: T, payload: unknown): z.infer<T> {

@@ -16,7 +16,14 @@ export class FieldErrors extends InvalidInputError {
     readonly fields: Record<string, string>,
     code: ErrorCode = 'INVALID_INPUT',
   ) {
-    super(`Fix the highlighted fields: ${Object.entries(fields).map(([field, message]) => `${field}: ${message}`).slice(0, 4).join('; ')}`, [], code);
+    super(
+      `Fix the highlighted fields: ${Object.entries(fields)
+        .map(([field, message]) => `${field}: ${message}`)
+        .slice(0, 4)
+        .join('; ')}`,
+      [],
+      code,
+    );
   }
 }
 
@@ -31,7 +38,11 @@ function fieldOf(path: readonly PropertyKey[]): string {
   return first ?? 'target';
 }
 
-function addIssues(fields: Record<string, string>, issues: readonly { path: readonly PropertyKey[]; message: string }[], prefix: readonly PropertyKey[] = []): void {
+function addIssues(
+  fields: Record<string, string>,
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  prefix: readonly PropertyKey[] = [],
+): void {
   for (const issue of issues) {
     const field = fieldOf([...prefix, ...issue.path]);
     fields[field] ??= issue.message;
@@ -42,7 +53,11 @@ function addIssues(fields: Record<string, string>, issues: readonly { path: read
  * Field errors for the hosts these settings call that the installation may not reach, each on the
  * setting that holds the host (a receiver or instance URL), or on the provider when its hosts are fixed.
  */
-function egressErrors(provider: DeployProvider<never>, settings: Record<string, string | number | boolean>, hosts: readonly string[]): Record<string, string> {
+function egressErrors(
+  provider: DeployProvider<never>,
+  settings: Record<string, string | number | boolean>,
+  hosts: readonly string[],
+): Record<string, string> {
   const byField = new Map<string, string[]>();
   for (const host of undeclaredHosts(hosts, allowedEgressHosts())) {
     const holder = provider.fields.find((f) => {
@@ -56,7 +71,11 @@ function egressErrors(provider: DeployProvider<never>, settings: Record<string, 
 }
 
 function slug(name: string): string {
-  const base = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 20);
+  const base = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 20);
   return /^[a-z0-9]/.test(base) ? base : `t${base}`.slice(0, 20);
 }
 

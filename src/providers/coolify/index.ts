@@ -13,12 +13,14 @@ import { applicationSchema, deployAnswerSchema, deploymentSchema } from './wire'
 
 const settingsSchema = z.object({
   baseUrl: instanceUrlSchema({ vendor: 'Coolify', credential: 'the token', apiSuffix: /\/api(\/v1)?\/?$/, apiHint: '/api/v1' }),
-  resourceUuid: z.string().check(
-    z.trim(),
-    z.minLength(1, 'the application UUID is required'),
-    z.maxLength(64),
-    z.regex(/^[A-Za-z0-9_-]*$/, "must be the application's UUID as Coolify shows it (letters and digits)"),
-  ),
+  resourceUuid: z
+    .string()
+    .check(
+      z.trim(),
+      z.minLength(1, 'the application UUID is required'),
+      z.maxLength(64),
+      z.regex(/^[A-Za-z0-9_-]*$/, "must be the application's UUID as Coolify shows it (letters and digits)"),
+    ),
   force: z._default(z.boolean('must be true or false'), false),
 });
 export type CoolifySettings = z.infer<typeof settingsSchema>;
@@ -36,7 +38,14 @@ export const coolifyProvider: DeployProvider<CoolifySettings> = {
   id: 'coolify',
   title: 'Coolify',
   fields: [
-    { key: 'baseUrl', label: 'Coolify address', kind: 'url', required: true, secret: false, help: 'The https address you open Coolify at, such as https://coolify.example.com (without /api/v1).' },
+    {
+      key: 'baseUrl',
+      label: 'Coolify address',
+      kind: 'url',
+      required: true,
+      secret: false,
+      help: 'The https address you open Coolify at, such as https://coolify.example.com (without /api/v1).',
+    },
     {
       key: 'resourceUuid',
       label: 'Application UUID',
@@ -45,8 +54,22 @@ export const coolifyProvider: DeployProvider<CoolifySettings> = {
       secret: false,
       help: "The application's UUID, from its address in Coolify (…/application/<uuid>) or its General page.",
     },
-    { key: 'force', label: 'Rebuild without cache', kind: 'boolean', required: false, secret: false, help: "Sends force=true: Coolify rebuilds from scratch instead of reusing its build cache. Slower." },
-    { key: 'token', label: 'Coolify API token', kind: 'text', required: true, secret: true, help: 'Created in Coolify under Keys & Tokens > API tokens, with the deploy permission.' },
+    {
+      key: 'force',
+      label: 'Rebuild without cache',
+      kind: 'boolean',
+      required: false,
+      secret: false,
+      help: 'Sends force=true: Coolify rebuilds from scratch instead of reusing its build cache. Slower.',
+    },
+    {
+      key: 'token',
+      label: 'Coolify API token',
+      kind: 'text',
+      required: true,
+      secret: true,
+      help: 'Created in Coolify under Keys & Tokens > API tokens, with the deploy permission.',
+    },
   ],
   settingsSchema,
   hosts: (settings) => [new URL(settings.baseUrl).hostname],
@@ -66,7 +89,10 @@ export const coolifyProvider: DeployProvider<CoolifySettings> = {
     const answer = read.data;
     const started = answer.deployments.find((d) => d.resource_uuid === resourceUuid) ?? answer.deployments[0];
     if (!started) {
-      throw new HttpRejected(`Coolify started no deployment for ${resourceUuid}${answer.message ? `: ${answer.message}` : ''}`, response.status);
+      throw new HttpRejected(
+        `Coolify started no deployment for ${resourceUuid}${answer.message ? `: ${answer.message}` : ''}`,
+        response.status,
+      );
     }
     return {
       state: 'in_progress',
@@ -85,7 +111,11 @@ export const coolifyProvider: DeployProvider<CoolifySettings> = {
       secrets: [token],
     });
     const deployment = parseAnswer('Coolify', deploymentSchema, response.text, `Coolify deployment ${vendorId}`);
-    return { state: coolifyState(deployment.status), message: `Coolify deployment ${deployment.status}`, url: pageUrl(call.settings.baseUrl, deployment.deployment_url) };
+    return {
+      state: coolifyState(deployment.status),
+      message: `Coolify deployment ${deployment.status}`,
+      url: pageUrl(call.settings.baseUrl, deployment.deployment_url),
+    };
   },
 
   async verify(call) {

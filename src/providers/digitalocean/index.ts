@@ -36,7 +36,9 @@ const deploymentPage = (appId: string, id: string): string =>
 function describe(deployment: DoDeployment): string {
   const progress = deployment.progress;
   const failed = progress?.summary_steps?.find((step) => step.status === 'ERROR');
-  const reason = failed ? [failed.message_base, failed.component_name].filter(Boolean).join(' ') + (failed.reason?.message ? `: ${failed.reason.message}` : '') : '';
+  const reason = failed
+    ? [failed.message_base, failed.component_name].filter(Boolean).join(' ') + (failed.reason?.message ? `: ${failed.reason.message}` : '')
+    : '';
   const steps = progress?.total_steps ? `, ${progress.success_steps ?? 0} of ${progress.total_steps} steps done` : '';
   return `DigitalOcean deployment ${deployment.phase}${steps}${reason ? ` (${reason})` : ''}`;
 }
@@ -107,10 +109,16 @@ export const digitalOceanProvider: DeployProvider<DigitalOceanSettings> = {
     const token = requireSecret(call.secrets, 'token', TOKEN);
     return verifyByReading(
       call.http,
-      { method: 'GET', url: `${API}${appPath(call.settings)}`, headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, secrets: [token] },
+      {
+        method: 'GET',
+        url: `${API}${appPath(call.settings)}`,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        secrets: [token],
+      },
       appResponseSchema,
       'DigitalOcean',
-      ({ app }) => `The token can read the app ${app.spec?.name ?? app.id}${app.live_url ? ` (${app.live_url})` : ''}. Nothing was deployed.`,
+      ({ app }) =>
+        `The token can read the app ${app.spec?.name ?? app.id}${app.live_url ? ` (${app.live_url})` : ''}. Nothing was deployed.`,
     );
   },
 };

@@ -13,8 +13,20 @@ import { deploymentListSchema, type DokployDeployment, resourceSchema } from './
  * so we find our deployment afterwards in `deployment.all` by the title we gave it and the request time.
  */
 const KINDS = {
-  application: { deploy: 'application.deploy', read: 'application.one', list: 'deployment.all', idParam: 'applicationId', noun: 'application' },
-  compose: { deploy: 'compose.deploy', read: 'compose.one', list: 'deployment.allByCompose', idParam: 'composeId', noun: 'compose service' },
+  application: {
+    deploy: 'application.deploy',
+    read: 'application.one',
+    list: 'deployment.all',
+    idParam: 'applicationId',
+    noun: 'application',
+  },
+  compose: {
+    deploy: 'compose.deploy',
+    read: 'compose.one',
+    list: 'deployment.allByCompose',
+    idParam: 'composeId',
+    noun: 'compose service',
+  },
 } as const;
 
 /** Dokploy's clock writes `createdAt`, ours the request time: allow for the two disagreeing a little. */
@@ -26,12 +38,14 @@ const idPattern = /^[A-Za-z0-9_-]*$/;
 const settingsSchema = z.object({
   baseUrl: instanceUrlSchema({ vendor: 'Dokploy', credential: 'the API key', apiSuffix: /\/api\/?$/, apiHint: '/api' }),
   kind: z.enum(['application', 'compose'], 'must be "application" or "compose"'),
-  resourceId: z.string().check(
-    z.trim(),
-    z.minLength(1, 'the application or compose id is required'),
-    z.maxLength(100),
-    z.regex(idPattern, "must be the id from the resource's URL in Dokploy (letters, digits, _ and -)"),
-  ),
+  resourceId: z
+    .string()
+    .check(
+      z.trim(),
+      z.minLength(1, 'the application or compose id is required'),
+      z.maxLength(100),
+      z.regex(idPattern, "must be the id from the resource's URL in Dokploy (letters, digits, _ and -)"),
+    ),
 });
 export type DokploySettings = z.infer<typeof settingsSchema>;
 
@@ -45,7 +59,8 @@ const formatVendorId = (hash: string, requestedAt: number): string => `${hash.sl
 function parseVendorId(vendorId: string): { title: string; requestedAt: number } {
   const match = /^([0-9a-f]{7})@(.+)$/i.exec(vendorId);
   const requestedAt = match?.[2] ? Date.parse(match[2]) : Number.NaN;
-  if (!match?.[1] || Number.isNaN(requestedAt)) throw new InvalidInputError(`"${vendorId.slice(0, 80)}" is not a Dokploy deploy handle from this app`);
+  if (!match?.[1] || Number.isNaN(requestedAt))
+    throw new InvalidInputError(`"${vendorId.slice(0, 80)}" is not a Dokploy deploy handle from this app`);
   return { title: deploymentTitle(match[1]), requestedAt };
 }
 
@@ -61,7 +76,14 @@ export const dokployProvider: DeployProvider<DokploySettings> = {
   id: 'dokploy',
   title: 'Dokploy',
   fields: [
-    { key: 'baseUrl', label: 'Dokploy address', kind: 'url', required: true, secret: false, help: 'The https address you open Dokploy at, such as https://dokploy.example.com (without /api).' },
+    {
+      key: 'baseUrl',
+      label: 'Dokploy address',
+      kind: 'url',
+      required: true,
+      secret: false,
+      help: 'The https address you open Dokploy at, such as https://dokploy.example.com (without /api).',
+    },
     {
       key: 'kind',
       label: 'Resource type',
@@ -82,7 +104,14 @@ export const dokployProvider: DeployProvider<DokploySettings> = {
       secret: false,
       help: "The id in the resource's address in Dokploy (…/services/application/<id>), or from the API.",
     },
-    { key: 'apiKey', label: 'Dokploy API key', kind: 'text', required: true, secret: true, help: 'Created in Dokploy under Settings > Profile > API/CLI; sent as the x-api-key header.' },
+    {
+      key: 'apiKey',
+      label: 'Dokploy API key',
+      kind: 'text',
+      required: true,
+      secret: true,
+      help: 'Created in Dokploy under Settings > Profile > API/CLI; sent as the x-api-key header.',
+    },
   ],
   settingsSchema,
   hosts: (settings) => [new URL(settings.baseUrl).hostname],

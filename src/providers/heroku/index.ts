@@ -33,7 +33,8 @@ export function templateProblem(template: string): string | null {
     return 'must be a full URL such as https://bitbucket.org/{repository}/get/{commit}.tar.gz';
   }
   if (url.protocol !== 'https:') return 'must be an https URL';
-  if (url.username || url.password) return 'must not hold credentials: put the token in the "Archive token" secret and write {token} where it goes';
+  if (url.username || url.password)
+    return 'must not hold credentials: put the token in the "Archive token" secret and write {token} where it goes';
   return null;
 }
 
@@ -71,11 +72,15 @@ export function sourceUrl(call: DeployCall<HerokuSettings>): string {
   const template = call.settings.sourceUrlTemplate;
   const token = call.secrets.archiveToken ?? '';
   if (template.includes('{token}') && !token) {
-    throw new InvalidInputError('The source URL uses {token} but the "Archive token" secret is not set.', ['archiveToken: required by {token}']);
+    throw new InvalidInputError('The source URL uses {token} but the "Archive token" secret is not set.', [
+      'archiveToken: required by {token}',
+    ]);
   }
   const fullName = call.repository.fullName;
   if (template.includes('{repository}') && !fullName) {
-    throw new InvalidInputError("The source URL uses {repository} but the repository's name is not known yet: save the settings page once.");
+    throw new InvalidInputError(
+      "The source URL uses {repository} but the repository's name is not known yet: save the settings page once.",
+    );
   }
   return fill(template, {
     commit: call.job.commit.hash,
@@ -92,7 +97,14 @@ export const herokuProvider: DeployProvider<HerokuSettings> = {
   id: 'heroku',
   title: 'Heroku',
   fields: [
-    { key: 'app', label: 'Heroku app', kind: 'text', required: true, secret: false, help: 'The app name (or id) as the Heroku dashboard shows it, e.g. acme-web-staging.' },
+    {
+      key: 'app',
+      label: 'Heroku app',
+      kind: 'text',
+      required: true,
+      secret: false,
+      help: 'The app name (or id) as the Heroku dashboard shows it, e.g. acme-web-staging.',
+    },
     {
       key: 'sourceUrlTemplate',
       label: 'Source tarball URL',
@@ -107,7 +119,14 @@ export const herokuProvider: DeployProvider<HerokuSettings> = {
         'such as an authenticated archive URL you provide (put its token in "Archive token", not here), or upload the source with ' +
         "Heroku's POST /sources yourself. The filled-in URL is kept in Heroku's build record, visible to the app's collaborators.",
     },
-    { key: 'apiKey', label: 'Heroku API key', kind: 'text', required: true, secret: true, help: 'An API key or authorization token (heroku authorizations:create) with access to the app.' },
+    {
+      key: 'apiKey',
+      label: 'Heroku API key',
+      kind: 'text',
+      required: true,
+      secret: true,
+      help: 'An API key or authorization token (heroku authorizations:create) with access to the app.',
+    },
     {
       key: 'archiveToken',
       label: 'Archive token',
@@ -136,7 +155,12 @@ export const herokuProvider: DeployProvider<HerokuSettings> = {
     const read = readAccepted('Heroku', 'build', buildSchema, response, call.log);
     if (!read.ok) return read.result;
     const build = read.data;
-    return { state: 'in_progress', message: `Heroku build ${build.id} started (${build.status})`, vendorId: build.id, url: buildPageUrl(app, build.id) };
+    return {
+      state: 'in_progress',
+      message: `Heroku build ${build.id} started (${build.status})`,
+      vendorId: build.id,
+      url: buildPageUrl(app, build.id),
+    };
   },
 
   async status(call, vendorId) {
@@ -162,7 +186,11 @@ export const herokuProvider: DeployProvider<HerokuSettings> = {
         secrets: [apiKey],
       });
       const app = parseAnswer('Heroku', appSchema, response.text, 'Heroku app');
-      return { ok: true, shapeOnly: false, message: `The API key can read the Heroku app ${app.name}. The source URL is not fetched: Heroku fetches it at deploy time.` };
+      return {
+        ok: true,
+        shapeOnly: false,
+        message: `The API key can read the Heroku app ${app.name}. The source URL is not fetched: Heroku fetches it at deploy time.`,
+      };
     } catch (error) {
       if (error instanceof HttpRejected) return { ok: false, shapeOnly: false, message: error.message };
       throw error;

@@ -1,6 +1,17 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
-import { checkHookUrl, hookAccepted, deploySummary, hookModeFields, type HookShape, hookShapeVerified, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
+import {
+  checkHookUrl,
+  hookAccepted,
+  deploySummary,
+  hookModeFields,
+  type HookShape,
+  hookShapeVerified,
+  parseAnswer,
+  readAccepted,
+  requireSecret,
+  verifyByReading,
+} from '../kit';
 import { firstLine } from '../../core/text';
 import type { DeployProvider, ProviderCall, StatusResult } from '../types';
 import { deployState } from './states';
@@ -26,7 +37,10 @@ const settingsSchema = z.discriminatedUnion(
         .string('the site ID is required in API mode')
         .check(
           z.trim(),
-          z.regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, 'must be the site’s ID (a UUID from Site configuration → Site details) or its domain, such as my-site.netlify.app'),
+          z.regex(
+            /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/,
+            'must be the site’s ID (a UUID from Site configuration → Site details) or its domain, such as my-site.netlify.app',
+          ),
         ),
     }),
   ],
@@ -50,11 +64,14 @@ export const buildTitle = (message: string): string => `Deploy Relay: ${firstLin
 
 const sitePath = (settings: ApiSettings): string => `/api/v1/sites/${encodeURIComponent(settings.siteId)}`;
 
-const deployPage = (deploy: NetlifyDeploy): string | null => (deploy.admin_url ? `${deploy.admin_url.replace(/\/+$/, '')}/deploys/${encodeURIComponent(deploy.id)}` : null);
+const deployPage = (deploy: NetlifyDeploy): string | null =>
+  deploy.admin_url ? `${deploy.admin_url.replace(/\/+$/, '')}/deploys/${encodeURIComponent(deploy.id)}` : null;
 
 function apiSettings(settings: NetlifySettings, action: string): ApiSettings {
   if (settings.mode !== 'api') {
-    throw new InvalidInputError(`A Netlify build hook cannot ${action}: switch the target to API mode (a token and a site ID) to follow deploys.`);
+    throw new InvalidInputError(
+      `A Netlify build hook cannot ${action}: switch the target to API mode (a token and a site ID) to follow deploys.`,
+    );
   }
   return settings;
 }
@@ -65,7 +82,14 @@ export const netlifyProvider: DeployProvider<NetlifySettings> = {
   id: 'netlify',
   title: 'Netlify',
   fields: [
-    ...hookModeFields({ label: 'Build hook URL', option: 'Build hook: builds the pushed branch’s newest commit, outcome not reported', help: 'Hook mode only. From Site configuration → Build & deploy → Build hooks: https://api.netlify.com/build_hooks/…' }, 'Access token: starts a build and follows its deploy to the end'),
+    ...hookModeFields(
+      {
+        label: 'Build hook URL',
+        option: 'Build hook: builds the pushed branch’s newest commit, outcome not reported',
+        help: 'Hook mode only. From Site configuration → Build & deploy → Build hooks: https://api.netlify.com/build_hooks/…',
+      },
+      'Access token: starts a build and follows its deploy to the end',
+    ),
     {
       key: 'siteId',
       label: 'Site ID',
@@ -129,12 +153,27 @@ export const netlifyProvider: DeployProvider<NetlifySettings> = {
   async status(call: ProviderCall<NetlifySettings>, vendorId: string): Promise<StatusResult> {
     apiSettings(call.settings, 'report a deploy’s outcome');
     const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
-    const buildResponse = await call.http.send({ method: 'GET', url: `${API}/api/v1/builds/${encodeURIComponent(vendorId)}`, headers: getJson(token), secrets: [token] });
+    const buildResponse = await call.http.send({
+      method: 'GET',
+      url: `${API}/api/v1/builds/${encodeURIComponent(vendorId)}`,
+      headers: getJson(token),
+      secrets: [token],
+    });
     const build = parseAnswer('Netlify', buildSchema, buildResponse.text, 'Netlify build');
     if (build.error) return { state: 'failed', message: `Netlify build ${build.id} failed: ${build.error}`, url: null };
-    if (!build.deploy_id) return { state: 'in_progress', message: `Netlify build ${build.id} is ${build.done ? 'done, waiting for its deploy' : 'queued'}`, url: null };
+    if (!build.deploy_id)
+      return {
+        state: 'in_progress',
+        message: `Netlify build ${build.id} is ${build.done ? 'done, waiting for its deploy' : 'queued'}`,
+        url: null,
+      };
 
-    const deployResponse = await call.http.send({ method: 'GET', url: `${API}/api/v1/deploys/${encodeURIComponent(build.deploy_id)}`, headers: getJson(token), secrets: [token] });
+    const deployResponse = await call.http.send({
+      method: 'GET',
+      url: `${API}/api/v1/deploys/${encodeURIComponent(build.deploy_id)}`,
+      headers: getJson(token),
+      secrets: [token],
+    });
     const deploy = parseAnswer('Netlify', deploySchema, deployResponse.text, 'Netlify deploy');
     const { state, known } = deployState(deploy.state);
     const said = deploy.error_message ? `: ${deploy.error_message}` : '';

@@ -28,22 +28,35 @@ const SERVICE = `query DeployRelayService($environmentId: String!, $serviceId: S
 const uuid = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$/i;
 
 const settingsSchema = z.object({
-  environmentId: z.string().check(
-    z.trim(),
-    z.minLength(1, 'the environment id is required'),
-    z.regex(uuid, 'must be the environment id, a UUID (Railway shows it in the environment settings and in the address as environmentId=…)'),
-  ),
-  serviceId: z.string().check(
-    z.trim(),
-    z.minLength(1, 'the service id is required'),
-    z.regex(uuid, "must be the service id, a UUID (in the service's address: …/service/<id>)"),
-  ),
+  environmentId: z
+    .string()
+    .check(
+      z.trim(),
+      z.minLength(1, 'the environment id is required'),
+      z.regex(
+        uuid,
+        'must be the environment id, a UUID (Railway shows it in the environment settings and in the address as environmentId=…)',
+      ),
+    ),
+  serviceId: z
+    .string()
+    .check(
+      z.trim(),
+      z.minLength(1, 'the service id is required'),
+      z.regex(uuid, "must be the service id, a UUID (in the service's address: …/service/<id>)"),
+    ),
 });
 export type RailwaySettings = z.infer<typeof settingsSchema>;
 
 const tokenOf = (call: ProviderCall<RailwaySettings>): string => requireSecret(call.secrets, 'token', 'The Railway API token');
 
-async function graphql<T>(call: ProviderCall<RailwaySettings>, query: string, variables: Record<string, string>, schema: z.ZodMiniType<T>, what: string): Promise<T> {
+async function graphql<T>(
+  call: ProviderCall<RailwaySettings>,
+  query: string,
+  variables: Record<string, string>,
+  schema: z.ZodMiniType<T>,
+  what: string,
+): Promise<T> {
   const token = tokenOf(call);
   const response = await call.http.send({
     method: 'POST',
@@ -64,8 +77,22 @@ export const railwayProvider: DeployProvider<RailwaySettings> = {
   id: 'railway',
   title: 'Railway',
   fields: [
-    { key: 'environmentId', label: 'Environment id', kind: 'text', required: true, secret: false, help: 'The environment to deploy in (a UUID): in its settings, or in the dashboard address as environmentId=….' },
-    { key: 'serviceId', label: 'Service id', kind: 'text', required: true, secret: false, help: "The service to deploy (a UUID): in the service's address, …/service/<id>." },
+    {
+      key: 'environmentId',
+      label: 'Environment id',
+      kind: 'text',
+      required: true,
+      secret: false,
+      help: 'The environment to deploy in (a UUID): in its settings, or in the dashboard address as environmentId=….',
+    },
+    {
+      key: 'serviceId',
+      label: 'Service id',
+      kind: 'text',
+      required: true,
+      secret: false,
+      help: "The service to deploy (a UUID): in the service's address, …/service/<id>.",
+    },
     {
       key: 'token',
       label: 'Railway API token',

@@ -39,6 +39,10 @@ export function parseRailway<T>(schema: z.ZodMiniType<T>, text: string, what: st
   const [first] = envelope.data.errors ?? [];
   if (first) throw new HttpRejected(`${what}: Railway answered: ${redact(first.message, secrets).slice(0, 300)}`, 200);
   const data = schema.safeParse(envelope.data.data);
-  if (!data.success) throw new HttpRejected(`${what}: Railway's answer had an unexpected shape (${describeIssues(data.error).slice(0, 3).join('; ')})`, null);
+  if (!data.success)
+    throw new HttpRejected(
+      `${what}: Railway's answer had an unexpected shape (${describeIssues(data.error).slice(0, 3).join('; ')})`,
+      null,
+    );
   return data.data;
 }

@@ -1,7 +1,18 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
 import type { DeployProvider, ProviderCall, StatusResult } from '../types';
-import { checkHookUrl, hookAccepted, hookModeFields, type HookShape, hookShapeVerified, jsonHeaders, parseAnswer, readJson, requireSecret, verifyByReading } from '../kit';
+import {
+  checkHookUrl,
+  hookAccepted,
+  hookModeFields,
+  type HookShape,
+  hookShapeVerified,
+  jsonHeaders,
+  parseAnswer,
+  readJson,
+  requireSecret,
+  verifyByReading,
+} from '../kit';
 import { deployState } from './states';
 import { type RenderDeploy, deploySchema, serviceSchema } from './wire';
 
@@ -22,7 +33,10 @@ const settingsSchema = z.discriminatedUnion(
       mode: z.literal('api'),
       serviceId: z
         .string('the service ID is required in API mode')
-        .check(z.trim(), z.regex(/^(srv|crn)-[a-z0-9]+$/, 'must be a Render service ID such as srv-d0abc123xyz (in the service\'s dashboard URL)')),
+        .check(
+          z.trim(),
+          z.regex(/^(srv|crn)-[a-z0-9]+$/, "must be a Render service ID such as srv-d0abc123xyz (in the service's dashboard URL)"),
+        ),
     }),
   ],
   { error: MODE_MESSAGE },
@@ -49,7 +63,9 @@ const describe = (deploy: RenderDeploy): string => `Render deploy ${deploy.id} i
 
 function apiSettings(settings: RenderSettings, action: string): ApiSettings {
   if (settings.mode !== 'api') {
-    throw new InvalidInputError(`A Render deploy hook cannot ${action}: switch the target to API mode (an API key and a service ID) to follow deploys.`);
+    throw new InvalidInputError(
+      `A Render deploy hook cannot ${action}: switch the target to API mode (an API key and a service ID) to follow deploys.`,
+    );
   }
   return settings;
 }
@@ -58,7 +74,14 @@ export const renderProvider: DeployProvider<RenderSettings> = {
   id: 'render',
   title: 'Render',
   fields: [
-    ...hookModeFields({ label: 'Deploy hook URL', option: 'Deploy hook: deploys the branch’s newest commit, outcome not reported', help: 'Hook mode only. From the service’s Settings → Deploy Hook: https://api.render.com/deploy/srv-…?key=…' }, 'API key: deploys this exact commit and follows it to the end'),
+    ...hookModeFields(
+      {
+        label: 'Deploy hook URL',
+        option: 'Deploy hook: deploys the branch’s newest commit, outcome not reported',
+        help: 'Hook mode only. From the service’s Settings → Deploy Hook: https://api.render.com/deploy/srv-…?key=…',
+      },
+      'API key: deploys this exact commit and follows it to the end',
+    ),
     {
       key: 'serviceId',
       label: 'Service ID',
@@ -98,9 +121,19 @@ export const renderProvider: DeployProvider<RenderSettings> = {
     if (!read.ok) {
       // 202 means "queued behind a running deploy"; without an id there is nothing to follow, and retrying could deploy twice.
       call.log.warn('Render accepted the deploy without a readable deploy', { status: response.status, problem: read.problem });
-      return { state: 'requested', message: `Render accepted the deploy (${response.status}) without saying which deploy it is, so it is not followed`, vendorId: null, url: null };
+      return {
+        state: 'requested',
+        message: `Render accepted the deploy (${response.status}) without saying which deploy it is, so it is not followed`,
+        vendorId: null,
+        url: null,
+      };
     }
-    return { state: 'in_progress', message: describe(read.data), vendorId: read.data.id, url: deployPage(settings.serviceId, read.data.id) };
+    return {
+      state: 'in_progress',
+      message: describe(read.data),
+      vendorId: read.data.id,
+      url: deployPage(settings.serviceId, read.data.id),
+    };
   },
 
   async status(call: ProviderCall<RenderSettings>, vendorId: string): Promise<StatusResult> {
@@ -127,10 +160,16 @@ export const renderProvider: DeployProvider<RenderSettings> = {
     const apiKey = requireSecret(call.secrets, 'apiKey', KEY_WHAT);
     return verifyByReading(
       call.http,
-      { method: 'GET', url: `${API}${servicePath(settings)}`, headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' }, secrets: [apiKey] },
+      {
+        method: 'GET',
+        url: `${API}${servicePath(settings)}`,
+        headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
+        secrets: [apiKey],
+      },
       serviceSchema,
       'Render',
-      (service) => `The API key can read the service ${service.name ?? service.id}${service.type ? ` (${service.type})` : ''}. Nothing was deployed.`,
+      (service) =>
+        `The API key can read the service ${service.name ?? service.id}${service.type ? ` (${service.type})` : ''}. Nothing was deployed.`,
     );
   },
 };

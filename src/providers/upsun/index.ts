@@ -25,18 +25,32 @@ const ACTION_LABELS: Record<(typeof ACTIONS)[number], string> = {
 };
 
 const rawSettingsSchema = z.object({
-  projectId: z.string().check(z.trim(), z.minLength(1, 'the project id is required'), z.regex(/^[a-z0-9]*$/, 'must be the project id, such as abcdefgh1234567 (lowercase letters and digits)')),
-  environment: z.string().check(
-    z.trim(),
-    z.minLength(1, 'the environment id is required'),
-    z.maxLength(200),
-    z.regex(/^\S*$/, 'must be the environment id, such as main or staging (no spaces)'),
-  ),
+  projectId: z
+    .string()
+    .check(
+      z.trim(),
+      z.minLength(1, 'the project id is required'),
+      z.regex(/^[a-z0-9]*$/, 'must be the project id, such as abcdefgh1234567 (lowercase letters and digits)'),
+    ),
+  environment: z
+    .string()
+    .check(
+      z.trim(),
+      z.minLength(1, 'the environment id is required'),
+      z.maxLength(200),
+      z.regex(/^\S*$/, 'must be the environment id, such as main or staging (no spaces)'),
+    ),
   action: z.enum(ACTIONS, 'must be "redeploy", "deploy" or "source-operation"'),
   // A form sends '' for an untouched optional field; it means "not set".
   strategy: z.optional(z.enum(['rolling', 'stopstart', ''], 'must be "rolling" or "stopstart"')),
   sourceOperation: z.optional(
-    z.string().check(z.trim(), z.maxLength(100), z.regex(/^[A-Za-z0-9_.-]*$/, 'must be the name of a source operation in your config (letters, digits, _ . -)')),
+    z
+      .string()
+      .check(
+        z.trim(),
+        z.maxLength(100),
+        z.regex(/^[A-Za-z0-9_.-]*$/, 'must be the name of a source operation in your config (letters, digits, _ . -)'),
+      ),
   ),
 });
 type RawUpsunSettings = z.infer<typeof rawSettingsSchema>;
@@ -55,9 +69,12 @@ export function resolveUpsunSettings(raw: RawUpsunSettings): UpsunSettings {
   const strategy = raw.strategy || null;
   const operation = raw.sourceOperation || null;
   const problems: string[] = [];
-  if (raw.action === 'source-operation' && !operation) problems.push(`sourceOperation: required when the action is "${ACTION_LABELS['source-operation']}"`);
-  if (raw.action !== 'source-operation' && operation) problems.push(`sourceOperation: only used by the "${ACTION_LABELS['source-operation']}" action; clear it or change the action`);
-  if (raw.action !== 'deploy' && strategy) problems.push(`strategy: only used by the "${ACTION_LABELS.deploy}" action; clear it or change the action`);
+  if (raw.action === 'source-operation' && !operation)
+    problems.push(`sourceOperation: required when the action is "${ACTION_LABELS['source-operation']}"`);
+  if (raw.action !== 'source-operation' && operation)
+    problems.push(`sourceOperation: only used by the "${ACTION_LABELS['source-operation']}" action; clear it or change the action`);
+  if (raw.action !== 'deploy' && strategy)
+    problems.push(`strategy: only used by the "${ACTION_LABELS.deploy}" action; clear it or change the action`);
   if (problems.length > 0) throw new InvalidInputError(`The Upsun settings contradict each other: ${problems.join('; ')}`, problems);
   const place = { projectId: raw.projectId, environment: raw.environment };
   if (raw.action === 'deploy') return { ...place, action: 'deploy', strategy };
@@ -134,7 +151,10 @@ async function bearerFor(call: ProviderCall<UpsunSettings>, apiToken: string): P
 }
 
 /** An API call with a bearer; a 401 drops the cached bearer so the next attempt exchanges the token again. */
-async function callApi(call: ProviderCall<UpsunSettings>, request: Omit<HttpRequest, 'url' | 'secrets'> & { path: string }): Promise<HttpResponse> {
+async function callApi(
+  call: ProviderCall<UpsunSettings>,
+  request: Omit<HttpRequest, 'url' | 'secrets'> & { path: string },
+): Promise<HttpResponse> {
   const apiToken = apiTokenOf(call);
   const bearer = await bearerFor(call, apiToken);
   const { path, headers, ...rest } = request;
@@ -151,7 +171,8 @@ async function callApi(call: ProviderCall<UpsunSettings>, request: Omit<HttpRequ
   }
 }
 
-const environmentPath = (s: UpsunSettings): string => `/projects/${encodeURIComponent(s.projectId)}/environments/${encodeURIComponent(s.environment)}`;
+const environmentPath = (s: UpsunSettings): string =>
+  `/projects/${encodeURIComponent(s.projectId)}/environments/${encodeURIComponent(s.environment)}`;
 
 function actionRequest(settings: UpsunSettings): { path: string; body: string | undefined; what: string } {
   const base = environmentPath(settings);
@@ -162,7 +183,11 @@ function actionRequest(settings: UpsunSettings): { path: string; body: string | 
       // EnvironmentDeployInput: the body is required, its only field optional.
       return { path: `${base}/deploy`, body: JSON.stringify(settings.strategy ? { strategy: settings.strategy } : {}), what: 'deploy' };
     case 'source-operation':
-      return { path: `${base}/source-operation`, body: JSON.stringify({ operation: settings.sourceOperation }), what: `source operation ${settings.sourceOperation}` };
+      return {
+        path: `${base}/source-operation`,
+        body: JSON.stringify({ operation: settings.sourceOperation }),
+        what: `source operation ${settings.sourceOperation}`,
+      };
   }
 }
 
@@ -170,8 +195,22 @@ export const upsunProvider: DeployProvider<UpsunSettings> = {
   id: 'upsun',
   title: 'Upsun (Platform.sh)',
   fields: [
-    { key: 'projectId', label: 'Project id', kind: 'text', required: true, secret: false, help: 'The project id from the console address or `upsun project:info id`, such as abcdefgh1234567.' },
-    { key: 'environment', label: 'Environment id', kind: 'text', required: true, secret: false, help: 'The environment to act on, such as main or staging.' },
+    {
+      key: 'projectId',
+      label: 'Project id',
+      kind: 'text',
+      required: true,
+      secret: false,
+      help: 'The project id from the console address or `upsun project:info id`, such as abcdefgh1234567.',
+    },
+    {
+      key: 'environment',
+      label: 'Environment id',
+      kind: 'text',
+      required: true,
+      secret: false,
+      help: 'The environment to act on, such as main or staging.',
+    },
     {
       key: 'action',
       label: 'Action',
@@ -193,7 +232,14 @@ export const upsunProvider: DeployProvider<UpsunSettings> = {
         { value: 'stopstart', label: 'Stop-start' },
       ],
     },
-    { key: 'sourceOperation', label: 'Source operation', kind: 'text', required: false, secret: false, help: 'Only for "Run a source operation": its name under source.operations in your config.' },
+    {
+      key: 'sourceOperation',
+      label: 'Source operation',
+      kind: 'text',
+      required: false,
+      secret: false,
+      help: 'Only for "Run a source operation": its name under source.operations in your config.',
+    },
     {
       key: 'apiToken',
       label: 'Upsun API token',
@@ -208,7 +254,12 @@ export const upsunProvider: DeployProvider<UpsunSettings> = {
 
   async start(call) {
     const { path, body, what } = actionRequest(call.settings);
-    const response = await callApi(call, { method: 'POST', path, body, headers: body === undefined ? {} : { 'content-type': 'application/json' } });
+    const response = await callApi(call, {
+      method: 'POST',
+      path,
+      body,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    });
     const read = readAccepted('Upsun', what, acceptedSchema, response, call.log);
     if (!read.ok) return read.result;
     const accepted = read.data;
@@ -217,11 +268,19 @@ export const upsunProvider: DeployProvider<UpsunSettings> = {
     if (!activity) {
       return { state: 'requested', message: `Upsun accepted the ${what} but started no activity to follow`, vendorId: null, url: null };
     }
-    return { state: 'in_progress', message: `Upsun started the ${what} (activity ${activity.id}, ${activity.state})`, vendorId: activity.id, url: null };
+    return {
+      state: 'in_progress',
+      message: `Upsun started the ${what} (activity ${activity.id}, ${activity.state})`,
+      vendorId: activity.id,
+      url: null,
+    };
   },
 
   async status(call, vendorId) {
-    const response = await callApi(call, { method: 'GET', path: `/projects/${encodeURIComponent(call.settings.projectId)}/activities/${encodeURIComponent(vendorId)}` });
+    const response = await callApi(call, {
+      method: 'GET',
+      path: `/projects/${encodeURIComponent(call.settings.projectId)}/activities/${encodeURIComponent(vendorId)}`,
+    });
     const activity = parseAnswer('Upsun', activitySchema, response.text, `Upsun activity ${vendorId}`);
     const outcome = activity.result ? ` (${activity.result})` : '';
     return { state: upsunState(activity.state, activity.result), message: `Upsun activity ${activity.state}${outcome}`, url: null };
@@ -232,9 +291,17 @@ export const upsunProvider: DeployProvider<UpsunSettings> = {
       const response = await callApi(call, { method: 'GET', path: environmentPath(call.settings) });
       const environment = parseAnswer('Upsun', environmentSchema, response.text, 'Upsun environment');
       if (call.settings.action === 'deploy' && call.settings.strategy === 'rolling' && environment.can_rolling_deploy === false) {
-        return { ok: false, shapeOnly: false, message: `The environment ${environment.id} cannot do rolling deployments: choose stop-start or leave the strategy empty.` };
+        return {
+          ok: false,
+          shapeOnly: false,
+          message: `The environment ${environment.id} cannot do rolling deployments: choose stop-start or leave the strategy empty.`,
+        };
       }
-      return { ok: true, shapeOnly: false, message: `The API token can read the Upsun environment ${environment.id} (${environment.status}).` };
+      return {
+        ok: true,
+        shapeOnly: false,
+        message: `The API token can read the Upsun environment ${environment.id} (${environment.status}).`,
+      };
     } catch (error) {
       if (error instanceof HttpRejected) return { ok: false, shapeOnly: false, message: error.message };
       throw error;

@@ -1,6 +1,17 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
-import { checkHookUrl, hookAccepted, hookModeFields, type HookShape, hookShapeVerified, jsonHeaders, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
+import {
+  checkHookUrl,
+  hookAccepted,
+  hookModeFields,
+  type HookShape,
+  hookShapeVerified,
+  jsonHeaders,
+  parseAnswer,
+  readAccepted,
+  requireSecret,
+  verifyByReading,
+} from '../kit';
 import type { DeployProvider, ProviderCall, StatusResult } from '../types';
 import { readyState } from './states';
 import { type VercelDeployment, deploymentSchema, projectSchema } from './wire';
@@ -22,9 +33,20 @@ const settingsSchema = z.discriminatedUnion(
       mode: z.literal('api'),
       project: z
         .string('the project is required in API mode')
-        .check(z.trim(), z.regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be the project’s name or ID (prj_…), as shown in its Settings → General')),
+        .check(
+          z.trim(),
+          z.regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be the project’s name or ID (prj_…), as shown in its Settings → General'),
+        ),
       teamId: z.optional(
-        z.string().check(z.trim(), z.regex(/^(team_[A-Za-z0-9]+)?$/, 'must be a team ID such as team_a1B2c3 (Team Settings → General), or empty for a personal account')),
+        z
+          .string()
+          .check(
+            z.trim(),
+            z.regex(
+              /^(team_[A-Za-z0-9]+)?$/,
+              'must be a team ID such as team_a1B2c3 (Team Settings → General), or empty for a personal account',
+            ),
+          ),
       ),
     }),
   ],
@@ -57,7 +79,9 @@ const describe = (deployment: VercelDeployment): string =>
 
 function apiSettings(settings: VercelSettings, action: string): ApiSettings {
   if (settings.mode !== 'api') {
-    throw new InvalidInputError(`A Vercel deploy hook cannot ${action}: switch the target to API mode (a token and a project) to follow deploys.`);
+    throw new InvalidInputError(
+      `A Vercel deploy hook cannot ${action}: switch the target to API mode (a token and a project) to follow deploys.`,
+    );
   }
   return settings;
 }
@@ -68,7 +92,14 @@ export const vercelProvider: DeployProvider<VercelSettings> = {
   id: 'vercel',
   title: 'Vercel',
   fields: [
-    ...hookModeFields({ label: 'Deploy hook URL', option: 'Deploy hook: deploys the hook’s branch at its newest commit, outcome not reported', help: 'Hook mode only. From the project’s Settings → Git → Deploy Hooks: https://api.vercel.com/v1/integrations/deploy/prj_…/…' }, 'Access token: deploys this exact commit and follows it to the end'),
+    ...hookModeFields(
+      {
+        label: 'Deploy hook URL',
+        option: 'Deploy hook: deploys the hook’s branch at its newest commit, outcome not reported',
+        help: 'Hook mode only. From the project’s Settings → Git → Deploy Hooks: https://api.vercel.com/v1/integrations/deploy/prj_…/…',
+      },
+      'Access token: deploys this exact commit and follows it to the end',
+    ),
     {
       key: 'project',
       label: 'Project',
@@ -115,7 +146,13 @@ export const vercelProvider: DeployProvider<VercelSettings> = {
         project: settings.project,
         // Omitted (undefined) for a preview deployment.
         target: isProduction(target.environment) ? 'production' : undefined,
-        gitSource: { type: 'bitbucket', ref: job.ref.name, sha: job.commit.hash, workspaceUuid: repository.workspaceUuid, repoUuid: repository.uuid },
+        gitSource: {
+          type: 'bitbucket',
+          ref: job.ref.name,
+          sha: job.commit.hash,
+          workspaceUuid: repository.workspaceUuid,
+          repoUuid: repository.uuid,
+        },
       }),
       secrets: [token],
     });
@@ -148,7 +185,12 @@ export const vercelProvider: DeployProvider<VercelSettings> = {
     const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
     return verifyByReading(
       call.http,
-      { method: 'GET', url: apiUrl(`/v9/projects/${encodeURIComponent(settings.project)}`, settings), headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, secrets: [token] },
+      {
+        method: 'GET',
+        url: apiUrl(`/v9/projects/${encodeURIComponent(settings.project)}`, settings),
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        secrets: [token],
+      },
       projectSchema,
       'Vercel',
       (project) => `The token can read the project ${project.name ?? project.id}. Nothing was deployed.`,

@@ -24,7 +24,6 @@ const settingsSchema = z.object({
 });
 type WebhookSettings = z.infer<typeof settingsSchema>;
 
-
 export const webhookProvider: DeployProvider<WebhookSettings> = {
   id: 'webhook',
   title: 'Signed webhook',
@@ -77,4 +76,3 @@ export const webhookProvider: DeployProvider<WebhookSettings> = {
     };
   },
 };
-

@@ -61,7 +61,12 @@ function TargetTable({ targets }: { targets: Target[] }) {
   if (targets.length === 0) return <Text>No targets yet</Text>;
   return (
     <DynamicTable
-      head={{ cells: [{ key: 'name', content: 'Name' }, { key: 'provider', content: 'Provider' }] }}
+      head={{
+        cells: [
+          { key: 'name', content: 'Name' },
+          { key: 'provider', content: 'Provider' },
+        ],
+      }}
       rows={targets.map((target) => ({
         key: target.name,
         cells: [
@@ -136,7 +141,12 @@ function App() {
       <Heading size="medium">Deploy targets</Heading>
       <TargetTable targets={settings.targets} />
       <AddTargetForm repositoryUuid={repositoryUuid} onAdded={(targets) => setSettings({ ...settings, targets })} />
-      <Toggle id="auto-deploy" label="Deploy on every push" isChecked={autoDeploy} onChange={(event) => setAutoDeploy(Boolean(event.target.checked))} />
+      <Toggle
+        id="auto-deploy"
+        label="Deploy on every push"
+        isChecked={autoDeploy}
+        onChange={(event) => setAutoDeploy(Boolean(event.target.checked))}
+      />
       <Button onClick={() => void save()}>Save settings</Button>
       {saved && (
         <SectionMessage title="Settings saved" appearance="success">

@@ -10,7 +10,10 @@ interface PushEvent {
   push: { ref: string };
 }
 
-export interface RepoSettings { enabled: boolean; delayInSeconds?: number }
+export interface RepoSettings {
+  enabled: boolean;
+  delayInSeconds?: number;
+}
 
 /** Bitbucket uuids come in braces, which KVS keys refuse. */
 export const settingsKey = (repoUuid: string): string => `settings:${repoUuid.replace(/[{}]/g, '')}`;
@@ -32,7 +35,11 @@ export async function pushTrigger(event: PushEvent): Promise<{ queued: number; i
 export async function worker(event: AsyncEvent, context: { installContext?: string }): Promise<InvocationError | void> {
   const retryCount = event.retryContext?.retryCount ?? 0;
   if (retryCount < 2) {
-    return new InvocationError({ retryAfter: 30, retryReason: InvocationErrorCode.FUNCTION_UPSTREAM_RATE_LIMITED, retryData: { seen: retryCount } });
+    return new InvocationError({
+      retryAfter: 30,
+      retryReason: InvocationErrorCode.FUNCTION_UPSTREAM_RATE_LIMITED,
+      retryData: { seen: retryCount },
+    });
   }
   await kvs.set(`done:${String(event.body.ref)}`, {
     body: event.body,
