@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import initSqlJs from 'sql.js';
+import type { EntityAttributeType, EntityDefs } from './manifest';
 
 type Database = initSqlJs.Database;
 type SqlValue = initSqlJs.SqlValue;
@@ -20,6 +21,8 @@ export interface KvsStoreOptions {
   file?: string;
   /** Clock for timestamps and ttl (the platform's virtual clock), ms since the epoch. */
   now(): number;
+  /** The manifest's custom entities: writes to others, or with mistyped attributes, are refused as Forge refuses them. */
+  entities?: EntityDefs;
 }
 
 const MAX_KEY_LENGTH = 500;
@@ -67,7 +70,7 @@ export function createKvsStore(options: KvsStoreOptions): KvsStore {
     async handle(path, init) {
       if (closed) throw new Error('the local KVS store is closed');
       const db = await opened;
-      const response = serve(db, options.now(), path, init?.body);
+      const response = serve({ db, now: options.now(), entities: options.entities }, path, init?.body);
       if (options.file && isMutation(path) && response.ok) persist(db, options.file);
       return response;
     },
@@ -118,26 +121,33 @@ function parseBody(body: RequestInit['body']): unknown {
   }
 }
 
-function serve(db: Database, now: number, path: string, body: RequestInit['body']): Response {
+/** One request's view of the store. */
+interface Ctx {
+  db: Database;
+  now: number;
+  entities: EntityDefs | undefined;
+}
+
+function serve(ctx: Ctx, path: string, body: RequestInit['body']): Response {
   try {
-    db.run('DELETE FROM items WHERE expire_at IS NOT NULL AND expire_at <= ?', [now]);
-    return route(db, now, kvsOpName(path), parseBody(body));
+    ctx.db.run('DELETE FROM items WHERE expire_at IS NOT NULL AND expire_at <= ?', [ctx.now]);
+    return route(ctx, kvsOpName(path), parseBody(body));
   } catch (error) {
     if (error instanceof KvsError) return json(error.status, { code: error.code, message: error.message });
     throw error;
   }
 }
 
-function route(db: Database, now: number, op: string, body: unknown): Response {
-  if (op === 'query') return query(db, asObject(body));
-  if (op === 'transaction') return transaction(db, now, asObject(body));
+function route(ctx: Ctx, op: string, body: unknown): Response {
+  if (op === 'query') return query(ctx.db, asObject(body));
+  if (op === 'transaction') return transaction(ctx, asObject(body));
   const [group, action] = op.includes('/') ? (op.split('/') as [string, string]) : ['', op];
-  if (group === '' || group === 'secret') return single(db, now, group === 'secret' ? 'secret' : 'kvs', action, asObject(body));
+  if (group === '' || group === 'secret') return single(ctx, group === 'secret' ? 'secret' : 'kvs', action, asObject(body));
   if (group === 'entity' && action !== 'query') {
     const request = asObject(body);
-    return single(db, now, entityNs(request.entityName), action, request);
+    return single(ctx, entityNs(ctx, request.entityName), action, request);
   }
-  if (group === 'batch') return batch(db, now, action, asArray(body));
+  if (group === 'batch') return batch(ctx, action, asArray(body));
   throw new KvsError(
     501,
     'UNSUPPORTED_LOCALLY',
@@ -145,25 +155,28 @@ function route(db: Database, now: number, op: string, body: unknown): Response {
   );
 }
 
-function single(db: Database, now: number, ns: string, action: string, body: Body): Response {
+function single(ctx: Ctx, ns: string, action: string, body: Body): Response {
   const key = validKey(body.key);
   if (action === 'get') {
-    const row = readRow(db, ns, key);
+    const row = readRow(ctx.db, ns, key);
     if (!row) throw new KvsError(404, 'KEY_NOT_FOUND', `key "${key}" not found`);
     return json(200, toItem(row));
   }
-  if (action === 'set') return set(db, now, ns, key, body.value, asObject(body.options ?? {}));
+  if (action === 'set') return set(ctx, ns, key, body.value, asObject(body.options ?? {}));
   if (action === 'delete') {
-    db.run('DELETE FROM items WHERE ns = ? AND key = ?', [ns, key]);
+    ctx.db.run('DELETE FROM items WHERE ns = ? AND key = ?', [ns, key]);
     return new Response(null, { status: 204 });
   }
   throw new KvsError(404, 'NOT_FOUND', `unknown operation ${action}`);
 }
 
-function set(db: Database, now: number, ns: string, key: string, value: unknown, options: Body): Response {
+function set(ctx: Ctx, ns: string, key: string, value: unknown, options: Body): Response {
+  const { db, now } = ctx;
   const text = validValue(value);
+  checkEntityValue(ctx, ns, value);
   const previous = readRow(db, ns, key);
-  if (previous && options.keyPolicy === 'FAIL_IF_EXISTS') throw new KvsError(409, 'KEY_ALREADY_EXISTS', `key "${key}" already exists`);
+  // 409 KEY_CONFLICT: the code Forge's REST reference gives for FAIL_IF_EXISTS on an existing key.
+  if (previous && options.keyPolicy === 'FAIL_IF_EXISTS') throw new KvsError(409, 'KEY_CONFLICT', `key "${key}" already exists`);
   const expireAt = ttlToExpiry(now, options.ttl);
   db.run('INSERT OR REPLACE INTO items (ns, key, value, created_at, updated_at, expire_at) VALUES (?, ?, ?, ?, ?, ?)', [
     ns,
@@ -229,7 +242,7 @@ function keyCondition(where: unknown): { sql: string; params: string[] } {
   return { sql: known.sql, params: values.map(String) };
 }
 
-function batch(db: Database, now: number, action: string, items: unknown[]): Response {
+function batch(ctx: Ctx, action: string, items: unknown[]): Response {
   if (items.length > MAX_BATCH_ITEMS) throw new KvsError(400, 'TOO_MANY_ITEMS', `a batch holds at most ${MAX_BATCH_ITEMS} items`);
   const successfulKeys: Body[] = [];
   const failedKeys: Body[] = [];
@@ -237,8 +250,8 @@ function batch(db: Database, now: number, action: string, items: unknown[]): Res
     const item = asObject(raw);
     const ref = { key: item.key, ...(item.entityName ? { entityName: item.entityName } : {}) };
     try {
-      const ns = item.entityName ? entityNs(item.entityName) : 'kvs';
-      const found = batchItem(db, now, action, ns, item);
+      const ns = item.entityName ? entityNs(ctx, item.entityName) : 'kvs';
+      const found = batchItem(ctx, action, ns, item);
       if (found) successfulKeys.push({ ...ref, ...found });
     } catch (error) {
       if (!(error instanceof KvsError)) throw error;
@@ -249,30 +262,61 @@ function batch(db: Database, now: number, action: string, items: unknown[]): Res
 }
 
 /** Returns the success entry's extra fields, or undefined for a batch get of a missing key (left out). */
-function batchItem(db: Database, now: number, action: string, ns: string, item: Body): Body | undefined {
+function batchItem(ctx: Ctx, action: string, ns: string, item: Body): Body | undefined {
   const key = validKey(item.key);
   if (action === 'get') {
-    const row = readRow(db, ns, key);
+    const row = readRow(ctx.db, ns, key);
     return row ? { ...toItem(row) } : undefined;
   }
-  single(db, now, ns, action === 'set' ? 'set' : 'delete', { key, value: item.value, options: item.options });
+  single(ctx, ns, action === 'set' ? 'set' : 'delete', { key, value: item.value, options: item.options });
   return {};
 }
 
-/** Sets and deletes applied all together or not at all; conditional checks are not modelled locally. */
-function transaction(db: Database, now: number, body: Body): Response {
+/**
+ * Sets, deletes and checks applied all together or not at all. A condition is evaluated against the
+ * custom entity as stored (an entity that does not exist has no attributes, so only NOT_EXISTS holds
+ * for it: Forge does not document this case, and the app never relies on it). A failed condition
+ * answers CONDITIONAL_CHECK_FAILED, the code Forge's transaction reference gives for "conditional
+ * check specified or optimistic locking"; its status there is a 400.
+ */
+function transaction(ctx: Ctx, body: Body): Response {
+  const { db } = ctx;
   const sets = asArray(body.set ?? []).map(asObject);
   const deletes = asArray(body.delete ?? []).map(asObject);
-  if (body.check || [...sets, ...deletes].some((op) => op.conditions)) {
-    throw new KvsError(501, 'UNSUPPORTED_LOCALLY', 'the local KVS does not evaluate transaction conditions or checks');
-  }
-  if (sets.length + deletes.length > MAX_TRANSACTION_OPS) {
+  const checks = asArray(body.check ?? []).map(asObject);
+  const all = [...sets, ...deletes, ...checks];
+  if (all.length === 0)
+    throw new KvsError(400, 'INVALID_TRANSACTION_REQUEST', 'Transaction request must include one of set, check or delete.');
+  if (all.length > MAX_TRANSACTION_OPS) {
     throw new KvsError(400, 'TOO_MANY_OPERATIONS', `a transaction holds at most ${MAX_TRANSACTION_OPS} operations`);
+  }
+  const nsOf = (op: Body) => (op.entityName ? entityNs(ctx, op.entityName) : 'kvs');
+  const seen = new Set<string>();
+  for (const op of all) {
+    const id = `${nsOf(op)}\u0000${validKey(op.key)}`;
+    if (seen.has(id))
+      throw new KvsError(400, 'INVALID_TRANSACTION_REQUEST', `key "${String(op.key)}" is used more than once in the transaction`);
+    seen.add(id);
+    if (op.conditions !== undefined && !op.entityName) {
+      throw new KvsError(400, 'INVALID_TRANSACTION_REQUEST', 'conditions apply to custom entities only');
+    }
+  }
+  if (checks.some((op) => op.conditions === undefined)) throw new KvsError(400, 'INVALID_TRANSACTION_REQUEST', 'a check needs conditions');
+  for (const op of all) {
+    if (op.conditions === undefined) continue;
+    const row = readRow(db, nsOf(op), validKey(op.key));
+    if (!conditionsHold(asObject(op.conditions), row?.value)) {
+      throw new KvsError(
+        400,
+        'CONDITIONAL_CHECK_FAILED',
+        `Request failed due to conditional check specified or optimistic locking (key "${String(op.key)}")`,
+      );
+    }
   }
   db.run('SAVEPOINT tx');
   try {
-    for (const op of sets) single(db, now, op.entityName ? entityNs(op.entityName) : 'kvs', 'set', op);
-    for (const op of deletes) single(db, now, op.entityName ? entityNs(op.entityName) : 'kvs', 'delete', op);
+    for (const op of sets) single(ctx, nsOf(op), 'set', { key: op.key, value: op.value, options: op.options });
+    for (const op of deletes) single(ctx, nsOf(op), 'delete', op);
     db.run('RELEASE tx');
   } catch (error) {
     db.run('ROLLBACK TO tx');
@@ -280,6 +324,78 @@ function transaction(db: Database, now: number, body: Body): Response {
     throw error;
   }
   return new Response(null, { status: 204 });
+}
+
+type Comparable = string | number | boolean;
+
+/** `{and: [...]}` or `{or: [...]}` of `{property, condition, values}`, as @forge/kvs builds them. */
+function conditionsHold(conditions: Body, entity: unknown): boolean {
+  const { and, or } = conditions;
+  if ((and === undefined) === (or === undefined)) {
+    throw new KvsError(400, 'INVALID_FILTER_OPERATORS_COMBINATION', 'Filter operators "and" and "or" cannot be present at the same level.');
+  }
+  const filters = asArray(and ?? or).map(asObject);
+  if (filters.length === 0) throw new KvsError(400, 'EMPTY_FILTER_OPERATOR', 'Filter operators "and" and "or" cannot be empty.');
+  const attributes = entity !== null && typeof entity === 'object' ? (entity as Body) : {};
+  const results = filters.map((filter) => filterHolds(filter, attributes[String(filter.property)]));
+  return and !== undefined ? results.every(Boolean) : results.some(Boolean);
+}
+
+function filterHolds(filter: Body, actual: unknown): boolean {
+  const values = asArray(filter.values ?? []) as Comparable[];
+  const [a, b] = values;
+  const present = actual !== undefined && actual !== null;
+  const value = actual as Comparable;
+  switch (filter.condition) {
+    case 'EXISTS':
+      return present;
+    case 'NOT_EXISTS':
+      return !present;
+    case 'EQUAL_TO':
+      return present && value === a;
+    case 'NOT_EQUAL_TO':
+      return !present || value !== a;
+    case 'GREATER_THAN':
+      return present && a !== undefined && value > a;
+    case 'GREATER_THAN_EQUAL_TO':
+      return present && a !== undefined && value >= a;
+    case 'LESS_THAN':
+      return present && a !== undefined && value < a;
+    case 'LESS_THAN_EQUAL_TO':
+      return present && a !== undefined && value <= a;
+    case 'BETWEEN':
+      return present && a !== undefined && b !== undefined && value >= a && value <= b;
+    case 'BEGINS_WITH':
+      return typeof value === 'string' && value.startsWith(String(a));
+    case 'CONTAINS':
+      return typeof value === 'string' && value.includes(String(a));
+    case 'NOT_CONTAINS':
+      return typeof value !== 'string' || !value.includes(String(a));
+    default:
+      throw new KvsError(400, 'INVALID_CONDITION', `unknown condition ${JSON.stringify(filter.condition)}`);
+  }
+}
+
+const ATTRIBUTE_CHECKS: Record<EntityAttributeType, (value: unknown) => boolean> = {
+  string: (v) => typeof v === 'string' && v.trim() !== '',
+  integer: (v) => Number.isInteger(v) && (v as number) >= -2_147_483_648 && (v as number) <= 2_147_483_647,
+  float: (v) => typeof v === 'number' && Number.isFinite(v),
+  boolean: (v) => typeof v === 'boolean',
+  any: () => true,
+};
+
+/** "The Custom Entity Store strictly enforces attribute types": an entity's value holds declared attributes only. */
+function checkEntityValue(ctx: Ctx, ns: string, value: unknown): void {
+  if (!ns.startsWith('entity/') || !ctx.entities) return;
+  const attributes = ctx.entities.get(ns.slice('entity/'.length));
+  if (!attributes) return;
+  for (const [name, attribute] of Object.entries(asObject(value))) {
+    const type = attributes.get(name);
+    if (!type) throw new KvsError(400, 'INVALID_ENTITY_ATTRIBUTE', `attribute "${name}" is not declared for this entity in manifest.yml`);
+    if (attribute !== null && attribute !== undefined && !ATTRIBUTE_CHECKS[type](attribute)) {
+      throw new KvsError(400, 'INVALID_ENTITY_ATTRIBUTE_TYPE', `attribute "${name}" must be of type ${type}`);
+    }
+  }
 }
 
 function validKey(key: unknown): string {
@@ -311,9 +427,12 @@ function ttlToExpiry(now: number, ttl: unknown): number | null {
   return now + value * unitMs;
 }
 
-function entityNs(entityName: unknown): string {
+function entityNs(ctx: Ctx, entityName: unknown): string {
   if (typeof entityName !== 'string' || entityName.length < 3)
     throw new KvsError(400, 'ENTITY_TYPE_TOO_SHORT', 'the entity name needs at least 3 characters');
+  if (ctx.entities && ctx.entities.size > 0 && !ctx.entities.has(entityName)) {
+    throw new KvsError(400, 'ENTITY_NOT_FOUND', `entity "${entityName}" is not declared under app.storage.entities in manifest.yml`);
+  }
   return `entity/${entityName}`;
 }
 

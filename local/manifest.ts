@@ -55,7 +55,12 @@ export interface LocalManifest {
   /** Hosts (or `*.host` / `*` patterns) from permissions.external.fetch.backend, scheme and path removed. */
   egressHosts: string[];
   scopes: string[];
+  /** Custom entities under app.storage.entities: name → attribute → type. */
+  entities: EntityDefs;
 }
+
+export type EntityAttributeType = 'string' | 'integer' | 'float' | 'boolean' | 'any';
+export type EntityDefs = ReadonlyMap<string, ReadonlyMap<string, EntityAttributeType>>;
 
 const keyed = z.object({ key: z.string() });
 const functionSchema = keyed.extend({ handler: z.string(), timeoutSeconds: z.number().optional() });
@@ -71,7 +76,21 @@ const egressEntry = z.union([z.string(), z.object({ address: z.string() })]);
 const manifestSchema = z.object({
   modules: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))).default({}),
   resources: z.array(z.object({ key: z.string(), path: z.string() })).default([]),
-  app: z.object({ id: z.string() }),
+  app: z.object({
+    id: z.string(),
+    storage: z
+      .object({
+        entities: z
+          .array(
+            z.object({
+              name: z.string(),
+              attributes: z.record(z.string(), z.object({ type: z.enum(['string', 'integer', 'float', 'boolean', 'any']) })),
+            }),
+          )
+          .default([]),
+      })
+      .optional(),
+  }),
   permissions: z
     .object({
       scopes: z.array(z.string()).default([]),
@@ -119,6 +138,9 @@ export function parseManifest(text: string, root: string): LocalManifest {
     resources: raw.resources,
     egressHosts: (raw.permissions.external?.fetch?.backend ?? []).map((e) => hostOfAddress(typeof e === 'string' ? e : e.address)),
     scopes: raw.permissions.scopes,
+    entities: new Map(
+      (raw.app.storage?.entities ?? []).map((e) => [e.name, new Map(Object.entries(e.attributes).map(([name, a]) => [name, a.type]))]),
+    ),
   };
   checkFunctionReferences(manifest);
   return manifest;

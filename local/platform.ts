@@ -9,9 +9,18 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createBitbucketStandIn, type BitbucketStandIn } from './bitbucket';
 import { createBitbucketMirror } from './bitbucket/mirror';
+import { createHarshness, type HarshFault, type HarshProfile } from './harsh';
 import { createKvsStore, kvsOpName } from './kvs-store';
 import { findTimeoutSeconds, loadHandler, loadManifest, type LocalManifest } from './manifest';
-import { createQueueBroker, createVirtualClock, type DeadLetter, type DrainOptions, type DrainResult } from './queue-broker';
+import {
+  createQueueBroker,
+  createVirtualClock,
+  type DeadLetter,
+  type Delivery,
+  type DeliveryOutcome,
+  type DrainOptions,
+  type DrainResult,
+} from './queue-broker';
 import { currentScope, installRuntimeGlobals, makeRuntime, runInScope, workspaceAri, type Seams } from './runtime';
 
 export type { EgressRecord } from './egress';
@@ -35,6 +44,8 @@ export interface LocalPlatformOptions<B extends BitbucketSeam = BitbucketStandIn
   log?: (line: string) => void;
   /** Caps retries per queue event (as @forge/events 1.x did: 4); default: Forge's 24 h retention window only. */
   maxRetries?: number;
+  /** Does what Forge does not promise against, at these rates (harsh.ts); default: none of it. */
+  harsh?: HarshProfile;
 }
 
 export interface SeamCall {
@@ -48,6 +59,8 @@ export interface InvocationOutcome {
   ok: boolean;
   value?: unknown;
   error?: Error;
+  /** The invocation was stopped (harsh profile) and counts as timed out. */
+  timedOut?: boolean;
 }
 
 export interface LocalPlatform<B extends BitbucketSeam = BitbucketStandIn> {
@@ -58,6 +71,10 @@ export interface LocalPlatform<B extends BitbucketSeam = BitbucketStandIn> {
   egressLog: EgressRecord[];
   deadLetters: DeadLetter[];
   now(): number;
+  /** Moves the virtual clock on (pushes that arrive over time, without waiting for queued events). */
+  advanceClock(ms: number): void;
+  /** How often each harsh fault happened so far (empty without a harsh profile). */
+  harshFaults(): Map<HarshFault, number>;
   emit(event: { eventType: string } & Record<string, unknown>): Promise<InvocationOutcome[]>;
   drain(opts?: DrainOptions): Promise<DrainResult>;
   pendingEvents(): number;
@@ -98,8 +115,9 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
   const calls: SeamCall[] = [];
   const egressLog: EgressRecord[] = [];
   const clock = createVirtualClock(Date.now());
-  const store = createKvsStore({ file: options.storeFile, now: clock.now });
+  const store = createKvsStore({ file: options.storeFile, now: clock.now, entities: manifest.entities });
   const installation = { environmentId: randomUUID(), installationId: randomUUID() };
+  const harsh = options.harsh ? createHarshness(options.harsh) : undefined;
 
   const record = (seam: SeamCall['seam'], op: string, detail: string): void => {
     calls.push({ seam, op, detail, invocationId: currentScope()?.runtime.appContext.invocationId });
@@ -126,35 +144,83 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     clock,
     log,
     maxRetries: options.maxRetries,
-    deliver: (functionKey, event, origin) =>
-      invoke([event, contextFor(origin.workspaceUuid)], {
-        functionKey,
-        moduleKey: manifest.consumers.find((c) => c.queue === event.queueName)?.key ?? functionKey,
-        defaultTimeoutSeconds: CONSUMER_TIMEOUT_S,
-        workspaceUuid: origin.workspaceUuid,
-      }),
+    harsh,
+    deliver: (delivery) => deliver(delivery),
   });
 
-  function seamsFor(workspaceUuid: string | undefined): Seams {
+  /** A queue event for its consumer, or a product event for its trigger again (a retry). */
+  function deliver(delivery: Delivery): Promise<InvocationOutcome> {
+    const { workspaceUuid } = delivery.origin;
+    if (delivery.kind === 'product') {
+      return invoke([delivery.event, contextFor(workspaceUuid)], {
+        functionKey: delivery.functionKey,
+        moduleKey: delivery.moduleKey,
+        defaultTimeoutSeconds: TRIGGER_TIMEOUT_S,
+        workspaceUuid,
+      }).then((outcome) => {
+        broker.retryProductEvent({ ...delivery }, outcome);
+        // The broker already rescheduled it: its own retry bookkeeping must not see a failure again.
+        return { ...outcome, ok: true, timedOut: false, value: undefined };
+      });
+    }
+    const { event } = delivery;
+    return invoke([event, contextFor(workspaceUuid)], {
+      functionKey: delivery.functionKey,
+      moduleKey: manifest.consumers.find((c) => c.queue === event.queueName)?.key ?? delivery.functionKey,
+      defaultTimeoutSeconds: CONSUMER_TIMEOUT_S,
+      workspaceUuid,
+    });
+  }
+
+  /**
+   * KVS writes under a harsh profile: some fail before they apply, some after (the write happened and
+   * the answer is lost, as when a request times out on its way back).
+   */
+  async function kvsSeam(kvsPath: string, init: RequestInit | undefined): Promise<Response> {
+    record('kvs', kvsOpName(kvsPath), describeKvsBody(init?.body));
+    if (!harsh || !isKvsWrite(kvsPath) || !harsh.chance(harsh.profile.kvsWriteFailRate)) return store.handle(kvsPath, init);
+    const after = harsh.pick(2) === 0;
+    if (after) await store.handle(kvsPath, init);
+    const fault: HarshFault = after ? 'kvs write failed after applying' : 'kvs write failed before applying';
+    harsh.count(fault);
+    return new Response(JSON.stringify({ code: 'INTERNAL_SERVER_ERROR', message: `harsh platform: ${fault}` }), {
+      status: 500,
+      headers: { 'content-type': 'application/json' },
+    });
+  }
+
+  /**
+   * The seams one invocation sees. A doomed invocation (harsh profile) stops for good right after its
+   * n-th platform call has taken effect, as a function killed at its time limit: the call's effect
+   * stays, its answer never comes back, and Forge retries the event as timed out.
+   */
+  function seamsFor(workspaceUuid: string | undefined, doom?: Doom): Seams {
+    const guard = async <T>(call: () => Promise<T>): Promise<T> => {
+      const result = await call();
+      if (doom && ++doom.calls >= doom.stopAfter) {
+        doom.stop();
+        return new Promise<T>(() => undefined);
+      }
+      return result;
+    };
     return {
-      kvs: (kvsPath, init) => {
-        record('kvs', kvsOpName(kvsPath), describeKvsBody(init?.body));
-        return store.handle(kvsPath, init);
-      },
-      stargate: (queuePath, init) => {
-        record('queue', queueOp(queuePath), describeQueueBody(init?.body));
-        return broker.handle(queuePath, init, { workspaceUuid });
-      },
-      bitbucket: async (method, bbPath, body, caller) => {
-        record('bitbucket', `${method} ${bbPath}`, caller.asUser ? `asUser ${caller.accountId ?? ''}` : 'asApp');
-        await mirror?.(method, bbPath, body, caller);
-        return bitbucket.handle(method, bbPath, body, caller);
-      },
-      egress,
+      kvs: (kvsPath, init) => guard(() => kvsSeam(kvsPath, init)),
+      stargate: (queuePath, init) =>
+        guard(() => {
+          record('queue', queueOp(queuePath), describeQueueBody(init?.body));
+          return broker.handle(queuePath, init, { workspaceUuid });
+        }),
+      bitbucket: (method, bbPath, body, caller) =>
+        guard(async () => {
+          record('bitbucket', `${method} ${bbPath}`, caller.asUser ? `asUser ${caller.accountId ?? ''}` : 'asApp');
+          await mirror?.(method, bbPath, body, caller);
+          return bitbucket.handle(method, bbPath, body, caller);
+        }),
+      egress: { granted: egress.granted, fetch: (input, init, realFetch) => guard(() => egress.fetch(input, init, realFetch)) },
     };
   }
 
-  function scopeFor(spec: InvocationSpec) {
+  function scopeFor(spec: InvocationSpec, doom?: Doom) {
     const runtime = makeRuntime({
       appId: manifest.appId,
       ...installation,
@@ -163,16 +229,28 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
       workspaceUuid: spec.workspaceUuid,
       timeoutSeconds: findTimeoutSeconds(manifest, spec.functionKey, spec.defaultTimeoutSeconds),
     });
-    return { runtime, seams: seamsFor(spec.workspaceUuid), accountId: spec.accountId };
+    return { runtime, seams: seamsFor(spec.workspaceUuid, doom), accountId: spec.accountId, now: clock.now };
   }
 
   /** Runs one function as Forge would; a failure (including a bad handler) is an outcome, not a throw. */
-  async function invoke(args: [unknown, unknown], spec: InvocationSpec): Promise<InvocationOutcome> {
-    const scope = scopeFor(spec);
+  async function invoke(args: [unknown, unknown], spec: InvocationSpec, mayCrash = true): Promise<InvocationOutcome> {
+    let stopped: () => void = () => undefined;
+    const stop = new Promise<typeof STOPPED>((resolve) => (stopped = () => resolve(STOPPED)));
+    const doom: Doom | undefined =
+      mayCrash && harsh?.chance(harsh.profile.crashRate)
+        ? { calls: 0, stopAfter: 1 + harsh.pick(MAX_CALLS_BEFORE_CRASH), stop: stopped }
+        : undefined;
+    const scope = scopeFor(spec, doom);
     log(`invoke ${spec.functionKey} (${spec.moduleKey}) ${scope.runtime.appContext.invocationId}`);
     try {
       const handler = loadHandler(manifest, spec.functionKey);
-      const value = await runInScope(scope, async () => handler(...args));
+      const value = await Promise.race([runInScope(scope, async () => handler(...args)), stop]);
+      if (value === STOPPED) {
+        harsh?.count('crashed');
+        log(`function ${spec.functionKey} stopped after ${doom?.stopAfter} platform call(s): timed out`);
+        const error = new Error(`${spec.functionKey} timed out (stopped by the harsh platform after ${doom?.stopAfter} platform call(s))`);
+        return { functionKey: spec.functionKey, ok: false, timedOut: true, error };
+      }
       return { functionKey: spec.functionKey, ok: true, value };
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
@@ -181,20 +259,20 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     }
   }
 
+  /**
+   * Delivers a product event to the triggers that listen for it, one after another in manifest order
+   * (deterministic seam logs beat the little realism lost). A trigger that fails or asks for a retry
+   * gets the event again through the queue, at most four times (Forge's product events page).
+   */
   async function emit(event: { eventType: string } & Record<string, unknown>): Promise<InvocationOutcome[]> {
     if (event.eventType === PUSH_EVENT) bitbucket.recordPush(event);
     const workspaceUuid = uuidAt(event, 'workspace');
     const outcomes: InvocationOutcome[] = [];
-    // One after another, in manifest order: deterministic seam logs beat the little realism lost.
     for (const trigger of manifest.triggers.filter((t) => t.events.includes(event.eventType))) {
-      outcomes.push(
-        await invoke([event, contextFor(workspaceUuid)], {
-          functionKey: trigger.functionKey,
-          moduleKey: trigger.key,
-          defaultTimeoutSeconds: TRIGGER_TIMEOUT_S,
-          workspaceUuid,
-        }),
-      );
+      const spec = { functionKey: trigger.functionKey, moduleKey: trigger.key, defaultTimeoutSeconds: TRIGGER_TIMEOUT_S, workspaceUuid };
+      const outcome = await invoke([event, contextFor(workspaceUuid)], spec);
+      broker.retryProductEvent({ functionKey: trigger.functionKey, moduleKey: trigger.key, event, origin: { workspaceUuid } }, outcome);
+      outcomes.push(outcome);
     }
     return outcomes;
   }
@@ -210,13 +288,13 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     if (!uiModule) throw new Error(`no UI module in manifest.yml has function "${functionKey}" as its resolver`);
     const workspaceUuid = workspaceOfContext(extensionContext);
     const backendRuntimePayload = { principal: accountId ? { accountId } : undefined, ...contextFor(workspaceUuid) };
-    const outcome = await invoke([{ call, context: extensionContext }, backendRuntimePayload], {
-      functionKey,
-      moduleKey: uiModule.key,
-      defaultTimeoutSeconds: TRIGGER_TIMEOUT_S,
-      workspaceUuid,
-      accountId,
-    });
+    // A resolver call that dies is an error on the page, not something the platform retries: the harsh
+    // profile leaves resolvers alone and fails only what Forge retries or the app must handle.
+    const outcome = await invoke(
+      [{ call, context: extensionContext }, backendRuntimePayload],
+      { functionKey, moduleKey: uiModule.key, defaultTimeoutSeconds: TRIGGER_TIMEOUT_S, workspaceUuid, accountId },
+      false,
+    );
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
   }
@@ -236,6 +314,8 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     egressLog,
     deadLetters: broker.deadLetters,
     now: clock.now,
+    advanceClock: (ms) => clock.advanceTo(clock.now() + ms),
+    harshFaults: () => new Map(harsh?.counts ?? []),
     emit,
     drain: (opts) => broker.drain(opts),
     pendingEvents: broker.pending,
@@ -245,6 +325,18 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     close: () => store.close(),
   };
 }
+
+const STOPPED = Symbol('stopped');
+/** A doomed invocation stops after one of its first few platform calls (most make fewer than ten). */
+const MAX_CALLS_BEFORE_CRASH = 8;
+
+interface Doom {
+  calls: number;
+  stopAfter: number;
+  stop(): void;
+}
+
+const isKvsWrite = (kvsPath: string): boolean => /\/(set|delete|transaction)$/.test(kvsPath);
 
 /** The `context` argument Forge passes to triggers and consumers. */
 function contextFor(workspaceUuid: string | undefined): { installContext?: string } {

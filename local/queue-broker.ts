@@ -5,13 +5,21 @@
  * stargate remote to `/webhook/queue/publish/{contextAri}/{environmentId}/{appId}/{appVersion}` (the
  * braces are literal: the real proxy fills them in) and accepts only 201; `getStats` posts to
  * `/webhook/queue/stats/...` (200 `{success, inProgress, failed}`), `cancel` to `/webhook/queue/cancel/...` (204).
+ * A push past Forge's 500 events a minute per installation answers 429 (the SDK's RateLimitError).
  *
  * Retries follow Forge's async events page (@forge/events ≥ 2): a consumer that returns an
- * InvocationError is called again after `retryAfter` seconds (clamped to 1..900); one that throws is
- * retried with exponential backoff up to about 15 minutes; an event is dropped once its 24-hour
- * retention window is over. (@forge/events 1.x retried 4 times; `maxRetries` reproduces such a cap.)
+ * InvocationError is called again after `retryAfter` seconds (clamped to 1..900); one that throws or
+ * times out is retried with exponential backoff up to about 15 minutes; an event is dropped once its
+ * 24-hour retention window is over. `maxRetries` adds a cap (@forge/events 1.x and product events: 4).
+ *
+ * Product events (triggers) that ask for a retry come back through here too, at most four times, as
+ * Forge's product events page says.
+ *
+ * With a harsh profile (harsh.ts) it also does what Forge may: due events in random order, events
+ * delivered twice, two invocations of one concurrency key at once.
  */
 import { randomUUID } from 'node:crypto';
+import type { Harshness } from './harsh';
 import type { ConsumerDef } from './manifest';
 
 export interface RetryContext {
@@ -33,6 +41,8 @@ export interface DeliveryOutcome {
   ok: boolean;
   value?: unknown;
   error?: Error;
+  /** The invocation ran past its time limit (or was stopped): Forge retries it as a failure. */
+  timedOut?: boolean;
 }
 export interface DeadLetter {
   queueName: string;
@@ -64,19 +74,32 @@ export interface VirtualClock {
   advanceTo(ms: number): void;
 }
 
+/** What the broker hands the platform to run: a queue event for its consumer, or a product event for its trigger again. */
+export type Delivery =
+  | { kind: 'queue'; functionKey: string; event: AsyncEvent; origin: PublishOrigin }
+  | { kind: 'product'; functionKey: string; moduleKey: string; event: Record<string, unknown>; origin: PublishOrigin };
+
 export interface QueueBrokerOptions {
   consumers: ConsumerDef[];
   clock: VirtualClock;
-  deliver(functionKey: string, event: AsyncEvent, origin: PublishOrigin): Promise<DeliveryOutcome>;
+  deliver(delivery: Delivery): Promise<DeliveryOutcome>;
   log(line: string): void;
-  /** Extra cap on retries per event; Forge itself has none beyond the retention window. */
+  /** Extra cap on retries per queue event; Forge itself has none beyond the retention window. */
   maxRetries?: number;
+  /** Forge's limit per installation; every push past it in a minute of virtual time answers 429. */
+  eventsPerMinute?: number;
+  harsh?: Harshness;
 }
 
 export interface QueueBroker {
   handle(path: string, init: RequestInit | undefined, origin: PublishOrigin): Promise<Response>;
   /** The next `count` publishes answer `status` and queue nothing (Forge's queue service failing). */
   failPublishes(count: number, status?: number): void;
+  /** A product event whose trigger asked for a retry (or failed): delivered again after `afterSeconds`. */
+  retryProductEvent(
+    entry: { functionKey: string; moduleKey: string; event: Record<string, unknown>; origin: PublishOrigin },
+    outcome: DeliveryOutcome,
+  ): boolean;
   drain(options?: DrainOptions): Promise<DrainResult>;
   pending(): number;
   deadLetters: DeadLetter[];
@@ -86,10 +109,11 @@ interface Pending {
   seq: number;
   dueAt: number;
   enqueuedAt: number;
-  event: AsyncEvent;
-  functionKey: string;
+  delivery: Delivery;
+  retryCount: number;
   concurrency?: { key: string; limit: number };
-  origin: PublishOrigin;
+  /** Drawn once when queued (harsh profile): this event may run beside another of its key. */
+  mayOverlap: boolean;
 }
 
 interface RetryPlan {
@@ -102,10 +126,16 @@ interface RetryPlan {
 const RETENTION_MS = 24 * 3_600_000;
 const MAX_RETRY_AFTER_S = 900;
 const DEFAULT_MAX_DELIVERIES = 10_000;
+const EVENTS_PER_MINUTE = 500;
+/** Forge's product events page: "You can only retry an event for a maximum of four times." */
+const PRODUCT_EVENT_RETRIES = 4;
+/** A duplicate arrives within this long of the delivery it repeats. */
+const DUPLICATE_WITHIN_MS = 120_000;
 /** InvocationErrorCode.FUNCTION_RETRY_REQUEST: what InvocationError uses when no reason is given. */
 const RETRY_REQUEST = 'FUNCTION_RETRY_REQUEST';
 /** Forge does not document the reason given for a thrown error; @forge/api names hosted-code errors so. */
 const THROWN_REASON = 'FUNCTION_ERR';
+const TIMED_OUT_REASON = 'FUNCTION_TIME_OUT';
 
 export function createVirtualClock(start: number): VirtualClock {
   let current = start;
@@ -118,84 +148,116 @@ export function createVirtualClock(start: number): VirtualClock {
 }
 
 export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
-  const { clock } = options;
+  const { clock, harsh } = options;
   const queue: Pending[] = [];
   const deadLetters: DeadLetter[] = [];
   const jobs = new Map<string, { success: number; failed: number }>();
   const running = new Map<string, number>();
+  /** When each recently published event was accepted, for the per-minute limit. */
+  const published: number[] = [];
+  const eventsPerMinute = options.eventsPerMinute ?? EVENTS_PER_MINUTE;
   let inFlight = 0;
   let seq = 0;
 
   const consumerOf = (queueName: string): string | undefined => options.consumers.find((c) => c.queue === queueName)?.functionKey;
 
-  function enqueue(entry: Omit<Pending, 'seq'>): void {
-    queue.push({ ...entry, seq: seq++ });
+  function enqueue(entry: Omit<Pending, 'seq' | 'mayOverlap'>): void {
+    queue.push({ ...entry, seq: seq++, mayOverlap: harsh?.chance(harsh.profile.overlapRate) ?? false });
   }
 
   let publishFaults: { left: number; status: number } = { left: 0, status: 500 };
+
+  /** Forge counts events per installation over a minute; the window slides on virtual time. */
+  function overRateLimit(count: number): boolean {
+    const since = clock.now() - 60_000;
+    while (published.length > 0 && (published[0] ?? 0) <= since) published.shift();
+    return published.length + count > eventsPerMinute;
+  }
 
   function publish(request: PublishRequest, origin: PublishOrigin): Response {
     if (publishFaults.left > 0) {
       publishFaults.left -= 1;
       return errorResponse(publishFaults.status, `injected fault: the queue service answered ${publishFaults.status}`);
     }
+    if (harsh?.chance(harsh.profile.queuePushFailRate)) {
+      harsh.count('queue push refused');
+      const status = harsh.pick(2) === 0 ? 500 : 429;
+      return errorResponse(status, `harsh platform: the queue service answered ${status}`);
+    }
     const functionKey = consumerOf(request.queueName);
     // Pushing to a queue no consumer reads is almost always a typo of the key; say so at once.
     if (!functionKey) return errorResponse(400, `no consumer in manifest.yml reads queue "${request.queueName}"`);
+    if (overRateLimit(request.payload.length)) {
+      return errorResponse(429, `rate limited: more than ${eventsPerMinute} events in a minute for this installation`);
+    }
     jobs.set(request.jobId, { success: 0, failed: 0 });
     for (const pushed of request.payload) {
+      published.push(clock.now());
       enqueue({
         dueAt: clock.now() + (pushed.delayInSeconds ?? 0) * 1000,
         enqueuedAt: clock.now(),
-        event: { body: pushed.body, queueName: request.queueName, jobId: request.jobId, eventId: randomUUID() },
-        functionKey,
+        delivery: {
+          kind: 'queue',
+          functionKey,
+          event: { body: pushed.body, queueName: request.queueName, jobId: request.jobId, eventId: randomUUID() },
+          origin,
+        },
+        retryCount: 0,
         concurrency: pushed.concurrency,
-        origin,
       });
     }
     options.log(`queue ${request.queueName}: published ${request.payload.length} event(s), job ${request.jobId}`);
     return new Response(JSON.stringify({ jobId: request.jobId }), { status: 201, headers: { 'content-type': 'application/json' } });
   }
 
+  const jobIdOf = (p: Pending): string | undefined => (p.delivery.kind === 'queue' ? p.delivery.event.jobId : undefined);
+
   function stats(jobId: string): Response {
     const job = jobs.get(jobId);
     if (!job) return errorResponse(404, `job ${jobId} not found`);
-    const inProgress = queue.filter((p) => p.event.jobId === jobId).length + (running.get(`job:${jobId}`) ?? 0);
+    const inProgress = queue.filter((p) => jobIdOf(p) === jobId).length + (running.get(`job:${jobId}`) ?? 0);
     return new Response(JSON.stringify({ ...job, inProgress }), { status: 200, headers: { 'content-type': 'application/json' } });
   }
 
   function cancel(jobId: string): Response {
     if (!jobs.has(jobId)) return errorResponse(404, `job ${jobId} not found`);
-    for (let i = queue.length - 1; i >= 0; i--) if (queue[i]?.event.jobId === jobId) queue.splice(i, 1);
+    for (let i = queue.length - 1; i >= 0; i--) if (queue[i] && jobIdOf(queue[i] as Pending) === jobId) queue.splice(i, 1);
     return new Response(null, { status: 204 });
   }
 
-  /** Earliest due event (ties in publish order) whose concurrency key has room. */
+  const hasRoom = (p: Pending): boolean =>
+    !p.concurrency || (running.get(`key:${p.concurrency.key}`) ?? 0) < p.concurrency.limit || p.mayOverlap;
+
+  /**
+   * The next event to deliver: among those due whose concurrency key has room, the earliest (ties in
+   * publish order), or under a harsh profile any of them. When none is due, the clock moves to the
+   * earliest that could run.
+   */
   function takeNext(mayAdvanceClock: boolean): Pending | undefined {
-    let best: Pending | undefined;
-    for (const p of queue) {
-      if (p.concurrency && (running.get(`key:${p.concurrency.key}`) ?? 0) >= p.concurrency.limit) continue;
-      if (!best || p.dueAt < best.dueAt || (p.dueAt === best.dueAt && p.seq < best.seq)) best = p;
-    }
-    if (!best) return undefined;
-    // While deliveries run, time stands still: they may publish events due sooner than `best`.
-    if (best.dueAt > clock.now()) {
+    let ready = queue.filter((p) => p.dueAt <= clock.now() && hasRoom(p));
+    if (ready.length === 0) {
       if (!mayAdvanceClock) return undefined;
-      clock.advanceTo(best.dueAt);
+      const waiting = queue.filter(hasRoom);
+      if (waiting.length === 0) return undefined;
+      // While deliveries run, time stands still: they may publish events due sooner.
+      clock.advanceTo(Math.min(...waiting.map((p) => p.dueAt)));
+      ready = waiting.filter((p) => p.dueAt <= clock.now());
     }
-    queue.splice(queue.indexOf(best), 1);
-    return best;
+    const first = ready.reduce((a, b) => (b.dueAt < a.dueAt || (b.dueAt === a.dueAt && b.seq < a.seq) ? b : a));
+    let chosen = first;
+    if (harsh?.profile.reorder && ready.length > 1) {
+      chosen = ready[harsh.pick(ready.length)] as Pending;
+      if (chosen !== first && chosen.concurrency && first.concurrency?.key === chosen.concurrency.key) harsh.count('reordered');
+    }
+    if (chosen.concurrency && (running.get(`key:${chosen.concurrency.key}`) ?? 0) >= chosen.concurrency.limit) harsh?.count('overlapped');
+    queue.splice(queue.indexOf(chosen), 1);
+    return chosen;
   }
 
   function retryPlan(outcome: DeliveryOutcome, attempt: number): RetryPlan | undefined {
-    if (!outcome.ok) {
-      return {
-        afterMs: Math.min(MAX_RETRY_AFTER_S, 2 ** attempt) * 1000,
-        reason: THROWN_REASON,
-        data: undefined,
-        error: outcome.error?.message,
-      };
-    }
+    const backoffMs = Math.min(MAX_RETRY_AFTER_S, 2 ** attempt) * 1000;
+    if (outcome.timedOut) return { afterMs: backoffMs, reason: TIMED_OUT_REASON, data: undefined, error: outcome.error?.message };
+    if (!outcome.ok) return { afterMs: backoffMs, reason: THROWN_REASON, data: undefined, error: outcome.error?.message };
     if (!isRetryRequest(outcome.value)) return undefined;
     const { retryAfter, retryReason, retryData } = outcome.value.retryOptions ?? {};
     const seconds = Math.min(MAX_RETRY_AFTER_S, Math.max(1, typeof retryAfter === 'number' ? retryAfter : 1));
@@ -207,45 +269,60 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
     };
   }
 
+  function withRetryContext(delivery: Delivery, context: RetryContext): Delivery {
+    return delivery.kind === 'queue'
+      ? { ...delivery, event: { ...delivery.event, retryContext: context } }
+      : { ...delivery, event: { ...delivery.event, retryContext: context } };
+  }
+
+  /** Queues the next attempt, or drops the event when its retries are used up; false when dropped. */
+  function retry(p: Pending, plan: RetryPlan, cap: number | undefined, result?: DrainResult): boolean {
+    const attempt = p.retryCount;
+    const dueAt = clock.now() + plan.afterMs;
+    const name = p.delivery.kind === 'queue' ? `queue ${p.delivery.event.queueName}` : `trigger ${p.delivery.functionKey}`;
+    const job = jobIdOf(p) === undefined ? undefined : jobs.get(jobIdOf(p) as string);
+    if ((cap !== undefined && attempt >= cap) || dueAt > p.enqueuedAt + RETENTION_MS) {
+      if (job) job.failed++;
+      if (result) result.dead++;
+      const event = p.delivery.event;
+      deadLetters.push({
+        queueName: p.delivery.kind === 'queue' ? p.delivery.event.queueName : `trigger:${p.delivery.functionKey}`,
+        body: p.delivery.kind === 'queue' ? p.delivery.event.body : event,
+        error: plan.error,
+        jobId: p.delivery.kind === 'queue' ? p.delivery.event.jobId : '',
+        eventId: p.delivery.kind === 'queue' ? p.delivery.event.eventId : '',
+        retryCount: attempt,
+      });
+      options.log(`${name}: dropped after ${attempt + 1} attempt(s): ${plan.error ?? ''}`);
+      return false;
+    }
+    if (result) result.retried++;
+    options.log(`${name}: retry ${attempt + 1} in ${plan.afterMs / 1000}s (${plan.reason})`);
+    const context: RetryContext = {
+      retryCount: attempt + 1,
+      retryReason: plan.reason,
+      retryData: plan.data,
+      retentionWindow: { startTime: new Date(p.enqueuedAt).toISOString(), remainingTimeMs: p.enqueuedAt + RETENTION_MS - dueAt },
+    };
+    enqueue({ ...p, dueAt, retryCount: attempt + 1, delivery: withRetryContext(p.delivery, context) });
+    return true;
+  }
+
   function settle(p: Pending, outcome: DeliveryOutcome, result: DrainResult): void {
-    const attempt = p.event.retryContext?.retryCount ?? 0;
-    const plan = retryPlan(outcome, attempt);
-    const job = jobs.get(p.event.jobId);
+    const plan = retryPlan(outcome, p.retryCount);
     if (!plan) {
+      const job = jobIdOf(p) === undefined ? undefined : jobs.get(jobIdOf(p) as string);
       if (job) job.success++;
       return;
     }
-    const dueAt = clock.now() + plan.afterMs;
-    const overCap = options.maxRetries !== undefined && attempt >= options.maxRetries;
-    if (overCap || dueAt > p.enqueuedAt + RETENTION_MS) {
-      if (job) job.failed++;
-      result.dead++;
-      deadLetters.push({
-        queueName: p.event.queueName,
-        body: p.event.body,
-        error: plan.error,
-        jobId: p.event.jobId,
-        eventId: p.event.eventId,
-        retryCount: attempt,
-      });
-      options.log(`queue ${p.event.queueName}: event ${p.event.eventId} dropped after ${attempt + 1} attempt(s): ${plan.error ?? ''}`);
-      return;
-    }
-    result.retried++;
-    options.log(`queue ${p.event.queueName}: event ${p.event.eventId} retry ${attempt + 1} in ${plan.afterMs / 1000}s (${plan.reason})`);
-    enqueue({
-      ...p,
-      dueAt,
-      event: {
-        ...p.event,
-        retryContext: {
-          retryCount: attempt + 1,
-          retryReason: plan.reason,
-          retryData: plan.data,
-          retentionWindow: { startTime: new Date(p.enqueuedAt).toISOString(), remainingTimeMs: p.enqueuedAt + RETENTION_MS - dueAt },
-        },
-      },
-    });
+    retry(p, plan, p.delivery.kind === 'product' ? PRODUCT_EVENT_RETRIES : options.maxRetries, result);
+  }
+
+  /** At least once: the same event (same id, same retry context) comes back a little later. */
+  function maybeDuplicate(p: Pending): void {
+    if (!harsh?.chance(harsh.profile.duplicateRate)) return;
+    harsh.count('duplicated');
+    enqueue({ ...p, dueAt: clock.now() + harsh.pick(DUPLICATE_WITHIN_MS) });
   }
 
   function bump(key: string, by: number): void {
@@ -253,13 +330,15 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
   }
 
   async function deliverOne(p: Pending, result: DrainResult): Promise<void> {
-    const keys = [`job:${p.event.jobId}`, ...(p.concurrency ? [`key:${p.concurrency.key}`] : [])];
+    const jobId = jobIdOf(p);
+    const keys = [...(jobId ? [`job:${jobId}`] : []), ...(p.concurrency ? [`key:${p.concurrency.key}`] : [])];
     keys.forEach((k) => bump(k, 1));
     inFlight++;
     try {
-      const outcome = await options.deliver(p.functionKey, p.event, p.origin);
+      const outcome = await options.deliver(p.delivery);
       result.delivered++;
       settle(p, outcome, result);
+      maybeDuplicate(p);
     } finally {
       keys.forEach((k) => bump(k, -1));
       inFlight--;
@@ -302,10 +381,32 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
     return errorResponse(404, `the local platform does not serve ${path}`);
   }
 
+  function retryProductEvent(
+    entry: { functionKey: string; moduleKey: string; event: Record<string, unknown>; origin: PublishOrigin },
+    outcome: DeliveryOutcome,
+  ): boolean {
+    // Forge retries a product event that asked for it (InvocationError) or hit a platform error such as
+    // a time-out; it does not promise to retry one whose trigger threw, so neither does this platform.
+    if (!outcome.ok && !outcome.timedOut) return false;
+    const retryContext = entry.event.retryContext as RetryContext | undefined;
+    const plan = retryPlan(outcome, retryContext?.retryCount ?? 0);
+    if (!plan) return false;
+    const { retryContext: _previous, ...event } = entry.event;
+    const pending: Pending = {
+      seq: seq++,
+      dueAt: clock.now(),
+      enqueuedAt: clock.now(),
+      delivery: { kind: 'product', functionKey: entry.functionKey, moduleKey: entry.moduleKey, event, origin: entry.origin },
+      retryCount: retryContext?.retryCount ?? 0,
+      mayOverlap: false,
+    };
+    return retry(pending, plan, PRODUCT_EVENT_RETRIES);
+  }
+
   const failPublishes = (count: number, status = 500): void => {
     publishFaults = { left: count, status };
   };
-  return { handle, failPublishes, drain, pending: () => queue.length + inFlight, deadLetters };
+  return { handle, failPublishes, retryProductEvent, drain, pending: () => queue.length + inFlight, deadLetters };
 }
 
 interface PushedEvent {
@@ -324,7 +425,7 @@ interface RetryRequest {
 }
 
 /** InvocationError's constructor returns its toJSON(): `{_retry: true, retryOptions}`. */
-function isRetryRequest(value: unknown): value is RetryRequest {
+export function isRetryRequest(value: unknown): value is RetryRequest {
   return typeof value === 'object' && value !== null && (value as { _retry?: unknown })._retry === true;
 }
 
@@ -336,7 +437,7 @@ function parseJson(body: RequestInit['body']): unknown {
 function errorResponse(status: number, message: string): Response {
   return new Response(JSON.stringify({ message }), {
     status,
-    statusText: status === 404 ? 'Not Found' : 'Bad Request',
+    statusText: status === 404 ? 'Not Found' : status === 429 ? 'Too Many Requests' : 'Bad Request',
     headers: { 'content-type': 'application/json' },
   });
 }

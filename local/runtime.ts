@@ -53,6 +53,8 @@ export interface InvocationScope {
   seams: Seams;
   /** The person the invocation acts for (resolver calls, emitted events), used by asUser(). */
   accountId?: string;
+  /** The platform's clock: inside an invocation, `Date.now()` reads it (see installRuntimeGlobals). */
+  now(): number;
 }
 
 export interface RuntimeSpec {
@@ -146,11 +148,18 @@ function bitbucketCall(
 
 const INSTALLED = Symbol.for('deploy-relay.local.runtime-installed');
 
-/** Defines the two globals once per realm; safe to call from every platform. */
+/**
+ * Defines the two globals once per realm; safe to call from every platform. It also points `Date.now`
+ * at the running invocation's platform clock: the queue runs on virtual time (a retry due in 15 minutes
+ * runs at once), and the app's own decisions (a lease that expires, a retry that is not due yet) must
+ * read the same time the queue keeps. Outside an invocation `Date.now` is the real clock.
+ */
 export function installRuntimeGlobals(): void {
   const g = globalThis as Record<string | symbol, unknown>;
   if (g[INSTALLED]) return;
   Object.defineProperty(globalThis, '__forge_runtime__', { configurable: true, get: () => storage.getStore()?.runtime });
   Object.defineProperty(globalThis, '__forge_fetch__', { configurable: true, value: routeFetch });
+  const realNow = Date.now.bind(Date);
+  Date.now = () => storage.getStore()?.now() ?? realNow();
   g[INSTALLED] = true;
 }

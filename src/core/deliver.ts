@@ -1,4 +1,4 @@
-import type { BoundProvider } from '../providers/registry';
+import type { BoundProvider } from './provider';
 import { type Deployment, DEPLOYMENT_SCHEMA_VERSION, deploymentId, isSettled } from './deployment';
 import { FIRST_FOLLOW_DELAY_SECONDS } from './follow';
 import { HttpFault } from './http';

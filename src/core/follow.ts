@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import type { BoundProvider } from '../providers/registry';
-import type { StatusResult } from '../providers/types';
+import type { BoundProvider } from './provider';
+import type { StatusResult } from './provider';
 import { type Deployment, isFinal } from './deployment';
 import { HttpFault } from './http';
 import { deployJobSchema } from './job';

@@ -1,5 +1,5 @@
-import type { BoundProvider } from '../providers/registry';
-import type { ProviderCall } from '../providers/types';
+import type { BoundProvider } from './provider';
+import type { ProviderCall } from './provider';
 import { type CommitStatusState, commitStatusFor, type Deployment, isFinal } from './deployment';
 import { HttpFault, type HttpClient } from './http';
 import type { DeployJob, LatestPush } from './job';

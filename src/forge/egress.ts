@@ -3,7 +3,8 @@ import { hostOfAddress, undeclaredHosts } from '../core/egress';
 import { DECLARED_EGRESS_HOSTS } from '../core/egress-hosts';
 import { EgressNotAllowedError } from '../core/errors';
 import type { Target } from '../core/targets';
-import { bindProvider, type BoundProvider } from '../providers/registry';
+import type { BoundProvider } from '../core/provider';
+import { bindProvider } from '../providers/registry';
 
 /**
  * The hosts this invocation may call: those manifest.yml declares (generated into egress-hosts.ts,

@@ -3,7 +3,7 @@ import { InvalidInputError } from '../core/errors';
 import { checkOutboundUrl, HttpRejected, type HttpClient, type HttpRequest, type HttpResponse } from '../core/http';
 import { describeIssues } from '../core/zod-messages';
 import type { Logger } from '../core/log';
-import type { DeployCall, ProviderField, StartResult, VerifyResult } from './types';
+import type { DeployCall, ProviderField, StartResult, VerifyResult } from '../core/provider';
 
 /** Helpers the providers share: secrets, hook URLs, instance URLs, reading vendor answers, state tables. */
 

@@ -1,7 +1,7 @@
 import { InvalidInputError, RelayError } from '../core/errors';
 import type { Target } from '../core/targets';
 import { describeIssues } from '../core/zod-messages';
-import type { DeployProvider } from './types';
+import type { BoundProvider, DeployProvider } from '../core/provider';
 import { coolifyProvider } from './coolify';
 import { digitalOceanProvider } from './digitalocean';
 import { dokployProvider } from './dokploy';
@@ -40,13 +40,6 @@ export function getProvider(id: string): DeployProvider<never> {
 }
 
 export const allProviders = (): DeployProvider<never>[] => [...providers.values()];
-
-/** A target's provider with its settings already checked, so callers need not juggle provider generics. */
-export interface BoundProvider {
-  provider: DeployProvider<never>;
-  settings: never;
-  hosts: string[];
-}
 
 export function bindProvider(target: Pick<Target, 'provider' | 'settings'>): BoundProvider {
   const provider = getProvider(target.provider);

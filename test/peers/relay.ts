@@ -7,7 +7,7 @@ import { type Target, TARGETS_SCHEMA_VERSION } from '../../src/core/targets';
 import { appLogger } from '../../src/forge/log';
 import { forgeHttpClient } from '../../src/forge/http';
 import { getSecrets, listDeployments, putSecrets, putTargets } from '../../src/forge/store';
-import type { StatusResult } from '../../src/providers/types';
+import type { StatusResult } from '../../src/core/provider';
 import { bindProvider } from '../../src/providers/registry';
 import { commitOf, hashOf, makePushEvent } from '../fixtures/events';
 import { makeTarget } from '../fixtures/targets';

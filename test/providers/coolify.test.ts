@@ -3,7 +3,7 @@ import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { coolifyProvider, type CoolifySettings } from '../../src/providers/coolify';
 import { COOLIFY_DEPLOYMENT_STATES, coolifyState } from '../../src/providers/coolify/states';
-import type { DeployCall } from '../../src/providers/types';
+import type { DeployCall } from '../../src/core/provider';
 import { makeDeployJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';

@@ -3,7 +3,7 @@ import { HttpFault, HttpRejected } from '../../src/core/http';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { type DigitalOceanSettings, digitalOceanProvider as provider } from '../../src/providers/digitalocean';
-import type { DeployCall } from '../../src/providers/types';
+import type { DeployCall } from '../../src/core/provider';
 import { makeDeployJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { appAnswer, DEPLOYMENT_ID, failedDeploymentAnswer, pendingDeploymentAnswer } from '../fixtures/vendors/digitalocean';

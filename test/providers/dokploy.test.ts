@@ -3,7 +3,7 @@ import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { dokployProvider, type DokploySettings } from '../../src/providers/dokploy';
 import { DOKPLOY_DEPLOYMENT_STATES, dokployState } from '../../src/providers/dokploy/states';
-import type { DeployCall } from '../../src/providers/types';
+import type { DeployCall } from '../../src/core/provider';
 import { makeDeployJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { dokployDeployRequests } from '../fixtures/vendors/dokploy';

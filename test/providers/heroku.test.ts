@@ -4,7 +4,7 @@ import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { herokuProvider, type HerokuSettings } from '../../src/providers/heroku';
 import { HEROKU_BUILD_STATES, herokuState } from '../../src/providers/heroku/states';
-import type { DeployCall } from '../../src/providers/types';
+import type { DeployCall } from '../../src/core/provider';
 import { makeDeployJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { HEROKU_HASH as HASH, herokuBuildRequest } from '../fixtures/vendors/heroku';

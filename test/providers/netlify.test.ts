@@ -4,7 +4,7 @@ import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { type NetlifySettings, netlifyProvider as provider } from '../../src/providers/netlify';
 import { DEPLOY_STATES } from '../../src/providers/netlify/states';
-import type { DeployCall } from '../../src/providers/types';
+import type { DeployCall } from '../../src/core/provider';
 import type { DeployJob } from '../../src/core/job';
 import { makeDeployJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';

@@ -3,7 +3,7 @@ import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { railwayProvider, type RailwaySettings } from '../../src/providers/railway';
 import { RAILWAY_DEPLOYMENT_STATES, railwayState } from '../../src/providers/railway/states';
-import type { DeployCall } from '../../src/providers/types';
+import type { DeployCall } from '../../src/core/provider';
 import { makeDeployJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';

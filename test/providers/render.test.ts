@@ -4,7 +4,7 @@ import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { type RenderSettings, renderProvider as provider } from '../../src/providers/render';
 import { STATUSES } from '../../src/providers/render/states';
-import type { DeployCall } from '../../src/providers/types';
+import type { DeployCall } from '../../src/core/provider';
 import { makeDeployJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, refusal, type Reply, type Seen } from './loopback-vendor';

@@ -4,7 +4,7 @@ import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { resolveUpsunSettings, upsunProvider, type UpsunSettings } from '../../src/providers/upsun';
 import { UPSUN_ACTIVITY_STATES, upsunState } from '../../src/providers/upsun/states';
-import type { DeployCall } from '../../src/providers/types';
+import type { DeployCall } from '../../src/core/provider';
 import { makeDeployJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';

@@ -2,7 +2,7 @@ import { InvalidInputError } from '../../src/core/errors';
 import { HttpFault, HttpRejected } from '../../src/core/http';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
-import type { DeployCall } from '../../src/providers/types';
+import type { DeployCall } from '../../src/core/provider';
 import { type VercelSettings, vercelProvider as provider } from '../../src/providers/vercel';
 import { READY_STATES } from '../../src/providers/vercel/states';
 import { makeDeployJob } from '../fixtures/jobs';

@@ -5,7 +5,7 @@ import { digest } from '../../core/ids';
 import { MAX_TARGETS_PER_REPOSITORY, type Target, targetSchema, type TargetsDocument } from '../../core/targets';
 import { allowedEgressHosts } from '../../forge/egress';
 import { getProvider } from '../../providers/registry';
-import type { DeployProvider } from '../../providers/types';
+import type { DeployProvider } from '../../core/provider';
 import type { saveTargetPayload } from './payloads';
 
 export type SaveTargetPayload = z.infer<typeof saveTargetPayload>;

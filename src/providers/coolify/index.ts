@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { HttpRejected } from '../../core/http';
 import { instanceUrlSchema, parseAnswer, readAccepted, requireSecret } from '../kit';
-import type { DeployProvider, ProviderCall } from '../types';
+import type { DeployProvider, ProviderCall } from '../../core/provider';
 import { coolifyState } from './states';
 import { applicationSchema, deployAnswerSchema, deploymentSchema } from './wire';
 

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { DeployProvider, ProviderCall, StatusResult } from '../types';
+import type { DeployProvider, ProviderCall, StatusResult } from '../../core/provider';
 import { jsonHeaders, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
 import { phaseState } from './states';
 import { appResponseSchema, type DoDeployment, deploymentResponseSchema } from './wire';

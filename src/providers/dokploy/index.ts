@@ -3,7 +3,7 @@ import { InvalidInputError } from '../../core/errors';
 import { firstLine } from '../../core/text';
 import { HttpRejected } from '../../core/http';
 import { instanceUrlSchema, parseAnswer, requireSecret } from '../kit';
-import type { DeployProvider, ProviderCall } from '../types';
+import type { DeployProvider, ProviderCall } from '../../core/provider';
 import { dokployState } from './states';
 import { deploymentListSchema, type DokployDeployment, resourceSchema } from './wire';
 

@@ -3,7 +3,7 @@ import { InvalidInputError } from '../../core/errors';
 import { firstLine } from '../../core/text';
 import { HttpRejected } from '../../core/http';
 import { parseAnswer, readAccepted, requireSecret } from '../kit';
-import type { DeployCall, DeployProvider, ProviderCall } from '../types';
+import type { DeployCall, DeployProvider, ProviderCall } from '../../core/provider';
 import { herokuState } from './states';
 import { appSchema, buildSchema } from './wire';
 

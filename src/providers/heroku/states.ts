@@ -1,4 +1,4 @@
-import type { StatusResult } from '../types';
+import type { StatusResult } from '../../core/provider';
 
 type OurState = StatusResult['state'];
 

@@ -13,7 +13,7 @@ import {
   verifyByReading,
 } from '../kit';
 import { firstLine } from '../../core/text';
-import type { DeployProvider, ProviderCall, StatusResult } from '../types';
+import type { DeployProvider, ProviderCall, StatusResult } from '../../core/provider';
 import { deployState } from './states';
 import { type NetlifyDeploy, buildSchema, deploySchema, siteSchema } from './wire';
 

@@ -1,4 +1,4 @@
-import type { StatusResult } from '../types';
+import type { StatusResult } from '../../core/provider';
 import { mapState } from '../kit';
 
 type State = StatusResult['state'];

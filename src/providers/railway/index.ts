@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { HttpRejected } from '../../core/http';
 import { requireSecret } from '../kit';
-import type { DeployProvider, ProviderCall } from '../types';
+import type { DeployProvider, ProviderCall } from '../../core/provider';
 import { railwayState } from './states';
 import { deployDataSchema, deploymentDataSchema, parseRailway, serviceDataSchema } from './wire';
 

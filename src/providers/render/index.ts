@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
-import type { DeployProvider, ProviderCall, StatusResult } from '../types';
+import type { DeployProvider, ProviderCall, StatusResult } from '../../core/provider';
 import {
   checkHookUrl,
   hookAccepted,

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
 import { HttpRejected, type HttpRequest, type HttpResponse } from '../../core/http';
 import { parseAnswer, readAccepted, requireSecret } from '../kit';
-import type { DeployProvider, ProviderCall } from '../types';
+import type { DeployProvider, ProviderCall } from '../../core/provider';
 import { upsunState } from './states';
 import { acceptedSchema, activitySchema, environmentSchema, tokenSchema } from './wire';
 

@@ -12,7 +12,7 @@ import {
   requireSecret,
   verifyByReading,
 } from '../kit';
-import type { DeployProvider, ProviderCall, StatusResult } from '../types';
+import type { DeployProvider, ProviderCall, StatusResult } from '../../core/provider';
 import { readyState } from './states';
 import { type VercelDeployment, deploymentSchema, projectSchema } from './wire';
 

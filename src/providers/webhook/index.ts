@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { checkOutboundUrl } from '../../core/http';
 import { hubSignature256, standardWebhooksSignature } from '../../core/signing';
 import { deploySummary } from '../kit';
-import type { DeployProvider, ProviderCall } from '../types';
+import type { DeployProvider, ProviderCall } from '../../core/provider';
 
 /**
  * Any receiver that takes a signed JSON POST: a deploy script behind a small HTTP server,

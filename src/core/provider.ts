@@ -1,8 +1,8 @@
 import type * as z from 'zod/mini';
-import type { HttpClient } from '../core/http';
-import type { DeployJob } from '../core/job';
-import type { Logger } from '../core/log';
-import type { Target } from '../core/targets';
+import type { HttpClient } from './http';
+import type { DeployJob } from './job';
+import type { Logger } from './log';
+import type { Target } from './targets';
 
 /** One field of a provider's form; the settings page builds itself from these. */
 export interface ProviderField {
@@ -59,9 +59,18 @@ export interface VerifyResult {
   shapeOnly: boolean;
 }
 
+/** What a provider is asked when the answer to a deploy request was lost: did that request arrive? */
+export interface LostRequest {
+  /** The commit the request was for. */
+  commit: string;
+  /** When the lost request was allowed to leave: a deploy the vendor started before it is not ours. */
+  sentAt: number;
+}
+
 /**
- * The small interface every PaaS sits behind (architecture.md, habit 2). Faults surface as HttpFault
- * (retried through the queue) and refusals as HttpRejected (failed at once), both from the choke point.
+ * The small interface every PaaS sits behind, defined here in the core and implemented by each folder
+ * under src/providers. Faults surface as HttpFault (retried through the queue) and refusals as
+ * HttpRejected (failed at once), both from the one HTTP choke point (core/http.ts).
  */
 export interface DeployProvider<S = unknown> {
   id: string;
@@ -73,5 +82,17 @@ export interface DeployProvider<S = unknown> {
   start(call: DeployCall<S>): Promise<StartResult>;
   /** Optional: providers whose API reports an outcome; hooks have none and end as `requested`. */
   status?(call: ProviderCall<S>, vendorId: string): Promise<StatusResult>;
+  /**
+   * Optional: providers that can list recent deploys find the one a lost request started (matched by
+   * commit and time), so it is followed instead of started twice; null when the vendor has none.
+   */
+  findDeploy?(call: ProviderCall<S>, lost: LostRequest): Promise<StartResult | null>;
   verify(call: ProviderCall<S>): Promise<VerifyResult>;
+}
+
+/** A target's provider with its settings already checked, so callers need not juggle provider generics. */
+export interface BoundProvider {
+  provider: DeployProvider<never>;
+  settings: never;
+  hosts: string[];
 }
