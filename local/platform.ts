@@ -8,6 +8,7 @@ import { createEgressPolicy, type EgressRecord } from './egress';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createBitbucketStandIn, type BitbucketStandIn } from './bitbucket';
+import { documentedShapeProblems, PUSH_EVENT } from './bitbucket/events';
 import { createBitbucketMirror } from './bitbucket/mirror';
 import { createHarshness, type HarshFault, type HarshProfile } from './harsh';
 import { createKvsStore, kvsOpName } from './kvs-store';
@@ -75,7 +76,8 @@ export interface LocalPlatform<B extends BitbucketSeam = BitbucketStandIn> {
   advanceClock(ms: number): void;
   /** How often each harsh fault happened so far (empty without a harsh profile). */
   harshFaults(): Map<HarshFault, number>;
-  emit(event: { eventType: string } & Record<string, unknown>): Promise<InvocationOutcome[]>;
+  /** Delivers a product event to its triggers; an event that does not fit Forge's type reference is refused (see EmitOptions). */
+  emit(event: { eventType: string } & Record<string, unknown>, options?: EmitOptions): Promise<InvocationOutcome[]>;
   drain(opts?: DrainOptions): Promise<DrainResult>;
   pendingEvents(): number;
   /** The next `count` queue pushes fail with `status` (default 500) and queue nothing. */
@@ -90,6 +92,11 @@ export interface LocalPlatform<B extends BitbucketSeam = BitbucketStandIn> {
   close(): Promise<void>;
 }
 
+export interface EmitOptions {
+  /** Deliver it even though Forge would never send it: for tests of what the app does with a malformed event. */
+  malformed?: boolean;
+}
+
 /** What one invocation runs as; the platform turns it into a runtime and a scope. */
 interface InvocationSpec {
   functionKey: string;
@@ -102,7 +109,6 @@ interface InvocationSpec {
 /** Forge's limits: triggers and resolvers 25 s, consumers 55 s unless timeoutSeconds says more. */
 const TRIGGER_TIMEOUT_S = 25;
 const CONSUMER_TIMEOUT_S = 55;
-const PUSH_EVENT = 'avi:bitbucket:push:repository';
 
 installRuntimeGlobals();
 
@@ -264,7 +270,13 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
    * (deterministic seam logs beat the little realism lost). A trigger that fails or asks for a retry
    * gets the event again through the queue, at most four times (Forge's product events page).
    */
-  async function emit(event: { eventType: string } & Record<string, unknown>): Promise<InvocationOutcome[]> {
+  async function emit(event: { eventType: string } & Record<string, unknown>, emitOptions: EmitOptions = {}): Promise<InvocationOutcome[]> {
+    const problems = emitOptions.malformed ? [] : documentedShapeProblems(event);
+    if (problems.length > 0) {
+      throw new Error(
+        `Forge never sends this ${event.eventType} event (its type reference says otherwise): ${problems.slice(0, 5).join('; ')}`,
+      );
+    }
     if (event.eventType === PUSH_EVENT) bitbucket.recordPush(event);
     const workspaceUuid = uuidAt(event, 'workspace');
     const outcomes: InvocationOutcome[] = [];

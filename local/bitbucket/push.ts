@@ -26,7 +26,7 @@ export const pushEventSchema = z.object({
     .object({
       ref: z.string().min(1),
       // Only branch pushes carry these two: their absence is how a tag push is told apart.
-      mainbranch: z.union([z.string(), z.object({ name: z.string() }).passthrough()]).optional(),
+      mainbranch: z.boolean().optional(),
       commits: z.array(pushCommitSchema).optional(),
       before: hash.nullish(),
       after: hash.nullish(),
@@ -53,10 +53,9 @@ export function recordPush(state: WorkspaceState, raw: unknown): void {
   refs.set(push.ref, push.after);
 }
 
+/** Events say only whether the pushed branch is the main branch; a repository first seen otherwise gets `main`. */
 function mainBranchOf(event: PushEvent, isBranch: boolean): string {
-  const { mainbranch } = event.push;
-  if (typeof mainbranch === 'string') return mainbranch;
-  return mainbranch?.name ?? (isBranch ? event.push.ref : 'main');
+  return isBranch && event.push.mainbranch === true ? event.push.ref : 'main';
 }
 
 /** Events carry uuids only; an unknown workspace gets a slug made from its uuid, which the app never needs. */

@@ -1,175 +1,310 @@
-import type { BoundProvider } from './provider';
-import { type Deployment, DEPLOYMENT_SCHEMA_VERSION, deploymentId, isSettled } from './deployment';
+import type { Deployment } from './deployment';
+import { PlatformFault } from './errors';
 import { FIRST_FOLLOW_DELAY_SECONDS } from './follow';
 import { HttpFault } from './http';
-import { type DeployJob, idempotencyKey, pushOrder } from './job';
-import { MAX_ATTEMPTS, retryDelaySeconds } from './retry';
+import type { DeployJob } from './job';
+import type { BoundProvider, StartResult } from './provider';
+import { retryDelaySeconds } from './retry';
 import {
+  type Carried,
+  commitRecord,
   type DeliveryPorts,
   type DeliveryResult,
+  type JobView,
   messageOf,
-  postQuietly,
+  newRecord,
+  post,
   providerCall,
+  recordIdOf,
   report,
-  retryDelay,
+  reportLater,
   type Run,
-  save,
-  settle,
+  withPasses,
 } from './run';
-import type { Target } from './targets';
-import { firstLine } from './text';
+import { LEASE_MS, markOf, type TargetStateFields, withRecord } from './target-state';
+import type { Target, TargetsDocument } from './targets';
+import {
+  ANSWER_ROWS,
+  decide,
+  DELIVERY_ROWS,
+  type DeliveryStep,
+  type FinalState,
+  type PlannedPush,
+  type SendAnswer,
+  WAIT_STEP_MS,
+} from './transitions';
 
 /**
- * What the deploy worker does with one job. The rules that keep admins' trust:
- * - a job whose commit was already deployed to the target (any push, any redelivery) sends nothing;
- * - a job overtaken by a newer push to the same branch and target, before it was sent, is superseded;
- * - once the provider has accepted or finally refused a deploy, later attempts only finish reporting;
- * - faults come back as a retry with a delay; after MAX_ATTEMPTS the deploy is recorded as failed;
- * - a deploy the vendor can report on is handed to the status poller.
+ * What the deploy worker does with one job: read where the job and its target stand (one read, plus
+ * the planned pushes while the job may still send), look the step up in transitions.ts, carry it out.
+ * A request leaves only under the target's lease, taken by a conditional write; so a job is sent by at
+ * most one invocation at a time, never after a newer push, and a redelivered job finds its own record.
  */
-export async function deliver(job: DeployJob, attempt: number, ports: DeliveryPorts): Promise<DeliveryResult> {
-  const log = ports.log.child({ deliveryId: job.deliveryId, targetId: job.targetId, commit: job.commit.hash.slice(0, 12), attempt });
-  const repo = job.repository.uuid;
-  const doc = await ports.store.getTargets(repo);
-  const target = doc?.targets.find((candidate) => candidate.id === job.targetId);
-  if (!doc || !target) {
-    log.warn('target no longer exists; nothing deployed');
-    return { kind: 'done', record: null, note: 'target deleted before the deploy ran' };
-  }
-  const key = idempotencyKey(job);
-  const existing = await ports.store.findByIdempotencyKey(repo, key);
-  // The claim may have passed to another push's job (after this one failed): this job's own record is
-  // then read by its id, so a settled result is never sent again (found by the 10,000-push fault run).
-  const own =
-    existing === null || existing.jobKey === job.jobKey
-      ? existing
-      : await ports.store.getDeployment(repo, deploymentId(job.createdAt, job.jobKey));
-  const other = existing !== null && existing !== own ? existing : null;
-  const run: Run = { job, target, attempt, ports, log, claimed: own !== null };
-  if (own && isSettled(own.state)) {
-    // Another push of the commit has since taken it over: the commit's status line is that push's now.
-    if (other) return { kind: 'done', record: own, note: `${own.message} (delivery ${other.deliveryId} has since taken this commit over)` };
-    return finishDuplicate(run, own);
-  }
-  if (other && waitsFor(other) && attempt + 1 < MAX_ATTEMPTS) {
-    log.info('another push of this commit is not sent yet; waiting for its outcome', { by: other.deliveryId, state: other.state });
-    return { kind: 'retry', afterSeconds: retryDelaySeconds(attempt, null, ports.random), reason: 'same commit in flight' };
-  }
-  if (other && blocks(other)) return finishDuplicate(run, other);
-  const record: Deployment = { ...(own ?? newRecord(job, target, key, ports.now())), attempts: attempt + 1, updatedAt: ports.now() };
+export async function deliver(job: DeployJob, carried: Carried | null, ports: DeliveryPorts): Promise<DeliveryResult> {
+  const log = ports.log.child({ deliveryId: job.deliveryId, targetId: job.targetId, commit: job.commit.hash.slice(0, 12) });
+  const worker: Worker = { job, ports, log, token: carried?.token ?? ports.newToken(), answer: carried?.answer ?? null };
+  return withPasses(
+    worker,
+    () => ({ token: worker.token, answer: worker.answer }),
+    () => pass(worker),
+  );
+}
 
-  if (job.skipReason) return settle(run, { ...record, state: 'skipped', message: `Skipped: ${job.skipReason}` });
-  if (!target.enabled) return settle(run, { ...record, state: 'skipped', message: 'Skipped: the target was disabled' });
-  const newer = await newerPush(run);
-  if (newer)
-    return settle(run, {
-      ...record,
-      state: 'superseded',
-      message: `Superseded by a newer push of ${newer.slice(0, 7)} before it was sent`,
-    });
+/** A run of the worker: its lease token, and the answer once its request went out. */
+interface Worker extends Run {
+  token: string;
+  answer: SendAnswer | null;
+}
 
+async function read(worker: Worker): Promise<JobView> {
+  const { job, ports } = worker;
+  const seen = await ports.store.read(job.repository.uuid, job.targetId, recordIdOf(job));
+  return { ...seen, target: seen.doc?.targets.find((candidate) => candidate.id === job.targetId) ?? null };
+}
+
+/** Only a job that may still send needs to know what else is planned for its target. */
+const maySend = (record: Deployment | null): boolean => record === null || record.state === 'retrying' || record.state === 'sending';
+
+async function pass(worker: Worker): Promise<DeliveryResult> {
+  const { job, ports } = worker;
+  const view = await read(worker);
+  const planned: PlannedPush[] =
+    view.target && maySend(view.record) ? await ports.store.listPlanned(job.repository.uuid, job.targetId) : [];
+  const { row, step } = decide(DELIVERY_ROWS, {
+    now: ports.now(),
+    job,
+    target: view.target,
+    record: view.record,
+    state: view.state,
+    planned,
+    token: worker.token,
+    answer: worker.answer,
+  });
+  worker.log.info('deliver', { row, step: step.do });
+  return act(worker, view, step);
+}
+
+async function act(worker: Worker, view: JobView, step: DeliveryStep): Promise<DeliveryResult> {
+  switch (step.do) {
+    case 'nothing':
+      return { kind: 'done', record: view.record, note: step.note };
+    case 'finish':
+      return finishUnsent(worker, view, step.state, step.message);
+    case 'wait':
+      return waitFor(worker, view, Math.max(1, Math.ceil((step.untilMs - worker.ports.now()) / 1000)), step.why);
+    case 'claim':
+      return claimAndSend(worker, view, step.lost);
+    case 'send':
+      return sendAndRecord(worker, view);
+    case 'record':
+      return recordAnswer(worker, view);
+    case 'report':
+      return report(worker, view);
+    case 'follow':
+      // A redelivered job whose deploy is followed: its first status read may never have been queued.
+      return followFrom(worker, view);
+  }
+}
+
+/** Decided before anything was sent: the record says why (and a superseded deploy shows STOPPED). */
+async function finishUnsent(worker: Worker, view: JobView, state: FinalState, message: string): Promise<DeliveryResult> {
+  if (!view.target) {
+    // A deleted target: its options are gone, so the record says what happened and nothing is posted.
+    if (!view.record) return { kind: 'done', record: null, note: message };
+    const saved = await commitRecord(worker, view, { ...view.record, state, message });
+    return { kind: 'done', record: saved.record, note: message };
+  }
+  const base = view.record ?? newRecord(worker.job, view.target, worker.ports.now());
+  // The lease goes too: a record whose attempt was lost may still hold it.
+  const to = { ...withRecord(view.state, { ...base, state }), lease: leaseOfOther(worker, view) };
+  const saved = await commitRecord(worker, view, { ...base, state, message, nextAttemptAt: null }, to);
+  worker.log.info('deploy finished without sending', { state, message });
+  return report(worker, saved);
+}
+
+/** The target's lease as it should stay: someone else's stays, this job's goes. */
+const leaseOfOther = (worker: Worker, view: JobView) => (view.state.lease?.jobKey === worker.job.jobKey ? null : view.state.lease);
+
+async function waitFor(worker: Worker, view: JobView, seconds: number, why: string): Promise<DeliveryResult> {
+  // A little spread, so jobs that wait for the same thing do not all come back at once.
+  const afterSeconds = seconds + Math.round((worker.ports.random ?? Math.random)() * (WAIT_STEP_MS / 4000));
+  worker.log.info('waiting', { why, afterSeconds });
+  try {
+    await worker.ports.continueLater(worker.job, afterSeconds);
+  } catch (error) {
+    if (!(error instanceof PlatformFault)) throw error;
+    return { kind: 'retry', afterSeconds, reason: 'waiting', carry: { token: worker.token, answer: null } };
+  }
+  return { kind: 'done', record: view.record, note: `waiting: ${why}` };
+}
+
+/**
+ * Takes the target's lease and makes this job the newest sent, in one conditional write; then sends.
+ * When an earlier request of the job may have arrived, a vendor that lists its deploys is asked first.
+ */
+async function claimAndSend(worker: Worker, view: JobView, lost: boolean): Promise<DeliveryResult> {
+  const { job, ports } = worker;
+  const target = view.target as Target;
+  const now = ports.now();
+  const base = view.record ?? newRecord(job, target, now);
+  // After a lost answer the window to look for it at the vendor opens when that request left.
+  const sentAt = lost ? (base.sentAt ?? base.createdAt) : now;
+  const record: Deployment = { ...base, state: 'sending', attempts: base.attempts + 1, sentAt, nextAttemptAt: null, answerLost: lost };
+  const { version: _version, ...fields } = view.state;
+  const claimed = await commitRecord(worker, view, record, {
+    ...fields,
+    sent: markOf(job, 'sending'),
+    lease: { jobKey: job.jobKey, token: worker.token, until: now + LEASE_MS },
+  });
+  worker.answer = null;
+  return sendAndRecord(worker, claimed);
+}
+
+/** The request itself (or, after a lost answer, the vendor's list of deploys), then its answer recorded. */
+async function sendAndRecord(worker: Worker, view: JobView): Promise<DeliveryResult> {
+  const { job, ports } = worker;
+  const target = view.target as Target;
+  const doc = view.doc as TargetsDocument;
   let bound: BoundProvider;
   try {
     bound = ports.bindProvider(target);
   } catch (error) {
-    return settle(run, { ...record, state: 'failed', message: messageOf(error) });
+    worker.answer = { kind: 'refused', message: messageOf(error) };
+    return recordAnswer(worker, view);
   }
-  const secrets = await ports.store.getSecrets(repo, target.id);
-  run.log = log.child({ provider: target.provider }, Object.values(secrets));
-
-  // The first time this job acts (a job that waited for another push of its commit acts later).
-  if (!run.claimed) {
-    await save(run, { ...record, state: 'sending' });
-    await postQuietly(run, { ...record, state: 'sending', message: 'Deploy requested' });
+  const secrets = await ports.store.getSecrets(job.repository.uuid, target.id);
+  worker.log = worker.log.child({ provider: target.provider }, Object.values(secrets));
+  const call = providerCall(worker, target, bound, secrets, doc);
+  const record = view.record as Deployment;
+  let resent = false;
+  if (record.answerLost) {
+    const { findDeploy } = bound.provider;
+    if (findDeploy) {
+      try {
+        const found = await findDeploy.call(bound.provider, call, { commit: job.commit.hash, sentAt: record.sentAt ?? record.createdAt });
+        if (found) {
+          worker.log.info('lost answer reconciled: the vendor has the deploy', { vendorId: found.vendorId });
+          worker.answer = { kind: 'accepted', result: found, reconciled: true };
+          return recordAnswer(worker, view);
+        }
+      } catch (error) {
+        worker.answer = answerOf(error);
+        return recordAnswer(worker, view);
+      }
+    } else resent = true;
   }
   try {
-    const started = await bound.provider.start({ ...providerCall(run, bound, secrets, doc), job });
-    run.log.info('provider accepted the deploy', { state: started.state, vendorId: started.vendorId });
-    const result = await settle(run, { ...record, ...started, acceptedAt: ports.now() });
-    return result.kind === 'done' ? follow(run, result) : result;
+    const started = await bound.provider.start({ ...call, job });
+    worker.log.info('provider accepted the deploy', { state: started.state, vendorId: started.vendorId });
+    worker.answer = { kind: 'accepted', result: started, reconciled: false };
   } catch (error) {
-    const afterSeconds = retryDelay(run, error);
-    if (afterSeconds !== null) {
-      const message = `Attempt ${attempt + 1} of ${MAX_ATTEMPTS} failed (${messageOf(error)}); retrying in ${afterSeconds} s`;
-      run.log.warn('deploy attempt failed; retrying', { error: messageOf(error), afterSeconds });
-      await save(run, { ...record, state: 'retrying', message });
-      return { kind: 'retry', afterSeconds, reason: (error as HttpFault).kind };
+    worker.answer = answerOf(error);
+  }
+  return recordAnswer(worker, resent ? { ...view, record: { ...record, resent: true } } : view);
+}
+
+const answerOf = (error: unknown): SendAnswer =>
+  error instanceof HttpFault
+    ? { kind: 'fault', message: error.message, retryAfterSeconds: error.retryAfterSeconds, mayHaveArrived: error.mayHaveArrived }
+    : { kind: 'refused', message: messageOf(error) };
+
+/** The answer held by this invocation, written down: the commit status first (the lease makes this run the only writer). */
+async function recordAnswer(worker: Worker, view: JobView): Promise<DeliveryResult> {
+  const { ports } = worker;
+  const answer = worker.answer as SendAnswer;
+  const record = view.record as Deployment;
+  const retryAfter = answer.kind === 'fault' ? answer.retryAfterSeconds : null;
+  const { row, step } = decide(ANSWER_ROWS, {
+    now: ports.now(),
+    answer,
+    attempts: record.attempts,
+    retryInSeconds: retryDelaySeconds(record.attempts - 1, retryAfter, ports.random),
+  });
+  worker.log.info('answer', { row });
+  const { version: _version, ...fields } = view.state;
+  const released = { ...fields, lease: null };
+  switch (step.do) {
+    case 'finish': {
+      const result = answer.kind === 'accepted' ? acceptedFields(answer.result, answer.reconciled, ports.now()) : {};
+      return finishSent(worker, view, { ...record, ...result, state: step.state, message: step.message }, released);
     }
-    const message = error instanceof HttpFault ? `Failed after ${MAX_ATTEMPTS} attempts: ${error.message}` : messageOf(error);
-    run.log.error('deploy failed', { error: message });
-    return settle(run, { ...record, state: 'failed', message });
+    case 'accepted': {
+      const accepted: Deployment = {
+        ...record,
+        ...acceptedFields(step.result, (answer as { reconciled: boolean }).reconciled, ports.now()),
+      };
+      const posted = await post(worker, view, accepted);
+      const saved = await commitRecord(
+        worker,
+        view,
+        { ...accepted, postedStatus: 'posted' in posted ? posted.posted : null },
+        withRecord({ ...view.state, ...released }, accepted),
+      );
+      worker.answer = null;
+      return followFrom(worker, saved);
+    }
+    case 'retry': {
+      const retrying: Deployment = {
+        ...record,
+        state: 'retrying',
+        message: step.message,
+        nextAttemptAt: step.atMs,
+        answerLost: step.answerLost,
+      };
+      const saved = await commitRecord(worker, view, retrying, withRecord({ ...view.state, ...released }, retrying));
+      worker.answer = null;
+      const afterSeconds = Math.max(1, Math.ceil((step.atMs - ports.now()) / 1000));
+      worker.log.warn('deploy attempt failed; retrying', { message: step.message, afterSeconds });
+      try {
+        await ports.continueLater(worker.job, afterSeconds);
+      } catch (error) {
+        if (!(error instanceof PlatformFault)) throw error;
+        // The same event comes back when the attempt is due instead.
+        return { kind: 'retry', afterSeconds, reason: 'deploy attempt' };
+      }
+      return { kind: 'done', record: saved.record, note: step.message };
+    }
   }
 }
 
-/**
- * Another job's deploy of the same commit stops this one when it is still running or went through. A
- * failed, skipped or superseded one does not: pushing the commit again is how an admin retries it.
- */
-const blocks = (other: Deployment): boolean => other.state !== 'failed' && other.state !== 'skipped' && other.state !== 'superseded';
-
-/**
- * Another push's deploy of the same commit that is not sent yet may still be superseded by a newer push
- * to its branch, and then nothing would deploy this push's branch: this job waits for its outcome
- * rather than count on it (found by test/reliability: a release cut at main's head while main's deploy
- * was retrying).
- */
-const waitsFor = (other: Deployment): boolean => !isSettled(other.state);
-
-/** The commit of a newer push that will deploy this target from the same branch, if one was planned. */
-async function newerPush({ job, target, ports }: Run): Promise<string | null> {
-  if (job.trigger !== 'push' || job.ref.type !== 'branch' || !target.options.coalesce) return null;
-  const latest = await ports.store.getLatestPush(job.repository.uuid, target.id, job.ref.name);
-  return latest && latest.jobKey !== job.jobKey && latest.order > pushOrder(job) ? latest.commit : null;
-}
-
-/**
- * Hands a deploy the vendor is still running to the status poller, which follows it to an outcome (or
- * says why it cannot: no record stays in progress for good).
- */
-async function follow(run: Run, result: DeliveryResult & { kind: 'done' }): Promise<DeliveryResult> {
-  const record = result.record;
-  if (!record || record.state !== 'in_progress') return result;
-  await run.ports.followLater({ v: 1, job: run.job, deploymentId: record.id, check: record.checks }, FIRST_FOLLOW_DELAY_SECONDS);
-  return result;
-}
-
-function newRecord(job: DeployJob, target: Target, idempotency: string, now: number): Deployment {
+function acceptedFields(result: StartResult, reconciled: boolean, now: number): Partial<Deployment> {
   return {
-    schemaVersion: DEPLOYMENT_SCHEMA_VERSION,
-    id: deploymentId(job.createdAt, job.jobKey),
-    deliveryId: job.deliveryId,
-    jobKey: job.jobKey,
-    idempotencyKey: idempotency,
-    trigger: job.trigger,
-    repositoryUuid: job.repository.uuid,
-    target: { id: target.id, name: target.name, environment: target.environment, provider: target.provider },
-    ref: job.ref,
-    commit: { hash: job.commit.hash, message: firstLine(job.commit.message, 200), author: job.commit.author },
-    actor: job.actor.accountId,
-    state: 'sending',
-    message: 'Deploy requested',
-    attempts: 0,
-    vendorId: null,
-    url: null,
-    createdAt: job.createdAt,
-    updatedAt: now,
-    finishedAt: null,
-    acceptedAt: null,
-    checks: 0,
-    postedStatus: null,
+    state: result.state,
+    message: reconciled ? `${result.message} (its answer was lost; found at the vendor)` : result.message,
+    vendorId: result.vendorId,
+    url: result.url,
+    acceptedAt: now,
+    answerLost: false,
+    reconciled,
   };
 }
 
-/**
- * A second job for a commit already handled for this target: send nothing. This job's own record only
- * finishes its report, and an accepted deploy is handed to the poller again in case the first hand-over
- * was lost (a stale status read is dropped by its check number, so two hand-overs read once).
- */
-async function finishDuplicate(run: Run, existing: Deployment): Promise<DeliveryResult> {
-  if (existing.jobKey !== run.job.jobKey) {
-    run.log.info('commit already handled for this target; nothing sent', { by: existing.deliveryId, state: existing.state });
-    return { kind: 'done', record: existing, note: `already handled by delivery ${existing.deliveryId}` };
+/** A sent deploy's final record: posted first, then written with what was posted, in one write. */
+async function finishSent(worker: Worker, view: JobView, record: Deployment, released: TargetStateFields): Promise<DeliveryResult> {
+  const note = record.resent ? `${record.message} (sent again after its answer was lost: it may have deployed twice)` : record.message;
+  const final: Deployment = { ...record, message: note, finishedAt: worker.ports.now() };
+  const posted = await post(worker, view, final);
+  const saved = await commitRecord(
+    worker,
+    view,
+    { ...final, postedStatus: 'posted' in posted ? posted.posted : null },
+    withRecord({ ...view.state, ...released }, final),
+  );
+  worker.answer = null;
+  worker.log.info('deploy finished', { state: final.state });
+  if ('failed' in posted) return reportLater(worker, saved.record as Deployment, posted);
+  return { kind: 'done', record: saved.record, note };
+}
+
+/** Hands an accepted deploy to the status poller, which follows it to an outcome. */
+async function followFrom(worker: Worker, view: JobView): Promise<DeliveryResult> {
+  const record = view.record as Deployment;
+  try {
+    await worker.ports.followLater({ v: 1, job: worker.job, deploymentId: record.id, check: record.checks }, FIRST_FOLLOW_DELAY_SECONDS);
+  } catch (error) {
+    if (!(error instanceof PlatformFault)) throw error;
+    // Redelivered, the job finds its record followed and queues the read again.
+    return { kind: 'retry', afterSeconds: FIRST_FOLLOW_DELAY_SECONDS, reason: 'status read not queued' };
   }
-  const result = await report(run, existing);
-  return result.kind === 'done' ? follow(run, result) : result;
+  return { kind: 'done', record, note: record.message };
 }

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 
 /**
- * A deployment record: what the history shows and what makes a redelivered job a no-op.
+ * A deployment record, one per push and target: what the history shows, and what makes a redelivered
+ * job a no-op.
  * `requested` is final for providers that cannot report an outcome (hooks): the request was accepted.
  * `unknown` is final for a followed deploy whose outcome could not be read, or that was still running
  * when following stopped: the vendor's page has the answer, and the commit says so (STOPPED).
@@ -31,9 +32,6 @@ const FINAL_STATES: ReadonlySet<DeploymentState> = new Set([
 ]);
 export const isFinal = (state: DeploymentState): boolean => FINAL_STATES.has(state);
 
-/** Once the provider has accepted (or finally refused) a deploy, no later attempt may send it again. */
-export const isSettled = (state: DeploymentState): boolean => state !== 'sending' && state !== 'retrying';
-
 export type CommitStatusState = 'INPROGRESS' | 'SUCCESSFUL' | 'FAILED' | 'STOPPED';
 
 const COMMIT_STATUS_BY_STATE: Record<DeploymentState, CommitStatusState | null> = {
@@ -51,14 +49,13 @@ const COMMIT_STATUS_BY_STATE: Record<DeploymentState, CommitStatusState | null> 
 };
 export const commitStatusFor = (state: DeploymentState): CommitStatusState | null => COMMIT_STATUS_BY_STATE[state];
 
-export const DEPLOYMENT_SCHEMA_VERSION = 2;
+export const DEPLOYMENT_SCHEMA_VERSION = 3;
 
 const recordFields = {
   /** Sorts newest first in storage: reversed creation time, then the job. */
   id: z.string(),
   deliveryId: z.string(),
   jobKey: z.string(),
-  idempotencyKey: z.string(),
   trigger: z.enum(['push', 'manual']),
   repositoryUuid: z.string(),
   target: z.object({ id: z.string(), name: z.string(), environment: z.string(), provider: z.string() }),
@@ -78,29 +75,59 @@ const recordFields = {
   postedStatus: z.nullable(z.enum(['INPROGRESS', 'SUCCESSFUL', 'FAILED', 'STOPPED'])),
 };
 
-export const deploymentSchema = z.object({
-  ...recordFields,
-  schemaVersion: z.literal(DEPLOYMENT_SCHEMA_VERSION),
+const followFields = {
   /** When the vendor accepted the deploy: the build's own time starts here. */
   acceptedAt: z.nullable(z.number()),
   /** How many times the status poller has read the vendor's answer; a poll event for another count is stale. */
   checks: z.number(),
+};
+
+export const deploymentSchema = z.object({
+  ...recordFields,
+  ...followFields,
+  schemaVersion: z.literal(DEPLOYMENT_SCHEMA_VERSION),
+  /** The push's place among the target's pushes (core/order.ts). */
+  order: z.number(),
+  /** When the current attempt's request was allowed to leave. */
+  sentAt: z.nullable(z.number()),
+  /** When a `retrying` record's next attempt is due. */
+  nextAttemptAt: z.nullable(z.number()),
+  /** The last attempt's answer was lost (a time-out, a dropped connection, a stopped function): it may have arrived. */
+  answerLost: z.boolean(),
+  /** Found at the vendor after its answer was lost, so it was followed instead of sent again. */
+  reconciled: z.boolean(),
+  /** Sent again after an answer was lost to a vendor that cannot list its deploys: it may have deployed twice. */
+  resent: z.boolean(),
 });
 
+/** Version 2 (one record per target and commit, claimed through an idempotency key). */
+const deploymentV2Schema = z.object({ ...recordFields, ...followFields, idempotencyKey: z.string(), schemaVersion: z.literal(2) });
 /** Version 1 (before outcomes were followed): no acceptance time, no status reads. */
-const deploymentV1Schema = z.object({ ...recordFields, schemaVersion: z.literal(1) });
+const deploymentV1Schema = z.object({ ...recordFields, idempotencyKey: z.string(), schemaVersion: z.literal(1) });
 
 /**
  * What the read path accepts: every shape ever stored, migrated to the current one (Forge keeps
- * storage across app versions, so records written by an older version are still read).
+ * storage across app versions, so records written by an older version are still read). Older records
+ * are of pushes long finished: their order is their creation time.
  */
 export const storedDeploymentSchema = z.pipe(
-  z.union([deploymentSchema, deploymentV1Schema]),
-  z.transform((record): Deployment =>
-    record.schemaVersion === DEPLOYMENT_SCHEMA_VERSION
-      ? record
-      : { ...record, schemaVersion: DEPLOYMENT_SCHEMA_VERSION, acceptedAt: null, checks: 0 },
-  ),
+  z.union([deploymentSchema, deploymentV2Schema, deploymentV1Schema]),
+  z.transform((record): Deployment => {
+    if (record.schemaVersion === DEPLOYMENT_SCHEMA_VERSION) return record;
+    const { idempotencyKey: _claimedBy, ...fields } = record;
+    return {
+      acceptedAt: null,
+      checks: 0,
+      ...fields,
+      schemaVersion: DEPLOYMENT_SCHEMA_VERSION,
+      order: record.createdAt * 1000,
+      sentAt: null,
+      nextAttemptAt: null,
+      answerLost: false,
+      reconciled: false,
+      resent: false,
+    };
+  }),
 );
 
 export type Deployment = z.infer<typeof deploymentSchema>;

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'EGRESS_NOT_ALLOWED'
   | 'PROVIDER_REJECTED'
   | 'PROVIDER_UNAVAILABLE'
+  | 'PLATFORM_UNAVAILABLE'
   | 'NOT_FOUND'
   | 'FORBIDDEN'
   | 'INTERNAL';
@@ -55,5 +56,25 @@ export class EgressNotAllowedError extends RelayError {
       `${hosts.join(', ')} ${hosts.length === 1 ? 'is' : 'are'} not in manifest.yml's ${EGRESS_MANIFEST_KEY}; ` +
         `run "npm run egress -- add ${hosts.join(' ')}", then forge deploy.`,
     );
+  }
+}
+
+/**
+ * Forge's own services failed (storage, the queue, the product proxy answered 5xx or 429): the work is
+ * retried through the queue, never given up on. src/forge turns the SDK's errors into this one.
+ */
+export class PlatformFault extends RelayError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number | null = null,
+  ) {
+    super('PLATFORM_UNAVAILABLE', message);
+  }
+}
+
+/** A conditional write lost: what it was decided on has changed since it was read. Read again and decide again. */
+export class StaleStateError extends RelayError {
+  constructor(what: string) {
+    super('INTERNAL', `${what} changed since it was read`);
   }
 }

@@ -1,17 +1,33 @@
 import * as z from 'zod/mini';
-import type { BoundProvider } from './provider';
-import type { StatusResult } from './provider';
-import { type Deployment, isFinal } from './deployment';
+import type { Deployment } from './deployment';
+import { PlatformFault } from './errors';
 import { HttpFault } from './http';
-import { deployJobSchema } from './job';
-import { type DeliveryPorts, type DeliveryResult, type FollowCheck, messageOf, providerCall, report, type Run, save, settle } from './run';
+import { queuedJobSchema } from './job';
+import type { BoundProvider } from './provider';
+import {
+  commitRecord,
+  type DeliveryPorts,
+  type DeliveryResult,
+  type FollowCheck,
+  type JobView,
+  messageOf,
+  post,
+  providerCall,
+  report,
+  reportLater,
+  type Run,
+  withPasses,
+} from './run';
+import type { Target, TargetsDocument } from './targets';
+import { decide, FOLLOW_ROWS, type FinalState, READ_ROWS, type ReadAnswer } from './transitions';
 import { parseOrRefuse } from './zod-messages';
 
 /**
  * The status poller: after a vendor accepts a deploy, its outcome is read through delayed queue events
  * (never a sleep), with delays that grow from seconds to minutes, for at most FOLLOW_LIMIT_SECONDS after it
  * was accepted. Every read is numbered; the record keeps how many were done, so a duplicated or stale
- * event reads nothing.
+ * event reads nothing. The next read is queued before the record says this one was done: if queueing
+ * fails, nothing was written and the same read comes back.
  */
 
 /** Most deploys finish in minutes: read often at first, then every five minutes. */
@@ -35,103 +51,107 @@ export function followDelaySeconds(check: number): number | null {
 
 const followCheckSchema = z.object({
   v: z.literal(1),
-  job: deployJobSchema,
+  job: queuedJobSchema,
   deploymentId: z.string().check(z.minLength(1), z.maxLength(200)),
   check: z.number().check(z.int(), z.nonnegative()),
 });
 
 export const parseFollowCheck = (body: unknown): FollowCheck => parseOrRefuse(followCheckSchema, body, 'status check');
 
-export async function follow(check: FollowCheck, attempt: number, ports: DeliveryPorts): Promise<DeliveryResult> {
+export async function follow(check: FollowCheck, ports: DeliveryPorts): Promise<DeliveryResult> {
   const { job } = check;
-  const log = ports.log.child({
-    deliveryId: job.deliveryId,
-    targetId: job.targetId,
-    commit: job.commit.hash.slice(0, 12),
-    check: check.check,
-  });
-  const repo = job.repository.uuid;
-  const record = await ports.store.getDeployment(repo, check.deploymentId);
-  if (!record) {
-    log.warn('followed deployment record is gone; nothing to do');
-    return { kind: 'done', record: null, note: 'the deployment record no longer exists' };
-  }
-  const doc = await ports.store.getTargets(repo);
-  const target = doc?.targets.find((candidate) => candidate.id === job.targetId);
-  if (!doc || !target) {
-    log.warn('target deleted while its deploy was followed');
-    // Reporting needs the target's options; with the target gone the record alone says what happened.
-    if (isFinal(record.state)) return { kind: 'done', record, note: record.message };
-    const unknown = {
-      ...record,
-      state: 'unknown' as const,
-      message: 'Outcome unknown: the target was deleted while its deploy was followed',
-      updatedAt: ports.now(),
-      finishedAt: ports.now(),
-    };
-    await ports.store.saveDeployment(unknown, { claim: false });
-    return { kind: 'done', record: unknown, note: unknown.message };
-  }
-  const run: Run = { job, target, attempt, ports, log, claimed: true };
-  // A final record may still owe its commit status (the post that ended the last read failed).
-  if (isFinal(record.state)) return report(run, record);
-  if (record.state !== 'in_progress' || record.checks !== check.check) {
-    log.info('stale status check; nothing read', { recordChecks: record.checks, state: record.state });
-    return { kind: 'done', record, note: 'stale status check' };
-  }
-  const giveUp = (message: string) => settle(run, { ...record, state: 'unknown', message, checks: record.checks + 1 });
-  const { vendorId } = record;
-  if (vendorId === null) return giveUp('Outcome unknown: the vendor accepted the deploy without an id to follow it by');
+  const run: Run = {
+    job,
+    ports,
+    log: ports.log.child({ deliveryId: job.deliveryId, targetId: job.targetId, commit: job.commit.hash.slice(0, 12), check: check.check }),
+  };
+  return withPasses(
+    run,
+    () => undefined,
+    () => pass(run, check),
+  );
+}
 
-  let bound: BoundProvider;
-  try {
-    bound = ports.bindProvider(target);
-  } catch (error) {
-    return giveUp(`Outcome unknown: ${messageOf(error)}`);
+async function pass(run: Run, check: FollowCheck): Promise<DeliveryResult> {
+  const { job, ports } = run;
+  const seen = await ports.store.read(job.repository.uuid, job.targetId, check.deploymentId);
+  const target = seen.doc?.targets.find((candidate) => candidate.id === job.targetId) ?? null;
+  const view: JobView = { ...seen, target };
+  let bound: BoundProvider | null = null;
+  let cannotRead: string | null = null;
+  if (target) {
+    try {
+      bound = ports.bindProvider(target);
+      if (!bound.provider.status) cannotRead = `${bound.provider.title} cannot report a deploy's outcome`;
+    } catch (error) {
+      cannotRead = messageOf(error);
+    }
   }
-  const { status } = bound.provider;
-  if (!status) return giveUp(`Outcome unknown: ${bound.provider.title} cannot report a deploy's outcome`);
-  const secrets = await ports.store.getSecrets(repo, target.id);
-  run.log = log.child({ provider: target.provider }, Object.values(secrets));
+  const { row, step } = decide(FOLLOW_ROWS, { check: check.check, record: view.record, target, cannotRead });
+  run.log.info('follow', { row, step: step.do });
+  switch (step.do) {
+    case 'nothing':
+      return { kind: 'done', record: view.record, note: step.note };
+    case 'report':
+      return report(run, view);
+    case 'finish':
+      return finish(run, view, step.state, step.message, step.report);
+    case 'read':
+      return read(run, view, bound as BoundProvider);
+  }
+}
 
-  let answer: StatusResult;
+async function read(run: Run, view: JobView, bound: BoundProvider): Promise<DeliveryResult> {
+  const { job, ports } = run;
+  const record = view.record as Deployment;
+  const target = view.target as Target;
+  const secrets = await ports.store.getSecrets(job.repository.uuid, target.id);
+  run.log = run.log.child({ provider: target.provider }, Object.values(secrets));
+  let answer: ReadAnswer;
   try {
-    answer = await status.call(bound.provider, providerCall(run, bound, secrets, doc), vendorId);
-  } catch (error) {
-    if (!(error instanceof HttpFault)) return giveUp(`Outcome unknown: ${bound.provider.title} could not be asked (${messageOf(error)})`);
-    run.log.warn('status read failed; reading again later', { error: messageOf(error) });
-    return readAgain(
-      run,
-      { ...record, checks: record.checks + 1, updatedAt: ports.now() },
-      `its status could not be read (${messageOf(error)})`,
+    const result = await bound.provider.status!.call(
+      bound.provider,
+      providerCall(run, target, bound, secrets, view.doc as TargetsDocument),
+      record.vendorId as string,
     );
+    answer = { kind: 'status', result };
+  } catch (error) {
+    answer = error instanceof HttpFault ? { kind: 'fault', message: error.message } : { kind: 'refused', message: messageOf(error) };
   }
+  const { row, step } = decide(READ_ROWS, {
+    answer,
+    vendor: bound.provider.title,
+    nextDelaySeconds: followDelaySeconds(record.checks + 1),
+    limitMinutes: Math.round(FOLLOW_LIMIT_SECONDS / 60),
+  });
+  run.log.info('status read', { row });
   const read: Deployment = {
     ...record,
-    message: answer.message,
-    url: answer.url ?? record.url,
     checks: record.checks + 1,
-    updatedAt: ports.now(),
+    ...(answer.kind === 'status' ? { message: answer.result.message, url: answer.result.url ?? record.url } : {}),
   };
-  if (answer.state !== 'in_progress') {
-    run.log.info('deploy finished', { state: answer.state });
-    return settle(run, { ...read, state: answer.state });
+  if (step.do === 'finish') return finish(run, { ...view, record: read }, step.state, step.message, true);
+
+  try {
+    await ports.followLater({ v: 1, job, deploymentId: record.id, check: read.checks }, step.delaySeconds);
+  } catch (error) {
+    if (!(error instanceof PlatformFault)) throw error;
+    // Nothing was written: this read comes back and reads again.
+    return { kind: 'retry', afterSeconds: step.delaySeconds, reason: 'next status read not queued' };
   }
   // The vendor's page became known: the commit's progress line should link to it.
   const relinked = read.url !== record.url ? { ...read, postedStatus: null } : read;
-  return readAgain(run, relinked, 'it is still in progress');
+  const posted = await post(run, view, relinked);
+  const saved = await commitRecord(run, view, { ...relinked, postedStatus: 'posted' in posted ? posted.posted : null });
+  return { kind: 'done', record: saved.record, note: step.note };
 }
 
-/** Saves the read and queues the next one, unless the time for following is over. */
-async function readAgain(run: Run, record: Deployment, why: string): Promise<DeliveryResult> {
-  const delay = followDelaySeconds(record.checks);
-  if (delay === null) {
-    const minutes = Math.round(FOLLOW_LIMIT_SECONDS / 60);
-    return settle(run, { ...record, state: 'unknown', message: `Outcome unknown: after ${minutes} minutes ${why}; see the vendor's page` });
-  }
-  await save(run, record);
-  await run.ports.followLater({ v: 1, job: run.job, deploymentId: record.id, check: record.checks }, delay);
-  // Only a progress line (a new link) can be owed here: if it fails, the next read posts it.
-  const reported = await report(run, record);
-  return reported.kind === 'done' ? reported : { kind: 'done', record, note: `${record.message} (progress line not posted yet)` };
+/** The outcome, posted on the commit (when the target still exists), then written with what was posted. */
+async function finish(run: Run, view: JobView, state: FinalState, message: string, reported: boolean): Promise<DeliveryResult> {
+  const final: Deployment = { ...(view.record as Deployment), state, message, finishedAt: run.ports.now() };
+  run.log.info('deploy finished', { state });
+  const posted = reported ? await post(run, view, final) : { posted: final.postedStatus };
+  const saved = await commitRecord(run, view, { ...final, postedStatus: 'posted' in posted ? posted.posted : final.postedStatus });
+  if ('failed' in posted) return reportLater(run, saved.record as Deployment, posted);
+  return { kind: 'done', record: saved.record, note: message };
 }

@@ -36,6 +36,11 @@ export class HttpFault extends RelayError {
     message: string,
     readonly status: number | null,
     readonly retryAfterSeconds: number | null,
+    /**
+     * The request may have reached the vendor and been acted on: it timed out, or its connection broke
+     * after it was sent. An answered 429 or 5xx, or a refused connection, never got that far.
+     */
+    readonly mayHaveArrived = false,
   ) {
     super('PROVIDER_UNAVAILABLE', message);
   }
@@ -137,8 +142,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const detail = redact(causeText(error), secrets);
         options.log.warn('outbound request failed', { request: shown, error: detail, durationMs: now() - started });
         throw timedOut
-          ? new HttpFault('timeout', `${shown} timed out after ${options.timeoutMs} ms`, null, null)
-          : new HttpFault('network', `${shown} failed: ${detail}`, null, null);
+          ? new HttpFault('timeout', `${shown} timed out after ${options.timeoutMs} ms`, null, null, true)
+          : new HttpFault('network', `${shown} failed: ${detail}`, null, null, !neverConnected(error));
       }
       const durationMs = now() - started;
       options.log.info('outbound request', { request: shown, status: response.status, durationMs });
@@ -167,6 +172,13 @@ const safeHost = (location: string): string => {
   } catch {
     return 'another location';
   }
+};
+
+/** Errors that mean no connection was made, so the request cannot have arrived. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const neverConnected = (error: unknown): boolean => {
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === 'string' && NOT_CONNECTED.has(code);
 };
 
 /** Node's fetch hides the reason (ECONNREFUSED, ENOTFOUND) in `cause`. */

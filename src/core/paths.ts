@@ -1,9 +1,10 @@
 import * as z from 'zod/mini';
 import { HttpFault } from './http';
-import { coalesces, type DeployJob, deployJobSchema, jobKeyFor, latestPushOf } from './job';
+import { PlatformFault } from './errors';
+import { type DeployJob, jobKeyFor, queuedJobSchema } from './job';
 import { retryDelaySeconds, MAX_ATTEMPTS } from './retry';
 import { pathsMatch } from './rules';
-import type { DeliveryPorts, DeliveryResult } from './run';
+import { type DeliveryPorts, type DeliveryResult, plannedOf } from './run';
 import { parseOrRefuse } from './zod-messages';
 
 /**
@@ -30,7 +31,7 @@ export interface PathCheck {
 const pathCheckSchema = z.object({
   kind: z.literal('paths'),
   v: z.literal(1),
-  job: deployJobSchema,
+  job: queuedJobSchema,
   targetIds: z.array(z.string().check(z.maxLength(40))).check(z.minLength(1), z.maxLength(50)),
 });
 
@@ -39,10 +40,15 @@ export const isPathCheck = (body: unknown): boolean =>
 
 export const parsePathCheck = (body: unknown): PathCheck => parseOrRefuse(pathCheckSchema, body, 'path check');
 
-/** What the push is compared with: the commit before it, or the main branch for a new branch. */
-export function diffBase(job: DeployJob): string | null {
+/**
+ * What the push is compared with: the commit before it, or the main branch for a new branch. Push
+ * events only say whether the pushed branch IS the main branch; its name comes from Bitbucket.
+ */
+export async function diffBase(job: DeployJob, ports: Pick<DeliveryPorts, 'mainBranch'>): Promise<string | null> {
   if (job.previousCommit) return job.previousCommit;
-  return job.mainBranch && job.mainBranch !== job.ref.name ? job.mainBranch : null;
+  if (job.mainbranch !== false) return null;
+  const main = await ports.mainBranch(job);
+  return main && main !== job.ref.name ? main : null;
 }
 
 export async function checkPaths(check: PathCheck, attempt: number, ports: DeliveryPorts): Promise<DeliveryResult> {
@@ -53,21 +59,22 @@ export async function checkPaths(check: PathCheck, attempt: number, ports: Deliv
     targetId,
     jobKey: jobKeyFor(check.job.deliveryId, targetId),
   }));
-  const base = diffBase(check.job);
+  let base: string | null = null;
   let changed: ChangedFiles | null = null;
-  if (base !== null) {
-    try {
-      changed = await ports.changedFiles(check.job, base);
-    } catch (error) {
-      if (!(error instanceof HttpFault)) throw error;
-      if (attempt + 1 < MAX_ATTEMPTS) {
-        const afterSeconds = retryDelaySeconds(attempt, error.retryAfterSeconds, ports.random);
-        log.warn('changed files not read; retrying', { error: error.message, afterSeconds });
-        return { kind: 'retry', afterSeconds, reason: error.kind };
-      }
-      // A deploy the filters would have skipped is harmless; a deploy silently lost is not.
-      log.error('changed files could not be read; path filters not applied', { error: error.message });
+  let unreadable = false;
+  try {
+    base = await diffBase(check.job, ports);
+    if (base !== null) changed = await ports.changedFiles(check.job, base);
+  } catch (error) {
+    if (!(error instanceof HttpFault)) throw error;
+    if (attempt + 1 < MAX_ATTEMPTS) {
+      const afterSeconds = retryDelaySeconds(attempt, error.retryAfterSeconds, ports.random);
+      log.warn('changed files not read; retrying', { error: error.message, afterSeconds });
+      return { kind: 'retry', afterSeconds, reason: error.kind };
     }
+    // A deploy the filters would have skipped is harmless; a deploy silently lost is not.
+    unreadable = true;
+    log.error('changed files could not be read; path filters not applied', { error: error.message });
   }
   const targets = new Map(doc?.targets.map((target) => [target.id, target]));
   const decided = jobs.map((job): DeployJob => {
@@ -77,20 +84,27 @@ export async function checkPaths(check: PathCheck, attempt: number, ports: Deliv
     const decision = pathsMatch(target.rules.paths, changed.paths);
     return decision.deploy ? job : { ...job, skipReason: decision.reason };
   });
-  const latest = decided.filter((job) => {
-    const target = targets.get(job.targetId);
-    return target !== undefined && coalesces(job, target);
-  });
-  await ports.store.markLatestPushes(latest.map(latestPushOf));
   await ports.enqueueJobs(decided);
-  const skipped = decided.filter((job) => job.skipReason !== null).length;
-  const note = `${decided.length - skipped} of ${decided.length} path-filtered target(s) deploy (${describeChanges(base, changed)})`;
-  log.info('path filters decided', { deploy: decided.length - skipped, skipped, files: changed?.paths.length ?? null });
+  // Marked once queued, never before: a mark always has a job that will act on it.
+  const deploying = decided.filter((job) => job.skipReason === null);
+  await ports.store
+    .markPlanned(
+      check.job.repository.uuid,
+      deploying.map((job) => ({ targetId: job.targetId, push: plannedOf(job) })),
+    )
+    .catch((error: unknown) => {
+      if (!(error instanceof PlatformFault)) throw error;
+      log.warn('planned pushes not marked; their jobs run all the same', { error: error.message });
+    });
+  const skipped = decided.length - deploying.length;
+  const note = `${deploying.length} of ${decided.length} path-filtered target(s) deploy (${describeChanges(base, changed, unreadable)})`;
+  log.info('path filters decided', { deploy: deploying.length, skipped, files: changed?.paths.length ?? null });
   return { kind: 'done', record: null, note };
 }
 
-function describeChanges(base: string | null, changed: ChangedFiles | null): string {
-  if (base === null) return 'a new main branch: no base to compare with';
+function describeChanges(base: string | null, changed: ChangedFiles | null, unreadable: boolean): string {
+  if (unreadable) return 'changed files unreadable';
+  if (base === null) return 'a new branch with nothing to compare it with';
   if (changed === null) return 'changed files unreadable';
   return changed.complete ? `${changed.paths.length} file(s) changed` : 'too many files changed to list';
 }

@@ -1,9 +1,12 @@
 import { digest } from './ids';
-import { coalesces, type DeployJob, JOB_SCHEMA_VERSION, jobKeyFor, type LatestPush, latestPushOf, MAX_JOB_MESSAGE_LENGTH } from './job';
+import { type DeployJob, JOB_SCHEMA_VERSION, jobKeyFor, MAX_JOB_MESSAGE_LENGTH } from './job';
+import { orderOf } from './order';
 import type { PathCheck } from './paths';
 import type { Push } from './push-event';
 import { findSkipMarker, hasPathFilters, refMatches } from './rules';
+import { plannedOf } from './run';
 import type { Target } from './targets';
+import type { PlannedPush } from './transitions';
 
 export interface Plan {
   deliveryId: string;
@@ -11,18 +14,19 @@ export interface Plan {
   jobs: DeployJob[];
   /** Jobs whose targets filter by path: one diffstat call decides them all, in the deploy worker. */
   pathCheck: PathCheck | null;
-  /** This push is now the newest for these coalescing targets: recorded before anything is queued. */
-  latest: LatestPush[];
+  /** Pushes planned for their targets, marked once the jobs are queued: what coalescing and ordering look at. */
+  planned: { targetId: string; push: PlannedPush }[];
   /** Why the push deploys nothing at all, when that is decided before looking at targets. */
   ignoredBecause: string | null;
 }
 
 /**
  * A delivery id derived from the push itself, so a redelivered event carries the same id as the
- * first delivery and the worker recognises it.
+ * first delivery and the worker recognises it; a later push of the same commit (a git rollback) has
+ * another timestamp and another id.
  */
 export const deliveryIdFor = (push: Push): string =>
-  `d-${digest(push.repositoryUuid, push.ref.type, push.ref.name, push.before ?? '', push.after ?? '', push.pushedAt ?? '')}`;
+  `d-${digest(push.repositoryUuid, push.ref.type, push.ref.name, push.before ?? '', push.after ?? '', push.timestamp)}`;
 
 /**
  * Turns one push and the repository's targets into deploy jobs. Pure: the trigger calls it between its
@@ -31,17 +35,17 @@ export const deliveryIdFor = (push: Push): string =>
  */
 export function planPush(push: Push, targets: readonly Target[], now: number): Plan {
   const deliveryId = deliveryIdFor(push);
-  const none = (reason: string): Plan => ({ deliveryId, jobs: [], pathCheck: null, latest: [], ignoredBecause: reason });
+  const none = (reason: string): Plan => ({ deliveryId, jobs: [], pathCheck: null, planned: [], ignoredBecause: reason });
   if (push.selfGenerated) return none('the push was made by an app');
   if (push.closed || !push.after) return none(`${push.ref.type} ${push.ref.name} was deleted`);
-  const head = push.head ?? { hash: push.after, message: '', author: null, date: null };
+  const head = push.head ?? { hash: push.after, message: '', authorAccountId: null, date: null };
   const marker = findSkipMarker(head.message);
   const matching = targets.filter((target) => target.enabled && refMatches(target.rules, push.ref));
   if (matching.length === 0) return none('no enabled target matches this ref');
 
   const jobs: DeployJob[] = [];
   const filtered: DeployJob[] = [];
-  const latest: LatestPush[] = [];
+  const planned: Plan['planned'] = [];
   for (const target of matching) {
     const job: DeployJob = {
       v: JOB_SCHEMA_VERSION,
@@ -51,20 +55,22 @@ export function planPush(push: Push, targets: readonly Target[], now: number): P
       repository: { uuid: push.repositoryUuid, workspaceUuid: push.workspaceUuid },
       targetId: target.id,
       ref: push.ref,
-      commit: { ...head, hash: push.after, message: head.message.slice(0, MAX_JOB_MESSAGE_LENGTH) },
+      // Push events carry the author's account id, not a name.
+      commit: { hash: push.after, message: head.message.slice(0, MAX_JOB_MESSAGE_LENGTH), author: null, date: head.date },
       previousCommit: push.before,
-      mainBranch: push.mainBranch,
+      mainbranch: push.mainbranch,
       actor: push.actor,
-      pushedAt: push.pushedAt,
+      pushedAt: push.timestamp,
+      order: orderOf(push.timestamp, now),
       skipReason: marker && target.options.skipMarkers ? `the commit message contains ${marker}` : null,
       createdAt: now,
     };
     // Path filters need the push's changed files, which only Bitbucket knows: decided after the queue.
     if (job.skipReason === null && push.ref.type === 'branch' && hasPathFilters(target)) filtered.push(job);
     else jobs.push(job);
-    if (coalesces(job, target) && !filtered.includes(job)) latest.push(latestPushOf(job));
+    if (job.skipReason === null && !filtered.includes(job)) planned.push({ targetId: target.id, push: plannedOf(job) });
   }
   const [first] = filtered;
   const pathCheck: PathCheck | null = first ? { kind: 'paths', v: 1, job: first, targetIds: filtered.map((job) => job.targetId) } : null;
-  return { deliveryId, jobs, pathCheck, latest, ignoredBecause: null };
+  return { deliveryId, jobs, pathCheck, planned, ignoredBecause: null };
 }

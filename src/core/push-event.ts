@@ -4,9 +4,12 @@ import { isBracedUuid } from './ids';
 import { describeIssues } from './zod-messages';
 
 /**
- * The `avi:bitbucket:push:repository` event as Forge delivers it: one ref per event, UUIDs in braces,
- * no slugs and no file lists (shared/docs/forge-platform.md). A tag push has no `commits` and no
- * `mainbranch`; that is how it is told from a branch push.
+ * The `avi:bitbucket:push:repository` event, as Forge's "Bitbucket events" reference types it:
+ * `push` is ONE ref, a `CommitPush` (with `mainbranch: boolean`, `truncated` and `commits`) or a
+ * `TagPush` (none of those); UUIDs in braces; no names, no slugs to count on, no file lists. Only the
+ * documented fields are read; extra fields Forge may add later are let through, not trusted.
+ * `before`/`after` are optional in the reference; the reference's earlier version typed them
+ * `string | null`, so a null is read as absent.
  */
 export const PUSH_EVENT_TYPE = 'avi:bitbucket:push:repository';
 
@@ -18,21 +21,16 @@ const refName = z.string().check(
   z.maxLength(1000),
   z.refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters'),
 );
-const text = z.string().check(z.maxLength(100_000));
-const message = z.object({ value: text, truncated: z.optional(z.boolean()) });
-
-const user = z.looseObject({
-  accountId: z.optional(z.string().check(z.maxLength(256))),
-  uuid: z.optional(z.string().check(z.maxLength(256))),
-  displayName: z.optional(z.string().check(z.maxLength(1000))),
-});
-const author = z.looseObject({ user: z.optional(z.nullable(user)), raw: z.optional(text) });
+const shortText = z.string().check(z.maxLength(256));
+const truncatedValue = z.looseObject({ value: z.string().check(z.maxLength(100_000)), truncated: z.boolean() });
+const actor = z.looseObject({ type: shortText, accountId: shortText, uuid: shortText });
+const author = z.looseObject({ user: actor });
 
 const commit = z.looseObject({
   hash: commitHash,
-  message: z.optional(message),
-  date: z.optional(z.string().check(z.maxLength(64))),
-  author: z.optional(z.nullable(author)),
+  message: truncatedValue,
+  date: z.string().check(z.maxLength(64)),
+  author,
 });
 
 const refFields = {
@@ -41,37 +39,32 @@ const refFields = {
   after: z.optional(z.nullable(commitHash)),
   created: z.boolean(),
   closed: z.boolean(),
-  forced: z.optional(z.boolean()),
+  forced: z.boolean(),
 };
 
-const branchPush = z.looseObject({
+const commitPush = z.looseObject({
   ...refFields,
-  mainbranch: z.optional(refName),
-  truncated: z.optional(z.boolean()),
+  mainbranch: z.boolean(),
+  truncated: z.boolean(),
   commits: z.array(commit).check(z.maxLength(1000)),
 });
 
 const tagPush = z.looseObject({
   ...refFields,
   date: z.optional(z.string().check(z.maxLength(64))),
-  message: z.optional(message),
-  author: z.optional(z.nullable(author)),
+  message: z.optional(truncatedValue),
+  author: z.optional(author),
 });
 
 const pushEventSchema = z.looseObject({
   eventType: z.literal(PUSH_EVENT_TYPE),
-  timestamp: z.optional(z.string().check(z.maxLength(64))),
+  timestamp: z.string().check(z.maxLength(64)),
+  // The reference's table lists it; none of its examples carries it.
   selfGenerated: z.optional(z.boolean()),
-  actor: z.optional(
-    z.looseObject({
-      type: z.optional(z.string()),
-      accountId: z.optional(z.string().check(z.maxLength(256))),
-      uuid: z.optional(z.string().check(z.maxLength(256))),
-    }),
-  ),
-  repository: z.looseObject({ uuid, slug: z.optional(z.string().check(z.maxLength(256))) }),
+  actor,
+  repository: z.looseObject({ uuid, slug: z.optional(shortText) }),
+  project: z.looseObject({ uuid: shortText }),
   workspace: z.looseObject({ uuid }),
-  project: z.optional(z.looseObject({ uuid: z.optional(z.string()) })),
   push: z.looseObject({}),
 });
 
@@ -80,7 +73,8 @@ export type RefType = 'branch' | 'tag';
 export interface CommitInfo {
   hash: string;
   message: string;
-  author: string | null;
+  /** The author's Atlassian account id: push events carry no names. */
+  authorAccountId: string | null;
   date: string | null;
 }
 
@@ -89,7 +83,8 @@ export interface Push {
   repositoryUuid: string;
   workspaceUuid: string;
   ref: { name: string; type: RefType };
-  mainBranch: string | null;
+  /** Whether the pushed branch is the repository's main branch; null for a tag. */
+  mainbranch: boolean | null;
   before: string | null;
   /** The commit to deploy; null when the ref was deleted. */
   after: string | null;
@@ -100,9 +95,9 @@ export interface Push {
   /** The head commit when the event carries it (branch pushes), or the tag's own message and author. */
   head: CommitInfo | null;
   commitCount: number;
-  actor: { accountId: string | null; uuid: string | null };
-  /** When the push happened (delivery can be late); null when the event does not say. */
-  pushedAt: string | null;
+  actor: { accountId: string; uuid: string };
+  /** When Bitbucket emitted the event: pushes are ordered by it (delivery can be late and out of order). */
+  timestamp: string;
   selfGenerated: boolean;
 }
 
@@ -113,55 +108,46 @@ function parseOrThrow<T extends z.ZodMiniType>(schema: T, input: unknown, prefix
   throw new InvalidInputError(`Malformed push event: ${issues.slice(0, 5).join('; ')}`, issues, 'INVALID_EVENT');
 }
 
-type ParsedAuthor = z.infer<typeof author> | null | undefined;
-// Every job of the push carries it and one queue push holds 200 KB: a 100,000-character `raw` would not fit.
-const authorName = (a: ParsedAuthor): string | null => (a?.user?.displayName ?? a?.raw ?? null)?.slice(0, 200) ?? null;
-
 /** Parses a Forge push event; throws InvalidInputError listing every problem when it is malformed. */
 export function parsePushEvent(input: unknown): Push {
   const event = parseOrThrow(pushEventSchema, input, '');
   // A union would let a branch push with one bad commit pass as a tag push: choose the shape first.
   const refPart =
-    'commits' in event.push ? branchRef(parseOrThrow(branchPush, event.push, 'push.')) : tagRef(parseOrThrow(tagPush, event.push, 'push.'));
-  const after = refPart.after;
-  if (!refPart.closed && !after) {
+    'commits' in event.push || 'mainbranch' in event.push
+      ? branchRef(parseOrThrow(commitPush, event.push, 'push.'))
+      : tagRef(parseOrThrow(tagPush, event.push, 'push.'));
+  if (!refPart.closed && !refPart.after) {
     throw new InvalidInputError('Malformed push event: push.after is required unless the ref was deleted', [], 'INVALID_EVENT');
   }
   return {
     ...refPart,
     repositoryUuid: event.repository.uuid,
     workspaceUuid: event.workspace.uuid,
-    actor: { accountId: event.actor?.accountId ?? null, uuid: event.actor?.uuid ?? null },
-    pushedAt: event.timestamp ?? null,
+    actor: { accountId: event.actor.accountId, uuid: event.actor.uuid },
+    timestamp: event.timestamp,
     selfGenerated: event.selfGenerated ?? false,
   };
 }
 
 type RefPart = Pick<
   Push,
-  'ref' | 'mainBranch' | 'before' | 'after' | 'created' | 'closed' | 'forced' | 'truncated' | 'head' | 'commitCount'
+  'ref' | 'mainbranch' | 'before' | 'after' | 'created' | 'closed' | 'forced' | 'truncated' | 'head' | 'commitCount'
 >;
 
-function commonRef(push: z.infer<typeof branchPush> | z.infer<typeof tagPush>) {
-  return {
-    before: push.before ?? null,
-    after: push.after ?? null,
-    created: push.created,
-    closed: push.closed,
-    forced: push.forced ?? false,
-  };
+function commonRef(push: z.infer<typeof commitPush> | z.infer<typeof tagPush>) {
+  return { before: push.before ?? null, after: push.after ?? null, created: push.created, closed: push.closed, forced: push.forced };
 }
 
-function branchRef(push: z.infer<typeof branchPush>): RefPart {
+function branchRef(push: z.infer<typeof commitPush>): RefPart {
   const common = commonRef(push);
   // Bitbucket lists commits newest first; prefer the one that is `after` when it is there.
   const c = push.commits.find((candidate) => candidate.hash === common.after) ?? push.commits[0];
   return {
     ...common,
     ref: { name: push.ref, type: 'branch' },
-    mainBranch: push.mainbranch ?? null,
-    truncated: push.truncated ?? false,
-    head: c ? { hash: c.hash, message: c.message?.value ?? '', author: authorName(c.author), date: c.date ?? null } : null,
+    mainbranch: push.mainbranch,
+    truncated: push.truncated,
+    head: c ? { hash: c.hash, message: c.message.value, authorAccountId: c.author.user.accountId, date: c.date } : null,
     commitCount: push.commits.length,
   };
 }
@@ -171,10 +157,15 @@ function tagRef(push: z.infer<typeof tagPush>): RefPart {
   return {
     ...common,
     ref: { name: push.ref, type: 'tag' },
-    mainBranch: null,
+    mainbranch: null,
     truncated: false,
     head: common.after
-      ? { hash: common.after, message: push.message?.value ?? '', author: authorName(push.author), date: push.date ?? null }
+      ? {
+          hash: common.after,
+          message: push.message?.value ?? '',
+          authorAccountId: push.author?.user.accountId ?? null,
+          date: push.date ?? null,
+        }
       : null,
     commitCount: 0,
   };

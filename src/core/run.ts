@@ -1,16 +1,20 @@
-import type { BoundProvider } from './provider';
-import type { ProviderCall } from './provider';
-import { type CommitStatusState, commitStatusFor, type Deployment, isFinal } from './deployment';
+import { type CommitStatusState, commitStatusFor, DEPLOYMENT_SCHEMA_VERSION, type Deployment, deploymentId, isFinal } from './deployment';
+import { PlatformFault, StaleStateError } from './errors';
 import { HttpFault, type HttpClient } from './http';
-import type { DeployJob, LatestPush } from './job';
-import type { ChangedFiles } from './paths';
+import type { DeployJob } from './job';
 import type { Logger } from './log';
-import { retryDelaySeconds, MAX_ATTEMPTS } from './retry';
+import { isNewer } from './order';
+import type { ChangedFiles } from './paths';
+import type { BoundProvider, ProviderCall } from './provider';
+import { retryDelaySeconds } from './retry';
+import { type TargetState, type TargetStateFields, withRecord } from './target-state';
 import type { Target, TargetsDocument } from './targets';
+import { firstLine } from './text';
+import type { PlannedPush, SendAnswer } from './transitions';
 
 /**
  * What the deploy worker and the status poller share, written against ports so the core stays free of
- * the platform (src/forge implements them): the record's saves and the report on the commit.
+ * the platform (src/forge implements them): the reads, the one kind of write, and the report on the commit.
  */
 
 export interface CommitStatus {
@@ -22,16 +26,36 @@ export interface CommitStatus {
   refname: string;
 }
 
+/** Everything a decision about one job is made against, read at once. */
+export interface JobView {
+  doc: TargetsDocument | null;
+  target: Target | null;
+  record: Deployment | null;
+  state: TargetState;
+}
+
+/** One write: records of a target, and its state moved on from the version it was read at. */
+export interface Change {
+  repositoryUuid: string;
+  targetId: string;
+  from: TargetState;
+  to: TargetStateFields;
+  records: Deployment[];
+  /** The job's planned-push marker, removed once the job has acted. */
+  planned: PlannedPush | null;
+}
+
 export interface DeliveryStore {
   getTargets(repositoryUuid: string): Promise<TargetsDocument | null>;
   getSecrets(repositoryUuid: string, targetId: string): Promise<Record<string, string>>;
-  getDeployment(repositoryUuid: string, id: string): Promise<Deployment | null>;
-  /** The record that holds an idempotency key, if any job has claimed it. */
-  findByIdempotencyKey(repositoryUuid: string, key: string): Promise<Deployment | null>;
-  /** Writes the record; with `claim`, also makes it the holder of its idempotency key. */
-  saveDeployment(record: Deployment, options: { claim: boolean }): Promise<void>;
-  getLatestPush(repositoryUuid: string, targetId: string, ref: string): Promise<LatestPush | null>;
-  markLatestPushes(pushes: readonly LatestPush[]): Promise<void>;
+  /** ONE read: the repository's targets, the record and the target's state (created when it has none). */
+  read(repositoryUuid: string, targetId: string, recordId: string): Promise<Omit<JobView, 'target'>>;
+  /** The target's planned pushes whose jobs have not acted yet, oldest first. */
+  listPlanned(repositoryUuid: string, targetId: string): Promise<PlannedPush[]>;
+  /** Writes a change, all or nothing; StaleStateError when the target's state moved since it was read. */
+  commit(change: Change): Promise<TargetState>;
+  /** Marks pushes as planned for their targets (after their jobs were queued). */
+  markPlanned(repositoryUuid: string, marks: readonly { targetId: string; push: PlannedPush }[]): Promise<void>;
 }
 
 /** A followed deploy's next status read: the job it came from, its record, and which read this is. */
@@ -51,35 +75,131 @@ export interface DeliveryPorts {
   httpFor(log: Logger): HttpClient;
   /** The files a push changed, from one (paged) diffstat call comparing its commit with `base`. */
   changedFiles(job: DeployJob, base: string): Promise<ChangedFiles>;
+  /** The repository's main branch, from Bitbucket (push events only say whether the pushed branch is it). */
+  mainBranch(job: DeployJob): Promise<string | null>;
   /** Queues deploy jobs, all in one queue push. */
   enqueueJobs(jobs: readonly DeployJob[]): Promise<void>;
+  /** Queues the job again, to be looked at after the delay (a retry, or a wait for another push). */
+  continueLater(job: DeployJob, delaySeconds: number): Promise<void>;
   /** Queues a status read of an accepted deploy, to run after the delay. */
   followLater(check: FollowCheck, delaySeconds: number): Promise<void>;
   log: Logger;
   now: () => number;
   random?: () => number;
+  /** A token no other invocation has: who holds a lease. */
+  newToken(): string;
   /** Where a commit status links when the vendor gives no page of its own. */
   fallbackStatusUrl(job: DeployJob): string;
 }
 
+/** What one invocation carries over to its retry (Forge's retryData): its lease and the answer it got. */
+export interface Carried {
+  token: string;
+  answer: SendAnswer | null;
+}
+
 export type DeliveryResult =
-  { kind: 'done'; record: Deployment | null; note: string } | { kind: 'retry'; afterSeconds: number; reason: string };
+  { kind: 'done'; record: Deployment | null; note: string } | { kind: 'retry'; afterSeconds: number; reason: string; carry?: Carried };
 
 export const statusKeyFor = (targetId: string): string => `deploy-relay-${targetId}`;
 
-/** One job being delivered or followed: what every step needs, and whether its idempotency claim is written yet. */
+/** One job being delivered or followed: what every step needs. */
 export interface Run {
   job: DeployJob;
-  target: Target;
-  attempt: number;
   ports: DeliveryPorts;
   log: Logger;
-  claimed: boolean;
+}
+
+/**
+ * Reads run again at most this often in one invocation when a write loses to another (or the store
+ * fails): each pass reads, decides and writes afresh. Then the queue retries the event.
+ */
+export const MAX_PASSES = 3;
+
+/** Runs `pass` until it settles, reading afresh after a lost write or a storage fault. */
+export async function withPasses(run: Run, carry: () => Carried | undefined, pass: () => Promise<DeliveryResult>): Promise<DeliveryResult> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await pass();
+    } catch (error) {
+      if (!(error instanceof StaleStateError || error instanceof PlatformFault)) throw error;
+      if (attempt < MAX_PASSES) continue;
+      run.log.warn('storage busy or changing; the queue retries this event', { error: error.message });
+      const afterSeconds = retryDelaySeconds(0, error instanceof PlatformFault ? error.retryAfterSeconds : null, run.ports.random);
+      return { kind: 'retry', afterSeconds, reason: error instanceof PlatformFault ? 'platform' : 'conflict', carry: carry() };
+    }
+  }
+}
+
+export const recordIdOf = (job: DeployJob): string => deploymentId(job.createdAt, job.jobKey);
+
+/** The job's planned-push marker (written by the trigger or the path check). */
+export const plannedOf = (job: DeployJob): PlannedPush => ({ jobKey: job.jobKey, order: job.order, commit: job.commit.hash });
+
+export function newRecord(job: DeployJob, target: Target, now: number): Deployment {
+  return {
+    schemaVersion: DEPLOYMENT_SCHEMA_VERSION,
+    id: recordIdOf(job),
+    deliveryId: job.deliveryId,
+    jobKey: job.jobKey,
+    trigger: job.trigger,
+    repositoryUuid: job.repository.uuid,
+    target: { id: target.id, name: target.name, environment: target.environment, provider: target.provider },
+    ref: job.ref,
+    commit: { hash: job.commit.hash, message: firstLine(job.commit.message, 200), author: job.commit.author },
+    actor: job.actor.accountId,
+    state: 'sending',
+    message: 'Deploy requested',
+    attempts: 0,
+    vendorId: null,
+    url: null,
+    createdAt: job.createdAt,
+    updatedAt: now,
+    finishedAt: null,
+    acceptedAt: null,
+    checks: 0,
+    postedStatus: null,
+    order: job.order,
+    sentAt: null,
+    nextAttemptAt: null,
+    answerLost: false,
+    reconciled: false,
+    resent: false,
+  };
+}
+
+/** Writes one record of the job's target, moving the target's state with it. */
+export async function commitRecord(
+  run: Run,
+  view: JobView,
+  record: Deployment,
+  to: TargetStateFields = withRecord(view.state, record),
+): Promise<JobView> {
+  const stamped: Deployment = {
+    ...record,
+    updatedAt: run.ports.now(),
+    finishedAt: isFinal(record.state) ? (record.finishedAt ?? run.ports.now()) : null,
+  };
+  const state = await run.ports.store.commit({
+    repositoryUuid: run.job.repository.uuid,
+    targetId: run.job.targetId,
+    from: view.state,
+    to,
+    records: [stamped],
+    planned: plannedOf(run.job),
+  });
+  return { ...view, record: stamped, state };
 }
 
 /** The arguments of a provider call for this run. */
-export function providerCall(run: Run, bound: BoundProvider, secrets: Record<string, string>, doc: TargetsDocument): ProviderCall<never> {
-  const { job, target, ports, log } = run;
+export function providerCall(
+  run: Run,
+  target: Target,
+  bound: BoundProvider,
+  secrets: Record<string, string>,
+  doc: TargetsDocument,
+): ProviderCall<never> {
+  const { job, ports, log } = run;
   return {
     target,
     settings: bound.settings,
@@ -91,64 +211,73 @@ export function providerCall(run: Run, bound: BoundProvider, secrets: Record<str
   };
 }
 
-/** The idempotency claim is written with the job's first save only: later saves rewrite the record alone. */
-export async function save(run: Run, record: Deployment): Promise<void> {
-  await run.ports.store.saveDeployment(record, { claim: !run.claimed });
-  run.claimed = true;
+/** Final statuses keep being posted this long after the deploy ended, while Bitbucket fails. */
+export const REPORT_WINDOW_MS = 15 * 60_000;
+
+/** The status a record's state calls for on its commit, or null when nothing is (or may be) posted. */
+export function wantedStatus(view: JobView, record: Deployment): CommitStatusState | null {
+  if (!view.target?.options.reportOnCommit) return null;
+  if (!isFinal(record.state) && record.state !== 'in_progress') return null;
+  // A newer push of the same commit owns the commit's line for this target now.
+  const sent = view.state.sent;
+  if (sent && sent.jobKey !== record.jobKey && sent.commit === record.commit.hash && isNewer(sent, record)) return null;
+  return commitStatusFor(record.state);
 }
 
-/** Seconds until the next attempt when the error is a fault and attempts remain; null otherwise. */
-export function retryDelay(run: Run, error: unknown, attempts = MAX_ATTEMPTS): number | null {
-  if (!(error instanceof HttpFault) || run.attempt + 1 >= attempts) return null;
-  return retryDelaySeconds(run.attempt, error.retryAfterSeconds, run.ports.random);
+export type PostOutcome = { posted: CommitStatusState | null } | { failed: string; retryable: boolean; retryAfterSeconds: number | null };
+
+/** Posts the status the record calls for unless it is already there. Never throws. */
+export async function post(run: Run, view: JobView, record: Deployment): Promise<PostOutcome> {
+  const wanted = wantedStatus(view, record);
+  if (wanted === null || record.postedStatus === wanted) return { posted: record.postedStatus };
+  try {
+    await run.ports.postCommitStatus(run.job, statusOf(run, view.target as Target, record, wanted));
+    return { posted: wanted };
+  } catch (error) {
+    run.log.warn('commit status not posted', { error: messageOf(error) });
+    const retryable = error instanceof HttpFault || error instanceof PlatformFault;
+    const retryAfterSeconds = error instanceof HttpFault || error instanceof PlatformFault ? error.retryAfterSeconds : null;
+    return { failed: messageOf(error), retryable, retryAfterSeconds };
+  }
 }
 
 /**
- * A report may be retried past the deploy's attempts: a deploy that failed on its last attempt must
- * still get FAILED onto the commit when that one post meets a Bitbucket 429 or 5xx. The extra attempts
- * only report: a settled record is never sent again.
+ * Makes the commit show what the record says: posts, records that it did, and when Bitbucket fails
+ * asks to be looked at again later (for REPORT_WINDOW_MS after the deploy ended).
  */
-const MAX_REPORT_ATTEMPTS = 2 * MAX_ATTEMPTS;
-
-/** Records a state, then reports it on the commit; a failed report is retried on its own. */
-export async function settle(run: Run, record: Deployment): Promise<DeliveryResult> {
-  const now = run.ports.now();
-  const settled: Deployment = { ...record, updatedAt: now, finishedAt: isFinal(record.state) ? now : null };
-  await save(run, settled);
-  return report(run, settled);
+export async function report(run: Run, view: JobView): Promise<DeliveryResult> {
+  const record = view.record as Deployment;
+  const outcome = await post(run, view, record);
+  if ('posted' in outcome) {
+    if (outcome.posted === record.postedStatus) return { kind: 'done', record, note: record.message };
+    const saved = await commitRecord(run, view, { ...record, postedStatus: outcome.posted });
+    return { kind: 'done', record: saved.record, note: record.message };
+  }
+  return reportLater(run, record, outcome);
 }
 
-/** Posts the commit status the record's state calls for, unless it is already there. */
-export async function report(run: Run, record: Deployment): Promise<DeliveryResult> {
-  const wanted = run.target.options.reportOnCommit ? commitStatusFor(record.state) : null;
-  if (wanted === null || record.postedStatus === wanted) return { kind: 'done', record, note: record.message };
-  try {
-    await run.ports.postCommitStatus(run.job, statusOf(run, record, wanted));
-  } catch (error) {
-    const afterSeconds = retryDelay(run, error, MAX_REPORT_ATTEMPTS);
-    if (afterSeconds !== null) {
-      run.log.warn('commit status not posted; retrying', { error: messageOf(error), afterSeconds });
+/** A status post that failed: looked at again later, or given up on with a note. */
+export async function reportLater(
+  run: Run,
+  record: Deployment,
+  failure: Extract<PostOutcome, { failed: string }>,
+): Promise<DeliveryResult> {
+  const { now } = run.ports;
+  if (failure.retryable && now() < (record.finishedAt ?? now()) + REPORT_WINDOW_MS) {
+    const afterSeconds = retryDelaySeconds(1, failure.retryAfterSeconds, run.ports.random);
+    try {
+      await run.ports.continueLater(run.job, afterSeconds);
+      return { kind: 'done', record, note: `${record.message} (commit status not posted yet: ${failure.failed})` };
+    } catch (error) {
+      if (!(error instanceof PlatformFault)) throw error;
       return { kind: 'retry', afterSeconds, reason: 'commit status' };
     }
-    run.log.error('commit status could not be posted', { error: messageOf(error) });
-    return { kind: 'done', record, note: `${record.message} (the commit status could not be posted: ${messageOf(error)})` };
   }
-  const posted = { ...record, postedStatus: wanted };
-  await save(run, posted);
-  return { kind: 'done', record: posted, note: record.message };
+  run.log.error('commit status could not be posted', { error: failure.failed });
+  return { kind: 'done', record, note: `${record.message} (the commit status could not be posted: ${failure.failed})` };
 }
 
-/** A progress line on the commit that is not retried: the final status is the one that must arrive. */
-export async function postQuietly(run: Run, record: Deployment): Promise<void> {
-  if (!run.target.options.reportOnCommit) return;
-  try {
-    await run.ports.postCommitStatus(run.job, statusOf(run, record, 'INPROGRESS'));
-  } catch (error) {
-    run.log.warn('in-progress commit status not posted', { error: messageOf(error) });
-  }
-}
-
-function statusOf({ job, target, ports }: Run, record: Deployment, state: CommitStatusState): CommitStatus {
+function statusOf({ job, ports }: Run, target: Target, record: Deployment, state: CommitStatusState): CommitStatus {
   return {
     key: statusKeyFor(target.id),
     state,

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { DeliveryPorts } from '../core/run';
-import { getChangedFiles, postCommitStatus } from './bitbucket';
+import { getChangedFiles, getRepositorySummary, postCommitStatus } from './bitbucket';
 import { bindDeclaredProvider } from './egress';
 import { forgeHttpClient } from './http';
 import { appLogger } from './log';
-import { enqueueDeployJobs, followLater } from './queue';
+import { continueLater, enqueueDeployJobs, followLater } from './queue';
 import { deliveryStore } from './store';
 
 /** The platform behind the core's deploy worker and status poller. */
@@ -11,13 +12,16 @@ export const deliveryPorts: DeliveryPorts = {
   store: deliveryStore,
   postCommitStatus: (job, status) => postCommitStatus(job.repository.workspaceUuid, job.repository.uuid, job.commit.hash, status),
   changedFiles: (job, base) => getChangedFiles(job.repository.workspaceUuid, job.repository.uuid, job.commit.hash, base),
+  mainBranch: async (job) => (await getRepositorySummary(job.repository.workspaceUuid, job.repository.uuid)).mainBranch,
   enqueueJobs: (jobs) => enqueueDeployJobs(jobs),
+  continueLater,
   followLater,
   // A target whose host the manifest does not declare is refused before anything is sent.
   bindProvider: bindDeclaredProvider,
   httpFor: forgeHttpClient,
   log: appLogger,
-  now: Date.now,
+  now: () => Date.now(),
+  newToken: () => randomUUID(),
   // Bitbucket resolves UUID paths, so the link works without knowing the repository's slug.
   fallbackStatusUrl: (job) =>
     `https://bitbucket.org/${encodeURIComponent(job.repository.workspaceUuid)}/${encodeURIComponent(job.repository.uuid)}/commits/${job.commit.hash}`,

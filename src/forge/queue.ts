@@ -1,4 +1,6 @@
-import { Queue } from '@forge/events';
+import { InternalServerError, PartialSuccessError, Queue, RateLimitError } from '@forge/events';
+import { PlatformFault } from '../core/errors';
+import { MAX_DELAY_SECONDS } from '../core/retry';
 import { bareUuid } from '../core/ids';
 import type { DeployJob } from '../core/job';
 import type { PathCheck } from '../core/paths';
@@ -12,7 +14,7 @@ export const STATUS_QUEUE = 'deploy-status';
 const deployQueue = new Queue({ key: DEPLOY_QUEUE });
 const statusQueue = new Queue({ key: STATUS_QUEUE });
 
-// Jobs for the same target run one at a time, so a redelivered job always finds its twin's record.
+// Jobs of one target run one at a time, mostly: Forge does not promise it, and the target's state decides.
 const targetKey = (repositoryUuid: string, targetId: string) => `target-${bareUuid(repositoryUuid)}-${targetId}`;
 
 /** @forge/events refuses a push of more than 50 events or 200 KB of JSON (it measures the array). */
@@ -61,16 +63,49 @@ export async function enqueueDeployJobs(jobs: readonly DeployJob[], pathCheck: P
       body: pathCheck as unknown as Record<string, unknown>,
       concurrency: { key: `paths-${bareUuid(pathCheck.job.repository.uuid)}`, limit: 1 },
     });
-  for (const pack of packEvents(events)) await deployQueue.push(pack);
+  for (const pack of packEvents(events)) await pushed('deploy jobs', () => deployQueue.push(pack));
+}
+
+/** The job again, after a delay: a retry of its deploy, or another look at what it waits for. */
+export async function continueLater(job: DeployJob, delaySeconds: number): Promise<void> {
+  await pushed('deploy job', () =>
+    deployQueue.push([
+      {
+        body: job as unknown as Record<string, unknown>,
+        delayInSeconds: Math.min(MAX_DELAY_SECONDS, delaySeconds),
+        concurrency: { key: targetKey(job.repository.uuid, job.targetId), limit: 1 },
+      },
+    ]),
+  );
+}
+
+/**
+ * The queue service refusing a push for now (429, 5xx, a partial push, the proxy failing) is a
+ * PlatformFault: the caller asks Forge to run it again. A push too big or malformed is a bug.
+ */
+async function pushed(what: string, push: () => Promise<unknown>): Promise<void> {
+  try {
+    await push();
+  } catch (error) {
+    const transient =
+      error instanceof RateLimitError ||
+      error instanceof InternalServerError ||
+      error instanceof PartialSuccessError ||
+      /PROXY_ERR/.test(`${(error as Error).name} ${(error as Error).message}`);
+    if (transient) throw new PlatformFault(`Forge queue (${what}) refused the push: ${(error as Error).message}`);
+    throw error;
+  }
 }
 
 /** One delayed status read; reads of one target's deploys run one at a time, like its deploys. */
 export async function followLater(check: FollowCheck, delaySeconds: number): Promise<void> {
-  await statusQueue.push([
-    {
-      body: check as unknown as Record<string, unknown>,
-      delayInSeconds: delaySeconds,
-      concurrency: { key: targetKey(check.job.repository.uuid, check.job.targetId), limit: 1 },
-    },
-  ]);
+  await pushed('status read', () =>
+    statusQueue.push([
+      {
+        body: check as unknown as Record<string, unknown>,
+        delayInSeconds: delaySeconds,
+        concurrency: { key: targetKey(check.job.repository.uuid, check.job.targetId), limit: 1 },
+      },
+    ]),
+  );
 }

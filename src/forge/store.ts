@@ -1,45 +1,78 @@
-import { kvs, WhereConditions } from '@forge/kvs';
+import { Filter, FilterConditions, ForgeKvsAPIError, kvs, WhereConditions } from '@forge/kvs';
 import * as z from 'zod/mini';
 import { type Deployment, deploymentSchema, storedDeploymentSchema } from '../core/deployment';
-import { CorruptRecordError } from '../core/errors';
-import { bareUuid, digest } from '../core/ids';
-import type { LatestPush } from '../core/job';
-import type { DeliveryStore } from '../core/run';
+import { CorruptRecordError, PlatformFault, StaleStateError } from '../core/errors';
+import { bareUuid } from '../core/ids';
+import type { Change, DeliveryStore } from '../core/run';
+import { EMPTY_TARGET_STATE, type TargetState, targetStateSchema } from '../core/target-state';
 import { type TargetsDocument, targetsDocumentSchema } from '../core/targets';
+import type { PlannedPush } from '../core/transitions';
 import { describeIssues } from '../core/zod-messages';
 
 /**
- * Everything the app keeps, in Forge's KVS. Keys use bare UUIDs (KVS refuses braces):
- *   targets:<repo>                  all targets of a repository, one value: one read per push
- *   deploy:<repo>:<reversed time>-<job>   a deployment record; a prefix scan lists newest first
- *   idem:<repo>:<target>:<commit>   which record claimed a commit for a target (no double deploys)
- *   latest:<repo>:<target>:<ref digest>   the newest push planned for a coalescing target (expires)
- *   secrets:<repo>:<target>         the target's secrets, in the encrypted secret store
+ * Everything the app keeps, in Forge's KVS and Custom Entity Store. Keys use bare UUIDs (KVS refuses braces):
+ *   targets:<repo>                         all targets of a repository, one value: one read per push
+ *   deploy:<repo>:<reversed time>-<job>    a deployment record (one per push and target); a prefix scan lists newest first
+ *   plan:<repo>:<target>:<order>:<job>     a push planned for a target whose job has not acted yet (expires)
+ *   entity target-state, <repo>:<target>   where the target stands (core/target-state.ts), with its version
+ *   secrets:<repo>:<target>                the target's secrets, in the encrypted secret store
  * Every stored value is parsed when read; a value that does not parse is reported, never trusted.
+ *
+ * Exclusion, from the primitives Forge documents: the target state is a custom entity, and every write
+ * of it is a Custom Entity Store transaction conditioned on the version that was read (`version`
+ * EQUAL_TO n), which carries the target's deployment records and planned-push markers with it, all or
+ * nothing. Two invocations that decided on the same version cannot both write: the loser gets
+ * CONDITIONAL_CHECK_FAILED and reads again. A target's state is created once with `keyPolicy:
+ * 'FAIL_IF_EXISTS'`, the documented create-if-absent (what a condition does on a missing entity is not
+ * documented, so nothing relies on it).
  */
+
+export const TARGET_STATE_ENTITY = 'target-state';
 
 const targetsKey = (repo: string) => `targets:${bareUuid(repo)}`;
 const secretsKey = (repo: string, targetId: string) => `secrets:${bareUuid(repo)}:${targetId}`;
 const deploymentPrefix = (repo: string) => `deploy:${bareUuid(repo)}:`;
 const deploymentKey = (repo: string, id: string) => `${deploymentPrefix(repo)}${id}`;
-const idempotencyKeyFor = (repo: string, key: string) => `idem:${bareUuid(repo)}:${key}`;
-// Branch names may hold characters KVS keys refuse, and up to 1000 of them: the key carries a digest.
-const latestKey = (repo: string, targetId: string, ref: string) => `latest:${bareUuid(repo)}:${targetId}:${digest(ref)}`;
+const plannedPrefix = (repo: string, targetId: string) => `plan:${bareUuid(repo)}:${targetId}:`;
+// Zero-padded so keys sort in push order: the oldest planned push is the first a scan returns.
+const plannedKey = (repo: string, targetId: string, push: PlannedPush) =>
+  `${plannedPrefix(repo, targetId)}${String(push.order).padStart(17, '0')}:${push.jobKey}`;
+const stateKey = (repo: string, targetId: string) => `${bareUuid(repo)}:${targetId}`;
 
-const claimSchema = z.object({ deploymentId: z.string() });
-const latestPushSchema = z.object({
-  repositoryUuid: z.string(),
-  targetId: z.string(),
-  ref: z.string(),
-  jobKey: z.string(),
-  commit: z.string(),
-  order: z.number(),
-});
-/** A marker outlives any queued job (retries end within the hour); after that it has nothing to supersede. */
-const LATEST_PUSH_TTL = { unit: 'DAYS', value: 7 } as const;
+const plannedSchema = z.object({ jobKey: z.string(), order: z.number(), commit: z.string() });
+const storedStateSchema = z.object({ version: z.number(), state: targetStateSchema });
+/** A mark outlives any job it stands for (a job acts within the day, or its events are gone); then it only takes room. */
+const PLANNED_TTL = { unit: 'DAYS', value: 7 } as const;
+/** Every planned push of a target a job looks at; a burst longer than this still coalesces on what it sees. */
+const PLANNED_SCAN = 100;
 /** @forge/kvs takes at most 25 items a batch. */
 const BATCH_SIZE = 25;
 const secretsSchema = z.record(z.string(), z.string());
+
+/**
+ * Storage errors that say "try again" (the service failed or is rate-limited) become PlatformFault,
+ * which the queue retries; anything else (a malformed request) is a bug and stays what it was.
+ */
+async function platform<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isTransient(error)) throw new PlatformFault(`Forge storage (${what}) failed: ${(error as Error).message}`);
+    throw error;
+  }
+}
+
+const TRANSIENT_CODES = new Set(['RATE_LIMIT_EXCEEDED', 'TOO_MANY_REQUESTS', 'INTERNAL_SERVER_ERROR', 'UNKNOWN_ERROR']);
+function isTransient(error: unknown): boolean {
+  if (error instanceof ForgeKvsAPIError) {
+    const status = error.responseDetails.status;
+    return status === 429 || status >= 500 || TRANSIENT_CODES.has(error.code);
+  }
+  // The product proxy itself failing (ProxyRequestError and its kin from @forge/api).
+  return error instanceof Error && /PROXY_ERR|fetch failed/i.test(`${error.name} ${error.message}`);
+}
+
+const isCode = (error: unknown, code: string): boolean => error instanceof ForgeKvsAPIError && error.code === code;
 
 function parseStored<T extends z.ZodMiniType>(schema: T, key: string, value: unknown): z.infer<T> {
   const result = schema.safeParse(value);
@@ -49,7 +82,7 @@ function parseStored<T extends z.ZodMiniType>(schema: T, key: string, value: unk
 
 export async function getTargets(repo: string): Promise<TargetsDocument | null> {
   const key = targetsKey(repo);
-  const value = await kvs.get(key);
+  const value = await platform('targets', () => kvs.get(key));
   return value === undefined ? null : parseStored(targetsDocumentSchema, key, value);
 }
 
@@ -59,7 +92,7 @@ export async function putTargets(doc: TargetsDocument): Promise<void> {
 
 export async function getSecrets(repo: string, targetId: string): Promise<Record<string, string>> {
   const key = secretsKey(repo, targetId);
-  const value = await kvs.getSecret(key);
+  const value = await platform('secrets', () => kvs.getSecret(key));
   return value === undefined ? {} : parseStored(secretsSchema, key, value);
 }
 
@@ -71,20 +104,108 @@ export async function putSecrets(repo: string, targetId: string, secrets: Record
 
 export async function getDeployment(repo: string, id: string): Promise<Deployment | null> {
   const key = deploymentKey(repo, id);
-  const value = await kvs.get(key);
+  const value = await platform('deployment', () => kvs.get(key));
   return value === undefined ? null : parseStored(storedDeploymentSchema, key, value);
 }
 
-export async function findByIdempotencyKey(repo: string, idempotency: string): Promise<Deployment | null> {
-  const key = idempotencyKeyFor(repo, idempotency);
-  const claim = await kvs.get(key);
-  return claim === undefined ? null : getDeployment(repo, parseStored(claimSchema, key, claim).deploymentId);
+const toState = (key: string, value: unknown): TargetState => {
+  const stored = parseStored(storedStateSchema, `${TARGET_STATE_ENTITY}/${key}`, value);
+  return { ...stored.state, version: stored.version };
+};
+
+/** The target's state, created (empty, version 0) the first time a job of the target looks for it. */
+async function createState(repo: string, targetId: string): Promise<TargetState> {
+  const key = stateKey(repo, targetId);
+  try {
+    await platform('target state', () =>
+      kvs.entity(TARGET_STATE_ENTITY).set(key, { version: 0, state: EMPTY_TARGET_STATE }, { keyPolicy: 'FAIL_IF_EXISTS' }),
+    );
+    return { ...EMPTY_TARGET_STATE, version: 0 };
+  } catch (error) {
+    if (!isCode(error, 'KEY_CONFLICT')) throw error;
+    const value = await platform('target state', () => kvs.entity(TARGET_STATE_ENTITY).get(key));
+    return toState(key, value);
+  }
 }
 
-export async function saveDeployment(record: Deployment, { claim }: { claim: boolean }): Promise<void> {
-  const repo = record.repositoryUuid;
-  await kvs.set(deploymentKey(repo, record.id), deploymentSchema.parse(record));
-  if (claim) await kvs.set(idempotencyKeyFor(repo, record.idempotencyKey), { deploymentId: record.id });
+/** The targets, one record and the target's state in ONE batch read. */
+export async function readJobView(repo: string, targetId: string, recordId: string) {
+  const keys = { targets: targetsKey(repo), record: deploymentKey(repo, recordId), state: stateKey(repo, targetId) };
+  const result = await platform('batch read', () =>
+    kvs.batchGet([{ key: keys.targets }, { key: keys.record }, { key: keys.state, entityName: TARGET_STATE_ENTITY }]),
+  );
+  if (result.failedKeys.length > 0) {
+    throw new PlatformFault(
+      `Forge storage (batch read) failed for ${result.failedKeys.map((f) => `${f.key}: ${f.error.message}`).join(', ')}`,
+    );
+  }
+  const found = (key: string, entity?: string) =>
+    result.successfulKeys.find((item) => item.key === key && (item.entityName ?? undefined) === entity)?.value;
+  const targets = found(keys.targets);
+  const record = found(keys.record);
+  const state = found(keys.state, TARGET_STATE_ENTITY);
+  return {
+    doc: targets === undefined ? null : parseStored(targetsDocumentSchema, keys.targets, targets),
+    record: record === undefined ? null : parseStored(storedDeploymentSchema, keys.record, record),
+    state: state === undefined ? await createState(repo, targetId) : toState(keys.state, state),
+  };
+}
+
+export async function getTargetState(repo: string, targetId: string): Promise<TargetState | null> {
+  const key = stateKey(repo, targetId);
+  const value = await kvs.entity(TARGET_STATE_ENTITY).get(key);
+  return value === undefined ? null : toState(key, value);
+}
+
+export async function listPlanned(repo: string, targetId: string): Promise<PlannedPush[]> {
+  const page = await platform('planned pushes', () =>
+    kvs
+      .query()
+      .where('key', WhereConditions.beginsWith(plannedPrefix(repo, targetId)))
+      .limit(PLANNED_SCAN)
+      .getMany(),
+  );
+  return page.results.map(({ key, value }) => parseStored(plannedSchema, key, value));
+}
+
+/** Marks pushes as planned for their targets: one batch write (per 25 targets). */
+export async function markPlanned(repo: string, marks: readonly { targetId: string; push: PlannedPush }[]): Promise<void> {
+  for (let start = 0; start < marks.length; start += BATCH_SIZE) {
+    const items = marks.slice(start, start + BATCH_SIZE).map(({ targetId, push }) => ({
+      key: plannedKey(repo, targetId, push),
+      value: plannedSchema.parse(push),
+      options: { ttl: PLANNED_TTL },
+    }));
+    const result = await platform('planned pushes', () => kvs.batchSet(items));
+    if (result.failedKeys.length > 0) {
+      throw new PlatformFault(`Could not mark planned pushes: ${result.failedKeys.map((f) => `${f.key} (${f.error.message})`).join(', ')}`);
+    }
+  }
+}
+
+/** One transaction: the target's state from `from.version` to the next, its records, its job's marker gone. */
+export async function commitChange(change: Change): Promise<TargetState> {
+  const { repositoryUuid: repo, targetId } = change;
+  const version = change.from.version + 1;
+  let tx = kvs
+    .transact()
+    .set(
+      stateKey(repo, targetId),
+      { version, state: targetStateSchema.parse(change.to) },
+      {
+        entityName: TARGET_STATE_ENTITY,
+        conditions: new Filter<{ version: number }>().and('version', FilterConditions.equalTo(change.from.version)),
+      },
+    );
+  for (const record of change.records) tx = tx.set(deploymentKey(repo, record.id), deploymentSchema.parse(record));
+  if (change.planned) tx = tx.delete(plannedKey(repo, targetId, change.planned));
+  try {
+    await platform('transaction', () => tx.execute());
+  } catch (error) {
+    if (isCode(error, 'CONDITIONAL_CHECK_FAILED')) throw new StaleStateError(`the state of target ${targetId}`);
+    throw error;
+  }
+  return { ...change.to, version };
 }
 
 export interface DeploymentPage {
@@ -113,47 +234,11 @@ export async function listDeployments(repo: string, limit: number, cursor?: stri
   return { deployments, corrupt, nextCursor: page.nextCursor ?? null };
 }
 
-export async function getLatestPush(repo: string, targetId: string, ref: string): Promise<LatestPush | null> {
-  const key = latestKey(repo, targetId, ref);
-  const value = await kvs.get(key);
-  return value === undefined ? null : parseStored(latestPushSchema, key, value);
-}
-
-/** One batch write (per 25 targets) for everything a push makes newest. */
-export async function markLatestPushes(pushes: readonly LatestPush[]): Promise<void> {
-  for (let start = 0; start < pushes.length; start += BATCH_SIZE) {
-    const items = pushes.slice(start, start + BATCH_SIZE).map((push) => ({
-      key: latestKey(push.repositoryUuid, push.targetId, push.ref),
-      value: latestPushSchema.parse(push),
-      options: { ttl: LATEST_PUSH_TTL },
-    }));
-    const result = await kvs.batchSet(items);
-    if (result.failedKeys.length > 0) {
-      const failed = result.failedKeys.map((failure) => `${failure.key} (${failure.error.message})`).join(', ');
-      throw new Error(`Could not record the newest push for: ${failed}`);
-    }
-  }
-}
-
-/**
- * Takes back marks whose jobs could not be queued: a mark without its job would supersede older
- * pushes in favour of one that never runs. Deleting a mark a newer push has just written is harmless:
- * without a mark, older jobs simply deploy.
- */
-export async function unmarkLatestPushes(pushes: readonly LatestPush[]): Promise<void> {
-  for (let start = 0; start < pushes.length; start += BATCH_SIZE) {
-    await kvs.batchDelete(
-      pushes.slice(start, start + BATCH_SIZE).map((push) => ({ key: latestKey(push.repositoryUuid, push.targetId, push.ref) })),
-    );
-  }
-}
-
 export const deliveryStore: DeliveryStore = {
   getTargets,
   getSecrets,
-  getDeployment,
-  findByIdempotencyKey,
-  saveDeployment,
-  getLatestPush,
-  markLatestPushes,
+  read: readJobView,
+  listPlanned,
+  commit: commitChange,
+  markPlanned,
 };

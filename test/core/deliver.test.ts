@@ -1,195 +1,267 @@
 import { deliver } from '../../src/core/deliver';
-import type { Deployment } from '../../src/core/deployment';
+import { PlatformFault } from '../../src/core/errors';
 import { HttpFault, HttpRejected, type HttpRequest } from '../../src/core/http';
-import { type DeployJob } from '../../src/core/job';
+import type { DeployJob } from '../../src/core/job';
+import { orderOf } from '../../src/core/order';
 import { planPush } from '../../src/core/plan';
 import { parsePushEvent } from '../../src/core/push-event';
 import { MAX_ATTEMPTS } from '../../src/core/retry';
-import type { Target } from '../../src/core/targets';
+import { newRecord, recordIdOf } from '../../src/core/run';
+import { LEASE_MS } from '../../src/core/target-state';
+import { DEFAULT_OPTIONS, type Target } from '../../src/core/targets';
 import { makePushEvent } from '../fixtures/events';
 import { memoryPorts } from '../fixtures/ports';
 import { makeTarget } from '../fixtures/targets';
 
 const harness = (target: Target, answer: (request: HttpRequest) => number | Error) => memoryPorts([target], answer);
 
-const jobFor = (overrides: Partial<DeployJob> = {}): DeployJob => {
-  const [job] = planPush(parsePushEvent(makePushEvent()), [makeTarget()], 1_763_633_700_000).jobs;
-  return { ...(job as DeployJob), ...overrides };
-};
+const at = (second: number) => `2026-11-20T10:16:${String(second).padStart(2, '0')}.000000Z`;
+const C = 'c0'.repeat(20);
+const D = 'd0'.repeat(20);
+
+/** The job the plan makes for a push at `second`, of `commit`. */
+function jobAt(second: number, commit = C, target: Target = makeTarget(), push: Record<string, unknown> = {}): DeployJob {
+  const event = makePushEvent({ timestamp: at(second), push: { after: commit, commits: [], ...push } });
+  const [job] = planPush(parsePushEvent(event), [target], 1_763_633_700_000).jobs;
+  return job as DeployJob;
+}
+
+const sent = (h: ReturnType<typeof harness>) =>
+  h.requests.map((r) => (JSON.parse(r.body ?? '{}') as { commit: { hash: string } }).commit.hash);
 
 describe('deliver', () => {
-  it('sends once, records `requested` and reports INPROGRESS then SUCCESSFUL on the commit', async () => {
+  it('sends once, records `requested` and posts SUCCESSFUL on the commit, with no progress line before the answer', async () => {
     const h = harness(makeTarget(), () => 202);
-    const result = await deliver(jobFor(), 0, h.ports);
+    const result = await deliver(jobAt(1), null, h.ports);
     expect(result).toMatchObject({ kind: 'done', record: { state: 'requested', postedStatus: 'SUCCESSFUL', attempts: 1 } });
     expect(h.requests).toHaveLength(1);
-    expect(h.statuses.map((s) => s.state)).toEqual(['INPROGRESS', 'SUCCESSFUL']);
-    expect(h.statuses[1]).toMatchObject({ key: 'deploy-relay-staging-hook', refname: 'main', url: 'https://bitbucket.org/acme/web' });
+    expect(h.statuses.map((s) => s.state)).toEqual(['SUCCESSFUL']);
+    expect(h.statuses[0]).toMatchObject({ key: 'deploy-relay-staging-hook', refname: 'main', url: 'https://bitbucket.org/acme/web' });
   });
 
-  it('claims the commit for the target once, with the first save of the job, and not on later saves', async () => {
+  it('writes twice for a hook: the claim, then the outcome with the posted status', async () => {
     const h = harness(makeTarget(), () => 202);
-    await deliver(jobFor(), 0, h.ports);
-    expect(h.claimWrites).toEqual([true, false, false]);
+    await deliver(jobAt(1), null, h.ports);
+    expect(h.commits.map((c) => c.records.map((r) => r.state))).toEqual([['sending'], ['requested']]);
+    expect(h.states.get('staging-hook')).toMatchObject({ version: 2, lease: null, sent: { state: 'requested' }, live: { commit: C } });
   });
 
-  it('keeps the claim across retries without writing it again', async () => {
-    let calls = 0;
-    const h = harness(makeTarget(), () => (++calls === 1 ? new HttpFault('server_error', '503', 503, null) : 200));
-    await deliver(jobFor(), 0, h.ports);
-    await deliver(jobFor(), 1, h.ports);
-    expect(h.claimWrites).toEqual([true, false, false, false]);
-    expect(h.requests).toHaveLength(2);
-  });
-
-  it('a redelivered job sends nothing', async () => {
+  it('a redelivered job sends nothing and posts nothing again', async () => {
     const h = harness(makeTarget(), () => 202);
-    await deliver(jobFor(), 0, h.ports);
-    const again = await deliver(jobFor(), 0, h.ports);
-    expect(again.kind).toBe('done');
+    await deliver(jobAt(1), null, h.ports);
+    const again = await deliver(jobAt(1), null, h.ports);
+    expect(again).toMatchObject({ kind: 'done', record: { state: 'requested' } });
     expect(h.requests).toHaveLength(1);
+    expect(h.statuses).toHaveLength(1);
   });
 
-  it('another push of a commit already deployed to the target sends nothing', async () => {
+  it('git rollback: pushes of A, B, then A again all deploy, in that order', async () => {
     const h = harness(makeTarget(), () => 202);
-    await deliver(jobFor(), 0, h.ports);
-    const other = await deliver(jobFor({ deliveryId: 'd-other', jobKey: 'other' }), 0, h.ports);
-    expect(other).toMatchObject({ kind: 'done', note: expect.stringContaining('already handled by delivery') });
+    await deliver(jobAt(1, C), null, h.ports);
+    await deliver(jobAt(2, D, makeTarget(), { before: C }), null, h.ports);
+    await deliver(jobAt(3, C, makeTarget(), { before: D, forced: true }), null, h.ports);
+    expect(sent(h)).toEqual([C, D, C]);
+  });
+
+  it('a later push of the commit the target already runs is skipped as deployed, and posts nothing', async () => {
+    const target = makeTarget({ rules: { branches: ['main', 'release/*'], tags: [], paths: { include: [], exclude: [] } } });
+    const h = harness(target, () => 202);
+    await deliver(jobAt(1, C, target), null, h.ports);
+    const release = await deliver(jobAt(2, C, target, { ref: 'release/1', created: true }), null, h.ports);
+    expect(release).toMatchObject({ record: { state: 'skipped', message: 'Skipped: push main already deployed this commit' } });
     expect(h.requests).toHaveLength(1);
+    expect(h.statuses).toHaveLength(1);
   });
 
-  it('a job whose result is settled sends and posts nothing again once another push of the commit took the claim', async () => {
-    const h = harness(makeTarget(), () => new HttpFault('server_error', '503', 503, null));
-    await deliver(jobFor(), MAX_ATTEMPTS - 1, h.ports);
-    // Another push of the same commit tries too (the first failed, so it may), and claims the commit.
-    await deliver(jobFor({ deliveryId: 'd-other', jobKey: 'other' }), MAX_ATTEMPTS - 1, h.ports);
-    const sent = h.requests.length;
-    const posted = h.statuses.length;
-    // The first job comes back (its FAILED status post was retried): it sends nothing, and leaves the
-    // commit's line to the push that took the commit over.
-    await deliver(jobFor(), MAX_ATTEMPTS, h.ports);
-    expect(h.requests).toHaveLength(sent);
-    expect(h.statuses).toHaveLength(posted);
-    expect([...h.records.values()].map((d) => [d.jobKey === 'other' ? 'other' : 'first', d.state, d.attempts])).toEqual(
-      expect.arrayContaining([
-        ['first', 'failed', MAX_ATTEMPTS],
-        ['other', 'failed', MAX_ATTEMPTS],
-      ]),
-    );
+  describe('a late older push', () => {
+    it.each([true, false])('is superseded, never sent over the newer one (coalescing %s)', async (coalesce) => {
+      const target = makeTarget({ options: { ...DEFAULT_OPTIONS, coalesce } });
+      const h = harness(target, () => 202);
+      await deliver(jobAt(5, D, target), null, h.ports);
+      const late = await deliver(jobAt(4, C, target), null, h.ports);
+      expect(late).toMatchObject({
+        record: { state: 'superseded', message: `Superseded: a newer push (main ${D.slice(0, 7)}) was already sent` },
+      });
+      expect(sent(h)).toEqual([D]);
+      expect(h.statuses.map((s) => s.state)).toEqual(['SUCCESSFUL', 'STOPPED']);
+    });
+
+    it('of the same commit on another ref is skipped, leaving the commit status to the newer push', async () => {
+      const target = makeTarget({ rules: { branches: ['**'], tags: [], paths: { include: [], exclude: [] } } });
+      const h = harness(target, () => 202);
+      await deliver(jobAt(5, C, target, { ref: 'release/1', created: true }), null, h.ports);
+      const older = await deliver(jobAt(4, C, target), null, h.ports);
+      expect(older).toMatchObject({ record: { state: 'skipped' } });
+      expect(h.statuses.map((s) => s.state)).toEqual(['SUCCESSFUL']);
+    });
   });
 
-  it('retries a fault with the server’s Retry-After, then succeeds on a later attempt', async () => {
-    let calls = 0;
-    const h = harness(makeTarget(), () => (++calls === 1 ? new HttpFault('rate_limited', '429', 429, 30) : 200));
-    expect(await deliver(jobFor(), 0, h.ports)).toEqual({ kind: 'retry', afterSeconds: 30, reason: 'rate_limited' });
-    expect([...h.records.values()][0]?.state).toBe('retrying');
-    expect(await deliver(jobFor(), 1, h.ports)).toMatchObject({ kind: 'done', record: { state: 'requested', attempts: 2 } });
-    expect(h.requests).toHaveLength(2);
+  describe('coalescing', () => {
+    it('supersedes a job when a newer push is planned for the target, before anything is sent', async () => {
+      const h = harness(makeTarget(), () => 202);
+      const newer = jobAt(6, D);
+      await h.ports.store.markPlanned('r', [{ targetId: 'staging-hook', push: { jobKey: newer.jobKey, order: newer.order, commit: D } }]);
+      const older = await deliver(jobAt(5, C), null, h.ports);
+      expect(older).toMatchObject({ record: { state: 'superseded', message: expect.stringContaining('is queued for this target') } });
+      expect(h.requests).toHaveLength(0);
+    });
+
+    it('off: a job waits while an older planned push has not gone, then goes once it has', async () => {
+      const target = makeTarget({ options: { ...DEFAULT_OPTIONS, coalesce: false } });
+      const h = harness(target, () => 202);
+      const older = jobAt(5, C, target);
+      await h.ports.store.markPlanned('r', [{ targetId: target.id, push: { jobKey: older.jobKey, order: older.order, commit: C } }]);
+      const newer = jobAt(6, D, target);
+      expect(await deliver(newer, null, h.ports)).toMatchObject({ kind: 'done', note: expect.stringContaining('waiting: the older push') });
+      expect(h.continued).toEqual([{ job: newer, delaySeconds: expect.any(Number) }]);
+      await deliver(older, null, h.ports);
+      await deliver(newer, null, h.ports);
+      expect(sent(h)).toEqual([C, D]);
+    });
+
+    it('off: a job stops waiting for an older push after ORDER_WAIT and goes', async () => {
+      const target = makeTarget({ options: { ...DEFAULT_OPTIONS, coalesce: false } });
+      const h = harness(target, () => 202);
+      const older = jobAt(5, C, target);
+      await h.ports.store.markPlanned('r', [{ targetId: target.id, push: { jobKey: older.jobKey, order: older.order, commit: C } }]);
+      h.advance(60 * 60_000);
+      await deliver(jobAt(6, D, target), null, h.ports);
+      expect(sent(h)).toEqual([D]);
+    });
   });
 
-  it('records `failed` after the last attempt and reports FAILED', async () => {
-    const h = harness(
-      makeTarget(),
-      () => new HttpFault('server_error', 'POST https://deploy.example.com/hooks/deploy answered 503', 503, null),
-    );
-    const result = await deliver(jobFor(), MAX_ATTEMPTS - 1, h.ports);
-    expect(result).toMatchObject({ kind: 'done', record: { state: 'failed', postedStatus: 'FAILED' } });
-    expect((result as { record: Deployment }).record.message).toBe(
-      `Failed after ${MAX_ATTEMPTS} attempts: POST https://deploy.example.com/hooks/deploy answered 503`,
-    );
+  describe('one request in flight per target', () => {
+    it('a second delivery of the job while the first holds the lease waits, and sends nothing', async () => {
+      const h = harness(makeTarget(), () => 202);
+      const job = jobAt(1);
+      const { state } = await h.ports.store.read('r', job.targetId, recordIdOf(job));
+      // The first delivery took the lease and is sending right now.
+      await h.ports.store.commit({
+        repositoryUuid: 'r',
+        targetId: job.targetId,
+        from: state,
+        to: { v: 1, sent: null, live: null, lease: { jobKey: job.jobKey, token: 'first', until: h.ports.now() + LEASE_MS } },
+        records: [{ ...newRecord(job, makeTarget(), h.ports.now()), attempts: 1, sentAt: h.ports.now() }],
+        planned: null,
+      });
+      const second = await deliver(job, null, h.ports);
+      expect(second).toMatchObject({ kind: 'done', note: 'waiting: another delivery of this job is sending it' });
+      expect(h.requests).toHaveLength(0);
+    });
+
+    it('a job whose holder stopped after sending finds the lease expired and sends again, marked as possibly twice', async () => {
+      const h = harness(makeTarget(), () => 202);
+      const job = jobAt(1);
+      const { state } = await h.ports.store.read('r', job.targetId, recordIdOf(job));
+      await h.ports.store.commit({
+        repositoryUuid: 'r',
+        targetId: job.targetId,
+        from: state,
+        to: { v: 1, sent: null, live: null, lease: { jobKey: job.jobKey, token: 'stopped', until: h.ports.now() + LEASE_MS } },
+        records: [{ ...newRecord(job, makeTarget(), h.ports.now()), attempts: 1, sentAt: h.ports.now() }],
+        planned: null,
+      });
+      h.advance(LEASE_MS + 1);
+      const result = await deliver(job, null, h.ports);
+      expect(result).toMatchObject({
+        record: { state: 'requested', attempts: 2, resent: true, message: expect.stringContaining('may have deployed twice') },
+      });
+      expect(h.requests).toHaveLength(1);
+    });
+
+    it('an invocation that got an answer but could not write it hands the answer on, and its retry writes it without sending', async () => {
+      const h = harness(makeTarget(), () => 202);
+      const job = jobAt(1);
+      const commit = h.ports.store.commit;
+      let failNext = false;
+      h.ports.store.commit = async (change) => {
+        if (change.records[0]?.state === 'sending') failNext = true;
+        else if (failNext) throw new PlatformFault('storage down');
+        return commit(change);
+      };
+      const first = await deliver(job, null, h.ports);
+      expect(first).toMatchObject({ kind: 'retry', carry: { answer: { kind: 'accepted' } } });
+      h.ports.store.commit = commit;
+      const retried = await deliver(job, first.kind === 'retry' ? (first.carry ?? null) : null, h.ports);
+      expect(retried).toMatchObject({ record: { state: 'requested' } });
+      expect(h.requests).toHaveLength(1);
+    });
   });
 
-  it('fails at once on a 4xx with the provider’s message', async () => {
-    const h = harness(
-      makeTarget(),
-      () => new HttpRejected('POST https://deploy.example.com/hooks/deploy answered 401: bad signature', 401),
-    );
-    const result = await deliver(jobFor(), 0, h.ports);
-    expect(result).toMatchObject({ kind: 'done', record: { state: 'failed', message: expect.stringContaining('401: bad signature') } });
-    expect(h.requests).toHaveLength(1);
+  describe('faults', () => {
+    it('a fault leaves the record retrying and queues the job again after the back-off', async () => {
+      const h = harness(makeTarget(), () => new HttpFault('server_error', 'POST answered 503', 503, null));
+      const result = await deliver(jobAt(1), null, h.ports);
+      expect(result).toMatchObject({ kind: 'done', record: { state: 'retrying', attempts: 1, answerLost: false } });
+      expect(h.continued).toEqual([{ job: jobAt(1), delaySeconds: 8 }]);
+      expect(h.statuses).toEqual([]);
+    });
+
+    it('honours Retry-After', async () => {
+      const h = harness(makeTarget(), () => new HttpFault('rate_limited', 'answered 429', 429, 42));
+      await deliver(jobAt(1), null, h.ports);
+      expect(h.continued[0]?.delaySeconds).toBe(42);
+    });
+
+    it('an early redelivery of a job whose retry is scheduled sends nothing', async () => {
+      const h = harness(makeTarget(), () => new HttpFault('server_error', 'answered 503', 503, null));
+      await deliver(jobAt(1), null, h.ports);
+      expect(await deliver(jobAt(1), null, h.ports)).toMatchObject({ note: 'its next attempt is already scheduled' });
+      expect(h.requests).toHaveLength(1);
+    });
+
+    it(`gives up after ${MAX_ATTEMPTS} attempts and posts FAILED`, async () => {
+      const h = harness(makeTarget(), () => new HttpFault('server_error', 'answered 503', 503, null));
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+        await deliver(jobAt(1), null, h.ports);
+        h.advance(15 * 60_000);
+      }
+      expect(h.requests).toHaveLength(MAX_ATTEMPTS);
+      expect(h.records.get(recordIdOf(jobAt(1)))).toMatchObject({
+        state: 'failed',
+        message: `Failed after ${MAX_ATTEMPTS} attempts: answered 503`,
+      });
+      expect(h.statuses.map((s) => s.state)).toEqual(['FAILED']);
+    });
+
+    it('a refusal fails at once', async () => {
+      const h = harness(makeTarget(), () => new HttpRejected('answered 401: bad signature', 401));
+      expect(await deliver(jobAt(1), null, h.ports)).toMatchObject({ record: { state: 'failed', message: 'answered 401: bad signature' } });
+      expect(h.requests).toHaveLength(1);
+    });
+
+    it('a time-out marks the answer lost, and the next attempt says it may have deployed twice', async () => {
+      let calls = 0;
+      const h = harness(makeTarget(), () => (++calls === 1 ? new HttpFault('timeout', 'timed out', null, null, true) : 202));
+      expect(await deliver(jobAt(1), null, h.ports)).toMatchObject({ record: { state: 'retrying', answerLost: true } });
+      h.advance(60_000);
+      expect(await deliver(jobAt(1), null, h.ports)).toMatchObject({ record: { state: 'requested', resent: true } });
+    });
   });
 
-  it('records a skip and leaves the commit alone', async () => {
-    const h = harness(makeTarget(), () => 200);
-    const result = await deliver(jobFor({ skipReason: 'the commit message contains [skip ci]' }), 0, h.ports);
-    expect(result).toMatchObject({ kind: 'done', record: { state: 'skipped', message: 'Skipped: the commit message contains [skip ci]' } });
+  it('records a skip marker and a disabled target as skipped, posting nothing', async () => {
+    const h = harness(makeTarget({ enabled: false }), () => 202);
+    expect(await deliver(jobAt(1), null, h.ports)).toMatchObject({
+      record: { state: 'skipped', message: 'Skipped: the target was disabled' },
+    });
+    const marked = { ...jobAt(2, D), skipReason: 'the commit message contains [skip ci]' };
+    expect(await deliver(marked, null, h.ports)).toMatchObject({
+      record: { state: 'skipped', message: 'Skipped: the commit message contains [skip ci]' },
+    });
     expect(h.requests).toHaveLength(0);
     expect(h.statuses).toHaveLength(0);
   });
 
-  it('retries only the commit status when Bitbucket refuses it, without deploying again', async () => {
-    const h = harness(makeTarget(), () => 200);
-    let failStatus = true;
-    const post = h.ports.postCommitStatus;
-    h.ports.postCommitStatus = async (job, status) => {
-      if (status.state === 'SUCCESSFUL' && failStatus) {
-        failStatus = false;
-        throw new HttpFault('server_error', 'Bitbucket commit status answered 500', 500, null);
-      }
-      await post(job, status);
-    };
-    expect(await deliver(jobFor(), 0, h.ports)).toMatchObject({ kind: 'retry' });
-    expect(await deliver(jobFor(), 1, h.ports)).toMatchObject({ kind: 'done', record: { postedStatus: 'SUCCESSFUL' } });
-    expect(h.requests).toHaveLength(1);
-  });
-
-  it('fails a target whose settings are invalid, naming the field', async () => {
-    const h = harness(makeTarget({ settings: { url: 'not a url' } }), () => 200);
-    const result = await deliver(jobFor(), 0, h.ports);
-    expect(result).toMatchObject({
+  it('a job of a deleted target records nothing', async () => {
+    const h = memoryPorts([], () => 202);
+    expect(await deliver(jobAt(1), null, h.ports)).toMatchObject({
       kind: 'done',
-      record: { state: 'failed', message: expect.stringMatching(/Signed webhook settings are not valid: url: must be a URL/) },
+      record: null,
+      note: 'target deleted before the deploy ran',
     });
   });
 
-  it('reports nothing on the commit when the target says not to', async () => {
-    const h = harness(makeTarget({ options: { skipMarkers: true, coalesce: true, reportOnCommit: false } }), () => 200);
-    await deliver(jobFor(), 0, h.ports);
-    expect(h.statuses).toHaveLength(0);
-  });
-
-  describe('coalescing', () => {
-    const newer = (job: DeployJob, order: number) => ({
-      repositoryUuid: job.repository.uuid,
-      targetId: job.targetId,
-      ref: job.ref.name,
-      jobKey: 'newer',
-      commit: 'c3'.repeat(20),
-      order,
-    });
-
-    it('a job overtaken by a newer push to its branch is superseded before anything is sent', async () => {
-      const h = harness(makeTarget(), () => 200);
-      const job = jobFor();
-      await h.ports.store.markLatestPushes([newer(job, Date.parse(job.pushedAt as string) + 1000)]);
-      const result = await deliver(job, 0, h.ports);
-      expect(result).toMatchObject({
-        kind: 'done',
-        record: { state: 'superseded', postedStatus: 'STOPPED', message: 'Superseded by a newer push of c3c3c3c before it was sent' },
-      });
-      expect(h.requests).toHaveLength(0);
-    });
-
-    it('an older mark, a manual deploy, or coalescing turned off all deploy', async () => {
-      const job = jobFor();
-      const older = harness(makeTarget(), () => 200);
-      await older.ports.store.markLatestPushes([newer(job, Date.parse(job.pushedAt as string) - 1000)]);
-      expect(await deliver(job, 0, older.ports)).toMatchObject({ record: { state: 'requested' } });
-      const manual = harness(makeTarget(), () => 200);
-      await manual.ports.store.markLatestPushes([newer(job, Number.MAX_SAFE_INTEGER)]);
-      expect(await deliver({ ...job, trigger: 'manual' }, 0, manual.ports)).toMatchObject({ record: { state: 'requested' } });
-      const off = harness(makeTarget({ options: { skipMarkers: true, coalesce: false, reportOnCommit: true } }), () => 200);
-      await off.ports.store.markLatestPushes([newer(job, Number.MAX_SAFE_INTEGER)]);
-      expect(await deliver(job, 0, off.ports)).toMatchObject({ record: { state: 'requested' } });
-    });
-
-    it('a retrying job overtaken while it waits is superseded on its next attempt', async () => {
-      const h = harness(makeTarget(), () => new HttpFault('server_error', '503', 503, null));
-      const job = jobFor();
-      expect(await deliver(job, 0, h.ports)).toMatchObject({ kind: 'retry' });
-      await h.ports.store.markLatestPushes([newer(job, Date.parse(job.pushedAt as string) + 1000)]);
-      expect(await deliver(job, 1, h.ports)).toMatchObject({ record: { state: 'superseded' } });
-      expect(h.requests).toHaveLength(1);
-    });
+  it('orders by the event timestamp to the microsecond', () => {
+    expect(jobAt(1).order).toBe(orderOf(at(1), 0));
   });
 });

@@ -3,7 +3,7 @@ import { deliver } from '../../core/deliver';
 import { InvalidInputError } from '../../core/errors';
 import { parseDeployJob } from '../../core/job';
 import { checkPaths, isPathCheck, parsePathCheck } from '../../core/paths';
-import { answer, type ConsumerResult, refused } from '../../forge/consumer';
+import { answer, carriedFrom, type ConsumerResult, refused } from '../../forge/consumer';
 import { appLogger } from '../../forge/log';
 import { deliveryPorts } from '../../forge/ports';
 
@@ -12,16 +12,18 @@ import { deliveryPorts } from '../../forge/ports';
  * decides). Faults come back as retries through the queue; a malformed event is reported, not retried.
  */
 export async function deployWorker(event: AsyncEvent): Promise<ConsumerResult | InvocationError> {
-  const attempt = event.retryContext?.retryCount ?? 0;
   try {
     if (isPathCheck(event.body)) {
       const check = parsePathCheck(event.body);
-      return answer(check.job.deliveryId, await checkPaths(check, attempt, deliveryPorts));
+      return answer(check.job.deliveryId, await checkPaths(check, event.retryContext?.retryCount ?? 0, deliveryPorts));
     }
     const job = parseDeployJob(event.body);
-    return answer(job.deliveryId, await deliver(job, attempt, deliveryPorts));
+    return answer(job.deliveryId, await deliver(job, carriedFrom(event.retryContext), deliveryPorts));
   } catch (error) {
-    if (!(error instanceof InvalidInputError)) throw error;
+    if (!(error instanceof InvalidInputError)) {
+      appLogger.error('deploy worker failed', { jobId: event.jobId, error: (error as Error).message });
+      throw error;
+    }
     appLogger.error('queue event refused', { error: error.message, jobId: event.jobId });
     return refused(error);
   }

@@ -1,42 +1,56 @@
+import { InvocationError, InvocationErrorCode } from '@forge/events';
+import { InvalidInputError, PlatformFault } from '../../core/errors';
 import { planPush } from '../../core/plan';
 import { parsePushEvent } from '../../core/push-event';
-import { enqueueDeployJobs } from '../../forge/queue';
-import { getTargets, markLatestPushes, unmarkLatestPushes } from '../../forge/store';
+import { retryDelaySeconds } from '../../core/retry';
 import { appLogger } from '../../forge/log';
+import { enqueueDeployJobs } from '../../forge/queue';
+import { getTargets, markPlanned } from '../../forge/store';
 
 export interface PushTriggerResult {
-  deliveryId: string;
+  deliveryId: string | null;
   queued: number;
   ignoredBecause: string | null;
 }
 
 /**
  * avi:bitbucket:push:repository. The trigger has 25 s and must never wait on a PaaS: it parses the
- * event, reads the repository's targets (one storage read), plans, marks the push as the newest for
- * its coalescing targets (one batch write, only when there are some), and enqueues every job in one
- * queue push. Nothing else. A malformed event throws a clear error and queues nothing.
+ * event, reads the repository's targets (one storage read), plans, queues every job in one queue push,
+ * then marks the push as planned for its targets (one batch write). Nothing else.
+ * - A malformed event is refused with a clear log line and queues nothing (a retry could not fix it).
+ * - When Forge's storage or queue fails, the trigger asks Forge to deliver the event again
+ *   (InvocationError: the documented way, at most four times for product events). Queued jobs of a
+ *   push delivered twice find their own records and deploy once.
+ * - The marks come after the queue push: a mark never stands for a job that was not queued. A failed
+ *   mark costs only coalescing, never a deploy.
  */
-export async function pushTrigger(event: unknown): Promise<PushTriggerResult> {
+export async function pushTrigger(event: unknown): Promise<PushTriggerResult | InvocationError> {
   let push;
   try {
     push = parsePushEvent(event);
   } catch (error) {
-    appLogger.error('push event refused', { error: (error as Error).message });
-    throw error;
+    if (!(error instanceof InvalidInputError)) throw error;
+    appLogger.error('push event refused', { error: error.message });
+    return { deliveryId: null, queued: 0, ignoredBecause: error.message };
   }
-  const doc = await getTargets(push.repositoryUuid);
-  const plan = planPush(push, doc?.targets ?? [], Date.now());
-  // Marked before queueing: an older job that runs before this push's jobs must already see it.
-  await markLatestPushes(plan.latest);
+  const retryCount = (event as { retryContext?: { retryCount?: number } }).retryContext?.retryCount ?? 0;
+  let plan;
   try {
+    const doc = await getTargets(push.repositoryUuid);
+    plan = planPush(push, doc?.targets ?? [], Date.now());
     await enqueueDeployJobs(plan.jobs, plan.pathCheck);
   } catch (error) {
-    await unmarkLatestPushes(plan.latest).catch((undo: unknown) =>
-      appLogger.error('newest-push marks not taken back', { error: (undo as Error).message }),
-    );
-    appLogger.error('push not queued', { deliveryId: plan.deliveryId, error: (error as Error).message });
-    throw error;
+    if (!(error instanceof PlatformFault)) throw error;
+    appLogger.warn('push not queued yet; Forge delivers it again', { error: error.message, retryCount });
+    return new InvocationError({
+      retryAfter: retryDelaySeconds(retryCount, error.retryAfterSeconds),
+      retryReason: InvocationErrorCode.FUNCTION_RETRY_REQUEST,
+    });
   }
+  await markPlanned(push.repositoryUuid, plan.planned).catch((error: unknown) => {
+    if (!(error instanceof PlatformFault)) throw error;
+    appLogger.warn('planned pushes not marked; their jobs run all the same', { deliveryId: plan.deliveryId, error: error.message });
+  });
   const queued = plan.jobs.length + (plan.pathCheck?.targetIds.length ?? 0);
   appLogger.info('push planned', {
     deliveryId: plan.deliveryId,

@@ -2,7 +2,8 @@ import Resolver from '@forge/resolver';
 import type { Deployment } from '../../core/deployment';
 import { RelayError } from '../../core/errors';
 import { bracedUuid, digest, isBracedUuid, randomId } from '../../core/ids';
-import { type DeployJob, JOB_SCHEMA_VERSION, MAX_JOB_MESSAGE_LENGTH, parseDeployJob } from '../../core/job';
+import { type DeployJob, JOB_SCHEMA_VERSION, jobKeyFor, MAX_JOB_MESSAGE_LENGTH, parseDeployJob } from '../../core/job';
+import { orderOf } from '../../core/order';
 import { refMatches } from '../../core/rules';
 import type {
   BranchSearch,
@@ -267,16 +268,18 @@ async function deployNow(call: CallContext, payload: unknown): Promise<DeployNow
   const job: DeployJob = parseDeployJob({
     v: JOB_SCHEMA_VERSION,
     deliveryId,
-    jobKey: digest(deliveryId, target.id),
+    jobKey: jobKeyFor(deliveryId, target.id),
     trigger: 'manual',
     repository: { uuid: call.repositoryUuid, workspaceUuid },
     targetId: target.id,
     ref: { name: branch, type: 'branch' },
     commit: { hash: head.hash, message: head.message.slice(0, MAX_JOB_MESSAGE_LENGTH), author: head.author, date: head.date },
     previousCommit: null,
-    mainBranch: null,
+    mainbranch: null,
     actor: { accountId: call.accountId, uuid: null },
     pushedAt: null,
+    // A deploy now is newer than every push so far: it orders by when it was asked for.
+    order: orderOf(null, queuedAt),
     skipReason: null,
     createdAt: queuedAt,
   });

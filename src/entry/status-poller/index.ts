@@ -12,9 +12,12 @@ import { deliveryPorts } from '../../forge/ports';
 export async function statusPoller(event: AsyncEvent): Promise<ConsumerResult | InvocationError> {
   try {
     const check = parseFollowCheck(event.body);
-    return answer(check.job.deliveryId, await follow(check, event.retryContext?.retryCount ?? 0, deliveryPorts));
+    return answer(check.job.deliveryId, await follow(check, deliveryPorts));
   } catch (error) {
-    if (!(error instanceof InvalidInputError)) throw error;
+    if (!(error instanceof InvalidInputError)) {
+      appLogger.error('status poller failed', { jobId: event.jobId, error: (error as Error).message });
+      throw error;
+    }
     appLogger.error('status check refused', { error: error.message, jobId: event.jobId });
     return refused(error);
   }

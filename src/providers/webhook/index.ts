@@ -45,8 +45,9 @@ export const webhookProvider: DeployProvider<WebhookSettings> = {
     const secret = call.secrets.signingSecret ?? '';
     const body = JSON.stringify(deploySummary(call));
     const timestamp = Math.floor(call.now() / 1000);
-    // The delivery id doubles as the Standard Webhooks message id: a receiver can drop a redelivery.
-    const messageId = call.job.deliveryId;
+    // One message id per push and target, the same when a request is sent again after its answer was
+    // lost: a Standard Webhooks receiver that drops repeats drops that one, and never another target's.
+    const messageId = call.job.jobKey;
     const response = await call.http.send({
       method: 'POST',
       url: call.settings.url,

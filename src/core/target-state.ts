@@ -1,0 +1,79 @@
+import * as z from 'zod/mini';
+import { DEPLOYMENT_STATES, type Deployment, type DeploymentState } from './deployment';
+import type { DeployJob } from './job';
+import { isNewer } from './order';
+
+/**
+ * Where one target stands: the one record every decision about the target is made against. It only
+ * moves forward, and every write of it (and of the target's deployment records, written in the same
+ * transaction) is conditional on the version that was read, so two invocations that decide at once
+ * cannot both win (src/forge/store.ts says which Forge primitive does it).
+ *
+ * - `sent`: the newest push whose request was allowed to leave, with how it is going. Nothing older is
+ *   ever sent after it: this is what keeps a target from moving back to an older push.
+ * - `live`: the newest push the vendor accepted and that did not fail: what is, or is becoming, live.
+ * - `lease`: a request in flight. While it holds, no other request leaves for the target, so requests
+ *   reach the vendor in the order they were decided. It expires after LEASE_MS: the holder was stopped.
+ */
+export const TARGET_STATE_SCHEMA_VERSION = 1;
+
+/** Longer than the deploy worker may run (manifest.yml: 120 s), so a live holder never loses its lease. */
+export const LEASE_MS = 150_000;
+
+const pushMarkSchema = z.object({
+  jobKey: z.string(),
+  deliveryId: z.string(),
+  order: z.number(),
+  commit: z.string(),
+  ref: z.object({ name: z.string(), type: z.enum(['branch', 'tag']) }),
+  state: z.enum(DEPLOYMENT_STATES),
+});
+export type PushMark = z.infer<typeof pushMarkSchema>;
+
+const leaseSchema = z.object({ jobKey: z.string(), token: z.string(), until: z.number() });
+export type Lease = z.infer<typeof leaseSchema>;
+
+export const targetStateSchema = z.object({
+  v: z.literal(TARGET_STATE_SCHEMA_VERSION),
+  sent: z.nullable(pushMarkSchema),
+  live: z.nullable(pushMarkSchema),
+  lease: z.nullable(leaseSchema),
+});
+export type TargetStateFields = z.infer<typeof targetStateSchema>;
+
+/** The fields and the version they were read at (the condition of the next write). */
+export interface TargetState extends TargetStateFields {
+  version: number;
+}
+
+export const EMPTY_TARGET_STATE: TargetStateFields = { v: TARGET_STATE_SCHEMA_VERSION, sent: null, live: null, lease: null };
+
+/** A job or a record, as the target's state remembers it. */
+type Markable = Pick<DeployJob, 'jobKey' | 'deliveryId' | 'order' | 'ref'> & { commit: { hash: string } };
+
+export const markOf = (job: Markable, state: DeploymentState): PushMark => ({
+  jobKey: job.jobKey,
+  deliveryId: job.deliveryId,
+  order: job.order,
+  commit: job.commit.hash,
+  ref: job.ref,
+  state,
+});
+
+/** The states in which a sent push counts as deployed (or deploying): another push of its commit need not send. */
+const ACCEPTED: ReadonlySet<DeploymentState> = new Set(['in_progress', 'requested', 'succeeded']);
+export const isAccepted = (state: DeploymentState): boolean => ACCEPTED.has(state);
+
+export const leaseHeld = (state: TargetState, now: number): boolean => state.lease !== null && state.lease.until > now;
+
+/**
+ * The target's state once a record of its has moved on: `sent` follows its push's state, `live` moves
+ * to it when the vendor accepted it and it is newer than what was live.
+ */
+export function withRecord(state: TargetState, record: Deployment): TargetStateFields {
+  const { version: _version, ...fields } = state;
+  const mark = markOf(record, record.state);
+  const sent = fields.sent?.jobKey === record.jobKey ? { ...fields.sent, state: record.state } : fields.sent;
+  const becomesLive = isAccepted(record.state) && record.state !== 'in_progress' && (!fields.live || isNewer(mark, fields.live));
+  return { ...fields, sent, live: becomesLive ? mark : fields.live };
+}

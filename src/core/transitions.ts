@@ -1,0 +1,342 @@
+import { type Deployment, type DeploymentState, isFinal } from './deployment';
+import type { DeployJob } from './job';
+import { isNewer, type Ordered } from './order';
+import type { StartResult, StatusResult } from './provider';
+import { MAX_ATTEMPTS } from './retry';
+import { isAccepted, leaseHeld, type PushMark, type TargetState } from './target-state';
+import type { Target } from './targets';
+
+/**
+ * The delivery logic as tables: each row is a situation (a named guard, first match wins) and the
+ * step it leads to. deliver.ts and follow.ts gather the situation, look the step up here and carry it
+ * out; nothing else decides. Every row has a unit test (test/core/transitions.test.ts).
+ *
+ * A deploy job moves through these states (one record per push and target):
+ *
+ *   (none) ──claim──► sending ──answer──► in_progress ──poller──► succeeded | failed | canceled | superseded | unknown
+ *      │                 │  ▲                requested | succeeded (hooks)        failed (refused, or out of attempts)
+ *      │                 ▼  │claim
+ *      │              retrying (fault: next attempt due later)
+ *      └──► skipped | superseded (decided before anything was sent)
+ */
+
+export interface Row<S, T> {
+  name: string;
+  when(s: S): boolean;
+  then(s: S): T;
+}
+
+/** The first row whose guard holds; the last row of every table holds always. */
+export function decide<S, T>(rows: readonly Row<S, T>[], situation: S): { row: string; step: T } {
+  const row = rows.find((candidate) => candidate.when(situation));
+  if (!row) throw new Error('no transition row matched: every table ends with a row that always holds');
+  return { row: row.name, step: row.then(situation) };
+}
+
+export type FinalState = Exclude<DeploymentState, 'sending' | 'retrying' | 'in_progress'>;
+
+/** A push planned for a target whose job has not finished yet (the trigger's marker). */
+export interface PlannedPush extends Ordered {
+  commit: string;
+}
+
+/** What a sent request came back with, in this invocation or carried over from the one before. */
+export type SendAnswer =
+  | { kind: 'accepted'; result: StartResult; reconciled: boolean }
+  | { kind: 'fault'; message: string; retryAfterSeconds: number | null; mayHaveArrived: boolean }
+  | { kind: 'refused'; message: string };
+
+/** How long a job of a target that does not coalesce waits for older pushes to go first. */
+export const ORDER_WAIT_MS = 10 * 60_000;
+/** Between two looks at what it waits for. */
+export const WAIT_STEP_MS = 20_000;
+
+// ─── The deploy worker ────────────────────────────────────────────────────────────────────────────
+
+export interface DeliverySituation {
+  now: number;
+  job: DeployJob;
+  /** Null when the target was deleted. */
+  target: Target | null;
+  /** This job's record, if anything was written for it yet. */
+  record: Deployment | null;
+  state: TargetState;
+  /** Pushes planned for the target and not finished (read only when the job may still send). */
+  planned: readonly PlannedPush[];
+  /** This invocation's lease token, and the answer it holds once its request has been sent. */
+  token: string;
+  answer: SendAnswer | null;
+}
+
+export type DeliveryStep =
+  | { do: 'nothing'; note: string }
+  | { do: 'finish'; state: FinalState; message: string }
+  | { do: 'wait'; untilMs: number; why: string }
+  /** Take the lease and send; `lost`: an earlier request of this job may have arrived (reconcile first). */
+  | { do: 'claim'; lost: boolean }
+  | { do: 'send' }
+  | { do: 'record' }
+  | { do: 'report' }
+  | { do: 'follow' };
+
+const finish = (state: FinalState, message: string): DeliveryStep => ({ do: 'finish', state, message });
+const short = (commit: string) => commit.slice(0, 7);
+const describe = (push: { commit: string; ref?: PushMark['ref'] }) => `${push.ref ? `${push.ref.name} ` : ''}${short(push.commit)}`;
+
+const holdsLease = (s: DeliverySituation) => s.state.lease?.jobKey === s.job.jobKey && s.state.lease.token === s.token;
+const sending = (s: DeliverySituation) => s.record?.state === 'sending';
+/** An earlier request of this job left and its answer never came back. */
+const lost = (s: DeliverySituation) => sending(s) || (s.record?.answerLost ?? false);
+const otherSent = (s: DeliverySituation): PushMark | null => (s.state.sent && s.state.sent.jobKey !== s.job.jobKey ? s.state.sent : null);
+const coalesces = (s: DeliverySituation) => s.target?.options.coalesce ?? false;
+const mayWaitForOrder = (s: DeliverySituation) => s.now < s.job.createdAt + ORDER_WAIT_MS;
+
+function newestPlanned(s: DeliverySituation): PlannedPush | null {
+  let newest: PlannedPush | null = null;
+  for (const push of s.planned) if (push.jobKey !== s.job.jobKey && (!newest || isNewer(push, newest))) newest = push;
+  return newest && isNewer(newest, s.job) ? newest : null;
+}
+
+/** A planned push older than this job and newer than the last one sent: with coalescing off it goes first. */
+const olderPlanned = (s: DeliverySituation): PlannedPush | undefined =>
+  s.planned.find((push) => push.jobKey !== s.job.jobKey && isNewer(s.job, push) && (!s.state.sent || isNewer(push, s.state.sent)));
+
+/**
+ * A newer push makes this one pointless. When it carries the same commit, this push's commit status is
+ * that push's to report: skipped, so nothing is posted over it. When this job's own answer was lost, the
+ * vendor may have started it before the newer one: only the vendor's page knows which is live.
+ */
+function overtakenBy(s: DeliverySituation, newer: { commit: string; ref?: PushMark['ref'] }, how: string): DeliveryStep {
+  if (newer.commit === s.job.commit.hash) return finish('skipped', `Skipped: a newer push of this commit (${describe(newer)}) ${how}`);
+  if (lost(s)) {
+    return finish(
+      'unknown',
+      `Outcome unknown: the answer to its request was lost, and a newer push (${describe(newer)}) ${how}; see the vendor's page`,
+    );
+  }
+  return finish('superseded', `Superseded: a newer push (${describe(newer)}) ${how}`);
+}
+
+export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
+  {
+    name: 'target deleted',
+    when: (s) => s.target === null,
+    then: (s) =>
+      s.record && !isFinal(s.record.state)
+        ? finish('unknown', 'Outcome unknown: the target was deleted while its deploy was being sent')
+        : { do: 'nothing', note: 'target deleted before the deploy ran' },
+  },
+  { name: 'already finished', when: (s) => s.record !== null && isFinal(s.record.state), then: () => ({ do: 'report' }) },
+  { name: 'accepted and followed', when: (s) => s.record?.state === 'in_progress', then: () => ({ do: 'follow' }) },
+  { name: 'answer in hand', when: (s) => sending(s) && holdsLease(s) && s.answer !== null, then: () => ({ do: 'record' }) },
+  { name: 'lease taken, not sent yet', when: (s) => sending(s) && holdsLease(s), then: () => ({ do: 'send' }) },
+  {
+    name: 'another delivery of this job is sending',
+    when: (s) => sending(s) && s.state.lease?.jobKey === s.job.jobKey && leaseHeld(s.state, s.now),
+    then: (s) => ({ do: 'wait', untilMs: s.state.lease?.until ?? s.now, why: 'another delivery of this job is sending it' }),
+  },
+  {
+    name: 'retry not due',
+    when: (s) => s.record?.state === 'retrying' && (s.record.nextAttemptAt ?? 0) > s.now,
+    then: () => ({ do: 'nothing', note: 'its next attempt is already scheduled' }),
+  },
+  // From here on the job has not been sent, or its last attempt is over: may it send now?
+  { name: 'skip marker', when: (s) => s.job.skipReason !== null, then: (s) => finish('skipped', `Skipped: ${s.job.skipReason}`) },
+  { name: 'target disabled', when: (s) => !s.target?.enabled, then: () => finish('skipped', 'Skipped: the target was disabled') },
+  {
+    name: 'a newer push was sent',
+    when: (s) => otherSent(s) !== null && isNewer(otherSent(s) as PushMark, s.job),
+    then: (s) => overtakenBy(s, otherSent(s) as PushMark, 'was already sent'),
+  },
+  {
+    name: 'a newer push is queued (coalescing)',
+    when: (s) => coalesces(s) && newestPlanned(s) !== null,
+    then: (s) => overtakenBy(s, newestPlanned(s) as PlannedPush, 'is queued for this target'),
+  },
+  {
+    name: 'commit already deployed',
+    when: (s) => s.job.trigger === 'push' && otherSent(s)?.commit === s.job.commit.hash && isAccepted((otherSent(s) as PushMark).state),
+    then: (s) => finish('skipped', `Skipped: push ${(otherSent(s) as PushMark).ref.name} already deployed this commit`),
+  },
+  {
+    name: 'another request in flight',
+    when: (s) => leaseHeld(s.state, s.now) && s.state.lease?.jobKey !== s.job.jobKey,
+    then: (s) => ({ do: 'wait', untilMs: s.state.lease?.until ?? s.now, why: 'another deploy to this target is being sent' }),
+  },
+  {
+    name: 'an older push is still being sent (no coalescing)',
+    when: (s) => !coalesces(s) && mayWaitForOrder(s) && ['sending', 'retrying'].includes(otherSent(s)?.state ?? ''),
+    then: (s) => ({ do: 'wait', untilMs: s.now + WAIT_STEP_MS, why: `the older push ${describe(otherSent(s) as PushMark)} goes first` }),
+  },
+  {
+    name: 'an older push is queued (no coalescing)',
+    when: (s) => !coalesces(s) && mayWaitForOrder(s) && olderPlanned(s) !== undefined,
+    then: (s) => ({ do: 'wait', untilMs: s.now + WAIT_STEP_MS, why: `the older push ${short(olderPlanned(s)?.commit ?? '')} goes first` }),
+  },
+  { name: 'ready to send', when: () => true, then: (s) => ({ do: 'claim', lost: lost(s) }) },
+];
+
+// ─── The answer to a request ──────────────────────────────────────────────────────────────────────
+
+export interface AnswerSituation {
+  now: number;
+  answer: SendAnswer;
+  /** Attempts made, this one included. */
+  attempts: number;
+  /** Seconds to the next attempt, from the retry policy (back-off with jitter, or Retry-After). */
+  retryInSeconds: number;
+}
+
+export type AnswerStep =
+  | { do: 'finish'; state: FinalState; message: string }
+  | { do: 'accepted'; result: StartResult }
+  | { do: 'retry'; atMs: number; message: string; answerLost: boolean };
+
+export const ANSWER_ROWS: readonly Row<AnswerSituation, AnswerStep>[] = [
+  {
+    name: 'accepted, to be followed',
+    when: (s) => s.answer.kind === 'accepted' && s.answer.result.state === 'in_progress',
+    then: (s) => ({ do: 'accepted', result: (s.answer as { result: StartResult }).result }),
+  },
+  {
+    name: 'accepted, final',
+    when: (s) => s.answer.kind === 'accepted',
+    then: (s) => {
+      const { result } = s.answer as { result: StartResult };
+      return { do: 'finish', state: result.state as FinalState, message: result.message };
+    },
+  },
+  {
+    name: 'fault, attempts left',
+    when: (s) => s.answer.kind === 'fault' && s.attempts < MAX_ATTEMPTS,
+    then: (s) => {
+      const fault = s.answer as Extract<SendAnswer, { kind: 'fault' }>;
+      return {
+        do: 'retry',
+        atMs: s.now + s.retryInSeconds * 1000,
+        answerLost: fault.mayHaveArrived,
+        message: `Attempt ${s.attempts} of ${MAX_ATTEMPTS} failed (${fault.message}); retrying in ${s.retryInSeconds} s`,
+      };
+    },
+  },
+  {
+    name: 'fault, out of attempts',
+    when: (s) => s.answer.kind === 'fault',
+    then: (s) => ({
+      do: 'finish',
+      state: 'failed',
+      message: `Failed after ${MAX_ATTEMPTS} attempts: ${(s.answer as { message: string }).message}`,
+    }),
+  },
+  {
+    name: 'refused',
+    when: () => true,
+    then: (s) => ({ do: 'finish', state: 'failed', message: (s.answer as { message: string }).message }),
+  },
+];
+
+// ─── The status poller ────────────────────────────────────────────────────────────────────────────
+
+export interface FollowSituation {
+  check: number;
+  record: Deployment | null;
+  target: Target | null;
+  /** Why the vendor cannot be asked (no status call, settings no longer valid), or null. */
+  cannotRead: string | null;
+}
+
+export type FollowStep =
+  | { do: 'nothing'; note: string }
+  | { do: 'finish'; state: FinalState; message: string; report: boolean }
+  | { do: 'report' }
+  | { do: 'read' };
+
+export const FOLLOW_ROWS: readonly Row<FollowSituation, FollowStep>[] = [
+  { name: 'record gone', when: (s) => s.record === null, then: () => ({ do: 'nothing', note: 'the deployment record no longer exists' }) },
+  { name: 'already finished', when: (s) => isFinal((s.record as Deployment).state), then: () => ({ do: 'report' }) },
+  {
+    name: 'target deleted',
+    when: (s) => s.target === null,
+    // Reporting needs the target's options; with the target gone the record alone says what happened.
+    then: () => ({
+      do: 'finish',
+      state: 'unknown',
+      message: 'Outcome unknown: the target was deleted while its deploy was followed',
+      report: false,
+    }),
+  },
+  {
+    name: 'stale check',
+    when: (s) => s.record?.state !== 'in_progress' || s.record.checks !== s.check,
+    then: () => ({ do: 'nothing', note: 'stale status check' }),
+  },
+  {
+    name: 'no id to follow',
+    when: (s) => s.record?.vendorId === null,
+    then: () => ({
+      do: 'finish',
+      state: 'unknown',
+      message: 'Outcome unknown: the vendor accepted the deploy without an id to follow it by',
+      report: true,
+    }),
+  },
+  {
+    name: 'vendor cannot be asked',
+    when: (s) => s.cannotRead !== null,
+    then: (s) => ({ do: 'finish', state: 'unknown', message: `Outcome unknown: ${s.cannotRead}`, report: true }),
+  },
+  { name: 'read it', when: () => true, then: () => ({ do: 'read' }) },
+];
+
+export type ReadAnswer =
+  { kind: 'status'; result: StatusResult } | { kind: 'fault'; message: string } | { kind: 'refused'; message: string };
+
+export interface ReadSituation {
+  answer: ReadAnswer;
+  vendor: string;
+  /** Seconds until the next read, or null once following is over (follow.ts). */
+  nextDelaySeconds: number | null;
+  limitMinutes: number;
+}
+
+export type ReadStep = { do: 'finish'; state: FinalState; message: string } | { do: 'again'; delaySeconds: number; note: string };
+
+export const READ_ROWS: readonly Row<ReadSituation, ReadStep>[] = [
+  {
+    name: 'finished at the vendor',
+    when: (s) => s.answer.kind === 'status' && s.answer.result.state !== 'in_progress',
+    then: (s) => {
+      const { result } = s.answer as { result: StatusResult };
+      return { do: 'finish', state: result.state as FinalState, message: result.message };
+    },
+  },
+  {
+    name: 'refused by the vendor',
+    when: (s) => s.answer.kind === 'refused',
+    then: (s) => ({
+      do: 'finish',
+      state: 'unknown',
+      message: `Outcome unknown: ${s.vendor} could not be asked (${(s.answer as { message: string }).message})`,
+    }),
+  },
+  {
+    name: 'following is over',
+    when: (s) => s.nextDelaySeconds === null,
+    then: (s) => ({
+      do: 'finish',
+      state: 'unknown',
+      message: `Outcome unknown: after ${s.limitMinutes} minutes ${
+        s.answer.kind === 'fault' ? `its status could not be read (${s.answer.message})` : 'it is still in progress'
+      }; see the vendor's page`,
+    }),
+  },
+  {
+    name: 'still running, or unreadable for now',
+    when: () => true,
+    then: (s) => ({
+      do: 'again',
+      delaySeconds: s.nextDelaySeconds as number,
+      note: s.answer.kind === 'fault' ? `status not read (${s.answer.message}); reading again` : 'still in progress',
+    }),
+  },
+];
