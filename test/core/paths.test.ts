@@ -5,7 +5,7 @@ import { planPush } from '../../src/core/plan';
 import { parsePushEvent } from '../../src/core/push-event';
 import { MAX_ATTEMPTS } from '../../src/core/retry';
 import type { Target } from '../../src/core/targets';
-import { makePushEvent } from '../fixtures/events';
+import { commitOf, makePushEvent } from '../fixtures/events';
 import tagPush from '../fixtures/events/tag-push.json';
 import { makeDeployJob } from '../fixtures/jobs';
 import { memoryPorts } from '../fixtures/ports';
@@ -18,27 +18,28 @@ const plain = makeTarget({ id: 'plain', rules: { branches: ['main'], tags: ['v*'
 const targets = [filtered('app', ['src/**']), filtered('docs', ['docs/**']), plain];
 
 describe('planning path-filtered targets', () => {
-  it('puts every filtered target of a branch push in one path check, and marks only the unfiltered as newest', () => {
+  it('puts every filtered target of a branch push in one path check, and marks only the unfiltered as planned', () => {
     const plan = planPush(parsePushEvent(makePushEvent()), targets, NOW);
     expect(plan.jobs.map((job) => job.targetId)).toEqual(['plain']);
     expect(plan.pathCheck).toMatchObject({ kind: 'paths', targetIds: ['app', 'docs'] });
-    expect(plan.latest.map((mark) => mark.targetId)).toEqual(['plain']);
+    expect(plan.planned.map((mark) => mark.targetId)).toEqual(['plain']);
   });
 
   it('a tag push ignores path filters: a tag names exactly what to deploy', () => {
     const plan = planPush(parsePushEvent(tagPush), targets, NOW);
     expect(plan.pathCheck).toBeNull();
     expect(plan.jobs).toHaveLength(3);
-    expect(plan.latest).toEqual([]);
+    expect(plan.planned.map((mark) => mark.targetId)).toEqual(['app', 'docs', 'plain']);
   });
 
   it('a commit with a skip marker skips without a diffstat', () => {
     const event = makePushEvent({
-      push: { commits: [{ hash: makePushEvent().push.after, message: { value: 'Tidy [skip ci]', truncated: false } }] },
+      push: { commits: [commitOf(makePushEvent().push.after as string, 'Tidy [skip ci]')] },
     });
     const plan = planPush(parsePushEvent(event), targets, NOW);
     expect(plan.pathCheck).toBeNull();
     expect(plan.jobs.every((job) => job.skipReason !== null)).toBe(true);
+    expect(plan.planned).toEqual([]);
   });
 });
 
@@ -50,7 +51,7 @@ describe('checkPaths', () => {
     targetIds: ['app', 'docs'],
   });
 
-  it('queues every job, with the reason on those whose filters match nothing, and marks the deploying ones newest', async () => {
+  it('queues every job, with the reason on those whose filters match nothing, and marks the deploying ones planned', async () => {
     const h = memoryPorts(targets, () => 200);
     h.setChangedFiles({ paths: ['src/app.ts', 'README.md'], complete: true });
     expect(await checkPaths(checkOf(), 0, h.ports)).toMatchObject({
@@ -62,13 +63,17 @@ describe('checkPaths', () => {
       ['app', null],
       ['docs', 'none of the 2 changed files match the path filters'],
     ]);
-    expect([...h.latest.values()].map((mark) => mark.targetId)).toEqual(['app']);
+    expect([...h.planned.keys()]).toEqual(['app']);
   });
 
   it('compares a new branch with the main branch, and the first push of the main branch deploys without comparing', async () => {
-    expect(diffBase(makeDeployJob({ ref: { name: 'feature/x', type: 'branch' }, previousCommit: null, mainBranch: 'main' }))).toBe('main');
+    // The event says only that feature/x is not the main branch: its name comes from Bitbucket.
+    const ports = { mainBranch: async () => 'main' };
+    expect(
+      await diffBase(makeDeployJob({ ref: { name: 'feature/x', type: 'branch' }, previousCommit: null, mainbranch: false }), ports),
+    ).toBe('main');
     const h = memoryPorts(targets, () => 200);
-    await checkPaths(checkOf(makeDeployJob({ targetId: 'app', previousCommit: null, mainBranch: 'main' })), 0, h.ports);
+    await checkPaths(checkOf(makeDeployJob({ targetId: 'app', previousCommit: null, mainbranch: true })), 0, h.ports);
     expect(h.diffs).toHaveLength(0);
     expect(h.queued.every((job) => job.skipReason === null)).toBe(true);
   });

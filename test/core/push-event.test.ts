@@ -1,27 +1,61 @@
 import { parsePushEvent } from '../../src/core/push-event';
 import { InvalidInputError } from '../../src/core/errors';
-import { makePushEvent } from '../fixtures/events';
+import { commitOf, makePushEvent } from '../fixtures/events';
 import branchPush from '../fixtures/events/branch-push.json';
 import deletedBranch from '../fixtures/events/deleted-branch.json';
 import tagPush from '../fixtures/events/tag-push.json';
 import truncatedPush from '../fixtures/events/truncated-push.json';
+import docsCommitPush from '../fixtures/events/forge-docs-commit-push.json';
+import docsTagPush from '../fixtures/events/forge-docs-tag-push.json';
 
 describe('parsePushEvent', () => {
   it('reads a branch push: ref, head commit, actor and time', () => {
     const push = parsePushEvent(branchPush);
     expect(push.ref).toEqual({ name: 'main', type: 'branch' });
     expect(push.after).toBe(branchPush.push.after);
-    expect(push.head).toMatchObject({ hash: branchPush.push.after, message: 'Add checkout page\n\nWith tests.', author: 'Ada Admin' });
+    expect(push.head).toMatchObject({
+      hash: branchPush.push.after,
+      message: 'Add checkout page\n\nWith tests.',
+      authorAccountId: '557058:admin-0001',
+    });
     expect(push.actor.accountId).toBe('557058:admin-0001');
-    expect(push.pushedAt).toBe('2026-11-20T10:15:02.123Z');
-    expect(push.mainBranch).toBe('main');
+    expect(push.timestamp).toBe('2026-11-20T10:15:02.123Z');
+    expect(push.mainbranch).toBe(true);
   });
 
   it('tells a tag push by its missing commits and takes the tag message as the head message', () => {
     const push = parsePushEvent(tagPush);
     expect(push.ref).toEqual({ name: 'v1.2.0', type: 'tag' });
     expect(push.head?.message).toBe('Release 1.2.0\n');
-    expect(push.mainBranch).toBeNull();
+    expect(push.mainbranch).toBeNull();
+  });
+
+  it("reads the Forge docs' own example push (mainbranch: true, no `before`, microsecond timestamp)", () => {
+    const push = parsePushEvent(docsCommitPush);
+    expect(push).toMatchObject({
+      ref: { name: 'main', type: 'branch' },
+      mainbranch: true,
+      before: null,
+      after: 'a37e0ad81173c7f6707d6b9f74dab4ce9938064d',
+      created: true,
+      timestamp: '2026-03-23T06:03:12.361017Z',
+      selfGenerated: false,
+      head: { message: 'Initial commit', authorAccountId: '5ffed3379edf280075d75b20' },
+    });
+  });
+
+  it("reads the Forge docs' own example tag push, though its ref is called main", () => {
+    const push = parsePushEvent(docsTagPush);
+    expect(push).toMatchObject({ ref: { name: 'main', type: 'tag' }, mainbranch: null, head: { message: 'Release version 1.0\n' } });
+  });
+
+  it('refuses a guessed mainbranch: the reference types it boolean', () => {
+    expect(() => parsePushEvent(makePushEvent({ push: { mainbranch: 'main' } }))).toThrow(/push\.mainbranch: .*boolean/);
+  });
+
+  it('reads a null before as absent, as the reference typed it before', () => {
+    const event = { ...makePushEvent(), push: { ...makePushEvent().push, before: null, created: true } };
+    expect(parsePushEvent(event).before).toBeNull();
   });
 
   it('reads a deleted branch as closed with nothing to deploy', () => {
@@ -42,7 +76,7 @@ describe('parsePushEvent', () => {
   });
 
   it('refuses a branch push with a bad commit hash instead of reading it as a tag', () => {
-    const event = makePushEvent({ push: { commits: [{ hash: 'nope', message: { value: 'x' } }] } });
+    const event = makePushEvent({ push: { commits: [{ ...commitOf('a1'.repeat(20), 'x'), hash: 'nope' }] } });
     expect(() => parsePushEvent(event)).toThrow(/push\.commits\.0\.hash: must be a 40-character commit hash/);
   });
 

@@ -1,0 +1,238 @@
+import type { Deployment } from '../../src/core/deployment';
+import type { DeployJob } from '../../src/core/job';
+import { MAX_ATTEMPTS } from '../../src/core/retry';
+import { newRecord } from '../../src/core/run';
+import { EMPTY_TARGET_STATE, LEASE_MS, markOf, type TargetState } from '../../src/core/target-state';
+import { DEFAULT_OPTIONS, type Target } from '../../src/core/targets';
+import {
+  ANSWER_ROWS,
+  type AnswerSituation,
+  decide,
+  DELIVERY_ROWS,
+  type DeliverySituation,
+  FOLLOW_ROWS,
+  type FollowSituation,
+  ORDER_WAIT_MS,
+  READ_ROWS,
+  type ReadSituation,
+  type Row,
+} from '../../src/core/transitions';
+import { makeDeployJob } from '../fixtures/jobs';
+import { makeTarget } from '../fixtures/targets';
+
+/**
+ * One case per row of each table in src/core/transitions.ts: the situation that reaches the row (and
+ * no row before it), and the step it leads to. The last test checks every row has its case, so a row
+ * added without one fails here.
+ */
+
+const NOW = 1_763_633_800_000;
+const job = makeDeployJob();
+const older: DeployJob = makeDeployJob({ jobKey: 'older', deliveryId: 'd-older', order: job.order - 1, commit: { hash: 'c0'.repeat(20) } });
+const newer: DeployJob = makeDeployJob({ jobKey: 'newer', deliveryId: 'd-newer', order: job.order + 1, commit: { hash: 'd0'.repeat(20) } });
+const target = makeTarget();
+const noCoalescing: Target = makeTarget({ options: { ...DEFAULT_OPTIONS, coalesce: false } });
+const state = (fields: Partial<TargetState> = {}): TargetState => ({ ...EMPTY_TARGET_STATE, version: 3, ...fields });
+const record = (fields: Partial<Deployment> = {}): Deployment => ({ ...newRecord(job, target, NOW), ...fields });
+const lease = (jobKey: string, token: string, until = NOW + LEASE_MS) => ({ jobKey, token, until });
+
+const delivery = (fields: Partial<DeliverySituation> = {}): DeliverySituation => ({
+  now: NOW,
+  job,
+  target,
+  record: null,
+  state: state(),
+  planned: [],
+  token: 'mine',
+  answer: null,
+  ...fields,
+});
+
+const accepted = { kind: 'accepted', reconciled: false, result: { state: 'requested', message: 'ok', vendorId: null, url: null } } as const;
+
+const DELIVERY_CASES: Record<string, [DeliverySituation, unknown]> = {
+  'target deleted': [delivery({ target: null }), { do: 'nothing', note: 'target deleted before the deploy ran' }],
+  'already finished': [delivery({ record: record({ state: 'requested' }) }), { do: 'report' }],
+  'accepted and followed': [delivery({ record: record({ state: 'in_progress' }) }), { do: 'follow' }],
+  'answer in hand': [
+    delivery({ record: record({ state: 'sending' }), state: state({ lease: lease(job.jobKey, 'mine') }), answer: accepted }),
+    { do: 'record' },
+  ],
+  'lease taken, not sent yet': [
+    delivery({ record: record({ state: 'sending' }), state: state({ lease: lease(job.jobKey, 'mine') }) }),
+    { do: 'send' },
+  ],
+  'another delivery of this job is sending': [
+    delivery({ record: record({ state: 'sending' }), state: state({ lease: lease(job.jobKey, 'theirs') }) }),
+    { do: 'wait', untilMs: NOW + LEASE_MS, why: 'another delivery of this job is sending it' },
+  ],
+  'retry not due': [
+    delivery({ record: record({ state: 'retrying', nextAttemptAt: NOW + 10_000 }) }),
+    { do: 'nothing', note: 'its next attempt is already scheduled' },
+  ],
+  'skip marker': [delivery({ job: { ...job, skipReason: 'the commit message contains [skip ci]' } }), { do: 'finish', state: 'skipped' }],
+  'target disabled': [delivery({ target: { ...target, enabled: false } }), { do: 'finish', state: 'skipped' }],
+  'a newer push was sent': [
+    delivery({ state: state({ sent: markOf(newer, 'requested') }) }),
+    { do: 'finish', state: 'superseded', message: 'Superseded: a newer push (main d0d0d0d) was already sent' },
+  ],
+  'a newer push is queued (coalescing)': [
+    delivery({ planned: [{ jobKey: newer.jobKey, order: newer.order, commit: newer.commit.hash }] }),
+    { do: 'finish', state: 'superseded', message: 'Superseded: a newer push (d0d0d0d) is queued for this target' },
+  ],
+  'commit already deployed': [
+    delivery({ state: state({ sent: markOf({ ...older, commit: job.commit }, 'succeeded') }) }),
+    { do: 'finish', state: 'skipped', message: 'Skipped: push main already deployed this commit' },
+  ],
+  'another request in flight': [
+    delivery({ state: state({ lease: lease(older.jobKey, 'theirs') }) }),
+    { do: 'wait', untilMs: NOW + LEASE_MS, why: 'another deploy to this target is being sent' },
+  ],
+  'an older push is still being sent (no coalescing)': [
+    delivery({ target: noCoalescing, job: { ...job, createdAt: NOW }, state: state({ sent: markOf(older, 'retrying') }) }),
+    { do: 'wait', why: 'the older push main c0c0c0c goes first' },
+  ],
+  'an older push is queued (no coalescing)': [
+    delivery({
+      target: noCoalescing,
+      job: { ...job, createdAt: NOW },
+      planned: [{ jobKey: older.jobKey, order: older.order, commit: older.commit.hash }],
+    }),
+    { do: 'wait', why: 'the older push c0c0c0c goes first' },
+  ],
+  'ready to send': [delivery(), { do: 'claim', lost: false }],
+};
+
+const answer = (fields: Partial<AnswerSituation>): AnswerSituation => ({
+  now: NOW,
+  answer: accepted,
+  attempts: 1,
+  retryInSeconds: 10,
+  ...fields,
+});
+const fault = { kind: 'fault', message: 'answered 503', retryAfterSeconds: null, mayHaveArrived: false } as const;
+
+const ANSWER_CASES: Record<string, [AnswerSituation, unknown]> = {
+  'accepted, to be followed': [
+    answer({ answer: { ...accepted, result: { ...accepted.result, state: 'in_progress', vendorId: 'dep-1' } } }),
+    { do: 'accepted', result: { state: 'in_progress', vendorId: 'dep-1' } },
+  ],
+  'accepted, final': [answer({}), { do: 'finish', state: 'requested', message: 'ok' }],
+  'fault, attempts left': [
+    answer({ answer: { ...fault, mayHaveArrived: true } }),
+    { do: 'retry', atMs: NOW + 10_000, answerLost: true, message: `Attempt 1 of ${MAX_ATTEMPTS} failed (answered 503); retrying in 10 s` },
+  ],
+  'fault, out of attempts': [
+    answer({ answer: fault, attempts: MAX_ATTEMPTS }),
+    { do: 'finish', state: 'failed', message: `Failed after ${MAX_ATTEMPTS} attempts: answered 503` },
+  ],
+  refused: [answer({ answer: { kind: 'refused', message: 'answered 401' } }), { do: 'finish', state: 'failed', message: 'answered 401' }],
+};
+
+const followed = (fields: Partial<Deployment> = {}) => record({ state: 'in_progress', vendorId: 'dep-1', checks: 2, ...fields });
+const following = (fields: Partial<FollowSituation> = {}): FollowSituation => ({
+  check: 2,
+  record: followed(),
+  target,
+  cannotRead: null,
+  ...fields,
+});
+
+const FOLLOW_CASES: Record<string, [FollowSituation, unknown]> = {
+  'record gone': [following({ record: null }), { do: 'nothing' }],
+  'already finished': [following({ record: followed({ state: 'succeeded' }) }), { do: 'report' }],
+  'target deleted': [following({ target: null }), { do: 'finish', state: 'unknown', report: false }],
+  'stale check': [following({ check: 1 }), { do: 'nothing', note: 'stale status check' }],
+  'no id to follow': [following({ record: followed({ vendorId: null }) }), { do: 'finish', state: 'unknown', report: true }],
+  'vendor cannot be asked': [
+    following({ cannotRead: "Signed webhook cannot report a deploy's outcome" }),
+    { do: 'finish', state: 'unknown', message: "Outcome unknown: Signed webhook cannot report a deploy's outcome" },
+  ],
+  'read it': [following(), { do: 'read' }],
+};
+
+const reading = (fields: Partial<ReadSituation>): ReadSituation => ({
+  answer: { kind: 'status', result: { state: 'in_progress', message: 'BUILDING', url: null } },
+  vendor: 'DigitalOcean App Platform',
+  nextDelaySeconds: 30,
+  limitMinutes: 60,
+  ...fields,
+});
+
+const READ_CASES: Record<string, [ReadSituation, unknown]> = {
+  'finished at the vendor': [
+    reading({ answer: { kind: 'status', result: { state: 'failed', message: 'ERROR', url: null } } }),
+    { do: 'finish', state: 'failed', message: 'ERROR' },
+  ],
+  'refused by the vendor': [
+    reading({ answer: { kind: 'refused', message: 'answered 401' } }),
+    { do: 'finish', state: 'unknown', message: 'Outcome unknown: DigitalOcean App Platform could not be asked (answered 401)' },
+  ],
+  'following is over': [
+    reading({ nextDelaySeconds: null }),
+    { do: 'finish', state: 'unknown', message: "Outcome unknown: after 60 minutes it is still in progress; see the vendor's page" },
+  ],
+  'still running, or unreadable for now': [
+    reading({ answer: { kind: 'fault', message: 'answered 502' } }),
+    { do: 'again', delaySeconds: 30 },
+  ],
+};
+
+function eachRow<S>(title: string, rows: readonly Row<S, unknown>[], cases: Record<string, [S, unknown]>) {
+  describe(title, () => {
+    it.each(rows.map((row) => row.name))('row "%s"', (name) => {
+      const entry = cases[name];
+      if (!entry) throw new Error(`no case for row "${name}"`);
+      const [situation, step] = entry;
+      const decided = decide(rows, situation);
+      expect(decided.row).toBe(name);
+      expect(decided.step).toMatchObject(step as object);
+    });
+
+    it('has a case for every row and a row for every case', () => {
+      expect(Object.keys(cases).sort()).toEqual(rows.map((row) => row.name).sort());
+    });
+  });
+}
+
+eachRow('the deploy worker', DELIVERY_ROWS, DELIVERY_CASES);
+eachRow('the answer to a request', ANSWER_ROWS, ANSWER_CASES);
+eachRow('the status poller', FOLLOW_ROWS, FOLLOW_CASES);
+eachRow('a status read', READ_ROWS, READ_CASES);
+
+describe('rows that say more than their name', () => {
+  it('a job whose own answer was lost and that a newer push overtook ends as outcome unknown, not superseded', () => {
+    const lostAnswer = delivery({
+      record: record({ state: 'retrying', answerLost: true, nextAttemptAt: NOW - 1 }),
+      state: state({ sent: markOf(newer, 'requested') }),
+    });
+    expect(decide(DELIVERY_ROWS, lostAnswer)).toMatchObject({ row: 'a newer push was sent', step: { do: 'finish', state: 'unknown' } });
+  });
+
+  it('a job overtaken by a newer push of its own commit is skipped, so it posts nothing over that push', () => {
+    const sameCommit = delivery({ state: state({ sent: markOf({ ...newer, commit: job.commit }, 'requested') }) });
+    expect(decide(DELIVERY_ROWS, sameCommit)).toMatchObject({ step: { do: 'finish', state: 'skipped' } });
+  });
+
+  it('a job whose holder stopped (lease expired) is claimed again as lost', () => {
+    const stopped = delivery({ record: record({ state: 'sending' }), state: state({ lease: lease(job.jobKey, 'gone', NOW - 1) }) });
+    expect(decide(DELIVERY_ROWS, stopped)).toEqual({ row: 'ready to send', step: { do: 'claim', lost: true } });
+  });
+
+  it('with coalescing off, a job stops waiting for an older push once ORDER_WAIT_MS has passed', () => {
+    const late = delivery({
+      target: noCoalescing,
+      job: { ...job, createdAt: NOW - ORDER_WAIT_MS },
+      state: state({ sent: markOf(older, 'retrying') }),
+    });
+    expect(decide(DELIVERY_ROWS, late).row).toBe('ready to send');
+  });
+
+  it('a deploy now of a commit already deployed sends it again: it was asked for', () => {
+    const manual = delivery({
+      job: { ...job, trigger: 'manual' },
+      state: state({ sent: markOf({ ...older, commit: job.commit }, 'succeeded') }),
+    });
+    expect(decide(DELIVERY_ROWS, manual).row).toBe('ready to send');
+  });
+});
