@@ -32,7 +32,7 @@ export const TARGET_STATE_ENTITY = 'target-state';
 const targetsKey = (repo: string) => `targets:${bareUuid(repo)}`;
 const secretsKey = (repo: string, targetId: string) => `secrets:${bareUuid(repo)}:${targetId}`;
 const deploymentPrefix = (repo: string) => `deploy:${bareUuid(repo)}:`;
-const deploymentKey = (repo: string, id: string) => `${deploymentPrefix(repo)}${id}`;
+export const deploymentKey = (repo: string, id: string) => `${deploymentPrefix(repo)}${id}`;
 const plannedPrefix = (repo: string, targetId: string) => `plan:${bareUuid(repo)}:${targetId}:`;
 // Zero-padded so keys sort in push order: the oldest planned push is the first a scan returns.
 const plannedKey = (repo: string, targetId: string, push: PlannedPush) =>

@@ -452,7 +452,7 @@ describe('recordPush', () => {
     actor: { type: 'user', accountId: ADMIN },
     repository: { uuid: NEW_REPO },
     workspace: { uuid: NEW_WS },
-    push: { ref: 'main', mainbranch: 'main', forced: false, truncated: false, ...push },
+    push: { ref: 'main', mainbranch: true, forced: false, truncated: false, ...push },
   });
 
   it('creates an unknown repository, its commits and branch, then takes a status on the pushed commit', async () => {
@@ -502,7 +502,7 @@ describe('recordPush', () => {
       workspace: { uuid: WS_UUID },
       push: {
         ref: 'develop',
-        mainbranch: 'main',
+        mainbranch: false,
         before: C5_RETRY,
         after: h3,
         created: false,
@@ -524,7 +524,7 @@ describe('recordPush', () => {
     bb.recordPush({
       repository: { uuid: REPO_UUID },
       workspace: { uuid: WS_UUID },
-      push: { ref: 'develop', mainbranch: 'main', before: h3, created: false, closed: true, commits: [] },
+      push: { ref: 'develop', mainbranch: false, before: h3, created: false, closed: true, commits: [] },
     });
     expect(bb.branchHead('acme/web', 'develop')).toBeUndefined();
     expect((await get(bb, `${repoPath()}/refs/branches/develop`)).status).toBe(404);

@@ -39,12 +39,17 @@ function fakeBitbucket(): BitbucketSeam & { seen: SeenCall[]; pushes: unknown[] 
   };
 }
 
+/** A branch push in the shape Forge's type reference gives (the platform refuses any other). */
 function pushEvent(ref = 'main') {
+  const actor = { type: 'user', accountId: '557058:admin-0001', uuid: '{0c9e8d7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f}' };
   return {
     eventType: 'avi:bitbucket:push:repository',
+    timestamp: '2026-11-20T10:15:02.123456Z',
+    actor,
     workspace: { uuid: WORKSPACE },
     repository: { uuid: REPO },
-    push: { ref, created: false, closed: false, forced: false, commits: [] },
+    project: { uuid: '{5d4c3b2a-1908-4f7e-a6d5-c4b3a2918070}' },
+    push: { ref, mainbranch: ref === 'main', created: false, closed: false, forced: false, truncated: false, commits: [] },
   };
 }
 

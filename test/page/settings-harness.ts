@@ -2,7 +2,8 @@
 import { createLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../../local/platform';
 import { loadDefaultFixture } from '../../local/bitbucket';
 import { DEPLOYMENT_SCHEMA_VERSION, type Deployment, deploymentId } from '../../src/core/deployment';
-import { saveDeployment } from '../../src/forge/store';
+import { kvs } from '@forge/kvs';
+import { deploymentKey } from '../../src/forge/store';
 
 /** The acme/web repository of local/fixtures/workspace.json, its admin and a reader. */
 const fixture = loadDefaultFixture();
@@ -79,7 +80,6 @@ export function makeDeployment(createdAt: number, overrides: Partial<Deployment>
     id: deploymentId(createdAt, jobKey),
     deliveryId: `d-${jobKey}`,
     jobKey,
-    idempotencyKey: `seeded:${jobKey}`,
     trigger: 'push',
     repositoryUuid: REPO,
     target: { id: 'seeded', name: 'Seeded', environment: 'staging', provider: 'webhook' },
@@ -97,13 +97,19 @@ export function makeDeployment(createdAt: number, overrides: Partial<Deployment>
     acceptedAt: null,
     checks: 0,
     postedStatus: null,
+    order: createdAt * 1000,
+    sentAt: createdAt,
+    nextAttemptAt: null,
+    answerLost: false,
+    reconciled: false,
+    resent: false,
     ...overrides,
   };
 }
 
-/** Stores the records as the worker would (through the real @forge/kvs), without claims. */
+/** Stores the records where the worker keeps them (through the real @forge/kvs), for the history to list. */
 export async function seedDeployments(session: SettingsSession, records: readonly Deployment[]): Promise<void> {
   await session.platform.run(async () => {
-    for (const record of records) await saveDeployment(record, { claim: false });
+    for (const record of records) await kvs.set(deploymentKey(record.repositoryUuid, record.id), record);
   });
 }

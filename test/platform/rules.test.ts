@@ -153,7 +153,7 @@ describe('coalescing', () => {
       ]),
     );
     expect(records.find((d) => d.commit.hash === hashes[0])?.message).toBe(
-      `Superseded by a newer push of ${hashes[2]?.slice(0, 7)} before it was sent`,
+      `Superseded: a newer push (${hashes[2]?.slice(0, 7)}) is queued for this target`,
     );
     expect(app.statusesOf(hashes[0] as string)[0]?.state).toBe('STOPPED');
     expect(app.statusesOf(hashes[2] as string)[0]?.state).toBe('SUCCESSFUL');
@@ -214,7 +214,7 @@ describe('coalescing', () => {
     expect(app.receiver.deliveries).toHaveLength(2);
   });
 
-  it('a push whose queue push fails takes back its newest mark, so the older queued push still deploys', async () => {
+  it('the trigger failing between its read and its queue push leaves no mark, asks Forge to deliver the push again, and both pushes deploy', async () => {
     await appWith((a) => [hookTarget(a.receiver)]);
     const [first, second] = commitFiles(BASE, ['src/a.ts', 'src/b.ts']);
     await app.platform.emit(
@@ -223,6 +223,7 @@ describe('coalescing', () => {
         push: { before: BASE, after: first, commits: [commitOf(first as string, 'A')] },
       }),
     );
+    app.platform.resetCalls();
     app.platform.failQueuePushes(1, 503);
     const [failed] = await app.platform.emit(
       makePushEvent({
@@ -230,15 +231,13 @@ describe('coalescing', () => {
         push: { before: first, after: second, commits: [commitOf(second as string, 'B')] },
       }),
     );
-    // The trigger fails loudly (Forge may deliver the event again) and leaves no mark without a job.
-    expect(failed?.ok).toBe(false);
-    expect(app.platform.calls.map((c) => `${c.seam}:${c.op}`).slice(-4)).toEqual([
-      'kvs:get',
-      'kvs:batch/set',
-      'queue:publish',
-      'kvs:batch/delete',
-    ]);
+    // The marks come after the queue push: none was written for a push that was not queued.
+    expect(failed?.value).toMatchObject({ _retry: true });
+    expect(app.platform.calls.map((c) => `${c.seam}:${c.op}`)).toEqual(['kvs:get', 'queue:publish']);
     await app.platform.drain();
-    expect((await app.history()).map((d) => [d.commit.hash, d.state])).toEqual([[first, 'requested']]);
+    expect((await app.history()).map((d) => [d.commit.hash, d.state])).toEqual([
+      [second, 'requested'],
+      [first, 'requested'],
+    ]);
   });
 });

@@ -11,7 +11,7 @@ import { startReceiver, type Receiver } from '../../local/receiver';
 import type { BranchSearch, DeployNowResult, HistoryPage, PageData, Result, TargetView, VerifyView } from '../../src/core/settings-api';
 import { DECLARED_EGRESS_HOSTS } from '../../src/core/egress-hosts';
 import { DEPLOYMENT_SCHEMA_VERSION, deploymentId, type Deployment } from '../../src/core/deployment';
-import { getSecrets, getTargets, putTargets, saveDeployment } from '../../src/forge/store';
+import { deploymentKey, getSecrets, getTargets, putTargets } from '../../src/forge/store';
 import { makeTarget } from '../fixtures/targets';
 
 const SECRET = 'relay-signing-secret-7f3a9c21';
@@ -226,7 +226,6 @@ describe('history', () => {
           id: deploymentId(now - i * 60_000, `job-${i}`),
           deliveryId: `d-${i}`,
           jobKey: `job-${i}`,
-          idempotencyKey: `staging-hook:${String(i).padStart(40, '0')}`,
           trigger: 'push',
           repositoryUuid: REPO,
           target: { id: 'staging-hook', name: 'Staging', environment: 'staging', provider: 'webhook' },
@@ -244,8 +243,14 @@ describe('history', () => {
           acceptedAt: now - i * 60_000 + 1_000,
           checks: 1,
           postedStatus: null,
+          order: (now - i * 60_000) * 1000,
+          sentAt: now - i * 60_000,
+          nextAttemptAt: null,
+          answerLost: false,
+          reconciled: false,
+          resent: false,
         };
-        await saveDeployment(record, { claim: true });
+        await kvs.set(deploymentKey(REPO, record.id), record);
       }
     });
     const first = ok<PageData>(await asAdmin('getPage')).history;

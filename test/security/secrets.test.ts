@@ -169,12 +169,15 @@ async function evidence(): Promise<Haystack[]> {
 }
 
 async function push(round: number): Promise<void> {
+  // Pushes are ordered by their timestamps: each round is pushed a minute after what came before it.
+  platform.advanceClock(60_000);
   const event = makePushEvent({
+    timestamp: new Date(platform.now()).toISOString(),
     repository: { uuid: REPO },
     workspace: { uuid: WORKSPACE },
     push: {
       ref: 'main',
-      before: null,
+      before: round > 1 ? hashOf(round - 1) : null,
       after: hashOf(round),
       created: false,
       closed: false,
