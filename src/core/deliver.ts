@@ -21,7 +21,7 @@ import {
   type Run,
   withPasses,
 } from './run';
-import { LEASE_MS, markOf, type TargetStateFields, withRecord } from './target-state';
+import { LEASE_MS, markOf, type TargetStateFields, withRecord, withSent } from './target-state';
 import type { Target, TargetsDocument } from './targets';
 import {
   ANSWER_ROWS,
@@ -153,7 +153,7 @@ async function claimAndSend(worker: Worker, view: JobView, lost: boolean): Promi
   const { version: _version, ...fields } = view.state;
   const claimed = await commitRecord(worker, view, record, {
     ...fields,
-    sent: markOf(job, 'sending'),
+    ...withSent(fields, markOf(job, 'sending')),
     lease: { jobKey: job.jobKey, token: worker.token, until: now + LEASE_MS },
   });
   worker.answer = null;

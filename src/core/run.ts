@@ -3,11 +3,10 @@ import { PlatformFault, StaleStateError } from './errors';
 import { HttpFault, type HttpClient } from './http';
 import type { DeployJob } from './job';
 import type { Logger } from './log';
-import { isNewer } from './order';
 import type { ChangedFiles } from './paths';
 import type { BoundProvider, ProviderCall } from './provider';
 import { retryDelaySeconds } from './retry';
-import { type TargetState, type TargetStateFields, withRecord } from './target-state';
+import { newerOfSameCommit, type TargetState, type TargetStateFields, withRecord } from './target-state';
 import type { Target, TargetsDocument } from './targets';
 import { firstLine } from './text';
 import type { PlannedPush, SendAnswer } from './transitions';
@@ -219,8 +218,7 @@ export function wantedStatus(view: JobView, record: Deployment): CommitStatusSta
   if (!view.target?.options.reportOnCommit) return null;
   if (!isFinal(record.state) && record.state !== 'in_progress') return null;
   // A newer push of the same commit owns the commit's line for this target now.
-  const sent = view.state.sent;
-  if (sent && sent.jobKey !== record.jobKey && sent.commit === record.commit.hash && isNewer(sent, record)) return null;
+  if (newerOfSameCommit(view.state, record)) return null;
   return commitStatusFor(record.state);
 }
 

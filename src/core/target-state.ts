@@ -11,6 +11,8 @@ import { isNewer } from './order';
  *
  * - `sent`: the newest push whose request was allowed to leave, with how it is going. Nothing older is
  *   ever sent after it: this is what keeps a target from moving back to an older push.
+ * - `recent`: the last pushes sent, newest first, so a push can tell that a newer one carried its commit
+ *   (a release branch cut at main's head): that one then owns the commit's status line.
  * - `live`: the newest push the vendor accepted and that did not fail: what is, or is becoming, live.
  * - `lease`: a request in flight. While it holds, no other request leaves for the target, so requests
  *   reach the vendor in the order they were decided. It expires after LEASE_MS: the holder was stopped.
@@ -36,6 +38,7 @@ export type Lease = z.infer<typeof leaseSchema>;
 export const targetStateSchema = z.object({
   v: z.literal(TARGET_STATE_SCHEMA_VERSION),
   sent: z.nullable(pushMarkSchema),
+  recent: z.array(pushMarkSchema),
   live: z.nullable(pushMarkSchema),
   lease: z.nullable(leaseSchema),
 });
@@ -46,7 +49,23 @@ export interface TargetState extends TargetStateFields {
   version: number;
 }
 
-export const EMPTY_TARGET_STATE: TargetStateFields = { v: TARGET_STATE_SCHEMA_VERSION, sent: null, live: null, lease: null };
+export const EMPTY_TARGET_STATE: TargetStateFields = { v: TARGET_STATE_SCHEMA_VERSION, sent: null, recent: [], live: null, lease: null };
+
+/** Enough to cover any burst still in flight; the state stays a few kilobytes. */
+const RECENT_SENDS = 20;
+
+/** The state once `mark` is the newest push sent. */
+export const withSent = (fields: TargetStateFields, mark: PushMark): Pick<TargetStateFields, 'sent' | 'recent'> => ({
+  sent: mark,
+  recent: [mark, ...fields.recent.filter((other) => other.jobKey !== mark.jobKey)].slice(0, RECENT_SENDS),
+});
+
+/** A push sent after `push` that carried the same commit, if the state still remembers one. */
+export const newerOfSameCommit = (
+  state: TargetStateFields,
+  push: { jobKey: string; order: number; commit: { hash: string } },
+): PushMark | undefined =>
+  state.recent.find((mark) => mark.jobKey !== push.jobKey && mark.commit === push.commit.hash && isNewer(mark, push));
 
 /** A job or a record, as the target's state remembers it. */
 type Markable = Pick<DeployJob, 'jobKey' | 'deliveryId' | 'order' | 'ref'> & { commit: { hash: string } };
@@ -74,6 +93,7 @@ export function withRecord(state: TargetState, record: Deployment): TargetStateF
   const { version: _version, ...fields } = state;
   const mark = markOf(record, record.state);
   const sent = fields.sent?.jobKey === record.jobKey ? { ...fields.sent, state: record.state } : fields.sent;
+  const recent = fields.recent.map((other) => (other.jobKey === record.jobKey ? { ...other, state: record.state } : other));
   const becomesLive = isAccepted(record.state) && record.state !== 'in_progress' && (!fields.live || isNewer(mark, fields.live));
-  return { ...fields, sent, live: becomesLive ? mark : fields.live };
+  return { ...fields, sent, recent, live: becomesLive ? mark : fields.live };
 }

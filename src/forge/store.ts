@@ -187,16 +187,14 @@ export async function markPlanned(repo: string, marks: readonly { targetId: stri
 export async function commitChange(change: Change): Promise<TargetState> {
   const { repositoryUuid: repo, targetId } = change;
   const version = change.from.version + 1;
-  let tx = kvs
-    .transact()
-    .set(
-      stateKey(repo, targetId),
-      { version, state: targetStateSchema.parse(change.to) },
-      {
-        entityName: TARGET_STATE_ENTITY,
-        conditions: new Filter<{ version: number }>().and('version', FilterConditions.equalTo(change.from.version)),
-      },
-    );
+  let tx = kvs.transact().set(
+    stateKey(repo, targetId),
+    { version, state: targetStateSchema.parse(change.to) },
+    {
+      entityName: TARGET_STATE_ENTITY,
+      conditions: new Filter<{ version: number }>().and('version', FilterConditions.equalTo(change.from.version)),
+    },
+  );
   for (const record of change.records) tx = tx.set(deploymentKey(repo, record.id), deploymentSchema.parse(record));
   if (change.planned) tx = tx.delete(plannedKey(repo, targetId, change.planned));
   try {

@@ -140,7 +140,7 @@ describe('deliver', () => {
         repositoryUuid: 'r',
         targetId: job.targetId,
         from: state,
-        to: { v: 1, sent: null, live: null, lease: { jobKey: job.jobKey, token: 'first', until: h.ports.now() + LEASE_MS } },
+        to: { v: 1, sent: null, recent: [], live: null, lease: { jobKey: job.jobKey, token: 'first', until: h.ports.now() + LEASE_MS } },
         records: [{ ...newRecord(job, makeTarget(), h.ports.now()), attempts: 1, sentAt: h.ports.now() }],
         planned: null,
       });
@@ -157,7 +157,7 @@ describe('deliver', () => {
         repositoryUuid: 'r',
         targetId: job.targetId,
         from: state,
-        to: { v: 1, sent: null, live: null, lease: { jobKey: job.jobKey, token: 'stopped', until: h.ports.now() + LEASE_MS } },
+        to: { v: 1, sent: null, recent: [], live: null, lease: { jobKey: job.jobKey, token: 'stopped', until: h.ports.now() + LEASE_MS } },
         records: [{ ...newRecord(job, makeTarget(), h.ports.now()), attempts: 1, sentAt: h.ports.now() }],
         planned: null,
       });

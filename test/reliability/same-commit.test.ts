@@ -3,10 +3,9 @@ import { hookTarget, startApp, type TestApp } from '../platform/app';
 import { commitOf, FIXTURE_REPOSITORY_UUID, makePushEvent } from '../fixtures/events';
 
 /**
- * Found by the fault scenario (issue 5, item 1): a second push of a commit (a release branch cut at
- * main's head) used to count on main's deploy of it while that deploy was still waiting to retry; a
- * newer push to main then superseded main's deploy, and the release branch was never deployed, with
- * no record of its push.
+ * Two refs at one commit feeding one target (issue 9): a release branch cut at a commit whose deploy
+ * from main is waiting to retry, then main moving on. The target must end on the newest push, each
+ * push must reach the receiver in push order, and the commit's status must be the newest push's.
  */
 
 let app: TestApp;
@@ -22,7 +21,7 @@ const accepted = () =>
     .map((d) => JSON.parse(d.body) as { ref: { name: string }; commit: { hash: string } })
     .map((b) => `${b.ref.name}@${b.commit.hash.slice(0, 2)}`);
 
-it('a release branch cut at a commit whose deploy from main is waiting to retry is still deployed when main moves on', async () => {
+it('two refs at one commit: the target ends on the newest push, sent in push order, and the commit shows the deploy that shipped it', async () => {
   // The first request (main @ C) meets a 503; every later one is accepted.
   app = await startApp({ respond: (index) => (index === 0 ? 503 : 200) });
   await app.configure([hookTarget(app.receiver, { branches: ['main', 'release/*'] })]);
@@ -36,8 +35,10 @@ it('a release branch cut at a commit whose deploy from main is waiting to retry 
   await app.platform.drain();
 
   const states = Object.fromEntries((await app.history()).map((d) => [`${d.ref.name}@${d.commit.hash.slice(0, 2)}`, d.state]));
-  expect(states).toEqual({ 'main@c0': 'superseded', 'release/1@c0': 'requested', 'main@d0': 'requested' });
-  // Each commit reached the receiver once; C through the release branch.
-  expect(accepted().sort()).toEqual(['main@d0', 'release/1@c0']);
+  // main @ C's retry comes after release/1 sent C: a newer push carried its commit, so it steps aside.
+  expect(states).toEqual({ 'main@c0': 'skipped', 'release/1@c0': 'requested', 'main@d0': 'requested' });
+  // In push order, not sorted: the receiver saw C (through release/1), then D, and D last.
+  expect(accepted()).toEqual(['release/1@c0', 'main@d0']);
   expect(app.platform.bitbucket.statuses(FIXTURE_REPOSITORY_UUID, C).map((s) => s.state)).toEqual(['SUCCESSFUL']);
+  expect(app.platform.bitbucket.statuses(FIXTURE_REPOSITORY_UUID, D).map((s) => s.state)).toEqual(['SUCCESSFUL']);
 });
