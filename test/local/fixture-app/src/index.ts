@@ -70,6 +70,42 @@ export async function trackedWorker(event: AsyncEvent): Promise<void> {
   group.running--;
 }
 
+/** Every delivery of the ledger queue, in the order they started, and how many of one key ran at once. */
+export const ledger = {
+  deliveries: [] as { n: number; key: string; eventId: string; retryCount: number; retryReason: string | null }[],
+  running: new Map<string, number>(),
+  maxRunning: 0,
+};
+
+/** Writes one key per delivery (a platform call an invocation can stop after), tracking overlap per concurrency group. */
+export async function ledgerWorker(event: AsyncEvent): Promise<void> {
+  const key = String(event.body.key);
+  ledger.deliveries.push({
+    n: Number(event.body.n),
+    key,
+    eventId: event.eventId,
+    retryCount: event.retryContext?.retryCount ?? 0,
+    retryReason: event.retryContext?.retryReason ?? null,
+  });
+  ledger.running.set(key, (ledger.running.get(key) ?? 0) + 1);
+  ledger.maxRunning = Math.max(ledger.maxRunning, ledger.running.get(key) ?? 0);
+  try {
+    await kvs.set(`ledger:${String(event.body.n)}`, { n: event.body.n });
+  } finally {
+    ledger.running.set(key, (ledger.running.get(key) ?? 1) - 1);
+  }
+}
+
+/** How often each flaky product event reached its trigger, and with which retry count. */
+export const flaky: { type: string; retryCount: number }[] = [];
+
+/** Asks Forge to deliver avi:fixture:flaky again, every time; throws on avi:fixture:throws. */
+export async function flakyTrigger(event: { eventType: string; retryContext?: { retryCount: number } }): Promise<InvocationError> {
+  flaky.push({ type: event.eventType, retryCount: event.retryContext?.retryCount ?? 0 });
+  if (event.eventType === 'avi:fixture:throws') throw new Error('the trigger broke');
+  return new InvocationError({ retryAfter: 5, retryReason: InvocationErrorCode.FUNCTION_RETRY_REQUEST });
+}
+
 const resolver = new Resolver();
 resolver.define('getSettings', async ({ context }) => {
   const repoUuid = String(context.extension.repository.uuid);
