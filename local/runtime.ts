@@ -68,6 +68,17 @@ export interface RuntimeSpec {
 }
 
 const storage = new AsyncLocalStorage<InvocationScope>();
+/** A clock for code outside invocations that shares the platform's time (a receiver checking a signature's age). */
+const clocks = new AsyncLocalStorage<() => number>();
+
+/**
+ * Runs `fn` with `Date.now()` reading `now`. The platform's clock runs ahead of the real one (a retry
+ * due in 15 minutes runs at once), and the parties the app talks to must agree with it on the time,
+ * as a vendor's clock and Forge's do: a receiver verifies a signature's timestamp against it.
+ */
+export function atTime<T>(now: () => number, fn: () => T): T {
+  return clocks.run(now, fn);
+}
 
 export function currentScope(): InvocationScope | undefined {
   return storage.getStore();
@@ -160,6 +171,6 @@ export function installRuntimeGlobals(): void {
   Object.defineProperty(globalThis, '__forge_runtime__', { configurable: true, get: () => storage.getStore()?.runtime });
   Object.defineProperty(globalThis, '__forge_fetch__', { configurable: true, value: routeFetch });
   const realNow = Date.now.bind(Date);
-  Date.now = () => storage.getStore()?.now() ?? realNow();
+  Date.now = () => storage.getStore()?.now() ?? clocks.getStore()?.() ?? realNow();
   g[INSTALLED] = true;
 }

@@ -8,6 +8,7 @@ import { retryDelaySeconds } from './retry';
 import {
   type Carried,
   commitRecord,
+  platformRetrySeconds,
   type DeliveryPorts,
   type DeliveryResult,
   type JobView,
@@ -21,7 +22,7 @@ import {
   type Run,
   withPasses,
 } from './run';
-import { LEASE_MS, markOf, type TargetStateFields, withRecord, withSent } from './target-state';
+import { LEASE_MS, markOf, type TargetState, type TargetStateFields, withRecord, withSent } from './target-state';
 import type { Target, TargetsDocument } from './targets';
 import {
   ANSWER_ROWS,
@@ -115,11 +116,10 @@ async function finishUnsent(worker: Worker, view: JobView, state: FinalState, me
     return { kind: 'done', record: saved.record, note: message };
   }
   const base = view.record ?? newRecord(worker.job, view.target, worker.ports.now());
+  const { version: _version, ...fields } = view.state;
   // The lease goes too: a record whose attempt was lost may still hold it.
-  const to = { ...withRecord(view.state, { ...base, state }), lease: leaseOfOther(worker, view) };
-  const saved = await commitRecord(worker, view, { ...base, state, message, nextAttemptAt: null }, to);
   worker.log.info('deploy finished without sending', { state, message });
-  return report(worker, saved);
+  return finish(worker, view, { ...base, state, message, nextAttemptAt: null }, { ...fields, lease: leaseOfOther(worker, view) });
 }
 
 /** The target's lease as it should stay: someone else's stays, this job's goes. */
@@ -133,7 +133,7 @@ async function waitFor(worker: Worker, view: JobView, seconds: number, why: stri
     await worker.ports.continueLater(worker.job, afterSeconds);
   } catch (error) {
     if (!(error instanceof PlatformFault)) throw error;
-    return { kind: 'retry', afterSeconds, reason: 'waiting', carry: { token: worker.token, answer: null } };
+    return { kind: 'retry', afterSeconds: platformRetrySeconds(error, afterSeconds), reason: 'waiting', carry: carried(worker) };
   }
   return { kind: 'done', record: view.record, note: `waiting: ${why}` };
 }
@@ -149,7 +149,18 @@ async function claimAndSend(worker: Worker, view: JobView, lost: boolean): Promi
   const base = view.record ?? newRecord(job, target, now);
   // After a lost answer the window to look for it at the vendor opens when that request left.
   const sentAt = lost ? (base.sentAt ?? base.createdAt) : now;
-  const record: Deployment = { ...base, state: 'sending', attempts: base.attempts + 1, sentAt, nextAttemptAt: null, answerLost: lost };
+  // A vendor that cannot list its deploys cannot say whether the lost request arrived: this one may
+  // deploy twice, and the record says so before it leaves.
+  const resent = base.resent || (lost && !canFind(worker, target));
+  const record: Deployment = {
+    ...base,
+    state: 'sending',
+    attempts: base.attempts + 1,
+    sentAt,
+    nextAttemptAt: null,
+    answerLost: lost,
+    resent,
+  };
   const { version: _version, ...fields } = view.state;
   const claimed = await commitRecord(worker, view, record, {
     ...fields,
@@ -175,23 +186,26 @@ async function sendAndRecord(worker: Worker, view: JobView): Promise<DeliveryRes
   const secrets = await ports.store.getSecrets(job.repository.uuid, target.id);
   worker.log = worker.log.child({ provider: target.provider }, Object.values(secrets));
   const call = providerCall(worker, target, bound, secrets, doc);
-  const record = view.record as Deployment;
-  let resent = false;
-  if (record.answerLost) {
-    const { findDeploy } = bound.provider;
-    if (findDeploy) {
-      try {
-        const found = await findDeploy.call(bound.provider, call, { commit: job.commit.hash, sentAt: record.sentAt ?? record.createdAt });
-        if (found) {
-          worker.log.info('lost answer reconciled: the vendor has the deploy', { vendorId: found.vendorId });
-          worker.answer = { kind: 'accepted', result: found, reconciled: true };
-          return recordAnswer(worker, view);
-        }
-      } catch (error) {
-        worker.answer = answerOf(error);
+  let record = view.record as Deployment;
+  const { findDeploy } = bound.provider;
+  if (record.answerLost && findDeploy) {
+    try {
+      const found = await findDeploy.call(bound.provider, call, { commit: job.commit.hash, sentAt: record.sentAt ?? record.createdAt });
+      if (found) {
+        worker.log.info('lost answer reconciled: the vendor has the deploy', { vendorId: found.vendorId });
+        worker.answer = { kind: 'accepted', result: found, reconciled: true };
         return recordAnswer(worker, view);
       }
-    } else resent = true;
+      // The vendor never got the lost request: this one is the first it will act on.
+      record = { ...record, answerLost: false };
+    } catch (error) {
+      // Not known yet whether the lost request arrived: the next attempt asks again.
+      worker.answer = { ...answerOf(error), ...(error instanceof HttpFault ? { mayHaveArrived: true } : {}) };
+      if (worker.answer.kind === 'fault') return recordAnswer(worker, view);
+      // The list was refused: send again all the same, and say it may deploy twice (written before it leaves).
+      record = { ...record, resent: true };
+      view = await commitRecord(worker, view, record, { ...withoutVersion(view.state) });
+    }
   }
   try {
     const started = await bound.provider.start({ ...call, job });
@@ -200,7 +214,18 @@ async function sendAndRecord(worker: Worker, view: JobView): Promise<DeliveryRes
   } catch (error) {
     worker.answer = answerOf(error);
   }
-  return recordAnswer(worker, resent ? { ...view, record: { ...record, resent: true } } : view);
+  return recordAnswer(worker, { ...view, record });
+}
+
+const withoutVersion = ({ version: _version, ...fields }: TargetState): TargetStateFields => fields;
+
+/** Whether the target's vendor can be asked if a lost request arrived. */
+function canFind(worker: Worker, target: Target): boolean {
+  try {
+    return worker.ports.bindProvider(target).provider.findDeploy !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 const answerOf = (error: unknown): SendAnswer =>
@@ -226,7 +251,7 @@ async function recordAnswer(worker: Worker, view: JobView): Promise<DeliveryResu
   switch (step.do) {
     case 'finish': {
       const result = answer.kind === 'accepted' ? acceptedFields(answer.result, answer.reconciled, ports.now()) : {};
-      return finishSent(worker, view, { ...record, ...result, state: step.state, message: step.message }, released);
+      return finish(worker, view, { ...record, ...result, state: step.state, message: step.message }, released);
     }
     case 'accepted': {
       const accepted: Deployment = {
@@ -251,21 +276,23 @@ async function recordAnswer(worker: Worker, view: JobView): Promise<DeliveryResu
         nextAttemptAt: step.atMs,
         answerLost: step.answerLost,
       };
-      const saved = await commitRecord(worker, view, retrying, withRecord({ ...view.state, ...released }, retrying));
-      worker.answer = null;
       const afterSeconds = Math.max(1, Math.ceil((step.atMs - ports.now()) / 1000));
       worker.log.warn('deploy attempt failed; retrying', { message: step.message, afterSeconds });
+      // Queued before the record says it is: a write that lands unseen must not leave a retry nobody runs.
       try {
         await ports.continueLater(worker.job, afterSeconds);
       } catch (error) {
         if (!(error instanceof PlatformFault)) throw error;
-        // The same event comes back when the attempt is due instead.
-        return { kind: 'retry', afterSeconds, reason: 'deploy attempt' };
+        return { kind: 'retry', afterSeconds: platformRetrySeconds(error, afterSeconds), reason: 'deploy attempt', carry: carried(worker) };
       }
+      const saved = await commitRecord(worker, view, retrying, withRecord({ ...view.state, ...released }, retrying));
+      worker.answer = null;
       return { kind: 'done', record: saved.record, note: step.message };
     }
   }
 }
+
+const carried = (worker: Worker): Carried => ({ token: worker.token, answer: worker.answer });
 
 function acceptedFields(result: StartResult, reconciled: boolean, now: number): Partial<Deployment> {
   return {
@@ -279,8 +306,12 @@ function acceptedFields(result: StartResult, reconciled: boolean, now: number): 
   };
 }
 
-/** A sent deploy's final record: posted first, then written with what was posted, in one write. */
-async function finishSent(worker: Worker, view: JobView, record: Deployment, released: TargetStateFields): Promise<DeliveryResult> {
+/**
+ * A final record: the commit status is posted first, then the record is written with what was posted,
+ * in one write. In this order a newer push of the commit, which can only be sent once this write has
+ * landed, always posts after it.
+ */
+async function finish(worker: Worker, view: JobView, record: Deployment, fields: TargetStateFields): Promise<DeliveryResult> {
   const note = record.resent ? `${record.message} (sent again after its answer was lost: it may have deployed twice)` : record.message;
   const final: Deployment = { ...record, message: note, finishedAt: worker.ports.now() };
   const posted = await post(worker, view, final);
@@ -288,7 +319,7 @@ async function finishSent(worker: Worker, view: JobView, record: Deployment, rel
     worker,
     view,
     { ...final, postedStatus: 'posted' in posted ? posted.posted : null },
-    withRecord({ ...view.state, ...released }, final),
+    withRecord({ ...view.state, ...fields }, final),
   );
   worker.answer = null;
   worker.log.info('deploy finished', { state: final.state });
@@ -304,7 +335,7 @@ async function followFrom(worker: Worker, view: JobView): Promise<DeliveryResult
   } catch (error) {
     if (!(error instanceof PlatformFault)) throw error;
     // Redelivered, the job finds its record followed and queues the read again.
-    return { kind: 'retry', afterSeconds: FIRST_FOLLOW_DELAY_SECONDS, reason: 'status read not queued' };
+    return { kind: 'retry', afterSeconds: platformRetrySeconds(error, FIRST_FOLLOW_DELAY_SECONDS), reason: 'status read not queued' };
   }
   return { kind: 'done', record, note: record.message };
 }

@@ -67,6 +67,8 @@ export class PlatformFault extends RelayError {
   constructor(
     message: string,
     readonly retryAfterSeconds: number | null = null,
+    /** Refused for the rate: retried after the rate's window, not at once. */
+    readonly rateLimited = false,
   ) {
     super('PLATFORM_UNAVAILABLE', message);
   }

@@ -34,7 +34,7 @@ const jobFields = {
   pushedAt: z.nullable(z.string()),
   /** When set, the plan already decided not to deploy; the worker records why. */
   skipReason: z.nullable(z.string()),
-  /** Milliseconds since the epoch when the job was planned; orders the history. */
+  /** When the push happened (the event's timestamp), or the deploy now was asked for, in ms: orders the history. */
   createdAt: z.number(),
 };
 

@@ -43,6 +43,9 @@ export function planPush(push: Push, targets: readonly Target[], now: number): P
   const matching = targets.filter((target) => target.enabled && refMatches(target.rules, push.ref));
   if (matching.length === 0) return none('no enabled target matches this ref');
 
+  // From the event, not the clock: a redelivered push makes the same jobs, down to their records' ids.
+  const order = orderOf(push.timestamp, now);
+  const createdAt = Math.floor(order / 1000);
   const jobs: DeployJob[] = [];
   const filtered: DeployJob[] = [];
   const planned: Plan['planned'] = [];
@@ -61,9 +64,9 @@ export function planPush(push: Push, targets: readonly Target[], now: number): P
       mainbranch: push.mainbranch,
       actor: push.actor,
       pushedAt: push.timestamp,
-      order: orderOf(push.timestamp, now),
+      order,
       skipReason: marker && target.options.skipMarkers ? `the commit message contains ${marker}` : null,
-      createdAt: now,
+      createdAt,
     };
     // Path filters need the push's changed files, which only Bitbucket knows: decided after the queue.
     if (job.skipReason === null && push.ref.type === 'branch' && hasPathFilters(target)) filtered.push(job);

@@ -115,6 +115,16 @@ export interface Run {
  */
 export const MAX_PASSES = 3;
 
+/**
+ * Seconds before the queue retries an event whose queue push or storage write Forge refused. A refusal
+ * for the rate (500 events a minute per installation) outlasts a minute; the event's own delay, if
+ * longer, wins.
+ */
+export function platformRetrySeconds(fault: PlatformFault, atLeast: number): number {
+  return Math.max(atLeast, fault.retryAfterSeconds ?? 0, fault.rateLimited ? RATE_WINDOW_SECONDS : 0);
+}
+const RATE_WINDOW_SECONDS = 75;
+
 /** Runs `pass` until it settles, reading afresh after a lost write or a storage fault. */
 export async function withPasses(run: Run, carry: () => Carried | undefined, pass: () => Promise<DeliveryResult>): Promise<DeliveryResult> {
   for (let attempt = 1; ; attempt += 1) {
@@ -124,7 +134,8 @@ export async function withPasses(run: Run, carry: () => Carried | undefined, pas
       if (!(error instanceof StaleStateError || error instanceof PlatformFault)) throw error;
       if (attempt < MAX_PASSES) continue;
       run.log.warn('storage busy or changing; the queue retries this event', { error: error.message });
-      const afterSeconds = retryDelaySeconds(0, error instanceof PlatformFault ? error.retryAfterSeconds : null, run.ports.random);
+      const backoff = retryDelaySeconds(0, null, run.ports.random);
+      const afterSeconds = error instanceof PlatformFault ? platformRetrySeconds(error, backoff) : backoff;
       return { kind: 'retry', afterSeconds, reason: error instanceof PlatformFault ? 'platform' : 'conflict', carry: carry() };
     }
   }
@@ -268,7 +279,7 @@ export async function reportLater(
       return { kind: 'done', record, note: `${record.message} (commit status not posted yet: ${failure.failed})` };
     } catch (error) {
       if (!(error instanceof PlatformFault)) throw error;
-      return { kind: 'retry', afterSeconds, reason: 'commit status' };
+      return { kind: 'retry', afterSeconds: platformRetrySeconds(error, afterSeconds), reason: 'commit status' };
     }
   }
   run.log.error('commit status could not be posted', { error: failure.failed });

@@ -175,6 +175,11 @@ export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
     when: (s) => !coalesces(s) && mayWaitForOrder(s) && olderPlanned(s) !== undefined,
     then: (s) => ({ do: 'wait', untilMs: s.now + WAIT_STEP_MS, why: `the older push ${short(olderPlanned(s)?.commit ?? '')} goes first` }),
   },
+  {
+    name: 'out of attempts, last answer lost',
+    when: (s) => lost(s) && (s.record?.attempts ?? 0) >= MAX_ATTEMPTS,
+    then: () => finish('unknown', `Outcome unknown: the answer to its last attempt (of ${MAX_ATTEMPTS}) was lost; see the vendor's page`),
+  },
   { name: 'ready to send', when: () => true, then: (s) => ({ do: 'claim', lost: lost(s) }) },
 ];
 

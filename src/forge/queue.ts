@@ -92,7 +92,8 @@ async function pushed(what: string, push: () => Promise<unknown>): Promise<void>
       error instanceof InternalServerError ||
       error instanceof PartialSuccessError ||
       /PROXY_ERR/.test(`${(error as Error).name} ${(error as Error).message}`);
-    if (transient) throw new PlatformFault(`Forge queue (${what}) refused the push: ${(error as Error).message}`);
+    if (transient)
+      throw new PlatformFault(`Forge queue (${what}) refused the push: ${(error as Error).message}`, null, error instanceof RateLimitError);
     throw error;
   }
 }

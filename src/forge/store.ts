@@ -57,12 +57,17 @@ async function platform<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (isTransient(error)) throw new PlatformFault(`Forge storage (${what}) failed: ${(error as Error).message}`);
+    if (isTransient(error)) {
+      const rateLimited =
+        error instanceof ForgeKvsAPIError && (error.responseDetails.status === 429 || error.code !== 'INTERNAL_SERVER_ERROR');
+      throw new PlatformFault(`Forge storage (${what}) failed: ${(error as Error).message}`, null, rateLimited);
+    }
     throw error;
   }
 }
 
-const TRANSIENT_CODES = new Set(['RATE_LIMIT_EXCEEDED', 'TOO_MANY_REQUESTS', 'INTERNAL_SERVER_ERROR', 'UNKNOWN_ERROR']);
+const RATE_CODES = new Set(['RATE_LIMIT_EXCEEDED', 'TOO_MANY_REQUESTS']);
+const TRANSIENT_CODES = new Set([...RATE_CODES, 'INTERNAL_SERVER_ERROR', 'UNKNOWN_ERROR']);
 function isTransient(error: unknown): boolean {
   if (error instanceof ForgeKvsAPIError) {
     const status = error.responseDetails.status;

@@ -21,9 +21,17 @@ describe('planPush', () => {
       trigger: 'push',
       ref: { name: 'main', type: 'branch' },
       skipReason: null,
-      createdAt: NOW,
+      // The push's own time, not the planning time: a redelivery later makes the very same job.
+      createdAt: Date.parse(makePushEvent().timestamp),
+      order: Date.parse(makePushEvent().timestamp) * 1000,
     });
     expect(job?.commit.hash).toBe(makePushEvent().push.after);
+  });
+
+  it('gives a redelivered event the same jobs, whenever it comes', () => {
+    expect(planPush(parsePushEvent(makePushEvent()), [staging], NOW)).toEqual(
+      planPush(parsePushEvent(makePushEvent()), [staging], NOW + 3_600_000),
+    );
   });
 
   it('gives a redelivered event the same delivery id and job keys', () => {

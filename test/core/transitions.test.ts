@@ -100,6 +100,10 @@ const DELIVERY_CASES: Record<string, [DeliverySituation, unknown]> = {
     }),
     { do: 'wait', why: 'the older push c0c0c0c goes first' },
   ],
+  'out of attempts, last answer lost': [
+    delivery({ record: record({ state: 'retrying', attempts: MAX_ATTEMPTS, answerLost: true, nextAttemptAt: NOW - 1 }) }),
+    { do: 'finish', state: 'unknown' },
+  ],
   'ready to send': [delivery(), { do: 'claim', lost: false }],
 };
 

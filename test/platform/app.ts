@@ -21,8 +21,8 @@ export interface TestApp {
 
 /** The app on the local Forge platform with a signed-webhook receiver, as a user would run them. */
 export async function startApp(options: { respond?: (index: number) => number; routes?: Record<string, string> } = {}): Promise<TestApp> {
-  const receiver = await startReceiver({ secret: SIGNING_SECRET, respond: options.respond });
   const platform = createLocalPlatform({ routes: options.routes });
+  const receiver = await startReceiver({ secret: SIGNING_SECRET, respond: options.respond, now: platform.now });
   return {
     platform,
     receiver,

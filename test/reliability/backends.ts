@@ -26,7 +26,7 @@ interface WebhookBody {
 
 export interface WebhookBackend {
   deliveries: WebhookDelivery[];
-  /** Requests per `<repository> <target> <ref> <commit>` (one push), failed ones included. */
+  /** Requests per `<delivery id> <target>` (one push and target), failed ones included. */
   attempts: Map<string, number>;
   observe(request: ServedRequest): void;
   /** The target a request is for, so the front can hold at most one of its requests at a time. */
@@ -34,7 +34,7 @@ export interface WebhookBackend {
   answer(request: ServedRequest): BackendAnswer;
 }
 
-export function webhookBackend(secret: string): WebhookBackend {
+export function webhookBackend(secret: string, now: () => number): WebhookBackend {
   const deliveries: WebhookDelivery[] = [];
   const attempts = new Map<string, number>();
   const parse = (request: ServedRequest): WebhookBody => JSON.parse(request.body) as WebhookBody;
@@ -43,7 +43,7 @@ export function webhookBackend(secret: string): WebhookBackend {
     attempts,
     observe(request) {
       const body = parse(request);
-      const key = `${body.repository.uuid} ${body.target.id} ${body.ref.name} ${body.commit.hash}`;
+      const key = `${body.delivery_id} ${body.target.id}`;
       attempts.set(key, (attempts.get(key) ?? 0) + 1);
     },
     callerOf(request) {
@@ -55,7 +55,7 @@ export function webhookBackend(secret: string): WebhookBackend {
       const hub = request.headers['x-hub-signature-256'];
       const signaturesValid =
         verifyHubSignature(secret, request.body, typeof hub === 'string' ? hub : undefined) &&
-        verifyStandardWebhooks(secret, request.body, request.headers);
+        verifyStandardWebhooks(secret, request.body, request.headers, now);
       deliveries.push({
         repository: body.repository.uuid,
         target: body.target.id,
@@ -74,6 +74,7 @@ type Course = { phases: string[] } | { unreadable: true };
 export interface VendorDeployment {
   appId: string;
   id: string;
+  createdAt: number;
 }
 
 export interface DigitalOceanBackend {
@@ -97,7 +98,11 @@ function courseOf(random: () => number): Course {
   return { unreadable: true };
 }
 
-export function digitalOceanBackend(random: () => number): DigitalOceanBackend {
+/**
+ * `now` is the vendor's clock: in the scenario the platform's virtual clock, as a real vendor's clock
+ * and Forge's agree (the app looks for a lost request by when it left).
+ */
+export function digitalOceanBackend(random: () => number, now: () => number): DigitalOceanBackend {
   const deployments: VendorDeployment[] = [];
   const courses = new Map<string, Course>();
   const segments = (request: ServedRequest) => new URL(request.path, 'http://vendor').pathname.split('/');
@@ -107,11 +112,21 @@ export function digitalOceanBackend(random: () => number): DigitalOceanBackend {
     callerOf: (request) => `do:${segments(request)[3] ?? ''}`,
     answer(request) {
       const [, , , appId = '', , deploymentId] = segments(request);
+      const created = (d: VendorDeployment) => new Date(d.createdAt).toISOString();
       if (request.method === 'POST') {
         const id = `dep-${deployments.length + 1}`;
-        deployments.push({ appId, id });
+        const deployment = { appId, id, createdAt: now() };
+        deployments.push(deployment);
         courses.set(id, courseOf(random));
-        return { status: 200, body: { deployment: { id, phase: 'PENDING_BUILD' } } };
+        return { status: 200, body: { deployment: { id, phase: 'PENDING_BUILD', created_at: created(deployment) } } };
+      }
+      if (!deploymentId) {
+        // The app's deployments, newest first (GET /v2/apps/{app_id}/deployments).
+        const mine = deployments.filter((d) => d.appId === appId).reverse();
+        return {
+          status: 200,
+          body: { deployments: mine.slice(0, 20).map((d) => ({ id: d.id, phase: 'BUILDING', created_at: created(d) })) },
+        };
       }
       const course = courses.get(deploymentId ?? '');
       if (!course || 'unreadable' in course)

@@ -4,19 +4,12 @@
  * concurrent queue may change from run to run.
  */
 
-/** mulberry32: small, fast and good enough to spread faults; Math.random cannot be replayed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../local/random';
 
-export type ProviderFault = '500' | '502' | '503' | '429' | '429 Retry-After' | 'timeout';
+export { seededRandom };
+
+/** `lost answer`: the vendor acts on the request, then the connection drops before the answer (a time-out after acceptance). */
+export type ProviderFault = '500' | '502' | '503' | '429' | '429 Retry-After' | 'lost answer' | 'timeout';
 export type BitbucketFault = '500' | '429' | '429 Retry-After';
 
 /** Equal shares of the answers; timeouts come from allowTimeouts (see FaultPlan). */
@@ -26,6 +19,7 @@ const PROVIDER_MIX: readonly [ProviderFault, number][] = [
   ['503', 1],
   ['429', 1],
   ['429 Retry-After', 1],
+  ['lost answer', 1],
 ];
 const BITBUCKET_MIX: readonly [BitbucketFault, number][] = [
   ['500', 1],

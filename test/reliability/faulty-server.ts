@@ -5,9 +5,9 @@ import type { FaultPlan } from './fault-plan';
 /**
  * A provider endpoint on 127.0.0.1 with a faulty front: each request is either failed by the front
  * (500/502/503, 429 with or without Retry-After, or held without an answer until the app's client
- * gives up) or handed to the backend. A failed request never reaches the backend, as when a load
- * balancer answers for a busy service: so every request the backend sees was really acted on, and a
- * second one for the same deploy is a duplicate, not a retry of something that never arrived.
+ * gives up), handed to the backend, or handed to the backend whose answer is then lost (the
+ * connection drops after the vendor acted: the case a retry must not turn into a second deploy).
+ * Every request the backend sees was really acted on.
  */
 
 export interface ServedRequest {
@@ -73,6 +73,12 @@ export async function startFaultyServer(options: FaultyServerOptions): Promise<F
           clearTimeout(limit);
           plan.release(caller);
         });
+        return;
+      }
+      if (fault === 'lost answer') {
+        options.backend(request);
+        count('backend acted, answer lost');
+        req.socket.destroy();
         return;
       }
       let status: number;

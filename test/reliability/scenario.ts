@@ -1,7 +1,10 @@
 // The platform must load before any module that imports @forge/api: it installs the SDK's seams.
 import { createLocalPlatform, type EgressRecord, type LocalPlatform } from '../../local/platform';
+import { harshProfile } from '../../local/harsh';
 import { type BitbucketStandIn, createBitbucketStandIn } from '../../local/bitbucket';
 import type { Deployment } from '../../src/core/deployment';
+import { deliveryIdFor } from '../../src/core/plan';
+import { parsePushEvent } from '../../src/core/push-event';
 import { DEFAULT_OPTIONS, type Target } from '../../src/core/targets';
 import { PROVIDER_TIMEOUT_MS } from '../../src/forge/http';
 import { listDeployments, putSecrets, putTargets } from '../../src/forge/store';
@@ -14,17 +17,19 @@ import { formatTally, tally, type Tally } from './tally';
 import { planTraffic, type Push, type Repository, type Traffic, type TrafficSize } from './traffic';
 
 /**
- * Issue 5, item 1: pushes over many repositories, each with three targets (a signed webhook that
- * coalesces, DigitalOcean followed to its outcome, and a webhook that takes every push), while 20 % of
- * provider calls fail (500/502/503, 429 with and without Retry-After, requests held past the app's
- * timeout, connections refused) and Bitbucket's status posts fail with 500 and 429; events arrive twice
- * and pushes to a branch come in bursts. One module for the short run in `npm test` and the full one in
- * `npm run test:load`: only the size differs.
+ * Pushes over many repositories, each with three targets (a signed webhook that coalesces, DigitalOcean
+ * followed to its outcome, and a webhook that takes every push in order), on the harsh local platform
+ * (local/harsh.ts: events out of order, twice, two of one target at once, invocations stopped midway,
+ * storage writes and queue pushes failing), while 20 % of provider calls fail (500/502/503, 429 with and
+ * without Retry-After, answers lost after the vendor acted, requests held past the app's timeout,
+ * connections refused) and Bitbucket's status posts fail with 500 and 429; Bitbucket delivers some
+ * events twice and some late, after newer pushes. One module for the short runs in `npm test` and the
+ * full one in `npm run test:load`: only the size differs.
  *
- * Time: pushes arrive in sessions of waves. Within a session the queue's virtual clock stands still
- * (each wave runs what is due at once, beside the next wave's pushes), so retries wait while newer
- * pushes arrive; at the end of a session the clock runs until the queues are dry (retries, back-off,
- * status reads for up to an hour), as in a quiet spell between busy ones.
+ * Time: every push happens a second after the one before on the platform's clock, which stamps its
+ * event. Pushes arrive in sessions of waves; within a session each wave runs what is due beside the next
+ * wave's pushes, so retries wait while newer pushes arrive; at the end of a session the clock runs until
+ * the queues are dry (retries, back-off, status reads for up to an hour), as in a quiet spell.
  */
 
 export interface ScenarioSize extends TrafficSize {
@@ -36,6 +41,8 @@ export interface ScenarioSize extends TrafficSize {
   /** Requests held past the app's 20 s timeout in each session (each costs real seconds). */
   timeoutsPerSession: number;
   seed: number;
+  /** Forge's retry cap, when the run assumes one (4, as some write-ups say); none: its 24 hours. */
+  maxRetries?: number;
 }
 
 export interface ScenarioResult {
@@ -57,6 +64,8 @@ const PROVIDER_FAULT_RATE = 0.2;
 const BITBUCKET_FAULT_RATE = 0.2;
 const WORKSPACE_UUID = '{7a1c2e4f-0b3d-4c5e-8f6a-9b0c1d2e3f40}';
 const DO_TOKEN = 'dop_v1_reliability_token';
+/** One push a second: Forge takes 500 events a minute per installation, and each push makes up to four. */
+const PUSH_INTERVAL_MS = 1000;
 /** drain() stops after 10,000 deliveries by default, a guard against a consumer retrying forever. */
 const MAX_DELIVERIES = 10_000_000;
 
@@ -133,8 +142,9 @@ class CallCounts {
 export async function startScenario(size: ScenarioSize): Promise<Scenario> {
   const plan = createFaultPlan({ seed: size.seed + 1, providerRate: PROVIDER_FAULT_RATE, bitbucketRate: BITBUCKET_FAULT_RATE });
   const traffic: Traffic = planTraffic(size, seededRandom(size.seed));
-  const hooks = webhookBackend(SIGNING_SECRET);
-  const digitalOcean = digitalOceanBackend(seededRandom(size.seed + 2));
+  let platform: LocalPlatform | undefined;
+  const hooks = webhookBackend(SIGNING_SECRET, () => platform?.now() ?? Date.now());
+  const digitalOcean = digitalOceanBackend(seededRandom(size.seed + 2), () => platform?.now() ?? Date.now());
   const servers: FaultyServer[] = [];
   const holdMs = PROVIDER_TIMEOUT_MS + 2000;
   const receiver = await startFaultyServer({ plan, holdMs, callerOf: hooks.callerOf, observe: hooks.observe, backend: hooks.answer });
@@ -146,8 +156,14 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
   const bitbucket = createBitbucketStandIn();
   failStatusPosts(bitbucket, plan);
   bitbucket.addWorkspace({ uuid: WORKSPACE_UUID, slug: 'reliability' });
-  const platform: LocalPlatform = createLocalPlatform({ routes: { 'api.digitalocean.com': vendor.base }, bitbucket });
-  await platform.run(async () => {
+  platform = createLocalPlatform({
+    routes: { 'api.digitalocean.com': vendor.base },
+    bitbucket,
+    harsh: harshProfile(size.seed + 3),
+    maxRetries: size.maxRetries,
+  });
+  const app: LocalPlatform = platform;
+  await app.run(async () => {
     for (const repo of traffic.repositories) {
       bitbucket.addRepository({ workspace: WORKSPACE_UUID, uuid: repo.uuid, slug: `repo-${repo.index}` });
       const hook = repo.index < size.deadReceivers ? `http://127.0.0.1:${refused}/hook` : `${receiver.base}/hook`;
@@ -171,22 +187,24 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
     const calls = new CallCounts(refused);
     const statusPosts = { total: 0, failed: 0 };
     let triggerErrors = 0;
-    const emitted = new Map<Push, number>();
     const emit = async (push: Push) => {
-      emitted.set(push, (emitted.get(push) ?? 0) + 1);
-      for (const outcome of await platform.emit(push.event)) if (!outcome.ok) triggerErrors += 1;
+      // A trigger stopped midway (harsh platform) is retried by the platform: only a thrown error is lost.
+      for (const outcome of await app.emit(push.event)) if (!outcome.ok && !outcome.timedOut) triggerErrors += 1;
     };
     /** The logs grow with every call: counted and emptied while nothing runs. */
     const collect = () => {
-      calls.add(platform.egressLog);
-      platform.egressLog.length = 0;
-      platform.resetCalls();
+      calls.add(app.egressLog);
+      app.egressLog.length = 0;
+      app.resetCalls();
       const posts = bitbucket.calls.filter((c) => c.method === 'POST' && c.path.includes('/statuses/build'));
       statusPosts.total += posts.length;
       statusPosts.failed += posts.filter((c) => c.faulted).length;
       bitbucket.clearCalls();
     };
+    const bornIn = new Map<number, Push[]>();
+    for (const push of traffic.pushes) bornIn.set(push.wave, [...(bornIn.get(push.wave) ?? []), push]);
 
+    let waveIndex = 0;
     for (const [index, session] of traffic.sessions.entries()) {
       // A long run says where it is; the counts come at the end.
       if (index > 0)
@@ -197,33 +215,43 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
       plan.allowTimeouts(size.timeoutsPerSession);
       const waves: Promise<unknown>[] = [];
       for (const wave of session) {
-        for (const event of wave) await emit(event);
-        waves.push(platform.drain({ advanceClock: false, concurrency: size.concurrency, maxDeliveries: MAX_DELIVERIES }));
+        // The wave's pushes happen now, a second apart: their events carry that time.
+        for (const push of bornIn.get(waveIndex) ?? []) {
+          app.advanceClock(PUSH_INTERVAL_MS);
+          push.event.timestamp = new Date(app.now()).toISOString();
+        }
+        waveIndex += 1;
+        for (const push of wave) await emit(push);
+        waves.push(app.drain({ advanceClock: false, concurrency: size.concurrency, maxDeliveries: MAX_DELIVERIES }));
       }
       await Promise.all(waves);
       // From here the clock runs: a held request would stop it for 20 real seconds.
       plan.allowTimeouts(0);
-      await platform.drain({ concurrency: size.concurrency, maxDeliveries: MAX_DELIVERIES });
+      await app.drain({ concurrency: size.concurrency, maxDeliveries: MAX_DELIVERIES });
       collect();
     }
-    for (const event of traffic.late) await emit(event);
-    await platform.drain({ concurrency: size.concurrency, maxDeliveries: MAX_DELIVERIES });
+    for (const push of traffic.late) await emit(push);
+    await app.drain({ concurrency: size.concurrency, maxDeliveries: MAX_DELIVERIES });
     collect();
 
     const records = await readRecords();
     const repositoryOfApp = new Map(traffic.repositories.map((r) => [r.appId, r.uuid]));
     const result = tally({
       pushes: traffic.pushes,
+      deliveryIdOf: (push) => deliveryIdFor(parsePushEvent(push.event)),
       records,
       webhook: hooks.deliveries,
       webhookAttempts: hooks.attempts,
-      deliveriesOf: (push) => emitted.get(push) ?? 0,
       vendor: digitalOcean.deployments,
       repositoryOfApp,
       statusOf: (repository, commit, key) => bitbucket.statuses(repository, commit).find((s) => s.key === key)?.state,
-      deadLetters: platform.deadLetters.length,
+      deadLetters: app.deadLetters.length,
     });
     if (triggerErrors > 0) result.problems.unshift(`${triggerErrors} push trigger invocation(s) failed`);
+    for (const dead of app.deadLetters.slice(0, 5))
+      result.problems.push(
+        `dead letter: ${dead.queueName} after ${dead.retryCount} retries (${dead.error}): ${JSON.stringify(dead.body).slice(0, 300)}`,
+      );
     const seconds = (Date.now() - started) / 1000;
     const share = (n: number, of: number) => `${((100 * n) / Math.max(1, of)).toFixed(1)} %`;
     const kinds = (counts: Map<string, number>) =>
@@ -236,9 +264,10 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
     const held = fronts('held');
     const unended = fronts('held, closed by the server: the client never timed out');
     const lines = [
-      `reliability (${size.name}, seed ${size.seed}): ${traffic.pushes.length} pushes (${emits - traffic.pushes.length} delivered twice) over ${traffic.repositories.length} repositories × 3 targets, ${seconds.toFixed(1)} s`,
+      `reliability (${size.name}, seed ${size.seed}, retries ${size.maxRetries === undefined ? 'for 24 hours' : `capped at ${size.maxRetries}`}): ${traffic.pushes.length} pushes (${emits - traffic.pushes.length} delivered twice, ${traffic.delayed} delivered late) over ${traffic.repositories.length} repositories × 3 targets, ${seconds.toFixed(1)} s`,
+      `harsh platform: ${kinds(app.harshFaults())}`,
       `provider calls: ${calls.total}, failed ${calls.failures} (${share(calls.failures, calls.total)}): ${kinds(calls.failed)}`,
-      `requests held past the app's ${PROVIDER_TIMEOUT_MS / 1000} s timeout: ${held}, given up by the app ${held - unended}, closed by the server after ${holdMs / 1000} s ${unended}`,
+      `requests held past the app's ${PROVIDER_TIMEOUT_MS / 1000} s timeout: ${held}, given up by the app ${held - unended}, closed by the server after ${holdMs / 1000} s ${unended}; answers lost after the vendor acted: ${fronts('backend acted, answer lost')}`,
       `bitbucket status posts: ${statusPosts.total}, failed ${statusPosts.failed} (${share(statusPosts.failed, statusPosts.total)})`,
       `injected: ${kinds(plan.injected)}`,
       `receivers acted on ${hooks.deliveries.length} webhook deliveries; DigitalOcean created ${digitalOcean.deployments.length} deployments; ${records.length} records`,
@@ -250,7 +279,7 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
 
   async function readRecords(): Promise<Deployment[]> {
     const records: Deployment[] = [];
-    await platform.run(async () => {
+    await app.run(async () => {
       for (const repo of traffic.repositories) {
         let cursor: string | undefined;
         do {
@@ -267,7 +296,7 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
   return {
     run,
     async close() {
-      await platform.close();
+      await app.close();
       await Promise.all(servers.map((server) => server.close()));
     },
   };

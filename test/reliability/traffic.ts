@@ -17,15 +17,16 @@ const DEPLOYS: Record<TargetId, (ref: string) => boolean> = {
   do: (ref) => ref === 'main',
   audit: () => true,
 };
-/** `audit` ignores skip markers (and does not coalesce): every push reaches it. */
+/** `audit` ignores skip markers (and does not coalesce): every push reaches it, in push order. */
 const HONOURS_SKIP_MARKERS: Record<TargetId, boolean> = { hook: true, do: true, audit: false };
-export const COALESCES: Record<TargetId, boolean> = { hook: true, do: true, audit: false };
 
 export const SKIP_MARKER = '[skip ci]';
 
 export interface Push {
-  /** Order of the push over the whole scenario (its timestamp follows it). */
+  /** Order of the push over the whole scenario: the scenario stamps timestamps in this order. */
   seq: number;
+  /** The wave (over all sessions) in which the push happens and its event is stamped. */
+  wave: number;
   repository: string;
   ref: string;
   commit: string;
@@ -55,9 +56,10 @@ export interface Traffic {
   sessions: Push[][][];
   /** Events delivered again after everything else has run. */
   late: Push[];
+  /** Pushes whose first delivery Bitbucket made late: a wave or three after they happened. */
+  delayed: number;
 }
 
-const START = Date.parse('2026-11-20T10:00:00.000Z');
 const hex12 = (n: number) => n.toString(16).padStart(12, '0');
 
 const repositoryOf = (index: number): Repository => ({
@@ -78,10 +80,12 @@ export function planTraffic(size: TrafficSize, random: () => number): Traffic {
   const waveAt = (wave: number): Push[] => sessions[Math.floor(wave / size.wavesPerSession)]![wave % size.wavesPerSession]!;
   const pick = (n: number) => Math.floor(random() * n);
 
+  let wave = 0;
   function push(repo: Repository, ref: string, commit: string, message: string | null, before: string | null, created: boolean): Push {
     const seq = pushes.length;
     const event = makePushEvent({
-      timestamp: new Date(START + seq * 1000).toISOString(),
+      // Stamped by the scenario when the push happens, on the platform's clock.
+      timestamp: '',
       repository: { uuid: repo.uuid },
       push: { ref, before, after: commit, created, commits: message === null ? [] : [commitOf(commit, message)] },
     });
@@ -90,7 +94,7 @@ export function planTraffic(size: TrafficSize, random: () => number): Traffic {
       target,
       skip: marked && HONOURS_SKIP_MARKERS[target],
     }));
-    const made: Push = { seq, repository: repo.uuid, ref, commit, event, expected };
+    const made: Push = { seq, wave, repository: repo.uuid, ref, commit, event, expected };
     pushes.push(made);
     return made;
   }
@@ -118,7 +122,8 @@ export function planTraffic(size: TrafficSize, random: () => number): Traffic {
   }
 
   const perWave = Math.ceil(size.pushes / waves);
-  for (let wave = 0; wave < waves && pushes.length < size.pushes; wave += 1) {
+  let delayed = 0;
+  for (wave = 0; wave < waves && pushes.length < size.pushes; wave += 1) {
     const target = Math.min(size.pushes, (wave + 1) * perWave);
     while (pushes.length < target) {
       const repo = repositories[pick(repositories.length)]!;
@@ -126,7 +131,11 @@ export function planTraffic(size: TrafficSize, random: () => number): Traffic {
       const burst = Math.min(target - pushes.length, 1 + pick(5));
       for (let b = 0; b < burst; b += 1) {
         const made = nextPush(repo, b > 0);
-        waveAt(wave).push(made);
+        // Bitbucket delivers some events late, after newer pushes of the same repository.
+        if (random() < 0.03 && wave + 1 < waves) {
+          waveAt(Math.min(waves - 1, wave + 1 + pick(3))).push(made);
+          delayed += 1;
+        } else waveAt(wave).push(made);
         if (random() < 0.05) redeliver(made, wave);
       }
     }
@@ -141,5 +150,5 @@ export function planTraffic(size: TrafficSize, random: () => number): Traffic {
     else late.push(made);
   }
 
-  return { repositories, pushes, sessions, late };
+  return { repositories, pushes, sessions, late, delayed };
 }

@@ -20,6 +20,8 @@ function expectNothingLost(result: ScenarioResult): void {
   expect({ problems: tally.problems, triggerErrors: result.triggerErrors }).toEqual({ problems: [], triggerErrors: 0 });
   expect(tally.lost).toBe(0);
   expect(tally.duplicates).toBe(0);
+  expect(tally.regressions).toBe(0);
+  expect(tally.notFinal).toBe(0);
   expect({ missing: tally.missingStatus, wrong: tally.wrongStatus }).toEqual({ missing: 0, wrong: 0 });
   expect(tally.misjudgedSkips + tally.wronglySuperseded + tally.overAttempts + tally.invalidSignatures + tally.deadLetters).toBe(0);
   // Every push reached its targets: a run where nothing happened must not pass for a clean one.

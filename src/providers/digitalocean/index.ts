@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import type { DeployProvider, ProviderCall, StatusResult } from '../../core/provider';
+import type { DeployProvider, ProviderCall, StartResult, StatusResult } from '../../core/provider';
 import { jsonHeaders, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
 import { phaseState } from './states';
-import { appResponseSchema, type DoDeployment, deploymentResponseSchema } from './wire';
+import { appResponseSchema, type DoDeployment, deploymentListSchema, deploymentResponseSchema } from './wire';
 
 /**
  * DigitalOcean App Platform, API only (providers.md). A deployment takes no commit: DigitalOcean pulls the
@@ -26,6 +26,10 @@ const settingsSchema = z.object({
 export type DigitalOceanSettings = z.infer<typeof settingsSchema>;
 
 const TOKEN = 'A DigitalOcean API token';
+/** A lost request is looked for among the app's newest deployments. */
+const RECENT_DEPLOYMENTS = 20;
+/** DigitalOcean's clock and Forge's may differ by a little. */
+const CLOCK_SKEW_MS = 5_000;
 
 const appPath = (settings: DigitalOceanSettings): string => `/v2/apps/${encodeURIComponent(settings.appId)}`;
 
@@ -103,6 +107,31 @@ export const digitalOceanProvider: DeployProvider<DigitalOceanSettings> = {
     const { state, known } = phaseState(deployment.phase);
     const message = known ? describe(deployment) : `${describe(deployment)}: a phase Deploy Relay does not know yet, still following it`;
     return { state, message, url: deploymentPage(call.settings.appId, deployment.id) };
+  },
+
+  /**
+   * The deployment a lost request started: created after that request left, preferably one whose
+   * services built the pushed commit (DigitalOcean deploys the branch's head, so the commit may differ).
+   * Requests to one target leave one at a time, so the first deployment since is that request's.
+   */
+  async findDeploy(call: ProviderCall<DigitalOceanSettings>, lost): Promise<StartResult | null> {
+    const token = requireSecret(call.secrets, 'token', TOKEN);
+    const response = await call.http.send({
+      method: 'GET',
+      url: `${API}${appPath(call.settings)}/deployments?page=1&per_page=${RECENT_DEPLOYMENTS}`,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      secrets: [token],
+    });
+    const { deployments } = parseAnswer('DigitalOcean', deploymentListSchema, response.text, 'DigitalOcean deployment list');
+    const since = deployments.filter((d) => d.created_at !== undefined && Date.parse(d.created_at) >= lost.sentAt - CLOCK_SKEW_MS);
+    const found =
+      since.find((d) => d.services?.some((service) => service.source_commit_hash === lost.commit)) ??
+      since.reduce<DoDeployment | undefined>(
+        (first, d) => (!first || Date.parse(d.created_at as string) < Date.parse(first.created_at as string) ? d : first),
+        undefined,
+      );
+    if (!found) return null;
+    return { state: 'in_progress', message: describe(found), vendorId: found.id, url: deploymentPage(call.settings.appId, found.id) };
   },
 
   async verify(call) {

@@ -17,6 +17,8 @@ export const deploymentSchema = z.object({
   /** apps_deployment_phase; read as a string so a new phase maps to the default instead of failing the parse. */
   phase: z._default(z.string(), 'UNKNOWN'),
   cause: z.optional(z.string()),
+  created_at: z.optional(z.string()),
+  services: z.optional(z.array(z.object({ name: z.optional(z.string()), source_commit_hash: z.optional(z.string()) }))),
   progress: z.optional(
     z.object({
       success_steps: z.optional(z.number()),
@@ -29,6 +31,9 @@ export const deploymentSchema = z.object({
 
 /** POST /v2/apps/{app_id}/deployments (200) and GET /v2/apps/{app_id}/deployments/{id} (200). */
 export const deploymentResponseSchema = z.object({ deployment: deploymentSchema });
+
+/** GET /v2/apps/{app_id}/deployments (200): apps_deployments_response, newest first. */
+export const deploymentListSchema = z.object({ deployments: z._default(z.array(deploymentSchema), []) });
 
 /** GET /v2/apps/{id} (200). */
 export const appResponseSchema = z.object({
