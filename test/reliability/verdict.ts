@@ -24,6 +24,7 @@ function expectNothingLost(result: ScenarioResult): void {
   expect(tally.notFinal).toBe(0);
   expect({ missing: tally.missingStatus, wrong: tally.wrongStatus }).toEqual({ missing: 0, wrong: 0 });
   expect(tally.misjudgedSkips + tally.wronglySuperseded + tally.overAttempts + tally.invalidSignatures + tally.deadLetters).toBe(0);
-  // Every push reached its targets: a run where nothing happened must not pass for a clean one.
-  expect(tally.outcomes.deployed).toBeGreaterThan(tally.expected / 3);
+  // A run where nothing happened must not pass for a clean one. Coalescing supersedes most pushes of a
+  // burst for two of the three targets; the third (no coalescing) deploys nearly all of its pushes.
+  expect(tally.outcomes.deployed).toBeGreaterThan(tally.expected / 4);
 }
