@@ -2,9 +2,13 @@
 import { scenarioTest } from '../reliability/verdict';
 
 /**
- * Issue 5, item 1, the full run (`npm run test:load`): 10,000 pushes over 50 repositories with three
- * targets each, 20 % of provider calls failing. The same scenario as the short run in test/reliability/.
+ * The full run (`npm run test:load`): 10,000 pushes over 50 repositories with three targets each, on the
+ * harsh platform, 20 % of provider calls failing. The same scenario as the short runs in
+ * test/reliability/. Forge retries an event at most four times here (RELIABILITY_MAX_RETRIES=none: its
+ * 24 hours), the harder of the two for getting every record to a final state.
  */
+const maxRetries = process.env.RELIABILITY_MAX_RETRIES === 'none' ? undefined : Number(process.env.RELIABILITY_MAX_RETRIES ?? 4);
+
 scenarioTest(
   {
     name: 'full',
@@ -16,7 +20,8 @@ scenarioTest(
     deadReceivers: 1,
     timeoutsPerSession: 2,
     seed: Number(process.env.RELIABILITY_SEED ?? 5),
+    maxRetries,
   },
-  '10,000 pushes with 20 % of provider calls failing: nothing lost, nothing deployed twice, every commit with its final status',
-  30 * 60_000,
+  '10,000 pushes on the harsh platform with 20 % of provider calls failing: nothing lost, sent once, in push order, every record final, every commit with its final status',
+  60 * 60_000,
 );
