@@ -50,8 +50,9 @@ async function replay(platform: LocalPlatform, input: ReplayInput): Promise<Depl
   await seed(platform, input);
   platform.resetCalls();
   const [outcome] = await platform.emit(input.event);
-  if (!outcome?.ok) throw new Error(`the push trigger refused the event: ${outcome?.error?.message ?? 'no trigger ran'}`);
+  if (!outcome?.ok) throw new Error(`the push trigger failed: ${outcome?.error?.message ?? 'no trigger ran'}`);
   const plan = outcome.value as PushTriggerResult;
+  if (plan.deliveryId === null) throw new Error(`the push trigger refused the event: ${plan.ignoredBecause ?? ''}`);
   const count = (seam: string, op?: string) => platform.calls.filter((c) => c.seam === seam && (!op || c.op === op)).length;
   say('plan', `delivery ${plan.deliveryId}: ${plan.queued} job(s) queued${plan.ignoredBecause ? ` (${plan.ignoredBecause})` : ''}`);
   const writes = platform.calls.filter((c) => c.seam === 'kvs' && /set|delete/.test(c.op)).length;
@@ -90,16 +91,18 @@ async function commitStatuses(platform: LocalPlatform, event: ReplayInput['event
 async function demo(): Promise<number> {
   console.log('Deploy Relay demo: a push becomes a signed deploy request, on the local Forge platform\n');
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
-  const receiver = await startReceiver({ secret });
   mkdirSync(path.dirname(DEFAULT_STORE), { recursive: true });
   const platform = createLocalPlatform({ root: ROOT, storeFile: DEFAULT_STORE });
+  const receiver = await startReceiver({ secret, now: platform.now });
   try {
-    const fixture = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/events/branch-push.json'), 'utf8'));
-    // A fresh commit and time each run, so a demo run against a kept store still deploys.
-    const after = randomBytes(20).toString('hex');
-    fixture.timestamp = new Date().toISOString();
-    fixture.push.after = after;
-    fixture.push.commits[0].hash = after;
+      // A git push to acme/web's main branch, as the Bitbucket stand-in reports it to Forge: a fresh
+    // commit and time each run, so a demo run against a kept store still deploys.
+    const fixture = platform.bitbucket.push('acme/web', {
+      ref: 'main',
+      messages: ['Add checkout page\n\nWith tests.'],
+      actor: { accountId: '557058:admin-0001', uuid: '{0c9e8d7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f}' },
+      timestamp: new Date(platform.now()).toISOString(),
+    });
     say('receiver', `listening on ${receiver.url}, checking X-Hub-Signature-256 and Standard Webhooks`);
     const targets = parseTargetsFile({
       repository: { fullName: 'acme/web' },

@@ -45,11 +45,13 @@ export function verifyStandardWebhooks(secret: string, body: string, headers: In
   const verifier = secret.startsWith('whsec_') ? new Webhook(secret) : new Webhook(secret, { format: 'raw' });
   try {
     // The package reads Date.now() itself: run it at the given time.
-    atTime(now, () => verifier.verify(body, {
-      'webhook-id': String(headers['webhook-id'] ?? ''),
-      'webhook-timestamp': String(headers['webhook-timestamp'] ?? ''),
-      'webhook-signature': String(headers['webhook-signature'] ?? ''),
-    }));
+    atTime(now, () =>
+      verifier.verify(body, {
+        'webhook-id': String(headers['webhook-id'] ?? ''),
+        'webhook-timestamp': String(headers['webhook-timestamp'] ?? ''),
+        'webhook-signature': String(headers['webhook-signature'] ?? ''),
+      }),
+    );
     return true;
   } catch {
     return false;

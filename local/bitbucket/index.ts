@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Faults, type FaultInjector } from './faults';
 import { errorResponse, HttpError } from './http';
+import { PUSH_EVENT } from './events';
 import { recordPush } from './push';
 import { renderStatus } from './render';
 import { dispatch } from './routes';
@@ -55,6 +56,12 @@ export interface BitbucketStandIn {
   handle(method: string, path: string, body: string | undefined, caller: BitbucketCaller): Promise<Response>;
   /** Applies a Forge push event: creates an unknown workspace/repository, adds its commits, moves (or deletes, when closed) the branch or tag. */
   recordPush(event: unknown): void;
+  /**
+   * A git push to a branch, as Bitbucket reports it to Forge: new commits on top of the branch's head
+   * (a new branch starts at the main branch's head), the branch moved, and the
+   * `avi:bitbucket:push:repository` event it emits, in the shape Forge's type reference gives.
+   */
+  push(repo: RepoRef, input: GitPush): PushEventJson;
 
   /** Every answered call, oldest first (faulted ones included). */
   readonly calls: readonly BitbucketCall[];
@@ -79,6 +86,21 @@ export interface BitbucketStandIn {
   /** Build statuses on a commit, in Bitbucket's list order and shape. */
   statuses(repo: RepoRef, commit: string): CommitStatusJson[];
 }
+
+export interface GitPush {
+  ref: string;
+  /** The new commits' messages, oldest first. */
+  messages: string[];
+  actor: { accountId: string; uuid: string };
+  /** When Bitbucket emitted the event (ISO 8601). */
+  timestamp: string;
+}
+
+/** The documented push event (local/bitbucket/events.ts checks the shape). */
+export type PushEventJson = { eventType: string; timestamp: string; repository: { uuid: string }; workspace: { uuid: string } } & Record<string, unknown>;
+
+/** Forge's events carry the repository's project; the stand-in's repositories all sit in this one. */
+const PROJECT_UUID = '{5d4c3b2a-1908-4f7e-a6d5-c4b3a2918070}';
 
 export interface StandInOptions {
   /** Clock for generated dates (status created_on/updated_on, default commit dates). */
@@ -137,6 +159,45 @@ export function createBitbucketStandIn(fixture?: WorkspaceFixture, options: Stan
       return response;
     },
     recordPush: (event) => recordPush(state, event),
+    push(repo, input) {
+      const repository = state.repository(repo);
+      const before = repository.branches.get(input.ref);
+      let head = before ?? repository.branches.get(repository.mainBranch);
+      const actor = { type: 'user', ...input.actor };
+      const commits = input.messages.map((message) => {
+        const commit = state.addCommit(repository, {
+          message,
+          parents: head ? [head] : [],
+          date: input.timestamp,
+          author: { raw: 'Pusher <pusher@example.invalid>', accountId: actor.accountId },
+        });
+        head = commit.hash;
+        return { hash: commit.hash, message: { value: message, truncated: false }, date: input.timestamp, author: { user: actor } };
+      });
+      if (!head) throw new Error(`${input.ref}: a push to an empty repository needs at least one commit`);
+      state.setRef(repository, 'branch', input.ref, head);
+      return {
+        eventType: PUSH_EVENT,
+        timestamp: input.timestamp,
+        selfGenerated: false,
+        actor,
+        repository: { uuid: repository.uuid, slug: repository.slug },
+        project: { uuid: PROJECT_UUID },
+        workspace: { uuid: repository.workspace.uuid },
+        push: {
+          ref: input.ref,
+          mainbranch: input.ref === repository.mainBranch,
+          ...(before === undefined ? {} : { before }),
+          after: head,
+          created: before === undefined,
+          closed: false,
+          forced: false,
+          truncated: false,
+          // Bitbucket lists them newest first.
+          commits: [...commits].reverse(),
+        },
+      };
+    },
     calls,
     clearCalls: () => void calls.splice(0),
     faults,

@@ -4,17 +4,27 @@ import path from 'node:path';
 import { startReceiver } from '../../local/receiver';
 import { type CliRun, runCli } from '../fixtures/cli';
 import branchPush from '../fixtures/events/branch-push.json';
+import docsPush from '../fixtures/events/forge-docs-commit-push.json';
+import { commitOf, makePushEvent } from '../fixtures/events';
 
 const ROOT = path.resolve(__dirname, '../..');
 const EVENT = path.join(ROOT, 'test/fixtures/events/branch-push.json');
 
-/** `npm start -- --event E --targets T`, with the targets written to a temporary file. */
-async function replay(targets: object): Promise<CliRun> {
+/** `npm start -- --event E --targets T [--store S]`, with the targets (and an event object) written to a temporary file. */
+async function replay(targets: object, event: string | object = EVENT, store?: string): Promise<CliRun> {
   const dir = mkdtempSync(path.join(tmpdir(), 'relay-cli-'));
   const file = path.join(dir, 'targets.json');
   writeFileSync(file, JSON.stringify(targets));
-  return runCli(['--event', EVENT, '--targets', file]);
+  let eventFile = event;
+  if (typeof event !== 'string') {
+    eventFile = path.join(dir, 'event.json');
+    writeFileSync(eventFile, JSON.stringify(event));
+  }
+  return runCli(['--event', eventFile as string, '--targets', file, ...(store ? ['--store', store] : [])]);
 }
+
+const committed = (receiver: Awaited<ReturnType<typeof startReceiver>>) =>
+  receiver.deliveries.filter((d) => d.status === 200).map((d) => (JSON.parse(d.body) as { commit: { hash: string } }).commit.hash);
 
 const targetsFor = (url: string, signingSecret: string) => ({
   targets: [
@@ -35,6 +45,58 @@ describe('npm start -- --event E --targets T', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it("delivers the Forge docs' own example push (issue 9: it used to be refused for its boolean mainbranch)", async () => {
+    const receiver = await startReceiver({ secret: 'a-shared-secret-of-some-length' });
+    try {
+      const result = await replay(
+        targetsFor(receiver.url, 'a-shared-secret-of-some-length'),
+        path.join(ROOT, 'test/fixtures/events/forge-docs-commit-push.json'),
+      );
+      expect(result.code).toBe(0);
+      expect(committed(receiver)).toEqual([docsPush.push.after]);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  describe('replayed one after another against one kept store', () => {
+    const A = 'a1'.repeat(20);
+    const B = 'b2'.repeat(20);
+    const pushOf = (second: number, before: string | null, after: string, forced = false) =>
+      makePushEvent({
+        timestamp: `2026-11-20T10:16:${String(second).padStart(2, '0')}.000000Z`,
+        push: { before, after, forced, commits: [commitOf(after, `to ${after.slice(0, 2)}`)] },
+      });
+
+    it('git rollback: pushes of A, B, then a forced push back to A reach the receiver as A, B, A', async () => {
+      const receiver = await startReceiver({ secret: 'a-shared-secret-of-some-length' });
+      const store = path.join(mkdtempSync(path.join(tmpdir(), 'relay-store-')), 'relay.sqlite');
+      const targets = targetsFor(receiver.url, 'a-shared-secret-of-some-length');
+      try {
+        for (const event of [pushOf(1, null, A), pushOf(2, A, B), pushOf(3, B, A, true)])
+          expect((await replay(targets, event, store)).code).toBe(0);
+        expect(committed(receiver)).toEqual([A, B, A]);
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    it('a push with an older timestamp replayed after a newer one does not reach the receiver after it', async () => {
+      const receiver = await startReceiver({ secret: 'a-shared-secret-of-some-length' });
+      const store = path.join(mkdtempSync(path.join(tmpdir(), 'relay-store-')), 'relay.sqlite');
+      const targets = targetsFor(receiver.url, 'a-shared-secret-of-some-length');
+      try {
+        expect((await replay(targets, pushOf(5, A, B), store)).code).toBe(0);
+        const late = await replay(targets, pushOf(4, null, A), store);
+        expect(late.code).toBe(0);
+        expect(late.stdout).toMatch(/history\s+superseded\s+CLI .*a newer push \(main b2b2b2b\) was already sent/);
+        expect(committed(receiver)).toEqual([B]);
+      } finally {
+        await receiver.close();
+      }
+    });
   });
 
   it('exits non-zero when the receiver refuses the signature', async () => {
