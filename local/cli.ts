@@ -95,7 +95,7 @@ async function demo(): Promise<number> {
   const platform = createLocalPlatform({ root: ROOT, storeFile: DEFAULT_STORE });
   const receiver = await startReceiver({ secret, now: platform.now });
   try {
-      // A git push to acme/web's main branch, as the Bitbucket stand-in reports it to Forge: a fresh
+    // A git push to acme/web's main branch, as the Bitbucket stand-in reports it to Forge: a fresh
     // commit and time each run, so a demo run against a kept store still deploys.
     const fixture = platform.bitbucket.push('acme/web', {
       ref: 'main',

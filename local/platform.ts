@@ -88,8 +88,15 @@ export interface LocalPlatform<B extends BitbucketSeam = BitbucketStandIn> {
     extensionContext: Record<string, unknown>,
     accountId?: string,
   ): Promise<unknown>;
-  run<T>(fn: () => Promise<T>, opts?: { accountId?: string; workspaceUuid?: string }): Promise<T>;
+  run<T>(fn: () => Promise<T>, opts?: RunOptions): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface RunOptions {
+  accountId?: string;
+  workspaceUuid?: string;
+  /** No harsh faults for this run: a test arranging its world (the targets an admin saved), not the app at work. */
+  calm?: boolean;
 }
 
 export interface EmitOptions {
@@ -182,9 +189,9 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
    * KVS writes under a harsh profile: some fail before they apply, some after (the write happened and
    * the answer is lost, as when a request times out on its way back).
    */
-  async function kvsSeam(kvsPath: string, init: RequestInit | undefined): Promise<Response> {
+  async function kvsSeam(kvsPath: string, init: RequestInit | undefined, calm: boolean): Promise<Response> {
     record('kvs', kvsOpName(kvsPath), describeKvsBody(init?.body));
-    if (!harsh || !isKvsWrite(kvsPath) || !harsh.chance(harsh.profile.kvsWriteFailRate)) return store.handle(kvsPath, init);
+    if (!harsh || calm || !isKvsWrite(kvsPath) || !harsh.chance(harsh.profile.kvsWriteFailRate)) return store.handle(kvsPath, init);
     const after = harsh.pick(2) === 0;
     if (after) await store.handle(kvsPath, init);
     const fault: HarshFault = after ? 'kvs write failed after applying' : 'kvs write failed before applying';
@@ -200,7 +207,7 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
    * n-th platform call has taken effect, as a function killed at its time limit: the call's effect
    * stays, its answer never comes back, and Forge retries the event as timed out.
    */
-  function seamsFor(workspaceUuid: string | undefined, doom?: Doom): Seams {
+  function seamsFor(workspaceUuid: string | undefined, doom?: Doom, calm = false): Seams {
     const guard = async <T>(call: () => Promise<T>): Promise<T> => {
       const result = await call();
       if (doom && ++doom.calls >= doom.stopAfter) {
@@ -210,7 +217,7 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
       return result;
     };
     return {
-      kvs: (kvsPath, init) => guard(() => kvsSeam(kvsPath, init)),
+      kvs: (kvsPath, init) => guard(() => kvsSeam(kvsPath, init, calm)),
       stargate: (queuePath, init) =>
         guard(() => {
           record('queue', queueOp(queuePath), describeQueueBody(init?.body));
@@ -226,7 +233,7 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     };
   }
 
-  function scopeFor(spec: InvocationSpec, doom?: Doom) {
+  function scopeFor(spec: InvocationSpec, doom?: Doom, calm = false) {
     const runtime = makeRuntime({
       appId: manifest.appId,
       ...installation,
@@ -235,7 +242,7 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
       workspaceUuid: spec.workspaceUuid,
       timeoutSeconds: findTimeoutSeconds(manifest, spec.functionKey, spec.defaultTimeoutSeconds),
     });
-    return { runtime, seams: seamsFor(spec.workspaceUuid, doom), accountId: spec.accountId, now: clock.now };
+    return { runtime, seams: seamsFor(spec.workspaceUuid, doom, calm), accountId: spec.accountId, now: clock.now };
   }
 
   /** Runs one function as Forge would; a failure (including a bad handler) is an outcome, not a throw. */
@@ -311,8 +318,13 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     return outcome.value;
   }
 
-  function run<T>(fn: () => Promise<T>, opts: { accountId?: string; workspaceUuid?: string } = {}): Promise<T> {
-    const scope = scopeFor({ functionKey: 'local-run', moduleKey: 'local-run', defaultTimeoutSeconds: CONSUMER_TIMEOUT_S, ...opts });
+  function run<T>(fn: () => Promise<T>, opts: RunOptions = {}): Promise<T> {
+    const { calm, ...rest } = opts;
+    const scope = scopeFor(
+      { functionKey: 'local-run', moduleKey: 'local-run', defaultTimeoutSeconds: CONSUMER_TIMEOUT_S, ...rest },
+      undefined,
+      calm,
+    );
     return runInScope(scope, fn);
   }
 

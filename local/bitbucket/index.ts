@@ -97,7 +97,10 @@ export interface GitPush {
 }
 
 /** The documented push event (local/bitbucket/events.ts checks the shape). */
-export type PushEventJson = { eventType: string; timestamp: string; repository: { uuid: string }; workspace: { uuid: string } } & Record<string, unknown>;
+export type PushEventJson = { eventType: string; timestamp: string; repository: { uuid: string }; workspace: { uuid: string } } & Record<
+  string,
+  unknown
+>;
 
 /** Forge's events carry the repository's project; the stand-in's repositories all sit in this one. */
 const PROJECT_UUID = '{5d4c3b2a-1908-4f7e-a6d5-c4b3a2918070}';

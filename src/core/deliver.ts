@@ -130,7 +130,7 @@ async function waitFor(worker: Worker, view: JobView, seconds: number, why: stri
   const afterSeconds = seconds + Math.round((worker.ports.random ?? Math.random)() * (WAIT_STEP_MS / 4000));
   worker.log.info('waiting', { why, afterSeconds });
   try {
-    await worker.ports.continueLater(worker.job, afterSeconds);
+    await worker.ports.continueLater({ ...worker.job, waitingSince: worker.job.waitingSince ?? worker.ports.now() }, afterSeconds);
   } catch (error) {
     if (!(error instanceof PlatformFault)) throw error;
     return { kind: 'retry', afterSeconds: platformRetrySeconds(error, afterSeconds), reason: 'waiting', carry: carried(worker) };

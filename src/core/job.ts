@@ -34,6 +34,8 @@ const jobFields = {
   pushedAt: z.nullable(z.string()),
   /** When set, the plan already decided not to deploy; the worker records why. */
   skipReason: z.nullable(z.string()),
+  /** Set on a job queued again to wait for other pushes: when it began waiting (the wait is bounded from there). */
+  waitingSince: z.optional(z.number()),
   /** When the push happened (the event's timestamp), or the deploy now was asked for, in ms: orders the history. */
   createdAt: z.number(),
 };

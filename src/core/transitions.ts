@@ -46,7 +46,7 @@ export type SendAnswer =
   | { kind: 'fault'; message: string; retryAfterSeconds: number | null; mayHaveArrived: boolean }
   | { kind: 'refused'; message: string };
 
-/** How long a job of a target that does not coalesce waits for older pushes to go first. */
+/** How long a job of a target that does not coalesce waits for older pushes to go first, from its first wait. */
 export const ORDER_WAIT_MS = 10 * 60_000;
 /** Between two looks at what it waits for. */
 export const WAIT_STEP_MS = 20_000;
@@ -89,7 +89,7 @@ const sending = (s: DeliverySituation) => s.record?.state === 'sending';
 const lost = (s: DeliverySituation) => sending(s) || (s.record?.answerLost ?? false);
 const otherSent = (s: DeliverySituation): PushMark | null => (s.state.sent && s.state.sent.jobKey !== s.job.jobKey ? s.state.sent : null);
 const coalesces = (s: DeliverySituation) => s.target?.options.coalesce ?? false;
-const mayWaitForOrder = (s: DeliverySituation) => s.now < s.job.createdAt + ORDER_WAIT_MS;
+const mayWaitForOrder = (s: DeliverySituation) => s.now < (s.job.waitingSince ?? s.now) + ORDER_WAIT_MS;
 
 function newestPlanned(s: DeliverySituation): PlannedPush | null {
   let newest: PlannedPush | null = null;

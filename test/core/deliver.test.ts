@@ -113,19 +113,22 @@ describe('deliver', () => {
       await h.ports.store.markPlanned('r', [{ targetId: target.id, push: { jobKey: older.jobKey, order: older.order, commit: C } }]);
       const newer = jobAt(6, D, target);
       expect(await deliver(newer, null, h.ports)).toMatchObject({ kind: 'done', note: expect.stringContaining('waiting: the older push') });
-      expect(h.continued).toEqual([{ job: newer, delaySeconds: expect.any(Number) }]);
+      expect(h.continued).toEqual([{ job: { ...newer, waitingSince: h.ports.now() }, delaySeconds: expect.any(Number) }]);
       await deliver(older, null, h.ports);
       await deliver(newer, null, h.ports);
       expect(sent(h)).toEqual([C, D]);
     });
 
-    it('off: a job stops waiting for an older push after ORDER_WAIT and goes', async () => {
+    it('off: a job stops waiting for an older push ORDER_WAIT after it began waiting, and goes', async () => {
       const target = makeTarget({ options: { ...DEFAULT_OPTIONS, coalesce: false } });
       const h = harness(target, () => 202);
       const older = jobAt(5, C, target);
       await h.ports.store.markPlanned('r', [{ targetId: target.id, push: { jobKey: older.jobKey, order: older.order, commit: C } }]);
-      h.advance(60 * 60_000);
       await deliver(jobAt(6, D, target), null, h.ports);
+      const [waiting] = h.continued;
+      expect(waiting?.job.waitingSince).toBe(h.ports.now());
+      h.advance(60 * 60_000);
+      await deliver(waiting?.job as DeployJob, null, h.ports);
       expect(sent(h)).toEqual([D]);
     });
   });

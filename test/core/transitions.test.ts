@@ -89,13 +89,13 @@ const DELIVERY_CASES: Record<string, [DeliverySituation, unknown]> = {
     { do: 'wait', untilMs: NOW + LEASE_MS, why: 'another deploy to this target is being sent' },
   ],
   'an older push is still being sent (no coalescing)': [
-    delivery({ target: noCoalescing, job: { ...job, createdAt: NOW }, state: state({ sent: markOf(older, 'retrying') }) }),
+    delivery({ target: noCoalescing, state: state({ sent: markOf(older, 'retrying') }) }),
     { do: 'wait', why: 'the older push main c0c0c0c goes first' },
   ],
   'an older push is queued (no coalescing)': [
     delivery({
       target: noCoalescing,
-      job: { ...job, createdAt: NOW },
+
       planned: [{ jobKey: older.jobKey, order: older.order, commit: older.commit.hash }],
     }),
     { do: 'wait', why: 'the older push c0c0c0c goes first' },
@@ -223,10 +223,10 @@ describe('rows that say more than their name', () => {
     expect(decide(DELIVERY_ROWS, stopped)).toEqual({ row: 'ready to send', step: { do: 'claim', lost: true } });
   });
 
-  it('with coalescing off, a job stops waiting for an older push once ORDER_WAIT_MS has passed', () => {
+  it('with coalescing off, a job stops waiting for an older push ORDER_WAIT_MS after it began waiting', () => {
     const late = delivery({
       target: noCoalescing,
-      job: { ...job, createdAt: NOW - ORDER_WAIT_MS },
+      job: { ...job, waitingSince: NOW - ORDER_WAIT_MS },
       state: state({ sent: markOf(older, 'retrying') }),
     });
     expect(decide(DELIVERY_ROWS, late).row).toBe('ready to send');

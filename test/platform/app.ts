@@ -1,5 +1,6 @@
 // The platform must load before any module that imports @forge/api: it installs the SDK's seams.
 import { createLocalPlatform, type LocalPlatform } from '../../local/platform';
+import type { HarshProfile } from '../../local/harsh';
 import { startReceiver, type Receiver } from '../../local/receiver';
 import type { Deployment } from '../../src/core/deployment';
 import { getSecrets, listDeployments, putSecrets, putTargets } from '../../src/forge/store';
@@ -20,8 +21,10 @@ export interface TestApp {
 }
 
 /** The app on the local Forge platform with a signed-webhook receiver, as a user would run them. */
-export async function startApp(options: { respond?: (index: number) => number; routes?: Record<string, string> } = {}): Promise<TestApp> {
-  const platform = createLocalPlatform({ routes: options.routes });
+export async function startApp(
+  options: { respond?: (index: number) => number; routes?: Record<string, string>; harsh?: HarshProfile } = {},
+): Promise<TestApp> {
+  const platform = createLocalPlatform({ routes: options.routes, harsh: options.harsh });
   const receiver = await startReceiver({ secret: SIGNING_SECRET, respond: options.respond, now: platform.now });
   return {
     platform,

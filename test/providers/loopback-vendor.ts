@@ -28,6 +28,8 @@ export interface Reply {
   /** Sent as JSON unless it is already a string. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** The vendor acted, then the connection drops before the answer reaches the app (a lost answer). */
+  drop?: boolean;
 }
 
 export interface LoopbackVendor {
@@ -77,6 +79,10 @@ export function loopbackVendor(reply: (seen: Seen) => Reply): LoopbackVendor {
         };
         seen.push(request);
         const answer = reply(request);
+        if (answer.drop) {
+          req.socket.destroy();
+          return;
+        }
         const text = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
         res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(text);
       });
