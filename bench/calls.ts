@@ -21,7 +21,10 @@ const KINDS = ['storage reads', 'storage writes', 'queue pushes', 'Bitbucket cal
 type Kind = (typeof KINDS)[number];
 type Tally = Record<Kind, number>;
 
-const IDEAL_PER_PUSH: Tally = { 'storage reads': 1, 'storage writes': 0, 'queue pushes': 1, 'Bitbucket calls': 0, 'provider calls': 0 };
+/** The design's budget for the push trigger: one read, at most one write (its planned-push marks), one queue push. */
+const IDEAL_PER_PUSH: Tally = { 'storage reads': 1, 'storage writes': 1, 'queue pushes': 1, 'Bitbucket calls': 0, 'provider calls': 0 };
+/** The deploy worker's budget before its request leaves: the job's read, the planned pushes, the secrets, the claim. */
+const IDEAL_BEFORE_SEND = 4;
 
 /** Every call falls in one kind; one the table has no row for stops the benchmark instead of vanishing. */
 function kindOf(call: SeamCall): Kind {
@@ -48,8 +51,23 @@ function shapeOf(call: SeamCall): string {
 interface Counted {
   perPush: Tally;
   perDeploy: Tally;
+  /** Platform round trips the deploy worker made before its request left, per deploy. */
+  beforeSend: number;
   pushShapes: string;
   deployShapes: string;
+}
+
+/** In every invocation that started a deploy (its provider POST): the platform calls it made before that request. */
+function callsBeforeSend(calls: readonly SeamCall[]): number {
+  const byInvocation = new Map<string, SeamCall[]>();
+  for (const call of calls) byInvocation.set(call.invocationId ?? '', [...(byInvocation.get(call.invocationId ?? '') ?? []), call]);
+  let before = 0;
+  for (const invocation of byInvocation.values()) {
+    // The status poller's reads are GETs: only the worker starts a deploy.
+    const sent = invocation.findIndex((call) => call.seam === 'egress' && call.op.startsWith('POST '));
+    if (sent > 0) before += sent;
+  }
+  return before;
 }
 
 function count(calls: readonly SeamCall[], into: Tally, shapes: Map<string, number>): void {
@@ -126,6 +144,7 @@ async function countCalls(scenario: Scenario): Promise<Counted> {
     const consumers = zero();
     const triggerShapes = new Map<string, number>();
     const consumerShapes = new Map<string, number>();
+    let beforeSend = 0;
     for (let n = 1; n <= PUSHES; n++) {
       app.platform.resetCalls();
       await app.platform.emit(pushTo('main', n));
@@ -133,12 +152,14 @@ async function countCalls(scenario: Scenario): Promise<Counted> {
       app.platform.resetCalls();
       await drainCleanly(app.platform);
       count(app.platform.calls, consumers, consumerShapes);
+      beforeSend += callsBeforeSend(app.platform.calls);
     }
     const deploys = scenario.deploys(app);
     if (deploys !== PUSHES * targets.length) throw new Error(`${PUSHES} push(es) × ${targets.length} target(s) made ${deploys} deploy(s)`);
     return {
       perPush: perEach(trigger, PUSHES),
       perDeploy: perEach(consumers, deploys),
+      beforeSend: round(beforeSend / deploys),
       pushShapes: listShapes(triggerShapes, PUSHES),
       deployShapes: listShapes(consumerShapes, deploys),
     };
@@ -164,19 +185,31 @@ export async function calls(): Promise<BenchResult> {
       'per deploy, 10 webhooks',
       'per deploy, DigitalOcean followed',
     ],
-    rows: KINDS.map((k) => [
-      k,
-      IDEAL_PER_PUSH[k],
-      one.perPush[k],
-      ten.perPush[k],
-      one.perDeploy[k],
-      ten.perDeploy[k],
-      followed.perDeploy[k],
-    ]),
+    rows: [
+      ...KINDS.map((k) => [
+        k,
+        IDEAL_PER_PUSH[k],
+        one.perPush[k],
+        ten.perPush[k],
+        one.perDeploy[k],
+        ten.perDeploy[k],
+        followed.perDeploy[k],
+      ]),
+      [
+        `platform round trips before the request leaves (ideal ≤ ${IDEAL_BEFORE_SEND})`,
+        '',
+        '',
+        '',
+        one.beforeSend,
+        ten.beforeSend,
+        followed.beforeSend,
+      ],
+    ],
     notes: [
       '"Per push" is the push trigger (Forge gives it 25 s and it must not wait on a PaaS); "per deploy" is everything the queue consumers then do (deploy worker, status poller), divided by the deploys the far end saw.',
       `A push, 1 webhook: ${one.pushShapes}.`,
       `A deploy, webhook: ${one.deployShapes}.`,
+      'Before its request leaves, the worker reads the job, its target and its record (one batch), the planned pushes and the secrets, and takes the lease (one transaction); the first deploy to a target also creates its state (the 0.1).',
       `A deploy, DigitalOcean reporting ${PHASES.join(', ')} on its reads: ${followed.deployShapes}.`,
     ],
     figures: {
@@ -185,6 +218,7 @@ export async function calls(): Promise<BenchResult> {
       queue_pushes_per_push: one.perPush['queue pushes'],
       bitbucket_calls_per_push: one.perPush['Bitbucket calls'],
       queue_pushes_per_push_10_targets: ten.perPush['queue pushes'],
+      worker_round_trips_before_send: one.beforeSend,
       storage_reads_per_deploy: one.perDeploy['storage reads'],
       storage_writes_per_deploy: one.perDeploy['storage writes'],
       bitbucket_calls_per_deploy: one.perDeploy['Bitbucket calls'],

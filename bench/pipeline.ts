@@ -9,7 +9,7 @@ const FIRST_PUSH_AT = Date.parse('2026-11-20T10:15:02.123Z');
 
 /**
  * The n-th push of a benchmark: the fixture's branch push moved to `ref`, with a commit of its own (so
- * the idempotency claim never stops it) and a later timestamp than push n-1 (coalescing orders pushes by it).
+ * no push is skipped for a commit already deployed) and a later timestamp than push n-1 (pushes are ordered by it).
  */
 export function pushTo(ref: string, n: number): PushEventFixture {
   const after = hashOf(n);

@@ -82,6 +82,19 @@ describe('the DigitalOcean provider on the local platform, against DigitalOcean�
     expect(view.message).toMatch(/^The token can read the app sample-golang/);
   });
 
+  it('looks for a deploy whose answer was lost by listing the app’s deployments, with a request the spec accepts', async () => {
+    const [record] = await relay.push();
+    if (!record) throw new Error('the push deployed nothing');
+    relay.platform.egressLog.length = 0;
+    // Prism answers the list with the spec's example; the lost request left before it, so it is found.
+    const found = await relay.findDeploy({ ...record, sentAt: 0 });
+    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url} -> ${r.status}`)).toEqual([
+      `GET https://api.digitalocean.com/v2/apps/${APP_ID}/deployments?page=1&per_page=20 -> 200`,
+    ]);
+    expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
+    expect(found).toMatchObject({ state: 'in_progress', vendorId: expect.any(String) });
+  });
+
   // The provider's settings only let a boolean through; sent by hand, the spec's refusal is reported.
   it('reports a request the spec refuses with Prism’s reason: force_build as a string', async () => {
     relay.platform.egressLog.length = 0;

@@ -7,7 +7,7 @@ import { type Target, TARGETS_SCHEMA_VERSION } from '../../src/core/targets';
 import { appLogger } from '../../src/forge/log';
 import { forgeHttpClient } from '../../src/forge/http';
 import { getSecrets, listDeployments, putSecrets, putTargets } from '../../src/forge/store';
-import type { StatusResult } from '../../src/core/provider';
+import type { BoundProvider, ProviderCall, StartResult, StatusResult } from '../../src/core/provider';
 import { bindProvider } from '../../src/providers/registry';
 import { commitOf, hashOf, makePushEvent } from '../fixtures/events';
 import { makeTarget } from '../fixtures/targets';
@@ -29,6 +29,8 @@ export interface RelayOnPeers {
   verify(targetId: string): Promise<VerifyView>;
   /** The provider's status read for a deploy it accepted, run on the platform as the status poller runs it. */
   follow(record: Deployment): Promise<StatusResult>;
+  /** The provider's look for a deploy whose answer was lost, run on the platform as the deploy worker runs it. */
+  findDeploy(record: Deployment): Promise<StartResult | null>;
   close(): Promise<void>;
 }
 
@@ -46,6 +48,27 @@ export function startRelay(options: LocalPlatformOptions): RelayOnPeers {
   const asAdmin = session.invokeAs(ADMIN);
   const resolve = <T>(functionKey: string, payload?: unknown) => asAdmin(functionKey, payload) as Promise<Result<T>>;
   let targets: Target[] = [];
+
+  /** Runs `use` on the platform with the record's target bound to its provider, as the consumers do. */
+  function withProvider<T>(record: Deployment, use: (bound: BoundProvider, call: ProviderCall<never>) => Promise<T>): Promise<T> {
+    const target = targets.find((t) => t.id === record.target.id);
+    if (!target) throw new Error(`${record.target.id}: no such target`);
+    return platform.run(async () => {
+      const bound = bindProvider(target);
+      const secrets = await getSecrets(REPO, target.id);
+      const log = appLogger.child({ targetId: target.id }, Object.values(secrets));
+      const call = {
+        target,
+        settings: bound.settings,
+        secrets,
+        repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' },
+        http: forgeHttpClient(log),
+        log,
+        now: Date.now,
+      };
+      return use(bound, call);
+    });
+  }
 
   return {
     platform,
@@ -66,7 +89,10 @@ export function startRelay(options: LocalPlatformOptions): RelayOnPeers {
       const before = platform.bitbucket.branchHead(REPO, 'main');
       // The event names no files: the stand-in learns them here, for the diffstat of path filters.
       const after = platform.bitbucket.addCommit(REPO, { hash: hashOf(commits), parents: before ? [before] : [], files });
+      // Each push a second after the last: the app orders pushes by the event's timestamp.
+      platform.advanceClock(1000);
       const event = makePushEvent({
+        timestamp: new Date(platform.now()).toISOString(),
         repository: { uuid: REPO },
         workspace: { uuid: WORKSPACE },
         push: { before, after, commits: [commitOf(after, `Contract test push ${commits}`)] },
@@ -83,24 +109,17 @@ export function startRelay(options: LocalPlatformOptions): RelayOnPeers {
       return result.data;
     },
     follow(record) {
-      const target = targets.find((t) => t.id === record.target.id);
-      if (!target || record.vendorId === null) throw new Error(`${record.target.id}: no such target, or the vendor gave no id to follow`);
+      if (record.vendorId === null) throw new Error(`${record.target.id}: the vendor gave no id to follow`);
       const vendorId = record.vendorId;
-      return platform.run(async () => {
-        const bound = bindProvider(target);
-        if (!bound.provider.status) throw new Error(`${target.provider} cannot report an outcome`);
-        const secrets = await getSecrets(REPO, target.id);
-        const log = appLogger.child({ targetId: target.id }, Object.values(secrets));
-        const call = {
-          target,
-          settings: bound.settings,
-          secrets,
-          repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' },
-          http: forgeHttpClient(log),
-          log,
-          now: Date.now,
-        };
-        return bound.provider.status(call, vendorId);
+      return withProvider(record, ({ provider }, call) => {
+        if (!provider.status) throw new Error(`${record.target.provider} cannot report an outcome`);
+        return provider.status(call, vendorId);
+      });
+    },
+    findDeploy(record) {
+      return withProvider(record, ({ provider }, call) => {
+        if (!provider.findDeploy) throw new Error(`${record.target.provider} cannot list its deploys`);
+        return provider.findDeploy(call, { commit: record.commit.hash, sentAt: record.sentAt ?? record.createdAt });
       });
     },
     close: () => platform.close(),

@@ -41,6 +41,45 @@ function callWith(
 
 const deploymentWith = (overrides: Record<string, unknown>) => ({ deployment: { ...pendingDeploymentAnswer.deployment, ...overrides } });
 
+describe('finding the deploy of a request whose answer was lost', () => {
+  const SENT_AT = Date.parse('2026-11-20T10:16:00Z');
+  const listed = (...deployments: Record<string, unknown>[]) => ({
+    status: 200,
+    body: { deployments, links: {}, meta: { total: deployments.length } },
+  });
+
+  it('lists the app’s newest deployments and takes the first created after the request left', async () => {
+    answer = () =>
+      listed(
+        { id: 'later', phase: 'BUILDING', created_at: '2026-11-20T10:16:09Z' },
+        { id: 'ours', phase: 'PENDING_BUILD', created_at: '2026-11-20T10:16:01Z' },
+        { id: 'older', phase: 'ACTIVE', created_at: '2026-11-20T10:10:00Z' },
+      );
+    const found = await provider.findDeploy?.(callWith(), { commit: job.commit.hash, sentAt: SENT_AT });
+    expect(seen.map((s) => s.target)).toEqual([`/v2/apps/${APP_ID}/deployments?page=1&per_page=20`]);
+    expect(found).toMatchObject({ state: 'in_progress', vendorId: 'ours' });
+  });
+
+  it('prefers a deployment that built the pushed commit', async () => {
+    answer = () =>
+      listed(
+        {
+          id: 'built-it',
+          phase: 'BUILDING',
+          created_at: '2026-11-20T10:16:09Z',
+          services: [{ name: 'web', source_commit_hash: job.commit.hash }],
+        },
+        { id: 'first', phase: 'BUILDING', created_at: '2026-11-20T10:16:01Z' },
+      );
+    expect(await provider.findDeploy?.(callWith(), { commit: job.commit.hash, sentAt: SENT_AT })).toMatchObject({ vendorId: 'built-it' });
+  });
+
+  it('finds nothing when every deployment is older than the request', async () => {
+    answer = () => listed({ id: 'older', phase: 'ACTIVE', created_at: '2026-11-20T10:10:00Z' });
+    expect(await provider.findDeploy?.(callWith(), { commit: job.commit.hash, sentAt: SENT_AT })).toBeNull();
+  });
+});
+
 describe('the DigitalOcean App Platform provider', () => {
   it('starts a deployment with the token and force_build false by default, and follows its id', async () => {
     answer = () => ({ status: 200, body: pendingDeploymentAnswer });
