@@ -13,15 +13,7 @@ import { createBitbucketMirror } from './bitbucket/mirror';
 import { createHarshness, type HarshFault, type HarshProfile } from './harsh';
 import { createKvsStore, kvsOpName } from './kvs-store';
 import { findTimeoutSeconds, loadHandler, loadManifest, type LocalManifest } from './manifest';
-import {
-  createQueueBroker,
-  createVirtualClock,
-  type DeadLetter,
-  type Delivery,
-  type DeliveryOutcome,
-  type DrainOptions,
-  type DrainResult,
-} from './queue-broker';
+import { createQueueBroker, createVirtualClock, type DeadLetter, type Delivery, type DrainOptions, type DrainResult } from './queue-broker';
 import { currentScope, installRuntimeGlobals, makeRuntime, runInScope, workspaceAri, type Seams } from './runtime';
 
 export type { EgressRecord } from './egress';

@@ -48,8 +48,11 @@ export type SendAnswer =
 
 /** How long a job of a target that does not coalesce waits for older pushes to go first, from its first wait. */
 export const ORDER_WAIT_MS = 10 * 60_000;
-/** Between two looks at what it waits for. */
-export const WAIT_STEP_MS = 20_000;
+/**
+ * Between two looks at what it waits for. Every look is a queue event, and Forge takes 500 events a
+ * minute per installation: a minute keeps a burst of waiting jobs from spending that on looking.
+ */
+export const WAIT_STEP_MS = 60_000;
 
 // ─── The deploy worker ────────────────────────────────────────────────────────────────────────────
 

@@ -26,8 +26,8 @@ import { planTraffic, type Push, type Repository, type Traffic, type TrafficSize
  * events twice and some late, after newer pushes. One module for the short runs in `npm test` and the
  * full one in `npm run test:load`: only the size differs.
  *
- * Time: every push happens a second after the one before on the platform's clock, which stamps its
- * event. Pushes arrive in sessions of waves; within a session each wave runs what is due beside the next
+ * Time: the pushes of a wave happen a minute after the wave before, on the platform's clock, which
+ * stamps their events (a microsecond apart, in push order). Pushes arrive in sessions of waves; within a session each wave runs what is due beside the next
  * wave's pushes, so retries wait while newer pushes arrive; at the end of a session the clock runs until
  * the queues are dry (retries, back-off, status reads for up to an hour), as in a quiet spell.
  */
@@ -64,8 +64,11 @@ const PROVIDER_FAULT_RATE = 0.2;
 const BITBUCKET_FAULT_RATE = 0.2;
 const WORKSPACE_UUID = '{7a1c2e4f-0b3d-4c5e-8f6a-9b0c1d2e3f40}';
 const DO_TOKEN = 'dop_v1_reliability_token';
-/** One push a second: Forge takes 500 events a minute per installation, and each push makes up to four. */
-const PUSH_INTERVAL_MS = 1000;
+/**
+ * A wave of pushes a minute: Forge takes 500 events a minute per installation, and each push makes up
+ * to four (a wave of the full run holds 100 pushes). Bursts past the limit still happen, from retries.
+ */
+const WAVE_INTERVAL_MS = 60_000;
 /** drain() stops after 10,000 deliveries by default, a guard against a consumer retrying forever. */
 const MAX_DELIVERIES = 10_000_000;
 
@@ -142,9 +145,10 @@ class CallCounts {
 export async function startScenario(size: ScenarioSize): Promise<Scenario> {
   const plan = createFaultPlan({ seed: size.seed + 1, providerRate: PROVIDER_FAULT_RATE, bitbucketRate: BITBUCKET_FAULT_RATE });
   const traffic: Traffic = planTraffic(size, seededRandom(size.seed));
-  let platform: LocalPlatform | undefined;
-  const hooks = webhookBackend(SIGNING_SECRET, () => platform?.now() ?? Date.now());
-  const digitalOcean = digitalOceanBackend(seededRandom(size.seed + 2), () => platform?.now() ?? Date.now());
+  // The vendors' clock is the platform's (created below, once the vendors' addresses are known).
+  const clock = { now: (): number => Date.now() };
+  const hooks = webhookBackend(SIGNING_SECRET, () => clock.now());
+  const digitalOcean = digitalOceanBackend(seededRandom(size.seed + 2), () => clock.now());
   const servers: FaultyServer[] = [];
   const holdMs = PROVIDER_TIMEOUT_MS + 2000;
   const receiver = await startFaultyServer({ plan, holdMs, callerOf: hooks.callerOf, observe: hooks.observe, backend: hooks.answer });
@@ -156,13 +160,13 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
   const bitbucket = createBitbucketStandIn();
   failStatusPosts(bitbucket, plan);
   bitbucket.addWorkspace({ uuid: WORKSPACE_UUID, slug: 'reliability' });
-  platform = createLocalPlatform({
+  const app: LocalPlatform = createLocalPlatform({
     routes: { 'api.digitalocean.com': vendor.base },
     bitbucket,
     harsh: harshProfile(size.seed + 3),
     maxRetries: size.maxRetries,
   });
-  const app: LocalPlatform = platform;
+  clock.now = app.now;
   // The admins' saved targets, arranged calmly, as the settings page would have stored them.
   await app.run(
     async () => {
@@ -219,11 +223,12 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
       plan.allowTimeouts(size.timeoutsPerSession);
       const waves: Promise<unknown>[] = [];
       for (const wave of session) {
-        // The wave's pushes happen now, a second apart: their events carry that time.
-        for (const push of bornIn.get(waveIndex) ?? []) {
-          app.advanceClock(PUSH_INTERVAL_MS);
-          push.event.timestamp = new Date(app.now()).toISOString();
-        }
+        // The wave's pushes happen now, a microsecond apart (the clock stands still while requests are
+        // in flight: a receiver judges a signature's age by it): their events carry that time.
+        app.advanceClock(WAVE_INTERVAL_MS);
+        (bornIn.get(waveIndex) ?? []).forEach((push, n) => {
+          push.event.timestamp = `${new Date(app.now()).toISOString().slice(0, -1)}${String(n).padStart(3, '0')}Z`;
+        });
         waveIndex += 1;
         for (const push of wave) await emit(push);
         waves.push(app.drain({ advanceClock: false, concurrency: size.concurrency, maxDeliveries: MAX_DELIVERIES }));

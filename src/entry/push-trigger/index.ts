@@ -3,6 +3,7 @@ import { InvalidInputError, PlatformFault } from '../../core/errors';
 import { planPush } from '../../core/plan';
 import { parsePushEvent } from '../../core/push-event';
 import { retryDelaySeconds } from '../../core/retry';
+import { platformRetrySeconds } from '../../core/run';
 import { appLogger } from '../../forge/log';
 import { enqueueDeployJobs } from '../../forge/queue';
 import { getTargets, markPlanned } from '../../forge/store';
@@ -43,7 +44,7 @@ export async function pushTrigger(event: unknown): Promise<PushTriggerResult | I
     if (!(error instanceof PlatformFault)) throw error;
     appLogger.warn('push not queued yet; Forge delivers it again', { error: error.message, retryCount });
     return new InvocationError({
-      retryAfter: retryDelaySeconds(retryCount, error.retryAfterSeconds),
+      retryAfter: platformRetrySeconds(error, retryDelaySeconds(retryCount, error.retryAfterSeconds)),
       retryReason: InvocationErrorCode.FUNCTION_RETRY_REQUEST,
     });
   }
