@@ -60,12 +60,22 @@ export const withSent = (fields: TargetStateFields, mark: PushMark): Pick<Target
   recent: [mark, ...fields.recent.filter((other) => other.jobKey !== mark.jobKey)].slice(0, RECENT_SENDS),
 });
 
+type Pushed = { jobKey: string; order: number; commit: { hash: string } };
+
 /** A push sent after `push` that carried the same commit, if the state still remembers one. */
-export const newerOfSameCommit = (
-  state: TargetStateFields,
-  push: { jobKey: string; order: number; commit: { hash: string } },
-): PushMark | undefined =>
+export const newerOfSameCommit = (state: TargetStateFields, push: Pushed): PushMark | undefined =>
   state.recent.find((mark) => mark.jobKey !== push.jobKey && mark.commit === push.commit.hash && isNewer(mark, push));
+
+/** The states of a sent push that deployed its commit, or may still: it has not failed or been stopped. */
+const DEPLOYING: ReadonlySet<DeploymentState> = new Set(['sending', 'retrying', 'in_progress', 'requested', 'succeeded']);
+
+/**
+ * Another push sent with the same commit that deploys it (newer, or older and not failed): then a push
+ * overtaken before it was sent is no news for that commit, and posts nothing over it.
+ */
+export const deployedBySameCommit = (state: TargetStateFields, push: Pushed): PushMark | undefined =>
+  newerOfSameCommit(state, push) ??
+  state.recent.find((mark) => mark.jobKey !== push.jobKey && mark.commit === push.commit.hash && DEPLOYING.has(mark.state));
 
 /** A job or a record, as the target's state remembers it. */
 type Markable = Pick<DeployJob, 'jobKey' | 'deliveryId' | 'order' | 'ref'> & { commit: { hash: string } };

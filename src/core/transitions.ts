@@ -3,7 +3,7 @@ import type { DeployJob } from './job';
 import { isNewer, type Ordered } from './order';
 import type { StartResult, StatusResult } from './provider';
 import { MAX_ATTEMPTS } from './retry';
-import { isAccepted, leaseHeld, newerOfSameCommit, type PushMark, type TargetState } from './target-state';
+import { deployedBySameCommit, isAccepted, leaseHeld, type PushMark, type TargetState } from './target-state';
 import type { Target } from './targets';
 
 /**
@@ -111,8 +111,8 @@ const olderPlanned = (s: DeliverySituation): PlannedPush | undefined =>
  */
 function overtakenBy(s: DeliverySituation, newer: { commit: string; ref?: PushMark['ref'] }, how: string): DeliveryStep {
   if (newer.commit === s.job.commit.hash) return finish('skipped', `Skipped: a newer push of this commit (${describe(newer)}) ${how}`);
-  const sameCommit = newerOfSameCommit(s.state, s.job);
-  if (sameCommit) return finish('skipped', `Skipped: a newer push of this commit (${describe(sameCommit)}) was sent after it`);
+  const sameCommit = deployedBySameCommit(s.state, s.job);
+  if (sameCommit) return finish('skipped', `Skipped: another push of this commit (${describe(sameCommit)}) deploys it`);
   if (lost(s)) {
     return finish(
       'unknown',

@@ -9,15 +9,21 @@ export interface ConsumerResult {
   note: string;
 }
 
+/** Forge's longest retryAfter. */
+const MAX_RETRY_AFTER_SECONDS = 900;
+
 /**
  * A core result as a queue consumer's answer: a retry becomes an InvocationError with retryAfter, so
  * the queue itself waits (never a sleep in a function); what the invocation must hand on (its lease,
- * an answer it could not write down) travels in retryData, which Forge gives back on the retry.
+ * an answer it could not write down) travels in retryData, which Forge gives back on the retry. These
+ * retries are for Forge's own failures (the core queues its own retries as new events), and each waits
+ * twice as long as the one before: a storage or queue outage, or a rate limit that lasts, is outlived
+ * by an event Forge retries only four times (up to an hour of waiting), not spent in minutes.
  */
-export function answer(deliveryId: string, result: DeliveryResult): ConsumerResult | InvocationError {
+export function answer(deliveryId: string, result: DeliveryResult, retryCount = 0): ConsumerResult | InvocationError {
   if (result.kind === 'retry') {
     return new InvocationError({
-      retryAfter: result.afterSeconds,
+      retryAfter: Math.min(MAX_RETRY_AFTER_SECONDS, result.afterSeconds * 2 ** retryCount),
       retryReason: InvocationErrorCode.FUNCTION_RETRY_REQUEST,
       retryData: { deliveryId, reason: result.reason, ...(result.carry ? { carry: result.carry } : {}) },
     });

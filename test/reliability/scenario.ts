@@ -27,9 +27,10 @@ import { planTraffic, type Push, type Repository, type Traffic, type TrafficSize
  * full one in `npm run test:load`: only the size differs.
  *
  * Time: the pushes of a wave happen a minute after the wave before, on the platform's clock, which
- * stamps their events (a microsecond apart, in push order). Pushes arrive in sessions of waves; within a session each wave runs what is due beside the next
- * wave's pushes, so retries wait while newer pushes arrive; at the end of a session the clock runs until
- * the queues are dry (retries, back-off, status reads for up to an hour), as in a quiet spell.
+ * stamps their events (a microsecond apart, in push order). Pushes arrive in sessions of waves; within
+ * a session each wave runs what is due by then, so retries wait while newer pushes arrive; at the end
+ * of a session the clock runs until the queues are dry (retries, back-off, status reads for up to an
+ * hour), as in a quiet spell.
  */
 
 export interface ScenarioSize extends TrafficSize {
@@ -221,19 +222,17 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
         );
       // Held at the start of the session, requests time out beside its other work, not instead of it.
       plan.allowTimeouts(size.timeoutsPerSession);
-      const waves: Promise<unknown>[] = [];
       for (const wave of session) {
-        // The wave's pushes happen now, a microsecond apart (the clock stands still while requests are
-        // in flight: a receiver judges a signature's age by it): their events carry that time.
+        // The wave's pushes happen now, a microsecond apart: their events carry that time. The clock
+        // stands still while the wave runs (a receiver judges a signature's age by it).
         app.advanceClock(WAVE_INTERVAL_MS);
         (bornIn.get(waveIndex) ?? []).forEach((push, n) => {
           push.event.timestamp = `${new Date(app.now()).toISOString().slice(0, -1)}${String(n).padStart(3, '0')}Z`;
         });
         waveIndex += 1;
         for (const push of wave) await emit(push);
-        waves.push(app.drain({ advanceClock: false, concurrency: size.concurrency, maxDeliveries: MAX_DELIVERIES }));
+        await app.drain({ advanceClock: false, concurrency: size.concurrency, maxDeliveries: MAX_DELIVERIES });
       }
-      await Promise.all(waves);
       // From here the clock runs: a held request would stop it for 20 real seconds.
       plan.allowTimeouts(0);
       await app.drain({ concurrency: size.concurrency, maxDeliveries: MAX_DELIVERIES });

@@ -65,7 +65,7 @@ const statusKey = (target: string) => `deploy-relay-${target}`;
 const byKey = (...parts: string[]) => parts.join(' ');
 const SKIP_MARKER_REASON = /^Skipped: the commit message contains /;
 /** The skips the app makes on its own: another push carried the same commit. */
-const SAME_COMMIT_REASON = /^Skipped: (push .+ already deployed this commit|a newer push of this commit)/;
+const SAME_COMMIT_REASON = /^Skipped: (push .+ already deployed this commit|a newer push of this commit|another push of this commit)/;
 /** The outcome of a push whose answer was lost and that a newer push overtook, or that ran out of attempts (core/transitions.ts). */
 const LOST_ANSWER = /^Outcome unknown: the answer to its (request|last attempt).* was lost/;
 

@@ -12,13 +12,15 @@ import { deliveryPorts } from '../../forge/ports';
  * decides). Faults come back as retries through the queue; a malformed event is reported, not retried.
  */
 export async function deployWorker(event: AsyncEvent): Promise<ConsumerResult | InvocationError> {
+  const retryCount = event.retryContext?.retryCount ?? 0;
   try {
     if (isPathCheck(event.body)) {
       const check = parsePathCheck(event.body);
-      return answer(check.job.deliveryId, await checkPaths(check, event.retryContext?.retryCount ?? 0, deliveryPorts));
+      // A path check's retries are its diffstat attempts (core/paths.ts): their delay is its own.
+      return answer(check.job.deliveryId, await checkPaths(check, retryCount, deliveryPorts));
     }
     const job = parseDeployJob(event.body);
-    return answer(job.deliveryId, await deliver(job, carriedFrom(event.retryContext), deliveryPorts));
+    return answer(job.deliveryId, await deliver(job, carriedFrom(event.retryContext), deliveryPorts), retryCount);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) {
       appLogger.error('deploy worker failed', { jobId: event.jobId, error: (error as Error).message });

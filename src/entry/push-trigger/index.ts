@@ -2,7 +2,7 @@ import { InvocationError, InvocationErrorCode } from '@forge/events';
 import { InvalidInputError, PlatformFault } from '../../core/errors';
 import { planPush } from '../../core/plan';
 import { parsePushEvent } from '../../core/push-event';
-import { retryDelaySeconds } from '../../core/retry';
+import { MAX_DELAY_SECONDS, retryDelaySeconds } from '../../core/retry';
 import { platformRetrySeconds } from '../../core/run';
 import { appLogger } from '../../forge/log';
 import { enqueueDeployJobs } from '../../forge/queue';
@@ -44,7 +44,11 @@ export async function pushTrigger(event: unknown): Promise<PushTriggerResult | I
     if (!(error instanceof PlatformFault)) throw error;
     appLogger.warn('push not queued yet; Forge delivers it again', { error: error.message, retryCount });
     return new InvocationError({
-      retryAfter: platformRetrySeconds(error, retryDelaySeconds(retryCount, error.retryAfterSeconds)),
+      // Each retry waits twice as long: Forge retries a product event four times, and a rate limit or an outage can last.
+      retryAfter: Math.min(
+        MAX_DELAY_SECONDS,
+        platformRetrySeconds(error, retryDelaySeconds(retryCount, error.retryAfterSeconds)) * 2 ** retryCount,
+      ),
       retryReason: InvocationErrorCode.FUNCTION_RETRY_REQUEST,
     });
   }
