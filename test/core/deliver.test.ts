@@ -26,6 +26,19 @@ function jobAt(second: number, commit = C, target: Target = makeTarget(), push: 
   return job as DeployJob;
 }
 
+/** The job's record as a delivery leaves it once it holds the target's lease and its request has left. */
+async function sendingUnderLease(h: ReturnType<typeof harness>, job: DeployJob, token: string): Promise<void> {
+  const { state } = await h.ports.store.read('r', job.targetId, recordIdOf(job));
+  await h.ports.store.commit({
+    repositoryUuid: 'r',
+    targetId: job.targetId,
+    from: state,
+    to: { v: 1, sent: null, recent: [], live: null, lease: { jobKey: job.jobKey, token, until: h.ports.now() + LEASE_MS } },
+    records: [{ ...newRecord(job, makeTarget(), h.ports.now()), attempts: 1, sentAt: h.ports.now() }],
+    planned: null,
+  });
+}
+
 const sent = (h: ReturnType<typeof harness>) =>
   h.requests.map((r) => (JSON.parse(r.body ?? '{}') as { commit: { hash: string } }).commit.hash);
 
@@ -137,16 +150,8 @@ describe('deliver', () => {
     it('a second delivery of the job while the first holds the lease waits, and sends nothing', async () => {
       const h = harness(makeTarget(), () => 202);
       const job = jobAt(1);
-      const { state } = await h.ports.store.read('r', job.targetId, recordIdOf(job));
       // The first delivery took the lease and is sending right now.
-      await h.ports.store.commit({
-        repositoryUuid: 'r',
-        targetId: job.targetId,
-        from: state,
-        to: { v: 1, sent: null, recent: [], live: null, lease: { jobKey: job.jobKey, token: 'first', until: h.ports.now() + LEASE_MS } },
-        records: [{ ...newRecord(job, makeTarget(), h.ports.now()), attempts: 1, sentAt: h.ports.now() }],
-        planned: null,
-      });
+      await sendingUnderLease(h, job, 'first');
       const second = await deliver(job, null, h.ports);
       expect(second).toMatchObject({ kind: 'done', note: 'waiting: another delivery of this job is sending it' });
       expect(h.requests).toHaveLength(0);
@@ -155,15 +160,8 @@ describe('deliver', () => {
     it('a job whose holder stopped after sending finds the lease expired and sends again, marked as possibly twice', async () => {
       const h = harness(makeTarget(), () => 202);
       const job = jobAt(1);
-      const { state } = await h.ports.store.read('r', job.targetId, recordIdOf(job));
-      await h.ports.store.commit({
-        repositoryUuid: 'r',
-        targetId: job.targetId,
-        from: state,
-        to: { v: 1, sent: null, recent: [], live: null, lease: { jobKey: job.jobKey, token: 'stopped', until: h.ports.now() + LEASE_MS } },
-        records: [{ ...newRecord(job, makeTarget(), h.ports.now()), attempts: 1, sentAt: h.ports.now() }],
-        planned: null,
-      });
+      // A delivery took the lease, sent, and was stopped before it could write the answer.
+      await sendingUnderLease(h, job, 'stopped');
       h.advance(LEASE_MS + 1);
       const result = await deliver(job, null, h.ports);
       expect(result).toMatchObject({
