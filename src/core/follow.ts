@@ -11,6 +11,7 @@ import {
   type FollowCheck,
   type JobView,
   messageOf,
+  platformRetrySeconds,
   post,
   providerCall,
   report,
@@ -137,7 +138,7 @@ async function read(run: Run, view: JobView, bound: BoundProvider): Promise<Deli
   } catch (error) {
     if (!(error instanceof PlatformFault)) throw error;
     // Nothing was written: this read comes back and reads again.
-    return { kind: 'retry', afterSeconds: step.delaySeconds, reason: 'next status read not queued' };
+    return { kind: 'retry', afterSeconds: platformRetrySeconds(error, step.delaySeconds), reason: 'next status read not queued' };
   }
   // The vendor's page became known: the commit's progress line should link to it.
   const relinked = read.url !== record.url ? { ...read, postedStatus: null } : read;

@@ -15,7 +15,8 @@ scenarioTest(
     repositories: 50,
     pushes: 10_000,
     sessions: 10,
-    wavesPerSession: 10,
+    // 25 pushes a wave, a wave a minute: about 1,500 pushes an hour, under Forge's 500 events a minute.
+    wavesPerSession: 40,
     concurrency: 16,
     deadReceivers: 1,
     timeoutsPerSession: 2,
