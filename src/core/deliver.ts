@@ -43,7 +43,17 @@ import {
  */
 export async function deliver(job: DeployJob, carried: Carried | null, ports: DeliveryPorts): Promise<DeliveryResult> {
   const log = ports.log.child({ deliveryId: job.deliveryId, targetId: job.targetId, commit: job.commit.hash.slice(0, 12) });
-  const worker: Worker = { job, ports, log, token: carried?.token ?? ports.newToken(), answer: carried?.answer ?? null };
+  // A lease handed on without an answer is taken over with a token of this invocation's own: Forge may
+  // deliver that retry twice, and only one of the two may send.
+  const token = carried?.answer ? carried.token : ports.newToken();
+  const worker: Worker = {
+    job,
+    ports,
+    log,
+    token,
+    answer: carried?.answer ?? null,
+    handedOn: carried?.answer ? null : (carried?.token ?? null),
+  };
   return withPasses(
     worker,
     () => ({ token: worker.token, answer: worker.answer }),
@@ -51,10 +61,11 @@ export async function deliver(job: DeployJob, carried: Carried | null, ports: De
   );
 }
 
-/** A run of the worker: its lease token, and the answer once its request went out. */
+/** A run of the worker: its lease token, the answer once its request went out, and a lease handed on to it. */
 interface Worker extends Run {
   token: string;
   answer: SendAnswer | null;
+  handedOn: string | null;
 }
 
 async function read(worker: Worker): Promise<JobView> {
@@ -79,6 +90,7 @@ async function pass(worker: Worker): Promise<DeliveryResult> {
     state: view.state,
     planned,
     token: worker.token,
+    handedOn: worker.handedOn,
     answer: worker.answer,
   });
   worker.log.info('deliver', { row, step: step.do });

@@ -69,6 +69,8 @@ export interface DeliverySituation {
   /** This invocation's lease token, and the answer it holds once its request has been sent. */
   token: string;
   answer: SendAnswer | null;
+  /** The lease token the previous delivery of this event handed on, before it sent anything. */
+  handedOn: string | null;
 }
 
 export type DeliveryStep =
@@ -135,6 +137,12 @@ export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
   { name: 'accepted and followed', when: (s) => s.record?.state === 'in_progress', then: () => ({ do: 'follow' }) },
   { name: 'answer in hand', when: (s) => sending(s) && holdsLease(s) && s.answer !== null, then: () => ({ do: 'record' }) },
   { name: 'lease taken, not sent yet', when: (s) => sending(s) && holdsLease(s), then: () => ({ do: 'send' }) },
+  {
+    name: 'lease handed on, not sent yet',
+    when: (s) => sending(s) && s.handedOn !== null && s.state.lease?.token === s.handedOn,
+    // Taken over by a conditional write: of two deliveries of the retried event, one wins and sends.
+    then: () => ({ do: 'claim', lost: false }),
+  },
   {
     name: 'another delivery of this job is sending',
     when: (s) => sending(s) && s.state.lease?.jobKey === s.job.jobKey && leaseHeld(s.state, s.now),

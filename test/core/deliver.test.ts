@@ -170,6 +170,19 @@ describe('deliver', () => {
       expect(h.requests).toHaveLength(1);
     });
 
+    it('two deliveries of a retried event, each handed the same lease before anything was sent, send once', async () => {
+      const h = harness(makeTarget(), () => 202);
+      const job = jobAt(1);
+      await sendingUnderLease(h, job, 'handed-on');
+      const handed = { token: 'handed-on', answer: null };
+      const results = await Promise.all([deliver(job, handed, h.ports), deliver(job, handed, h.ports)]);
+      expect(h.requests).toHaveLength(1);
+      // Which of the two wins is the platform's choice; that exactly one sends is the app's promise.
+      const states = results.map((r) => (r.kind === 'done' ? r.record?.state : r.kind));
+      expect(states.filter((state) => state === 'requested')).toHaveLength(1);
+      expect(states.filter((state) => state === 'sending')).toHaveLength(1);
+    });
+
     it('an invocation that got an answer but could not write it hands the answer on, and its retry writes it without sending', async () => {
       const h = harness(makeTarget(), () => 202);
       const job = jobAt(1);

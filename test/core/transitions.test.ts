@@ -45,6 +45,7 @@ const delivery = (fields: Partial<DeliverySituation> = {}): DeliverySituation =>
   planned: [],
   token: 'mine',
   answer: null,
+  handedOn: null,
   ...fields,
 });
 
@@ -61,6 +62,10 @@ const DELIVERY_CASES: Record<string, [DeliverySituation, unknown]> = {
   'lease taken, not sent yet': [
     delivery({ record: record({ state: 'sending' }), state: state({ lease: lease(job.jobKey, 'mine') }) }),
     { do: 'send' },
+  ],
+  'lease handed on, not sent yet': [
+    delivery({ record: record({ state: 'sending' }), state: state({ lease: lease(job.jobKey, 'previous') }), handedOn: 'previous' }),
+    { do: 'claim', lost: false },
   ],
   'another delivery of this job is sending': [
     delivery({ record: record({ state: 'sending' }), state: state({ lease: lease(job.jobKey, 'theirs') }) }),
