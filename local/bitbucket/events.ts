@@ -106,7 +106,7 @@ const byType = new Map<string, z.ZodType>([
 ]);
 
 /** The reference's schema for an event type, or undefined for types it does not cover (other products, fixtures). */
-export const documentedSchemaFor = (eventType: string): z.ZodType | undefined => byType.get(eventType);
+const documentedSchemaFor = (eventType: string): z.ZodType | undefined => byType.get(eventType);
 
 /** Problems that make an event one Forge would never send (empty when it fits the reference). */
 export function documentedShapeProblems(event: { eventType: string }): string[] {

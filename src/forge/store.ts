@@ -107,12 +107,6 @@ export async function putSecrets(repo: string, targetId: string, secrets: Record
   else await kvs.setSecret(key, secrets);
 }
 
-export async function getDeployment(repo: string, id: string): Promise<Deployment | null> {
-  const key = deploymentKey(repo, id);
-  const value = await platform('deployment', () => kvs.get(key));
-  return value === undefined ? null : parseStored(storedDeploymentSchema, key, value);
-}
-
 const toState = (key: string, value: unknown): TargetState => {
   const stored = parseStored(storedStateSchema, `${TARGET_STATE_ENTITY}/${key}`, value);
   return { ...stored.state, version: stored.version };
@@ -154,12 +148,6 @@ export async function readJobView(repo: string, targetId: string, recordId: stri
     record: record === undefined ? null : parseStored(storedDeploymentSchema, keys.record, record),
     state: state === undefined ? await createState(repo, targetId) : toState(keys.state, state),
   };
-}
-
-export async function getTargetState(repo: string, targetId: string): Promise<TargetState | null> {
-  const key = stateKey(repo, targetId);
-  const value = await kvs.entity(TARGET_STATE_ENTITY).get(key);
-  return value === undefined ? null : toState(key, value);
 }
 
 export async function listPlanned(repo: string, targetId: string): Promise<PlannedPush[]> {

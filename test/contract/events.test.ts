@@ -26,9 +26,18 @@ describe("Forge's type reference, transcribed", () => {
   it("holds the docs' own two example pushes, and the app reads both", () => {
     const names = fixtures.map(([file]) => file);
     expect(names).toEqual(expect.arrayContaining(['forge-docs-commit-push.json', 'forge-docs-tag-push.json']));
-    for (const [file, event] of fixtures.filter(([name]) => name.startsWith('forge-docs-'))) {
+    for (const [file, event] of fixtures.filter(([name]) => /^forge-docs-.*push/.test(name))) {
       expect({ file, ref: parsePushEvent(event).ref.type }).toEqual({ file, ref: file.includes('tag') ? 'tag' : 'branch' });
     }
+  });
+
+  it("holds the docs' example pull request and build status events too (the reference's mergeCommit is optional, as its declined example has none)", () => {
+    const kinds = fixtures.filter(([file]) => /^forge-docs-(pullrequest|build-status)/.test(file)).map(([, event]) => event.eventType);
+    expect(kinds.sort()).toEqual([
+      'avi:bitbucket:fulfilled:pullrequest',
+      'avi:bitbucket:rejected:pullrequest',
+      'avi:bitbucket:updated:build-status',
+    ]);
   });
 
   it('refuses what Forge never sends: a guessed mainbranch, a field it does not list, a commit author as a name', () => {
