@@ -31,8 +31,10 @@ interface Measured {
 async function measureBlock(targets: number, pushes: number): Promise<Measured> {
   const app = await startApp();
   try {
-    // Every push goes to a branch of its own, so none supersedes another: each one must deploy.
-    await app.configure(hookTargets(app.receiver, targets, ['bench/*']));
+    // Coalescing off: pushes queued together would otherwise deploy only the newest; each one must deploy.
+    await app.configure(
+      hookTargets(app.receiver, targets, ['bench/*']).map((target) => ({ ...target, options: { ...target.options, coalesce: false } })),
+    );
     let n = 0;
     const burst = async (count: number) => {
       for (let i = 0; i < count; i++) {
