@@ -1,5 +1,5 @@
 import type { Deployment } from './deployment';
-import { PlatformFault } from './errors';
+import { PlatformFault, StaleStateError } from './errors';
 import { FIRST_FOLLOW_DELAY_SECONDS } from './follow';
 import { HttpFault } from './http';
 import type { DeployJob } from './job';
@@ -22,7 +22,7 @@ import {
   type Run,
   withPasses,
 } from './run';
-import { LEASE_MS, markOf, type TargetState, type TargetStateFields, withRecord, withSent } from './target-state';
+import { LEASE_MS, markOf, type TargetStateFields, withoutVersion, withRecord, withSent } from './target-state';
 import type { Target, TargetsDocument } from './targets';
 import {
   ANSWER_ROWS,
@@ -80,6 +80,10 @@ const maySend = (record: Deployment | null): boolean => record === null || recor
 async function pass(worker: Worker): Promise<DeliveryResult> {
   const { job, ports } = worker;
   const view = await read(worker);
+  // The record and the state are written together; one batch read is not promised to see both at
+  // the same moment. A state that knows this job better than its record does is read again.
+  const mark = [view.state.sent, ...view.state.recent].find((m) => m?.jobKey === job.jobKey);
+  if (mark && mark.state !== view.record?.state) throw new StaleStateError(`the record of job ${job.jobKey}`);
   const planned: PlannedPush[] =
     view.target && maySend(view.record) ? await ports.store.listPlanned(job.repository.uuid, job.targetId) : [];
   const { row, step } = decide(DELIVERY_ROWS, {
@@ -102,7 +106,7 @@ async function act(worker: Worker, view: JobView, step: DeliveryStep): Promise<D
     case 'nothing':
       return { kind: 'done', record: view.record, note: step.note };
     case 'finish':
-      return finishUnsent(worker, view, step.state, step.message);
+      return finishUnsent(worker, view, step.state, step.message, step.covers ?? false);
     case 'wait':
       return waitFor(worker, view, Math.max(1, Math.ceil((step.untilMs - worker.ports.now()) / 1000)), step.why);
     case 'claim':
@@ -120,7 +124,7 @@ async function act(worker: Worker, view: JobView, step: DeliveryStep): Promise<D
 }
 
 /** Decided before anything was sent: the record says why (and a superseded deploy shows STOPPED). */
-async function finishUnsent(worker: Worker, view: JobView, state: FinalState, message: string): Promise<DeliveryResult> {
+async function finishUnsent(worker: Worker, view: JobView, state: FinalState, message: string, covers: boolean): Promise<DeliveryResult> {
   if (!view.target) {
     // A deleted target: its options are gone, so the record says what happened and nothing is posted.
     if (!view.record) return { kind: 'done', record: null, note: message };
@@ -128,10 +132,11 @@ async function finishUnsent(worker: Worker, view: JobView, state: FinalState, me
     return { kind: 'done', record: saved.record, note: message };
   }
   const base = view.record ?? newRecord(worker.job, view.target, worker.ports.now());
-  const { version: _version, ...fields } = view.state;
+  const fields = withoutVersion(view.state);
   // The lease goes too: a record whose attempt was lost may still hold it.
+  const covered = covers ? markOf(worker.job, state) : fields.covered;
   worker.log.info('deploy finished without sending', { state, message });
-  return finish(worker, view, { ...base, state, message, nextAttemptAt: null }, { ...fields, lease: leaseOfOther(worker, view) });
+  return finish(worker, view, { ...base, state, message, nextAttemptAt: null }, { ...fields, covered, lease: leaseOfOther(worker, view) });
 }
 
 /** The target's lease as it should stay: someone else's stays, this job's goes. */
@@ -173,7 +178,7 @@ async function claimAndSend(worker: Worker, view: JobView, lost: boolean): Promi
     answerLost: lost,
     resent,
   };
-  const { version: _version, ...fields } = view.state;
+  const fields = withoutVersion(view.state);
   const claimed = await commitRecord(worker, view, record, {
     ...fields,
     ...withSent(fields, markOf(job, 'sending')),
@@ -216,7 +221,8 @@ async function sendAndRecord(worker: Worker, view: JobView): Promise<DeliveryRes
       if (worker.answer.kind === 'fault') return recordAnswer(worker, view);
       // The list was refused: send again all the same, and say it may deploy twice (written before it leaves).
       record = { ...record, resent: true };
-      view = await commitRecord(worker, view, record, { ...withoutVersion(view.state) });
+      worker.answer = null;
+      view = await commitRecord(worker, view, record, withoutVersion(view.state));
     }
   }
   try {
@@ -228,8 +234,6 @@ async function sendAndRecord(worker: Worker, view: JobView): Promise<DeliveryRes
   }
   return recordAnswer(worker, { ...view, record });
 }
-
-const withoutVersion = ({ version: _version, ...fields }: TargetState): TargetStateFields => fields;
 
 /** Whether the target's vendor can be asked if a lost request arrived. */
 function canFind(worker: Worker, target: Target): boolean {
@@ -258,8 +262,7 @@ async function recordAnswer(worker: Worker, view: JobView): Promise<DeliveryResu
     retryInSeconds: retryDelaySeconds(record.attempts - 1, retryAfter, ports.random),
   });
   worker.log.info('answer', { row });
-  const { version: _version, ...fields } = view.state;
-  const released = { ...fields, lease: null };
+  const released = { ...withoutVersion(view.state), lease: null };
   switch (step.do) {
     case 'finish': {
       const result = answer.kind === 'accepted' ? acceptedFields(answer.result, answer.reconciled, ports.now()) : {};

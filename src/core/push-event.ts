@@ -58,7 +58,11 @@ const tagPush = z.looseObject({
 
 const pushEventSchema = z.looseObject({
   eventType: z.literal(PUSH_EVENT_TYPE),
-  timestamp: z.string().check(z.maxLength(64)),
+  // The push's place in push order, and part of its delivery id: a timestamp that cannot be read is refused.
+  timestamp: z.string().check(
+    z.maxLength(64),
+    z.refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO 8601 time'),
+  ),
   // The reference's table lists it; none of its examples carries it.
   selfGenerated: z.optional(z.boolean()),
   actor,

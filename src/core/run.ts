@@ -113,7 +113,7 @@ export interface Run {
  * Reads run again at most this often in one invocation when a write loses to another (or the store
  * fails): each pass reads, decides and writes afresh. Then the queue retries the event.
  */
-export const MAX_PASSES = 3;
+const MAX_PASSES = 3;
 
 /**
  * Seconds before the queue retries an event whose queue push or storage write Forge refused. A refusal
@@ -222,10 +222,10 @@ export function providerCall(
 }
 
 /** Final statuses keep being posted this long after the deploy ended, while Bitbucket fails. */
-export const REPORT_WINDOW_MS = 15 * 60_000;
+const REPORT_WINDOW_MS = 15 * 60_000;
 
 /** The status a record's state calls for on its commit, or null when nothing is (or may be) posted. */
-export function wantedStatus(view: JobView, record: Deployment): CommitStatusState | null {
+function wantedStatus(view: JobView, record: Deployment): CommitStatusState | null {
   if (!view.target?.options.reportOnCommit) return null;
   if (!isFinal(record.state) && record.state !== 'in_progress') return null;
   // A newer push of the same commit owns the commit's line for this target now.

@@ -13,6 +13,8 @@ import { isNewer } from './order';
  *   ever sent after it: this is what keeps a target from moving back to an older push.
  * - `recent`: the last pushes sent, newest first, so a push can tell that a newer one carried its commit
  *   (a release branch cut at main's head): that one then owns the commit's status line.
+ * - `covered`: the newest push decided without sending because an older push had already deployed its
+ *   commit (a forced push back to a commit the target runs): nothing older may be sent after it either.
  * - `live`: the newest push the vendor accepted and that did not fail: what is, or is becoming, live.
  * - `lease`: a request in flight. While it holds, no other request leaves for the target, so requests
  *   reach the vendor in the order they were decided. It expires after LEASE_MS: the holder was stopped.
@@ -39,6 +41,7 @@ export const targetStateSchema = z.object({
   v: z.literal(TARGET_STATE_SCHEMA_VERSION),
   sent: z.nullable(pushMarkSchema),
   recent: z.array(pushMarkSchema),
+  covered: z._default(z.nullable(pushMarkSchema), null),
   live: z.nullable(pushMarkSchema),
   lease: z.nullable(leaseSchema),
 });
@@ -49,7 +52,14 @@ export interface TargetState extends TargetStateFields {
   version: number;
 }
 
-export const EMPTY_TARGET_STATE: TargetStateFields = { v: TARGET_STATE_SCHEMA_VERSION, sent: null, recent: [], live: null, lease: null };
+export const EMPTY_TARGET_STATE: TargetStateFields = {
+  v: TARGET_STATE_SCHEMA_VERSION,
+  sent: null,
+  recent: [],
+  covered: null,
+  live: null,
+  lease: null,
+};
 
 /** Enough to cover any burst still in flight; the state stays a few kilobytes. */
 const RECENT_SENDS = 20;
@@ -100,10 +110,12 @@ export const leaseHeld = (state: TargetState, now: number): boolean => state.lea
  * to it when the vendor accepted it and it is newer than what was live.
  */
 export function withRecord(state: TargetState, record: Deployment): TargetStateFields {
-  const { version: _version, ...fields } = state;
+  const fields = withoutVersion(state);
   const mark = markOf(record, record.state);
   const sent = fields.sent?.jobKey === record.jobKey ? { ...fields.sent, state: record.state } : fields.sent;
   const recent = fields.recent.map((other) => (other.jobKey === record.jobKey ? { ...other, state: record.state } : other));
   const becomesLive = isAccepted(record.state) && record.state !== 'in_progress' && (!fields.live || isNewer(mark, fields.live));
   return { ...fields, sent, recent, live: becomesLive ? mark : fields.live };
 }
+
+export const withoutVersion = ({ version: _version, ...fields }: TargetState): TargetStateFields => fields;

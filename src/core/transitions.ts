@@ -75,7 +75,8 @@ export interface DeliverySituation {
 
 export type DeliveryStep =
   | { do: 'nothing'; note: string }
-  | { do: 'finish'; state: FinalState; message: string }
+  /** `covers`: this push now stands for its commit, deployed by an older push: nothing older may go after it. */
+  | { do: 'finish'; state: FinalState; message: string; covers?: boolean }
   | { do: 'wait'; untilMs: number; why: string }
   /** Take the lease and send; `lost`: an earlier request of this job may have arrived (reconcile first). */
   | { do: 'claim'; lost: boolean }
@@ -93,6 +94,13 @@ const sending = (s: DeliverySituation) => s.record?.state === 'sending';
 /** An earlier request of this job left and its answer never came back. */
 const lost = (s: DeliverySituation) => sending(s) || (s.record?.answerLost ?? false);
 const otherSent = (s: DeliverySituation): PushMark | null => (s.state.sent && s.state.sent.jobKey !== s.job.jobKey ? s.state.sent : null);
+/** The newest push decided for the target other than this one: sent, or covering its commit. */
+function ahead(s: DeliverySituation): PushMark | null {
+  const covered = s.state.covered && s.state.covered.jobKey !== s.job.jobKey ? s.state.covered : null;
+  const sent = otherSent(s);
+  if (!covered) return sent;
+  return !sent || isNewer(covered, sent) ? covered : sent;
+}
 const coalesces = (s: DeliverySituation) => s.target?.options.coalesce ?? false;
 const mayWaitForOrder = (s: DeliverySituation) => s.now < (s.job.waitingSince ?? s.now) + ORDER_WAIT_MS;
 
@@ -151,15 +159,16 @@ export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
   {
     name: 'retry not due',
     when: (s) => s.record?.state === 'retrying' && (s.record.nextAttemptAt ?? 0) > s.now,
-    then: () => ({ do: 'nothing', note: 'its next attempt is already scheduled' }),
+    // Most often a duplicate of the event; but the scheduled one itself may come a little early.
+    then: (s) => ({ do: 'wait', untilMs: s.record?.nextAttemptAt ?? s.now, why: 'its next attempt is not due yet' }),
   },
   // From here on the job has not been sent, or its last attempt is over: may it send now?
   { name: 'skip marker', when: (s) => s.job.skipReason !== null, then: (s) => finish('skipped', `Skipped: ${s.job.skipReason}`) },
   { name: 'target disabled', when: (s) => !s.target?.enabled, then: () => finish('skipped', 'Skipped: the target was disabled') },
   {
     name: 'a newer push was sent',
-    when: (s) => otherSent(s) !== null && isNewer(otherSent(s) as PushMark, s.job),
-    then: (s) => overtakenBy(s, otherSent(s) as PushMark, 'was already sent'),
+    when: (s) => ahead(s) !== null && isNewer(ahead(s) as PushMark, s.job),
+    then: (s) => overtakenBy(s, ahead(s) as PushMark, 'was already sent'),
   },
   {
     name: 'a newer push is queued (coalescing)',
@@ -169,7 +178,10 @@ export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
   {
     name: 'commit already deployed',
     when: (s) => s.job.trigger === 'push' && otherSent(s)?.commit === s.job.commit.hash && isAccepted((otherSent(s) as PushMark).state),
-    then: (s) => finish('skipped', `Skipped: push ${(otherSent(s) as PushMark).ref.name} already deployed this commit`),
+    then: (s) => ({
+      ...finish('skipped', `Skipped: push ${(otherSent(s) as PushMark).ref.name} already deployed this commit`),
+      covers: true,
+    }),
   },
   {
     name: 'another request in flight',
@@ -236,6 +248,15 @@ export const ANSWER_ROWS: readonly Row<AnswerSituation, AnswerStep>[] = [
         message: `Attempt ${s.attempts} of ${MAX_ATTEMPTS} failed (${fault.message}); retrying in ${s.retryInSeconds} s`,
       };
     },
+  },
+  {
+    name: 'fault, out of attempts, the last may have arrived',
+    when: (s) => s.answer.kind === 'fault' && s.answer.mayHaveArrived,
+    then: (s) => ({
+      do: 'finish',
+      state: 'unknown',
+      message: `Outcome unknown: the answer to its last attempt (of ${MAX_ATTEMPTS}) was lost (${(s.answer as { message: string }).message}); see the vendor's page`,
+    }),
   },
   {
     name: 'fault, out of attempts',

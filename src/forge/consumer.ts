@@ -11,6 +11,8 @@ export interface ConsumerResult {
 
 /** Forge's longest retryAfter. */
 const MAX_RETRY_AFTER_SECONDS = 900;
+/** The first wait after a platform fault: short outages pass, and four doublings span minutes. */
+const MIN_PLATFORM_RETRY_SECONDS = 30;
 
 /**
  * A core result as a queue consumer's answer: a retry becomes an InvocationError with retryAfter, so
@@ -18,12 +20,14 @@ const MAX_RETRY_AFTER_SECONDS = 900;
  * an answer it could not write down) travels in retryData, which Forge gives back on the retry. These
  * retries are for Forge's own failures (the core queues its own retries as new events), and each waits
  * twice as long as the one before: a storage or queue outage, or a rate limit that lasts, is outlived
- * by an event Forge retries only four times (up to an hour of waiting), not spent in minutes.
+ * by an event Forge retries only four times (at least 30 s, 1, 2 and 4 minutes: 7.5 minutes in all; more
+ * for a rate limit, whose first wait is 75 s), not spent in seconds. A longer outage under a cap of four
+ * retries loses the event: nothing sweeps such records yet.
  */
 export function answer(deliveryId: string, result: DeliveryResult, retryCount = 0): ConsumerResult | InvocationError {
   if (result.kind === 'retry') {
     return new InvocationError({
-      retryAfter: Math.min(MAX_RETRY_AFTER_SECONDS, result.afterSeconds * 2 ** retryCount),
+      retryAfter: Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(MIN_PLATFORM_RETRY_SECONDS, result.afterSeconds) * 2 ** retryCount),
       retryReason: InvocationErrorCode.FUNCTION_RETRY_REQUEST,
       retryData: { deliveryId, reason: result.reason, ...(result.carry ? { carry: result.carry } : {}) },
     });

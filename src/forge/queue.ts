@@ -7,9 +7,9 @@ import type { PathCheck } from '../core/paths';
 import type { FollowCheck } from '../core/run';
 
 /** The queue manifest.yml's deploy-consumer reads: deploy jobs, and path checks that become deploy jobs. */
-export const DEPLOY_QUEUE = 'deploy-jobs';
+const DEPLOY_QUEUE = 'deploy-jobs';
 /** The queue manifest.yml's status-consumer reads: delayed reads of accepted deploys' outcomes. */
-export const STATUS_QUEUE = 'deploy-status';
+const STATUS_QUEUE = 'deploy-status';
 
 const deployQueue = new Queue({ key: DEPLOY_QUEUE });
 const statusQueue = new Queue({ key: STATUS_QUEUE });
@@ -30,7 +30,7 @@ interface QueuedEvent {
  * Events in as few queue pushes as the limits allow, in order. Almost every push is one: it takes 50
  * targets with long non-ASCII commit messages (3 bytes a character) to pass 200 KB.
  */
-export function packEvents<E>(events: readonly E[]): E[][] {
+function packEvents<E>(events: readonly E[]): E[][] {
   const packs: E[][] = [];
   let pack: E[] = [];
   let bytes = 2; // the array's brackets
@@ -57,7 +57,7 @@ export async function enqueueDeployJobs(jobs: readonly DeployJob[], pathCheck: P
     body: job as unknown as Record<string, unknown>,
     concurrency: { key: targetKey(job.repository.uuid, job.targetId), limit: 1 },
   }));
-  // A repository's path checks run in push order, so the newest push is also the last one marked newest.
+  // One repository's path checks one at a time, mostly (Forge keeps no order within a key: each check stands alone).
   if (pathCheck)
     events.push({
       body: pathCheck as unknown as Record<string, unknown>,

@@ -128,7 +128,7 @@ async function createState(repo: string, targetId: string): Promise<TargetState>
 }
 
 /** The targets, one record and the target's state in ONE batch read. */
-export async function readJobView(repo: string, targetId: string, recordId: string) {
+async function readJobView(repo: string, targetId: string, recordId: string) {
   const keys = { targets: targetsKey(repo), record: deploymentKey(repo, recordId), state: stateKey(repo, targetId) };
   const result = await platform('batch read', () =>
     kvs.batchGet([{ key: keys.targets }, { key: keys.record }, { key: keys.state, entityName: TARGET_STATE_ENTITY }]),
@@ -177,7 +177,7 @@ export async function markPlanned(repo: string, marks: readonly { targetId: stri
 }
 
 /** One transaction: the target's state from `from.version` to the next, its records, its job's marker gone. */
-export async function commitChange(change: Change): Promise<TargetState> {
+async function commitChange(change: Change): Promise<TargetState> {
   const { repositoryUuid: repo, targetId } = change;
   const version = change.from.version + 1;
   let tx = kvs.transact().set(

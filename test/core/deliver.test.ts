@@ -33,7 +33,7 @@ async function sendingUnderLease(h: ReturnType<typeof harness>, job: DeployJob, 
     repositoryUuid: 'r',
     targetId: job.targetId,
     from: state,
-    to: { v: 1, sent: null, recent: [], live: null, lease: { jobKey: job.jobKey, token, until: h.ports.now() + LEASE_MS } },
+    to: { v: 1, sent: null, recent: [], covered: null, live: null, lease: { jobKey: job.jobKey, token, until: h.ports.now() + LEASE_MS } },
     records: [{ ...newRecord(job, makeTarget(), h.ports.now()), attempts: 1, sentAt: h.ports.now() }],
     planned: null,
   });
@@ -220,7 +220,7 @@ describe('deliver', () => {
     it('an early redelivery of a job whose retry is scheduled sends nothing', async () => {
       const h = harness(makeTarget(), () => new HttpFault('server_error', 'answered 503', 503, null));
       await deliver(jobAt(1), null, h.ports);
-      expect(await deliver(jobAt(1), null, h.ports)).toMatchObject({ note: 'its next attempt is already scheduled' });
+      expect(await deliver(jobAt(1), null, h.ports)).toMatchObject({ note: 'waiting: its next attempt is not due yet' });
       expect(h.requests).toHaveLength(1);
     });
 

@@ -73,7 +73,7 @@ const DELIVERY_CASES: Record<string, [DeliverySituation, unknown]> = {
   ],
   'retry not due': [
     delivery({ record: record({ state: 'retrying', nextAttemptAt: NOW + 10_000 }) }),
-    { do: 'nothing', note: 'its next attempt is already scheduled' },
+    { do: 'wait', untilMs: NOW + 10_000, why: 'its next attempt is not due yet' },
   ],
   'skip marker': [delivery({ job: { ...job, skipReason: 'the commit message contains [skip ci]' } }), { do: 'finish', state: 'skipped' }],
   'target disabled': [delivery({ target: { ...target, enabled: false } }), { do: 'finish', state: 'skipped' }],
@@ -130,6 +130,10 @@ const ANSWER_CASES: Record<string, [AnswerSituation, unknown]> = {
   'fault, attempts left': [
     answer({ answer: { ...fault, mayHaveArrived: true } }),
     { do: 'retry', atMs: NOW + 10_000, answerLost: true, message: `Attempt 1 of ${MAX_ATTEMPTS} failed (answered 503); retrying in 10 s` },
+  ],
+  'fault, out of attempts, the last may have arrived': [
+    answer({ answer: { ...fault, mayHaveArrived: true }, attempts: MAX_ATTEMPTS }),
+    { do: 'finish', state: 'unknown' },
   ],
   'fault, out of attempts': [
     answer({ answer: fault, attempts: MAX_ATTEMPTS }),
@@ -216,6 +220,25 @@ describe('rows that say more than their name', () => {
       state: state({ sent: markOf(newer, 'requested') }),
     });
     expect(decide(DELIVERY_ROWS, lostAnswer)).toMatchObject({ row: 'a newer push was sent', step: { do: 'finish', state: 'unknown' } });
+  });
+
+  it('a push skipped because an older one deployed its commit covers it: a still older push is then overtaken (git rollback, late event)', () => {
+    const rollback = delivery({
+      job: { ...job, order: newer.order + 1, jobKey: 'rollback' },
+      state: state({ sent: markOf({ ...older, commit: job.commit }, 'succeeded') }),
+    });
+    expect(decide(DELIVERY_ROWS, rollback)).toMatchObject({
+      row: 'commit already deployed',
+      step: { do: 'finish', state: 'skipped', covers: true },
+    });
+    const late = delivery({
+      job: newer,
+      state: state({
+        sent: markOf({ ...older, commit: job.commit }, 'succeeded'),
+        covered: markOf({ ...job, order: newer.order + 1, jobKey: 'rollback' }, 'skipped'),
+      }),
+    });
+    expect(decide(DELIVERY_ROWS, late)).toMatchObject({ row: 'a newer push was sent', step: { do: 'finish', state: 'superseded' } });
   });
 
   it('a job overtaken by a newer push of its own commit is skipped, so it posts nothing over that push', () => {

@@ -56,6 +56,21 @@ it('git rollback: pushes of A, B, then a forced push back to A deploy A, B, A', 
   expect(accepted()).toEqual([A, B, A]);
 });
 
+it('a forced push back to the commit the target runs, then the late event of the push in between: the target stays on the rolled-back commit', async () => {
+  app = await startApp();
+  await app.configure([hookTarget(app.receiver)]);
+  await app.platform.emit(pushOf(1, null, A));
+  await app.platform.drain();
+  // The push to B (second 2) is delivered only after the forced push back to A (second 3).
+  await app.platform.emit(pushOf(3, B, A, { forced: true }));
+  await app.platform.drain();
+  await app.platform.emit(pushOf(2, A, B));
+  await app.platform.drain();
+  expect(accepted()).toEqual([A]);
+  const states = (await app.history()).map((d) => `${d.commit.hash.slice(0, 2)} ${d.state}`);
+  expect(states).toEqual(['a1 skipped', 'b2 superseded', 'a1 requested']);
+});
+
 describe.each([
   ['on', DEFAULT_OPTIONS],
   ['off', noCoalescing],
