@@ -177,8 +177,9 @@ const safeHost = (location: string): string => {
 /** Errors that mean no connection was made, so the request cannot have arrived. */
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 const neverConnected = (error: unknown): boolean => {
-  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
-  return typeof code === 'string' && NOT_CONNECTED.has(code);
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  // fetch refuses some ports outright ("bad port", the Fetch standard's port blocking) before connecting.
+  return (typeof cause?.code === 'string' && NOT_CONNECTED.has(cause.code)) || cause?.message === 'bad port';
 };
 
 /** Node's fetch hides the reason (ECONNREFUSED, ENOTFOUND) in `cause`. */

@@ -69,7 +69,15 @@ describe('the HTTP choke point', () => {
 
   it('times out as a retryable fault', async () => {
     handler = () => undefined; // never answers
-    await expect(client.send({ method: 'GET', url: `${base}/slow` })).rejects.toMatchObject({ kind: 'timeout' });
+    await expect(client.send({ method: 'GET', url: `${base}/slow` })).rejects.toMatchObject({ kind: 'timeout', mayHaveArrived: true });
+  });
+
+  it('says a request whose connection dropped after it was sent may have arrived', async () => {
+    handler = (req) => req.socket.destroy();
+    await expect(client.send({ method: 'POST', url: `${base}/deploy`, body: '{}' })).rejects.toMatchObject({
+      kind: 'network',
+      mayHaveArrived: true,
+    });
   });
 
   it('reports a refused connection as a retryable network fault', async () => {
@@ -77,7 +85,15 @@ describe('the HTTP choke point', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    await expect(client.send({ method: 'GET', url: `http://127.0.0.1:${port}/` })).rejects.toMatchObject({ kind: 'network' });
+    await expect(client.send({ method: 'GET', url: `http://127.0.0.1:${port}/` })).rejects.toMatchObject({
+      kind: 'network',
+      mayHaveArrived: false,
+    });
+    // A port fetch blocks outright (the Fetch standard's bad ports) is never connected to either.
+    await expect(client.send({ method: 'GET', url: 'http://127.0.0.1:1/' })).rejects.toMatchObject({
+      kind: 'network',
+      mayHaveArrived: false,
+    });
   });
 
   it.each([
