@@ -3,6 +3,7 @@ import { startRelay, targetFor, type RelayOnPeers } from './relay';
 import { Webhook } from 'standardwebhooks';
 import type { Deployment } from '../../src/core/deployment';
 import { startReceiver, type ReceivedDelivery, type Receiver } from '../../local/receiver';
+import { atTime } from '../../local/runtime';
 
 /**
  * The signed webhook's Standard Webhooks signature, checked by the `standardwebhooks` package (the
@@ -18,10 +19,11 @@ let relay: RelayOnPeers;
 let records: Deployment[] = [];
 
 beforeAll(async () => {
-  const whsec = await startReceiver({ secret: WHSEC, path: '/whsec' });
-  const raw = await startReceiver({ secret: RAW, path: '/raw' });
-  receivers = [whsec, raw];
   relay = startRelay({});
+  // The receivers judge a signature's age by the platform's clock, which runs ahead of the real one.
+  const whsec = await startReceiver({ secret: WHSEC, path: '/whsec', now: relay.platform.now });
+  const raw = await startReceiver({ secret: RAW, path: '/raw', now: relay.platform.now });
+  receivers = [whsec, raw];
   await relay.configure([
     { target: targetFor('webhook', 'hook-whsec', { url: whsec.url }), secrets: { signingSecret: WHSEC } },
     { target: targetFor('webhook', 'hook-raw', { url: raw.url }), secrets: { signingSecret: RAW } },
@@ -32,6 +34,9 @@ afterAll(async () => {
   await relay?.close();
   for (const receiver of receivers) await receiver.close();
 });
+
+/** The package checks a signature's age against Date.now(): at the platform's time, as the receivers were. */
+const atPlatformTime = <T>(verify: () => T): T => atTime(relay.platform.now, verify);
 
 function delivered(index: number): ReceivedDelivery {
   const [delivery, ...more] = receivers[index]?.deliveries ?? [];
@@ -53,28 +58,31 @@ interface DeployBody {
 }
 
 describe('the signed webhook, verified by the standardwebhooks package', () => {
-  it('verifies the signature made with a whsec_ secret, and gives back the deploy with the delivery id as webhook-id', () => {
+  it('verifies the signature made with a whsec_ secret, and gives back the deploy with one webhook-id per push and target', () => {
     const delivery = delivered(0);
-    const payload = new Webhook(WHSEC).verify(delivery.body, headersOf(delivery)) as DeployBody;
+    const payload = atPlatformTime(() => new Webhook(WHSEC).verify(delivery.body, headersOf(delivery))) as DeployBody;
     const record = records.find((r) => r.target.id === 'hook-whsec');
     expect(payload).toMatchObject({ delivery_id: record?.deliveryId, target: { id: 'hook-whsec' }, commit: { hash: record?.commit.hash } });
-    expect(delivery.headers['webhook-id']).toBe(record?.deliveryId);
+    expect(delivery.headers['webhook-id']).toBe(record?.jobKey);
   });
 
   it('verifies the signature made with any other secret, read as its UTF-8 bytes', () => {
     const delivery = delivered(1);
-    expect(new Webhook(RAW, { format: 'raw' }).verify(delivery.body, headersOf(delivery))).toMatchObject({ target: { id: 'hook-raw' } });
+    expect(atPlatformTime(() => new Webhook(RAW, { format: 'raw' }).verify(delivery.body, headersOf(delivery)))).toMatchObject({
+      target: { id: 'hook-raw' },
+    });
   });
 
-  it('refuses the delivery with one byte of the body changed, another secret, or another webhook-id', () => {
-    const delivery = delivered(0);
-    const verifier = new Webhook(WHSEC);
-    expect(() => verifier.verify(delivery.body.replace('"hook-whsec"', '"hook-whsex"'), headersOf(delivery))).toThrow(
-      'No matching signature found',
-    );
-    expect(() => new Webhook(RAW, { format: 'raw' }).verify(delivery.body, headersOf(delivery))).toThrow('No matching signature found');
-    expect(() => verifier.verify(delivery.body, headersOf(delivery, { 'webhook-id': 'd-another-delivery' }))).toThrow(
-      'No matching signature found',
-    );
-  });
+  it('refuses the delivery with one byte of the body changed, another secret, or another webhook-id', () =>
+    atPlatformTime(() => {
+      const delivery = delivered(0);
+      const verifier = new Webhook(WHSEC);
+      expect(() => verifier.verify(delivery.body.replace('"hook-whsec"', '"hook-whsex"'), headersOf(delivery))).toThrow(
+        'No matching signature found',
+      );
+      expect(() => new Webhook(RAW, { format: 'raw' }).verify(delivery.body, headersOf(delivery))).toThrow('No matching signature found');
+      expect(() => verifier.verify(delivery.body, headersOf(delivery, { 'webhook-id': 'd-another-delivery' }))).toThrow(
+        'No matching signature found',
+      );
+    }));
 });
