@@ -13,12 +13,12 @@ import {
   type DeliveryResult,
   type JobView,
   messageOf,
+  finishRecord,
   newRecord,
   post,
   providerCall,
   recordIdOf,
   report,
-  reportLater,
   type Run,
   withPasses,
 } from './run';
@@ -125,13 +125,9 @@ async function act(worker: Worker, view: JobView, step: DeliveryStep): Promise<D
 
 /** Decided before anything was sent: the record says why (and a superseded deploy shows STOPPED). */
 async function finishUnsent(worker: Worker, view: JobView, state: FinalState, message: string, covers: boolean): Promise<DeliveryResult> {
-  if (!view.target) {
-    // A deleted target: its options are gone, so the record says what happened and nothing is posted.
-    if (!view.record) return { kind: 'done', record: null, note: message };
-    const saved = await commitRecord(worker, view, { ...view.record, state, message });
-    return { kind: 'done', record: saved.record, note: message };
-  }
-  const base = view.record ?? newRecord(worker.job, view.target, worker.ports.now());
+  // A target deleted before its job ran leaves nothing to record (a record has the target's name in it).
+  if (!view.target && !view.record) return { kind: 'done', record: null, note: message };
+  const base = view.record ?? newRecord(worker.job, view.target as Target, worker.ports.now());
   const fields = withoutVersion(view.state);
   // The lease goes too: a record whose attempt was lost may still hold it.
   const covered = covers ? markOf(worker.job, state) : fields.covered;
@@ -321,25 +317,12 @@ function acceptedFields(result: StartResult, reconciled: boolean, now: number): 
   };
 }
 
-/**
- * A final record: the commit status is posted first, then the record is written with what was posted,
- * in one write. In this order a newer push of the commit, which can only be sent once this write has
- * landed, always posts after it.
- */
+/** A sent deploy's final record; a deploy sent again after a lost answer says it may have deployed twice. */
 async function finish(worker: Worker, view: JobView, record: Deployment, fields: TargetStateFields): Promise<DeliveryResult> {
   const note = record.resent ? `${record.message} (sent again after its answer was lost: it may have deployed twice)` : record.message;
-  const final: Deployment = { ...record, message: note, finishedAt: worker.ports.now() };
-  const posted = await post(worker, view, final);
-  const saved = await commitRecord(
-    worker,
-    view,
-    { ...final, postedStatus: 'posted' in posted ? posted.posted : null },
-    withRecord({ ...view.state, ...fields }, final),
-  );
+  const result = await finishRecord(worker, view, { ...record, message: note }, fields);
   worker.answer = null;
-  worker.log.info('deploy finished', { state: final.state });
-  if ('failed' in posted) return reportLater(worker, saved.record as Deployment, posted);
-  return { kind: 'done', record: saved.record, note };
+  return result;
 }
 
 /** Hands an accepted deploy to the status poller, which follows it to an outcome. */

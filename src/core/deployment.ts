@@ -21,15 +21,9 @@ export const DEPLOYMENT_STATES = [
 ] as const;
 export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
 
-const FINAL_STATES: ReadonlySet<DeploymentState> = new Set([
-  'requested',
-  'succeeded',
-  'failed',
-  'superseded',
-  'canceled',
-  'skipped',
-  'unknown',
-]);
+/** A deploy still under way; every other state is final. */
+const UNDER_WAY: readonly DeploymentState[] = ['sending', 'retrying', 'in_progress'];
+const FINAL_STATES: ReadonlySet<DeploymentState> = new Set(DEPLOYMENT_STATES.filter((state) => !UNDER_WAY.includes(state)));
 export const isFinal = (state: DeploymentState): boolean => FINAL_STATES.has(state);
 
 export type CommitStatusState = 'INPROGRESS' | 'SUCCESSFUL' | 'FAILED' | 'STOPPED';

@@ -10,17 +10,17 @@ import {
   type DeliveryResult,
   type FollowCheck,
   type JobView,
+  finishRecord,
   messageOf,
   platformRetrySeconds,
   post,
   providerCall,
   report,
-  reportLater,
   type Run,
   withPasses,
 } from './run';
 import type { Target, TargetsDocument } from './targets';
-import { decide, FOLLOW_ROWS, type FinalState, READ_ROWS, type ReadAnswer } from './transitions';
+import { decide, FOLLOW_ROWS, READ_ROWS, type ReadAnswer } from './transitions';
 import { parseOrRefuse } from './zod-messages';
 
 /**
@@ -96,7 +96,7 @@ async function pass(run: Run, check: FollowCheck): Promise<DeliveryResult> {
     case 'report':
       return report(run, view);
     case 'finish':
-      return finish(run, view, step.state, step.message, step.report);
+      return finishRecord(run, view, { ...(view.record as Deployment), state: step.state, message: step.message });
     case 'read':
       return read(run, view, bound as BoundProvider);
   }
@@ -131,7 +131,7 @@ async function read(run: Run, view: JobView, bound: BoundProvider): Promise<Deli
     checks: record.checks + 1,
     ...(answer.kind === 'status' ? { message: answer.result.message, url: answer.result.url ?? record.url } : {}),
   };
-  if (step.do === 'finish') return finish(run, { ...view, record: read }, step.state, step.message, true);
+  if (step.do === 'finish') return finishRecord(run, view, { ...read, state: step.state, message: step.message });
 
   try {
     await ports.followLater({ v: 1, job, deploymentId: record.id, check: read.checks }, step.delaySeconds);
@@ -145,14 +145,4 @@ async function read(run: Run, view: JobView, bound: BoundProvider): Promise<Deli
   const posted = await post(run, view, relinked);
   const saved = await commitRecord(run, view, { ...relinked, postedStatus: 'posted' in posted ? posted.posted : null });
   return { kind: 'done', record: saved.record, note: step.note };
-}
-
-/** The outcome, posted on the commit (when the target still exists), then written with what was posted. */
-async function finish(run: Run, view: JobView, state: FinalState, message: string, reported: boolean): Promise<DeliveryResult> {
-  const final: Deployment = { ...(view.record as Deployment), state, message, finishedAt: run.ports.now() };
-  run.log.info('deploy finished', { state });
-  const posted = reported ? await post(run, view, final) : { posted: final.postedStatus };
-  const saved = await commitRecord(run, view, { ...final, postedStatus: 'posted' in posted ? posted.posted : final.postedStatus });
-  if ('failed' in posted) return reportLater(run, saved.record as Deployment, posted);
-  return { kind: 'done', record: saved.record, note: message };
 }

@@ -6,7 +6,7 @@ import type { Logger } from './log';
 import type { ChangedFiles } from './paths';
 import type { BoundProvider, ProviderCall } from './provider';
 import { retryDelaySeconds } from './retry';
-import { newerOfSameCommit, type TargetState, type TargetStateFields, withRecord } from './target-state';
+import { newerOfSameCommit, type TargetState, type TargetStateFields, withoutVersion, withRecord } from './target-state';
 import type { Target, TargetsDocument } from './targets';
 import { firstLine } from './text';
 import type { PlannedPush, SendAnswer } from './transitions';
@@ -263,6 +263,26 @@ export async function report(run: Run, view: JobView): Promise<DeliveryResult> {
     return { kind: 'done', record: saved.record, note: record.message };
   }
   return reportLater(run, record, outcome);
+}
+
+/**
+ * A final record: the commit status is posted first, then the record is written with what was posted,
+ * in one write (with `fields` for the target's state, when more than the record moves). In this order a
+ * newer push of the commit, which can only be sent once this write has landed, always posts after it.
+ * A deleted target posts nothing: its options are gone.
+ */
+export async function finishRecord(
+  run: Run,
+  view: JobView,
+  record: Deployment,
+  fields: TargetStateFields = withoutVersion(view.state),
+): Promise<DeliveryResult> {
+  const posted = await post(run, view, record);
+  const final: Deployment = { ...record, postedStatus: 'posted' in posted ? posted.posted : record.postedStatus };
+  const saved = await commitRecord(run, view, final, withRecord({ ...view.state, ...fields }, final));
+  run.log.info('deploy finished', { state: final.state });
+  if ('failed' in posted) return reportLater(run, saved.record as Deployment, posted);
+  return { kind: 'done', record: saved.record, note: final.message };
 }
 
 /** A status post that failed: looked at again later, or given up on with a note. */

@@ -285,10 +285,7 @@ export interface FollowSituation {
 }
 
 export type FollowStep =
-  | { do: 'nothing'; note: string }
-  | { do: 'finish'; state: FinalState; message: string; report: boolean }
-  | { do: 'report' }
-  | { do: 'read' };
+  { do: 'nothing'; note: string } | { do: 'finish'; state: FinalState; message: string } | { do: 'report' } | { do: 'read' };
 
 export const FOLLOW_ROWS: readonly Row<FollowSituation, FollowStep>[] = [
   { name: 'record gone', when: (s) => s.record === null, then: () => ({ do: 'nothing', note: 'the deployment record no longer exists' }) },
@@ -296,12 +293,11 @@ export const FOLLOW_ROWS: readonly Row<FollowSituation, FollowStep>[] = [
   {
     name: 'target deleted',
     when: (s) => s.target === null,
-    // Reporting needs the target's options; with the target gone the record alone says what happened.
+    // With the target gone, its options are too: the record alone says what happened (nothing is posted).
     then: () => ({
       do: 'finish',
       state: 'unknown',
       message: 'Outcome unknown: the target was deleted while its deploy was followed',
-      report: false,
     }),
   },
   {
@@ -316,13 +312,12 @@ export const FOLLOW_ROWS: readonly Row<FollowSituation, FollowStep>[] = [
       do: 'finish',
       state: 'unknown',
       message: 'Outcome unknown: the vendor accepted the deploy without an id to follow it by',
-      report: true,
     }),
   },
   {
     name: 'vendor cannot be asked',
     when: (s) => s.cannotRead !== null,
-    then: (s) => ({ do: 'finish', state: 'unknown', message: `Outcome unknown: ${s.cannotRead}`, report: true }),
+    then: (s) => ({ do: 'finish', state: 'unknown', message: `Outcome unknown: ${s.cannotRead}` }),
   },
   { name: 'read it', when: () => true, then: () => ({ do: 'read' }) },
 ];

@@ -154,9 +154,15 @@ const following = (fields: Partial<FollowSituation> = {}): FollowSituation => ({
 const FOLLOW_CASES: Record<string, [FollowSituation, unknown]> = {
   'record gone': [following({ record: null }), { do: 'nothing' }],
   'already finished': [following({ record: followed({ state: 'succeeded' }) }), { do: 'report' }],
-  'target deleted': [following({ target: null }), { do: 'finish', state: 'unknown', report: false }],
+  'target deleted': [
+    following({ target: null }),
+    { do: 'finish', state: 'unknown', message: 'Outcome unknown: the target was deleted while its deploy was followed' },
+  ],
   'stale check': [following({ check: 1 }), { do: 'nothing', note: 'stale status check' }],
-  'no id to follow': [following({ record: followed({ vendorId: null }) }), { do: 'finish', state: 'unknown', report: true }],
+  'no id to follow': [
+    following({ record: followed({ vendorId: null }) }),
+    { do: 'finish', state: 'unknown', message: 'Outcome unknown: the vendor accepted the deploy without an id to follow it by' },
+  ],
   'vendor cannot be asked': [
     following({ cannotRead: "Signed webhook cannot report a deploy's outcome" }),
     { do: 'finish', state: 'unknown', message: "Outcome unknown: Signed webhook cannot report a deploy's outcome" },
