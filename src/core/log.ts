@@ -12,10 +12,18 @@ export interface Logger {
 
 export type LogSink = (line: string) => void;
 
-/** One JSON line per event, every line passed through redaction: a secret never reaches a log. */
+/**
+ * One JSON line per event, every value redacted before it is serialised: once in JSON, a secret holding
+ * `"` or `\` is spelled differently and would slip past a search for it.
+ */
 export function createLogger(sink: LogSink, base: LogFields = {}, secrets: readonly string[] = []): Logger {
-  const write = (level: string, message: string, fields: LogFields = {}) =>
-    sink(redact(JSON.stringify({ level, message, ...base, ...fields }), secrets));
+  const write = (level: string, message: string, fields: LogFields = {}) => {
+    const line = Object.entries({ level, message, ...base, ...fields }).map(([key, value]) => [
+      key,
+      typeof value === 'string' ? redact(value, secrets) : value,
+    ]);
+    sink(JSON.stringify(Object.fromEntries(line)));
+  };
   return {
     info: (message, fields) => write('info', message, fields),
     warn: (message, fields) => write('warn', message, fields),
