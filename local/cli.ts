@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { createLocalPlatform, type LocalPlatform } from './platform';
 import { startReceiver } from './receiver';
 import { parseTargetsFile, type TargetsFile } from './targets-file';
+import { secretsSavedFor } from '../src/providers/registry';
 import type { Deployment, DeploymentState } from '../src/core/deployment';
 import { durationMs } from '../src/core/deployment';
 import type { PushTriggerResult } from '../src/entry/push-trigger';
@@ -37,7 +38,8 @@ async function seed(platform: LocalPlatform, input: ReplayInput): Promise<void> 
       repository: { uuid: repositoryUuid, workspaceUuid: input.event.workspace.uuid, fullName: input.targets.fullName },
       targets: input.targets.targets.map((t) => t.target),
     });
-    for (const { target, secrets } of input.targets.targets) await store.putSecrets(repositoryUuid, target.id, secrets);
+    for (const { target, secrets } of input.targets.targets)
+      await store.putSecrets(repositoryUuid, target.id, secretsSavedFor(target, secrets));
   });
 }
 

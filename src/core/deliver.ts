@@ -3,7 +3,7 @@ import { PlatformFault, StaleStateError } from './errors';
 import { FIRST_FOLLOW_DELAY_SECONDS } from './follow';
 import { HttpFault } from './http';
 import type { DeployJob } from './job';
-import type { BoundProvider, StartResult } from './provider';
+import type { BoundProvider, ProviderCall, StartResult } from './provider';
 import { retryDelaySeconds } from './retry';
 import {
   type Carried,
@@ -190,15 +190,15 @@ async function sendAndRecord(worker: Worker, view: JobView): Promise<DeliveryRes
   const target = view.target as Target;
   const doc = view.doc as TargetsDocument;
   let bound: BoundProvider;
+  let call: ProviderCall<never>;
   try {
     bound = ports.bindProvider(target);
+    call = await providerCall(worker, target, bound, doc);
   } catch (error) {
+    if (error instanceof PlatformFault) throw error;
     worker.answer = { kind: 'refused', message: messageOf(error) };
     return recordAnswer(worker, view);
   }
-  const secrets = await ports.store.getSecrets(job.repository.uuid, target.id);
-  worker.log = worker.log.child({ provider: target.provider }, Object.values(secrets));
-  const call = providerCall(worker, target, bound, secrets, doc);
   let record = view.record as Deployment;
   const { findDeploy } = bound.provider;
   if (record.answerLost && findDeploy) {

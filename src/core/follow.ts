@@ -106,17 +106,13 @@ async function read(run: Run, view: JobView, bound: BoundProvider): Promise<Deli
   const { job, ports } = run;
   const record = view.record as Deployment;
   const target = view.target as Target;
-  const secrets = await ports.store.getSecrets(job.repository.uuid, target.id);
-  run.log = run.log.child({ provider: target.provider }, Object.values(secrets));
   let answer: ReadAnswer;
   try {
-    const result = await bound.provider.status!.call(
-      bound.provider,
-      providerCall(run, target, bound, secrets, view.doc as TargetsDocument),
-      record.vendorId as string,
-    );
+    const call = await providerCall(run, target, bound, view.doc as TargetsDocument);
+    const result = await bound.provider.status!.call(bound.provider, call, record.vendorId as string);
     answer = { kind: 'status', result };
   } catch (error) {
+    if (error instanceof PlatformFault) throw error;
     answer = error instanceof HttpFault ? { kind: 'fault', message: error.message } : { kind: 'refused', message: messageOf(error) };
   }
   const { row, step } = decide(READ_ROWS, {

@@ -6,6 +6,7 @@ import type { Logger } from './log';
 import type { ChangedFiles } from './paths';
 import type { BoundProvider, ProviderCall } from './provider';
 import { retryDelaySeconds } from './retry';
+import { secretsFor, type StoredSecrets } from './secrets';
 import { newerOfSameCommit, type TargetState, type TargetStateFields, withoutVersion, withRecord } from './target-state';
 import type { Target, TargetsDocument } from './targets';
 import { firstLine } from './text';
@@ -46,7 +47,7 @@ export interface Change {
 
 export interface DeliveryStore {
   getTargets(repositoryUuid: string): Promise<TargetsDocument | null>;
-  getSecrets(repositoryUuid: string, targetId: string): Promise<Record<string, string>>;
+  getSecrets(repositoryUuid: string, targetId: string): Promise<StoredSecrets>;
   /** ONE read: the repository's targets, the record and the target's state (created when it has none). */
   read(repositoryUuid: string, targetId: string, recordId: string): Promise<Omit<JobView, 'target'>>;
   /** The target's planned pushes whose jobs have not acted yet, oldest first. */
@@ -201,22 +202,21 @@ export async function commitRecord(
   return { ...view, record: stamped, state };
 }
 
-/** The arguments of a provider call for this run. */
-export function providerCall(
-  run: Run,
-  target: Target,
-  bound: BoundProvider,
-  secrets: Record<string, string>,
-  doc: TargetsDocument,
-): ProviderCall<never> {
-  const { job, ports, log } = run;
+/**
+ * The arguments of a provider call for this run, with the target's secrets: redacted from the run's log
+ * from here on, and refused (nothing is sent) when they were saved for another provider, mode or host.
+ */
+export async function providerCall(run: Run, target: Target, bound: BoundProvider, doc: TargetsDocument): Promise<ProviderCall<never>> {
+  const { job, ports } = run;
+  const stored = await ports.store.getSecrets(job.repository.uuid, target.id);
+  run.log = run.log.child({ provider: target.provider }, Object.values(stored.values));
   return {
     target,
     settings: bound.settings,
-    secrets,
+    secrets: secretsFor(stored, target, bound.hosts),
     repository: { uuid: job.repository.uuid, workspaceUuid: job.repository.workspaceUuid, fullName: doc.repository.fullName },
-    http: ports.httpFor(log),
-    log,
+    http: ports.httpFor(run.log),
+    log: run.log,
     now: ports.now,
   };
 }

@@ -4,6 +4,7 @@ import { type Deployment, deploymentSchema, storedDeploymentSchema } from '../co
 import { CorruptRecordError, PlatformFault, StaleStateError } from '../core/errors';
 import { bareUuid } from '../core/ids';
 import type { Change, DeliveryStore } from '../core/run';
+import { NO_SECRETS, secretBindingSchema, type StoredSecrets } from '../core/secrets';
 import { EMPTY_TARGET_STATE, type TargetState, targetStateSchema } from '../core/target-state';
 import { type TargetsDocument, targetsDocumentSchema } from '../core/targets';
 import type { PlannedPush } from '../core/transitions';
@@ -15,7 +16,7 @@ import { describeIssues } from '../core/zod-messages';
  *   deploy:<repo>:<reversed time>-<job>    a deployment record (one per push and target); a prefix scan lists newest first
  *   plan:<repo>:<target>:<order>:<job>     a push planned for a target whose job has not acted yet (expires)
  *   entity target-state, <repo>:<target>   where the target stands (core/target-state.ts), with its version
- *   secrets:<repo>:<target>                the target's secrets, in the encrypted secret store
+ *   secrets:<repo>:<target>                the target's secrets and what they were saved for, in the encrypted secret store
  * Every stored value is parsed when read; a value that does not parse is reported, never trusted.
  *
  * Exclusion, from the primitives Forge documents: the target state is a custom entity, and every write
@@ -47,7 +48,8 @@ const PLANNED_TTL = { unit: 'DAYS', value: 7 } as const;
 const PLANNED_SCAN = 100;
 /** @forge/kvs takes at most 25 items a batch. */
 const BATCH_SIZE = 25;
-const secretsSchema = z.record(z.string(), z.string());
+const secretValues = z.record(z.string(), z.string());
+const storedSecretsSchema = z.object({ boundTo: z.nullable(secretBindingSchema), values: secretValues });
 
 /**
  * Storage errors that say "try again" (the service failed or is rate-limited) become PlatformFault,
@@ -95,16 +97,19 @@ export async function putTargets(doc: TargetsDocument): Promise<void> {
   await kvs.set(targetsKey(doc.repository.uuid), targetsDocumentSchema.parse(doc));
 }
 
-export async function getSecrets(repo: string, targetId: string): Promise<Record<string, string>> {
+/** A target's secrets and what they were saved for; those stored before bindings existed are a bare record. */
+export async function getSecrets(repo: string, targetId: string): Promise<StoredSecrets> {
   const key = secretsKey(repo, targetId);
   const value = await platform('secrets', () => kvs.getSecret(key));
-  return value === undefined ? {} : parseStored(secretsSchema, key, value);
+  if (value === undefined) return NO_SECRETS;
+  const bound = storedSecretsSchema.safeParse(value);
+  return bound.success ? bound.data : { boundTo: null, values: parseStored(secretValues, key, value) };
 }
 
-export async function putSecrets(repo: string, targetId: string, secrets: Record<string, string>): Promise<void> {
+export async function putSecrets(repo: string, targetId: string, secrets: StoredSecrets): Promise<void> {
   const key = secretsKey(repo, targetId);
-  if (Object.keys(secrets).length === 0) await kvs.deleteSecret(key);
-  else await kvs.setSecret(key, secrets);
+  if (Object.keys(secrets.values).length === 0) await kvs.deleteSecret(key);
+  else await kvs.setSecret(key, storedSecretsSchema.parse(secrets));
 }
 
 const toState = (key: string, value: unknown): TargetState => {

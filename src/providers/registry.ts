@@ -2,6 +2,7 @@ import { InvalidInputError, RelayError } from '../core/errors';
 import type { Target } from '../core/targets';
 import { describeIssues } from '../core/zod-messages';
 import type { BoundProvider, DeployProvider } from '../core/provider';
+import { bindingOf, type StoredSecrets } from '../core/secrets';
 import { coolifyProvider } from './coolify';
 import { digitalOceanProvider } from './digitalocean';
 import { dokployProvider } from './dokploy';
@@ -49,4 +50,9 @@ export function bindProvider(target: Pick<Target, 'provider' | 'settings'>): Bou
     throw new InvalidInputError(`The ${provider.title} settings are not valid: ${issues.join('; ')}`, issues);
   }
   return { provider, settings: result.data, hosts: provider.hosts(result.data) };
+}
+
+/** Secrets as they are stored for `target`: bound to its provider, mode and hosts (core/secrets.ts). */
+export function secretsSavedFor(target: Pick<Target, 'provider' | 'settings'>, values: Record<string, string>): StoredSecrets {
+  return { boundTo: bindingOf(target, bindProvider(target).hosts), values };
 }

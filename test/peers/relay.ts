@@ -8,7 +8,8 @@ import { appLogger } from '../../src/forge/log';
 import { forgeHttpClient } from '../../src/forge/http';
 import { getSecrets, listDeployments, putSecrets, putTargets } from '../../src/forge/store';
 import type { BoundProvider, ProviderCall, StartResult, StatusResult } from '../../src/core/provider';
-import { bindProvider } from '../../src/providers/registry';
+import { bindProvider, secretsSavedFor } from '../../src/providers/registry';
+import { secretsFor } from '../../src/core/secrets';
 import { commitOf, hashOf, makePushEvent } from '../fixtures/events';
 import { makeTarget } from '../fixtures/targets';
 
@@ -55,12 +56,12 @@ export function startRelay(options: LocalPlatformOptions): RelayOnPeers {
     if (!target) throw new Error(`${record.target.id}: no such target`);
     return platform.run(async () => {
       const bound = bindProvider(target);
-      const secrets = await getSecrets(REPO, target.id);
-      const log = appLogger.child({ targetId: target.id }, Object.values(secrets));
+      const stored = await getSecrets(REPO, target.id);
+      const log = appLogger.child({ targetId: target.id }, Object.values(stored.values));
       const call = {
         target,
         settings: bound.settings,
-        secrets,
+        secrets: secretsFor(stored, target, bound.hosts),
         repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' },
         http: forgeHttpClient(log),
         log,
@@ -81,7 +82,7 @@ export function startRelay(options: LocalPlatformOptions): RelayOnPeers {
           repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' },
           targets,
         });
-        for (const { target, secrets } of entries) await putSecrets(REPO, target.id, secrets);
+        for (const { target, secrets } of entries) await putSecrets(REPO, target.id, secretsSavedFor(target, secrets));
       });
     },
     async push(files = ['src/app.ts']) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { hookTarget, startApp, type TestApp } from '../platform/app';
 import { freePort, type Peer, startPeer, waitUntilUp } from './processes';
 import branchPush from '../fixtures/events/branch-push.json';
+import { secretsSavedFor } from '../../src/providers/registry';
 
 /**
  * The signed webhook checked by adnanh/webhook (Debian's `webhook` package), a receiver people deploy
@@ -58,7 +59,8 @@ describe('signed webhook against adnanh/webhook', () => {
     await app.configure([hookTarget({ ...app.receiver, url: hookUrl })]);
     // configure() stores the test secret; this case stores the one under test instead.
     const { putSecrets } = await import('../../src/forge/store');
-    await app.platform.run(() => putSecrets(branchPush.repository.uuid, 'staging-hook', { signingSecret: secret }));
+    const target = hookTarget({ ...app.receiver, url: hookUrl });
+    await app.platform.run(() => putSecrets(branchPush.repository.uuid, target.id, secretsSavedFor(target, { signingSecret: secret })));
     await app.platform.emit(branchPush);
     await app.platform.drain();
     return (await app.history())[0];

@@ -4,6 +4,7 @@ import type { HarshProfile } from '../../local/harsh';
 import { startReceiver, type Receiver } from '../../local/receiver';
 import type { Deployment } from '../../src/core/deployment';
 import { getSecrets, listDeployments, putSecrets, putTargets } from '../../src/forge/store';
+import { secretsSavedFor } from '../../src/providers/registry';
 import type { Target } from '../../src/core/targets';
 import { FIXTURE_REPOSITORY_UUID, FIXTURE_WORKSPACE_UUID } from '../fixtures/events';
 import { makeTarget } from '../fixtures/targets';
@@ -36,7 +37,7 @@ export async function startApp(
           repository: { uuid: FIXTURE_REPOSITORY_UUID, workspaceUuid: FIXTURE_WORKSPACE_UUID, fullName: 'acme/web' },
           targets,
         });
-        for (const target of targets) await putSecrets(FIXTURE_REPOSITORY_UUID, target.id, secretsOf(target));
+        for (const target of targets) await putSecrets(FIXTURE_REPOSITORY_UUID, target.id, secretsSavedFor(target, secretsOf(target)));
       });
       platform.resetCalls();
     },

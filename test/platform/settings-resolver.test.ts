@@ -100,25 +100,25 @@ describe('saveTarget', () => {
     const { doc } = await stored();
     expect(doc?.repository).toEqual({ uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' });
     expect(JSON.stringify(doc)).not.toContain(SECRET);
-    expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual({ signingSecret: SECRET });
+    expect((await session.platform.run(() => getSecrets(REPO, saved.id))).values).toEqual({ signingSecret: SECRET });
   });
 
   it('keeps a secret left empty, replaces it with a new value, and refuses to clear a required one', async () => {
     const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput()));
     const kept = ok<TargetView>(await asAdmin('saveTarget', hookInput({ id: saved.id, name: 'Renamed', secrets: { signingSecret: '' } })));
     expect(kept.name).toBe('Renamed');
-    expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual({ signingSecret: SECRET });
+    expect((await session.platform.run(() => getSecrets(REPO, saved.id))).values).toEqual({ signingSecret: SECRET });
 
     const replaced = ok<TargetView>(await asAdmin('saveTarget', hookInput({ id: saved.id, secrets: { signingSecret: SECOND_SECRET } })));
     expect(replaced.secrets.signingSecret?.last4).toBe(SECOND_SECRET.slice(-4));
-    expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual({ signingSecret: SECOND_SECRET });
+    expect((await session.platform.run(() => getSecrets(REPO, saved.id))).values).toEqual({ signingSecret: SECOND_SECRET });
 
     const cleared = await asAdmin('saveTarget', hookInput({ id: saved.id, secrets: { signingSecret: null } }));
     expect(cleared).toMatchObject({
       ok: false,
       error: { code: 'INVALID_INPUT', fields: { 'secrets.signingSecret': 'Signing secret is required' } },
     });
-    expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual({ signingSecret: SECOND_SECRET });
+    expect((await session.platform.run(() => getSecrets(REPO, saved.id))).values).toEqual({ signingSecret: SECOND_SECRET });
   });
 
   it('refuses a 51st target', async () => {
@@ -144,7 +144,7 @@ describe('targets', () => {
     expect((await stored()).doc?.targets[0]?.enabled).toBe(false);
     expect(ok(await asAdmin('deleteTarget', { id: saved.id }))).toEqual({ id: saved.id });
     expect((await stored()).doc?.targets).toEqual([]);
-    expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual({});
+    expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual({ boundTo: null, values: {} });
     expect(await asAdmin('deleteTarget', { id: saved.id })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
   });
 
@@ -289,7 +289,7 @@ describe('authorization', () => {
     }
     expect(writes()).toEqual([]);
     expect(await stored()).toEqual(before);
-    expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual({ signingSecret: SECRET });
+    expect((await session.platform.run(() => getSecrets(REPO, saved.id))).values).toEqual({ signingSecret: SECRET });
     // The check is made as the caller, against Bitbucket.
     expect(session.platform.calls.filter((c) => c.seam === 'bitbucket').every((c) => c.detail === `asUser ${READER}`)).toBe(true);
   });

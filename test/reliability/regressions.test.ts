@@ -10,6 +10,7 @@ import { commitOf, FIXTURE_REPOSITORY_UUID, makePushEvent } from '../fixtures/ev
 import docsPush from '../fixtures/events/forge-docs-commit-push.json';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor } from '../providers/loopback-vendor';
+import { secretsSavedFor } from '../../src/providers/registry';
 
 /**
  * Issue 9's cases, each a test of its own on the local platform with the real SDK: the ways the
@@ -39,7 +40,11 @@ it("the Forge docs' own example push deploys (it was refused for its boolean mai
       repository: { uuid: docsPush.repository.uuid, workspaceUuid: docsPush.workspace.uuid, fullName: 'docs/example' },
       targets: [hookTarget(app.receiver)],
     });
-    await putSecrets(docsPush.repository.uuid, 'staging-hook', { signingSecret: SIGNING_SECRET });
+    await putSecrets(
+      docsPush.repository.uuid,
+      'staging-hook',
+      secretsSavedFor(hookTarget(app.receiver), { signingSecret: SIGNING_SECRET }),
+    );
   });
   await app.platform.emit(docsPush);
   await app.platform.drain();

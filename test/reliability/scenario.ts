@@ -15,6 +15,7 @@ import { type BitbucketFault, createFaultPlan, type FaultPlan, seededRandom } fr
 import { type FaultyServer, refusingPort, startFaultyServer } from './faulty-server';
 import { formatTally, tally, type Tally } from './tally';
 import { planTraffic, type Push, type Repository, type Traffic, type TrafficSize } from './traffic';
+import { secretsSavedFor } from '../../src/providers/registry';
 
 /**
  * Pushes over many repositories, each with three targets (a signed webhook that coalesces, DigitalOcean
@@ -184,7 +185,7 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
           await putSecrets(
             repo.uuid,
             target.id,
-            target.provider === 'digitalocean' ? { token: DO_TOKEN } : { signingSecret: SIGNING_SECRET },
+            secretsSavedFor(target, target.provider === 'digitalocean' ? { token: DO_TOKEN } : { signingSecret: SIGNING_SECRET }),
           );
       }
     },

@@ -328,7 +328,9 @@ describe('a stored target with an unsafe URL is refused when it runs, before any
         repository: { uuid: FIXTURE_REPOSITORY_UUID, workspaceUuid: FIXTURE_WORKSPACE_UUID, fullName: 'acme/web' },
         targets: unsafe,
       });
-      for (const target of unsafe) await putSecrets(FIXTURE_REPOSITORY_UUID, target.id, { signingSecret: 'stored-signing-secret-0001' });
+      // Settings no save would take have no binding to compute: stored as secrets from before bindings.
+      for (const target of unsafe)
+        await putSecrets(FIXTURE_REPOSITORY_UUID, target.id, { boundTo: null, values: { signingSecret: 'stored-signing-secret-0001' } });
     });
     await session.platform.emit(makePushEvent());
     await session.platform.drain();

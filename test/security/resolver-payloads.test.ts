@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { kvs } from '@forge/kvs';
 import { RESOLVERS, type Result, type TargetView } from '../../src/core/settings-api';
 import { getSecrets, getTargets, putSecrets, putTargets } from '../../src/forge/store';
+import { NO_SECRETS, type StoredSecrets } from '../../src/core/secrets';
 import { makeSaveInput } from '../fixtures/save-inputs';
 import { applyMutations, dotted, type Mutation, mutationOf, type Path, preview, refusalProblems, shortly, wrongType } from './arbitraries';
 
@@ -30,7 +31,7 @@ let savedId: string;
 
 interface Snapshot {
   doc: unknown;
-  secrets: Record<string, string>;
+  secrets: StoredSecrets;
 }
 
 beforeAll(async () => {
@@ -198,7 +199,7 @@ describe('generated resolver payloads through the settings resolver on the local
     await session.platform.run(async () => {
       await putTargets(before.doc as Parameters<typeof putTargets>[0]);
       await putSecrets(REPO, savedId, before.secrets);
-      if (createdId && createdId !== savedId) await putSecrets(REPO, createdId, {});
+      if (createdId && createdId !== savedId) await putSecrets(REPO, createdId, NO_SECRETS);
     });
   }
 });

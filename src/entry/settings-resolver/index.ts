@@ -17,6 +17,7 @@ import type {
   TargetView,
   VerifyView,
 } from '../../core/settings-api';
+import { NO_SECRETS, secretsFor } from '../../core/secrets';
 import { dailyStats, windowStart } from '../../core/stats';
 import { DECLARED_EGRESS_HOSTS } from '../../core/egress-hosts';
 import { MAX_TARGETS_PER_REPOSITORY, type Target, TARGETS_SCHEMA_VERSION, type TargetsDocument } from '../../core/targets';
@@ -204,7 +205,7 @@ async function saveTarget(call: CallContext, payload: unknown): Promise<TargetVi
     repository: { uuid: call.repositoryUuid, workspaceUuid: requireWorkspace(call), fullName: null },
     targets: [],
   };
-  const stored = input.id ? await getSecrets(call.repositoryUuid, input.id) : {};
+  const stored = input.id ? await getSecrets(call.repositoryUuid, input.id) : NO_SECRETS;
   const outcome = applySave(doc, input, stored, new Date().toISOString());
   if (doc.repository.fullName === null && call.workspaceUuid) {
     const summary = await getRepositorySummary(call.workspaceUuid, call.repositoryUuid).catch(() => null);
@@ -221,7 +222,7 @@ async function deleteTarget(call: CallContext, payload: unknown): Promise<{ id: 
   const doc = await getTargets(call.repositoryUuid);
   requireTarget(doc, id);
   await putTargets({ ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.filter((t) => t.id !== id) });
-  await putSecrets(call.repositoryUuid, id, {});
+  await putSecrets(call.repositoryUuid, id, NO_SECRETS);
   return { id };
 }
 
@@ -293,13 +294,13 @@ async function verifyTarget(call: CallContext, payload: unknown): Promise<Verify
   const doc = await getTargets(call.repositoryUuid);
   const target = requireTarget(doc, id);
   const bound = bindDeclaredProvider(target);
-  const secrets = await getSecrets(call.repositoryUuid, target.id);
-  const log = appLogger.child({ targetId: target.id, provider: target.provider }, Object.values(secrets));
+  const stored = await getSecrets(call.repositoryUuid, target.id);
+  const log = appLogger.child({ targetId: target.id, provider: target.provider }, Object.values(stored.values));
   try {
     const result = await bound.provider.verify({
       target,
       settings: bound.settings,
-      secrets,
+      secrets: secretsFor(stored, target, bound.hosts),
       repository: {
         uuid: call.repositoryUuid,
         workspaceUuid: doc?.repository.workspaceUuid ?? '',

@@ -4,8 +4,9 @@ import { EgressNotAllowedError, type ErrorCode, InvalidInputError, RelayError } 
 import { digest } from '../../core/ids';
 import { MAX_TARGETS_PER_REPOSITORY, type Target, targetSchema, type TargetsDocument } from '../../core/targets';
 import { allowedEgressHosts } from '../../forge/egress';
-import { getProvider } from '../../providers/registry';
-import type { DeployProvider } from '../../core/provider';
+import { bindProvider, getProvider } from '../../providers/registry';
+import type { DeployProvider, ProviderField } from '../../core/provider';
+import { bindingChange, bindingOf, sameBinding, type SecretBinding, type StoredSecrets } from '../../core/secrets';
 import type { saveTargetPayload } from './payloads';
 
 export type SaveTargetPayload = z.infer<typeof saveTargetPayload>;
@@ -27,8 +28,21 @@ export class FieldErrors extends InvalidInputError {
   }
 }
 
-/** Short secrets would be half given away by four characters: those show only as "set". */
-export const lastFour = (value: string): string | null => (value.length >= 12 ? value.slice(-4) : null);
+/**
+ * What the page shows of a secret once saved. Short secrets would be half given away by four
+ * characters, and a secret URL ends in its key: those show only as "set".
+ */
+export const hintOf = (field: Pick<ProviderField, 'kind'>, value: string): string | null =>
+  field.kind !== 'url' && value.length >= 12 ? value.slice(-4) : null;
+
+/** What a target saved before bindings existed had its secrets for: the target as it was stored. */
+function bindingOfStored(target: Target): SecretBinding | null {
+  try {
+    return bindingOf(target, bindProvider(target).hosts);
+  } catch {
+    return null;
+  }
+}
 
 /** `rules.paths.include.2` → `paths.include`: the form's field names, not the stored shape. */
 function fieldOf(path: readonly PropertyKey[]): string {
@@ -89,15 +103,15 @@ function newTargetId(name: string, taken: ReadonlySet<string>, now: string): str
 export interface SaveOutcome {
   doc: TargetsDocument;
   target: Target;
-  /** The secrets to store for the target afterwards (all of them), or null when they do not change. */
-  secrets: Record<string, string> | null;
+  /** The secrets to store for the target afterwards (all of them, bound to where they go), or null when they do not change. */
+  secrets: StoredSecrets | null;
 }
 
 /**
  * Validates the form with the schemas the backend uses (the target schema and the provider's own
  * settings schema) and applies it to the document. Nothing is saved unless the whole target is valid.
  */
-export function applySave(doc: TargetsDocument, input: SaveTargetPayload, storedSecrets: Record<string, string>, now: string): SaveOutcome {
+export function applySave(doc: TargetsDocument, input: SaveTargetPayload, stored: StoredSecrets, now: string): SaveOutcome {
   const existing = input.id === undefined ? undefined : doc.targets.find((t) => t.id === input.id);
   if (input.id !== undefined && !existing) throw new RelayError('NOT_FOUND', 'That target no longer exists; reload the page.');
   if (!existing && doc.targets.length >= MAX_TARGETS_PER_REPOSITORY) {
@@ -119,28 +133,39 @@ export function applySave(doc: TargetsDocument, input: SaveTargetPayload, stored
     if (provider && !secretKeys.has(key)) fields[`secrets.${key}`] = `${provider.title} has no secret called ${key}`;
   }
 
-  // Secrets: left out or '' keeps the stored one, a value replaces it, null clears it.
-  const secrets: Record<string, string> = {};
-  const hints: Target['secretHints'] = {};
-  for (const key of secretKeys) {
-    const given = input.secrets[key];
-    const value = given === null ? undefined : given ? given : storedSecrets[key];
-    if (value !== undefined) {
-      secrets[key] = value;
-      hints[key] = given ? { last4: lastFour(value) } : (existing?.secretHints[key] ?? { last4: null });
-    }
-  }
-
   let parsedSettings: Record<string, string | number | boolean> = settings;
   let egress: Record<string, string> = {};
+  let binding: SecretBinding | null = null;
   if (provider) {
     const result = provider.settingsSchema.safeParse(settings);
     if (result.success) {
       parsedSettings = result.data as Record<string, string | number | boolean>;
-      egress = egressErrors(provider, parsedSettings, provider.hosts(result.data));
+      const hosts = provider.hosts(result.data);
+      egress = egressErrors(provider, parsedSettings, hosts);
+      binding = bindingOf({ provider: provider.id, settings: parsedSettings }, hosts);
     } else addIssues(fields, result.error.issues, ['settings']);
-    for (const field of provider.fields) {
-      if (field.secret && field.required && secrets[field.key] === undefined) fields[`secrets.${field.key}`] = `${field.label} is required`;
+  }
+
+  // A stored secret is kept only while the target points where it was saved for (core/secrets.ts).
+  const savedFor = stored.boundTo ?? (existing ? bindingOfStored(existing) : null);
+  const cleared = savedFor && binding && !sameBinding(savedFor, binding) ? bindingChange(savedFor, binding) : null;
+  const kept = cleared ? {} : stored.values;
+
+  // Secrets: left out or '' keeps the stored one, a value replaces it, null clears it.
+  const secrets: Record<string, string> = {};
+  const hints: Target['secretHints'] = {};
+  for (const field of provider?.fields.filter((f) => f.secret) ?? []) {
+    const given = input.secrets[field.key];
+    const value = given === null ? undefined : given ? given : kept[field.key];
+    if (value !== undefined) {
+      secrets[field.key] = value;
+      hints[field.key] = {
+        last4: given ? hintOf(field, value) : field.kind === 'url' ? null : (existing?.secretHints[field.key]?.last4 ?? null),
+      };
+    } else if (field.required) {
+      fields[`secrets.${field.key}`] = cleared
+        ? `${field.label} is required: ${cleared}, so the stored one was cleared (a secret is only sent where it was saved for)`
+        : `${field.label} is required`;
     }
   }
 
@@ -174,8 +199,9 @@ export function applySave(doc: TargetsDocument, input: SaveTargetPayload, stored
       `A repository's targets are stored as one value of at most ${MAX_STORED_VALUE_BYTES / 1024} KiB; with this change they would take ${Math.ceil(bytes / 1024)} KiB. Use fewer or shorter patterns, or remove a target.`,
     );
   }
-  const changed = !sameSecrets(secrets, storedSecrets);
-  return { doc: saved, target, secrets: changed ? secrets : null };
+  const boundTo = binding as SecretBinding;
+  const unchanged = sameSecrets(secrets, stored.values) && stored.boundTo !== null && sameBinding(stored.boundTo, boundTo);
+  return { doc: saved, target, secrets: unchanged ? null : { boundTo, values: secrets } };
 }
 
 /** Forge KVS refuses a value over 240 KiB: a save is refused before it asks (and before any secret is written). */

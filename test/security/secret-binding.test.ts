@@ -1,0 +1,169 @@
+/**
+ * Issue 10, item 3: a stored secret goes only to the provider, mode and host it was saved for. Every
+ * pair of providers that call a secret by the same name is tried through the settings resolver (save
+ * one, then switch the same target to the other leaving the secret out), then every self-hosted address
+ * and every mode is changed the same way, and a push runs over all of it: no request anywhere carries a
+ * secret to where it was not saved for. A target whose stored secrets and settings disagree (written
+ * behind the page's back) is refused by the worker before anything is sent.
+ */
+// The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
+import { ADMIN, openSession, REPO, WORKSPACE, type SettingsSession } from '../page/settings-harness';
+import { DECLARED_EGRESS_HOSTS } from '../../src/core/egress-hosts';
+import type { Result, TargetView } from '../../src/core/settings-api';
+import { getSecrets, getTargets, listDeployments, putSecrets, putTargets } from '../../src/forge/store';
+import { secretsSavedFor } from '../../src/providers/registry';
+import { commitOf, hashOf, makePushEvent } from '../fixtures/events';
+import { everyProviderCases, type ProviderCase } from '../fixtures/every-provider';
+import { loopbackVendor } from '../providers/loopback-vendor';
+
+const vendor = loopbackVendor(() => ({ status: 200, body: {} }));
+const other = loopbackVendor(() => ({ status: 200, body: {} }));
+
+/** Distinct per case and key: whose secret a request carries is read off the value itself. */
+const token = (label: string, key: string): string =>
+  `${label}${key}`.replace(/[^A-Za-z0-9]/g, '').padEnd(24, 'Q') + 'K9x7Z3w5V1t8R6p4N2m0L1a2';
+
+let session: SettingsSession;
+let save: (payload: unknown) => Promise<Result<TargetView>>;
+let cases: ProviderCase[];
+
+beforeEach(() => {
+  // Every API host is one loopback vendor that accepts anything: a leak would be accepted, not refused.
+  session = openSession({ routes: Object.fromEntries(DECLARED_EGRESS_HOSTS.map((host) => [host, vendor.base])) });
+  const asAdmin = session.invokeAs(ADMIN);
+  save = (payload) => asAdmin('saveTarget', payload) as Promise<Result<TargetView>>;
+  cases = everyProviderCases(() => vendor.base, token);
+});
+afterEach(() => session.platform.close());
+
+const stored = (id: string) => session.platform.run(() => getSecrets(REPO, id));
+const saved = async (payload: unknown): Promise<TargetView> => {
+  const result = await save(payload);
+  if (!result.ok) throw new Error(`setup save refused: ${result.error.message}`);
+  return result.data;
+};
+
+/** Every request that carries one of `values`, as `METHOD url`. */
+function carrying(values: readonly string[]): string[] {
+  return session.platform.egressLog
+    .filter((e) => values.some((v) => `${e.url} ${JSON.stringify(e.headers)} ${e.body ?? ''}`.includes(v)))
+    .map((e) => `${e.method} ${e.url}`);
+}
+
+async function pushAndDrain(round: number): Promise<void> {
+  session.platform.advanceClock(60_000);
+  await session.platform.emit(
+    makePushEvent({
+      timestamp: new Date(session.platform.now()).toISOString(),
+      repository: { uuid: REPO },
+      workspace: { uuid: WORKSPACE },
+      push: { ref: 'main', before: null, after: hashOf(round), created: false, closed: false, commits: [commitOf(hashOf(round), 'Go')] },
+    }),
+  );
+  await session.platform.drain();
+}
+
+interface Pair {
+  from: ProviderCase;
+  to: ProviderCase;
+  shared: string[];
+}
+
+function sharingPairs(): Pair[] {
+  return cases.flatMap((from) =>
+    cases
+      .filter((to) => to.provider !== from.provider)
+      .map((to) => ({ from, to, shared: Object.keys(from.input.secrets).filter((key) => key in to.input.secrets) }))
+      .filter((pair) => pair.shared.length > 0),
+  );
+}
+
+describe('switching a target to another provider with a secret of the same name', () => {
+  it('never keeps the first provider’s secret: the save asks for it again, and no push sends it', async () => {
+    const pairs = sharingPairs();
+    // token (DigitalOcean, Vercel, Netlify, Railway, Coolify), apiKey (Render, Dokploy, Heroku) and hookUrl
+    // (Render, Vercel, Netlify), in every order.
+    expect(new Set(pairs.flatMap((p) => p.shared))).toEqual(new Set(['token', 'apiKey', 'hookUrl']));
+    expect(pairs.length).toBeGreaterThanOrEqual(30);
+    const outcomes: string[] = [];
+    for (const [index, { from, to, shared }] of pairs.entries()) {
+      const first = await saved(from.input);
+      const switched = await save({ ...to.input, id: first.id, name: `${to.label} ${index}`, secrets: {} });
+      const after = await stored(first.id);
+      for (const key of shared) expect(after.values[key]).not.toBe(from.input.secrets[key]);
+      if (switched.ok) {
+        // None of the second provider's secrets was given: it has none stored at all.
+        expect(after).toEqual({ boundTo: null, values: {} });
+        outcomes.push('saved without it');
+      } else {
+        for (const key of shared.filter((k) => switched.error.fields?.[`secrets.${k}`])) {
+          expect(switched.error.fields?.[`secrets.${key}`]).toMatch(/required: the provider changed, so the stored one was cleared/);
+        }
+        expect(after).toEqual(await stored(first.id));
+        // Refused: the first target stays as it was, with its own secret bound to it; delete it to go on.
+        expect(after.boundTo?.provider).toBe(from.provider);
+        outcomes.push('asked for it again');
+      }
+      if (!switched.ok) await session.invokeAs(ADMIN)('deleteTarget', { id: first.id });
+    }
+    expect(new Set(outcomes)).toEqual(new Set(['saved without it', 'asked for it again']));
+    await pushAndDrain(1);
+    // What is left are the targets switched without the secret: a push sends each first provider's secret nowhere.
+    const leaked = pairs.flatMap(({ from, shared }) => carrying(shared.map((k) => from.input.secrets[k] as string)));
+    expect(leaked).toEqual([]);
+  });
+});
+
+describe('changing where a target sends its secrets', () => {
+  const moves: { label: string; change: (input: ProviderCase['input']) => ProviderCase['input']; because: string }[] = [
+    { label: 'dokploy', change: (i) => ({ ...i, settings: { ...i.settings, baseUrl: other.base } }), because: 'the address changed' },
+    { label: 'coolify', change: (i) => ({ ...i, settings: { ...i.settings, baseUrl: other.base } }), because: 'the address changed' },
+    { label: 'webhook-raw', change: (i) => ({ ...i, settings: { url: `${other.base}/raw` } }), because: 'the address changed' },
+    { label: 'render-api', change: (i) => ({ ...i, settings: { mode: 'hook' } }), because: 'the mode changed' },
+    { label: 'vercel-hook', change: (i) => ({ ...i, settings: { mode: 'api', project: 'web' } }), because: 'the mode changed' },
+  ];
+
+  it.each(moves)(
+    '$label: $because clears the stored secrets, the save says so, and nothing is sent with them',
+    async ({ label, change, because }) => {
+      const original = cases.find((c) => c.label === label) as ProviderCase;
+      const first = await saved(original.input);
+      const before = await stored(first.id);
+      const moved = change(original.input);
+      const result = await save({ ...moved, id: first.id, secrets: {} });
+      if (result.ok) {
+        // Only optional secrets were governed: saved without them, and a push has none to send.
+        expect((await stored(first.id)).values).toEqual({});
+        await pushAndDrain(2);
+        expect(carrying(Object.values(original.input.secrets) as string[])).toEqual([]);
+      } else {
+        expect(Object.values(result.error.fields ?? {}).join(' ')).toContain(`${because}, so the stored one was cleared`);
+        expect(await stored(first.id)).toEqual(before);
+      }
+      // Entering them again binds them to the new place.
+      await saved({ ...moved, id: first.id, secrets: original.input.secrets });
+      const rebound = await stored(first.id);
+      expect(rebound.values).toEqual(original.input.secrets);
+      expect(rebound.boundTo).not.toEqual(before.boundTo);
+    },
+  );
+});
+
+describe('the worker', () => {
+  it('refuses to send secrets saved for another address, and records why', async () => {
+    const dokploy = cases.find((c) => c.label === 'dokploy') as ProviderCase;
+    const first = await saved(dokploy.input);
+    // Behind the page's back (a restore, an old version, a race): the address moves, the key stays bound to the old one.
+    await session.platform.run(async () => {
+      const doc = await getTargets(REPO);
+      const target = doc!.targets[0]!;
+      await putSecrets(REPO, target.id, secretsSavedFor(target, dokploy.input.secrets as Record<string, string>));
+      await putTargets({ ...doc!, targets: [{ ...target, settings: { ...target.settings, baseUrl: other.base } }] });
+    });
+    await pushAndDrain(3);
+    expect(other.seen).toEqual([]);
+    const [record] = (await session.platform.run(() => listDeployments(REPO, 10))).deployments;
+    expect(record).toMatchObject({ target: { id: first.id }, state: 'failed' });
+    expect(record!.message).toMatch(/^Not sent: this target's secrets were saved for dokploy at .*, and the address changed since/);
+  });
+});
