@@ -90,7 +90,6 @@ describe('switching a target to another provider with a secret of the same name'
       const first = await saved(from.input);
       const switched = await save({ ...to.input, id: first.id, name: `${to.label} ${index}`, secrets: {} });
       const after = await stored(first.id);
-      for (const key of shared) expect(after.values[key]).not.toBe(from.input.secrets[key]);
       if (switched.ok) {
         // None of the second provider's secrets was given: it has none stored at all.
         expect(after).toEqual({ boundTo: null, values: {} });
