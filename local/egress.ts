@@ -1,11 +1,12 @@
 /**
- * Egress as Forge enforces it: a function may only reach hosts that manifest.yml lists under
- * permissions.external.fetch.backend. @forge/api captures the global `fetch` when it is first loaded,
+ * Egress as Forge enforces it: a function may only reach what manifest.yml lists under
+ * permissions.external.fetch.backend, and what a workspace admin approved as customer-managed egress
+ * (local/customer-egress.ts), matched by Forge's own matcher (@forge/egress). @forge/api captures the global `fetch` when it is first loaded,
  * so the guard must replace `globalThis.fetch` before that: importing this module does it. The guard
  * asks the invocation that is running (runtime.ts) for its policy, so several platforms can share a
  * process; code outside any invocation (a test's own HTTP calls) passes straight through.
  */
-import { declares } from '../src/core/egress';
+import { egressAllows } from '../src/forge/egress-match';
 import { currentScope } from './runtime';
 
 export interface EgressRecord {
@@ -24,6 +25,8 @@ export interface EgressRecord {
 export interface EgressPolicyOptions {
   /** The manifest's hosts (and `*.domain` / `*` patterns). */
   hosts: string[];
+  /** The installation's approved customer-managed egress now (FETCH_BACKEND_SIDE domains). */
+  configured(): readonly string[];
   routes: Record<string, string>;
   /** Grants the loopback names too, for receivers and vendor stand-ins on this machine. */
   allowLoopback: boolean;
@@ -39,32 +42,36 @@ export class EgressNotAllowedError extends Error {
     readonly host: string,
   ) {
     super(
-      `URL not included in the external fetch backend permissions: ${url}. Declare host "${host}" under permissions.external.fetch.backend in manifest.yml.`,
+      `URL not included in the external fetch backend permissions: ${url}. Neither manifest.yml nor an approved customer-managed egress allows ${host}.`,
     );
     this.name = 'REQUEST_EGRESS_ALLOWLIST_ERR';
   }
 }
 
-/** As URL.hostname spells them (an IPv6 literal keeps its brackets). */
-const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
+/**
+ * The loopback allowance in Forge's own entry syntax, any scheme and port (Forge itself never reaches
+ * loopback: it is the local platform's stand-in for a customer's host). @forge/egress treats an entry
+ * as a pattern only when its host starts with `*`, hence the leading one.
+ */
+const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'].flatMap((name) =>
+  ['http', 'https'].flatMap((scheme) => [`${scheme}://*${name}`, `${scheme}://*${name}:*`]),
+);
 
 export type EgressFetch = (input: string | URL | Request, init: RequestInit | undefined, realFetch: typeof fetch) => Promise<Response>;
 
 export interface EgressPolicy {
   fetch: EgressFetch;
   /**
-   * Every host the policy lets through. The runtime reports them as the installation's granted egress
-   * (runtime.ts), where the app reads them as it reads Forge's: one list for the guard and the app's check.
+   * What the runtime reports in the app context as the installation's egress (runtime.ts): the manifest's
+   * hosts and the loopback allowance, never the customer-managed egress, whose presence there Forge does
+   * not document. So the app must know its approvals on its own, as it must on Forge.
    */
   granted: readonly string[];
 }
 
 export function createEgressPolicy(options: EgressPolicyOptions): EgressPolicy {
+  // A route only says where a host's requests really go; whether they may go is decided per request.
   const routes = normaliseRoutes(options.routes);
-  for (const host of routes.keys()) {
-    if (!declares(options.hosts, host))
-      throw new Error(`route for ${host}: the host is not declared under permissions.external.fetch.backend in manifest.yml`);
-  }
   const granted = [...options.hosts, ...(options.allowLoopback ? LOOPBACK : [])];
 
   const guarded: EgressFetch = async (input, init, realFetch) => {
@@ -79,7 +86,7 @@ export function createEgressPolicy(options: EgressPolicyOptions): EgressPolicy {
       invocationId: currentScope()?.runtime.appContext.invocationId,
     };
     try {
-      if (!declares(granted, url.hostname)) {
+      if (!egressAllows([...granted, ...options.configured()], url.href)) {
         entry.refused = true;
         throw new EgressNotAllowedError(request.url, url.hostname);
       }

@@ -54,6 +54,8 @@ export interface LocalManifest {
   resources: ResourceDef[];
   /** Hosts (or `*.host` / `*` patterns) from permissions.external.fetch.backend, scheme and path removed. */
   egressHosts: string[];
+  /** `permissions.external.configurable.enabled`: whether workspace admins may approve egress of their own. */
+  customerEgress: boolean;
   scopes: string[];
   /** Custom entities under app.storage.entities: name → attribute → type. */
   entities: EntityDefs;
@@ -100,6 +102,7 @@ const manifestSchema = z.object({
             .object({ backend: z.array(egressEntry).default([]) })
             .partial()
             .optional(),
+          configurable: z.object({ enabled: z.boolean() }).optional(),
         })
         .partial()
         .optional(),
@@ -138,6 +141,7 @@ export function parseManifest(text: string, root: string): LocalManifest {
     resources: raw.resources,
     egressHosts: (raw.permissions.external?.fetch?.backend ?? []).map((e) => hostOfAddress(typeof e === 'string' ? e : e.address)),
     scopes: raw.permissions.scopes,
+    customerEgress: raw.permissions.external?.configurable?.enabled === true,
     entities: new Map(
       (raw.app.storage?.entities ?? []).map((e) => [e.name, new Map(Object.entries(e.attributes).map(([name, a]) => [name, a.type]))]),
     ),

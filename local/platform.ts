@@ -5,6 +5,7 @@
  */
 // First import on purpose: the egress guard must wrap the global fetch before anything loads @forge/api.
 import { createEgressPolicy, type EgressRecord } from './egress';
+import { createCustomerEgress, type CustomerEgress } from './customer-egress';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createBitbucketStandIn, type BitbucketStandIn } from './bitbucket';
@@ -81,6 +82,8 @@ export interface LocalPlatform<B extends BitbucketSeam = BitbucketStandIn> {
     accountId?: string,
   ): Promise<unknown>;
   run<T>(fn: () => Promise<T>, opts?: RunOptions): Promise<T>;
+  /** The installation's customer-managed egress: what a page's `permissions.egress.*` calls reach, and who approves. */
+  customerEgress: CustomerEgress;
   close(): Promise<void>;
 }
 
@@ -136,8 +139,10 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
       entry.refused ? 'refused' : `${entry.status ?? entry.error ?? ''} via ${entry.routedUrl ?? ''}`,
     );
   };
+  const customerEgress = createCustomerEgress({ enabled: manifest.customerEgress });
   const egress = createEgressPolicy({
     hosts: manifest.egressHosts,
+    configured: () => customerEgress.backendDomains(),
     routes: options.routes ?? {},
     allowLoopback: options.allowLoopback ?? true,
     record: recordEgress,
@@ -337,6 +342,7 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     pendingEvents: broker.pending,
     failQueuePushes: broker.failPublishes,
     invokeResolver,
+    customerEgress,
     run,
     close: () => store.close(),
   };

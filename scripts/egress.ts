@@ -10,7 +10,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Document, isMap, isScalar, isSeq, parseDocument, type YAMLSeq } from 'yaml';
-import { declares, EGRESS_MANIFEST_KEY, hostOfAddress } from '../src/core/egress';
+import { EGRESS_MANIFEST_KEY, hostOfAddress } from '../src/core/egress';
+import { egressAllows } from '../src/forge/egress-match';
 
 const KEY_PATH = EGRESS_MANIFEST_KEY.split('.');
 const MODULE_PATH = 'src/core/egress-hosts.ts';
@@ -92,7 +93,7 @@ function add(doc: Document, seq: YAMLSeq | undefined, hosts: string[], io: Io): 
   let changed = false;
   for (const host of hosts) {
     const declared = entriesOf(seq).map((e) => e.host);
-    const cover = declared.find((entry) => declares([entry], host));
+    const cover = declared.find((entry) => entry === host || egressAllows([entry], `https://${host}`));
     if (cover === host) io.out(`${host} is already declared; nothing to add.`);
     else if (cover) io.out(`${host} is already allowed by ${cover}; nothing to add.`);
     else {

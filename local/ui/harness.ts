@@ -29,6 +29,8 @@ export interface PageHarnessOptions {
   context: Record<string, unknown>;
   /** Where the bridge's invoke goes (the platform wires it to the resolver). Payload and result cross as JSON. */
   invoke: (functionKey: string, payload: unknown) => Promise<unknown>;
+  /** Bridge calls beyond invoke and getContext (the `__permission__egress*` calls), as the product answers them. */
+  bridge?: (cmd: string, payload: unknown) => Promise<unknown>;
   /** How long an action waits for bridge calls still in flight before returning anyway (default 2000 ms). */
   settleTimeoutMs?: number;
 }
@@ -145,6 +147,8 @@ class Page implements PageHarness, BridgeSession {
         this.failures.push((payload as { error: unknown }).error);
         return Promise.resolve(undefined);
       default:
+        if (this.options.bridge && cmd.startsWith('__permission__'))
+          return this.track(this.options.bridge(cmd, overTheWire(payload)).then(overTheWire));
         return Promise.reject(new Error(`page harness: bridge command "${cmd}" is not emulated`));
     }
   };

@@ -9,5 +9,5 @@ export const DECLARED_EGRESS_HOSTS: readonly string[] = [
   'api.heroku.com',
   'api.upsun.com',
   'auth.upsun.com',
-  'backboard.railway.app',
+  'backboard.railway.com',
 ];

@@ -1,9 +1,6 @@
-import picomatch from 'picomatch';
-
 /**
- * Forge egress as the app reasons about it. Forge refuses any outbound call to a host that the
- * installation was not granted, so a target whose host is missing is refused when saved and when run,
- * with the fix in the message, instead of failing on the platform after the retries.
+ * Forge egress as manifest.yml spells it. Which URLs an entry allows is decided by Forge's own matcher
+ * (src/forge/egress-match.ts); the core only names the manifest's key and reads its addresses.
  */
 
 /** Where manifest.yml declares the hosts, as messages name it. */
@@ -15,18 +12,3 @@ export function hostOfAddress(address: string): string {
   const host = withoutScheme.split('/')[0] ?? '';
   return host.replace(/:\d+$/, '').toLowerCase();
 }
-
-/**
- * Whether one of the declared entries lets the app call `host`. As Forge matches them: a name matches
- * itself, `*.example.com` any name below example.com (at any depth) but not example.com itself, and
- * `*` every host.
- */
-export function declares(declared: readonly string[], host: string): boolean {
-  const name = host.toLowerCase();
-  // Only wildcard entries are globs: an exact name such as `[::1]` would read as a character class.
-  return declared.some((entry) => entry === name || (entry.includes('*') && picomatch.isMatch(name, entry)));
-}
-
-/** The hosts of `hosts` that no declared entry allows, in their order, each once. */
-export const undeclaredHosts = (hosts: readonly string[], declared: readonly string[]): string[] =>
-  [...new Set(hosts.map((host) => host.toLowerCase()))].filter((host) => !declares(declared, host));

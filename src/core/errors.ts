@@ -1,5 +1,3 @@
-import { EGRESS_MANIFEST_KEY } from './egress';
-
 /**
  * Backend errors, one small class per surface (architecture.md, habit 6). Each carries a stable `code`
  * so resolvers can hand the page a shared code instead of a stack trace.
@@ -48,14 +46,22 @@ export class CorruptRecordError extends RelayError {
   }
 }
 
-/** A target that calls hosts the installation may not reach: Forge would refuse every request to them. */
+/**
+ * A target that calls origins this installation may not reach yet: Forge would refuse every request to
+ * them. A workspace admin approves them on the settings page (customer-managed egress), so the message
+ * sends a repository admin there, never to manifest.yml, which only whoever deployed the app can edit.
+ */
 export class EgressNotAllowedError extends RelayError {
-  constructor(readonly hosts: readonly string[]) {
+  /** As the page asks Forge to allow them: `https://dokploy.example.com`, port included when there is one. */
+  readonly origins: readonly string[];
+  constructor(origins: readonly string[]) {
+    const hosts = origins.map((origin) => (URL.canParse(origin) ? new URL(origin).host : origin));
     super(
       'EGRESS_NOT_ALLOWED',
-      `${hosts.join(', ')} ${hosts.length === 1 ? 'is' : 'are'} not in manifest.yml's ${EGRESS_MANIFEST_KEY}; ` +
-        `run "npm run egress -- add ${hosts.join(' ')}", then forge deploy.`,
+      `Deploy Relay may not call ${hosts.join(', ')} yet: a workspace admin must approve ${hosts.length === 1 ? 'it' : 'them'}. ` +
+        'Open this target in the repository’s settings (Deploy Relay) as a workspace admin and save it: the page asks Bitbucket for the approval.',
     );
+    this.origins = origins;
   }
 }
 

@@ -1,4 +1,4 @@
-import { RelayError } from './errors';
+import { EgressNotAllowedError, RelayError } from './errors';
 import type { Logger } from './log';
 import { redact } from './redact';
 import { parseRetryAfter } from './retry';
@@ -72,6 +72,8 @@ export interface HttpClientOptions {
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
 const MAX_ERROR_TEXT = 300;
+/** The name @forge/api gives an egress refusal (its NotAllowedError); the local platform's guard uses it too. */
+const FORGE_EGRESS_REFUSAL = 'REQUEST_EGRESS_ALLOWLIST_ERR';
 
 /** Parses a URL and refuses what must never leave the app: credentials in it, or plain http off loopback. */
 export function checkOutboundUrl(raw: string): URL {
@@ -141,6 +143,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const timedOut = name === 'TimeoutError' || name === 'AbortError';
         const detail = redact(causeText(error), secrets);
         options.log.warn('outbound request failed', { request: shown, error: detail, durationMs: now() - started });
+        // Forge's runtime refused the origin (REQUEST_EGRESS_ALLOWLIST_ERR, as @forge/api names it): nothing
+        // left, and no retry can help until a workspace admin approves it.
+        if (name === FORGE_EGRESS_REFUSAL) throw new EgressNotAllowedError([url.origin]);
         throw timedOut
           ? new HttpFault('timeout', `${shown} timed out after ${options.timeoutMs} ms`, null, null, true)
           : new HttpFault('network', `${shown} failed: ${detail}`, null, null, !neverConnected(error));

@@ -71,6 +71,8 @@ export interface DeliveryPorts {
   postCommitStatus(job: DeployJob, status: CommitStatus): Promise<void>;
   /** Providers are bound here so the registry stays out of the worker's decisions. */
   bindProvider(target: Target): BoundProvider;
+  /** Refuses (EgressNotAllowedError) a target that calls an origin the installation may not reach yet. */
+  checkEgress(target: Target, bound: BoundProvider): Promise<void>;
   /** An HTTP client whose log lines carry the given logger's fields (the delivery id above all). */
   httpFor(log: Logger): HttpClient;
   /** The files a push changed, from one (paged) diffstat call comparing its commit with `base`. */
@@ -204,10 +206,12 @@ export async function commitRecord(
 
 /**
  * The arguments of a provider call for this run, with the target's secrets: redacted from the run's log
- * from here on, and refused (nothing is sent) when they were saved for another provider, mode or host.
+ * from here on, and refused (nothing is sent) when they were saved for another provider, mode or host,
+ * as is a target whose origin the installation may not call yet.
  */
 export async function providerCall(run: Run, target: Target, bound: BoundProvider, doc: TargetsDocument): Promise<ProviderCall<never>> {
   const { job, ports } = run;
+  await ports.checkEgress(target, bound);
   const stored = await ports.store.getSecrets(job.repository.uuid, target.id);
   run.log = run.log.child({ provider: target.provider }, Object.values(stored.values));
   return {

@@ -17,7 +17,27 @@ export type SettingsErrorCode =
   | 'INTERNAL';
 
 export type Result<T> =
-  { ok: true; data: T } | { ok: false; error: { code: SettingsErrorCode; message: string; fields?: Record<string, string> } };
+  | { ok: true; data: T }
+  | {
+      ok: false;
+      error: {
+        code: SettingsErrorCode;
+        message: string;
+        fields?: Record<string, string>;
+        /** With EGRESS_NOT_ALLOWED: the origins to ask a workspace admin to approve (customer-managed egress). */
+        egress?: string[];
+      };
+    };
+
+/**
+ * The one customer-managed egress group the page asks Forge for (permissions.egress.set): every
+ * self-hosted instance and webhook receiver the workspace's targets call, approved by a workspace admin.
+ */
+export const EGRESS_GROUP = {
+  key: 'deploy-relay-targets',
+  description:
+    'Deploy Relay targets: the self-hosted Dokploy and Coolify instances and the webhook receivers that repository admins point deploys at. Deploy Relay sends only deploy requests there.',
+} as const;
 
 /** Resolver function keys, as `invoke(key, payload)` names them. */
 export const RESOLVERS = [
@@ -30,6 +50,7 @@ export const RESOLVERS = [
   'deployNow',
   'verifyTarget',
   'getStats',
+  'recordEgress',
 ] as const;
 export type ResolverKey = (typeof RESOLVERS)[number];
 
@@ -58,8 +79,8 @@ export interface TargetView {
   options: TargetOptionsView;
   /** The newest deployment to this target, if any. */
   latest: DeploymentView | null;
-  /** Hosts this target calls that manifest.yml does not declare for egress (Forge would refuse them). */
-  undeclaredHosts: string[];
+  /** Origins this target calls that the installation may not reach yet (neither declared nor approved). */
+  unapprovedEgress: string[];
   createdAt: string;
 }
 
@@ -127,8 +148,10 @@ export interface PageData {
   targets: TargetView[];
   history: HistoryPage;
   providers: ProviderView[];
-  /** Hosts manifest.yml allows outbound calls to. */
+  /** Hosts manifest.yml allows outbound calls to: the vendors' fixed APIs. */
   egressHosts: string[];
+  /** Customer-managed egress a workspace admin approved, as last recorded from Forge. */
+  approvedEgress: string[];
   maxTargets: number;
   /** Kept for the first page's callers: the same as history.deployments / history.corruptRecords. */
   deployments: DeploymentView[];

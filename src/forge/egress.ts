@@ -1,29 +1,57 @@
 import { getAppContext } from '@forge/api';
-import { hostOfAddress, undeclaredHosts } from '../core/egress';
 import { DECLARED_EGRESS_HOSTS } from '../core/egress-hosts';
 import { EgressNotAllowedError } from '../core/errors';
 import type { Target } from '../core/targets';
-import type { BoundProvider } from '../core/provider';
-import { bindProvider } from '../providers/registry';
+import { egressRefuses } from './egress-match';
+import { getEgressGrants } from './store';
 
 /**
- * The hosts this invocation may call: those manifest.yml declares (generated into egress-hosts.ts,
- * since Forge bundles src/ without the manifest) and those the platform reports granting. Forge puts
- * an installation's granted permissions in the invocation's app context, where @forge/api's
- * `permissions` API reads them; the local platform reports its loopback allowance there, so the app's
- * check and the platform's guard answer alike without the app knowing which platform it runs on.
+ * The egress an invocation may use, from three places:
+ * - the hosts manifest.yml declares (generated into egress-hosts.ts, since Forge bundles src/ without the
+ *   manifest): the vendors' fixed API hosts;
+ * - what the platform reports in the invocation's app context (@forge/api's `permissions` reads the same);
+ * - the customer-managed egress a workspace admin approved on the settings page, as the page recorded it
+ *   after Forge's approval resolved. Forge documents no backend call that lists those, so the app keeps
+ *   its own copy; Forge still enforces the real grant on every fetch, and a refusal there is reported as
+ *   the same EgressNotAllowedError (core/http.ts).
  */
-export function allowedEgressHosts(): string[] {
+export async function allowedEgress(): Promise<string[]> {
+  return allowedEgressWith(await getEgressGrants());
+}
+
+/** The same, with the approvals already read. */
+export const allowedEgressWith = (granted: readonly string[]): string[] => [...new Set([...staticEgress(), ...granted])];
+
+/** The declared and reported entries: known without a storage read. */
+function staticEgress(): string[] {
   const reported = getAppContext().permissions?.external?.fetch?.backend ?? [];
   // A `remote` entry names a Forge Remote, not a host.
   const addresses = reported.flatMap((entry) => (typeof entry === 'string' ? [entry] : 'address' in entry ? [entry.address] : []));
-  return [...new Set([...DECLARED_EGRESS_HOSTS, ...addresses.map(hostOfAddress)])];
+  return [...DECLARED_EGRESS_HOSTS, ...addresses];
 }
 
-/** bindProvider, refusing a target whose hosts the installation may not call (before anything is sent). */
-export function bindDeclaredProvider(target: Pick<Target, 'provider' | 'settings'>): BoundProvider {
-  const bound = bindProvider(target);
-  const undeclared = undeclaredHosts(bound.hosts, allowedEgressHosts());
-  if (undeclared.length > 0) throw new EgressNotAllowedError(undeclared);
-  return bound;
+/**
+ * Where a target's requests go, as Forge matches them: for each host, the origin of the setting that
+ * names it (scheme and port as the admin typed them), or https and the host for a vendor's fixed API.
+ */
+export function egressUrlsOf(target: Pick<Target, 'settings'>, bound: { hosts: readonly string[] }): string[] {
+  const origins = Object.values(target.settings).flatMap((value) =>
+    typeof value === 'string' && /^https?:\/\//i.test(value) && URL.canParse(value) ? [new URL(value)] : [],
+  );
+  return bound.hosts.map((host) => origins.find((url) => url.hostname === host.toLowerCase())?.origin ?? `https://${host}`);
+}
+
+/** The origins of this target that the installation may not call yet. */
+export const refusedEgress = (
+  target: Pick<Target, 'settings'>,
+  bound: { hosts: readonly string[] },
+  allowed: readonly string[],
+): string[] => egressRefuses(egressUrlsOf(target, bound), allowed);
+
+/** Refuses, before anything is sent, a target that calls an origin neither declared nor approved. */
+export async function checkEgress(target: Pick<Target, 'settings'>, bound: { hosts: readonly string[] }): Promise<void> {
+  // A vendor's fixed API is declared: the approvals are read only for a target that needs one.
+  if (refusedEgress(target, bound, staticEgress()).length === 0) return;
+  const refused = refusedEgress(target, bound, await allowedEgress());
+  if (refused.length > 0) throw new EgressNotAllowedError(refused);
 }

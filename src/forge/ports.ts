@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DeliveryPorts } from '../core/run';
 import { getChangedFiles, getRepositorySummary, postCommitStatus } from './bitbucket';
-import { bindDeclaredProvider } from './egress';
+import { bindProvider } from '../providers/registry';
+import { checkEgress } from './egress';
 import { forgeHttpClient } from './http';
 import { appLogger } from './log';
 import { continueLater, enqueueDeployJobs, followLater } from './queue';
@@ -16,8 +17,9 @@ export const deliveryPorts: DeliveryPorts = {
   enqueueJobs: (jobs) => enqueueDeployJobs(jobs),
   continueLater,
   followLater,
-  // A target whose host the manifest does not declare is refused before anything is sent.
-  bindProvider: bindDeclaredProvider,
+  bindProvider,
+  // A target calling an origin neither declared nor approved is refused before anything is sent.
+  checkEgress,
   httpFor: forgeHttpClient,
   log: appLogger,
   now: () => Date.now(),

@@ -17,6 +17,7 @@ import { describeIssues } from '../core/zod-messages';
  *   plan:<repo>:<target>:<order>:<job>     a push planned for a target whose job has not acted yet (expires)
  *   entity target-state, <repo>:<target>   where the target stands (core/target-state.ts), with its version
  *   secrets:<repo>:<target>                the target's secrets and what they were saved for, in the encrypted secret store
+ *   egress-grants                          the customer-managed egress a workspace admin approved (one per installation)
  * Every stored value is parsed when read; a value that does not parse is reported, never trusted.
  *
  * Exclusion, from the primitives Forge documents: the target state is a custom entity, and every write
@@ -95,6 +96,21 @@ export async function getTargets(repo: string): Promise<TargetsDocument | null> 
 
 export async function putTargets(doc: TargetsDocument): Promise<void> {
   await kvs.set(targetsKey(doc.repository.uuid), targetsDocumentSchema.parse(doc));
+}
+
+const EGRESS_GRANTS_KEY = 'egress-grants';
+/** Forge takes at most 10 groups of 10 domains an installation (40 in all; forge-platform.md). */
+export const MAX_EGRESS_DOMAINS = 40;
+const egressGrantsSchema = z.object({ domains: z.array(z.string().check(z.maxLength(300))).check(z.maxLength(MAX_EGRESS_DOMAINS)) });
+
+/** The domains of the app's customer-managed egress, as the page last read them from Forge. */
+export async function getEgressGrants(): Promise<string[]> {
+  const value = await platform('egress grants', () => kvs.get(EGRESS_GRANTS_KEY));
+  return value === undefined ? [] : parseStored(egressGrantsSchema, EGRESS_GRANTS_KEY, value).domains;
+}
+
+export async function putEgressGrants(domains: readonly string[]): Promise<void> {
+  await kvs.set(EGRESS_GRANTS_KEY, egressGrantsSchema.parse({ domains: [...new Set(domains)] }));
 }
 
 /** A target's secrets and what they were saved for; those stored before bindings existed are a bare record. */

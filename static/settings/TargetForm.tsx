@@ -19,6 +19,7 @@ import {
 } from '@forge/react';
 import type { BranchSearch, ProviderFieldView, ProviderView, SaveTargetInput, TargetView } from '../../src/core/settings-api';
 import { call } from './api';
+import { askApproval } from './egress';
 import { secretHint, splitList } from './format';
 
 interface Props {
@@ -71,6 +72,8 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
   const [formError, setFormError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const [matching, setMatching] = useState<string | null>(null);
+  /** Origins the last save needs a workspace admin to approve (customer-managed egress). */
+  const [approval, setApproval] = useState<string[] | null>(null);
 
   const provider = providers.find((p) => p.id === providerId);
   const providerOptions = providers.map((p) => ({ label: p.title, value: p.id }));
@@ -99,7 +102,23 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
       return;
     }
     setErrors(result.error.fields ?? {});
+    if (result.error.code === 'EGRESS_NOT_ALLOWED' && result.error.egress) {
+      setApproval(result.error.egress);
+      setFormError(null);
+      return;
+    }
+    setApproval(null);
     setFormError(result.error.message);
+  };
+
+  /** Forge's confirmation for the hosts, then the same save again; a refusal saves nothing. */
+  const approveAndSave = async (origins: string[]) => {
+    setSaving(true);
+    const answer = await askApproval(origins);
+    setSaving(false);
+    setApproval(null);
+    if (!answer.ok) return setFormError(answer.message);
+    await save();
   };
 
   const showMatches = async () => {
@@ -113,6 +132,17 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
     );
   };
 
+  // The backend keeps a stored secret only while the target points where it was saved for (core/secrets.ts).
+  const originOf = (value: unknown) => (typeof value === 'string' && URL.canParse(value) ? new URL(value).origin : value);
+  const moved =
+    target && target.provider === providerId
+      ? settings.mode !== undefined && String(target.settings.mode ?? '') !== String(settings.mode)
+        ? 'mode'
+        : provider?.fields.some((f) => f.kind === 'url' && !f.secret && originOf(target.settings[f.key]) !== originOf(settings[f.key]))
+          ? 'address'
+          : null
+      : null;
+
   const renderField = (field: ProviderFieldView) => {
     const error = errors[`${field.secret ? 'secrets' : 'settings'}.${field.key}`];
     const id = `${field.secret ? 'secrets' : 'settings'}.${field.key}`;
@@ -122,7 +152,9 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
       const state =
         edit.kind === 'clear'
           ? 'Will be cleared when you save.'
-          : `${secretHint(stored)}.${stored?.set ? ' Leave empty to keep it, or type a new value to replace it.' : ''}`;
+          : moved && stored?.set && edit.kind === 'keep'
+            ? `Saved for the previous ${moved}: it will be cleared when you save, as a secret is only sent where it was saved for. Enter it again.`
+            : `${secretHint(stored)}.${stored?.set ? ' Leave empty to keep it, or type a new value to replace it.' : ''}`;
       return (
         <Field key={id} id={id} label={field.label} error={error} help={field.help}>
           <Textfield
@@ -210,6 +242,14 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
           {formError ? (
             <SectionMessage appearance="error" title="The target was not saved">
               <Text>{formError}</Text>
+            </SectionMessage>
+          ) : null}
+          {approval ? (
+            <SectionMessage appearance="warning" title="A workspace admin must approve this host">
+              <Text>{`This target calls ${approval.map((origin) => new URL(origin).host).join(', ')}, which Deploy Relay may not reach yet. A workspace admin of this Bitbucket workspace can allow it for this workspace only; Deploy Relay then sends deploy requests there and nothing else. Bitbucket shows its own confirmation, and the target is saved once it is approved.`}</Text>
+              <Button appearance="primary" isDisabled={saving} onClick={() => void approveAndSave(approval)}>
+                {`Approve ${approval.map((origin) => new URL(origin).host).join(', ')} and save`}
+              </Button>
             </SectionMessage>
           ) : null}
           {text('name', 'Name', name, setName)}

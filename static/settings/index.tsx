@@ -26,6 +26,7 @@ import type { DeployNowResult, HistoryPage, PageData, StatsView, TargetView, Ver
 import { awaitsRecord, mergeNewest, REFRESH_LIMIT_MS, somethingRuns, useAutoRefresh, withLatest } from './activity';
 import { call } from './api';
 import { DeployModal } from './DeployModal';
+import { syncApproved } from './egress';
 import { age, ruleSummary, secretHint, StateLozenge } from './format';
 import { History } from './History';
 import { TargetForm } from './TargetForm';
@@ -85,6 +86,8 @@ const App = () => {
     setLoadError(null);
     setPage(result.data);
     setHistory(result.data.history);
+    // What Forge holds may have changed in Atlassian Administration since it was recorded.
+    void syncApproved(result.data.approvedEgress);
   };
 
   // The newest history page alone: one light call that shows queued deploys start, progress and end.
@@ -272,10 +275,10 @@ const App = () => {
           }))}
         />
         {targets
-          .filter((t) => t.undeclaredHosts.length > 0)
+          .filter((t) => t.unapprovedEgress.length > 0)
           .map((t) => (
-            <SectionMessage key={`egress-${t.id}`} appearance="warning" title={`${t.name} calls a host the app may not reach`}>
-              <Text>{`${t.undeclaredHosts.join(', ')} is not among the hosts this app declares (${page.egressHosts.join(', ')}). Forge will refuse the request until the app's manifest lists it.`}</Text>
+            <SectionMessage key={`egress-${t.id}`} appearance="warning" title={`${t.name} calls a host that is not approved`}>
+              <Text>{`Deploy Relay may not call ${t.unapprovedEgress.map((origin) => new URL(origin).host).join(', ')} yet, so its deploys are refused before anything is sent. A workspace admin can approve it: open the target with Edit and save it, and Bitbucket asks for the approval.`}</Text>
             </SectionMessage>
           ))}
       </Stack>

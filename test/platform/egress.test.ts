@@ -10,12 +10,12 @@ import { startReceiver, type Receiver } from '../../local/receiver';
 import type { Result, TargetView } from '../../src/core/settings-api';
 import { DECLARED_EGRESS_HOSTS } from '../../src/core/egress-hosts';
 import { EgressNotAllowedError } from '../../src/core/errors';
-import { allowedEgressHosts, bindDeclaredProvider } from '../../src/forge/egress';
+import { allowedEgress, checkEgress } from '../../src/forge/egress';
+import { bindProvider } from '../../src/providers/registry';
 import { makeTarget } from '../fixtures/targets';
 
 const SECRET = 'relay-signing-secret-7f3a9c21';
-const MANIFEST_ADVICE = (host: string) =>
-  `${host} is not in manifest.yml's permissions.external.fetch.backend; run "npm run egress -- add ${host}", then forge deploy.`;
+const NEEDS_APPROVAL = (host: string) => `${host} needs a workspace admin’s approval before Deploy Relay may call it`;
 
 let session: SettingsSession;
 let receiver: Receiver;
@@ -57,8 +57,9 @@ describe('saving a target', () => {
       ok: false,
       error: {
         code: 'EGRESS_NOT_ALLOWED',
-        message: `Fix the highlighted fields: settings.url: ${MANIFEST_ADVICE('hooks.customer.example')}`,
-        fields: { 'settings.url': MANIFEST_ADVICE('hooks.customer.example') },
+        message: `Fix the highlighted fields: settings.url: ${NEEDS_APPROVAL('hooks.customer.example')}`,
+        fields: { 'settings.url': NEEDS_APPROVAL('hooks.customer.example') },
+        egress: ['https://hooks.customer.example'],
       },
     });
     expect(writes()).toEqual([]);
@@ -75,7 +76,7 @@ describe('saving a target', () => {
     );
     expect(result).toMatchObject({
       ok: false,
-      error: { code: 'EGRESS_NOT_ALLOWED', fields: { 'settings.baseUrl': MANIFEST_ADVICE('dokploy.customer.example') } },
+      error: { code: 'EGRESS_NOT_ALLOWED', fields: { 'settings.baseUrl': NEEDS_APPROVAL('dokploy.customer.example') } },
     });
     expect(await storedKeys()).toEqual([]);
   });
@@ -89,7 +90,7 @@ describe('saving a target', () => {
         fields: {
           name: expect.any(String),
           'secrets.signingSecret': expect.any(String),
-          'settings.url': MANIFEST_ADVICE('hooks.customer.example'),
+          'settings.url': NEEDS_APPROVAL('hooks.customer.example'),
         },
       },
     });
@@ -98,7 +99,7 @@ describe('saving a target', () => {
   it('saves a receiver on 127.0.0.1, which the local platform grants, and a provider whose API host is declared', async () => {
     expect(await save(input('webhook', { url: receiver.url }, { signingSecret: SECRET }))).toMatchObject({
       ok: true,
-      data: { undeclaredHosts: [] },
+      data: { unapprovedEgress: [] },
     });
     expect(
       await save(
@@ -108,32 +109,30 @@ describe('saving a target', () => {
           { token: 'railway-token-0123456789' },
         ),
       ),
-    ).toMatchObject({ ok: true, data: { undeclaredHosts: [] } });
+    ).toMatchObject({ ok: true, data: { unapprovedEgress: [] } });
   });
 });
 
-describe('the hosts the app allows', () => {
-  it("are the manifest's and, on the local platform, the loopback names it grants", async () => {
-    expect(await session.platform.run(async () => allowedEgressHosts())).toEqual([
-      ...DECLARED_EGRESS_HOSTS,
-      '127.0.0.1',
-      'localhost',
-      '[::1]',
-    ]);
+describe('the egress the app allows', () => {
+  it("is the manifest's and, on the local platform, the loopback allowance it reports; never the customer-managed egress", async () => {
+    const allowed = await session.platform.run(async () => allowedEgress());
+    expect(allowed.slice(0, DECLARED_EGRESS_HOSTS.length)).toEqual([...DECLARED_EGRESS_HOSTS]);
+    expect(allowed.slice(DECLARED_EGRESS_HOSTS.length).every((entry) => /^https?:\/\/\*(127\.0\.0\.1|localhost|\[::1\])/.test(entry))).toBe(
+      true,
+    );
   });
 
-  it('bindDeclaredProvider binds a declared target and throws, naming host and manifest key, for an undeclared one', async () => {
+  it('checkEgress passes a declared or loopback target and refuses, naming the host and who can approve it, an unapproved one', async () => {
     await session.platform.run(async () => {
-      expect(bindDeclaredProvider(makeTarget({ settings: { url: receiver.url } })).hosts).toEqual(['127.0.0.1']);
-      const refused = (() => {
-        try {
-          return bindDeclaredProvider(makeTarget({ settings: { url: 'https://hooks.customer.example/deploy' } }));
-        } catch (error) {
-          return error;
-        }
-      })();
+      const local = makeTarget({ settings: { url: receiver.url } });
+      await expect(checkEgress(local, bindProvider(local))).resolves.toBeUndefined();
+      const customer = makeTarget({ settings: { url: 'https://hooks.customer.example/deploy' } });
+      const refused = await checkEgress(customer, bindProvider(customer)).catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(EgressNotAllowedError);
-      expect(refused).toMatchObject({ code: 'EGRESS_NOT_ALLOWED', message: MANIFEST_ADVICE('hooks.customer.example') });
+      expect(refused).toMatchObject({ code: 'EGRESS_NOT_ALLOWED', origins: ['https://hooks.customer.example'] });
+      expect((refused as Error).message).toMatch(
+        /^Deploy Relay may not call hooks\.customer\.example yet: a workspace admin must approve it\./,
+      );
     });
   });
 });

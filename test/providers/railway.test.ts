@@ -51,7 +51,7 @@ describe('the Railway provider', () => {
     reply = () => ({ status: 200, body: { data: { serviceInstanceDeployV2: DEPLOYMENT } } });
     const result = await railwayProvider.start(callWith());
     expect(result).toEqual({ state: 'in_progress', message: `Railway started deployment ${DEPLOYMENT}`, vendorId: DEPLOYMENT, url: null });
-    expect(outbound).toEqual(['https://backboard.railway.app/graphql/v2']);
+    expect(outbound).toEqual(['https://backboard.railway.com/graphql/v2']);
     expect(seen[0]?.method).toBe('POST');
     expect(seen[0]?.target).toBe('/graphql/v2');
     expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
@@ -113,7 +113,7 @@ describe('the Railway provider', () => {
     reply = () => ({ status: 400, body: { errors: [{ message: 'Problem processing request' }] } });
     const error = await railwayProvider.start(callWith()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpRejected);
-    expect((error as Error).message).toBe('POST https://backboard.railway.app/graphql/v2 answered 400: Problem processing request');
+    expect((error as Error).message).toBe('POST https://backboard.railway.com/graphql/v2 answered 400: Problem processing request');
   });
 
   it('turns a 429 into a retryable fault', async () => {
@@ -162,8 +162,8 @@ describe('the Railway provider', () => {
     if (!result.success) expect(describeIssues(result.error)).toEqual([message]);
   });
 
-  it('calls only backboard.railway.app and lists every setting and secret as a field', () => {
-    expect(railwayProvider.hosts(callWith().settings)).toEqual(['backboard.railway.app']);
+  it('calls only backboard.railway.com and lists every setting and secret as a field', () => {
+    expect(railwayProvider.hosts(callWith().settings)).toEqual(['backboard.railway.com']);
     expect(railwayProvider.fields.map((f) => [f.key, f.secret, f.required])).toEqual([
       ['environmentId', false, true],
       ['serviceId', false, true],

@@ -60,8 +60,8 @@ describe('npm run egress', () => {
     const after = files();
     expect(after.manifest).toBe(
       MANIFEST.replace(
-        '        - address: backboard.railway.app\n',
-        '        - address: backboard.railway.app\n        - address: dokploy.example.com\n',
+        '        - address: backboard.railway.com\n',
+        '        - address: backboard.railway.com\n        - address: dokploy.example.com\n',
       ),
     );
     expect(after.generated).toBe(renderHostsModule([...DECLARED_EGRESS_HOSTS, 'dokploy.example.com']));
@@ -94,8 +94,8 @@ describe('npm run egress', () => {
     });
     expect(files()).toEqual({
       manifest: MANIFEST.replace(
-        '        - address: backboard.railway.app\n',
-        '        - address: backboard.railway.app\n        - address: coolify.example.net\n',
+        '        - address: backboard.railway.com\n',
+        '        - address: backboard.railway.com\n        - address: coolify.example.net\n',
       ),
       generated: renderHostsModule([...DECLARED_EGRESS_HOSTS, 'coolify.example.net']),
     });

@@ -21,16 +21,18 @@ import { NO_SECRETS, secretsFor } from '../../core/secrets';
 import { dailyStats, windowStart } from '../../core/stats';
 import { DECLARED_EGRESS_HOSTS } from '../../core/egress-hosts';
 import { MAX_TARGETS_PER_REPOSITORY, type Target, TARGETS_SCHEMA_VERSION, type TargetsDocument } from '../../core/targets';
-import { bindDeclaredProvider } from '../../forge/egress';
+import { allowedEgress, allowedEgressWith, checkEgress } from '../../forge/egress';
 import { getBranchHead, getRepositorySummary, isRepositoryAdmin, searchBranches as searchBitbucketBranches } from '../../forge/bitbucket';
 import { forgeHttpClient } from '../../forge/http';
 import { appLogger } from '../../forge/log';
 import { enqueueDeployJobs } from '../../forge/queue';
-import { getSecrets, getTargets, listDeployments, putSecrets, putTargets } from '../../forge/store';
+import { getEgressGrants, getSecrets, getTargets, listDeployments, putEgressGrants, putSecrets, putTargets } from '../../forge/store';
+import { bindProvider } from '../../providers/registry';
 import {
   deployNowPayload,
   historyPayload,
   parsePayload,
+  recordEgressPayload,
   saveTargetPayload,
   searchBranchesPayload,
   setEnabledPayload,
@@ -71,9 +73,9 @@ function contextOf(context: unknown): CallContext | null {
   };
 }
 
-const fail = <T>(code: SettingsErrorCode, message: string, fields?: Record<string, string>): Result<T> => ({
+const fail = <T>(code: SettingsErrorCode, message: string, fields?: Record<string, string>, egress?: readonly string[]): Result<T> => ({
   ok: false,
-  error: fields ? { code, message, fields } : { code, message },
+  error: { code, message, ...(fields ? { fields } : {}), ...(egress && egress.length > 0 ? { egress: [...egress] } : {}) },
 });
 
 /** Wraps a resolver so it checks the caller and never throws at the page. */
@@ -89,7 +91,7 @@ function guarded<T>(handler: (call: CallContext, payload: unknown) => Promise<T>
       }
       return { ok: true, data: await handler(call, payload) };
     } catch (error) {
-      if (error instanceof FieldErrors) return fail(error.code as SettingsErrorCode, error.message, error.fields);
+      if (error instanceof FieldErrors) return fail(error.code as SettingsErrorCode, error.message, error.fields, error.egress);
       if (error instanceof RelayError) return fail(error.code as SettingsErrorCode, error.message);
       appLogger.error('settings resolver failed', { error: (error as Error).message });
       return fail('INTERNAL', 'Something went wrong on our side; nothing was changed. Try again.');
@@ -134,12 +136,14 @@ async function latestByTarget(
 
 async function getPage(call: CallContext): Promise<PageData> {
   const workspace = call.workspaceUuid;
-  const [doc, history, repository] = await Promise.all([
+  const [doc, history, repository, approved] = await Promise.all([
     getTargets(call.repositoryUuid),
     historyPage(call.repositoryUuid, HISTORY_PAGE),
     // The page still loads if Bitbucket cannot say the repository's name right now.
     workspace ? getRepositorySummary(workspace, call.repositoryUuid).catch(() => null) : Promise.resolve(null),
+    getEgressGrants(),
   ]);
+  const allowed = allowedEgressWith(approved);
   const targets = doc?.targets ?? [];
   const latest = await latestByTarget(call.repositoryUuid, targets, history.records);
   const { records: _records, ...shown } = history;
@@ -150,10 +154,11 @@ async function getPage(call: CallContext): Promise<PageData> {
       name: repository?.name ?? null,
       mainBranch: repository?.mainBranch ?? null,
     },
-    targets: targets.map((t): TargetView => targetView(t, latest.get(t.id) ?? null)),
+    targets: targets.map((t): TargetView => targetView(t, latest.get(t.id) ?? null, allowed)),
     history: shown,
     providers: providerViews(),
     egressHosts: [...DECLARED_EGRESS_HOSTS],
+    approvedEgress: approved,
     maxTargets: MAX_TARGETS_PER_REPOSITORY,
     deployments: shown.deployments,
     corruptRecords: shown.corruptRecords,
@@ -206,7 +211,8 @@ async function saveTarget(call: CallContext, payload: unknown): Promise<TargetVi
     targets: [],
   };
   const stored = input.id ? await getSecrets(call.repositoryUuid, input.id) : NO_SECRETS;
-  const outcome = applySave(doc, input, stored, new Date().toISOString());
+  const allowed = await allowedEgress();
+  const outcome = applySave(doc, input, stored, allowed, new Date().toISOString());
   if (doc.repository.fullName === null && call.workspaceUuid) {
     const summary = await getRepositorySummary(call.workspaceUuid, call.repositoryUuid).catch(() => null);
     outcome.doc.repository = { ...outcome.doc.repository, fullName: summary?.fullName ?? null };
@@ -214,7 +220,7 @@ async function saveTarget(call: CallContext, payload: unknown): Promise<TargetVi
   // Secrets first: a target whose hint says "set" must find its secret when a push arrives.
   if (outcome.secrets) await putSecrets(call.repositoryUuid, outcome.target.id, outcome.secrets);
   await putTargets(outcome.doc);
-  return targetView(outcome.target, null);
+  return targetView(outcome.target, null, allowed);
 }
 
 async function deleteTarget(call: CallContext, payload: unknown): Promise<{ id: string }> {
@@ -293,7 +299,8 @@ async function verifyTarget(call: CallContext, payload: unknown): Promise<Verify
   const { id } = parsePayload(targetIdPayload, payload);
   const doc = await getTargets(call.repositoryUuid);
   const target = requireTarget(doc, id);
-  const bound = bindDeclaredProvider(target);
+  const bound = bindProvider(target);
+  await checkEgress(target, bound);
   const stored = await getSecrets(call.repositoryUuid, target.id);
   const log = appLogger.child({ targetId: target.id, provider: target.provider }, Object.values(stored.values));
   try {
@@ -318,10 +325,23 @@ async function verifyTarget(call: CallContext, payload: unknown): Promise<Verify
   }
 }
 
+/**
+ * The page reports the app's customer-managed egress group as Forge answered it (after a workspace admin
+ * approved a change, or when the page loads), so the worker can refuse an unapproved origin before
+ * sending with a message a repository admin can act on. Forge enforces the real grant on every fetch
+ * whatever is recorded here: a wrong report only moves the refusal from this check to Forge's.
+ */
+async function recordEgress(_call: CallContext, payload: unknown): Promise<{ domains: string[] }> {
+  const { domains } = parsePayload(recordEgressPayload, payload);
+  await putEgressGrants(domains);
+  return { domains: [...new Set(domains)] };
+}
+
 export const settingsResolver = new Resolver()
   .define('getPage', guarded(getPage))
   .define('getHistory', guarded(getHistory))
   .define('getStats', guarded(getStats))
+  .define('recordEgress', guarded(recordEgress))
   .define('saveTarget', guarded(saveTarget))
   .define('deleteTarget', guarded(deleteTarget))
   .define('setEnabled', guarded(setEnabled))

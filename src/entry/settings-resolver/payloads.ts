@@ -27,6 +27,9 @@ export const saveTargetPayload = z.strictObject({
   enabled: z.boolean(),
 });
 
+/** Forge's own limit on customer-managed egress is 40 domains an installation (forge-platform.md). */
+export const recordEgressPayload = z.strictObject({ domains: z.array(shortText(300)).check(z.maxLength(40)) });
+
 // Ids become KVS keys: their format is checked before storage is asked for them.
 export const targetIdPayload = z.strictObject({ id: targetIdSchema });
 export const setEnabledPayload = z.strictObject({ id: targetIdSchema, enabled: z.boolean() });

@@ -1,9 +1,8 @@
 import type * as z from 'zod/mini';
-import { undeclaredHosts } from '../../core/egress';
-import { EgressNotAllowedError, type ErrorCode, InvalidInputError, RelayError } from '../../core/errors';
+import { type ErrorCode, InvalidInputError, RelayError } from '../../core/errors';
 import { digest } from '../../core/ids';
 import { MAX_TARGETS_PER_REPOSITORY, type Target, targetSchema, type TargetsDocument } from '../../core/targets';
-import { allowedEgressHosts } from '../../forge/egress';
+import { refusedEgress } from '../../forge/egress';
 import { bindProvider, getProvider } from '../../providers/registry';
 import type { DeployProvider, ProviderField } from '../../core/provider';
 import { bindingChange, bindingOf, sameBinding, type SecretBinding, type StoredSecrets } from '../../core/secrets';
@@ -16,6 +15,8 @@ export class FieldErrors extends InvalidInputError {
   constructor(
     readonly fields: Record<string, string>,
     code: ErrorCode = 'INVALID_INPUT',
+    /** For EGRESS_NOT_ALLOWED: the origins the page asks a workspace admin to approve. */
+    readonly egress: readonly string[] = [],
   ) {
     super(
       `Fix the highlighted fields: ${Object.entries(fields)
@@ -64,24 +65,29 @@ function addIssues(
 }
 
 /**
- * Field errors for the hosts these settings call that the installation may not reach, each on the
- * setting that holds the host (a receiver or instance URL), or on the provider when its hosts are fixed.
+ * What these settings would call that the installation may not reach yet: each origin on the setting
+ * that holds it (a receiver or instance URL), or on the provider when its hosts are fixed.
  */
 function egressErrors(
   provider: DeployProvider<never>,
   settings: Record<string, string | number | boolean>,
   hosts: readonly string[],
-): Record<string, string> {
-  const byField = new Map<string, string[]>();
-  for (const host of undeclaredHosts(hosts, allowedEgressHosts())) {
+  allowed: readonly string[],
+): { fields: Record<string, string>; origins: string[] } {
+  const origins = refusedEgress({ settings }, { hosts }, allowed);
+  const fields: Record<string, string> = {};
+  for (const origin of origins) {
     const holder = provider.fields.find((f) => {
       const value = settings[f.key];
-      return !f.secret && typeof value === 'string' && URL.canParse(value) && new URL(value).hostname === host;
+      return !f.secret && typeof value === 'string' && URL.canParse(value) && new URL(value).origin === origin;
     });
     const field = holder ? `settings.${holder.key}` : 'provider';
-    byField.set(field, [...(byField.get(field) ?? []), host]);
+    const host = new URL(origin).host;
+    fields[field] = fields[field]
+      ? `${fields[field]}; ${host} too`
+      : `${host} needs a workspace admin’s approval before Deploy Relay may call it`;
   }
-  return Object.fromEntries([...byField].map(([field, undeclared]) => [field, new EgressNotAllowedError(undeclared).message]));
+  return { fields, origins };
 }
 
 function slug(name: string): string {
@@ -111,7 +117,13 @@ export interface SaveOutcome {
  * Validates the form with the schemas the backend uses (the target schema and the provider's own
  * settings schema) and applies it to the document. Nothing is saved unless the whole target is valid.
  */
-export function applySave(doc: TargetsDocument, input: SaveTargetPayload, stored: StoredSecrets, now: string): SaveOutcome {
+export function applySave(
+  doc: TargetsDocument,
+  input: SaveTargetPayload,
+  stored: StoredSecrets,
+  allowedEgress: readonly string[],
+  now: string,
+): SaveOutcome {
   const existing = input.id === undefined ? undefined : doc.targets.find((t) => t.id === input.id);
   if (input.id !== undefined && !existing) throw new RelayError('NOT_FOUND', 'That target no longer exists; reload the page.');
   if (!existing && doc.targets.length >= MAX_TARGETS_PER_REPOSITORY) {
@@ -134,14 +146,14 @@ export function applySave(doc: TargetsDocument, input: SaveTargetPayload, stored
   }
 
   let parsedSettings: Record<string, string | number | boolean> = settings;
-  let egress: Record<string, string> = {};
+  let egress: ReturnType<typeof egressErrors> = { fields: {}, origins: [] };
   let binding: SecretBinding | null = null;
   if (provider) {
     const result = provider.settingsSchema.safeParse(settings);
     if (result.success) {
       parsedSettings = result.data as Record<string, string | number | boolean>;
       const hosts = provider.hosts(result.data);
-      egress = egressErrors(provider, parsedSettings, hosts);
+      egress = egressErrors(provider, parsedSettings, hosts, allowedEgress);
       binding = bindingOf({ provider: provider.id, settings: parsedSettings }, hosts);
     } else addIssues(fields, result.error.issues, ['settings']);
   }
@@ -184,10 +196,10 @@ export function applySave(doc: TargetsDocument, input: SaveTargetPayload, stored
   };
   const parsed = targetSchema.safeParse(candidate);
   if (!parsed.success) addIssues(fields, parsed.error.issues);
-  if (Object.keys(fields).length > 0 || !parsed.success) throw new FieldErrors({ ...egress, ...fields });
-  // The rest is valid, so the hosts are the only problem: their own code tells the page that the fix is
-  // in manifest.yml, not in the form.
-  if (Object.keys(egress).length > 0) throw new FieldErrors(egress, 'EGRESS_NOT_ALLOWED');
+  if (Object.keys(fields).length > 0 || !parsed.success) throw new FieldErrors({ ...egress.fields, ...fields });
+  // The rest is valid, so the origins are the only problem: their own code tells the page to ask a
+  // workspace admin to approve them (customer-managed egress), then save again.
+  if (egress.origins.length > 0) throw new FieldErrors(egress.fields, 'EGRESS_NOT_ALLOWED', egress.origins);
 
   const target = parsed.data;
   const targets = existing ? doc.targets.map((t) => (t.id === target.id ? target : t)) : [...doc.targets, target];

@@ -1,15 +1,17 @@
 import { durationMs, isFinal, type Deployment } from '../../core/deployment';
 import type { DeploymentView, ProviderView, TargetView } from '../../core/settings-api';
 import type { Target } from '../../core/targets';
-import { undeclaredHosts } from '../../core/egress';
-import { allowedEgressHosts } from '../../forge/egress';
+import { refusedEgress } from '../../forge/egress';
 import { allProviders, bindProvider } from '../../providers/registry';
 
-/** Everything the page may see of a target: secrets only as "set" with at most their last four characters. */
-export function targetView(target: Target, latest: DeploymentView | null): TargetView {
-  let hosts: string[] = [];
+/**
+ * Everything the page may see of a target: secrets only as "set" with at most their last four characters.
+ * `allowedEgress` is what the installation may call (forge/egress.ts), read once for all targets.
+ */
+export function targetView(target: Target, latest: DeploymentView | null, allowedEgress: readonly string[]): TargetView {
+  let unapproved: string[] = [];
   try {
-    hosts = undeclaredHosts(bindProvider(target).hosts, allowedEgressHosts());
+    unapproved = refusedEgress(target, bindProvider(target), allowedEgress);
   } catch {
     // An unknown provider or invalid settings show up when the target is verified or deployed.
   }
@@ -24,7 +26,7 @@ export function targetView(target: Target, latest: DeploymentView | null): Targe
     rules: target.rules,
     options: target.options,
     latest,
-    undeclaredHosts: hosts,
+    unapprovedEgress: unapproved,
     createdAt: target.createdAt,
   };
 }

@@ -11,7 +11,7 @@ import { deployDataSchema, deploymentDataSchema, parseRailway, serviceDataSchema
  * configured source and returns the new deployment's id. It takes an optional commitSha too, but that
  * only means something for GitHub-linked services, so it is not sent.
  */
-const ENDPOINT = 'https://backboard.railway.app/graphql/v2';
+const ENDPOINT = 'https://backboard.railway.com/graphql/v2';
 
 const DEPLOY = `mutation DeployRelayDeploy($environmentId: String!, $serviceId: String!) {
   serviceInstanceDeployV2(environmentId: $environmentId, serviceId: $serviceId)
@@ -103,7 +103,7 @@ export const railwayProvider: DeployProvider<RailwaySettings> = {
     },
   ],
   settingsSchema,
-  hosts: () => ['backboard.railway.app'],
+  hosts: () => ['backboard.railway.com'],
 
   async start(call) {
     const { environmentId, serviceId } = call.settings;

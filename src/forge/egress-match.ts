@@ -1,0 +1,16 @@
+import { EgressFilteringService } from '@forge/egress';
+
+/**
+ * Whether a backend fetch to `url` is allowed by these egress entries, decided by Forge's own matcher
+ * (@forge/egress, which @forge/api's `permissions` uses): the scheme must match (https when an entry
+ * has none), the host exactly, port included, and `*.example.com` covers names below example.com but
+ * not example.com itself. Both sides are lower-cased first: the matcher compares as written, DNS does not.
+ * Imports no more than @forge/egress, so the local platform's guard can share it before @forge/api loads.
+ */
+export const egressAllows = (entries: readonly string[], url: string): boolean => egressRefuses([url], entries).length === 0;
+
+/** The URLs of `urls` that no entry allows, in their order, each once. */
+export const egressRefuses = (urls: readonly string[], entries: readonly string[]): string[] => {
+  const filter = new EgressFilteringService(entries.map((entry) => entry.toLowerCase()));
+  return [...new Set(urls.map((url) => url.toLowerCase()))].filter((url) => !filter.isValidUrl(url));
+};
