@@ -25,6 +25,8 @@ export interface SettingsSession {
   /** Every resolver answer of the session, to scan for secrets. */
   responses: unknown[];
   invokeAs(accountId: string): (functionKey: string, payload?: unknown) => Promise<unknown>;
+  /** The page's `permissions.egress.*` bridge calls, answered by the platform's customer-managed egress as `accountId`. */
+  bridgeAs(accountId: string): (cmd: string, payload: unknown) => Promise<unknown>;
 }
 
 export function openSession(options?: LocalPlatformOptions): SettingsSession {
@@ -38,6 +40,7 @@ export function openSession(options?: LocalPlatformOptions): SettingsSession {
       responses.push(answer);
       return answer;
     },
+    bridgeAs: (accountId) => (cmd, payload) => platform.customerEgress.handle(cmd, payload, accountId),
   };
 }
 
