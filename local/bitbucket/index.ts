@@ -11,7 +11,7 @@ import { PUSH_EVENT } from './events';
 import { recordPush } from './push';
 import { renderStatus } from './render';
 import { dispatch } from './routes';
-import { WorkspaceState } from './state';
+import { type WorkspaceRole, WorkspaceState } from './state';
 import {
   commitInputSchema,
   repositoryInputSchema,
@@ -79,6 +79,8 @@ export interface BitbucketStandIn {
   deleteBranch(repo: RepoRef, name: string): void;
   /** `none` revokes. */
   setPermission(repo: RepoRef, accountId: string, permission: Permission | 'none'): void;
+  /** The account's role in the workspace (slug or `{uuid}`); `none` removes it from the workspace. */
+  setWorkspaceRole(workspace: string, accountId: string, role: WorkspaceRole | 'none'): void;
 
   /** The branch's head hash, or undefined when there is no such branch. */
   branchHead(repo: RepoRef, name: string): string | undefined;
@@ -221,6 +223,12 @@ export function createBitbucketStandIn(fixture?: WorkspaceFixture, options: Stan
       const { permissions } = state.repository(repo);
       if (permission === 'none') permissions.delete(accountId);
       else permissions.set(accountId, permission);
+    },
+    setWorkspaceRole(workspaceRef, accountId, role) {
+      const workspace = state.findWorkspace(workspaceRef);
+      if (!workspace) throw new Error(`no workspace ${workspaceRef}`);
+      if (role === 'none') workspace.roles.delete(accountId);
+      else workspace.roles.set(accountId, role);
     },
     branchHead: (repo, name) => state.repository(repo).branches.get(name),
     tagHead: (repo, name) => state.repository(repo).tags.get(name),

@@ -2,7 +2,7 @@
 import * as handlers from './handlers';
 import { HttpError, jsonResponse } from './http';
 import { matches, pageOf, parseCondition, readPage } from './query';
-import { renderPermission } from './render';
+import { renderPermission, renderUser } from './render';
 import type { RepositoryRecord, WorkspaceState } from './state';
 import type { BitbucketCaller, Permission } from './types';
 
@@ -97,8 +97,8 @@ interface Grant {
   permission: Permission;
 }
 
-function grantsOf(state: WorkspaceState, accountId: string): Grant[] {
-  return state.workspaces
+function grantsOf(state: WorkspaceState, accountId: string, workspaces = state.workspaces): Grant[] {
+  return workspaces
     .flatMap((w) => [...w.repositories.values()])
     .flatMap((repository) => {
       const permission = repository.permissions.get(accountId);
@@ -110,12 +110,12 @@ function grantsOf(state: WorkspaceState, accountId: string): Grant[] {
  * The caller's own permissions. An app (asApp) holds no per-repository grant of its own, so it
  * gets an empty list: a permission check made asApp finds no one allowed rather than everyone.
  */
-function listUserPermissions(state: WorkspaceState, request: RouteRequest): Response {
+function listUserPermissions(state: WorkspaceState, request: RouteRequest, workspaces = state.workspaces): Response {
   const { asUser, accountId } = request.caller;
   if (asUser && accountId === undefined) throw new HttpError(401, 'Authentication required');
   const q = request.params.get('q');
   const condition = q === null ? undefined : parseCondition(q, PERMISSION_FIELDS);
-  const grants = (asUser && accountId !== undefined ? grantsOf(state, accountId) : []).filter(
+  const grants = (asUser && accountId !== undefined ? grantsOf(state, accountId, workspaces) : []).filter(
     (g) => !condition || matches(condition, permissionFields(g.repository, g.permission)[condition.field] ?? ''),
   );
   const page = pageOf(grants, readPage(request.params, 10, 100), request.pathname, request.params);
@@ -124,11 +124,41 @@ function listUserPermissions(state: WorkspaceState, request: RouteRequest): Resp
   return jsonResponse(200, { ...page, values });
 }
 
+/**
+ * `/user/workspaces/{workspace}/…`: the caller's repository permissions in one workspace (the spec's
+ * replacement for the deprecated `/user/permissions/repositories`), or their role in it. Explicit
+ * grants only, as the spec says: a workspace owner's implied admin is not listed, the role says it.
+ */
+function routeUserWorkspace(state: WorkspaceState, request: RouteRequest, segments: string[]): Response {
+  const [workspaceRef = '', ...rest] = segments;
+  const { asUser, accountId } = request.caller;
+  if (!asUser || accountId === undefined) throw new HttpError(401, "The request wasn't authenticated.");
+  const workspace = state.findWorkspace(workspaceRef);
+  const role = workspace?.roles.get(accountId);
+  const member = workspace && (role !== undefined || grantsOf(state, accountId, [workspace]).length > 0);
+  if (!workspace || !member) throw new HttpError(403, 'The requesting user does not have access to the workspace.');
+  const path = rest.join('/');
+  if (path === 'permissions/repositories') return listUserPermissions(state, request, [workspace]);
+  if (path === 'permission') {
+    const user = state.user(accountId);
+    return jsonResponse(200, {
+      type: 'workspace_membership',
+      permission: role ?? 'member',
+      user: user ? renderUser(user) : { type: 'user', account_id: accountId },
+      workspace: { type: 'workspace', uuid: workspace.uuid, slug: workspace.slug, name: workspace.name },
+    });
+  }
+  throw new HttpError(404, `Resource not found: ${request.method} ${request.pathname}`);
+}
+
 export function dispatch(state: WorkspaceState, request: RouteRequest): Response {
   const [version, resource, ...rest] = decodeSegments(request.pathname);
   if (version === '2.0' && resource === 'repositories' && rest.length >= 2) return routeRepository(state, request, rest);
   if (version === '2.0' && resource === 'user' && rest.join('/') === 'permissions/repositories' && request.method === 'GET') {
     return listUserPermissions(state, request);
+  }
+  if (version === '2.0' && resource === 'user' && rest[0] === 'workspaces' && rest.length >= 3 && request.method === 'GET') {
+    return routeUserWorkspace(state, request, rest.slice(1));
   }
   throw new HttpError(404, `Resource not found: ${request.method} ${request.pathname}`);
 }

@@ -55,7 +55,12 @@ export interface WorkspaceRecord {
   name: string;
   /** Keyed by lower-case slug: Bitbucket slugs are case-insensitive in URLs. */
   repositories: Map<string, RepositoryRecord>;
+  /** account id → the member's role (`owner` administers the workspace and every repository in it). */
+  roles: Map<string, WorkspaceRole>;
 }
+
+/** `GET /user/workspaces/{workspace}/permission`'s values, as the spec lists them. */
+export type WorkspaceRole = 'owner' | 'create-project' | 'collaborator' | 'member';
 
 export interface RepositoryRecord {
   uuid: string;
@@ -93,7 +98,7 @@ export class WorkspaceState {
   addWorkspace(input: WorkspaceInput): WorkspaceRecord {
     const existing = this.workspaces.find((w) => sameId(w.uuid, input.uuid));
     if (existing) return existing;
-    const workspace = { uuid: input.uuid, slug: input.slug, name: input.name ?? input.slug, repositories: new Map() };
+    const workspace = { uuid: input.uuid, slug: input.slug, name: input.name ?? input.slug, repositories: new Map(), roles: new Map() };
     this.workspaces.push(workspace);
     return workspace;
   }

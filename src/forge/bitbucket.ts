@@ -1,6 +1,7 @@
 import api, { route, routeFromAbsolute } from '@forge/api';
 import type { ChangedFiles } from '../core/paths';
 import type { CommitStatus } from '../core/run';
+import { PlatformFault } from '../core/errors';
 import { HttpFault, HttpRejected, vendorMessage } from '../core/http';
 import { parseRetryAfter } from '../core/retry';
 
@@ -12,11 +13,28 @@ import { parseRetryAfter } from '../core/retry';
 
 type BitbucketResponse = Awaited<ReturnType<ReturnType<typeof api.asApp>['requestBitbucket']>>;
 
+/**
+ * @forge/api throws these when Forge's proxy, not Bitbucket, answered (a `forge-proxy-error` header):
+ * NEEDS_AUTHENTICATION_ERR when the person has not let the app act as them yet, PROXY_ERR otherwise.
+ */
+const NEEDS_CONSENT = 'NEEDS_AUTHENTICATION_ERR';
+const PROXY_FAILED = 'PROXY_ERR';
+
+/** Whether Forge must ask the person for consent: a resolver lets this one through, so Forge can ask. */
+export const needsConsent = (error: unknown): boolean => (error as { name?: unknown } | null)?.name === NEEDS_CONSENT;
+
 async function checked(what: string, call: () => Promise<BitbucketResponse>): Promise<BitbucketResponse> {
   let response: BitbucketResponse;
   try {
     response = await call();
   } catch (error) {
+    if (needsConsent(error)) throw error;
+    const { name, status, errorCode } = error as { name?: unknown; status?: unknown; errorCode?: unknown };
+    if (name === PROXY_FAILED) {
+      throw new PlatformFault(
+        `Forge could not pass the ${what} call to Bitbucket (${String(status)} ${String(errorCode)}); it is tried again.`,
+      );
+    }
     throw new HttpFault('network', `Bitbucket ${what} failed: ${(error as Error).message}`, null, null);
   }
   if (response.ok) return response;
@@ -41,15 +59,37 @@ export async function postCommitStatus(workspaceUuid: string, repositoryUuid: st
 
 /**
  * Whether the person using the page administers the repository, asked of Bitbucket as that person:
- * the page is only shown to repo admins, but a resolver can be called directly.
+ * the page is only shown to repo admins, but a resolver can be called directly. First their permission
+ * on the repository (the workspace-scoped list the spec points to from the deprecated
+ * /user/permissions/repositories); a workspace admin, whose admin rights are implied rather than
+ * granted and so not listed, is then known by their workspace role, `owner`.
  */
-export async function isRepositoryAdmin(repositoryUuid: string): Promise<boolean> {
+export async function isRepositoryAdmin(workspaceUuid: string, repositoryUuid: string): Promise<boolean> {
   const q = `repository.uuid="${repositoryUuid}"`;
-  const response = await checked('permission check', () =>
-    api.asUser().requestBitbucket(route`/2.0/user/permissions/repositories?q=${q}`, { headers: { accept: 'application/json' } }),
+  const listed = await asMember('permission check', () =>
+    api
+      .asUser()
+      .requestBitbucket(route`/2.0/user/workspaces/${workspaceUuid}/permissions/repositories?q=${q}`, {
+        headers: { accept: 'application/json' },
+      }),
   );
-  const body = (await response.json()) as { values?: { permission?: string }[] };
-  return (body.values ?? []).some((value) => value.permission === 'admin');
+  const body = (listed ? await listed.json() : {}) as { values?: { permission?: string }[] };
+  if ((body.values ?? []).some((value) => value.permission === 'admin')) return true;
+  if (!listed) return false;
+  const membership = await asMember('workspace permission check', () =>
+    api.asUser().requestBitbucket(route`/2.0/user/workspaces/${workspaceUuid}/permission`, { headers: { accept: 'application/json' } }),
+  );
+  return membership !== null && ((await membership.json()) as { permission?: unknown }).permission === 'owner';
+}
+
+/** A call about the person's own access; null when Bitbucket says they have none in the workspace (403). */
+async function asMember(what: string, call: () => Promise<BitbucketResponse>): Promise<BitbucketResponse | null> {
+  try {
+    return await checked(what, call);
+  } catch (error) {
+    if (error instanceof HttpRejected && error.status === 403) return null;
+    throw error;
+  }
 }
 
 /** What the settings page shows about the repository: asked as the app, so any admin's page can show it. */

@@ -18,6 +18,7 @@ import { describeIssues } from '../core/zod-messages';
  *   entity target-state, <repo>:<target>   where the target stands (core/target-state.ts), with its version
  *   secrets:<repo>:<target>                the target's secrets and what they were saved for, in the encrypted secret store
  *   egress-grants                          the customer-managed egress a workspace admin approved (one per installation)
+ *   admin:<repo>:<account>                 whether the person administers the repository, as Bitbucket said (a minute)
  * Every stored value is parsed when read; a value that does not parse is reported, never trusted.
  *
  * Exclusion, from the primitives Forge documents: the target state is a custom entity, and every write
@@ -96,6 +97,26 @@ export async function getTargets(repo: string): Promise<TargetsDocument | null> 
 
 export async function putTargets(doc: TargetsDocument): Promise<void> {
   await kvs.set(targetsKey(doc.repository.uuid), targetsDocumentSchema.parse(doc));
+}
+
+/**
+ * Whether a person administers a repository, as Bitbucket last said, for at most a minute: the page
+ * refreshes every few seconds, and a revoked admin must still be refused within the minute.
+ */
+export const ADMIN_CHECK_MS = 60_000;
+const adminCheckKey = (repo: string, accountId: string) => `admin:${bareUuid(repo)}:${accountId}`;
+const adminCheckSchema = z.object({ admin: z.boolean(), checkedAt: z.number() });
+export type AdminCheck = z.infer<typeof adminCheckSchema>;
+
+export async function getAdminCheck(repo: string, accountId: string): Promise<AdminCheck | null> {
+  const key = adminCheckKey(repo, accountId);
+  const value = await platform('permission check', () => kvs.get(key));
+  return value === undefined ? null : parseStored(adminCheckSchema, key, value);
+}
+
+/** Expires on its own (KVS TTL) so checks of people who never come back do not pile up. */
+export async function putAdminCheck(repo: string, accountId: string, check: AdminCheck): Promise<void> {
+  await kvs.set(adminCheckKey(repo, accountId), adminCheckSchema.parse(check), { ttl: { unit: 'MINUTES', value: 10 } });
 }
 
 const EGRESS_GRANTS_KEY = 'egress-grants';

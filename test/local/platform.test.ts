@@ -246,8 +246,8 @@ describe('the queue broker', () => {
 describe('egress', () => {
   it('refuses a host that manifest.yml does not declare, naming the host and the manifest key', async () => {
     const error = await platform.run(() => forgeFetch('https://evil.example.net/collect')).catch((e: unknown) => e);
-    expect((error as Error).message).toContain('evil.example.net');
-    expect((error as Error).message).toContain('permissions.external.fetch.backend');
+    expect((error as Error).message).toMatch(/Neither manifest\.yml nor an approved customer-managed egress allows evil\.example\.net/);
+    expect(error).toMatchObject({ name: 'REQUEST_EGRESS_ALLOWLIST_ERR', status: 403 });
     expect(platform.egressLog).toEqual([expect.objectContaining({ url: 'https://evil.example.net/collect', refused: true })]);
   });
 
@@ -300,10 +300,70 @@ describe('egress', () => {
     }
   });
 
-  it('refuses a route for a host the manifest does not declare', () => {
-    expect(() => createLocalPlatform({ root, bitbucket: fakeBitbucket(), routes: { 'api.heroku.com': 'http://127.0.0.1:1' } })).toThrow(
-      /api\.heroku\.com.*permissions\.external\.fetch\.backend/,
-    );
+  it('a route grants nothing: a routed host neither declared nor approved is refused until a workspace admin approves it', async () => {
+    const server = createServer((_req, res) => res.writeHead(200).end('ok'));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The app's own manifest, which enables customer-managed egress.
+    const app = createLocalPlatform({ bitbucket: fakeBitbucket(), routes: { 'dokploy.customer.example': base } });
+    const fetchIt = () => app.run(() => forgeFetch('https://dokploy.customer.example/api/ping').then((r) => r.status));
+    const group = (domain: string) => ({
+      egresses: [{ key: 'targets', description: 'Deploy targets', configured: [{ domain, type: ['FETCH_BACKEND_SIDE'] }] }],
+    });
+    try {
+      await expect(fetchIt()).rejects.toMatchObject({ name: 'REQUEST_EGRESS_ALLOWLIST_ERR' });
+      // Nobody approves by default; a refusal rejects and keeps nothing.
+      await expect(
+        app.customerEgress.handle('__permission__egressSet', group('https://dokploy.customer.example'), 'someone'),
+      ).rejects.toThrow(/not approved/);
+      await expect(fetchIt()).rejects.toMatchObject({ name: 'REQUEST_EGRESS_ALLOWLIST_ERR' });
+      app.customerEgress.decideWith(() => true);
+      await app.customerEgress.handle('__permission__egressSet', group('https://dokploy.customer.example'), 'admin');
+      expect(await fetchIt()).toBe(200);
+      // Replaced, not merged: a set naming another domain drops the first.
+      await app.customerEgress.handle('__permission__egressSet', group('https://coolify.customer.example'), 'admin');
+      await expect(fetchIt()).rejects.toMatchObject({ name: 'REQUEST_EGRESS_ALLOWLIST_ERR' });
+    } finally {
+      await app.close();
+      server.close();
+    }
+  });
+
+  it('refuses every customer-managed egress call of an app whose manifest does not enable it', async () => {
+    await expect(platform.customerEgress.handle('__permission__egressGet', {}, 'admin')).rejects.toThrow(/not enabled for this app/);
+  });
+
+  it('holds Forge to its limits: a group of more than 10 domains, or an 11th group, is refused before anyone is asked', async () => {
+    const app = createLocalPlatform({ bitbucket: fakeBitbucket() });
+    app.customerEgress.decideWith(() => true);
+    const domains = (n: number, prefix: string) =>
+      Array.from({ length: n }, (_, i) => ({ domain: `${prefix}${i}.example.com`, type: ['FETCH_BACKEND_SIDE'] }));
+    try {
+      await expect(
+        app.customerEgress.handle(
+          '__permission__egressSet',
+          { egresses: [{ key: 'g', description: 'd', configured: domains(11, 'a') }] },
+          'admin',
+        ),
+      ).rejects.toThrow(/at most 10 domains a group/);
+      for (let g = 0; g < 10; g += 1)
+        await app.customerEgress.handle(
+          '__permission__egressSet',
+          { egresses: [{ key: `g${g}`, description: 'd', configured: domains(1, `g${g}-`) }] },
+          'admin',
+        );
+      await expect(
+        app.customerEgress.handle(
+          '__permission__egressSet',
+          { egresses: [{ key: 'g10', description: 'd', configured: domains(1, 'x') }] },
+          'admin',
+        ),
+      ).rejects.toThrow(/at most 10 groups/);
+      expect(app.customerEgress.asked).toHaveLength(10);
+    } finally {
+      await app.close();
+    }
   });
 });
 

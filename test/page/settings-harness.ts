@@ -1,5 +1,5 @@
 // The platform comes first: importing it wraps the global fetch before @forge/api captures it.
-import { createLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../../local/platform';
+import { createLocalPlatform, type LocalPlatform, type LocalPlatformOptions, type SeamCall } from '../../local/platform';
 import { loadDefaultFixture } from '../../local/bitbucket';
 import { DEPLOYMENT_SCHEMA_VERSION, type Deployment, deploymentId } from '../../src/core/deployment';
 import { kvs } from '@forge/kvs';
@@ -43,6 +43,14 @@ export function openSession(options?: LocalPlatformOptions): SettingsSession {
     bridgeAs: (accountId) => (cmd, payload) => platform.customerEgress.handle(cmd, payload, accountId),
   };
 }
+
+/**
+ * The calls that wrote something of the repository's: KVS writes and queue pushes. The admin check's
+ * one-minute cache (`admin:` keys) is left out: it records what Bitbucket said about the caller, not a change
+ * a refused call could make to targets, secrets or history.
+ */
+export const dataWrites = (calls: readonly SeamCall[]): SeamCall[] =>
+  calls.filter((c) => ((c.seam === 'kvs' && !/get|query/.test(c.op)) || c.seam === 'queue') && !c.detail.startsWith('admin:'));
 
 /** Every response that contains one of the secrets, with the secret named: expected to be empty. */
 export function leakedSecrets(responses: readonly unknown[], secrets: readonly string[]): string[] {

@@ -4,7 +4,7 @@
  * platform grants (the manifest's, plus loopback on the local platform).
  */
 // The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
-import { ADMIN, openSession, type SettingsSession } from '../page/settings-harness';
+import { ADMIN, dataWrites, openSession, type SettingsSession } from '../page/settings-harness';
 import { kvs } from '@forge/kvs';
 import { startReceiver, type Receiver } from '../../local/receiver';
 import type { Result, TargetView } from '../../src/core/settings-api';
@@ -46,8 +46,9 @@ const input = (provider: string, settings: Record<string, unknown>, secrets: Rec
 });
 
 /** Anything the save wrote: a target, a secret or a queued job. */
-const writes = () => session.platform.calls.filter((c) => (c.seam === 'kvs' && !/get|query/.test(c.op)) || c.seam === 'queue');
-const storedKeys = () => session.platform.run(async () => (await kvs.query().getMany()).results.map((r) => r.key));
+const writes = () => dataWrites(session.platform.calls);
+const storedKeys = () =>
+  session.platform.run(async () => (await kvs.query().getMany()).results.map((r) => r.key).filter((key) => !key.startsWith('admin:')));
 
 describe('saving a target', () => {
   it('refuses a webhook whose host manifest.yml does not declare, on the URL field, naming the host and the fix, and stores nothing', async () => {

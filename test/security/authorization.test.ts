@@ -10,7 +10,7 @@
  * the outbound rules; every redirect status; and the same refusals when a stored target is run.
  */
 // The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
-import { ADMIN, openSession, pageContext, READER, REPO, WORKSPACE, type SettingsSession } from '../page/settings-harness';
+import { ADMIN, dataWrites, openSession, pageContext, READER, REPO, WORKSPACE, type SettingsSession } from '../page/settings-harness';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
@@ -54,7 +54,7 @@ async function state(): Promise<unknown> {
     return out;
   });
 }
-const writes = () => session.platform.calls.filter((c) => (c.seam === 'kvs' && !/get|query/.test(c.op)) || c.seam === 'queue');
+const writes = () => dataWrites(session.platform.calls);
 
 /** A plausible payload for each resolver: with it, only the caller's rights decide the answer. */
 const payloadFor = (key: string, targetId: string): unknown =>
@@ -66,6 +66,7 @@ const payloadFor = (key: string, targetId: string): unknown =>
     deployNow: { targetId, branch: 'main' },
     searchBranches: { text: 'main' },
     getHistory: {},
+    recordEgress: { domains: ['https://attacker.example'] },
   })[key] ?? {};
 
 let repoTarget: string;
@@ -137,6 +138,8 @@ describe('resolvers refuse callers who may not manage the repository, and change
     const answers: unknown[] = [];
     for (const key of RESOLVERS) answers.push(await invokeWith(pageContext(STRANGER), STRANGER)(key, payloadFor(key, repoTarget)));
     session.platform.bitbucket.setPermission(REPO, ADMIN, 'none');
+    // Bitbucket is asked at most once a minute per person and repository: the revocation counts a minute on.
+    session.platform.advanceClock(60_000);
     for (const key of RESOLVERS) answers.push(await invokeWith(pageContext(ADMIN), ADMIN)(key, payloadFor(key, repoTarget)));
     expect(answers).toEqual(Array.from({ length: RESOLVERS.length * 2 }, () => FORBIDDEN));
     expect(writes()).toEqual([]);

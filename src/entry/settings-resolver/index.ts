@@ -22,11 +22,28 @@ import { dailyStats, windowStart } from '../../core/stats';
 import { DECLARED_EGRESS_HOSTS } from '../../core/egress-hosts';
 import { MAX_TARGETS_PER_REPOSITORY, type Target, TARGETS_SCHEMA_VERSION, type TargetsDocument } from '../../core/targets';
 import { allowedEgress, allowedEgressWith, checkEgress } from '../../forge/egress';
-import { getBranchHead, getRepositorySummary, isRepositoryAdmin, searchBranches as searchBitbucketBranches } from '../../forge/bitbucket';
+import {
+  getBranchHead,
+  getRepositorySummary,
+  isRepositoryAdmin,
+  needsConsent,
+  searchBranches as searchBitbucketBranches,
+} from '../../forge/bitbucket';
 import { forgeHttpClient } from '../../forge/http';
 import { appLogger } from '../../forge/log';
 import { enqueueDeployJobs } from '../../forge/queue';
-import { getEgressGrants, getSecrets, getTargets, listDeployments, putEgressGrants, putSecrets, putTargets } from '../../forge/store';
+import {
+  ADMIN_CHECK_MS,
+  getAdminCheck,
+  getEgressGrants,
+  getSecrets,
+  getTargets,
+  listDeployments,
+  putAdminCheck,
+  putEgressGrants,
+  putSecrets,
+  putTargets,
+} from '../../forge/store';
 import { bindProvider } from '../../providers/registry';
 import {
   deployNowPayload,
@@ -86,17 +103,30 @@ function guarded<T>(handler: (call: CallContext, payload: unknown) => Promise<T>
     // No signed-in person: nobody to ask Bitbucket about, and no retry would help.
     if (!call.accountId) return fail('FORBIDDEN', 'Sign in to Bitbucket to manage deploy targets. Nothing was changed.');
     try {
-      if (!(await isRepositoryAdmin(call.repositoryUuid))) {
+      if (!(await administers(call, call.accountId))) {
         return fail('FORBIDDEN', 'Only administrators of this repository can manage its deploy targets. Nothing was changed.');
       }
       return { ok: true, data: await handler(call, payload) };
     } catch (error) {
+      // Forge asks the person for consent only when this error leaves the resolver: it must not become a Result.
+      if (needsConsent(error)) throw error;
       if (error instanceof FieldErrors) return fail(error.code as SettingsErrorCode, error.message, error.fields, error.egress);
       if (error instanceof RelayError) return fail(error.code as SettingsErrorCode, error.message);
       appLogger.error('settings resolver failed', { error: (error as Error).message });
       return fail('INTERNAL', 'Something went wrong on our side; nothing was changed. Try again.');
     }
   };
+}
+
+/** The admin check, asked of Bitbucket at most once a minute per person and repository (store.ts). */
+async function administers(call: CallContext, accountId: string): Promise<boolean> {
+  const workspace = requireWorkspace(call);
+  const now = Date.now();
+  const cached = await getAdminCheck(call.repositoryUuid, accountId);
+  if (cached && now - cached.checkedAt >= 0 && now - cached.checkedAt < ADMIN_CHECK_MS) return cached.admin;
+  const admin = await isRepositoryAdmin(workspace, call.repositoryUuid);
+  await putAdminCheck(call.repositoryUuid, accountId, { admin, checkedAt: now });
+  return admin;
 }
 
 function requireWorkspace(call: CallContext): string {
