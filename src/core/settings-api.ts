@@ -29,6 +29,10 @@ export type Result<T> =
       };
     };
 
+/** What the page says when Forge needs the person's consent before the app may ask Bitbucket as them. */
+export const CONSENT_MESSAGE =
+  'Deploy Relay needs your permission to ask Bitbucket, as you, whether you administer this repository. Allow access when Bitbucket asks, then reload this page. Nothing was changed.';
+
 /**
  * The one customer-managed egress group the page asks Forge for (permissions.egress.set): every
  * self-hosted instance and webhook receiver the workspace's targets call, approved by a workspace admin.

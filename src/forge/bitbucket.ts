@@ -67,11 +67,9 @@ export async function postCommitStatus(workspaceUuid: string, repositoryUuid: st
 export async function isRepositoryAdmin(workspaceUuid: string, repositoryUuid: string): Promise<boolean> {
   const q = `repository.uuid="${repositoryUuid}"`;
   const listed = await asMember('permission check', () =>
-    api
-      .asUser()
-      .requestBitbucket(route`/2.0/user/workspaces/${workspaceUuid}/permissions/repositories?q=${q}`, {
-        headers: { accept: 'application/json' },
-      }),
+    api.asUser().requestBitbucket(route`/2.0/user/workspaces/${workspaceUuid}/permissions/repositories?q=${q}`, {
+      headers: { accept: 'application/json' },
+    }),
   );
   const body = (listed ? await listed.json() : {}) as { values?: { permission?: string }[] };
   if ((body.values ?? []).some((value) => value.permission === 'admin')) return true;
