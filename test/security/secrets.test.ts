@@ -30,11 +30,23 @@ type Mode = 'accept' | 'reject' | 'fault';
 let mode: Mode = 'accept';
 
 /** Distinct, distinctive and reproducible: 24 characters no word or hash contains by chance. */
-const token = (label: string, key: string): string =>
-  [...createHash('sha256').update(`${label}.${key}`).digest()]
+const run = (seed: string): string =>
+  [...createHash('sha256').update(seed).digest()]
     .slice(0, 24)
     .map((byte) => 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'[byte % 32])
     .join('');
+
+/**
+ * Secrets spelled with what JSON and logs spell otherwise (issue 10, item 4): a quote and a backslash in
+ * every credential sent in a header (both are legal there), and a newline and non-ASCII letters too in a
+ * signing secret, which only signs. Hook URLs and whsec_ secrets keep the characters their format allows.
+ */
+const token = (label: string, key: string): string => {
+  const head = run(`${label}.${key}`);
+  if (key === 'hookUrl' || label === 'webhook-whsec') return head;
+  const tail = run(`${label}.${key}.tail`);
+  return label === 'webhook-raw' ? `${head}"\\\n é☃${tail}` : `${head}"\\${tail}`;
+};
 
 const PROVIDERS = allProviders().map((p) => p.id);
 let secrets: Secret[] = [];
@@ -45,8 +57,12 @@ let secrets: Secret[] = [];
  * a message truncated before it is redacted keeps part of the secret.
  */
 function echoing(status: number, request: Seen): Reply {
-  const text = `${request.target} ${JSON.stringify(request.headers)} ${request.body}`;
-  const quoted = secrets.flatMap((s) => runsOf(s.value)).find((run) => text.includes(run)) ?? 'no credential';
+  const text = `${request.target} ${Object.values(request.headers).join(' ')} ${request.body}`;
+  // The credential whole, as the vendor received it (a header's value, not its JSON spelling).
+  const quoted =
+    secrets.find((s) => text.includes(s.value))?.value ??
+    secrets.flatMap((s) => runsOf(s.value)).find((r) => text.includes(r)) ??
+    'no credential';
   const lead = `invalid credential ${quoted}; `;
   const message = `${lead}${'#'.repeat(Math.max(0, 300 - lead.length - 12))}${quoted}`;
   return { status, body: { message }, headers: status >= 500 ? { 'retry-after': '1' } : {} };
