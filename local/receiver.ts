@@ -11,6 +11,8 @@ import { atTime } from './runtime';
  */
 
 export interface ReceivedDelivery {
+  /** Path and query, as requested. */
+  target: string;
   headers: IncomingHttpHeaders;
   body: string;
   hubSignatureValid: boolean;
@@ -69,7 +71,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       const standardWebhooksValid = verifyStandardWebhooks(options.secret, body, req.headers, options.now);
       const wanted = options.respond?.(deliveries.length) ?? 200;
       const status = hubSignatureValid && standardWebhooksValid ? wanted : 401;
-      deliveries.push({ headers: req.headers, body, hubSignatureValid, standardWebhooksValid, status });
+      deliveries.push({ target: req.url ?? '', headers: req.headers, body, hubSignatureValid, standardWebhooksValid, status });
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: status < 300 }));
     });
   });

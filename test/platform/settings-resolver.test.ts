@@ -87,6 +87,20 @@ describe('getPage', () => {
 });
 
 describe('saveTarget', () => {
+  it('keeps a receiver URL’s query (?token=…) as a secret: out of the settings and the page, sent only to that receiver', async () => {
+    const query = 'token=receiver-query-token-5d1c9a7e3b&env=prod';
+    const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput({ settings: { url: `${receiver.url}?${query}` } })));
+    expect(saved.settings).toEqual({ url: receiver.url });
+    expect(saved.secrets.urlQuery).toEqual({ set: true, last4: null });
+    const { doc } = await stored();
+    expect(JSON.stringify(doc)).not.toContain('receiver-query-token');
+    expect((await session.platform.run(() => getSecrets(REPO, saved.id))).values).toEqual({ signingSecret: SECRET, urlQuery: query });
+    await asAdmin('deployNow', { targetId: saved.id, branch: 'main' });
+    await session.platform.drain();
+    expect(receiver.deliveries.map((d) => d.target)).toEqual([`/deploy?${query}`]);
+    expect(leakedSecrets(session.responses, ['receiver-query-token-5d1c9a7e3b'])).toEqual([]);
+  });
+
   it('refuses an invalid target with one message per field and stores nothing', async () => {
     session.platform.resetCalls();
     const result = await asAdmin('saveTarget', hookInput({ name: ' ', settings: { url: 'not a url' }, secrets: {} }));

@@ -90,6 +90,26 @@ function egressErrors(
   return { fields, origins };
 }
 
+/**
+ * A URL setting's query string (`?token=…`) is a credential more often than not: where the provider has
+ * a secret field named after the setting (`url` and `urlQuery`), the query moves there, out of the
+ * settings the page shows and the targets document stores in plain KVS. Edits `settings` in place.
+ */
+function queriesAsSecrets(provider: DeployProvider<never>, settings: Record<string, string | number | boolean>): Record<string, string> {
+  const moved: Record<string, string> = {};
+  for (const field of provider.fields) {
+    const value = settings[field.key];
+    const holder = provider.fields.find((f) => f.secret && f.key === `${field.key}Query`);
+    if (field.kind !== 'url' || field.secret || !holder || typeof value !== 'string' || !URL.canParse(value)) continue;
+    const url = new URL(value);
+    if (url.search === '') continue;
+    moved[holder.key] = url.search.slice(1);
+    url.search = '';
+    settings[field.key] = url.href;
+  }
+  return moved;
+}
+
 function slug(name: string): string {
   const base = name
     .toLowerCase()
@@ -141,6 +161,7 @@ export function applySave(
   const settingKeys = new Set(provider?.fields.filter((f) => !f.secret).map((f) => f.key) ?? []);
   // Optional fields the form left empty are absent, not ''.
   const settings = Object.fromEntries(Object.entries(input.settings).filter(([key, value]) => settingKeys.has(key) && value !== ''));
+  if (provider) input = { ...input, secrets: { ...input.secrets, ...queriesAsSecrets(provider, settings) } };
   for (const key of Object.keys(input.secrets)) {
     if (provider && !secretKeys.has(key)) fields[`secrets.${key}`] = `${provider.title} has no secret called ${key}`;
   }

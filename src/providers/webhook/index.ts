@@ -30,6 +30,15 @@ export const webhookProvider: DeployProvider<WebhookSettings> = {
   fields: [
     { key: 'url', label: 'Receiver URL', kind: 'url', required: true, secret: false, help: 'An https URL that accepts a JSON POST.' },
     {
+      key: 'urlQuery',
+      label: 'Receiver URL query',
+      // Part of a URL: shown only as set, never by its last characters.
+      kind: 'url',
+      required: false,
+      secret: true,
+      help: 'What follows ? in the receiver URL (a ?token=… many receivers take). Type the whole URL above: on save the query moves here and is kept as a secret.',
+    },
+    {
       key: 'signingSecret',
       label: 'Signing secret',
       kind: 'text',
@@ -43,6 +52,8 @@ export const webhookProvider: DeployProvider<WebhookSettings> = {
 
   async start(call) {
     const secret = call.secrets.signingSecret ?? '';
+    const query = call.secrets.urlQuery;
+    const url = query ? `${call.settings.url.split('?')[0]}?${query}` : call.settings.url;
     const body = JSON.stringify(deploySummary(call));
     const timestamp = Math.floor(call.now() / 1000);
     // One message id per push and target, the same when a request is sent again after its answer was
@@ -50,8 +61,8 @@ export const webhookProvider: DeployProvider<WebhookSettings> = {
     const messageId = call.job.jobKey;
     const response = await call.http.send({
       method: 'POST',
-      url: call.settings.url,
-      secrets: [secret],
+      url,
+      secrets: [secret, ...(query ? [query] : [])],
       headers: {
         'content-type': 'application/json',
         'x-hub-signature-256': hubSignature256(secret, body),
