@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'PROVIDER_UNAVAILABLE'
   | 'PLATFORM_UNAVAILABLE'
   | 'NOT_FOUND'
+  | 'CONFLICT'
   | 'FORBIDDEN'
   | 'INTERNAL';
 

@@ -9,6 +9,7 @@ export type SettingsErrorCode =
   | 'FORBIDDEN'
   | 'INVALID_INPUT'
   | 'NOT_FOUND'
+  | 'CONFLICT'
   | 'CORRUPT_RECORD'
   | 'UNKNOWN_PROVIDER'
   | 'EGRESS_NOT_ALLOWED'
@@ -86,6 +87,7 @@ export interface TargetView {
   /** Origins this target calls that the installation may not reach yet (neither declared nor approved). */
   unapprovedEgress: string[];
   createdAt: string;
+  updatedAt: string;
 }
 
 export interface DeploymentView {
@@ -177,6 +179,8 @@ export interface SaveTargetInput {
   rules: TargetRulesView;
   options: TargetOptionsView;
   enabled: boolean;
+  /** When editing: the target's `updatedAt` as the form was opened on; a target changed since is not overwritten. */
+  expectedUpdatedAt?: string;
 }
 
 export interface BranchView {

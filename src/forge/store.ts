@@ -16,6 +16,7 @@ import { describeIssues } from '../core/zod-messages';
  *   deploy:<repo>:<reversed time>-<job>    a deployment record (one per push and target); a prefix scan lists newest first
  *   plan:<repo>:<target>:<order>:<job>     a push planned for a target whose job has not acted yet (expires)
  *   entity target-state, <repo>:<target>   where the target stands (core/target-state.ts), with its version
+ *   entity targets-revision, <repo>        counts the page's changes to the targets: a save conditioned on it loses no other
  *   secrets:<repo>:<target>                the target's secrets and what they were saved for, in the encrypted secret store
  *   egress-grants                          the customer-managed egress a workspace admin approved (one per installation)
  *   admin:<repo>:<account>                 whether the person administers the repository, as Bitbucket said (a minute)
@@ -31,6 +32,8 @@ import { describeIssues } from '../core/zod-messages';
  */
 
 export const TARGET_STATE_ENTITY = 'target-state';
+export const TARGETS_REVISION_ENTITY = 'targets-revision';
+const revisionSchema = z.object({ revision: z.number() });
 
 const targetsKey = (repo: string) => `targets:${bareUuid(repo)}`;
 const secretsKey = (repo: string, targetId: string) => `secrets:${bareUuid(repo)}:${targetId}`;
@@ -97,6 +100,57 @@ export async function getTargets(repo: string): Promise<TargetsDocument | null> 
 
 export async function putTargets(doc: TargetsDocument): Promise<void> {
   await kvs.set(targetsKey(doc.repository.uuid), targetsDocumentSchema.parse(doc));
+}
+
+/**
+ * The targets as an admin's change reads them: the document and its revision, a custom entity counted
+ * up by every change made through the page (created at 0 the first time). The document stays a plain
+ * key, so a push still reads it in its one batch.
+ */
+export async function readTargetsForChange(repo: string): Promise<{ doc: TargetsDocument | null; revision: number | null }> {
+  const key = bareUuid(repo);
+  const [doc, value] = await Promise.all([
+    getTargets(repo),
+    platform('targets revision', () => kvs.entity(TARGETS_REVISION_ENTITY).get(key)),
+  ]);
+  return { doc, revision: value === undefined ? null : parseStored(revisionSchema, `${TARGETS_REVISION_ENTITY}/${key}`, value).revision };
+}
+
+/**
+ * Writes the targets only if no other change was written since `revision` was read: one transaction,
+ * the document and the revision's next value, conditioned on the revision. StaleStateError otherwise.
+ */
+export async function putTargetsIfUnchanged(doc: TargetsDocument, read: number | null): Promise<void> {
+  const repo = doc.repository.uuid;
+  // The first change counts from 0, created by whichever change gets there first (the documented create-if-absent).
+  if (read === null) {
+    try {
+      await platform('targets revision', () =>
+        kvs.entity(TARGETS_REVISION_ENTITY).set(bareUuid(repo), { revision: 0 }, { keyPolicy: 'FAIL_IF_EXISTS' }),
+      );
+    } catch (error) {
+      if (isCode(error, 'KEY_CONFLICT')) throw new StaleStateError('the targets of this repository');
+      throw error;
+    }
+  }
+  const revision = read ?? 0;
+  const tx = kvs
+    .transact()
+    .set(targetsKey(repo), targetsDocumentSchema.parse(doc))
+    .set(
+      bareUuid(repo),
+      { revision: revision + 1 },
+      {
+        entityName: TARGETS_REVISION_ENTITY,
+        conditions: new Filter<{ revision: number }>().and('revision', FilterConditions.equalTo(revision)),
+      },
+    );
+  try {
+    await platform('targets', () => tx.execute());
+  } catch (error) {
+    if (isCode(error, 'CONDITIONAL_CHECK_FAILED')) throw new StaleStateError('the targets of this repository');
+    throw error;
+  }
 }
 
 /**

@@ -94,6 +94,7 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
       rules: { branches: splitList(branches), tags: splitList(tags), paths: { include: splitList(include), exclude: splitList(exclude) } },
       options: { skipMarkers, coalesce, reportOnCommit },
       enabled: target?.enabled ?? true,
+      ...(target ? { expectedUpdatedAt: target.updatedAt } : {}),
     };
     const result = await call<TargetView>('saveTarget', input as unknown as Record<string, unknown>);
     setSaving(false);

@@ -76,6 +76,7 @@ describe('getPage', () => {
     expect(page.history).toEqual({ deployments: [], nextCursor: null, corruptRecords: 0 });
     expect(page.providers.find((p) => p.id === 'webhook')?.fields.map((f) => [f.key, f.secret])).toEqual([
       ['url', false],
+      ['urlQuery', true],
       ['signingSecret', true],
     ]);
     expect(page.egressHosts).toEqual(session.platform.manifest.egressHosts);
@@ -353,5 +354,38 @@ describe('fuzzed payloads', () => {
     expect(writes()).toEqual([]);
     expect(await stored()).toEqual(before);
     expect(await session.platform.run(() => getSecrets(REPO, saved.id))).toEqual(secretsBefore);
+  });
+});
+
+describe('concurrent changes to the targets', () => {
+  it('five admins adding a target at once: every target is kept (a save that lost the race is applied again to what won)', async () => {
+    const names = ['Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo'];
+    const results = await Promise.all(names.map((name) => asAdmin('saveTarget', hookInput({ name }))));
+    expect(results.map((r) => r.ok)).toEqual(names.map(() => true));
+    const { doc } = await stored();
+    expect(doc?.targets.map((t) => t.name).sort()).toEqual(names);
+  });
+
+  it('saving a target another admin changed since the form was opened is refused, and their change is kept', async () => {
+    const opened = ok<TargetView>(await asAdmin('saveTarget', hookInput()));
+    // Someone else renames it meanwhile.
+    session.platform.advanceClock(1_000);
+    ok<TargetView>(
+      await asAdmin('saveTarget', hookInput({ id: opened.id, name: 'Renamed by Bea', secrets: {}, expectedUpdatedAt: opened.updatedAt })),
+    );
+    session.platform.advanceClock(1_000);
+    const late = await asAdmin(
+      'saveTarget',
+      hookInput({ id: opened.id, name: 'Renamed by Al', secrets: {}, expectedUpdatedAt: opened.updatedAt }),
+    );
+    expect(late).toEqual({
+      ok: false,
+      error: {
+        code: 'CONFLICT',
+        message:
+          'This target was changed since you opened it (by another admin, or in another tab); nothing was saved. Reload the page to see the change, then make yours again.',
+      },
+    });
+    expect((await stored()).doc?.targets.map((t) => t.name)).toEqual(['Renamed by Bea']);
   });
 });

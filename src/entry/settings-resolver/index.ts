@@ -1,6 +1,6 @@
 import Resolver from '@forge/resolver';
 import type { Deployment } from '../../core/deployment';
-import { RelayError } from '../../core/errors';
+import { RelayError, StaleStateError } from '../../core/errors';
 import { bracedUuid, digest, isBracedUuid, randomId } from '../../core/ids';
 import { type DeployJob, JOB_SCHEMA_VERSION, jobKeyFor, MAX_JOB_MESSAGE_LENGTH, parseDeployJob } from '../../core/job';
 import { orderOf } from '../../core/order';
@@ -42,7 +42,8 @@ import {
   putAdminCheck,
   putEgressGrants,
   putSecrets,
-  putTargets,
+  putTargetsIfUnchanged,
+  readTargetsForChange,
 } from '../../forge/store';
 import { bindProvider } from '../../providers/registry';
 import {
@@ -232,44 +233,76 @@ async function getStats(call: CallContext): Promise<StatsView> {
   };
 }
 
+/** A change to the targets loses to a concurrent one at most this often before the admin is asked to try again. */
+const CHANGE_PASSES = 8;
+
+/**
+ * Applies `change` to the targets as stored and writes the result only if no other change was written
+ * in between (store.ts: conditioned on the targets' revision); a change that lost is applied again to
+ * what won, so a concurrent save of another target is kept, never lost.
+ */
+async function changeTargets<T extends { doc: TargetsDocument }>(
+  call: CallContext,
+  change: (doc: TargetsDocument | null) => Promise<T>,
+): Promise<T> {
+  for (let pass = 1; ; pass += 1) {
+    const { doc, revision } = await readTargetsForChange(call.repositoryUuid);
+    const outcome = await change(doc);
+    try {
+      await putTargetsIfUnchanged(outcome.doc, revision);
+      return outcome;
+    } catch (error) {
+      if (!(error instanceof StaleStateError)) throw error;
+      if (pass >= CHANGE_PASSES)
+        throw new RelayError(
+          'CONFLICT',
+          'Other admins are changing these targets right now; nothing was saved. Reload the page and try again.',
+        );
+    }
+  }
+}
+
 async function saveTarget(call: CallContext, payload: unknown): Promise<TargetView> {
   const input = parsePayload(saveTargetPayload, payload);
-  const existingDoc = await getTargets(call.repositoryUuid);
-  const doc: TargetsDocument = existingDoc ?? {
-    schemaVersion: TARGETS_SCHEMA_VERSION,
-    repository: { uuid: call.repositoryUuid, workspaceUuid: requireWorkspace(call), fullName: null },
-    targets: [],
-  };
   const stored = input.id ? await getSecrets(call.repositoryUuid, input.id) : NO_SECRETS;
   const allowed = await allowedEgress();
-  const outcome = applySave(doc, input, stored, allowed, new Date().toISOString());
-  if (doc.repository.fullName === null && call.workspaceUuid) {
-    const summary = await getRepositorySummary(call.workspaceUuid, call.repositoryUuid).catch(() => null);
-    outcome.doc.repository = { ...outcome.doc.repository, fullName: summary?.fullName ?? null };
-  }
-  // Secrets first: a target whose hint says "set" must find its secret when a push arrives.
+  const outcome = await changeTargets(call, async (existingDoc) => {
+    const doc: TargetsDocument = existingDoc ?? {
+      schemaVersion: TARGETS_SCHEMA_VERSION,
+      repository: { uuid: call.repositoryUuid, workspaceUuid: requireWorkspace(call), fullName: null },
+      targets: [],
+    };
+    const applied = applySave(doc, input, stored, allowed, new Date().toISOString());
+    if (doc.repository.fullName === null && call.workspaceUuid) {
+      const summary = await getRepositorySummary(call.workspaceUuid, call.repositoryUuid).catch(() => null);
+      applied.doc.repository = { ...applied.doc.repository, fullName: summary?.fullName ?? null };
+    }
+    return applied;
+  });
+  // After the targets: a save refused for a concurrent change must not have replaced another admin's
+  // secrets. A push in the moment between finds the new target with its old secrets, which are refused
+  // if they were saved for elsewhere (core/secrets.ts), never sent there.
   if (outcome.secrets) await putSecrets(call.repositoryUuid, outcome.target.id, outcome.secrets);
-  await putTargets(outcome.doc);
   return targetView(outcome.target, null, allowed);
 }
 
 async function deleteTarget(call: CallContext, payload: unknown): Promise<{ id: string }> {
   const { id } = parsePayload(targetIdPayload, payload);
-  const doc = await getTargets(call.repositoryUuid);
-  requireTarget(doc, id);
-  await putTargets({ ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.filter((t) => t.id !== id) });
+  await changeTargets(call, async (doc) => {
+    requireTarget(doc, id);
+    return { doc: { ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.filter((t) => t.id !== id) } };
+  });
   await putSecrets(call.repositoryUuid, id, NO_SECRETS);
   return { id };
 }
 
 async function setEnabled(call: CallContext, payload: unknown): Promise<{ id: string; enabled: boolean }> {
   const { id, enabled } = parsePayload(setEnabledPayload, payload);
-  const doc = await getTargets(call.repositoryUuid);
-  const target = requireTarget(doc, id);
-  if (target.enabled !== enabled) {
-    const updated = { ...target, enabled, updatedAt: new Date().toISOString() };
-    await putTargets({ ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.map((t) => (t.id === id ? updated : t)) });
-  }
+  await changeTargets(call, async (doc) => {
+    const target = requireTarget(doc, id);
+    const updated = target.enabled === enabled ? target : { ...target, enabled, updatedAt: new Date().toISOString() };
+    return { doc: { ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.map((t) => (t.id === id ? updated : t)) } };
+  });
   return { id, enabled };
 }
 

@@ -25,6 +25,7 @@ export const saveTargetPayload = z.strictObject({
   rules: z.strictObject({ branches: strings, tags: strings, paths: z.strictObject({ include: strings, exclude: strings }) }),
   options: z.strictObject({ skipMarkers: z.boolean(), coalesce: z.boolean(), reportOnCommit: z.boolean() }),
   enabled: z.boolean(),
+  expectedUpdatedAt: z.optional(shortText(40)),
 });
 
 /** Forge's own limit on customer-managed egress is 40 domains an installation (forge-platform.md). */

@@ -146,6 +146,12 @@ export function applySave(
 ): SaveOutcome {
   const existing = input.id === undefined ? undefined : doc.targets.find((t) => t.id === input.id);
   if (input.id !== undefined && !existing) throw new RelayError('NOT_FOUND', 'That target no longer exists; reload the page.');
+  if (existing && input.expectedUpdatedAt !== undefined && existing.updatedAt !== input.expectedUpdatedAt) {
+    throw new RelayError(
+      'CONFLICT',
+      'This target was changed since you opened it (by another admin, or in another tab); nothing was saved. Reload the page to see the change, then make yours again.',
+    );
+  }
   if (!existing && doc.targets.length >= MAX_TARGETS_PER_REPOSITORY) {
     throw new RelayError('INVALID_INPUT', `A repository can have at most ${MAX_TARGETS_PER_REPOSITORY} deploy targets; delete one first.`);
   }

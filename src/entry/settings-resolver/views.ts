@@ -28,6 +28,7 @@ export function targetView(target: Target, latest: DeploymentView | null, allowe
     latest,
     unapprovedEgress: unapproved,
     createdAt: target.createdAt,
+    updatedAt: target.updatedAt,
   };
 }
 
