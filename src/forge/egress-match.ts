@@ -9,8 +9,18 @@ import { EgressFilteringService } from '@forge/egress';
  */
 export const egressAllows = (entries: readonly string[], url: string): boolean => egressRefuses([url], entries).length === 0;
 
+/** The matcher decodes each entry's host and throws on a malformed one (`%zz`): such an entry allows nothing. */
+function parses(entry: string): boolean {
+  try {
+    new EgressFilteringService([entry]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The URLs of `urls` that no entry allows, in their order, each once. */
 export const egressRefuses = (urls: readonly string[], entries: readonly string[]): string[] => {
-  const filter = new EgressFilteringService(entries.map((entry) => entry.toLowerCase()));
+  const filter = new EgressFilteringService(entries.map((entry) => entry.toLowerCase()).filter(parses));
   return [...new Set(urls.map((url) => url.toLowerCase()))].filter((url) => !filter.isValidUrl(url));
 };

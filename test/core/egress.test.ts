@@ -77,3 +77,10 @@ describe('EgressNotAllowedError', () => {
     expect(error.message).not.toMatch(/manifest|forge deploy|npm run/);
   });
 });
+
+describe('a malformed entry', () => {
+  it('allows nothing and breaks nothing: Forge’s matcher would throw on it', () => {
+    expect(egressRefuses(['https://api.render.com'], ['%zz.example.com', 'api.render.com'])).toEqual([]);
+    expect(egressAllows(['%zz.example.com'], 'https://x.example.com')).toBe(false);
+  });
+});

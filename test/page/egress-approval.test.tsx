@@ -7,13 +7,12 @@
  * platform's guard lets requests through only once the approval is held.
  */
 // The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
-import { ADMIN, leakedSecrets, openSession, pageContext, REPO, WORKSPACE, type SettingsSession } from './settings-harness';
+import { ADMIN, leakedSecrets, openSession, pageContext, pushToMain, REPO, type SettingsSession } from './settings-harness';
 import path from 'node:path';
 import { kvs } from '@forge/kvs';
 import { renderPage, type PageHarness } from '../../local/ui/harness';
 import { EGRESS_GROUP } from '../../src/core/settings-api';
 import { listDeployments } from '../../src/forge/store';
-import { commitOf, hashOf, makePushEvent } from '../fixtures/events';
 import { acceptedAnswer } from '../fixtures/every-provider';
 import { loopbackVendor } from '../providers/loopback-vendor';
 
@@ -53,26 +52,6 @@ async function openForm(): Promise<PageHarness> {
 const storedTargets = () =>
   session.platform.run(async () => (await kvs.query().getMany()).results.map((r) => r.key).filter((k) => k.startsWith('targets:')));
 
-async function push(round: number): Promise<void> {
-  session.platform.advanceClock(60_000);
-  await session.platform.emit(
-    makePushEvent({
-      timestamp: new Date(session.platform.now()).toISOString(),
-      repository: { uuid: REPO },
-      workspace: { uuid: WORKSPACE },
-      push: {
-        ref: 'main',
-        before: null,
-        after: hashOf(round),
-        created: false,
-        closed: false,
-        commits: [commitOf(hashOf(round), 'Ship it')],
-      },
-    }),
-  );
-  await session.platform.drain();
-}
-
 describe('a Dokploy target on a host the manifest does not declare', () => {
   it('is saved once a workspace admin approves the host in Forge’s modal, and a push deploys to it', async () => {
     page = await openForm();
@@ -103,7 +82,7 @@ describe('a Dokploy target on a host the manifest does not declare', () => {
     expect(page.text()).not.toContain('is not approved');
     expect(await storedTargets()).toHaveLength(1);
 
-    await push(1);
+    await pushToMain(session, 1);
     expect(dokploy.seen.map((s) => `${s.method} ${s.path}`)).toContainEqual('POST /api/application.deploy');
     expect(dokploy.seen.every((s) => s.headers['x-api-key'] === API_KEY)).toBe(true);
     const [record] = (await session.platform.run(() => listDeployments(REPO, 10))).deployments;
@@ -122,7 +101,7 @@ describe('a Dokploy target on a host the manifest does not declare', () => {
     expect(session.platform.customerEgress.backendDomains()).toEqual([]);
     expect(page.invocations.map((i) => i.functionKey)).not.toContain('recordEgress');
     expect(await storedTargets()).toEqual([]);
-    await push(2);
+    await pushToMain(session, 2);
     expect(dokploy.seen).toEqual([]);
     expect(session.platform.egressLog).toEqual([]);
   });

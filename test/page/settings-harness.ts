@@ -4,6 +4,7 @@ import { loadDefaultFixture } from '../../local/bitbucket';
 import { DEPLOYMENT_SCHEMA_VERSION, type Deployment, deploymentId } from '../../src/core/deployment';
 import { kvs } from '@forge/kvs';
 import { deploymentKey } from '../../src/forge/store';
+import { commitOf, hashOf, makePushEvent } from '../fixtures/events';
 
 /** The acme/web repository of local/fixtures/workspace.json, its admin and a reader. */
 const fixture = loadDefaultFixture();
@@ -80,6 +81,27 @@ export const PAGE_TIMERS: Parameters<typeof jest.useFakeTimers>[0] = {
     'clearImmediate',
   ],
 };
+
+/** A push of commit `round` to main of acme/web, a minute after what came before, run to the end of its queue. */
+export async function pushToMain(session: SettingsSession, round: number): Promise<void> {
+  session.platform.advanceClock(60_000);
+  await session.platform.emit(
+    makePushEvent({
+      timestamp: new Date(session.platform.now()).toISOString(),
+      repository: { uuid: REPO },
+      workspace: { uuid: WORKSPACE },
+      push: {
+        ref: 'main',
+        before: null,
+        after: hashOf(round),
+        created: false,
+        closed: false,
+        commits: [commitOf(hashOf(round), `Round ${round}`)],
+      },
+    }),
+  );
+  await session.platform.drain();
+}
 
 let seeded = 0;
 

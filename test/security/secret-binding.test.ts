@@ -7,12 +7,11 @@
  * behind the page's back) is refused by the worker before anything is sent.
  */
 // The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
-import { ADMIN, openSession, REPO, WORKSPACE, type SettingsSession } from '../page/settings-harness';
+import { ADMIN, openSession, pushToMain, REPO, type SettingsSession } from '../page/settings-harness';
 import { DECLARED_EGRESS_HOSTS } from '../../src/core/egress-hosts';
 import type { Result, TargetView } from '../../src/core/settings-api';
 import { getSecrets, getTargets, listDeployments, putSecrets, putTargets } from '../../src/forge/store';
 import { secretsSavedFor } from '../../src/providers/registry';
-import { commitOf, hashOf, makePushEvent } from '../fixtures/events';
 import { everyProviderCases, type ProviderCase } from '../fixtures/every-provider';
 import { loopbackVendor } from '../providers/loopback-vendor';
 
@@ -48,19 +47,6 @@ function carrying(values: readonly string[]): string[] {
   return session.platform.egressLog
     .filter((e) => values.some((v) => `${e.url} ${JSON.stringify(e.headers)} ${e.body ?? ''}`.includes(v)))
     .map((e) => `${e.method} ${e.url}`);
-}
-
-async function pushAndDrain(round: number): Promise<void> {
-  session.platform.advanceClock(60_000);
-  await session.platform.emit(
-    makePushEvent({
-      timestamp: new Date(session.platform.now()).toISOString(),
-      repository: { uuid: REPO },
-      workspace: { uuid: WORKSPACE },
-      push: { ref: 'main', before: null, after: hashOf(round), created: false, closed: false, commits: [commitOf(hashOf(round), 'Go')] },
-    }),
-  );
-  await session.platform.drain();
 }
 
 interface Pair {
@@ -106,7 +92,7 @@ describe('switching a target to another provider with a secret of the same name'
       if (!switched.ok) await session.invokeAs(ADMIN)('deleteTarget', { id: first.id });
     }
     expect(new Set(outcomes)).toEqual(new Set(['saved without it', 'asked for it again']));
-    await pushAndDrain(1);
+    await pushToMain(session, 1);
     // What is left are the targets switched without the secret: a push sends each first provider's secret nowhere.
     const leaked = pairs.flatMap(({ from, shared }) => carrying(shared.map((k) => from.input.secrets[k] as string)));
     expect(leaked).toEqual([]);
@@ -133,7 +119,7 @@ describe('changing where a target sends its secrets', () => {
       if (result.ok) {
         // Only optional secrets were governed: saved without them, and a push has none to send.
         expect((await stored(first.id)).values).toEqual({});
-        await pushAndDrain(2);
+        await pushToMain(session, 2);
         expect(carrying(Object.values(original.input.secrets) as string[])).toEqual([]);
       } else {
         expect(Object.values(result.error.fields ?? {}).join(' ')).toContain(`${because}, so the stored one was cleared`);
@@ -159,7 +145,7 @@ describe('the worker', () => {
       await putSecrets(REPO, target.id, secretsSavedFor(target, dokploy.input.secrets as Record<string, string>));
       await putTargets({ ...doc!, targets: [{ ...target, settings: { ...target.settings, baseUrl: other.base } }] });
     });
-    await pushAndDrain(3);
+    await pushToMain(session, 3);
     expect(other.seen).toEqual([]);
     const [record] = (await session.platform.run(() => listDeployments(REPO, 10))).deployments;
     expect(record).toMatchObject({ target: { id: first.id }, state: 'failed' });

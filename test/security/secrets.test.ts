@@ -39,11 +39,11 @@ const run = (seed: string): string =>
 /**
  * Secrets spelled with what JSON and logs spell otherwise (issue 10, item 4): a quote and a backslash in
  * every credential sent in a header (both are legal there), and a newline and non-ASCII letters too in a
- * signing secret, which only signs. Hook URLs and whsec_ secrets keep the characters their format allows.
+ * signing secret, which only signs. Hook URLs, URL queries and whsec_ secrets keep the characters their format allows.
  */
 const token = (label: string, key: string): string => {
   const head = run(`${label}.${key}`);
-  if (key === 'hookUrl' || label === 'webhook-whsec') return head;
+  if (key === 'hookUrl' || key === 'urlQuery' || label === 'webhook-whsec') return head;
   const tail = run(`${label}.${key}.tail`);
   return label === 'webhook-raw' ? `${head}"\\\n é☃${tail}` : `${head}"\\${tail}`;
 };
@@ -108,7 +108,7 @@ beforeAll(async () => {
       name: `${c.label}.${key}`,
       provider: c.provider,
       value: value as string,
-      neverSent: c.provider === 'webhook',
+      neverSent: c.provider === 'webhook' && key === 'signingSecret',
     })),
   );
   // API hosts go to their vendor's loopback server; webhook, Dokploy and Coolify targets point at theirs.

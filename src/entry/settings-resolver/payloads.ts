@@ -29,7 +29,11 @@ export const saveTargetPayload = z.strictObject({
 });
 
 /** Forge's own limit on customer-managed egress is 40 domains an installation (forge-platform.md). */
-export const recordEgressPayload = z.strictObject({ domains: z.array(shortText(300)).check(z.maxLength(40)) });
+// As Forge's examples spell a domain: an optional http(s) scheme, an optional leading `*.`, a host and a port.
+const egressDomain = shortText(300).check(
+  z.regex(/^(https?:\/\/)?(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i, 'must be a domain such as https://dokploy.example.com'),
+);
+export const recordEgressPayload = z.strictObject({ domains: z.array(egressDomain).check(z.maxLength(40)) });
 
 // Ids become KVS keys: their format is checked before storage is asked for them.
 export const targetIdPayload = z.strictObject({ id: targetIdSchema });
