@@ -1,5 +1,6 @@
 // The relay harness comes first: it loads the local platform, which wraps fetch before @forge/api loads.
 import { REPO, startRelay, targetFor, WORKSPACE, type RelayOnPeers } from './relay';
+import { ADMIN } from '../page/settings-harness';
 import api, { route } from '@forge/api';
 import { startReceiver, type Receiver } from '../../local/receiver';
 import type { BranchSearch, DeployNowResult, PageData, Result } from '../../src/core/settings-api';
@@ -48,7 +49,9 @@ const mirrored = () =>
     .filter((r) => r.url.startsWith('https://api.bitbucket.org/'))
     .map(
       (r) =>
-        `${r.method} ${new URL(r.url).pathname.replace(/^\/2\.0\/repositories\/[^/]+\/[^/]+/, '/2.0/repositories/{ws}/{repo}')} -> ${r.status}`,
+        `${r.method} ${new URL(r.url).pathname
+          .replace(/^\/2\.0\/repositories\/[^/]+\/[^/]+/, '/2.0/repositories/{ws}/{repo}')
+          .replace(/^\/2\.0\/user\/workspaces\/[^/]+/, '/2.0/user/workspaces/{ws}')} -> ${r.status}`,
     );
 
 function ok<T>(result: Result<T>): T {
@@ -89,7 +92,28 @@ describe('the app’s Bitbucket calls, against Bitbucket’s spec', () => {
     const page = ok(await relay.resolve<PageData>('getPage'));
     expect(page.repository).toMatchObject({ fullName: 'acme/web', mainBranch: 'main' });
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
-    expect(mirrored().sort()).toEqual(['GET /2.0/repositories/{ws}/{repo} -> 200', 'GET /2.0/user/permissions/repositories -> 200']);
+    expect(mirrored().sort()).toEqual([
+      'GET /2.0/repositories/{ws}/{repo} -> 200',
+      'GET /2.0/user/workspaces/{ws}/permissions/repositories -> 200',
+    ]);
+  });
+
+  it('checks a workspace admin with no permission of their own on the repository by their workspace role, in requests the spec accepts', async () => {
+    relay.platform.bitbucket.setPermission(REPO, ADMIN, 'none');
+    relay.platform.bitbucket.setWorkspaceRole(WORKSPACE, ADMIN, 'owner');
+    // Past the minute the last answer is kept for.
+    relay.platform.advanceClock(60_000);
+    try {
+      ok(await relay.resolve<unknown>('getHistory', {}));
+      expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
+      expect(mirrored()).toEqual([
+        'GET /2.0/user/workspaces/{ws}/permissions/repositories -> 200',
+        'GET /2.0/user/workspaces/{ws}/permission -> 200',
+      ]);
+    } finally {
+      relay.platform.bitbucket.setPermission(REPO, ADMIN, 'admin');
+      relay.platform.bitbucket.setWorkspaceRole(WORKSPACE, ADMIN, 'none');
+    }
   });
 
   it('searches branches by name, newest first, in one request the spec accepts', async () => {
@@ -98,7 +122,8 @@ describe('the app’s Bitbucket calls, against Bitbucket’s spec', () => {
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     const query = relay.platform.egressLog.find((r) => r.url.includes('/refs/branches'))?.url ?? '';
     expect(Object.fromEntries(new URL(query).searchParams)).toMatchObject({ q: 'name ~ "ma"', sort: '-target.date' });
-    expect(mirrored()).toEqual(['GET /2.0/user/permissions/repositories -> 200', 'GET /2.0/repositories/{ws}/{repo}/refs/branches -> 200']);
+    // The admin check's answer is kept for a minute: no permission call here.
+    expect(mirrored()).toEqual(['GET /2.0/repositories/{ws}/{repo}/refs/branches -> 200']);
   });
 
   it('reads a branch’s head for “deploy now” and reports the deploy on it, in requests the spec accepts', async () => {
@@ -108,11 +133,8 @@ describe('the app’s Bitbucket calls, against Bitbucket’s spec', () => {
     await relay.platform.drain();
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     const calls = mirrored();
-    expect(calls.slice(0, 2)).toEqual([
-      'GET /2.0/user/permissions/repositories -> 200',
-      'GET /2.0/repositories/{ws}/{repo}/refs/branches/main -> 200',
-    ]);
-    expect(new Set(calls.slice(2))).toEqual(new Set([`POST /2.0/repositories/{ws}/{repo}/commit/${queued.commit}/statuses/build -> 201`]));
+    expect(calls.slice(0, 1)).toEqual(['GET /2.0/repositories/{ws}/{repo}/refs/branches/main -> 200']);
+    expect(new Set(calls.slice(1))).toEqual(new Set([`POST /2.0/repositories/{ws}/{repo}/commit/${queued.commit}/statuses/build -> 201`]));
   });
 
   it('reports a request the spec refuses with Prism’s reasons, so no refusal passes unseen', async () => {
