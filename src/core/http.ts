@@ -154,6 +154,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       options.log.info('outbound request', { request: shown, status: response.status, durationMs });
       const status = response.status;
       if (status >= 200 && status < 300) return { status, headers: response.headers, text, durationMs };
+      // Forge's proxy, not the vendor, refused it (a 403 marked `forge-proxy-error`, e.g. BLOCKED_EGRESS):
+      // the same refusal as the thrown one above.
+      if (status === 403 && /EGRESS/i.test(response.headers.get('forge-proxy-error') ?? '')) throw new EgressNotAllowedError([url.origin]);
       // Redacted before vendorMessage cuts it to 300 characters too: a cut secret no longer matches, and its start would stay.
       const said = redact(vendorMessage(redact(text, secrets)), secrets);
       if (status === 429 || status >= 500) {

@@ -5,12 +5,17 @@ const MIN_SECRET_LENGTH = 4;
 
 /**
  * The spellings a secret takes in text the app builds: as it is, URL-encoded (a query string) and
- * escaped inside a JSON string (a vendor's JSON answer quoting it back), so a secret holding `"`, `\`,
- * a newline or a non-ASCII letter is found in each.
+ * escaped inside a JSON string as the usual writers escape it (a vendor's JSON answer quoting it back),
+ * so a secret holding `"`, `\`, `/`, a newline or a non-ASCII letter is found in each.
  */
-const formsOf = (secret: string): string[] =>
+const formsOf = (secret: string): string[] => {
+  const json = JSON.stringify(secret).slice(1, -1);
+  // Other JSON writers escape every non-ASCII character (`\u00e4`, Python's default) or the slash (`\/`, PHP's).
+  const ascii = json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const spellings = [secret, encodeURIComponent(secret), json, ascii, json.replace(/\//g, '\\/'), ascii.replace(/\//g, '\\/')];
   // Longest first: a secret ending in `%` is a prefix of its own encoding (`%25`), which must go whole.
-  [...new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])].sort((a, b) => b.length - a.length);
+  return [...new Set(spellings)].sort((a, b) => b.length - a.length);
+};
 
 /** Replaces every occurrence of each secret, in each of its spellings, in `text`. */
 export function redact(text: string, secrets: Iterable<string>): string {

@@ -6,7 +6,7 @@ import type { Logger } from './log';
 import type { ChangedFiles } from './paths';
 import type { BoundProvider, ProviderCall } from './provider';
 import { retryDelaySeconds } from './retry';
-import { secretsFor, type StoredSecrets } from './secrets';
+import { secretParts, secretsFor, type StoredSecrets } from './secrets';
 import { newerOfSameCommit, type TargetState, type TargetStateFields, withoutVersion, withRecord } from './target-state';
 import type { Target, TargetsDocument } from './targets';
 import { firstLine } from './text';
@@ -213,7 +213,7 @@ export async function providerCall(run: Run, target: Target, bound: BoundProvide
   const { job, ports } = run;
   await ports.checkEgress(target, bound);
   const stored = await ports.store.getSecrets(job.repository.uuid, target.id);
-  run.log = run.log.child({ provider: target.provider }, Object.values(stored.values));
+  run.log = run.log.child({ provider: target.provider }, secretParts(Object.values(stored.values)));
   return {
     target,
     settings: bound.settings,

@@ -4,7 +4,8 @@ import type { Target } from './targets';
 
 /**
  * Where a target's secrets were saved to go: its provider, its mode and every place its settings send
- * them (the provider's hosts and the origin of each URL setting, port included). A secret is sent only
+ * them (the provider's hosts, and each URL setting's origin and path: a receiver at another path of a
+ * shared host, webhook.site or a bucket, is another receiver). A secret is sent only
  * while the target still points where it was saved for: an admin who repoints a Dokploy address or
  * switches Render to Dokploy (both call their key `apiKey`) must enter the key again.
  */
@@ -23,15 +24,35 @@ export interface StoredSecrets {
 
 export const NO_SECRETS: StoredSecrets = { boundTo: null, values: {} };
 
-function originOf(value: unknown): string[] {
-  if (typeof value !== 'string' || !/^https?:\/\//i.test(value) || !URL.canParse(value)) return [];
-  return [new URL(value).origin];
+/** A URL setting as a destination: origin and path, without the query (a secret of its own, urlQuery). */
+export function destinationOf(value: unknown): string | null {
+  if (typeof value !== 'string' || !/^https?:\/\//i.test(value) || !URL.canParse(value)) return null;
+  const url = new URL(value);
+  return `${url.origin}${url.pathname}`;
+}
+
+/**
+ * Every spelling under which a secret's parts may be quoted back: the value, and each value of a query
+ * string it holds (`token=abc&env=prod` gives `abc`), raw and decoded, for redaction.
+ */
+export function secretParts(values: Iterable<string>): string[] {
+  const parts = new Set<string>();
+  for (const value of values) {
+    parts.add(value);
+    if (!value.includes('=')) continue;
+    for (const [, part] of new URLSearchParams(value)) parts.add(part);
+    for (const raw of value.split('&')) parts.add(raw.slice(raw.indexOf('=') + 1));
+  }
+  return [...parts].filter((part) => part !== '');
 }
 
 /** `hosts` are the provider's for these settings (BoundProvider.hosts). */
 export function bindingOf(target: Pick<Target, 'provider' | 'settings'>, hosts: readonly string[]): SecretBinding {
   const mode = target.settings.mode;
-  const destinations = [...hosts.map((host) => host.toLowerCase()), ...Object.values(target.settings).flatMap(originOf)];
+  const destinations = [
+    ...hosts.map((host) => host.toLowerCase()),
+    ...Object.values(target.settings).flatMap((value) => destinationOf(value) ?? []),
+  ];
   return { provider: target.provider, mode: typeof mode === 'string' ? mode : null, destinations: [...new Set(destinations)].sort() };
 }
 

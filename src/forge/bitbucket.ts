@@ -32,7 +32,7 @@ async function checked(what: string, call: () => Promise<BitbucketResponse>): Pr
     const { name, status, errorCode } = error as { name?: unknown; status?: unknown; errorCode?: unknown };
     if (name === PROXY_FAILED) {
       throw new PlatformFault(
-        `Forge could not pass the ${what} call to Bitbucket (${String(status)} ${String(errorCode)}); it is tried again.`,
+        `Forge could not pass the ${what} call to Bitbucket (${String(status)} ${String(errorCode)}); try again in a moment.`,
       );
     }
     throw new HttpFault('network', `Bitbucket ${what} failed: ${(error as Error).message}`, null, null);
@@ -74,6 +74,11 @@ export async function isRepositoryAdmin(workspaceUuid: string, repositoryUuid: s
   const body = (listed ? await listed.json() : {}) as { values?: { permission?: string }[] };
   if ((body.values ?? []).some((value) => value.permission === 'admin')) return true;
   if (!listed) return false;
+  return isWorkspaceAdmin(workspaceUuid);
+}
+
+/** Whether the person using the page administers the workspace: their role in it is `owner`. */
+export async function isWorkspaceAdmin(workspaceUuid: string): Promise<boolean> {
   const membership = await asMember('workspace permission check', () =>
     api.asUser().requestBitbucket(route`/2.0/user/workspaces/${workspaceUuid}/permission`, { headers: { accept: 'application/json' } }),
   );

@@ -109,10 +109,10 @@ export async function putTargets(doc: TargetsDocument): Promise<void> {
  */
 export async function readTargetsForChange(repo: string): Promise<{ doc: TargetsDocument | null; revision: number | null }> {
   const key = bareUuid(repo);
-  const [doc, value] = await Promise.all([
-    getTargets(repo),
-    platform('targets revision', () => kvs.entity(TARGETS_REVISION_ENTITY).get(key)),
-  ]);
+  // The revision first, then the document: a change committed in between leaves the document newer than
+  // the revision, so the write fails its condition and is made again, instead of writing over that change.
+  const value = await platform('targets revision', () => kvs.entity(TARGETS_REVISION_ENTITY).get(key));
+  const doc = await getTargets(repo);
   return { doc, revision: value === undefined ? null : parseStored(revisionSchema, `${TARGETS_REVISION_ENTITY}/${key}`, value).revision };
 }
 
@@ -170,7 +170,8 @@ export async function getAdminCheck(repo: string, accountId: string): Promise<Ad
 
 /** Expires on its own (KVS TTL) so checks of people who never come back do not pile up. */
 export async function putAdminCheck(repo: string, accountId: string, check: AdminCheck): Promise<void> {
-  await kvs.set(adminCheckKey(repo, accountId), adminCheckSchema.parse(check), { ttl: { unit: 'MINUTES', value: 10 } });
+  const key = adminCheckKey(repo, accountId);
+  await platform('permission check', () => kvs.set(key, adminCheckSchema.parse(check), { ttl: { unit: 'MINUTES', value: 10 } }));
 }
 
 const EGRESS_GRANTS_KEY = 'egress-grants';

@@ -18,6 +18,7 @@ import {
   Toggle,
 } from '@forge/react';
 import type { BranchSearch, ProviderFieldView, ProviderView, SaveTargetInput, TargetView } from '../../src/core/settings-api';
+import { destinationOf } from '../../src/core/secrets';
 import { call } from './api';
 import { askApproval } from './egress';
 import { secretHint, splitList } from './format';
@@ -134,12 +135,13 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
   };
 
   // The backend keeps a stored secret only while the target points where it was saved for (core/secrets.ts).
-  const originOf = (value: unknown) => (typeof value === 'string' && URL.canParse(value) ? new URL(value).origin : value);
   const moved =
     target && target.provider === providerId
       ? settings.mode !== undefined && String(target.settings.mode ?? '') !== String(settings.mode)
         ? 'mode'
-        : provider?.fields.some((f) => f.kind === 'url' && !f.secret && originOf(target.settings[f.key]) !== originOf(settings[f.key]))
+        : Object.keys({ ...target.settings, ...settings }).some(
+              (key) => destinationOf(target.settings[key]) !== destinationOf(settings[key]),
+            )
           ? 'address'
           : null
       : null;

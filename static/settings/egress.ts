@@ -44,9 +44,8 @@ export async function askApproval(origins: readonly string[]): Promise<Approval>
       message: `Deploy Relay may be approved for at most ${MAX_GROUP_DOMAINS} hosts in a workspace, and ${current.length} are approved already; nothing was saved. A workspace admin can remove hosts no target uses in Atlassian Administration (Connected apps, Deploy Relay).`,
     };
   }
-  let granted: string[];
   try {
-    const answer = await permissions.egress.set({
+    await permissions.egress.set({
       egresses: [
         {
           key: EGRESS_GROUP.key,
@@ -55,14 +54,14 @@ export async function askApproval(origins: readonly string[]): Promise<Approval>
         },
       ],
     });
-    granted = (answer.results ?? []).filter((g) => g.key === EGRESS_GROUP.key).flatMap((g) => g.configured.map((entry) => entry.domain));
   } catch {
     return {
       ok: false,
       message: `${hosts} was not approved, so nothing was saved. Only a workspace admin of this Bitbucket workspace can approve a host: ask one to open this target and save it.`,
     };
   }
-  const recorded = await call<{ domains: string[] }>('recordEgress', { domains: granted });
+  // What the group holds now is what was sent: whether `set` answers with all of it is not documented.
+  const recorded = await call<{ domains: string[] }>('recordEgress', { domains });
   if (!recorded.ok) return { ok: false, message: `${hosts} was approved, but Deploy Relay could not note it: ${recorded.error.message}` };
   return { ok: true };
 }

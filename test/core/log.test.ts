@@ -38,6 +38,13 @@ describe('createLogger', () => {
 });
 
 describe('redact', () => {
+  it('finds a secret as other JSON writers escape it: every non-ASCII letter as \\uXXXX (Python), the slash as \\/ (PHP)', () => {
+    const secret = 'pässwörd/with"quote';
+    expect(redact('{"received":"p\\u00e4ssw\\u00f6rd\\/with\\"quote"}', [secret])).toBe(`{"received":"${REDACTED}"}`);
+    expect(redact('{"received":"p\\u00e4ssw\\u00f6rd/with\\"quote"}', [secret])).toBe(`{"received":"${REDACTED}"}`);
+    expect(redact('{"received":"pässwörd\\/with\\"quote"}', [secret])).toBe(`{"received":"${REDACTED}"}`);
+  });
+
   it('finds a secret quoted back inside a JSON answer, escaped as JSON escapes it', () => {
     const secret = 'ab"cd\\ef\u2603';
     const answer = JSON.stringify({ message: `invalid token ${secret}` });

@@ -7,7 +7,7 @@
  * platform's guard lets requests through only once the approval is held.
  */
 // The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
-import { ADMIN, leakedSecrets, openSession, pageContext, pushToMain, REPO, type SettingsSession } from './settings-harness';
+import { ADMIN, leakedSecrets, openSession, pageContext, pushToMain, REPO, WORKSPACE, type SettingsSession } from './settings-harness';
 import path from 'node:path';
 import { kvs } from '@forge/kvs';
 import { renderPage, type PageHarness } from '../../local/ui/harness';
@@ -60,6 +60,8 @@ describe('a Dokploy target on a host the manifest does not declare', () => {
     expect(page.text()).toContain(`This target calls ${HOST}, which Deploy Relay may not reach yet.`);
     expect(await storedTargets()).toEqual([]);
 
+    // The admin is a workspace admin too: only they can approve, and only they may record what Forge holds.
+    session.platform.bitbucket.setWorkspaceRole(WORKSPACE, ADMIN, 'owner');
     session.platform.customerEgress.decideWith(({ accountId }) => accountId === ADMIN);
     await page.press(`Approve ${HOST} and save`);
     expect(session.platform.customerEgress.asked).toEqual([

@@ -95,7 +95,7 @@ describe('Forge’s own answers to the permission check', () => {
       ok: false,
       error: {
         code: 'PLATFORM_UNAVAILABLE',
-        message: 'Forge could not pass the permission check call to Bitbucket (502 PROXY_FAILURE); it is tried again.',
+        message: 'Forge could not pass the permission check call to Bitbucket (502 PROXY_FAILURE); try again in a moment.',
       },
     });
   });

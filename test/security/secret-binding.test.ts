@@ -7,15 +7,18 @@
  * behind the page's back) is refused by the worker before anything is sent.
  */
 // The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
-import { ADMIN, openSession, pushToMain, REPO, type SettingsSession } from '../page/settings-harness';
+import { ADMIN, openSession, pushToMain, REPO, WORKSPACE, type SettingsSession } from '../page/settings-harness';
 import { DECLARED_EGRESS_HOSTS } from '../../src/core/egress-hosts';
 import type { Result, TargetView } from '../../src/core/settings-api';
 import { getSecrets, getTargets, listDeployments, putSecrets, putTargets } from '../../src/forge/store';
+import type { Target } from '../../src/core/targets';
+import { makeTarget } from '../fixtures/targets';
 import { secretsSavedFor } from '../../src/providers/registry';
 import { everyProviderCases, type ProviderCase } from '../fixtures/every-provider';
 import { loopbackVendor } from '../providers/loopback-vendor';
 
 const vendor = loopbackVendor(() => ({ status: 200, body: {} }));
+const API_KEY = 'legacy-api-key-7c2e9b4d1a6f3e8b5c0d';
 const other = loopbackVendor(() => ({ status: 200, body: {} }));
 
 /** Distinct per case and key: whose secret a request carries is read off the value itself. */
@@ -81,9 +84,10 @@ describe('switching a target to another provider with a secret of the same name'
         expect(after).toEqual({ boundTo: null, values: {} });
         outcomes.push('saved without it');
       } else {
-        for (const key of shared.filter((k) => switched.error.fields?.[`secrets.${k}`])) {
-          expect(switched.error.fields?.[`secrets.${key}`]).toMatch(/required: the provider changed, so the stored one was cleared/);
-        }
+        // Refused for a secret the second provider requires, which says why the stored one is not kept.
+        const secretErrors = Object.entries(switched.error.fields ?? {}).filter(([field]) => field.startsWith('secrets.'));
+        expect(secretErrors.length).toBeGreaterThan(0);
+        for (const [, message] of secretErrors) expect(message).toMatch(/required: the provider changed, so the stored one was cleared/);
         expect(after).toEqual(await stored(first.id));
         // Refused: the first target stays as it was, with its own secret bound to it; delete it to go on.
         expect(after.boundTo?.provider).toBe(from.provider);
@@ -104,6 +108,16 @@ describe('changing where a target sends its secrets', () => {
     { label: 'dokploy', change: (i) => ({ ...i, settings: { ...i.settings, baseUrl: other.base } }), because: 'the address changed' },
     { label: 'coolify', change: (i) => ({ ...i, settings: { ...i.settings, baseUrl: other.base } }), because: 'the address changed' },
     { label: 'webhook-raw', change: (i) => ({ ...i, settings: { url: `${other.base}/raw` } }), because: 'the address changed' },
+    // Another path of the same host is another receiver (a shared host such as webhook.site).
+    { label: 'webhook-raw', change: (i) => ({ ...i, settings: { url: `${vendor.base}/elsewhere` } }), because: 'the address changed' },
+    {
+      label: 'heroku',
+      change: (i) => ({
+        ...i,
+        settings: { ...i.settings, sourceUrlTemplate: 'https://other-archive.example.com/{commit}.tar.gz?token={token}' },
+      }),
+      because: 'the address changed',
+    },
     { label: 'render-api', change: (i) => ({ ...i, settings: { mode: 'hook' } }), because: 'the mode changed' },
     { label: 'vercel-hook', change: (i) => ({ ...i, settings: { mode: 'api', project: 'web' } }), because: 'the mode changed' },
   ];
@@ -132,6 +146,50 @@ describe('changing where a target sends its secrets', () => {
       expect(rebound.boundTo).not.toEqual(before.boundTo);
     },
   );
+});
+
+describe('secrets saved before bindings existed', () => {
+  async function storeLegacy(target: Target, values: Record<string, string>): Promise<void> {
+    await session.platform.run(async () => {
+      await putTargets({ schemaVersion: 1, repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' }, targets: [target] });
+      await putSecrets(REPO, target.id, { boundTo: null, values });
+    });
+  }
+  const legacy = (settings: Target['settings'], provider = 'dokploy'): Target =>
+    makeTarget({ id: 'legacy', provider, settings, secretHints: { apiKey: { last4: null }, token: { last4: null } } });
+
+  it('are bound to the target as stored on its next save, so a target repointed behind the page cannot send them', async () => {
+    const dokploy = cases.find((c) => c.label === 'dokploy') as ProviderCase;
+    await storeLegacy(legacy(dokploy.input.settings), { apiKey: API_KEY });
+    const moved = await save({ ...dokploy.input, id: 'legacy', settings: { ...dokploy.input.settings, baseUrl: other.base }, secrets: {} });
+    expect(moved).toMatchObject({ ok: false, error: { fields: { 'secrets.apiKey': expect.stringMatching(/the address changed/) } } });
+    const after = await stored('legacy');
+    expect(after.boundTo?.destinations).toContain(vendor.base.toLowerCase() + '/');
+    // The window the save cannot close (the targets written, the secrets not yet): now refused, not sent.
+    await session.platform.run(async () => {
+      const doc = await getTargets(REPO);
+      await putTargets({ ...doc!, targets: [{ ...doc!.targets[0]!, settings: { ...dokploy.input.settings, baseUrl: other.base } }] });
+    });
+    await pushToMain(session, 4);
+    expect(other.seen).toEqual([]);
+  });
+
+  it('are not kept by a save when the target they were saved with no longer binds (its old settings are invalid)', async () => {
+    const coolify = cases.find((c) => c.label === 'coolify') as ProviderCase;
+    await storeLegacy(legacy({ baseUrl: 'not a url', resourceUuid: 'res1' }, 'coolify'), { token: API_KEY });
+    const result = await save({
+      ...coolify.input,
+      id: 'legacy',
+      settings: { ...coolify.input.settings, baseUrl: other.base },
+      secrets: {},
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { fields: { 'secrets.token': expect.stringMatching(/required: the settings they were saved with are no longer valid/) } },
+    });
+    expect((await stored('legacy')).values).toEqual({ token: API_KEY });
+    expect((await stored('legacy')).boundTo).toBeNull();
+  });
 });
 
 describe('the worker', () => {

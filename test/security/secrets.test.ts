@@ -37,15 +37,15 @@ const run = (seed: string): string =>
     .join('');
 
 /**
- * Secrets spelled with what JSON and logs spell otherwise (issue 10, item 4): a quote and a backslash in
- * every credential sent in a header (both are legal there), and a newline and non-ASCII letters too in a
+ * Secrets spelled with what JSON and logs spell otherwise (issue 10, item 4): a quote, a backslash and a
+ * slash in every credential sent in a header (all legal there), and a newline and non-ASCII letters too in a
  * signing secret, which only signs. Hook URLs, URL queries and whsec_ secrets keep the characters their format allows.
  */
 const token = (label: string, key: string): string => {
   const head = run(`${label}.${key}`);
   if (key === 'hookUrl' || key === 'urlQuery' || label === 'webhook-whsec') return head;
   const tail = run(`${label}.${key}.tail`);
-  return label === 'webhook-raw' ? `${head}"\\\n é☃${tail}` : `${head}"\\${tail}`;
+  return label === 'webhook-raw' ? `${head}"\\/\n é☃${tail}` : `${head}"\\/${tail}`;
 };
 
 const PROVIDERS = allProviders().map((p) => p.id);
@@ -65,7 +65,14 @@ function echoing(status: number, request: Seen): Reply {
     'no credential';
   const lead = `invalid credential ${quoted}; `;
   const message = `${lead}${'#'.repeat(Math.max(0, 300 - lead.length - 12))}${quoted}`;
-  return { status, body: { message }, headers: status >= 500 ? { 'retry-after': '1' } : {} };
+  const headers: Record<string, string> = status >= 500 ? { 'retry-after': '1' } : {};
+  if (status < 500) return { status, body: { message }, headers };
+  // Failing vendors answer as other JSON writers do: outside a message field, every non-ASCII letter as
+  // \uXXXX and the slash as \/ (Python's and PHP's defaults), so no field is picked out and decoded.
+  const escaped = JSON.stringify({ errors: [{ credential: quoted, reason: message }] })
+    .replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .replace(/\//g, '\\/');
+  return { status, body: escaped, headers: { ...headers, 'content-type': 'application/json' } };
 }
 
 const dokployTitles: string[] = [];

@@ -17,7 +17,7 @@ import type {
   TargetView,
   VerifyView,
 } from '../../core/settings-api';
-import { NO_SECRETS, secretsFor } from '../../core/secrets';
+import { NO_SECRETS, secretParts, secretsFor, type StoredSecrets } from '../../core/secrets';
 import { dailyStats, windowStart } from '../../core/stats';
 import { DECLARED_EGRESS_HOSTS } from '../../core/egress-hosts';
 import { MAX_TARGETS_PER_REPOSITORY, type Target, TARGETS_SCHEMA_VERSION, type TargetsDocument } from '../../core/targets';
@@ -26,6 +26,7 @@ import {
   getBranchHead,
   getRepositorySummary,
   isRepositoryAdmin,
+  isWorkspaceAdmin,
   needsConsent,
   searchBranches as searchBitbucketBranches,
 } from '../../forge/bitbucket';
@@ -48,6 +49,7 @@ import {
 import { bindProvider } from '../../providers/registry';
 import {
   deployNowPayload,
+  EGRESS_DOMAIN,
   historyPayload,
   parsePayload,
   recordEgressPayload,
@@ -56,7 +58,7 @@ import {
   setEnabledPayload,
   targetIdPayload,
 } from './payloads';
-import { applySave, FieldErrors } from './save';
+import { applySave, bindingOfStored, FieldErrors } from './save';
 import { deploymentView, providerViews, targetView } from './views';
 
 const HISTORY_PAGE = 20;
@@ -264,9 +266,10 @@ async function changeTargets<T extends { doc: TargetsDocument }>(
 
 async function saveTarget(call: CallContext, payload: unknown): Promise<TargetView> {
   const input = parsePayload(saveTargetPayload, payload);
-  const stored = input.id ? await getSecrets(call.repositoryUuid, input.id) : NO_SECRETS;
   const allowed = await allowedEgress();
   const outcome = await changeTargets(call, async (existingDoc) => {
+    // Read on every pass: another admin's save may have written them since the last.
+    const stored = input.id ? await boundSecrets(call.repositoryUuid, existingDoc, input.id) : NO_SECRETS;
     const doc: TargetsDocument = existingDoc ?? {
       schemaVersion: TARGETS_SCHEMA_VERSION,
       repository: { uuid: call.repositoryUuid, workspaceUuid: requireWorkspace(call), fullName: null },
@@ -284,6 +287,21 @@ async function saveTarget(call: CallContext, payload: unknown): Promise<TargetVi
   // if they were saved for elsewhere (core/secrets.ts), never sent there.
   if (outcome.secrets) await putSecrets(call.repositoryUuid, outcome.target.id, outcome.secrets);
   return targetView(outcome.target, null, allowed);
+}
+
+/**
+ * The target's stored secrets, bound first if they were saved before bindings existed: to the target as
+ * it is stored, so from this write on no push can send them anywhere else, whatever this save changes.
+ */
+async function boundSecrets(repo: string, doc: TargetsDocument | null, targetId: string): Promise<StoredSecrets> {
+  const stored = await getSecrets(repo, targetId);
+  const target = doc?.targets.find((t) => t.id === targetId);
+  if (stored.boundTo !== null || Object.keys(stored.values).length === 0 || !target) return stored;
+  const boundTo = bindingOfStored(target);
+  if (boundTo === null) return stored;
+  const bound = { boundTo, values: stored.values };
+  await putSecrets(repo, targetId, bound);
+  return bound;
 }
 
 async function deleteTarget(call: CallContext, payload: unknown): Promise<{ id: string }> {
@@ -365,7 +383,7 @@ async function verifyTarget(call: CallContext, payload: unknown): Promise<Verify
   const bound = bindProvider(target);
   await checkEgress(target, bound);
   const stored = await getSecrets(call.repositoryUuid, target.id);
-  const log = appLogger.child({ targetId: target.id, provider: target.provider }, Object.values(stored.values));
+  const log = appLogger.child({ targetId: target.id, provider: target.provider }, secretParts(Object.values(stored.values)));
   try {
     const result = await bound.provider.verify({
       target,
@@ -394,10 +412,18 @@ async function verifyTarget(call: CallContext, payload: unknown): Promise<Verify
  * sending with a message a repository admin can act on. Forge enforces the real grant on every fetch
  * whatever is recorded here: a wrong report only moves the refusal from this check to Forge's.
  */
-async function recordEgress(_call: CallContext, payload: unknown): Promise<{ domains: string[] }> {
+async function recordEgress(call: CallContext, payload: unknown): Promise<{ domains: string[] }> {
   const { domains } = parsePayload(recordEgressPayload, payload);
-  await putEgressGrants(domains);
-  return { domains: [...new Set(domains)] };
+  // One record for the whole installation: only those who can approve egress may say what it holds.
+  if (!(await isWorkspaceAdmin(requireWorkspace(call)))) {
+    throw new RelayError('FORBIDDEN', 'Only a workspace admin can change which of your hosts Deploy Relay may call. Nothing was changed.');
+  }
+  // A domain the app cannot read is left out of the record (it would allow nothing here), not the whole list.
+  const readable = [...new Set(domains)].filter((domain) => EGRESS_DOMAIN.test(domain));
+  if (readable.length < domains.length)
+    appLogger.warn('egress domains left out of the record', { count: domains.length - readable.length });
+  await putEgressGrants(readable);
+  return { domains: readable };
 }
 
 export const settingsResolver = new Resolver()

@@ -29,11 +29,9 @@ export const saveTargetPayload = z.strictObject({
 });
 
 /** Forge's own limit on customer-managed egress is 40 domains an installation (forge-platform.md). */
-// As Forge's examples spell a domain: an optional http(s) scheme, an optional leading `*.`, a host and a port.
-const egressDomain = shortText(300).check(
-  z.regex(/^(https?:\/\/)?(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i, 'must be a domain such as https://dokploy.example.com'),
-);
-export const recordEgressPayload = z.strictObject({ domains: z.array(egressDomain).check(z.maxLength(40)) });
+export const recordEgressPayload = z.strictObject({ domains: z.array(shortText(300)).check(z.maxLength(40)) });
+/** As Forge's docs spell a domain: `*`, or an optional http(s) scheme, an optional leading `*.`, a host, a port and a `/`. */
+export const EGRESS_DOMAIN = /^(\*|(https?:\/\/)?(\*\.)?[a-z0-9.-]+(:\d{1,5})?\/?)$/i;
 
 // Ids become KVS keys: their format is checked before storage is asked for them.
 export const targetIdPayload = z.strictObject({ id: targetIdSchema });

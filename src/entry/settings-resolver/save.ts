@@ -36,8 +36,8 @@ export class FieldErrors extends InvalidInputError {
 export const hintOf = (field: Pick<ProviderField, 'kind'>, value: string): string | null =>
   field.kind !== 'url' && value.length >= 12 ? value.slice(-4) : null;
 
-/** What a target saved before bindings existed had its secrets for: the target as it was stored. */
-function bindingOfStored(target: Target): SecretBinding | null {
+/** What a target saved before bindings existed had its secrets for: the target as it was stored (null when it no longer binds). */
+export function bindingOfStored(target: Target): SecretBinding | null {
   try {
     return bindingOf(target, bindProvider(target).hosts);
   } catch {
@@ -186,8 +186,11 @@ export function applySave(
   }
 
   // A stored secret is kept only while the target points where it was saved for (core/secrets.ts).
+  // Secrets whose destination cannot be known (the target they were saved with no longer binds) are not kept.
   const savedFor = stored.boundTo ?? (existing ? bindingOfStored(existing) : null);
-  const cleared = savedFor && binding && !sameBinding(savedFor, binding) ? bindingChange(savedFor, binding) : null;
+  const unknown =
+    savedFor === null && Object.keys(stored.values).length > 0 ? 'the settings they were saved with are no longer valid' : null;
+  const cleared = binding === null ? null : savedFor && !sameBinding(savedFor, binding) ? bindingChange(savedFor, binding) : unknown;
   const kept = cleared ? {} : stored.values;
 
   // Secrets: left out or '' keeps the stored one, a value replaces it, null clears it.

@@ -2,7 +2,7 @@ import { durationMs, isFinal, type Deployment } from '../../core/deployment';
 import type { DeploymentView, ProviderView, TargetView } from '../../core/settings-api';
 import type { Target } from '../../core/targets';
 import { refusedEgress } from '../../forge/egress';
-import { allProviders, bindProvider } from '../../providers/registry';
+import { allProviders, bindProvider, getProvider } from '../../providers/registry';
 
 /**
  * Everything the page may see of a target: secrets only as "set" with at most their last four characters.
@@ -22,7 +22,9 @@ export function targetView(target: Target, latest: DeploymentView | null, allowe
     provider: target.provider,
     enabled: target.enabled,
     settings: target.settings,
-    secrets: Object.fromEntries(Object.entries(target.secretHints).map(([key, hint]) => [key, { set: true, last4: hint.last4 }])),
+    secrets: Object.fromEntries(
+      Object.entries(target.secretHints).map(([key, hint]) => [key, { set: true, last4: shownEnd(target, key, hint.last4) }]),
+    ),
     rules: target.rules,
     options: target.options,
     latest,
@@ -30,6 +32,15 @@ export function targetView(target: Target, latest: DeploymentView | null, allowe
     createdAt: target.createdAt,
     updatedAt: target.updatedAt,
   };
+}
+
+/** A secret URL's end is its key: never shown, even from a hint stored before that rule. */
+function shownEnd(target: Target, key: string, last4: string | null): string | null {
+  try {
+    return getProvider(target.provider).fields.find((f) => f.key === key)?.kind === 'url' ? null : last4;
+  } catch {
+    return null;
+  }
 }
 
 export const deploymentView = (d: Deployment): DeploymentView => ({

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { checkOutboundUrl } from '../../core/http';
 import { hubSignature256, standardWebhooksSignature } from '../../core/signing';
 import { deploySummary } from '../kit';
+import { secretParts } from '../../core/secrets';
 import type { DeployProvider, ProviderCall } from '../../core/provider';
 
 /**
@@ -62,7 +63,7 @@ export const webhookProvider: DeployProvider<WebhookSettings> = {
     const response = await call.http.send({
       method: 'POST',
       url,
-      secrets: [secret, ...(query ? [query] : [])],
+      secrets: [secret, ...secretParts(query ? [query] : [])],
       headers: {
         'content-type': 'application/json',
         'x-hub-signature-256': hubSignature256(secret, body),
