@@ -8,7 +8,7 @@
  * (which checks only ok:false and a non-empty message) rather than repeating it.
  */
 // The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
-import { ADMIN, dataWrites, openSession, REPO, type SettingsSession } from '../page/settings-harness';
+import { ADMIN, dataWrites, openSession, REPO, WORKSPACE, type SettingsSession } from '../page/settings-harness';
 import fc from 'fast-check';
 import { kvs } from '@forge/kvs';
 import { RESOLVERS, type Result, type TargetView } from '../../src/core/settings-api';
@@ -36,6 +36,8 @@ interface Snapshot {
 
 beforeAll(async () => {
   session = openSession();
+  // A workspace admin too: recordEgress answers only them, and its payloads are what is under test.
+  session.platform.bitbucket.setWorkspaceRole(WORKSPACE, ADMIN, 'owner');
   asAdmin = session.invokeAs(ADMIN) as typeof asAdmin;
   const saved = await asAdmin('saveTarget', makeSaveInput({ secrets: { signingSecret: SECRET } }));
   if (!saved.ok) throw new Error(`setup: ${saved.error.message}`);
