@@ -75,7 +75,7 @@ describe('switching a target to another provider with a secret of the same name'
     expect(new Set(pairs.flatMap((p) => p.shared))).toEqual(new Set(['token', 'apiKey', 'hookUrl']));
     expect(pairs.length).toBeGreaterThanOrEqual(30);
     const outcomes: string[] = [];
-    for (const [index, { from, to, shared }] of pairs.entries()) {
+    for (const [index, { from, to }] of pairs.entries()) {
       const first = await saved(from.input);
       const switched = await save({ ...to.input, id: first.id, name: `${to.label} ${index}`, secrets: {} });
       const after = await stored(first.id);
