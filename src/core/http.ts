@@ -1,4 +1,4 @@
-import { EgressNotAllowedError, RelayError } from './errors';
+import { RelayError } from './errors';
 import type { Logger } from './log';
 import { redact } from './redact';
 import { parseRetryAfter } from './retry';
@@ -72,8 +72,6 @@ export interface HttpClientOptions {
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
 const MAX_ERROR_TEXT = 300;
-/** The name @forge/api gives an egress refusal (its NotAllowedError); the local platform's guard uses it too. */
-const FORGE_EGRESS_REFUSAL = 'REQUEST_EGRESS_ALLOWLIST_ERR';
 
 /** Parses a URL and refuses what must never leave the app: credentials in it, or plain http off loopback. */
 export function checkOutboundUrl(raw: string): URL {
@@ -138,14 +136,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         });
         text = await response.text();
       } catch (error) {
+        // The platform's fetch refused in the app's own terms (an egress refusal, src/forge/http.ts): nothing left.
+        if (error instanceof RelayError) throw error;
         // Duck-typed: fetch's DOMException need not share this realm's Error prototype.
         const name = (error as { name?: unknown } | null)?.name;
         const timedOut = name === 'TimeoutError' || name === 'AbortError';
         const detail = redact(causeText(error), secrets);
         options.log.warn('outbound request failed', { request: shown, error: detail, durationMs: now() - started });
-        // Forge's runtime refused the origin (REQUEST_EGRESS_ALLOWLIST_ERR, as @forge/api names it): nothing
-        // left, and no retry can help until a workspace admin approves it.
-        if (name === FORGE_EGRESS_REFUSAL) throw new EgressNotAllowedError([url.origin]);
         throw timedOut
           ? new HttpFault('timeout', `${shown} timed out after ${options.timeoutMs} ms`, null, null, true)
           : new HttpFault('network', `${shown} failed: ${detail}`, null, null, !neverConnected(error));
@@ -154,9 +151,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       options.log.info('outbound request', { request: shown, status: response.status, durationMs });
       const status = response.status;
       if (status >= 200 && status < 300) return { status, headers: response.headers, text, durationMs };
-      // Forge's proxy, not the vendor, refused it (a 403 marked `forge-proxy-error`, e.g. BLOCKED_EGRESS):
-      // the same refusal as the thrown one above.
-      if (status === 403 && /EGRESS/i.test(response.headers.get('forge-proxy-error') ?? '')) throw new EgressNotAllowedError([url.origin]);
       // Redacted before vendorMessage cuts it to 300 characters too: a cut secret no longer matches, and its start would stay.
       const said = redact(vendorMessage(redact(text, secrets)), secrets);
       if (status === 429 || status >= 500) {

@@ -36,27 +36,15 @@ describe('the HTTP choke point', () => {
     expect([response.status, response.text, agent]).toEqual([202, 'queued', 'DeployRelay/test']);
   });
 
-  it('takes a 403 that Forge’s proxy marks as blocked egress, or a thrown egress refusal, as a refusal a workspace admin can lift', async () => {
-    handler = (_req, res) => res.writeHead(403, { 'forge-proxy-error': 'BLOCKED_EGRESS' }).end('');
-    const blocked = await client.send({ method: 'POST', url: `${base}/deploy` }).catch((e: unknown) => e);
-    expect(blocked).toBeInstanceOf(EgressNotAllowedError);
-    expect(blocked).toMatchObject({ origins: [base] });
-    // A vendor's own 403 stays the vendor's answer.
-    handler = (_req, res) => res.writeHead(403).end('{"message":"forbidden"}');
-    expect(await client.send({ method: 'POST', url: `${base}/deploy` }).catch((e: unknown) => e)).toBeInstanceOf(HttpRejected);
+  it('passes on a refusal the fetch makes in the app’s own terms (the platform’s egress refusal), not as a network fault', async () => {
+    const refusal = new EgressNotAllowedError(['https://dokploy.example.com']);
     const refusing = createHttpClient({
-      fetch: () =>
-        Promise.reject(
-          Object.assign(new Error('URL not included in the external fetch backend permissions'), { name: 'REQUEST_EGRESS_ALLOWLIST_ERR' }),
-        ),
+      fetch: () => Promise.reject(refusal),
       timeoutMs: 300,
       log: createLogger(() => undefined),
       userAgent: 'DeployRelay/test',
     });
-    expect(await refusing.send({ method: 'POST', url: 'https://dokploy.example.com/api' }).catch((e: unknown) => e)).toMatchObject({
-      code: 'EGRESS_NOT_ALLOWED',
-      origins: ['https://dokploy.example.com'],
-    });
+    expect(await refusing.send({ method: 'POST', url: 'https://dokploy.example.com/api' }).catch((e: unknown) => e)).toBe(refusal);
   });
 
   it('turns a 503 with Retry-After into a retryable fault that carries the delay', async () => {

@@ -11,6 +11,9 @@ import type { Result, TargetView } from '../../src/core/settings-api';
 import { DECLARED_EGRESS_HOSTS } from '../../src/core/egress-hosts';
 import { EgressNotAllowedError } from '../../src/core/errors';
 import { allowedEgress, checkEgress } from '../../src/forge/egress';
+import { withEgressRefusals } from '../../src/forge/http';
+import { createHttpClient, type FetchLike, HttpRejected } from '../../src/core/http';
+import { createLogger } from '../../src/core/log';
 import { bindProvider } from '../../src/providers/registry';
 import { makeTarget } from '../fixtures/targets';
 
@@ -135,5 +138,33 @@ describe('the egress the app allows', () => {
         /^Deploy Relay may not call hooks\.customer\.example yet: a workspace admin must approve it\./,
       );
     });
+  });
+});
+
+describe('Forge’s own egress refusals, in the app’s terms', () => {
+  const answering = (status: number, headers: Record<string, string>) => () => Promise.resolve(new Response('', { status, headers }));
+  const client = (fetch: FetchLike) =>
+    createHttpClient({
+      fetch: withEgressRefusals(fetch),
+      timeoutMs: 300,
+      log: createLogger(() => undefined),
+      userAgent: 'DeployRelay/test',
+    });
+  const send = (fetch: FetchLike) =>
+    client(fetch)
+      .send({ method: 'POST', url: 'https://dokploy.example.com/api' })
+      .catch((e: unknown) => e);
+
+  it('takes a 403 that Forge’s proxy marks as blocked egress, or a thrown egress refusal, as a refusal a workspace admin can lift', async () => {
+    const blocked = await send(answering(403, { 'forge-proxy-error': 'BLOCKED_EGRESS' }));
+    expect(blocked).toBeInstanceOf(EgressNotAllowedError);
+    expect(blocked).toMatchObject({ origins: ['https://dokploy.example.com'] });
+    // A vendor's own 403 stays the vendor's answer.
+    expect(await send(answering(403, {}))).toBeInstanceOf(HttpRejected);
+    const thrown = () =>
+      Promise.reject(
+        Object.assign(new Error('URL not included in the external fetch backend permissions'), { name: 'REQUEST_EGRESS_ALLOWLIST_ERR' }),
+      );
+    expect(await send(thrown)).toMatchObject({ code: 'EGRESS_NOT_ALLOWED', origins: ['https://dokploy.example.com'] });
   });
 });
