@@ -2,7 +2,7 @@ import { InvalidInputError, RelayError } from '../core/errors';
 import type { Target } from '../core/targets';
 import { describeIssues } from '../core/zod-messages';
 import type { BoundProvider, DeployProvider } from '../core/provider';
-import { bindingOf, type StoredSecrets } from '../core/secrets';
+import { bindingOf, type SecretBinding, type StoredSecrets } from '../core/secrets';
 import { coolifyProvider } from './coolify';
 import { digitalOceanProvider } from './digitalocean';
 import { dokployProvider } from './dokploy';
@@ -52,7 +52,12 @@ export function bindProvider(target: Pick<Target, 'provider' | 'settings'>): Bou
   return { provider, settings: result.data, hosts: provider.hosts(result.data) };
 }
 
-/** Secrets as they are stored for `target`: bound to its provider, mode and hosts (core/secrets.ts). */
-export function secretsSavedFor(target: Pick<Target, 'provider' | 'settings'>, values: Record<string, string>): StoredSecrets {
-  return { boundTo: bindingOf(target, bindProvider(target).hosts), values };
-}
+/** Where `target` sends its secrets (core/secrets.ts); InvalidInputError when its settings do not bind. */
+export const secretBindingOf = (target: Pick<Target, 'provider' | 'settings'>): SecretBinding =>
+  bindingOf(target, bindProvider(target).hosts);
+
+/** Secrets as they are stored for `target`: bound to its provider, mode and hosts. */
+export const secretsSavedFor = (target: Pick<Target, 'provider' | 'settings'>, values: Record<string, string>): StoredSecrets => ({
+  boundTo: secretBindingOf(target),
+  values,
+});

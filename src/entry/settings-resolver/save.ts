@@ -3,7 +3,7 @@ import { type ErrorCode, InvalidInputError, RelayError } from '../../core/errors
 import { digest } from '../../core/ids';
 import { MAX_TARGETS_PER_REPOSITORY, type Target, targetSchema, type TargetsDocument } from '../../core/targets';
 import { refusedEgress } from '../../forge/egress';
-import { bindProvider, getProvider } from '../../providers/registry';
+import { getProvider, secretBindingOf } from '../../providers/registry';
 import type { DeployProvider, ProviderField } from '../../core/provider';
 import { bindingChange, bindingOf, sameBinding, type SecretBinding, type StoredSecrets } from '../../core/secrets';
 import type { saveTargetPayload } from './payloads';
@@ -39,7 +39,7 @@ export const hintOf = (field: Pick<ProviderField, 'kind'>, value: string): strin
 /** What a target saved before bindings existed had its secrets for: the target as it was stored (null when it no longer binds). */
 export function bindingOfStored(target: Target): SecretBinding | null {
   try {
-    return bindingOf(target, bindProvider(target).hosts);
+    return secretBindingOf(target);
   } catch {
     return null;
   }
