@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { DeployNowResult, DeploymentView, HistoryPage, TargetView } from '../../src/core/settings-api';
 
 /** A deploy-now whose record has not appeared yet: its job still waits in the queue. */
@@ -43,11 +43,14 @@ export const REFRESH_LIMIT_MS = 10 * 60_000;
 /**
  * While `running`, calls `refresh` on a backing-off timer; a new `epoch` (the admin acted) starts the
  * back-off again. Cleared when nothing runs any more and on unmount. Returns whether it gave up
- * (REFRESH_LIMIT_MS) with something still running. `refresh` must not depend on render state: it is
- * the one the timer chain started with.
+ * (REFRESH_LIMIT_MS) with something still running.
  */
 export function useAutoRefresh(running: boolean, epoch: number, refresh: () => Promise<void>): boolean {
   const [gaveUp, setGaveUp] = useState(false);
+  // The newest `refresh` in a ref: the timer chain restarts only when `running` or `epoch` change, yet
+  // always calls what the latest render gave it, so `refresh` may read render state.
+  const latest = useRef(refresh);
+  latest.current = refresh;
   useEffect(() => {
     setGaveUp(false);
     if (!running) return undefined;
@@ -60,7 +63,7 @@ export function useAutoRefresh(running: boolean, epoch: number, refresh: () => P
       timer = setTimeout(() => {
         waited += delay;
         delay = Math.min(MAX_DELAY_MS, delay * GROWTH);
-        void refresh().then(() => {
+        void latest.current().then(() => {
           if (!cancelled) schedule();
         });
       }, delay);
@@ -70,7 +73,6 @@ export function useAutoRefresh(running: boolean, epoch: number, refresh: () => P
       cancelled = true;
       clearTimeout(timer);
     };
-    // `refresh` is left out on purpose (see above): the chain restarts only when running or epoch change.
   }, [running, epoch]);
   return gaveUp;
 }

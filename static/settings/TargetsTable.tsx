@@ -1,0 +1,82 @@
+import React from 'react';
+import { Button, ButtonGroup, DynamicTable, Stack, Text, Toggle } from '@forge/react';
+import type { DeployNowResult, ProviderView, TargetView } from '../../src/core/settings-api';
+import { ruleSummary, secretHint } from './format';
+import { LastDeployment } from './LastDeployment';
+import type { TargetActions } from './useTargetActions';
+
+interface Props {
+  targets: TargetView[];
+  providers: ProviderView[];
+  queued: Record<string, DeployNowResult>;
+  now: number;
+  actions: TargetActions;
+}
+
+/** The provider, and its secrets as set or not (never their values), so a missing one shows in the list. */
+function ProviderCell({ target, providers }: { target: TargetView; providers: ProviderView[] }) {
+  const provider = providers.find((p) => p.id === target.provider);
+  const secrets = (provider?.fields ?? []).filter((f) => f.secret).map((f) => `${f.label}: ${secretHint(target.secrets[f.key])}`);
+  return (
+    <Stack space="space.050">
+      <Text>{provider?.title ?? target.provider}</Text>
+      {secrets.length > 0 ? <Text>{secrets.join(', ')}</Text> : null}
+    </Stack>
+  );
+}
+
+/** One row per target: what it is, what it deploys, how it last went, and what the admin can do to it. */
+export function TargetsTable({ targets, providers, queued, now, actions }: Props) {
+  return (
+    <DynamicTable
+      head={{
+        cells: [
+          { key: 'name', content: 'Name' },
+          { key: 'env', content: 'Environment' },
+          { key: 'provider', content: 'Provider' },
+          { key: 'rules', content: 'Deploys' },
+          { key: 'last', content: 'Last deployment' },
+          { key: 'enabled', content: 'Enabled' },
+          { key: 'actions', content: 'Actions' },
+        ],
+      }}
+      rows={targets.map((t) => ({
+        key: t.id,
+        cells: [
+          { key: 'name', content: t.name },
+          { key: 'env', content: t.environment },
+          { key: 'provider', content: <ProviderCell target={t} providers={providers} /> },
+          { key: 'rules', content: ruleSummary(t.rules) },
+          { key: 'last', content: <LastDeployment target={t} queued={queued[t.id]} now={now} /> },
+          {
+            key: 'enabled',
+            content: (
+              <Toggle
+                id={`enabled-${t.id}`}
+                name={`enabled-${t.id}`}
+                label={`Enabled: ${t.name}`}
+                isChecked={t.enabled}
+                onChange={(e) => void actions.setEnabled(t, Boolean(e.target.checked))}
+              />
+            ),
+          },
+          {
+            key: 'actions',
+            content: (
+              <ButtonGroup label={`Actions for ${t.name}`}>
+                <Button onClick={() => actions.open({ kind: 'form', target: t })}>Edit</Button>
+                <Button isDisabled={!t.enabled} onClick={() => actions.open({ kind: 'deploy', target: t })}>
+                  Deploy now
+                </Button>
+                <Button onClick={() => void actions.verify(t)}>Verify</Button>
+                <Button appearance="danger" onClick={() => actions.open({ kind: 'delete', target: t })}>
+                  Delete
+                </Button>
+              </ButtonGroup>
+            ),
+          },
+        ],
+      }))}
+    />
+  );
+}

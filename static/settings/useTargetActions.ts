@@ -1,0 +1,97 @@
+import { useState } from 'react';
+import type { DeployNowResult, TargetView, VerifyView } from '../../src/core/settings-api';
+import { call } from './api';
+import type { PageState } from './usePage';
+
+/** The one dialog open over the page, if any. */
+export type Dialog =
+  { kind: 'form'; target: TargetView | null } | { kind: 'delete'; target: TargetView } | { kind: 'deploy'; target: TargetView } | null;
+
+/** What happened last on a row, shown above the tabs where the admin acted. */
+export type RowNote = { targetId: string; appearance: 'success' | 'error' | 'information' | 'warning'; title: string; text: string };
+
+export interface TargetActions {
+  dialog: Dialog;
+  open: (dialog: Dialog) => void;
+  close: () => void;
+  note: RowNote | null;
+  setEnabled: (target: TargetView, enabled: boolean) => Promise<void>;
+  verify: (target: TargetView) => Promise<void>;
+  remove: (target: TargetView) => Promise<void>;
+  saved: (target: TargetView) => void;
+  queued: (result: DeployNowResult) => void;
+}
+
+/** What the admin does to a target from the table and its dialogs, each ending in a row note. */
+export function useTargetActions(state: Pick<PageState, 'replaceTarget' | 'removeTarget' | 'markQueued'>): TargetActions {
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [note, setNote] = useState<RowNote | null>(null);
+
+  const setEnabled = async (target: TargetView, enabled: boolean) => {
+    const result = await call<{ id: string; enabled: boolean }>('setEnabled', { id: target.id, enabled });
+    if (result.ok) state.replaceTarget({ ...target, enabled: result.data.enabled });
+    else setNote({ targetId: target.id, appearance: 'error', title: `${target.name} was not changed`, text: result.error.message });
+  };
+
+  const verify = async (target: TargetView) => {
+    setNote({ targetId: target.id, appearance: 'information', title: `Verifying ${target.name}…`, text: 'Asking the provider.' });
+    const result = await call<VerifyView>('verifyTarget', { id: target.id });
+    if (!result.ok)
+      return setNote({
+        targetId: target.id,
+        appearance: 'error',
+        title: `${target.name} could not be verified`,
+        text: result.error.message,
+      });
+    const { ok, message, shapeOnly } = result.data;
+    setNote({
+      targetId: target.id,
+      appearance: ok ? (shapeOnly ? 'information' : 'success') : 'error',
+      title: ok
+        ? shapeOnly
+          ? `${target.name}: only the URL's shape was checked`
+          : `${target.name} is ready`
+        : `${target.name} did not verify`,
+      text: message,
+    });
+  };
+
+  const remove = async (target: TargetView) => {
+    const result = await call<{ id: string }>('deleteTarget', { id: target.id });
+    setDialog(null);
+    if (!result.ok)
+      return setNote({ targetId: target.id, appearance: 'error', title: `${target.name} was not deleted`, text: result.error.message });
+    state.removeTarget(target.id);
+    setNote({ targetId: target.id, appearance: 'success', title: `${target.name} was deleted`, text: 'Its deployment history is kept.' });
+  };
+
+  return {
+    dialog,
+    open: setDialog,
+    close: () => setDialog(null),
+    note,
+    setEnabled,
+    verify,
+    remove,
+    saved: (target) => {
+      state.replaceTarget(target);
+      setDialog(null);
+      setNote({
+        targetId: target.id,
+        appearance: 'success',
+        title: `${target.name} was saved`,
+        text: 'Pushes that match its rules now deploy to it.',
+      });
+    },
+    queued: (result) => {
+      state.markQueued(result);
+      setDialog(null);
+      setNote({
+        targetId: result.targetId,
+        appearance: 'information',
+        title: `Deploy of ${result.branch} queued`,
+        text: `${result.commit.slice(0, 7)} ${result.commitMessage}`.trim(),
+      });
+    },
+  };
+}
