@@ -1,6 +1,8 @@
 /**
- * `npm start`: the app on the local Forge platform. With no arguments, a demo: a signed-webhook target
- * pointing at a receiver started here, one push replayed, each step printed. With
+ * `npm start`: the app on the local Forge platform. With no arguments, the settings page served to a
+ * browser (browser/server.ts) with a kept store and a demo receiver, until stopped. With `--demo`, a
+ * one-shot demo: a signed-webhook target pointing at a receiver started here, one push replayed, each
+ * step printed. With
  * `--event FILE --targets FILE [--route HOST=URL]... [--store FILE]` it replays that push against those
  * targets, prints each target's outcome and exits non-zero when any deploy failed.
  */
@@ -18,6 +20,8 @@ import type { PushTriggerResult } from '../src/entry/push-trigger';
 
 const ROOT = path.resolve(__dirname, '..');
 const DEFAULT_STORE = path.join(ROOT, '.local-data', 'relay.sqlite');
+const RECEIVER_FILE = path.join(ROOT, '.local-data', 'receiver.json');
+const DEFAULT_PORT = 3000;
 
 interface ReplayInput {
   event: Record<string, unknown> & { eventType: string; repository: { uuid: string }; workspace: { uuid: string } };
@@ -189,9 +193,28 @@ async function replayFiles(values: { event: string; targets: string; route?: str
   }
 }
 
+/** Serves the app until Ctrl-C; resolves with the exit code once it has stopped. */
+async function serve(port: number): Promise<number> {
+  mkdirSync(path.dirname(DEFAULT_STORE), { recursive: true });
+  const { startLocalApp } = await import('./browser/server');
+  console.log('Deploy Relay on the local Forge platform: building the page…');
+  const app = await startLocalApp({ root: ROOT, storeFile: DEFAULT_STORE, receiverFile: RECEIVER_FILE, port, log: console.log });
+  console.log(`\nOpen ${app.url} for the repository settings page of acme/web.`);
+  console.log(`The demo receiver is at ${app.receiver.url} (its signing secret is in the developer bar).`);
+  console.log(`Storage is kept in ${path.relative(process.cwd(), DEFAULT_STORE)}. Ctrl-C stops.`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await app.close();
+  return 0;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
+      demo: { type: 'boolean' },
+      port: { type: 'string' },
       event: { type: 'string' },
       targets: { type: 'string' },
       route: { type: 'string', multiple: true },
@@ -200,10 +223,19 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    console.log('usage: npm start [-- --event FILE --targets FILE [--route HOST=URL]... [--store FILE]]');
+    console.log(
+      'usage: npm start [-- --port N]                 serve the settings page (default port 3000)\n' +
+        '       npm start -- --demo                      one push to a demo receiver, printed step by step\n' +
+        '       npm start -- --event FILE --targets FILE [--route HOST=URL]... [--store FILE]',
+    );
     return 0;
   }
-  if (!values.event && !values.targets) return demo();
+  if (values.demo) return demo();
+  if (!values.event && !values.targets) {
+    const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port takes a port number, got "${values.port}"`);
+    return serve(port);
+  }
   if (!values.event || !values.targets) throw new Error('--event and --targets go together');
   return replayFiles({ event: values.event, targets: values.targets, route: values.route, store: values.store });
 }

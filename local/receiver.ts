@@ -33,6 +33,8 @@ export interface ReceiverOptions {
   path?: string;
   /** The time a signature's age is judged by: the local platform's clock, which runs ahead of the real one. */
   now?: () => number;
+  /** The port to listen on (default: any free one); `npm start` keeps one so saved targets still reach it. */
+  port?: number;
 }
 
 export function verifyHubSignature(secret: string, body: string, header: string | undefined): boolean {
@@ -75,7 +77,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: status < 300 }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}${options.path ?? '/deploy'}`,

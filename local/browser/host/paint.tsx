@@ -1,0 +1,270 @@
+/**
+ * Paints a committed ForgeDoc with the Atlaskit components the product uses for each UI Kit
+ * component (the modules @atlaskit/forge-react-types names), handing each only the props that
+ * package declares for it. A handler the page gave travels as a reference (protocol.ts); the host
+ * calls it with its first argument serialised as the product serialises it: a DOM event as a
+ * SerialisableEvent, a Select's option or a tab's index as plain data. A component this host does
+ * not model is painted as an error box and logged as a console error, never dropped.
+ */
+import Button, { LinkButton } from '@atlaskit/button/new';
+import ButtonGroup from '@atlaskit/button/button-group';
+import DynamicTable from '@atlaskit/dynamic-table';
+import { ErrorMessage, HelperMessage, Label } from '@atlaskit/form';
+import Heading from '@atlaskit/heading';
+import Link from '@atlaskit/link';
+import Lozenge from '@atlaskit/lozenge';
+import ModalDialog, { ModalBody, ModalFooter, ModalHeader, ModalTitle, ModalTransition } from '@atlaskit/modal-dialog';
+import { layers } from '@atlaskit/theme/constants';
+import { Box, Inline, Stack, Text } from '@atlaskit/primitives/compiled';
+import SectionMessage from '@atlaskit/section-message';
+import Select from '@atlaskit/select';
+import Spinner from '@atlaskit/spinner';
+import Tabs, { Tab, TabList, TabPanel } from '@atlaskit/tabs';
+import TextArea from '@atlaskit/textarea';
+import Textfield from '@atlaskit/textfield';
+import Toggle from '@atlaskit/toggle';
+import Tooltip from '@atlaskit/tooltip';
+import React, { type ReactNode, useEffect, useState } from 'react';
+import { HANDLER, isHandlerRef, type WireNode } from '../protocol';
+
+/** Calls a handler of the page's, in its frame, with serialised arguments. */
+export type CallHandler = (handler: string, args: unknown[]) => void;
+
+export interface PaintContext {
+  call: CallHandler;
+  /** Component → declared props (declared-props.ts), plus the few this host declares itself below. */
+  declared: Record<string, string[]>;
+}
+
+/**
+ * Components @atlaskit/forge-react-types has no generated props file for: the charts (Atlassian's
+ * chart library is not public, so a labelled stand-in shows the same data) and Link.
+ */
+const OWN_DECLARATIONS: Record<string, string[]> = {
+  Link: ['href', 'openNewTab', 'children'],
+  LineChart: ['data', 'xAccessor', 'yAccessor', 'colorAccessor', 'title', 'subtitle', 'height', 'width'],
+  StackBarChart: ['data', 'xAccessor', 'yAccessor', 'colorAccessor', 'title', 'subtitle', 'height', 'width'],
+};
+
+/** What the product hands a UI Kit handler for a DOM event (SerialisableEvent in @atlaskit/forge-react-types). */
+function serialiseEvent(event: Event): unknown {
+  const target = event.target as Partial<HTMLInputElement> | null;
+  return {
+    bubbles: event.bubbles,
+    cancelable: event.cancelable,
+    defaultPrevented: event.defaultPrevented,
+    eventPhase: event.eventPhase,
+    isTrusted: event.isTrusted,
+    target: target && {
+      value: target.value,
+      checked: target.checked,
+      name: target.name,
+      id: target.id,
+      tagName: target.tagName,
+      type: target.type,
+      selectionStart: typeof target.selectionStart === 'number' ? target.selectionStart : null,
+      selectionEnd: typeof target.selectionEnd === 'number' ? target.selectionEnd : null,
+    },
+    timeStamp: event.timeStamp,
+    type: event.type,
+  };
+}
+
+/** A DOM event or React's synthetic one (same fields); anything else (a Select's option, a tab's index) as JSON. */
+function serialiseArgument(value: unknown): unknown {
+  const isEvent = value instanceof Event || (typeof value === 'object' && value !== null && 'nativeEvent' in value);
+  if (isEvent) return serialiseEvent(value as Event);
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+function unmodelled(what: string, key: string | undefined): ReactNode {
+  console.error(`local host: ${what}`);
+  return (
+    <div key={key} role="alert" style={{ border: '2px solid #c9372c', color: '#ae2e24', padding: 8, margin: 4 }}>
+      {`Not shown by the local host: ${what}`}
+    </div>
+  );
+}
+
+/** The props a component is given: declared ones only, with handler references made callable. */
+function propsOf(node: WireNode, context: PaintContext): Record<string, unknown> {
+  const declared = context.declared[node.type] ?? OWN_DECLARATIONS[node.type];
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(node.props)) {
+    if (declared && !declared.includes(name)) continue;
+    out[name] = isHandlerRef(value) ? (first: unknown) => context.call(value[HANDLER], [serialiseArgument(first)]) : value;
+  }
+  return out;
+}
+
+const text = (node: WireNode): string => (node.type === 'String' ? String(node.props.text ?? '') : node.children.map(text).join(''));
+
+/** `c()` paints the node's children: called only by components that show them (DynamicTable reads its own). */
+type Painter = (props: Record<string, unknown>, c: () => ReactNode[], node: WireNode, context: PaintContext) => ReactNode;
+
+/** A Textfield or TextArea the page controls: the typed text shows at once, and the page's value wins when it answers. */
+function ControlledText({ multiline, props }: { multiline: boolean; props: Record<string, unknown> }) {
+  const controlled = typeof props.value === 'string';
+  const [shown, setShown] = useState(props.value as string | undefined);
+  useEffect(() => setShown(props.value as string | undefined), [props.value]);
+  const onChange = (event: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => {
+    if (controlled) setShown(event.currentTarget.value);
+    (props.onChange as ((e: unknown) => void) | undefined)?.(event);
+  };
+  const common = { ...props, ...(controlled ? { value: shown } : {}), onChange };
+  return multiline ? <TextArea {...(common as object)} /> : <Textfield {...(common as object)} />;
+}
+
+function ChartStandIn({ props, kind }: { props: Record<string, unknown>; kind: string }) {
+  const rows = Array.isArray(props.data) ? (props.data as Record<string, unknown>[]) : [];
+  const columns = [props.xAccessor, props.colorAccessor, props.yAccessor].filter(
+    (column): column is string | number => typeof column === 'string' || typeof column === 'number',
+  );
+  const title = typeof props.title === 'string' ? props.title : kind;
+  return (
+    <figure style={{ margin: 0 }} aria-label={`${title} (chart stand-in)`}>
+      <figcaption>
+        <Text weight="bold">{title}</Text>{' '}
+        <Text color="color.text.subtlest">{`(${kind} stand-in: Atlassian's chart library is not public)`}</Text>
+      </figcaption>
+      <table style={{ borderCollapse: 'collapse', fontSize: 12 }}>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th key={String(column)} style={{ textAlign: 'left', paddingRight: 12 }}>
+                {String(column)}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row, index) => (
+            <tr key={index}>
+              {columns.map((column) => (
+                <td key={String(column)} style={{ paddingRight: 12 }}>
+                  {String(row[column] ?? '')}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </figure>
+  );
+}
+
+/** DynamicTable's head and rows come as ContentWrapper children of Cells and Rows (see @forge/react's dynamic-table). */
+function tableParts(node: WireNode, context: PaintContext) {
+  const part = (name: string) => node.children.find((child) => child.type === 'ContentWrapper' && child.props.name === name);
+  const cell = (c: WireNode) => {
+    const { cellKey, ...rest } = c.props;
+    return { ...rest, key: String(cellKey), content: <>{paintAll(c.children, context)}</> };
+  };
+  const head = part('head');
+  const rows = part('rows');
+  return {
+    head: head ? { cells: head.children.map(cell) } : undefined,
+    rows: rows?.children.map((row) => {
+      const { rowKey, ...rest } = row.props;
+      return { ...rest, key: String(rowKey), cells: row.children.map(cell) };
+    }),
+  };
+}
+
+/** Select's menu goes to the body, above the modal layer, as the product's does: inside a Modal it must be clickable. */
+const selectMenuOnTop = {
+  menuPortalTarget: typeof document === 'undefined' ? undefined : document.body,
+  styles: { menuPortal: (base: object) => ({ ...base, zIndex: layers.modal() + 1 }) },
+};
+
+const PAINTERS: Record<string, Painter> = {
+  Text: (p, c) => <Text {...p}>{c()}</Text>,
+  Heading: (p, c) => (
+    <Heading size={(p.size as 'medium') ?? 'medium'} {...p}>
+      {c()}
+    </Heading>
+  ),
+  Stack: (p, c) => <Stack {...p}>{c()}</Stack>,
+  Inline: (p, c) => <Inline {...p}>{c()}</Inline>,
+  Box: (p, c) => <Box {...p}>{c()}</Box>,
+  Button: (p, c) => <Button {...(p as object)}>{c()}</Button>,
+  LoadingButton: (p, c) => <Button {...(p as object)}>{c()}</Button>,
+  LinkButton: (p, c) => (
+    <LinkButton href={String(p.href ?? '')} {...(p as object)}>
+      {c()}
+    </LinkButton>
+  ),
+  ButtonGroup: (p, c) => <ButtonGroup {...(p as object)}>{c()}</ButtonGroup>,
+  Link: (p, c) => (
+    <Link href={String(p.href ?? '')} target={p.openNewTab ? '_blank' : undefined}>
+      {c()}
+    </Link>
+  ),
+  Lozenge: (p, c) => <Lozenge {...(p as object)}>{c()}</Lozenge>,
+  Spinner: (p) => <Spinner {...(p as object)} />,
+  Tooltip: (p, c) => (
+    <Tooltip content={String(p.content ?? '')} position={p.position as 'top'}>
+      {(triggerProps) => <span {...triggerProps}>{c()}</span>}
+    </Tooltip>
+  ),
+  SectionMessage: (p, c) => <SectionMessage {...(p as object)}>{c()}</SectionMessage>,
+  Label: (p, c) => (
+    <Label htmlFor={String(p.labelFor ?? '')} id={p.id as string | undefined} testId={p.testId as string | undefined}>
+      {c()}
+    </Label>
+  ),
+  HelperMessage: (p, c) => <HelperMessage {...(p as object)}>{c()}</HelperMessage>,
+  ErrorMessage: (p, c) => <ErrorMessage {...(p as object)}>{c()}</ErrorMessage>,
+  Textfield: (p, _c, n) => <ControlledText key={n.key} multiline={false} props={p} />,
+  TextArea: (p, _c, n) => <ControlledText key={n.key} multiline props={p} />,
+  Toggle: (p) => <Toggle {...(p as object)} />,
+  Select: (p) => {
+    const { id, inputId, ...rest } = p;
+    return <Select inputId={(inputId ?? id) as string | undefined} {...(rest as object)} {...selectMenuOnTop} />;
+  },
+  Tabs: (p, c) => (
+    <Tabs id={String(p.id ?? 'tabs')} {...(p as object)}>
+      {c()}
+    </Tabs>
+  ),
+  TabList: (_p, c) => <TabList>{c()}</TabList>,
+  Tab: (_p, c) => <Tab>{c()}</Tab>,
+  TabPanel: (_p, c) => <TabPanel>{c()}</TabPanel>,
+  ModalTransition: (_p, c) => <ModalTransition>{c()}</ModalTransition>,
+  Modal: (p, c) => <ModalDialog {...(p as object)}>{c()}</ModalDialog>,
+  ModalHeader: (_p, c) => <ModalHeader>{c()}</ModalHeader>,
+  ModalTitle: (p, c) => <ModalTitle appearance={p.appearance as 'warning' | undefined}>{c()}</ModalTitle>,
+  ModalBody: (_p, c) => <ModalBody>{c()}</ModalBody>,
+  ModalFooter: (_p, c) => <ModalFooter>{c()}</ModalFooter>,
+  // No public Atlaskit EmptyState package is installed with forge-react-types: its header and description, as it lays them out.
+  EmptyState: (p) => (
+    <Stack space="space.100" alignInline="center" testId={p.testId as string | undefined}>
+      <Heading size="medium" as="h2">
+        {String(p.header ?? '')}
+      </Heading>
+      {typeof p.description === 'string' ? <Text>{p.description}</Text> : null}
+    </Stack>
+  ),
+  DynamicTable: (p, _c, n, context) => <DynamicTable {...(p as object)} {...tableParts(n, context)} />,
+  LineChart: (p) => <ChartStandIn props={p} kind="Line chart" />,
+  StackBarChart: (p) => <ChartStandIn props={p} kind="Stacked bar chart" />,
+};
+
+function unsupportedProp(node: WireNode): string | undefined {
+  const bad = Object.entries(node.props).find(([, value]) => typeof value === 'object' && value !== null && 'unsupported' in value);
+  return bad && `${node.type}.${bad[0]} is ${String((bad[1] as { unsupported: unknown }).unsupported)}`;
+}
+
+export function paint(node: WireNode, context: PaintContext): ReactNode {
+  if (node.type === 'String') return text(node);
+  const painter = PAINTERS[node.type];
+  if (!painter) return unmodelled(`the UI Kit component "${node.type}"`, node.key);
+  const problem = unsupportedProp(node);
+  if (problem) return unmodelled(problem, node.key);
+  const element = painter(propsOf(node, context), () => paintAll(node.children, context), node, context);
+  return React.isValidElement(element) ? React.cloneElement(element, { key: node.key }) : element;
+}
+
+export function paintAll(nodes: readonly WireNode[], context: PaintContext): ReactNode[] {
+  return nodes.map((node) => paint(node, context));
+}
