@@ -72,13 +72,16 @@ export function DeployModal({ target, mainBranch, onQueued, onClose }: Props) {
             found.length === 0 ? (
               <Text>No branch name contains that text.</Text>
             ) : (
-              <Select
-                inputId="branchPick"
-                name="branchPick"
-                options={options}
-                value={options.find((o) => o.value === branch) ?? null}
-                onChange={(o: { value: string } | null) => setBranch(o?.value ?? '')}
-              />
+              <Stack space="space.050">
+                <Label labelFor="branchPick">Branches found</Label>
+                <Select
+                  inputId="branchPick"
+                  name="branchPick"
+                  options={options}
+                  value={options.find((o) => o.value === branch) ?? null}
+                  onChange={(o: { value: string } | null) => setBranch(o?.value ?? '')}
+                />
+              </Stack>
             )
           ) : null}
           <Label labelFor="branch">Branch</Label>

@@ -1,10 +1,7 @@
 import React, { useState } from 'react';
 import {
   Button,
-  ErrorMessage,
-  HelperMessage,
   Inline,
-  Label,
   Modal,
   ModalBody,
   ModalFooter,
@@ -21,6 +18,7 @@ import type { BranchSearch, ProviderFieldView, ProviderView, SaveTargetInput, Ta
 import { destinationOf } from '../../src/core/secrets';
 import { call } from './api';
 import { askApproval } from './egress';
+import { Field, LabelledToggle } from './fields';
 import { secretHint, splitList } from './format';
 
 interface Props {
@@ -31,27 +29,6 @@ interface Props {
 }
 
 type SecretEdit = { kind: 'keep' } | { kind: 'replace'; value: string } | { kind: 'clear' };
-
-const Field = ({
-  id,
-  label,
-  error,
-  help,
-  children,
-}: {
-  id: string;
-  label: string;
-  error?: string;
-  help?: string | null;
-  children: React.ReactNode;
-}) => (
-  <Stack space="space.050">
-    <Label labelFor={id}>{label}</Label>
-    {children}
-    {help ? <HelperMessage>{help}</HelperMessage> : null}
-    {error ? <ErrorMessage>{error}</ErrorMessage> : null}
-  </Stack>
-);
 
 /** The add/edit form, built from the provider's own field definitions: a new provider needs no code here. */
 export function TargetForm({ target, providers, onSaved, onClose }: Props) {
@@ -196,6 +173,7 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
           <Toggle
             id={id}
             name={id}
+            label={field.label}
             isChecked={settings[field.key] === true}
             onChange={(event) => setSettings({ ...settings, [field.key]: Boolean(event.target.checked) })}
           />
@@ -286,26 +264,23 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
           {text('tags', 'Tags', tags, setTags, 'Glob patterns, comma separated: v*. Leave empty to ignore tags.')}
           {text('paths.include', 'Only when these paths change', include, setInclude, 'Optional globs: src/**, package.json.')}
           {text('paths.exclude', 'Ignore changes to these paths', exclude, setExclude, 'Optional globs: docs/**.')}
-          <Toggle
+          <LabelledToggle
             id="skipMarkers"
-            name="skipMarkers"
             label="Honour [skip deploy] and [skip ci] in commit messages"
             isChecked={skipMarkers}
-            onChange={(e) => setSkipMarkers(Boolean(e.target.checked))}
+            onChange={setSkipMarkers}
           />
-          <Toggle
+          <LabelledToggle
             id="coalesce"
-            name="coalesce"
             label="When pushes queue up, deploy only the newest commit"
             isChecked={coalesce}
-            onChange={(e) => setCoalesce(Boolean(e.target.checked))}
+            onChange={setCoalesce}
           />
-          <Toggle
+          <LabelledToggle
             id="reportOnCommit"
-            name="reportOnCommit"
             label="Report progress on the commit in Bitbucket"
             isChecked={reportOnCommit}
-            onChange={(e) => setReportOnCommit(Boolean(e.target.checked))}
+            onChange={setReportOnCommit}
           />
         </Stack>
       </ModalBody>

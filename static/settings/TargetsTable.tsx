@@ -1,6 +1,7 @@
 import React from 'react';
-import { Button, ButtonGroup, DynamicTable, Stack, Text, Toggle } from '@forge/react';
+import { Button, ButtonGroup, DynamicTable, Stack, Text } from '@forge/react';
 import type { DeployNowResult, ProviderView, TargetView } from '../../src/core/settings-api';
+import { LabelledToggle } from './fields';
 import { ruleSummary, secretHint } from './format';
 import { LastDeployment } from './LastDeployment';
 import type { TargetActions } from './useTargetActions';
@@ -51,12 +52,12 @@ export function TargetsTable({ targets, providers, queued, now, actions }: Props
           {
             key: 'enabled',
             content: (
-              <Toggle
+              <LabelledToggle
                 id={`enabled-${t.id}`}
-                name={`enabled-${t.id}`}
                 label={`Enabled: ${t.name}`}
+                shown="Enabled"
                 isChecked={t.enabled}
-                onChange={(e) => void actions.setEnabled(t, Boolean(e.target.checked))}
+                onChange={(enabled) => void actions.setEnabled(t, enabled)}
               />
             ),
           },

@@ -3,6 +3,7 @@ import { createLocalPlatform, type LocalPlatform, type LocalPlatformOptions, typ
 import { loadDefaultFixture } from '../../local/bitbucket';
 import { DEPLOYMENT_SCHEMA_VERSION, type Deployment, deploymentId } from '../../src/core/deployment';
 import { kvs } from '@forge/kvs';
+import { allNodes, findAll, type ForgeDocNode, nodeText } from '../../local/ui/forgedoc';
 import { deploymentKey } from '../../src/forge/store';
 import { commitOf, hashOf, makePushEvent } from '../fixtures/events';
 
@@ -145,4 +146,23 @@ export async function seedDeployments(session: SettingsSession, records: readonl
   await session.platform.run(async () => {
     for (const record of records) await kvs.set(deploymentKey(record.repositoryUuid, record.id), record);
   });
+}
+
+/** Controls a person fills or switches; each must carry a Label they can read. */
+const CONTROLS = new Set(['Textfield', 'TextArea', 'Select', 'Toggle', 'Checkbox']);
+
+/**
+ * The controls on the page without a visible Label: one whose `labelFor` is the control's id (or a
+ * Select's inputId) and which has text. A Toggle's own `label` prop does not count: in the product it is
+ * only the accessible name, and the admin sees a bare switch.
+ */
+export function unlabelledControls(root: ForgeDocNode): string[] {
+  const labels = findAll(root, 'Label').filter((label) => nodeText(label) !== '');
+  return allNodes(root)
+    .filter((node) => CONTROLS.has(node.type))
+    .filter((control) => {
+      const ids = [control.props.id, control.props.inputId].filter((id): id is string => typeof id === 'string');
+      return !labels.some((label) => ids.includes(String(label.props.labelFor)));
+    })
+    .map((control) => `${control.type} ${String(control.props.name ?? control.props.id ?? '(no name)')}`);
 }
