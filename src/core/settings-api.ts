@@ -117,6 +117,8 @@ export interface ProviderFieldView {
   secret: boolean;
   help: string | null;
   options: { value: string; label: string }[];
+  /** The value of the provider's `mode` field this field belongs to; null when it applies in every mode. */
+  mode: string | null;
 }
 
 export interface ProviderView {

@@ -20,8 +20,9 @@ export function History({ deployments, hasMore, loading, error, now, onMore, sta
   return (
     <Stack space="space.200">
       <HistoryChart stats={stats} error={statsError} loading={statsLoading} />
+      {/* Said beside the table, not as its emptyView: the product paints only the tree's children, not an element passed as a prop. */}
+      {deployments.length === 0 ? <Text>No deployments yet. A push to a branch a target watches, or Deploy now, starts one.</Text> : null}
       <DynamicTable
-        emptyView={<Text>No deployments yet. A push to a branch a target watches, or Deploy now, starts one.</Text>}
         head={{
           cells: [
             { key: 'time', content: 'Started' },

@@ -54,6 +54,9 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
   const [approval, setApproval] = useState<string[] | null>(null);
 
   const provider = providers.find((p) => p.id === providerId);
+  // Only the chosen mode's fields are shown, and only what is shown is sent: a hook URL typed before
+  // switching to API mode does not go along.
+  const fields = provider?.fields.filter((f) => f.mode === null || f.mode === settings.mode) ?? [];
   const providerOptions = providers.map((p) => ({ label: p.title, value: p.id }));
 
   const save = async () => {
@@ -63,11 +66,13 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
       name,
       environment,
       provider: providerId,
-      settings: Object.fromEntries(Object.entries(settings).filter(([key]) => provider?.fields.some((f) => f.key === key && !f.secret))),
+      settings: Object.fromEntries(Object.entries(settings).filter(([key]) => fields.some((f) => f.key === key && !f.secret))),
       secrets: Object.fromEntries(
-        Object.entries(secrets).flatMap(([key, edit]): [string, string | null][] =>
-          edit.kind === 'replace' ? [[key, edit.value]] : edit.kind === 'clear' ? [[key, null]] : [],
-        ),
+        Object.entries(secrets)
+          .filter(([key]) => fields.some((f) => f.key === key && f.secret))
+          .flatMap(([key, edit]): [string, string | null][] =>
+            edit.kind === 'replace' ? [[key, edit.value]] : edit.kind === 'clear' ? [[key, null]] : [],
+          ),
       ),
       rules: { branches: splitList(branches), tags: splitList(tags), paths: { include: splitList(include), exclude: splitList(exclude) } },
       options: { skipMarkers, coalesce, reportOnCommit },
@@ -247,7 +252,7 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
               }}
             />
           </Field>
-          {provider?.fields.map(renderField)}
+          {fields.map(renderField)}
           {text(
             'branches',
             'Branches',

@@ -70,6 +70,12 @@ describe('visible labels', () => {
     for (const provider of providers) {
       await page.select('provider', provider);
       unlabelled.push(...unlabelledControls(page.tree()).map((control) => `${provider}: ${control}`));
+      // A provider with two modes shows each mode's own fields.
+      const [mode] = page.findAll('Select', { name: 'settings.mode' });
+      for (const { value } of (mode?.props.options ?? []) as { value: string }[]) {
+        await page.select('settings.mode', value);
+        unlabelled.push(...unlabelledControls(page.tree()).map((control) => `${provider} (${value}): ${control}`));
+      }
     }
     expect(unlabelled).toEqual([]);
   });

@@ -1,0 +1,78 @@
+/**
+ * The add/edit target form of the settings page, rendered by the real @forge/react reconciler with its
+ * invokes reaching the real resolver on the local platform.
+ */
+// The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
+import { ADMIN, openSession, pageContext, type SettingsSession } from './settings-harness';
+import path from 'node:path';
+import { renderPage, type PageHarness } from '../../local/ui/harness';
+import type { SaveTargetInput } from '../../src/core/settings-api';
+
+const PAGE = path.join(__dirname, '..', '..', 'static', 'settings', 'index.tsx');
+const RENDER_KEY = 'rnd_page4f1c9a7e2b5d8c3a6f0e';
+
+let session: SettingsSession;
+let page: PageHarness | undefined;
+
+beforeEach(() => {
+  session = openSession();
+});
+afterEach(async () => {
+  await page?.unmount();
+  page = undefined;
+  await session.platform.close();
+});
+
+async function open(): Promise<PageHarness> {
+  page = await renderPage(PAGE, { context: pageContext(ADMIN), invoke: session.invokeAs(ADMIN) });
+  return page;
+}
+
+/** The provider's own inputs the form shows, by name. */
+const providerInputs = (ui: PageHarness): string[] =>
+  ui
+    .findAll('Textfield')
+    .map((field) => String(field.props.name))
+    .filter((name) => /^(settings|secrets)\./.test(name));
+
+describe('a provider with a hook mode and an API mode', () => {
+  it.each([
+    ['render', ['secrets.hookUrl'], ['settings.serviceId', 'secrets.apiKey']],
+    ['vercel', ['secrets.hookUrl'], ['settings.project', 'settings.teamId', 'secrets.token']],
+    ['netlify', ['secrets.hookUrl'], ['settings.siteId', 'secrets.token']],
+  ])('%s shows only the chosen mode’s fields, and switching mode shows the other set', async (provider, hook, api) => {
+    const ui = await open();
+    await ui.press('Add target');
+    await ui.select('provider', provider);
+    // Until a mode is chosen, neither set.
+    expect(providerInputs(ui)).toEqual([]);
+    await ui.select('settings.mode', 'hook');
+    expect(providerInputs(ui)).toEqual(hook);
+    await ui.select('settings.mode', 'api');
+    expect(providerInputs(ui)).toEqual(api);
+    await ui.select('settings.mode', 'hook');
+    expect(providerInputs(ui)).toEqual(hook);
+  });
+
+  it('saves only what the chosen mode shows: a hook URL typed before switching to API mode is not sent', async () => {
+    const ui = await open();
+    await ui.press('Add target');
+    await ui.fill('name', 'Render API');
+    await ui.select('provider', 'render');
+    await ui.select('settings.mode', 'hook');
+    await ui.fill('secrets.hookUrl', 'https://api.render.com/deploy/srv-abc123?key=typed-by-mistake');
+    await ui.select('settings.mode', 'api');
+    await ui.fill('settings.serviceId', 'srv-abc123');
+    await ui.fill('secrets.apiKey', RENDER_KEY);
+    await ui.press('Save target');
+    const sent = ui.invocations.find((i) => i.functionKey === 'saveTarget')?.payload as SaveTargetInput;
+    expect(sent).toMatchObject({ settings: { mode: 'api', serviceId: 'srv-abc123' }, secrets: { apiKey: RENDER_KEY } });
+    expect(Object.keys(sent.secrets)).toEqual(['apiKey']);
+    expect(ui.text()).toContain('Render API was saved');
+
+    // Opened again, the form shows the API mode's fields, the key only as set.
+    await ui.press('Edit');
+    expect(providerInputs(ui)).toEqual(['settings.serviceId', 'secrets.apiKey']);
+    expect(ui.text()).toContain(`Set (…${RENDER_KEY.slice(-4)})`);
+  });
+});
