@@ -11,7 +11,7 @@ module.exports = {
     ],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts?(x)'],
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/peers/', '<rootDir>/test/load/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/peers/', '<rootDir>/test/load/', '<rootDir>/test/browser/'],
   testTimeout: 30000,
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };

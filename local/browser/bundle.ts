@@ -36,8 +36,19 @@ const common = {
   logLevel: 'silent',
 } as const;
 
-/** `/host.js`, `/host.css`, `/frame.js` (and `/frame.css` if the page's packages bring styles). */
-export async function buildAssets(pageEntry: string): Promise<Map<string, Asset>> {
+const built = new Map<string, Promise<Map<string, Asset>>>();
+
+/**
+ * `/host.js`, `/host.css`, `/frame.js` (and `/frame.css` if the page's packages bring styles), built
+ * once a process: the browser tests start an app per test.
+ */
+export function buildAssets(pageEntry: string): Promise<Map<string, Asset>> {
+  const assets = built.get(pageEntry) ?? buildOnce(pageEntry);
+  built.set(pageEntry, assets);
+  return assets;
+}
+
+async function buildOnce(pageEntry: string): Promise<Map<string, Asset>> {
   const here = __dirname;
   const [host, frame] = await Promise.all([
     build({

@@ -115,40 +115,53 @@ function ControlledText({ multiline, props }: { multiline: boolean; props: Recor
   return multiline ? <TextArea {...(common as object)} /> : <Textfield {...(common as object)} />;
 }
 
+/** A chart's data as a table: one row per x value, one column per series (the colour accessor), as the chart would plot it. */
 function ChartStandIn({ props, kind }: { props: Record<string, unknown>; kind: string }) {
-  const rows = Array.isArray(props.data) ? (props.data as Record<string, unknown>[]) : [];
-  const columns = [props.xAccessor, props.colorAccessor, props.yAccessor].filter(
-    (column): column is string | number => typeof column === 'string' || typeof column === 'number',
-  );
+  const data = Array.isArray(props.data) ? (props.data as Record<string, unknown>[]) : [];
+  const at = (row: Record<string, unknown>, accessor: unknown) =>
+    typeof accessor === 'string' || typeof accessor === 'number' ? String(row[accessor] ?? '') : '';
+  const xs = [...new Set(data.map((row) => at(row, props.xAccessor)))];
+  const series = [...new Set(data.map((row) => at(row, props.colorAccessor)))];
+  const value = (x: string, name: string) =>
+    data
+      .filter((row) => at(row, props.xAccessor) === x && at(row, props.colorAccessor) === name)
+      .map((row) => at(row, props.yAccessor))
+      .join(', ');
   const title = typeof props.title === 'string' ? props.title : kind;
   return (
     <figure style={{ margin: 0 }} aria-label={`${title} (chart stand-in)`}>
       <figcaption>
         <Text weight="bold">{title}</Text>{' '}
-        <Text color="color.text.subtlest">{`(${kind} stand-in: Atlassian's chart library is not public)`}</Text>
+        <Text color="color.text.subtlest">{`(${kind} stand-in with the same data: Atlassian's chart library is not public)`}</Text>
       </figcaption>
-      <table style={{ borderCollapse: 'collapse', fontSize: 12 }}>
-        <thead>
-          <tr>
-            {columns.map((column) => (
-              <th key={String(column)} style={{ textAlign: 'left', paddingRight: 12 }}>
-                {String(column)}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row, index) => (
-            <tr key={index}>
-              {columns.map((column) => (
-                <td key={String(column)} style={{ paddingRight: 12 }}>
-                  {String(row[column] ?? '')}
-                </td>
+      <div style={{ maxHeight: 180, overflowY: 'auto' }}>
+        <table style={{ borderCollapse: 'collapse', fontSize: 12 }}>
+          <thead>
+            <tr>
+              <th />
+              {series.map((name) => (
+                <th key={name} scope="col" style={{ textAlign: 'left', paddingRight: 16 }}>
+                  {name}
+                </th>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {xs.map((x) => (
+              <tr key={x}>
+                <th scope="row" style={{ textAlign: 'left', paddingRight: 16, fontWeight: 'normal' }}>
+                  {x}
+                </th>
+                {series.map((name) => (
+                  <td key={name} style={{ paddingRight: 16 }}>
+                    {value(x, name)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }

@@ -1,0 +1,129 @@
+/**
+ * The settings page as an admin uses it, in Chromium: first load, adding a target with a secret,
+ * deploying by hand and by push, the history's paging, and a reader refused. Elements are found
+ * by role and label, as a person (or a screen reader) finds them.
+ */
+import type { Page } from 'playwright-core';
+import { ADMIN, closeBrowser, launchBrowser, READER, type Session, waitForCount, waitForText, withSession } from './browser';
+
+jest.setTimeout(90_000);
+
+beforeAll(launchBrowser);
+afterAll(closeBrowser);
+
+const table = (page: Page, name: string) => page.getByRole('region', { name: 'Deploy Relay' }).locator('table').filter({ hasText: name });
+
+/** Adds a signed-webhook target pointing at the app's demo receiver, through the form. */
+async function addReceiverTarget({ app, page }: Session, name = 'Demo receiver'): Promise<void> {
+  await page.getByRole('button', { name: 'Add target' }).click();
+  const form = page.getByRole('dialog');
+  await form.getByLabel('Name', { exact: true }).fill(name);
+  await form.getByLabel('Environment', { exact: true }).fill('staging');
+  await form.getByLabel('Receiver URL', { exact: true }).fill(app.receiver.url);
+  await form.getByLabel('Signing secret', { exact: true }).fill(app.receiverSecret);
+  await form.getByLabel('Branches', { exact: true }).fill('main');
+  await form.getByRole('button', { name: 'Save target' }).click();
+  await form.waitFor({ state: 'detached' });
+  await table(page, name).getByRole('cell', { name, exact: true }).waitFor();
+}
+
+/** A push from the developer bar, as a person simulates one. */
+async function pushFromBar(page: Page, message: string): Promise<void> {
+  const bar = page.getByRole('banner', { name: 'Developer bar' });
+  await bar.getByLabel('Branch').fill('main');
+  await bar.getByLabel('Commit message').fill(message);
+  await bar.getByRole('button', { name: 'Simulate push' }).click();
+  await waitForText(bar.getByLabel('Push result'), /^Pushed [0-9a-f]{7} to main$/);
+}
+
+describe('the settings page in Chromium', () => {
+  test('first load: the empty state, and the way to add a target', async () => {
+    await withSession('first load', async (session) => {
+      await session.open(ADMIN);
+      const app = session.page.getByRole('region', { name: 'Deploy Relay' });
+      await app.getByRole('heading', { name: 'No deploy targets yet' }).waitFor();
+      expect(await app.getByRole('button', { name: 'Add target' }).isVisible()).toBe(true);
+      expect(await app.getByRole('tab').allTextContents()).toEqual(['Targets', 'History']);
+    });
+  });
+
+  test('a target saved with a secret shows the secret only as set, never its value', async () => {
+    await withSession('secret only as set', async (session) => {
+      await session.open(ADMIN);
+      await addReceiverTarget(session);
+      const row = table(session.page, 'Demo receiver').getByRole('row').filter({ hasText: 'Demo receiver' });
+      await waitForText(row, 'Signing secret: Set');
+      // Neither the app's area (the developer bar shows the demo receiver's secret, by design) nor an
+      // input of the reopened form carries the value.
+      const area = session.page.getByRole('region', { name: 'Deploy Relay' });
+      expect(await area.innerHTML()).not.toContain(session.app.receiverSecret);
+      await row.getByRole('button', { name: 'Edit' }).click();
+      const form = session.page.getByRole('dialog');
+      expect(await form.getByLabel('Signing secret', { exact: true }).inputValue()).toBe('');
+      expect(await form.innerHTML()).not.toContain(session.app.receiverSecret);
+    });
+  });
+
+  test('deploy now: the request reaches the receiver, signed, and the row shows it was requested', async () => {
+    await withSession('deploy now', async (session) => {
+      await session.open(ADMIN);
+      await addReceiverTarget(session);
+      const row = table(session.page, 'Demo receiver').getByRole('row').filter({ hasText: 'Demo receiver' });
+      await row.getByRole('button', { name: 'Deploy now' }).click();
+      const modal = session.page.getByRole('dialog');
+      await modal.getByLabel('Branch', { exact: true }).fill('main');
+      await modal.getByRole('button', { name: 'Deploy main' }).click();
+      await waitForText(row, 'Requested', 20_000);
+      expect(session.app.receiver.deliveries.map((d) => [d.hubSignatureValid, d.standardWebhooksValid])).toEqual([[true, true]]);
+    });
+  });
+
+  test('a push simulated from the developer bar shows in the history with its outcome', async () => {
+    await withSession('push from the bar', async (session) => {
+      await session.open(ADMIN);
+      await addReceiverTarget(session);
+      await pushFromBar(session.page, 'Ship the checkout page');
+      await waitForText(session.page.getByRole('status', { name: 'Queue' }), /0 waiting, [1-9]/, 20_000);
+      // The page does not hear of pushes by itself (nor does it in Bitbucket): a person refreshes.
+      await session.page.getByRole('button', { name: 'Refresh' }).click();
+      await session.page.getByRole('tab', { name: 'History' }).click();
+      const history = table(session.page, 'Started');
+      const row = history.getByRole('row').filter({ hasText: 'Ship the checkout page' });
+      await waitForText(row, 'Requested', 20_000);
+      await waitForText(row, 'Demo receiver (staging)');
+      await waitForText(session.page.getByRole('status', { name: 'Queue' }), '0 waiting');
+    });
+  });
+
+  test('the history pages: 20 deployments, then the older ones on request', async () => {
+    await withSession('history paging', async (session) => {
+      await session.open(ADMIN);
+      await addReceiverTarget(session);
+      // One push at a time, each deployed before the next, so that newest-first is a fact to check.
+      for (let n = 1; n <= 23; n += 1) {
+        const pushed = await session.page.request.post(`${session.app.url}dev/push`, { data: { branch: 'main', message: `Change ${n}` } });
+        expect(pushed.ok()).toBe(true);
+        await waitForText(session.page.getByRole('status', { name: 'Queue' }), `0 waiting, ${n} delivered`);
+      }
+      await session.page.getByRole('button', { name: 'Refresh' }).click();
+      await session.page.getByRole('tab', { name: 'History' }).click();
+      const rows = table(session.page, 'Started').locator('tbody tr');
+      await waitForCount(rows, 20);
+      // Newest first: the last push heads the first page.
+      await waitForText(rows.first(), 'Change 23');
+      await session.page.getByRole('button', { name: 'Older deployments' }).click();
+      await waitForCount(rows, 23);
+      const messages = (await rows.allTextContents()).map((row) => /Change \d+/.exec(row)?.[0]);
+      expect(messages).toEqual(Array.from({ length: 23 }, (_, i) => `Change ${23 - i}`));
+    });
+  });
+
+  test('a reader is refused, and sees no way to change anything', async () => {
+    await withSession('reader refused', async (session) => {
+      await session.open(READER);
+      const app = session.page.getByRole('region', { name: 'Deploy Relay' });
+      await waitForText(app, 'Only administrators of this repository can manage its deploy targets');
+      expect(await app.getByRole('button', { name: 'Add target' }).count()).toBe(0);
+    });
+  });
+});
