@@ -1,15 +1,16 @@
 import React from 'react';
-import { Button, Modal, ModalBody, ModalFooter, ModalHeader, ModalTitle, Text } from '@forge/react';
+import { Button, LoadingButton, Modal, ModalBody, ModalFooter, ModalHeader, ModalTitle, Text } from '@forge/react';
 import type { TargetView } from '../../src/core/settings-api';
 
 interface Props {
   target: TargetView;
+  deleting: boolean;
   onDelete: () => void;
   onClose: () => void;
 }
 
 /** The confirmation a destructive action needs, naming the target and what is kept. */
-export function DeleteTargetModal({ target, onDelete, onClose }: Props) {
+export function DeleteTargetModal({ target, deleting, onDelete, onClose }: Props) {
   return (
     <Modal onClose={onClose}>
       <ModalHeader>
@@ -22,9 +23,9 @@ export function DeleteTargetModal({ target, onDelete, onClose }: Props) {
         <Button appearance="subtle" onClick={onClose}>
           Cancel
         </Button>
-        <Button appearance="danger" onClick={onDelete}>
+        <LoadingButton appearance="danger" isLoading={deleting} onClick={onDelete}>
           {`Delete ${target.name}`}
-        </Button>
+        </LoadingButton>
       </ModalFooter>
     </Modal>
   );

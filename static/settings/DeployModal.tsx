@@ -5,6 +5,7 @@ import {
   HelperMessage,
   Inline,
   Label,
+  LoadingButton,
   Modal,
   ModalBody,
   ModalFooter,
@@ -17,6 +18,7 @@ import {
 } from '@forge/react';
 import type { BranchSearch, BranchView, DeployNowResult, TargetView } from '../../src/core/settings-api';
 import { call } from './api';
+import { useBusy } from './useBusy';
 
 interface Props {
   target: TargetView;
@@ -31,22 +33,22 @@ export function DeployModal({ target, mainBranch, onQueued, onClose }: Props) {
   const [search, setSearch] = useState('');
   const [found, setFound] = useState<BranchView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const busy = useBusy();
 
-  const find = async () => {
-    const result = await call<BranchSearch>('searchBranches', { text: search, patterns: target.rules.branches });
-    if (!result.ok) return setError(result.error.message);
-    setError(null);
-    setFound(result.data.branches);
-  };
+  const find = () =>
+    busy.run('search', async () => {
+      const result = await call<BranchSearch>('searchBranches', { text: search, patterns: target.rules.branches });
+      if (!result.ok) return setError(result.error.message);
+      setError(null);
+      setFound(result.data.branches);
+    });
 
-  const deploy = async () => {
-    setBusy(true);
-    const result = await call<DeployNowResult>('deployNow', { targetId: target.id, branch });
-    setBusy(false);
-    if (result.ok) return onQueued(result.data);
-    setError(result.error.fields?.branch ?? result.error.message);
-  };
+  const deploy = () =>
+    busy.run('deploy', async () => {
+      const result = await call<DeployNowResult>('deployNow', { targetId: target.id, branch });
+      if (result.ok) return onQueued(result.data);
+      setError(result.error.fields?.branch ?? result.error.message);
+    });
 
   const options = (found ?? []).map((b) => ({ label: b.matches ? `${b.name} (matches this target)` : b.name, value: b.name }));
   return (
@@ -66,7 +68,9 @@ export function DeployModal({ target, mainBranch, onQueued, onClose }: Props) {
               placeholder="Part of a branch name"
               onChange={(e) => setSearch(e.target.value)}
             />
-            <Button onClick={() => void find()}>Search</Button>
+            <LoadingButton isLoading={busy.isBusy('search')} onClick={() => void find()}>
+              Search
+            </LoadingButton>
           </Inline>
           {found !== null ? (
             found.length === 0 ? (
@@ -94,9 +98,9 @@ export function DeployModal({ target, mainBranch, onQueued, onClose }: Props) {
         <Button appearance="subtle" onClick={onClose}>
           Cancel
         </Button>
-        <Button appearance="primary" isDisabled={busy || branch === ''} onClick={() => void deploy()}>
+        <LoadingButton appearance="primary" isLoading={busy.isBusy('deploy')} isDisabled={branch === ''} onClick={() => void deploy()}>
           {branch ? `Deploy ${branch}` : 'Deploy'}
-        </Button>
+        </LoadingButton>
       </ModalFooter>
     </Modal>
   );

@@ -1,5 +1,5 @@
 import React from 'react';
-import { Button, DynamicTable, Link, Stack, Text, Tooltip } from '@forge/react';
+import { DynamicTable, Link, LoadingButton, Stack, Text, Tooltip } from '@forge/react';
 import type { DeploymentView, StatsView } from '../../src/core/settings-api';
 import { age, duration, shortCommit, StateLozenge } from './format';
 import { HistoryChart } from './HistoryChart';
@@ -72,9 +72,9 @@ export function History({ deployments, hasMore, loading, error, now, onMore, sta
       />
       {error ? <Text>{error}</Text> : null}
       {hasMore ? (
-        <Button isDisabled={loading} onClick={onMore}>
+        <LoadingButton isLoading={loading} onClick={onMore}>
           Older deployments
-        </Button>
+        </LoadingButton>
       ) : null}
     </Stack>
   );

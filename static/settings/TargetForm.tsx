@@ -2,6 +2,7 @@ import React, { useState } from 'react';
 import {
   Button,
   Inline,
+  LoadingButton,
   Modal,
   ModalBody,
   ModalFooter,
@@ -20,6 +21,7 @@ import { call } from './api';
 import { askApproval } from './egress';
 import { Field, LabelledToggle } from './fields';
 import { secretHint, splitList } from './format';
+import { useBusy } from './useBusy';
 
 interface Props {
   target: TargetView | null;
@@ -48,7 +50,7 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
   const [reportOnCommit, setReportOnCommit] = useState(target?.options.reportOnCommit ?? true);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
-  const [saving, setSaving] = useState(false);
+  const busy = useBusy();
   const [matching, setMatching] = useState<string | null>(null);
   /** Origins the last save needs a workspace admin to approve (customer-managed egress). */
   const [approval, setApproval] = useState<string[] | null>(null);
@@ -59,28 +61,28 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
   const fields = provider?.fields.filter((f) => f.mode === null || f.mode === settings.mode) ?? [];
   const providerOptions = providers.map((p) => ({ label: p.title, value: p.id }));
 
-  const save = async () => {
-    setSaving(true);
-    const input: SaveTargetInput = {
-      ...(target ? { id: target.id } : {}),
-      name,
-      environment,
-      provider: providerId,
-      settings: Object.fromEntries(Object.entries(settings).filter(([key]) => fields.some((f) => f.key === key && !f.secret))),
-      secrets: Object.fromEntries(
-        Object.entries(secrets)
-          .filter(([key]) => fields.some((f) => f.key === key && f.secret))
-          .flatMap(([key, edit]): [string, string | null][] =>
-            edit.kind === 'replace' ? [[key, edit.value]] : edit.kind === 'clear' ? [[key, null]] : [],
-          ),
-      ),
-      rules: { branches: splitList(branches), tags: splitList(tags), paths: { include: splitList(include), exclude: splitList(exclude) } },
-      options: { skipMarkers, coalesce, reportOnCommit },
-      enabled: target?.enabled ?? true,
-      ...(target ? { expectedUpdatedAt: target.updatedAt } : {}),
-    };
-    const result = await call<TargetView>('saveTarget', input as unknown as Record<string, unknown>);
-    setSaving(false);
+  /** The target as the form holds it now: what a save sends. */
+  const formInput = (): SaveTargetInput => ({
+    ...(target ? { id: target.id } : {}),
+    name,
+    environment,
+    provider: providerId,
+    settings: Object.fromEntries(Object.entries(settings).filter(([key]) => fields.some((f) => f.key === key && !f.secret))),
+    secrets: Object.fromEntries(
+      Object.entries(secrets)
+        .filter(([key]) => fields.some((f) => f.key === key && f.secret))
+        .flatMap(([key, edit]): [string, string | null][] =>
+          edit.kind === 'replace' ? [[key, edit.value]] : edit.kind === 'clear' ? [[key, null]] : [],
+        ),
+    ),
+    rules: { branches: splitList(branches), tags: splitList(tags), paths: { include: splitList(include), exclude: splitList(exclude) } },
+    options: { skipMarkers, coalesce, reportOnCommit },
+    enabled: target?.enabled ?? true,
+    ...(target ? { expectedUpdatedAt: target.updatedAt } : {}),
+  });
+
+  const submit = async () => {
+    const result = await call<TargetView>('saveTarget', formInput() as unknown as Record<string, unknown>);
     if (result.ok) {
       onSaved(result.data);
       return;
@@ -94,27 +96,28 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
     setApproval(null);
     setFormError(result.error.message);
   };
+  const save = () => busy.run('save', submit);
 
   /** Forge's confirmation for the hosts, then the same save again; a refusal saves nothing. */
-  const approveAndSave = async (origins: string[]) => {
-    setSaving(true);
-    const answer = await askApproval(origins);
-    setSaving(false);
-    setApproval(null);
-    if (!answer.ok) return setFormError(answer.message);
-    await save();
-  };
+  const approveAndSave = (origins: string[]) =>
+    busy.run('save', async () => {
+      const answer = await askApproval(origins);
+      setApproval(null);
+      if (!answer.ok) return setFormError(answer.message);
+      await submit();
+    });
 
-  const showMatches = async () => {
-    const result = await call<BranchSearch>('searchBranches', { text: '', patterns: splitList(branches) });
-    if (!result.ok) return setMatching(result.error.message);
-    const hits = result.data.branches.filter((b) => b.matches).map((b) => b.name);
-    setMatching(
-      hits.length > 0
-        ? `Matches ${hits.join(', ')}${result.data.more ? ' (among the newest branches)' : ''}`
-        : 'No recent branch matches these patterns',
-    );
-  };
+  const showMatches = () =>
+    busy.run('matches', async () => {
+      const result = await call<BranchSearch>('searchBranches', { text: '', patterns: splitList(branches) });
+      if (!result.ok) return setMatching(result.error.message);
+      const hits = result.data.branches.filter((b) => b.matches).map((b) => b.name);
+      setMatching(
+        hits.length > 0
+          ? `Matches ${hits.join(', ')}${result.data.more ? ' (among the newest branches)' : ''}`
+          : 'No recent branch matches these patterns',
+      );
+    });
 
   // The backend keeps a stored secret only while the target points where it was saved for (core/secrets.ts).
   const moved =
@@ -233,9 +236,9 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
           {approval ? (
             <SectionMessage appearance="warning" title="A workspace admin must approve this host">
               <Text>{`This target calls ${approval.map((origin) => new URL(origin).host).join(', ')}, which Deploy Relay may not reach yet. A workspace admin of this Bitbucket workspace can allow it for this workspace only; Deploy Relay then sends deploy requests there and nothing else. Bitbucket shows its own confirmation, and the target is saved once it is approved.`}</Text>
-              <Button appearance="primary" isDisabled={saving} onClick={() => void approveAndSave(approval)}>
+              <LoadingButton appearance="primary" isLoading={busy.isBusy('save')} onClick={() => void approveAndSave(approval)}>
                 {`Approve ${approval.map((origin) => new URL(origin).host).join(', ')} and save`}
-              </Button>
+              </LoadingButton>
             </SectionMessage>
           ) : null}
           {text('name', 'Name', name, setName)}
@@ -261,9 +264,9 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
             'Glob patterns, comma separated: main, release/*. A push to a matching branch deploys.',
           )}
           <Inline space="space.100" alignBlock="center">
-            <Button appearance="subtle" onClick={() => void showMatches()}>
+            <LoadingButton appearance="subtle" isLoading={busy.isBusy('matches')} onClick={() => void showMatches()}>
               Show matching branches
-            </Button>
+            </LoadingButton>
             {matching ? <Text>{matching}</Text> : null}
           </Inline>
           {text('tags', 'Tags', tags, setTags, 'Glob patterns, comma separated: v*. Leave empty to ignore tags.')}
@@ -293,9 +296,9 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
         <Button appearance="subtle" onClick={onClose}>
           Cancel
         </Button>
-        <Button appearance="primary" isDisabled={saving} onClick={() => void save()}>
+        <LoadingButton appearance="primary" isLoading={busy.isBusy('save')} onClick={() => void save()}>
           Save target
-        </Button>
+        </LoadingButton>
       </ModalFooter>
     </Modal>
   );

@@ -1,5 +1,5 @@
 import React from 'react';
-import { Button, ButtonGroup, DynamicTable, Stack, Text } from '@forge/react';
+import { Button, ButtonGroup, DynamicTable, LoadingButton, Stack, Text } from '@forge/react';
 import type { DeployNowResult, ProviderView, TargetView } from '../../src/core/settings-api';
 import { LabelledToggle } from './fields';
 import { ruleSummary, secretHint } from './format';
@@ -57,6 +57,7 @@ export function TargetsTable({ targets, providers, queued, now, actions }: Props
                 label={`Enabled: ${t.name}`}
                 shown="Enabled"
                 isChecked={t.enabled}
+                isDisabled={actions.busy.isBusy(`enabled:${t.id}`)}
                 onChange={(enabled) => void actions.setEnabled(t, enabled)}
               />
             ),
@@ -69,7 +70,9 @@ export function TargetsTable({ targets, providers, queued, now, actions }: Props
                 <Button isDisabled={!t.enabled} onClick={() => actions.open({ kind: 'deploy', target: t })}>
                   Deploy now
                 </Button>
-                <Button onClick={() => void actions.verify(t)}>Verify</Button>
+                <LoadingButton isLoading={actions.busy.isBusy(`verify:${t.id}`)} onClick={() => void actions.verify(t)}>
+                  Verify
+                </LoadingButton>
                 <Button appearance="danger" onClick={() => actions.open({ kind: 'delete', target: t })}>
                   Delete
                 </Button>

@@ -37,16 +37,25 @@ export const LabelledToggle = ({
   label,
   shown = label,
   isChecked,
+  isDisabled = false,
   onChange,
 }: {
   id: string;
   label: string;
   shown?: string;
   isChecked: boolean;
+  isDisabled?: boolean;
   onChange: (checked: boolean) => void;
 }) => (
   <Inline space="space.100" alignBlock="center">
-    <Toggle id={id} name={id} label={label} isChecked={isChecked} onChange={(e) => onChange(Boolean(e.target.checked))} />
+    <Toggle
+      id={id}
+      name={id}
+      label={label}
+      isChecked={isChecked}
+      isDisabled={isDisabled}
+      onChange={(e) => onChange(Boolean(e.target.checked))}
+    />
     <Label labelFor={id}>{shown}</Label>
   </Inline>
 );

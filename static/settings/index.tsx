@@ -1,8 +1,8 @@
 import React, { useState } from 'react';
 import ForgeReconciler, {
-  Button,
   Heading,
   Inline,
+  LoadingButton,
   ModalTransition,
   SectionMessage,
   Spinner,
@@ -51,9 +51,9 @@ const App = () => {
     <Stack space="space.300">
       <Inline space="space.100" alignBlock="center" spread="space-between">
         <Heading as="h2">{page.repository.fullName ? `Deploy targets of ${page.repository.fullName}` : 'Deploy targets'}</Heading>
-        <Button appearance="subtle" onClick={() => void state.reload()}>
+        <LoadingButton appearance="subtle" isLoading={state.reloading} onClick={() => void state.reload()}>
           Refresh
-        </Button>
+        </LoadingButton>
       </Inline>
       <PageMessages state={state} note={actions.note} />
       <Tabs id="settings-tabs" selected={tab} onChange={(index) => setTab(index)}>
@@ -86,7 +86,12 @@ const App = () => {
           <DeployModal target={dialog.target} mainBranch={page.repository.mainBranch} onClose={actions.close} onQueued={actions.queued} />
         ) : null}
         {dialog?.kind === 'delete' ? (
-          <DeleteTargetModal target={dialog.target} onClose={actions.close} onDelete={() => void actions.remove(dialog.target)} />
+          <DeleteTargetModal
+            target={dialog.target}
+            deleting={actions.busy.isBusy(`delete:${dialog.target.id}`)}
+            onClose={actions.close}
+            onDelete={() => void actions.remove(dialog.target)}
+          />
         ) : null}
       </ModalTransition>
     </Stack>

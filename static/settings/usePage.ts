@@ -3,6 +3,7 @@ import type { DeployNowResult, HistoryPage, PageData, TargetView } from '../../s
 import { mergeNewest, somethingRuns, useAutoRefresh, withLatest } from './activity';
 import { call } from './api';
 import { syncApproved } from './egress';
+import { useBusy } from './useBusy';
 
 /** What the page shows, loaded once and kept fresh while something runs. */
 export interface PageState {
@@ -21,6 +22,8 @@ export interface PageState {
   /** Deploys asked for from this page, by target, until their record appears. */
   queued: Record<string, DeployNowResult>;
   older: { loading: boolean; error: string | null; load: () => Promise<void> };
+  /** A reload (Refresh) waits on the resolver. */
+  reloading: boolean;
   reload: () => Promise<void>;
   replaceTarget: (target: TargetView) => void;
   removeTarget: (id: string) => void;
@@ -32,25 +35,26 @@ export function usePage(): PageState {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [history, setHistory] = useState<HistoryPage | null>(null);
   const [olderError, setOlderError] = useState<string | null>(null);
-  const [loadingOlder, setLoadingOlder] = useState(false);
+  const busy = useBusy();
   const [queued, setQueued] = useState<Record<string, DeployNowResult>>({});
   const [now, setNow] = useState(() => Date.now());
   const [changes, setChanges] = useState(0);
   /** Bumped when the admin acts, so auto-refresh starts again from its shortest delay. */
   const [epoch, setEpoch] = useState(0);
 
-  const reload = async () => {
-    setEpoch((e) => e + 1);
-    setChanges((c) => c + 1);
-    const result = await call<PageData>('getPage');
-    setNow(Date.now());
-    if (!result.ok) return setLoadError(result.error.message);
-    setLoadError(null);
-    setPage(result.data);
-    setHistory(result.data.history);
-    // What Forge holds may have changed in Atlassian Administration since it was recorded.
-    void syncApproved(result.data.approvedEgress);
-  };
+  const reload = () =>
+    busy.run('reload', async () => {
+      setEpoch((e) => e + 1);
+      setChanges((c) => c + 1);
+      const result = await call<PageData>('getPage');
+      setNow(Date.now());
+      if (!result.ok) return setLoadError(result.error.message);
+      setLoadError(null);
+      setPage(result.data);
+      setHistory(result.data.history);
+      // What Forge holds may have changed in Atlassian Administration since it was recorded.
+      void syncApproved(result.data.approvedEgress);
+    });
 
   // The newest history page alone: one light call that shows queued deploys start, progress and end.
   const refresh = async () => {
@@ -63,15 +67,14 @@ export function usePage(): PageState {
     setPage((current) => current && { ...current, targets: withLatest(current.targets, result.data.deployments) });
   };
 
-  const loadOlder = async () => {
-    if (!history?.nextCursor) return;
-    setLoadingOlder(true);
-    const result = await call<HistoryPage>('getHistory', { cursor: history.nextCursor });
-    setLoadingOlder(false);
-    if (!result.ok) return setOlderError(result.error.message);
-    setOlderError(null);
-    setHistory({ ...result.data, deployments: [...history.deployments, ...result.data.deployments] });
-  };
+  const loadOlder = () =>
+    busy.run('older', async () => {
+      if (!history?.nextCursor) return;
+      const result = await call<HistoryPage>('getHistory', { cursor: history.nextCursor });
+      if (!result.ok) return setOlderError(result.error.message);
+      setOlderError(null);
+      setHistory({ ...result.data, deployments: [...history.deployments, ...result.data.deployments] });
+    });
 
   useEffect(() => {
     void reload();
@@ -89,7 +92,8 @@ export function usePage(): PageState {
     running,
     refreshGaveUp,
     queued,
-    older: { loading: loadingOlder, error: olderError, load: loadOlder },
+    older: { loading: busy.isBusy('older'), error: olderError, load: loadOlder },
+    reloading: busy.isBusy('reload'),
     reload,
     // A saved target keeps the latest deployment the page already shows for it (a save returns none).
     replaceTarget: (target) =>

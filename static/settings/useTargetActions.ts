@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { DeployNowResult, TargetView, VerifyView } from '../../src/core/settings-api';
 import { call } from './api';
+import { type Busy, useBusy } from './useBusy';
 import type { PageState } from './usePage';
 
 /** The one dialog open over the page, if any. */
@@ -15,6 +16,8 @@ export interface TargetActions {
   open: (dialog: Dialog) => void;
   close: () => void;
   note: RowNote | null;
+  /** Keyed `enabled:<id>`, `verify:<id>` and `delete:<id>`: the action on that target waits on the resolver. */
+  busy: Pick<Busy, 'isBusy'>;
   setEnabled: (target: TargetView, enabled: boolean) => Promise<void>;
   verify: (target: TargetView) => Promise<void>;
   remove: (target: TargetView) => Promise<void>;
@@ -26,50 +29,55 @@ export interface TargetActions {
 export function useTargetActions(state: Pick<PageState, 'replaceTarget' | 'removeTarget' | 'markQueued'>): TargetActions {
   const [dialog, setDialog] = useState<Dialog>(null);
   const [note, setNote] = useState<RowNote | null>(null);
+  const busy = useBusy();
 
-  const setEnabled = async (target: TargetView, enabled: boolean) => {
-    const result = await call<{ id: string; enabled: boolean }>('setEnabled', { id: target.id, enabled });
-    if (result.ok) state.replaceTarget({ ...target, enabled: result.data.enabled });
-    else setNote({ targetId: target.id, appearance: 'error', title: `${target.name} was not changed`, text: result.error.message });
-  };
-
-  const verify = async (target: TargetView) => {
-    setNote({ targetId: target.id, appearance: 'information', title: `Verifying ${target.name}…`, text: 'Asking the provider.' });
-    const result = await call<VerifyView>('verifyTarget', { id: target.id });
-    if (!result.ok)
-      return setNote({
-        targetId: target.id,
-        appearance: 'error',
-        title: `${target.name} could not be verified`,
-        text: result.error.message,
-      });
-    const { ok, message, shapeOnly } = result.data;
-    setNote({
-      targetId: target.id,
-      appearance: ok ? (shapeOnly ? 'information' : 'success') : 'error',
-      title: ok
-        ? shapeOnly
-          ? `${target.name}: only the URL's shape was checked`
-          : `${target.name} is ready`
-        : `${target.name} did not verify`,
-      text: message,
+  const setEnabled = (target: TargetView, enabled: boolean) =>
+    busy.run(`enabled:${target.id}`, async () => {
+      const result = await call<{ id: string; enabled: boolean }>('setEnabled', { id: target.id, enabled });
+      if (result.ok) state.replaceTarget({ ...target, enabled: result.data.enabled });
+      else setNote({ targetId: target.id, appearance: 'error', title: `${target.name} was not changed`, text: result.error.message });
     });
-  };
 
-  const remove = async (target: TargetView) => {
-    const result = await call<{ id: string }>('deleteTarget', { id: target.id });
-    setDialog(null);
-    if (!result.ok)
-      return setNote({ targetId: target.id, appearance: 'error', title: `${target.name} was not deleted`, text: result.error.message });
-    state.removeTarget(target.id);
-    setNote({ targetId: target.id, appearance: 'success', title: `${target.name} was deleted`, text: 'Its deployment history is kept.' });
-  };
+  const verify = (target: TargetView) =>
+    busy.run(`verify:${target.id}`, async () => {
+      setNote({ targetId: target.id, appearance: 'information', title: `Verifying ${target.name}…`, text: 'Asking the provider.' });
+      const result = await call<VerifyView>('verifyTarget', { id: target.id });
+      if (!result.ok)
+        return setNote({
+          targetId: target.id,
+          appearance: 'error',
+          title: `${target.name} could not be verified`,
+          text: result.error.message,
+        });
+      const { ok, message, shapeOnly } = result.data;
+      setNote({
+        targetId: target.id,
+        appearance: ok ? (shapeOnly ? 'information' : 'success') : 'error',
+        title: ok
+          ? shapeOnly
+            ? `${target.name}: only the URL's shape was checked`
+            : `${target.name} is ready`
+          : `${target.name} did not verify`,
+        text: message,
+      });
+    });
+
+  const remove = (target: TargetView) =>
+    busy.run(`delete:${target.id}`, async () => {
+      const result = await call<{ id: string }>('deleteTarget', { id: target.id });
+      setDialog(null);
+      if (!result.ok)
+        return setNote({ targetId: target.id, appearance: 'error', title: `${target.name} was not deleted`, text: result.error.message });
+      state.removeTarget(target.id);
+      setNote({ targetId: target.id, appearance: 'success', title: `${target.name} was deleted`, text: 'Its deployment history is kept.' });
+    });
 
   return {
     dialog,
     open: setDialog,
     close: () => setDialog(null),
     note,
+    busy,
     setEnabled,
     verify,
     remove,

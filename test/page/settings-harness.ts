@@ -166,3 +166,20 @@ export function unlabelledControls(root: ForgeDocNode): string[] {
     })
     .map((control) => `${control.type} ${String(control.props.name ?? control.props.id ?? '(no name)')}`);
 }
+
+/** An invoke whose answers to the held resolver keys wait until released, to see the page while a call is out. */
+export function holdingInvoke(invoke: (functionKey: string, payload?: unknown) => Promise<unknown>) {
+  const held = new Set<string>();
+  const waiting: (() => void)[] = [];
+  return {
+    invoke: async (functionKey: string, payload?: unknown) => {
+      if (held.has(functionKey)) await new Promise<void>((go) => waiting.push(go));
+      return invoke(functionKey, payload);
+    },
+    hold: (functionKey: string) => held.add(functionKey),
+    release: () => {
+      held.clear();
+      waiting.splice(0).forEach((go) => go());
+    },
+  };
+}
