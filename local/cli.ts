@@ -20,7 +20,6 @@ import type { PushTriggerResult } from '../src/entry/push-trigger';
 
 const ROOT = path.resolve(__dirname, '..');
 const DEFAULT_STORE = path.join(ROOT, '.local-data', 'relay.sqlite');
-const RECEIVER_FILE = path.join(ROOT, '.local-data', 'receiver.json');
 const DEFAULT_PORT = 3000;
 
 interface ReplayInput {
@@ -194,14 +193,16 @@ async function replayFiles(values: { event: string; targets: string; route?: str
 }
 
 /** Serves the app until Ctrl-C; resolves with the exit code once it has stopped. */
-async function serve(port: number): Promise<number> {
-  mkdirSync(path.dirname(DEFAULT_STORE), { recursive: true });
+async function serve(port: number, store: string): Promise<number> {
+  mkdirSync(path.dirname(store), { recursive: true });
   const { startLocalApp } = await import('./browser/server');
   console.log('Deploy Relay on the local Forge platform: building the page…');
-  const app = await startLocalApp({ root: ROOT, storeFile: DEFAULT_STORE, receiverFile: RECEIVER_FILE, port, log: console.log });
+  // The demo receiver's port and secret are kept beside the store, so targets saved against it keep working.
+  const receiverFile = path.join(path.dirname(store), 'receiver.json');
+  const app = await startLocalApp({ root: ROOT, storeFile: store, receiverFile, port, log: console.log });
   console.log(`\nOpen ${app.url} for the repository settings page of acme/web.`);
   console.log(`The demo receiver is at ${app.receiver.url} (its signing secret is in the developer bar).`);
-  console.log(`Storage is kept in ${path.relative(process.cwd(), DEFAULT_STORE)}. Ctrl-C stops.`);
+  console.log(`Storage is kept in ${path.relative(process.cwd(), store)}. Ctrl-C stops.`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -224,7 +225,7 @@ async function main(): Promise<number> {
   });
   if (values.help) {
     console.log(
-      'usage: npm start [-- --port N]                 serve the settings page (default port 3000)\n' +
+      'usage: npm start [-- --port N] [--store FILE]   serve the settings page (default port 3000)\n' +
         '       npm start -- --demo                      one push to a demo receiver, printed step by step\n' +
         '       npm start -- --event FILE --targets FILE [--route HOST=URL]... [--store FILE]',
     );
@@ -234,7 +235,7 @@ async function main(): Promise<number> {
   if (!values.event && !values.targets) {
     const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port takes a port number, got "${values.port}"`);
-    return serve(port);
+    return serve(port, path.resolve(values.store ?? DEFAULT_STORE));
   }
   if (!values.event || !values.targets) throw new Error('--event and --targets go together');
   return replayFiles({ event: values.event, targets: values.targets, route: values.route, store: values.store });
