@@ -3,8 +3,9 @@
  * deploying by hand and by push, the history's paging, and a reader refused. Elements are found
  * by role and label, as a person (or a screen reader) finds them.
  */
+import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ADMIN, closeBrowser, launchBrowser, READER, type Session, waitForCount, waitForText, withSession } from './browser';
+import { ADMIN, ROOT, closeBrowser, launchBrowser, READER, type Session, waitForCount, waitForText, withSession } from './browser';
 
 jest.setTimeout(90_000);
 
@@ -92,6 +93,11 @@ describe('the settings page in Chromium', () => {
       await waitForText(row, 'Requested', 20_000);
       await waitForText(row, 'Demo receiver (staging)');
       await waitForText(session.page.getByRole('status', { name: 'Queue' }), '0 waiting');
+      // The README's picture of the page is this moment: `UPDATE_README_SCREENSHOT=1 npm run test:browser`.
+      if (process.env.UPDATE_README_SCREENSHOT) {
+        await session.page.getByRole('tab', { name: 'Targets' }).click();
+        await session.page.screenshot({ path: path.join(ROOT, 'docs', 'settings-page.png') });
+      }
     });
   });
 
@@ -115,6 +121,36 @@ describe('the settings page in Chromium', () => {
       await waitForCount(rows, 23);
       const messages = (await rows.allTextContents()).map((row) => /Change \d+/.exec(row)?.[0]);
       expect(messages).toEqual(Array.from({ length: 23 }, (_, i) => `Change ${23 - i}`));
+    });
+  });
+
+  test('the form: every toggle has a visible label, and a provider picked from the menu over the modal shows its fields', async () => {
+    await withSession('form labels and select', async (session) => {
+      await session.open(ADMIN);
+      await session.page.getByRole('button', { name: 'Add target' }).click();
+      const form = session.page.getByRole('dialog');
+      const toggles = form.locator('input[type="checkbox"]');
+      await waitForCount(toggles, 3);
+      // What a sighted person reads beside each switch: the text of its labels that is shown, not an aria-label.
+      const shown = await toggles.evaluateAll((inputs) =>
+        inputs.map((input) => ({
+          id: input.id,
+          text: Array.from((input as HTMLInputElement).labels ?? [])
+            .map((label) => label.innerText.trim())
+            .filter(Boolean)
+            .join(' / '),
+        })),
+      );
+      expect(shown.filter((toggle) => toggle.text === '')).toEqual([]);
+
+      // The menu opens above the modal and takes the click (a menu under the modal's blanket would not).
+      await form.getByLabel('Provider', { exact: true }).click();
+      await session.page.getByRole('option', { name: 'Render' }).click();
+      await form.getByLabel('How to deploy', { exact: true }).click();
+      await session.page.getByRole('option', { name: /^Deploy hook/ }).click();
+      await form.getByText('Deploy hook URL', { exact: true }).waitFor();
+      // Only the chosen mode's fields: a hook target has no service ID or API key to fill in.
+      expect(await form.getByLabel('Service ID', { exact: true }).count()).toBe(0);
     });
   });
 
