@@ -7,12 +7,15 @@ import { type Deployment, type DeploymentState, durationMs } from './deployment'
 
 export const DAY_MS = 86_400_000;
 
-/** How the chart groups states. A hook's `requested` counts with `succeeded`: its receiver accepted the deploy. */
-export type Outcome = 'succeeded' | 'failed' | 'other';
+/**
+ * How the chart groups states. A hook's `requested` is its own outcome: its receiver accepted the
+ * deploy, but nobody reported that the deploy itself succeeded.
+ */
+export type Outcome = 'succeeded' | 'requested' | 'failed' | 'other';
 
 export function outcomeOf(state: DeploymentState): Outcome {
-  if (state === 'succeeded' || state === 'requested') return 'succeeded';
-  return state === 'failed' ? 'failed' : 'other';
+  if (state === 'succeeded' || state === 'requested' || state === 'failed') return state;
+  return 'other';
 }
 
 /**
@@ -25,6 +28,7 @@ export interface DayStats {
   /** The UTC day, YYYY-MM-DD. */
   day: string;
   succeeded: number;
+  requested: number;
   failed: number;
   other: number;
   /** The median of the day's measured durations; null when none was measured (not 0). */
@@ -55,7 +59,7 @@ export function dailyStats(
   days = 30,
 ): DayStats[] {
   const start = windowStart(now, days);
-  const counts = Array.from({ length: days }, () => ({ succeeded: 0, failed: 0, other: 0, durations: [] as number[] }));
+  const counts = Array.from({ length: days }, () => ({ succeeded: 0, requested: 0, failed: 0, other: 0, durations: [] as number[] }));
   for (const d of deployments) {
     // Before the window the index is negative, after it too large: either way there is no bucket.
     const bucket = counts[Math.floor((d.createdAt - start) / DAY_MS)];

@@ -3,8 +3,10 @@ import { LineChart, SectionMessage, Spinner, Stack, StackBarChart, Text } from '
 import type { StatsView } from '../../src/core/settings-api';
 import type { DayStats, Outcome } from '../../src/core/stats';
 
+/** In the order the bars stack and the summary reads. A hook's requested is not a success: nobody reported how the deploy went. */
 const OUTCOMES: readonly { key: Outcome; label: string; color: string }[] = [
-  { key: 'succeeded', label: 'Succeeded or requested', color: '#22A06B' },
+  { key: 'succeeded', label: 'Succeeded', color: '#22A06B' },
+  { key: 'requested', label: 'Requested (outcome not reported)', color: '#1D7AFC' },
   { key: 'failed', label: 'Failed', color: '#E2483D' },
   { key: 'other', label: 'Other (skipped, canceled, running)', color: '#8590A2' },
 ];
@@ -33,10 +35,8 @@ export function HistoryChart({ stats, error, loading }: Props) {
   // Nothing until the History tab is first opened: the chart is not loaded with the page.
   if (!stats) return loading ? <Spinner label="Loading the chart" /> : null;
 
-  const succeeded = total(stats.days, 'succeeded');
-  const failed = total(stats.days, 'failed');
-  const other = total(stats.days, 'other');
-  const all = succeeded + failed + other;
+  const totals = OUTCOMES.map((o) => ({ ...o, count: total(stats.days, o.key) }));
+  const all = totals.reduce((sum, o) => sum + o.count, 0);
   const span = `the last ${stats.windowDays} days (UTC)`;
   if (all === 0) return <Text>{`No deployments in ${span}.`}</Text>;
 
@@ -47,7 +47,7 @@ export function HistoryChart({ stats, error, loading }: Props) {
     .map((d) => ({ day: dayLabel(d.day), series: 'Median duration', seconds: Math.round((d.medianDurationMs ?? 0) / 100) / 10 }));
   return (
     <Stack space="space.200">
-      <Text>{`${all} ${all === 1 ? 'deployment' : 'deployments'} in ${span}: ${succeeded} succeeded or requested, ${failed} failed, ${other} other.`}</Text>
+      <Text>{`${all} ${all === 1 ? 'deployment' : 'deployments'} in ${span}: ${totals.map((o) => `${o.count} ${o.key}`).join(', ')}.`}</Text>
       {stats.truncated ? (
         <SectionMessage appearance="warning" title={`Only the newest ${stats.cap} deployments are counted`}>
           <Text>{`Days before ${new Date(stats.countedSince).toISOString().slice(0, 16).replace('T', ' ')} UTC may be missing deployments.`}</Text>

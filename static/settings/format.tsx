@@ -1,15 +1,19 @@
 import React from 'react';
 import { Lozenge } from '@forge/react';
+import type { DeploymentState } from '../../src/core/deployment';
 
 type LozengeAppearance = 'default' | 'inprogress' | 'success' | 'removed' | 'moved' | 'new';
 
-/** Deploy states as Atlassian's Lozenge meanings (shared/docs/deploy-ux.md, section 4). */
-export const STATE_LOZENGE: Record<string, { label: string; appearance: LozengeAppearance }> = {
+/**
+ * Deploy states as Atlassian's Lozenge meanings (shared/docs/deploy-ux.md, section 4), keyed by every
+ * record state so a new one fails to compile here; `queued` and `none` are the page's own.
+ */
+export const STATE_LOZENGE: Record<DeploymentState | 'queued' | 'none', { label: string; appearance: LozengeAppearance }> = {
   queued: { label: 'Queued', appearance: 'default' },
   sending: { label: 'Deploying', appearance: 'inprogress' },
   retrying: { label: 'Retrying', appearance: 'moved' },
   in_progress: { label: 'Deploying', appearance: 'inprogress' },
-  // A hook's receiver accepted the request; the vendor reports nothing more.
+  // A hook's receiver accepted the request; the vendor reports nothing more, so it is not "Succeeded".
   requested: { label: 'Requested', appearance: 'success' },
   succeeded: { label: 'Succeeded', appearance: 'success' },
   failed: { label: 'Failed', appearance: 'removed' },
@@ -29,7 +33,7 @@ export const StateLozenge = ({ state, live = false }: { state: string; live?: bo
       </Lozenge>
     );
   }
-  const shown = STATE_LOZENGE[state] ?? { label: state, appearance: 'default' as const };
+  const shown = STATE_LOZENGE[state as keyof typeof STATE_LOZENGE] ?? { label: state, appearance: 'default' as const };
   return <Lozenge appearance={shown.appearance}>{shown.label}</Lozenge>;
 };
 

@@ -42,7 +42,7 @@ describe('dailyStats', () => {
     expect(days.at(-1)).toMatchObject({ day: '2026-03-14', succeeded: 0, failed: 2 });
   });
 
-  it('groups requested with succeeded, failed alone, and every other state as other', () => {
+  it('counts succeeded, requested and failed each alone, and every other state as other', () => {
     const today = at('2026-03-14T00:10:00.000Z');
     const states: DeploymentState[] = [
       'succeeded',
@@ -61,7 +61,7 @@ describe('dailyStats', () => {
       NOW,
       1,
     );
-    expect(day).toMatchObject({ succeeded: 2, failed: 1, other: 7 });
+    expect(day).toMatchObject({ succeeded: 1, requested: 1, failed: 1, other: 7 });
   });
 
   it('takes the median of the day’s succeeded, requested and failed durations only: the middle one, or the mean of the middle two', () => {
@@ -86,7 +86,8 @@ describe('dailyStats', () => {
     expect(days.find((d) => d.day === '2026-03-10')).toMatchObject({
       medianDurationMs: 30_000,
       durations: 4,
-      succeeded: 3,
+      succeeded: 2,
+      requested: 1,
       failed: 1,
       other: 3,
     });
@@ -120,8 +121,9 @@ describe('median', () => {
 });
 
 describe('outcomeOf and windowStart', () => {
-  it('map a hook’s requested to succeeded and start the window at midnight UTC', () => {
-    expect(outcomeOf('requested')).toBe('succeeded');
+  it('keep a hook’s requested apart from succeeded and start the window at midnight UTC', () => {
+    expect(outcomeOf('requested')).toBe('requested');
+    expect(outcomeOf('succeeded')).toBe('succeeded');
     expect(outcomeOf('unknown')).toBe('other');
     expect(new Date(windowStart(NOW, 30)).toISOString()).toBe('2026-02-13T00:00:00.000Z');
     expect(new Date(windowStart(NOW, 1)).toISOString()).toBe('2026-03-14T00:00:00.000Z');

@@ -17,6 +17,7 @@ import {
 } from './settings-harness';
 import path from 'node:path';
 import { renderPage, type PageHarness } from '../../local/ui/harness';
+import { findAll, type ForgeDocNode, nodeText } from '../../local/ui/forgedoc';
 import { startReceiver, type Receiver } from '../../local/receiver';
 import type { Result, StatsView } from '../../src/core/settings-api';
 import { DAY_MS, windowStart } from '../../src/core/stats';
@@ -165,6 +166,25 @@ describe('acting on a target', () => {
   });
 });
 
+describe('a hook deploy that was only accepted', () => {
+  const lozenges = (row: ForgeDocNode | undefined) => (row ? findAll(row, 'Lozenge').map(nodeText) : []);
+
+  it('reads Requested, not Succeeded or Live, in the target row and the history row', async () => {
+    const page = await open();
+    await addHookTarget(page);
+    const targetId = String(page.findAll('Row')[0]?.props.rowKey);
+    const requested = makeDeployment(Date.now() - 1000, {
+      state: 'requested',
+      target: { id: targetId, name: 'Staging hook', environment: 'staging', provider: 'webhook' },
+    });
+    await seedDeployments(session, [requested]);
+    await page.press('Refresh');
+    const rows = page.findAll('Row');
+    expect(lozenges(rows.find((r) => r.props.rowKey === targetId))).toEqual(['Requested']);
+    expect(lozenges(rows.find((r) => r.props.rowKey === requested.id))).toEqual(['Requested']);
+  });
+});
+
 describe('a reader', () => {
   it('is refused with a clear message and nothing is loaded', async () => {
     const page = await open(READER);
@@ -205,17 +225,20 @@ describe('the history chart', () => {
       corruptRecords: 0,
     });
 
-    expect(page.text()).toContain('4 deployments in the last 30 days (UTC): 2 succeeded or requested, 1 failed, 1 other.');
+    expect(page.text()).toContain('4 deployments in the last 30 days (UTC): 1 succeeded, 1 requested, 1 failed, 1 other.');
     const [bars] = page.findAll('StackBarChart');
     expect(bars?.props).toMatchObject({ xAccessor: 'day', yAccessor: 'deployments', colorAccessor: 'outcome' });
     const counts = bars?.props.data as { day: string; outcome: string; deployments: number }[];
-    expect(counts).toHaveLength(90);
-    expect(counts.slice(-3)).toEqual([
-      { day: expect.stringMatching(/^[A-Z][a-z]{2} \d{1,2}$/), outcome: 'Succeeded or requested', deployments: 2 },
+    expect(counts).toHaveLength(120);
+    // A hook's accepted request is its own series, not counted as a success.
+    expect(counts.slice(-4)).toEqual([
+      { day: expect.stringMatching(/^[A-Z][a-z]{2} \d{1,2}$/), outcome: 'Succeeded', deployments: 1 },
+      { day: counts.at(-1)?.day, outcome: 'Requested (outcome not reported)', deployments: 1 },
       { day: counts.at(-1)?.day, outcome: 'Failed', deployments: 1 },
       { day: counts.at(-1)?.day, outcome: 'Other (skipped, canceled, running)', deployments: 0 },
     ]);
-    expect(counts.filter((c) => c.outcome.startsWith('Other') && c.deployments === 1)).toEqual([counts[(29 - 3) * 3 + 2]]);
+    expect(new Set((bars?.props.colorPalette as { key: string }[]).map((c) => c.key))).toEqual(new Set(counts.map((c) => c.outcome)));
+    expect(counts.filter((c) => c.outcome.startsWith('Other') && c.deployments === 1)).toEqual([counts[(29 - 3) * 4 + 3]]);
     // The skipped deploy three days ago was not timed: that day has no point rather than a 0 s one.
     const [line] = page.findAll('LineChart');
     expect(line?.props.data).toEqual([{ day: counts.at(-1)?.day, series: 'Median duration', seconds: 20 }]);
@@ -257,7 +280,7 @@ describe('the history chart', () => {
     await page.selectTab('History');
     expect(kvsQueries()).toBe(1);
     expect((session.responses.at(-1) as { data: StatsView }).data).toMatchObject({ scanned: 100, truncated: false, countedSince: since });
-    expect(page.text()).toContain('50 deployments in the last 30 days (UTC): 50 succeeded or requested, 0 failed, 0 other.');
+    expect(page.text()).toContain('50 deployments in the last 30 days (UTC): 50 succeeded, 0 requested, 0 failed, 0 other.');
     expect(page.text()).not.toContain('Only the newest');
   });
 });

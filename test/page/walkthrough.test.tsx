@@ -118,7 +118,7 @@ describe('an admin sets up DigitalOcean and deploys from the settings page', () 
 
     await page.selectTab('History');
     expect(page.invocations.at(-1)?.functionKey).toBe('getStats');
-    expect(page.text()).toContain('1 deployment in the last 30 days (UTC): 1 succeeded or requested, 0 failed, 0 other.');
+    expect(page.text()).toContain('1 deployment in the last 30 days (UTC): 1 succeeded, 0 requested, 0 failed, 0 other.');
     expect(page.findAll('LineChart')).toHaveLength(1);
     expect(leakedSecrets(session.responses, [TOKEN])).toEqual([]);
   });
