@@ -85,10 +85,15 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
   ]);
   const repository = fixture.repositories[0]!;
   const context = (accountId: string) => repoSettingsContext(fixture, accountId, page.key);
+  // The fixture's repository admin also administers the workspace here, so that approving a host of
+  // one's own (customer-managed egress, which only workspace admins may) can be tried.
+  const workspaceAdmin = fixture.users.find((user) => repository.permissions?.[user.accountId] === 'admin');
+  if (workspaceAdmin) platform.bitbucket.setWorkspaceRole(fixture.workspace.slug, workspaceAdmin.accountId, 'owner');
   const users = fixture.users.map((user) => ({
     accountId: user.accountId,
     displayName: user.displayName,
-    role: repository.permissions?.[user.accountId] === 'admin' ? 'repository admin' : 'reader',
+    role:
+      user === workspaceAdmin ? 'workspace admin' : repository.permissions?.[user.accountId] === 'admin' ? 'repository admin' : 'reader',
   }));
   const queue = { delivered: 0, retried: 0, dead: 0 };
   const pushes: { ref: string; hash: string; message: string }[] = [];
@@ -104,7 +109,9 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       );
     }
     if (request.cmd === 'getContext') return context(request.accountId);
-    if (request.cmd === '__permission__egressSet') platform.customerEgress.decideWith(() => request.approved === true);
+    // Bitbucket's confirmation: only a workspace admin's "Allow" approves.
+    if (request.cmd === '__permission__egressSet')
+      platform.customerEgress.decideWith(({ accountId }) => request.approved === true && accountId === workspaceAdmin?.accountId);
     return platform.customerEgress.handle(request.cmd, request.payload, request.accountId);
   }
 

@@ -154,6 +154,35 @@ describe('the settings page in Chromium', () => {
     });
   });
 
+  test('a receiver on a host of the workspace: saved once a workspace admin allows it in Bitbucket’s dialog, not before', async () => {
+    await withSession('egress approval', async (session) => {
+      await session.open(ADMIN);
+      await session.page.getByRole('button', { name: 'Add target' }).click();
+      const form = session.page.getByRole('dialog', { name: 'Add a deploy target' });
+      await form.getByLabel('Name', { exact: true }).fill('Acme receiver');
+      await form.getByLabel('Receiver URL', { exact: true }).fill('https://deploy.acme.test/hook');
+      await form.getByLabel('Signing secret', { exact: true }).fill('a-signing-secret-of-some-length');
+      await form.getByRole('button', { name: 'Save target' }).click();
+      const approve = form.getByRole('button', { name: 'Approve deploy.acme.test and save' });
+
+      // Denied in Bitbucket's dialog: the form says so and nothing is saved.
+      await approve.click();
+      const confirm = session.page.getByRole('dialog', { name: 'Allow Deploy Relay to connect to these domains?' });
+      await waitForText(confirm, 'https://deploy.acme.test');
+      await confirm.getByRole('button', { name: 'Deny' }).click();
+      await waitForText(form, 'deploy.acme.test was not approved, so nothing was saved');
+      expect(session.app.platform.customerEgress.backendDomains()).toEqual([]);
+
+      // Allowed: the target is saved, and Forge holds the approval for the backend's fetches.
+      await form.getByRole('button', { name: 'Save target' }).click();
+      await approve.click();
+      await confirm.getByRole('button', { name: 'Allow' }).click();
+      await form.waitFor({ state: 'detached' });
+      await table(session.page, 'Acme receiver').getByRole('cell', { name: 'Acme receiver', exact: true }).waitFor();
+      expect(session.app.platform.customerEgress.backendDomains()).toEqual(['https://deploy.acme.test']);
+    });
+  });
+
   test('a reader is refused, and sees no way to change anything', async () => {
     await withSession('reader refused', async (session) => {
       await session.open(READER);
