@@ -96,6 +96,8 @@ export interface DeploymentView {
   targetName: string;
   environment: string;
   trigger: 'push' | 'manual';
+  /** The Atlassian account that pushed or pressed Deploy now, as recorded; null when none was. */
+  actor: string | null;
   ref: string;
   refType: 'branch' | 'tag';
   commit: string;
@@ -127,9 +129,19 @@ export interface ProviderView {
   fields: ProviderFieldView[];
 }
 
+/**
+ * What getHistory lists (every field optional, all of them must match): one target, deployments in one
+ * of `states`, and one branch or tag by its exact name. Applied before paging, so each page is full.
+ */
+export interface HistoryFilter {
+  targetId?: string;
+  states?: string[];
+  ref?: string;
+}
+
 export interface HistoryPage {
   deployments: DeploymentView[];
-  /** Pass back as `cursor` to getHistory for the next (older) page; null at the end. */
+  /** Pass back as `cursor` to getHistory (with the same filter) for the next (older) page; null at the end. */
   nextCursor: string | null;
   corruptRecords: number;
 }

@@ -1,27 +1,56 @@
 import React from 'react';
-import { DynamicTable, Link, LoadingButton, Stack, Text, Tooltip } from '@forge/react';
-import type { DeploymentView, StatsView } from '../../src/core/settings-api';
+import { DynamicTable, Inline, Link, LoadingButton, Stack, Text, Tooltip, User } from '@forge/react';
+import type { DeploymentView, HistoryPage } from '../../src/core/settings-api';
 import { age, duration, shortCommit, StateLozenge } from './format';
 import { HistoryChart } from './HistoryChart';
+import type { PageState } from './usePage';
+import type { StatsState } from './useStats';
 
 interface Props {
-  deployments: DeploymentView[];
-  hasMore: boolean;
-  loading: boolean;
-  error: string | null;
+  history: HistoryPage;
+  /** "acme/web", for links to commits; null when Bitbucket could not say. */
+  repositoryFullName: string | null;
   now: number;
-  onMore: () => void;
-  stats: StatsView | null;
-  statsError: string | null;
-  statsLoading: boolean;
+  older: PageState['older'];
+  chart: StatsState;
+  /** The filters, shown between the chart and the list. */
+  filters: React.ReactNode;
+  filtered: boolean;
 }
 
-export function History({ deployments, hasMore, loading, error, now, onMore, stats, statsError, statsLoading }: Props) {
+/** "Push by <person>" or "Manual by <person>", as the record has it. */
+const TriggeredBy = ({ deployment }: { deployment: DeploymentView }) => {
+  const how = deployment.trigger === 'manual' ? 'Manual' : 'Push';
+  if (!deployment.actor) return <Text>{how}</Text>;
+  return (
+    <Inline space="space.050" alignBlock="center">
+      <Text>{`${how} by`}</Text>
+      <User accountId={deployment.actor} />
+    </Inline>
+  );
+};
+
+const Commit = ({ deployment, repositoryFullName }: { deployment: DeploymentView; repositoryFullName: string | null }) => {
+  const text = shortCommit(deployment.commit, deployment.commitMessage);
+  if (!repositoryFullName) return <Text>{text}</Text>;
+  return (
+    <Link href={`https://bitbucket.org/${repositoryFullName}/commits/${deployment.commit}`} openNewTab>
+      {text}
+    </Link>
+  );
+};
+
+export function History({ history, repositoryFullName, now, older, chart, filters, filtered }: Props) {
+  const hasMore = history.nextCursor !== null;
+  const empty = filtered
+    ? `No deployment matches these filters${hasMore ? ' among the newest ones read; press Older deployments to look further back' : ''}.`
+    : 'No deployments yet. A push to a branch a target watches, or Deploy now, starts one.';
   return (
     <Stack space="space.200">
-      <HistoryChart stats={stats} error={statsError} loading={statsLoading} />
-      {/* Said beside the table, not as its emptyView: the product paints only the tree's children, not an element passed as a prop. */}
-      {deployments.length === 0 ? <Text>No deployments yet. A push to a branch a target watches, or Deploy now, starts one.</Text> : null}
+      <HistoryChart stats={chart.stats} error={chart.error} loading={chart.loading} />
+      {filters}
+      {/* Said as text, not as the table's emptyView: a node prop is not part of the committed tree's children. */}
+      {history.deployments.length === 0 ? <Text>{empty}</Text> : null}
       <DynamicTable
         head={{
           cells: [
@@ -29,12 +58,13 @@ export function History({ deployments, hasMore, loading, error, now, onMore, sta
             { key: 'target', content: 'Target' },
             { key: 'ref', content: 'Ref' },
             { key: 'commit', content: 'Commit' },
+            { key: 'trigger', content: 'Triggered by' },
             { key: 'state', content: 'Status' },
             { key: 'duration', content: 'Duration' },
             { key: 'link', content: 'Details' },
           ],
         }}
-        rows={deployments.map((d) => ({
+        rows={history.deployments.map((d) => ({
           key: d.id,
           cells: [
             {
@@ -47,7 +77,8 @@ export function History({ deployments, hasMore, loading, error, now, onMore, sta
             },
             { key: 'target', content: `${d.targetName} (${d.environment})` },
             { key: 'ref', content: d.refType === 'tag' ? `tag ${d.ref}` : d.ref },
-            { key: 'commit', content: shortCommit(d.commit, d.commitMessage) },
+            { key: 'commit', content: <Commit deployment={d} repositoryFullName={repositoryFullName} /> },
+            { key: 'trigger', content: <TriggeredBy deployment={d} /> },
             {
               key: 'state',
               content: (
@@ -59,9 +90,10 @@ export function History({ deployments, hasMore, loading, error, now, onMore, sta
             { key: 'duration', content: duration(d.durationMs) },
             {
               key: 'link',
+              // The vendor's own page (its log) where the deployment has one; else what the record says.
               content: d.url ? (
                 <Link href={d.url} openNewTab>
-                  Open
+                  Open deployment
                 </Link>
               ) : (
                 <Text>{d.message}</Text>
@@ -70,9 +102,9 @@ export function History({ deployments, hasMore, loading, error, now, onMore, sta
           ],
         }))}
       />
-      {error ? <Text>{error}</Text> : null}
+      {older.error ? <Text>{older.error}</Text> : null}
       {hasMore ? (
-        <LoadingButton isLoading={loading} onClick={onMore}>
+        <LoadingButton isLoading={older.loading} onClick={() => void older.load()}>
           Older deployments
         </LoadingButton>
       ) : null}

@@ -16,6 +16,7 @@ import ForgeReconciler, {
 import { DeleteTargetModal } from './DeleteTargetModal';
 import { DeployModal } from './DeployModal';
 import { History } from './History';
+import { HistoryFilters } from './HistoryFilters';
 import { PageMessages } from './PageMessages';
 import { TargetForm } from './TargetForm';
 import { TargetsTab } from './TargetsTab';
@@ -66,15 +67,20 @@ const App = () => {
         </TabPanel>
         <TabPanel>
           <History
-            deployments={history.deployments}
-            hasMore={history.nextCursor !== null}
-            loading={state.older.loading}
-            error={state.older.error}
+            history={history}
+            repositoryFullName={page.repository.fullName}
             now={state.now}
-            onMore={() => void state.older.load()}
-            stats={chart.stats}
-            statsError={chart.error}
-            statsLoading={chart.loading}
+            older={state.older}
+            chart={chart}
+            filtered={state.filter !== null}
+            filters={
+              <HistoryFilters
+                targets={page.targets}
+                applied={state.filter}
+                busy={state.filtering}
+                onApply={(filter) => void state.applyFilter(filter)}
+              />
+            }
           />
         </TabPanel>
       </Tabs>

@@ -4,7 +4,18 @@
  * embedded KVS, deploys go through the real queue to the real worker and a signed-webhook receiver.
  */
 // The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
-import { ADMIN, dataWrites, leakedSecrets, openSession, READER, REPO, WORKSPACE, type SettingsSession } from '../page/settings-harness';
+import {
+  ADMIN,
+  dataWrites,
+  leakedSecrets,
+  makeDeployment,
+  openSession,
+  READER,
+  REPO,
+  seedDeployments,
+  WORKSPACE,
+  type SettingsSession,
+} from '../page/settings-harness';
 import fc from 'fast-check';
 import { kvs } from '@forge/kvs';
 import { startReceiver, type Receiver } from '../../local/receiver';
@@ -281,6 +292,68 @@ describe('history', () => {
     const second = ok<HistoryPage>(await asAdmin('getHistory', { cursor: first.nextCursor }));
     expect(second.deployments.map((d) => d.commitMessage)).toEqual(['change 20', 'change 21', 'change 22', 'change 23', 'change 24']);
     expect(second.nextCursor).toBeNull();
+  });
+});
+
+describe('history filters', () => {
+  /** Records a minute apart, newest first: three targets in turn, every seventh failed, every fifth on release/1.2. */
+  const seeded = (count = 130) => {
+    const now = Date.now();
+    return Array.from({ length: count }, (_, i) =>
+      makeDeployment(now - i * 60_000, {
+        target: { id: ['api', 'web', 'docs'][i % 3] as string, name: 'T', environment: 'production', provider: 'webhook' },
+        state: i % 7 === 0 ? 'failed' : 'succeeded',
+        ref: { name: i % 5 === 0 ? 'release/1.2' : 'main', type: 'branch' },
+      }),
+    );
+  };
+
+  /** Every page of getHistory with `filter`, followed by its cursor to the end. */
+  async function allPages(filter: unknown): Promise<HistoryPage[]> {
+    const pages: HistoryPage[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: HistoryPage = ok<HistoryPage>(await asAdmin('getHistory', { filter, ...(cursor ? { cursor } : {}) }));
+      pages.push(page);
+      cursor = page.nextCursor;
+    } while (cursor && pages.length < 20);
+    return pages;
+  }
+
+  it.each([
+    ['a target', { targetId: 'web' }, (d: Deployment) => d.target.id === 'web'],
+    ['a state', { states: ['failed'] }, (d: Deployment) => d.state === 'failed'],
+    ['a branch', { ref: 'release/1.2' }, (d: Deployment) => d.ref.name === 'release/1.2'],
+    [
+      'all three',
+      { targetId: 'api', states: ['succeeded', 'failed'], ref: 'release/1.2' },
+      (d: Deployment) => d.target.id === 'api' && d.ref.name === 'release/1.2',
+    ],
+  ])('by %s pages through every match once, newest first', async (_what, filter, matches) => {
+    const records = seeded();
+    await seedDeployments(session, records);
+    const pages = await allPages(filter);
+    expect(pages.flatMap((p) => p.deployments.map((d) => d.id))).toEqual(records.filter(matches).map((d) => d.id));
+    // Pages are filled before they are returned (130 records are fewer than one page may read): only the last holds fewer than 20.
+    expect(pages.slice(0, -1).filter((p) => p.deployments.length < 20)).toEqual([]);
+  });
+
+  it('reads at most 200 records for one filtered page, and says where to go on', async () => {
+    await seedDeployments(session, seeded(250));
+    session.platform.resetCalls();
+    const page = ok<HistoryPage>(await asAdmin('getHistory', { filter: { ref: 'no-such-branch' } }));
+    expect(page.deployments).toEqual([]);
+    expect(page.nextCursor).toEqual(expect.any(String));
+    expect(session.platform.calls.filter((c) => c.seam === 'kvs' && c.op === 'query')).toHaveLength(4);
+  });
+
+  it('refuses a filter it cannot read, naming the field, and writes nothing', async () => {
+    session.platform.resetCalls();
+    for (const filter of [{ states: ['bogus'] }, { states: [] }, { ref: '' }, { targetId: '../x' }, { repository: REPO }]) {
+      const result = await asAdmin('getHistory', { filter });
+      expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('filter') } });
+    }
+    expect(writes()).toEqual([]);
   });
 });
 

@@ -101,6 +101,12 @@ const SHAPES: Shape[] = [
   },
   { key: 'getHistory', payload: () => ({ cursor: null }), paths: [['cursor']], parents: [[]] },
   {
+    key: 'getHistory',
+    payload: () => ({ cursor: null, filter: { targetId: savedId, states: ['failed'], ref: 'main' } }),
+    paths: [['cursor'], ['filter'], ['filter', 'targetId'], ['filter', 'states'], ['filter', 'states', 0], ['filter', 'ref']],
+    parents: [[], ['filter']],
+  },
+  {
     key: 'recordEgress',
     payload: () => ({ domains: ['https://dokploy.example.com'] }),
     paths: [['domains'], ['domains', 0]],

@@ -50,6 +50,7 @@ import { bindProvider } from '../../providers/registry';
 import {
   deployNowPayload,
   EGRESS_DOMAIN,
+  type HistoryFilterPayload,
   historyPayload,
   parsePayload,
   recordEgressPayload,
@@ -64,6 +65,9 @@ import { deploymentView, providerViews, targetView } from './views';
 const HISTORY_PAGE = 20;
 /** How far back getPage looks for each target's latest deployment when the first page lacks one. */
 const LATEST_SCAN = 100;
+/** A filtered history page reads at most FILTER_SCANS × FILTER_PAGE records (four KVS queries). */
+const FILTER_PAGE = 50;
+const FILTER_SCANS = 4;
 const BRANCH_PAGE = 20;
 const STATS_DAYS = 30;
 /** The chart reads at most this many records (ten KVS queries), so a busy repository stays quick. */
@@ -199,9 +203,34 @@ async function getPage(call: CallContext): Promise<PageData> {
 }
 
 async function getHistory(call: CallContext, payload: unknown): Promise<HistoryPage> {
-  const { cursor } = parsePayload(historyPayload, payload);
+  const { cursor, filter } = parsePayload(historyPayload, payload);
+  if (filter) return filteredHistoryPage(call.repositoryUuid, filter, cursor ?? undefined);
   const { records: _records, ...page } = await historyPage(call.repositoryUuid, HISTORY_PAGE, cursor ?? undefined);
   return page;
+}
+
+const matchesFilter = (d: Deployment, filter: HistoryFilterPayload): boolean =>
+  (filter.targetId === undefined || d.target.id === filter.targetId) &&
+  (filter.states === undefined || filter.states.includes(d.state)) &&
+  (filter.ref === undefined || d.ref.name === filter.ref);
+
+/**
+ * A filtered page: whole pages of records read until HISTORY_PAGE of them match, or FILTER_SCANS pages
+ * were read. Whole pages, so the cursor (the store's own, after the last page read) neither skips nor
+ * repeats a record; a page may hold more than HISTORY_PAGE matches, or none when the filter is rare.
+ */
+async function filteredHistoryPage(repo: string, filter: HistoryFilterPayload, cursor?: string): Promise<HistoryPage> {
+  const records: Deployment[] = [];
+  let corruptRecords = 0;
+  let next = cursor;
+  for (let scan = 0; scan < FILTER_SCANS; scan += 1) {
+    const page = await listDeployments(repo, FILTER_PAGE, next);
+    records.push(...page.deployments.filter((d) => matchesFilter(d, filter)));
+    corruptRecords += page.corrupt.length;
+    next = page.nextCursor ?? undefined;
+    if (!next || records.length >= HISTORY_PAGE) break;
+  }
+  return { deployments: records.map(deploymentView), nextCursor: next ?? null, corruptRecords };
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { DEPLOYMENT_STATES } from '../../core/deployment';
 import { InvalidInputError } from '../../core/errors';
 import { targetIdSchema } from '../../core/targets';
 import { describeIssues } from '../../core/zod-messages';
@@ -36,7 +37,13 @@ export const EGRESS_DOMAIN = /^(\*|(https?:\/\/)?(\*\.)?[a-z0-9.-]+(:\d{1,5})?\/
 // Ids become KVS keys: their format is checked before storage is asked for them.
 export const targetIdPayload = z.strictObject({ id: targetIdSchema });
 export const setEnabledPayload = z.strictObject({ id: targetIdSchema, enabled: z.boolean() });
-export const historyPayload = z.strictObject({ cursor: z.optional(z.nullable(shortText(4000))) });
+export const historyFilterPayload = z.strictObject({
+  targetId: z.optional(targetIdSchema),
+  states: z.optional(z.array(z.enum(DEPLOYMENT_STATES)).check(z.minLength(1), z.maxLength(DEPLOYMENT_STATES.length))),
+  ref: z.optional(z.string().check(z.minLength(1, 'name a branch or tag'), z.maxLength(1000), wellFormed)),
+});
+export type HistoryFilterPayload = z.infer<typeof historyFilterPayload>;
+export const historyPayload = z.strictObject({ cursor: z.optional(z.nullable(shortText(4000))), filter: z.optional(historyFilterPayload) });
 export const searchBranchesPayload = z.strictObject({ text: shortText(200), patterns: z.optional(strings) });
 export const deployNowPayload = z.strictObject({
   targetId: targetIdSchema,

@@ -50,6 +50,7 @@ export const deploymentView = (d: Deployment): DeploymentView => ({
   targetName: d.target.name,
   environment: d.target.environment,
   trigger: d.trigger,
+  actor: d.actor,
   ref: d.ref.name,
   refType: d.ref.type,
   commit: d.commit.hash,

@@ -1,0 +1,189 @@
+/**
+ * The History tab as an admin reads it: who triggered each deploy, links to the commit in Bitbucket and
+ * to the vendor's page, and filters the resolver applies before paging. Real page and resolver on the
+ * local platform, with records stored where the worker keeps them.
+ */
+// The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
+import {
+  ADMIN,
+  makeDeployment,
+  openSession,
+  PAGE_TIMERS,
+  pageContext,
+  REPO,
+  seedDeployments,
+  type SettingsSession,
+  WORKSPACE,
+} from './settings-harness';
+import path from 'node:path';
+import { renderPage, type PageHarness } from '../../local/ui/harness';
+import { findAll, type ForgeDocNode, nodeText } from '../../local/ui/forgedoc';
+import type { Deployment } from '../../src/core/deployment';
+import { putTargets } from '../../src/forge/store';
+import { makeTarget } from '../fixtures/targets';
+
+const PAGE = path.join(__dirname, '..', '..', 'static', 'settings', 'index.tsx');
+const TARGETS = [makeTarget({ id: 'web', name: 'Web' }), makeTarget({ id: 'api', name: 'API', environment: 'production' })];
+const targetOf = (id: string): Deployment['target'] => {
+  const t = TARGETS.find((candidate) => candidate.id === id) ?? TARGETS[0]!;
+  return { id: t.id, name: t.name, environment: t.environment, provider: t.provider };
+};
+
+let session: SettingsSession;
+let page: PageHarness | undefined;
+
+beforeEach(async () => {
+  session = openSession();
+  await session.platform.run(() =>
+    putTargets({ schemaVersion: 1, repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' }, targets: TARGETS }),
+  );
+});
+afterEach(async () => {
+  await page?.unmount();
+  page = undefined;
+  await session.platform.close();
+});
+
+async function openHistory(): Promise<PageHarness> {
+  page = await renderPage(PAGE, { context: pageContext(ADMIN), invoke: session.invokeAs(ADMIN) });
+  await page.selectTab('History');
+  return page;
+}
+
+const historyRows = (ui: PageHarness) => ui.findAll('Row').filter((row) => /^\d{13}-/.test(String(row.props.rowKey)));
+const cell = (row: ForgeDocNode, key: string) => row.children.find((c) => c.props.cellKey === key) as ForgeDocNode;
+
+describe('a history row', () => {
+  it('says who triggered it, links the commit in Bitbucket, and links the vendor’s page where there is one', async () => {
+    const now = Date.now();
+    const pushed = makeDeployment(now - 2000, {
+      target: targetOf('web'),
+      actor: ADMIN,
+      commit: { hash: 'a1b2c3d'.padEnd(40, '9'), message: 'Ship the thing', author: null },
+      url: 'https://dashboard.render.com/web/srv-abc/deploys/dep-1',
+    });
+    const manual = makeDeployment(now - 1000, {
+      target: targetOf('api'),
+      trigger: 'manual',
+      actor: null,
+      url: null,
+      message: 'Accepted (202)',
+    });
+    await seedDeployments(session, [pushed, manual]);
+    const ui = await openHistory();
+    const [first, second] = historyRows(ui);
+
+    expect(nodeText(cell(first!, 'trigger'))).toBe('Manual');
+    expect(findAll(cell(first!, 'link'), 'Link')).toEqual([]);
+    expect(nodeText(cell(first!, 'link'))).toBe('Accepted (202)');
+
+    expect(nodeText(cell(second!, 'trigger'))).toBe('Push by');
+    expect(findAll(cell(second!, 'trigger'), 'User').map((u) => u.props.accountId)).toEqual([ADMIN]);
+    const [commit] = findAll(cell(second!, 'commit'), 'Link');
+    expect(commit?.props).toMatchObject({ href: `https://bitbucket.org/acme/web/commits/${pushed.commit.hash}`, openNewTab: true });
+    expect(nodeText(commit!)).toBe('a1b2c3d Ship the thing');
+    const [vendor] = findAll(cell(second!, 'link'), 'Link');
+    expect(vendor?.props.href).toBe(pushed.url);
+    expect(nodeText(vendor!)).toBe('Open deployment');
+  });
+});
+
+describe('history filters', () => {
+  /** 60 records a minute apart, newest first: Web and API in turn, every third failed, every fourth on release/1.2. */
+  const seed = () => {
+    const now = Date.now();
+    const records = Array.from({ length: 60 }, (_, i) =>
+      makeDeployment(now - (i + 1) * 60_000, {
+        target: targetOf(i % 2 === 0 ? 'web' : 'api'),
+        state: i % 3 === 0 ? 'failed' : 'succeeded',
+        ref: { name: i % 4 === 0 ? 'release/1.2' : 'main', type: 'branch' },
+      }),
+    );
+    return seedDeployments(session, records).then(() => records);
+  };
+  const shownIds = (ui: PageHarness) => historyRows(ui).map((row) => String(row.props.rowKey));
+
+  it('by target, status and branch: the resolver filters before paging, and Older deployments goes on with the filter', async () => {
+    const records = await seed();
+    const ui = await openHistory();
+    await ui.select('filterTarget', 'api');
+    await ui.select('filterStatus', 'Failed');
+    expect(ui.invocations.at(-1)?.functionKey).toBe('getStats');
+    await ui.press('Apply filters');
+    expect(ui.invocations.at(-1)).toEqual({ functionKey: 'getHistory', payload: { filter: { targetId: 'api', states: ['failed'] } } });
+    const wanted = records.filter((d) => d.target.id === 'api' && d.state === 'failed').map((d) => d.id);
+    expect(shownIds(ui)).toEqual(wanted);
+
+    await ui.fill('filterRef', 'release/1.2');
+    await ui.select('filterStatus', 'Any status');
+    await ui.press('Apply filters');
+    const onRelease = records.filter((d) => d.target.id === 'api' && d.ref.name === 'release/1.2').map((d) => d.id);
+    // API is every odd record and release/1.2 every fourth (even) one: nothing matches both.
+    expect(onRelease).toEqual([]);
+    expect(ui.text()).toContain('No deployment matches these filters.');
+
+    await ui.select('filterTarget', 'Any target');
+    await ui.press('Apply filters');
+    expect(shownIds(ui)).toEqual(records.filter((d) => d.ref.name === 'release/1.2').map((d) => d.id));
+
+    await ui.press('Clear filters');
+    expect(ui.invocations.at(-1)).toEqual({ functionKey: 'getHistory', payload: {} });
+    expect(shownIds(ui)).toEqual(records.slice(0, 20).map((d) => d.id));
+  });
+
+  it('pages a filter through every match once', async () => {
+    const records = await seed();
+    const ui = await openHistory();
+    await ui.select('filterStatus', 'Succeeded');
+    await ui.press('Apply filters');
+    expect(shownIds(ui).length).toBeGreaterThanOrEqual(20);
+    for (let i = 0; i < 5 && ui.text().includes('Older deployments'); i++) await ui.press('Older deployments');
+    expect(
+      ui.invocations
+        .filter((i) => i.functionKey === 'getHistory')
+        .every((i) => JSON.stringify(i.payload).includes('"states":["succeeded"]')),
+    ).toBe(true);
+    expect(shownIds(ui)).toEqual(records.filter((d) => d.state === 'succeeded').map((d) => d.id));
+  });
+
+  it('while something runs, the page refreshes the filtered list and, unfiltered, the targets', async () => {
+    jest.useFakeTimers(PAGE_TIMERS);
+    try {
+      const records = await seed();
+      const running = makeDeployment(Date.now(), { target: targetOf('web'), state: 'in_progress', finishedAt: null });
+      await seedDeployments(session, [running]);
+      const ui = await openHistory();
+      await ui.select('filterTarget', 'api');
+      await ui.press('Apply filters');
+      const before = ui.invocations.length;
+      jest.advanceTimersByTime(3000);
+      await ui.idle();
+      expect(ui.invocations.slice(before)).toEqual([
+        { functionKey: 'getHistory', payload: {} },
+        { functionKey: 'getHistory', payload: { filter: { targetId: 'api' } } },
+      ]);
+      expect(shownIds(ui)).toEqual(
+        records
+          .filter((d) => d.target.id === 'api')
+          .map((d) => d.id)
+          .slice(0, shownIds(ui).length),
+      );
+      expect(shownIds(ui)).not.toContain(running.id);
+      // The Web target's row still shows its running deploy, from the unfiltered page.
+      expect(JSON.stringify(ui.findAll('Row').find((row) => row.props.rowKey === 'web'))).toContain('Deploying');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('a refused filter says why and leaves the list as it was', async () => {
+    await seed();
+    const ui = await openHistory();
+    const before = shownIds(ui);
+    await ui.fill('filterRef', 'x'.repeat(1001));
+    await ui.press('Apply filters');
+    expect(ui.text()).toMatch(/The request was not understood: filter\.ref/);
+    expect(shownIds(ui)).toEqual(before);
+    expect(ui.findAll('Button').filter((b) => nodeText(b) === 'Clear filters')).toEqual([]);
+  });
+});
