@@ -171,14 +171,19 @@ function exitCodeFor(results: readonly Deployment[]): { code: number; line: stri
   return { code: 0, line: `exit 0: ${results.length} deploy(s), none failed${note}` };
 }
 
-async function replayFiles(values: { event: string; targets: string; route?: string[]; store?: string }): Promise<number> {
-  const routes = Object.fromEntries(
-    (values.route ?? []).map((pair) => {
+/** `--route HOST=URL` pairs: requests for HOST go to URL instead. */
+function parseRoutes(pairs: readonly string[] = []): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
       const at = pair.indexOf('=');
       if (at <= 0) throw new Error(`--route takes HOST=URL, got "${pair}"`);
       return [pair.slice(0, at), pair.slice(at + 1)];
     }),
   );
+}
+
+async function replayFiles(values: { event: string; targets: string; route?: string[]; store?: string }): Promise<number> {
+  const routes = parseRoutes(values.route);
   const event = JSON.parse(readFileSync(values.event, 'utf8'));
   const targets = parseTargetsFile(JSON.parse(readFileSync(values.targets, 'utf8')));
   if (values.store) mkdirSync(path.dirname(path.resolve(values.store)), { recursive: true });
@@ -193,13 +198,13 @@ async function replayFiles(values: { event: string; targets: string; route?: str
 }
 
 /** Serves the app until Ctrl-C; resolves with the exit code once it has stopped. */
-async function serve(port: number, store: string): Promise<number> {
+async function serve(port: number, store: string, routes: Record<string, string>): Promise<number> {
   mkdirSync(path.dirname(store), { recursive: true });
   const { startLocalApp } = await import('./browser/server');
   console.log('Deploy Relay on the local Forge platform: building the page…');
   // The demo receiver's port and secret are kept beside the store, so targets saved against it keep working.
   const receiverFile = path.join(path.dirname(store), 'receiver.json');
-  const app = await startLocalApp({ root: ROOT, storeFile: store, receiverFile, port, log: console.log });
+  const app = await startLocalApp({ root: ROOT, storeFile: store, receiverFile, port, routes, log: console.log });
   console.log(`\nOpen ${app.url} for the repository settings page of acme/web.`);
   console.log(`The demo receiver is at ${app.receiver.url} (its signing secret is in the developer bar).`);
   console.log(`Storage is kept in ${path.relative(process.cwd(), store)}. Ctrl-C stops.`);
@@ -225,7 +230,7 @@ async function main(): Promise<number> {
   });
   if (values.help) {
     console.log(
-      'usage: npm start [-- --port N] [--store FILE]   serve the settings page (default port 3000)\n' +
+      'usage: npm start [-- --port N] [--store FILE] [--route HOST=URL]...   serve the settings page (default port 3000)\n' +
         '       npm start -- --demo                      one push to a demo receiver, printed step by step\n' +
         '       npm start -- --event FILE --targets FILE [--route HOST=URL]... [--store FILE]',
     );
@@ -235,7 +240,7 @@ async function main(): Promise<number> {
   if (!values.event && !values.targets) {
     const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port takes a port number, got "${values.port}"`);
-    return serve(port, path.resolve(values.store ?? DEFAULT_STORE));
+    return serve(port, path.resolve(values.store ?? DEFAULT_STORE), parseRoutes(values.route));
   }
   if (!values.event || !values.targets) throw new Error('--event and --targets go together');
   return replayFiles({ event: values.event, targets: values.targets, route: values.route, store: values.store });

@@ -8,12 +8,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const GENERATED = path.join(
-  path.dirname(require.resolve('@atlaskit/forge-react-types/package.json')),
-  'src',
-  'components',
-  '__generated__',
-);
+const COMPONENTS = path.join(path.dirname(require.resolve('@atlaskit/forge-react-types/package.json')), 'src', 'components');
+const GENERATED = path.join(COMPONENTS, '__generated__');
+/** Components declared by hand rather than generated (User, UserGroup, Image…), all in one file. */
+const BASE = path.join(COMPONENTS, 'base', 'index.ts');
 
 /** The text of `export type XProps = …` up to the `TX` type after it, with a helper type it starts from. */
 function propsBlock(source: string, component: string): string {
@@ -32,9 +30,14 @@ function namesIn(block: string): string[] {
   return [...new Set([...picked, ...added])].sort();
 }
 
-/** Component name → the props it declares, for every generated props file. */
+/** Component name → the props it declares, for every generated props file and every component of base/. */
 export function declaredProps(): Record<string, string[]> {
   const out: Record<string, string[]> = {};
+  const base = readFileSync(BASE, 'utf8');
+  for (const [, component] of base.matchAll(/^export type (\w+)Props = /gm)) {
+    const names = namesIn(propsBlock(base, component!));
+    if (names.length > 0) out[component!] = names;
+  }
   for (const file of readdirSync(GENERATED)) {
     const component = /^(\w+)Props\.codegen\.tsx$/.exec(file)?.[1];
     if (!component) continue;

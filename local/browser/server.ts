@@ -26,6 +26,8 @@ export interface LocalAppOptions {
   port?: number;
   /** The demo receiver's port and signing secret are kept here, so targets saved against it still reach it. */
   receiverFile?: string;
+  /** Requests for a host go to this URL instead (a vendor's Prism mock, a loopback stand-in); they allow nothing by themselves. */
+  routes?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -74,7 +76,7 @@ const sendJson = (res: ServerResponse, status: number, value: unknown) => send(r
 export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp> {
   const log = options.log ?? (() => undefined);
   const fixture = loadDefaultFixture();
-  const platform = createLocalPlatform({ root: options.root, storeFile: options.storeFile, log });
+  const platform = createLocalPlatform({ root: options.root, storeFile: options.storeFile, routes: options.routes, log });
   const page = platform.manifest.uiModules.find((module) => module.type === 'bitbucket:repoSettingsMenuPage');
   const resource = platform.manifest.resources.find((r) => r.key === page?.resource);
   if (!page?.resolverFunctionKey || !resource) throw new Error('manifest.yml has no repository settings page with a resolver and resource');

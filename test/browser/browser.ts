@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
-import { type LocalApp, startLocalApp } from '../../local/browser/server';
+import { type LocalApp, type LocalAppOptions, startLocalApp } from '../../local/browser/server';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const SCREENSHOTS = path.join(__dirname, 'screenshots');
@@ -55,9 +55,13 @@ export interface Session {
  * Runs `body` against a fresh app and page. A failure saves a screenshot named after the test; a
  * console error fails the test even when every step passed.
  */
-export async function withSession(name: string, body: (session: Session) => Promise<void>): Promise<void> {
+export async function withSession(
+  name: string,
+  body: (session: Session) => Promise<void>,
+  options: Omit<LocalAppOptions, 'root'> = {},
+): Promise<void> {
   if (!browser) throw new Error('launchBrowser() first, in beforeAll');
-  const app = await startLocalApp({ root: ROOT });
+  const app = await startLocalApp({ root: ROOT, ...options });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const errors: string[] = [];

@@ -33,7 +33,11 @@ function App() {
   const [frame, setFrame] = useState<HTMLIFrameElement | null>(null);
 
   const toFrame = (message: HostMessage) => frame?.contentWindow?.postMessage(message, location.origin);
-  const context: PaintContext = { declared: DECLARED_PROPS, call: (handler, args) => toFrame({ kind: 'call', handler, args }) };
+  const context: PaintContext = {
+    declared: DECLARED_PROPS,
+    users: Object.fromEntries(users.map((user) => [user.accountId, user.displayName])),
+    call: (handler, args) => toFrame({ kind: 'call', handler, args }),
+  };
 
   useEffect(() => {
     const onMessage = (event: MessageEvent<FrameMessage>) => {

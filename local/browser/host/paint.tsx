@@ -10,6 +10,7 @@ import Button, { LinkButton } from '@atlaskit/button/new';
 import ButtonGroup from '@atlaskit/button/button-group';
 import DynamicTable from '@atlaskit/dynamic-table';
 import { ErrorMessage, HelperMessage, Label } from '@atlaskit/form';
+import Avatar from '@atlaskit/avatar';
 import Heading from '@atlaskit/heading';
 import Link from '@atlaskit/link';
 import Lozenge from '@atlaskit/lozenge';
@@ -34,6 +35,8 @@ export interface PaintContext {
   call: CallHandler;
   /** Component → declared props (declared-props.ts), plus the few this host declares itself below. */
   declared: Record<string, string[]>;
+  /** Account id → display name, as the product looks a `User` up. */
+  users: Record<string, string>;
 }
 
 /**
@@ -259,6 +262,16 @@ const PAINTERS: Record<string, Painter> = {
     </Stack>
   ),
   DynamicTable: (p, _c, n, context) => <DynamicTable {...(p as object)} {...tableParts(n, context)} />,
+  // The product shows the account's avatar and name, subject to their privacy settings; the stand-in has no pictures.
+  User: (p, _c, _n, context) => {
+    const name = context.users[String(p.accountId)] ?? 'Unknown user';
+    return (
+      <Inline space="space.050" alignBlock="center">
+        <Avatar size="xsmall" name={name} />
+        {p.hideDisplayName ? null : <Text>{name}</Text>}
+      </Inline>
+    );
+  },
   LineChart: (p) => <ChartStandIn props={p} kind="Line chart" />,
   StackBarChart: (p) => <ChartStandIn props={p} kind="Stacked bar chart" />,
 };
