@@ -82,13 +82,24 @@ export interface TargetView {
   secrets: Record<string, { set: boolean; last4: string | null }>;
   rules: TargetRulesView;
   options: TargetOptionsView;
-  /** The newest deployment to this target, if any. */
+  /** The newest deployment to this target, if any: the latest attempt. */
   latest: DeploymentView | null;
+  /**
+   * What the target serves now: its newest deployment in a LIVE_STATES state, among the newest records
+   * the page reads (null when none of them is). The same as `latest` when the last attempt went live.
+   */
+  live: DeploymentView | null;
   /** Origins this target calls that the installation may not reach yet (neither declared nor approved). */
   unapprovedEgress: string[];
   createdAt: string;
   updatedAt: string;
 }
+
+/**
+ * A deployment in one of these states is what its target serves until a newer one is: it succeeded, or
+ * a hook's receiver accepted it (the vendor reports nothing more, so that is as live as it is known to get).
+ */
+export const LIVE_STATES: readonly string[] = ['succeeded', 'requested'];
 
 export interface DeploymentView {
   id: string;

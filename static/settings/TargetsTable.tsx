@@ -3,7 +3,7 @@ import { Button, ButtonGroup, DynamicTable, LoadingButton, Stack, Text } from '@
 import type { DeployNowResult, ProviderView, TargetView } from '../../src/core/settings-api';
 import { LabelledToggle } from './fields';
 import { ruleSummary, secretHint } from './format';
-import { LastDeployment } from './LastDeployment';
+import { LatestAttempt, LiveDeployment } from './TargetDeployments';
 import type { TargetActions } from './useTargetActions';
 
 interface Props {
@@ -26,7 +26,7 @@ function ProviderCell({ target, providers }: { target: TargetView; providers: Pr
   );
 }
 
-/** One row per target: what it is, what it deploys, how it last went, and what the admin can do to it. */
+/** One row per target: what it is, what it deploys, what it serves now beside its latest attempt, and what the admin can do to it. */
 export function TargetsTable({ targets, providers, queued, now, actions }: Props) {
   return (
     <DynamicTable
@@ -36,7 +36,8 @@ export function TargetsTable({ targets, providers, queued, now, actions }: Props
           { key: 'env', content: 'Environment' },
           { key: 'provider', content: 'Provider' },
           { key: 'rules', content: 'Deploys' },
-          { key: 'last', content: 'Last deployment' },
+          { key: 'live', content: 'Live now' },
+          { key: 'latest', content: 'Latest attempt' },
           { key: 'enabled', content: 'Enabled' },
           { key: 'actions', content: 'Actions' },
         ],
@@ -48,7 +49,8 @@ export function TargetsTable({ targets, providers, queued, now, actions }: Props
           { key: 'env', content: t.environment },
           { key: 'provider', content: <ProviderCell target={t} providers={providers} /> },
           { key: 'rules', content: ruleSummary(t.rules) },
-          { key: 'last', content: <LastDeployment target={t} queued={queued[t.id]} now={now} /> },
+          { key: 'live', content: <LiveDeployment target={t} now={now} /> },
+          { key: 'latest', content: <LatestAttempt target={t} queued={queued[t.id]} now={now} /> },
           {
             key: 'enabled',
             content: (

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { DeployNowResult, DeploymentView, HistoryPage, TargetView } from '../../src/core/settings-api';
+import { type DeployNowResult, type DeploymentView, type HistoryPage, LIVE_STATES, type TargetView } from '../../src/core/settings-api';
 
 /** A deploy-now whose record has not appeared yet: its job still waits in the queue. */
 export const awaitsRecord = (queued: DeployNowResult | undefined, latest: DeploymentView | null): queued is DeployNowResult =>
@@ -23,11 +23,17 @@ export function mergeNewest(current: HistoryPage, fresh: HistoryPage): HistoryPa
   return older.length === 0 ? fresh : { ...current, deployments: [...fresh.deployments, ...older] };
 }
 
-/** Each target's latest deployment, from the newest page when it has one for the target. */
+/**
+ * Each target's latest and live deployment, from the newest page where it has them: its first record
+ * there is the latest, its first in a live state the live one, unless what the page holds is newer
+ * (ids sort newest first, so a smaller id is newer).
+ */
 export const withLatest = (targets: readonly TargetView[], newest: readonly DeploymentView[]): TargetView[] =>
   targets.map((t) => {
-    const latest = newest.find((d) => d.targetId === t.id);
-    return latest ? { ...t, latest } : t;
+    const latest = newest.find((d) => d.targetId === t.id) ?? t.latest;
+    const fresh = newest.find((d) => d.targetId === t.id && LIVE_STATES.includes(d.state));
+    const live = fresh && (!t.live || fresh.id <= t.live.id) ? fresh : t.live;
+    return latest === t.latest && live === t.live ? t : { ...t, latest, live };
   });
 
 /** 3 s after something starts, then half as long again each time, up to 15 s between refreshes. */

@@ -129,13 +129,13 @@ export function usePage(): PageState {
     applyFilter,
     reloading: busy.isBusy('reload'),
     reload,
-    // A saved target keeps the latest deployment the page already shows for it (a save returns none).
+    // A saved target keeps the deployments the page already shows for it (a save returns none).
     replaceTarget: (target) =>
       setPage((current) => {
         if (!current) return current;
         const known = current.targets.some((t) => t.id === target.id);
         const targets = known
-          ? current.targets.map((t) => (t.id === target.id ? { ...target, latest: t.latest } : t))
+          ? current.targets.map((t) => (t.id === target.id ? { ...target, latest: t.latest, live: t.live } : t))
           : [...current.targets, target];
         return { ...current, targets };
       }),

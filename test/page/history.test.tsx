@@ -10,33 +10,27 @@ import {
   openSession,
   PAGE_TIMERS,
   pageContext,
-  REPO,
+  recordTargetOf,
   seedDeployments,
+  seedTargets,
   type SettingsSession,
-  WORKSPACE,
 } from './settings-harness';
 import path from 'node:path';
 import { renderPage, type PageHarness } from '../../local/ui/harness';
 import { findAll, type ForgeDocNode, nodeText } from '../../local/ui/forgedoc';
 import type { Deployment } from '../../src/core/deployment';
-import { putTargets } from '../../src/forge/store';
 import { makeTarget } from '../fixtures/targets';
 
 const PAGE = path.join(__dirname, '..', '..', 'static', 'settings', 'index.tsx');
 const TARGETS = [makeTarget({ id: 'web', name: 'Web' }), makeTarget({ id: 'api', name: 'API', environment: 'production' })];
-const targetOf = (id: string): Deployment['target'] => {
-  const t = TARGETS.find((candidate) => candidate.id === id) ?? TARGETS[0]!;
-  return { id: t.id, name: t.name, environment: t.environment, provider: t.provider };
-};
+const targetOf = (id: string): Deployment['target'] => recordTargetOf(TARGETS.find((t) => t.id === id) ?? TARGETS[0]!);
 
 let session: SettingsSession;
 let page: PageHarness | undefined;
 
 beforeEach(async () => {
   session = openSession();
-  await session.platform.run(() =>
-    putTargets({ schemaVersion: 1, repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' }, targets: TARGETS }),
-  );
+  await seedTargets(session, TARGETS);
 });
 afterEach(async () => {
   await page?.unmount();

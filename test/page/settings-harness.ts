@@ -4,7 +4,8 @@ import { loadDefaultFixture } from '../../local/bitbucket';
 import { DEPLOYMENT_SCHEMA_VERSION, type Deployment, deploymentId } from '../../src/core/deployment';
 import { kvs } from '@forge/kvs';
 import { allNodes, findAll, type ForgeDocNode, nodeText } from '../../local/ui/forgedoc';
-import { deploymentKey } from '../../src/forge/store';
+import { deploymentKey, putTargets } from '../../src/forge/store';
+import type { Target } from '../../src/core/targets';
 import { commitOf, hashOf, makePushEvent } from '../fixtures/events';
 
 /** The acme/web repository of local/fixtures/workspace.json, its admin and a reader. */
@@ -183,3 +184,18 @@ export function holdingInvoke(invoke: (functionKey: string, payload?: unknown) =
     },
   };
 }
+
+/** Stores `targets` as acme/web's, as a save through the page would have. */
+export async function seedTargets(session: SettingsSession, targets: Target[]): Promise<void> {
+  await session.platform.run(() =>
+    putTargets({ schemaVersion: 1, repository: { uuid: REPO, workspaceUuid: WORKSPACE, fullName: 'acme/web' }, targets }),
+  );
+}
+
+/** A deployment record's view of `target`. */
+export const recordTargetOf = (target: Target): Deployment['target'] => ({
+  id: target.id,
+  name: target.name,
+  environment: target.environment,
+  provider: target.provider,
+});

@@ -17,6 +17,7 @@ import type {
   TargetView,
   VerifyView,
 } from '../../core/settings-api';
+import { LIVE_STATES } from '../../core/settings-api';
 import { NO_SECRETS, secretParts, secretsFor, type StoredSecrets } from '../../core/secrets';
 import { dailyStats, windowStart } from '../../core/stats';
 import { DECLARED_EGRESS_HOSTS } from '../../core/egress-hosts';
@@ -158,17 +159,31 @@ async function historyPage(repo: string, limit: number, cursor?: string): Promis
   };
 }
 
-async function latestByTarget(
+/** A target's latest attempt and what it serves now (settings-api.ts, TargetView). */
+type TargetDeployments = { latest: DeploymentView | null; live: DeploymentView | null };
+
+/**
+ * Each target's latest and live deployment, from the first history page, or the newest LATEST_SCAN
+ * records when that page is full and lacks one of them for some target.
+ */
+async function deploymentsByTarget(
   repo: string,
   targets: readonly Target[],
   first: readonly Deployment[],
-): Promise<Map<string, DeploymentView>> {
-  const latest = new Map<string, DeploymentView>();
-  const take = (records: readonly Deployment[]) =>
-    records.forEach((d) => latest.has(d.target.id) || latest.set(d.target.id, deploymentView(d)));
+): Promise<Map<string, TargetDeployments>> {
+  const found = new Map<string, TargetDeployments>(targets.map((t) => [t.id, { latest: null, live: null }]));
+  const take = (records: readonly Deployment[]) => {
+    for (const d of records) {
+      const entry = found.get(d.target.id);
+      if (!entry) continue;
+      entry.latest ??= deploymentView(d);
+      if (LIVE_STATES.includes(d.state)) entry.live ??= deploymentView(d);
+    }
+  };
   take(first);
-  if (first.length === HISTORY_PAGE && targets.some((t) => !latest.has(t.id))) take((await listDeployments(repo, LATEST_SCAN)).deployments);
-  return latest;
+  const missing = [...found.values()].some((entry) => entry.latest === null || entry.live === null);
+  if (first.length === HISTORY_PAGE && missing) take((await listDeployments(repo, LATEST_SCAN)).deployments);
+  return found;
 }
 
 async function getPage(call: CallContext): Promise<PageData> {
@@ -182,7 +197,7 @@ async function getPage(call: CallContext): Promise<PageData> {
   ]);
   const allowed = allowedEgressWith(approved);
   const targets = doc?.targets ?? [];
-  const latest = await latestByTarget(call.repositoryUuid, targets, history.records);
+  const deployments = await deploymentsByTarget(call.repositoryUuid, targets, history.records);
   const { records: _records, ...shown } = history;
   return {
     repository: {
@@ -191,7 +206,7 @@ async function getPage(call: CallContext): Promise<PageData> {
       name: repository?.name ?? null,
       mainBranch: repository?.mainBranch ?? null,
     },
-    targets: targets.map((t): TargetView => targetView(t, latest.get(t.id) ?? null, allowed)),
+    targets: targets.map((t): TargetView => targetView(t, deployments.get(t.id) ?? { latest: null, live: null }, allowed)),
     history: shown,
     providers: providerViews(),
     egressHosts: [...DECLARED_EGRESS_HOSTS],
@@ -315,7 +330,7 @@ async function saveTarget(call: CallContext, payload: unknown): Promise<TargetVi
   // secrets. A push in the moment between finds the new target with its old secrets, which are refused
   // if they were saved for elsewhere (core/secrets.ts), never sent there.
   if (outcome.secrets) await putSecrets(call.repositoryUuid, outcome.target.id, outcome.secrets);
-  return targetView(outcome.target, null, allowed);
+  return targetView(outcome.target, { latest: null, live: null }, allowed);
 }
 
 /**

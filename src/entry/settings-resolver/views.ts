@@ -9,7 +9,11 @@ import { allProviders, bindProvider, getProvider } from '../../providers/registr
  * Everything the page may see of a target: secrets only as "set" with at most their last four characters.
  * `allowedEgress` is what the installation may call (forge/egress.ts), read once for all targets.
  */
-export function targetView(target: Target, latest: DeploymentView | null, allowedEgress: readonly string[]): TargetView {
+export function targetView(
+  target: Target,
+  deployments: { latest: DeploymentView | null; live: DeploymentView | null },
+  allowedEgress: readonly string[],
+): TargetView {
   let unapproved: string[] = [];
   try {
     unapproved = refusedEgress(target, bindProvider(target), allowedEgress);
@@ -28,7 +32,8 @@ export function targetView(target: Target, latest: DeploymentView | null, allowe
     ),
     rules: target.rules,
     options: target.options,
-    latest,
+    latest: deployments.latest,
+    live: deployments.live,
     unapprovedEgress: unapproved,
     createdAt: target.createdAt,
     updatedAt: target.updatedAt,
