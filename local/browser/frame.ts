@@ -1,111 +1,114 @@
 /**
  * The app's frame: what the product loads in a hidden iframe for a UI Kit page. It installs the
  * bridge @forge/bridge and @forge/react look for (`self.__bridge.callBridge`), then loads the page
- * unchanged. Commits go to the host page to be painted; `invoke`, `getContext` and the egress calls
- * go to the local platform over HTTP; a handler the host calls back runs here, where the page lives.
+ * unchanged. The frame is sandboxed (an origin of its own) and may not fetch anything itself, so
+ * every bridge call goes to the host page by `postMessage`, as to the product; a handler the host
+ * calls back runs here, where the page lives.
  */
-import { type BridgeAnswer, type BridgeRequest, type FrameMessage, HANDLER, type HostMessage, type WireNode } from './protocol';
+import { type BridgeAnswer, type FrameMessage, HANDLER, type HostMessage, type Unsupported, type WireNode } from './protocol';
 
 type Handler = ((...args: unknown[]) => unknown) & { __id__?: string };
 
-const accountId = new URLSearchParams(location.search).get('as') ?? '';
-/** The live handlers of the latest commit, by the id the reconciler gave each. */
-let handlers = new Map<string, Handler>();
-const pendingAsks = new Map<number, (approved: boolean) => void>();
-let asks = 0;
+/**
+ * Handlers of the last few commits, by the id the reconciler gave each: a click the person made on
+ * one commit may arrive after the next (an auto-refresh re-rendered meanwhile), and then runs the
+ * handler they clicked, as React runs the handler of the render that was on screen.
+ */
+const commits: Map<string, Handler>[] = [];
+const KEPT_COMMITS = 20;
+const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+let calls = 0;
 
-const toHost = (message: FrameMessage) => parent.postMessage(message, location.origin);
+// A sandboxed frame's origin is opaque: the host is known by being the parent, and checks the source itself.
+const toHost = (message: FrameMessage) => parent.postMessage(message, '*');
 
-/** `within`: the objects being copied around this one, to tell a cycle from an object that is only shared (an option and the value). */
-function wire(value: unknown, found: Map<string, Handler>, within: Set<object>): unknown {
+const unsupported = (what: string): Unsupported => ({ unsupported: what });
+
+function isPlain(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * A prop as the product receives it. The reconciler gives an id only to a function that is a prop
+ * itself, so a function inside an object or array cannot be called back; nor can a React element be
+ * painted, nor a Date, Map or class instance cross unchanged. Each becomes a marker the host paints
+ * as an error box. `within`: the objects around this one, to tell a cycle from a shared object.
+ */
+function wire(value: unknown, found: Map<string, Handler>, within: Set<object>, top: boolean): unknown {
   if (typeof value === 'function') {
+    if (!top) return unsupported('a function inside an object or array (only a prop itself can be a handler)');
     const handler = value as Handler;
     handler.__id__ ??= crypto.randomUUID();
     found.set(handler.__id__, handler);
     return { [HANDLER]: handler.__id__ };
   }
   if (typeof value !== 'object' || value === null) return value;
-  // A React element in a prop cannot be painted by the product (only the tree's children can).
-  if ('$$typeof' in value) return { unsupported: 'a React element passed as a prop' };
-  if (within.has(value)) return { unsupported: 'a circular value' };
+  if ('$$typeof' in value) return unsupported('a React element passed as a prop (only the tree’s children are painted)');
+  if (!Array.isArray(value) && !isPlain(value)) return unsupported(`a ${value.constructor?.name ?? 'non-plain'} object`);
+  if (within.has(value)) return unsupported('a circular value');
   within.add(value);
   try {
-    if (Array.isArray(value)) return value.map((item) => wire(item, found, within));
-    return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, wire(item, found, within)]));
+    if (Array.isArray(value)) return value.map((item) => wire(item, found, within, false));
+    return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, wire(item, found, within, false)]));
   } finally {
     within.delete(value);
   }
 }
 
 function wireTree(node: WireNode, found: Map<string, Handler>): WireNode {
-  return {
-    type: node.type,
-    key: node.key,
-    props: wire(node.props, found, new Set()) as Record<string, unknown>,
-    children: node.children.map((child) => wireTree(child, found)),
-  };
+  const props = Object.fromEntries(Object.entries(node.props).map(([name, value]) => [name, wire(value, found, new Set(), true)]));
+  return { type: node.type, key: node.key, props, children: node.children.map((child) => wireTree(child, found)) };
 }
 
-async function toPlatform(request: BridgeRequest): Promise<unknown> {
-  const response = await fetch('/bridge', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(request),
-  });
-  const answer = (await response.json()) as BridgeAnswer;
-  if (!answer.ok) throw new Error(answer.message);
-  return answer.value;
-}
-
-/** The product asks the person in its own dialog before it saves an egress approval. */
-function askHost(cmd: string, payload: unknown): Promise<boolean> {
-  const id = (asks += 1);
-  return new Promise((resolve) => {
-    pendingAsks.set(id, resolve);
-    toHost({ kind: 'ask', id, cmd, payload });
-  });
-}
-
-async function callBridge(cmd: string, payload?: unknown): Promise<unknown> {
-  switch (cmd) {
-    case 'reconcile': {
-      const found = new Map<string, Handler>();
-      const forgeDoc = wireTree((payload as { forgeDoc: WireNode }).forgeDoc, found);
-      handlers = found;
-      toHost({ kind: 'reconcile', forgeDoc });
-      return undefined;
-    }
-    case 'onError': {
-      const error = (payload as { error?: unknown })?.error;
-      toHost({ kind: 'error', message: error instanceof Error ? error.message : String(error) });
-      return undefined;
-    }
-    case '__permission__egressSet':
-      return toPlatform({ cmd, payload, accountId, approved: await askHost(cmd, payload) });
-    case 'invoke':
-    case 'getContext':
-    case '__permission__egressGet':
-    case '__permission__egressDeleteDomain':
-    case '__permission__egressDeleteGroup':
-      return toPlatform({ cmd, payload, accountId });
-    default: {
-      const message = `the local host does not model the bridge call "${cmd}"`;
-      toHost({ kind: 'error', message });
-      throw new Error(message);
-    }
+function handlerFor(id: string): Handler | undefined {
+  for (let at = commits.length - 1; at >= 0; at -= 1) {
+    const handler = commits[at]!.get(id);
+    if (handler) return handler;
   }
+  return undefined;
+}
+
+function callBridge(cmd: string, payload?: unknown): Promise<unknown> {
+  if (cmd === 'reconcile') {
+    const found = new Map<string, Handler>();
+    const forgeDoc = wireTree((payload as { forgeDoc: WireNode }).forgeDoc, found);
+    commits.push(found);
+    if (commits.length > KEPT_COMMITS) commits.shift();
+    toHost({ kind: 'reconcile', forgeDoc });
+    return Promise.resolve(undefined);
+  }
+  if (cmd === 'onError') {
+    const error = (payload as { error?: unknown })?.error;
+    toHost({ kind: 'error', message: error instanceof Error ? error.message : String(error) });
+    return Promise.resolve(undefined);
+  }
+  const id = (calls += 1);
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    toHost({ kind: 'bridge', id, cmd, payload });
+  });
 }
 
 window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
-  if (event.origin !== location.origin || event.source !== parent) return;
+  if (event.source !== parent) return;
   const message = event.data;
   if (message.kind === 'answer') {
-    pendingAsks.get(message.id)?.(message.approved);
-    pendingAsks.delete(message.id);
+    const waiting = pending.get(message.id);
+    pending.delete(message.id);
+    const answer: BridgeAnswer = message;
+    if (answer.ok) waiting?.resolve(answer.value);
+    else waiting?.reject(new Error(answer.message));
     return;
   }
-  const handler = handlers.get(message.handler);
-  if (!handler) return; // A handler of a component the last commit removed, as after a click that closed a modal.
+  const handler = handlerFor(message.handler);
+  if (!handler) {
+    toHost({
+      kind: 'error',
+      message: `a handler of a commit more than ${KEPT_COMMITS} renders old was called; the person's action was lost`,
+    });
+    return;
+  }
   Promise.resolve()
     .then(() => handler(...message.args))
     .catch((error: unknown) => toHost({ kind: 'error', message: error instanceof Error ? error.message : String(error) }));

@@ -16,7 +16,7 @@ import { createLocalPlatform, type LocalPlatform } from '../platform';
 import { type Receiver, startReceiver } from '../receiver';
 import { repoSettingsContext } from '../ui/context';
 import { buildAssets } from './bundle';
-import type { BridgeAnswer, BridgeRequest } from './protocol';
+import { BRIDGE_CALLS, type BridgeAnswer, type BridgeRequest } from './protocol';
 
 export interface LocalAppOptions {
   root: string;
@@ -26,6 +26,8 @@ export interface LocalAppOptions {
   port?: number;
   /** The demo receiver's port and signing secret are kept here, so targets saved against it still reach it. */
   receiverFile?: string;
+  /** The page to serve instead of manifest.yml's settings page resource (the browser tests' probe page). */
+  pageEntry?: string;
   /** Requests for a host go to this URL instead (a vendor's Prism mock, a loopback stand-in); they allow nothing by themselves. */
   routes?: Record<string, string>;
   log?: (line: string) => void;
@@ -42,6 +44,12 @@ export interface LocalApp {
 /** How often the pump looks for queue events that are due. */
 const PUMP_MS = 100;
 const REPOSITORY = 'acme/web';
+
+/**
+ * The app's frame as Forge serves a UI Kit resource: scripts of its own origin only, and no fetch of
+ * its own (the bridge is the way out). The iframe is sandboxed too, so it cannot reach the host page.
+ */
+const FRAME_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'none'";
 
 const PAGE = (title: string, body: string) =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body>${body}</body></html>`;
@@ -68,8 +76,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   return chunks.length === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string | Uint8Array): void {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+function send(res: ServerResponse, status: number, type: string, body: string | Uint8Array, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers }).end(body);
 }
 const sendJson = (res: ServerResponse, status: number, value: unknown) => send(res, status, 'application/json', JSON.stringify(value));
 
@@ -82,7 +90,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
   if (!page?.resolverFunctionKey || !resource) throw new Error('manifest.yml has no repository settings page with a resolver and resource');
   const resolverKey = page.resolverFunctionKey;
   const [assets, demo] = await Promise.all([
-    buildAssets(path.join(options.root, resource.path)),
+    buildAssets(options.pageEntry ?? path.join(options.root, resource.path)),
     startDemoReceiver(options.receiverFile, platform.now),
   ]);
   const repository = fixture.repositories[0]!;
@@ -100,7 +108,17 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
   const queue = { delivered: 0, retried: 0, dead: 0 };
   const pushes: { ref: string; hash: string; message: string }[] = [];
 
+  // The app's clock (a virtual one, which tests may move on) is never behind the wall clock here.
+  const catchUp = () => {
+    const behind = Date.now() - platform.now();
+    if (behind > 0) platform.advanceClock(behind);
+  };
+
   async function bridge(request: BridgeRequest): Promise<unknown> {
+    if (typeof request !== 'object' || request === null || typeof request.cmd !== 'string' || typeof request.accountId !== 'string')
+      throw new Error('a bridge call needs a cmd and the accountId of the person whose page it is');
+    if (!BRIDGE_CALLS.has(request.cmd)) throw new Error(`the local platform does not model the bridge call "${request.cmd}"`);
+    catchUp();
     if (request.cmd === 'invoke') {
       const call = request.payload as { functionKey: string; payload?: unknown };
       return platform.invokeResolver(
@@ -139,10 +157,9 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
   // The queue in real time: events are delivered when due on the wall clock, retries after their real back-off.
   let pumping = false;
   const pump = setInterval(() => {
+    catchUp();
     if (pumping) return;
     pumping = true;
-    const behind = Date.now() - platform.now();
-    if (behind > 0) platform.advanceClock(behind);
     platform
       .drain({ advanceClock: false })
       .then((result) => {
@@ -158,6 +175,12 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
 
   const server = createServer((req, res) => {
     const route = `${req.method} ${new URL(req.url ?? '/', 'http://local').pathname}`;
+    // Only the host page (or a script, which sends no Origin) may post: a JSON body, which a page of
+    // another origin cannot send without a preflight this server never grants, and no foreign Origin
+    // (the sandboxed frame's is 'null').
+    const foreign = req.headers.origin !== undefined && req.headers.origin !== `http://${req.headers.host}`;
+    if (req.method === 'POST' && (req.headers['content-type'] !== 'application/json' || foreign))
+      return sendJson(res, 403, { ok: false, message: 'only the host page may call the local platform' });
     const asset = assets.get(new URL(req.url ?? '/', 'http://local').pathname);
     if (req.method === 'GET' && asset) return send(res, 200, asset.type, asset.contents);
     switch (route) {
@@ -177,6 +200,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
             'Deploy Relay app frame',
             `${assets.has('/frame.css') ? '<link rel="stylesheet" href="/frame.css">' : ''}<script src="/frame.js"></script>`,
           ),
+          { 'content-security-policy': FRAME_POLICY },
         );
       case 'GET /favicon.ico':
         return send(res, 204, 'image/x-icon', '');
@@ -184,7 +208,12 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
         return sendJson(res, 200, {
           users,
           queue: { pending: platform.pendingEvents(), ...queue },
-          receiver: { url: demo.receiver.url, signingSecret: demo.secret, deliveries: demo.receiver.deliveries.length },
+          receiver: {
+            url: demo.receiver.url,
+            signingSecret: demo.secret,
+            deliveries: demo.receiver.deliveries.length,
+            verified: demo.receiver.deliveries.filter((d) => d.hubSignatureValid && d.standardWebhooksValid).length,
+          },
           pushes: pushes.slice(0, 10),
         });
       case 'POST /dev/push':

@@ -84,7 +84,7 @@ describe('the settings page in Chromium', () => {
       await session.open(ADMIN);
       await addReceiverTarget(session);
       await pushFromBar(session.page, 'Ship the checkout page');
-      await waitForText(session.page.getByRole('status', { name: 'Queue' }), /0 waiting, [1-9]/, 20_000);
+      await waitForText(session.page.getByRole('status', { name: 'Queue' }), /^Queue: 0 waiting, [1-9]/, 20_000);
       // The page does not hear of pushes by itself (nor does it in Bitbucket): a person refreshes.
       await session.page.getByRole('button', { name: 'Refresh' }).click();
       await session.page.getByRole('tab', { name: 'History' }).click();
@@ -92,7 +92,7 @@ describe('the settings page in Chromium', () => {
       const row = history.getByRole('row').filter({ hasText: 'Ship the checkout page' });
       await waitForText(row, 'Requested', 20_000);
       await waitForText(row, 'Demo receiver (staging)');
-      await waitForText(session.page.getByRole('status', { name: 'Queue' }), '0 waiting');
+      await waitForText(session.page.getByRole('status', { name: 'Queue' }), /^Queue: 0 waiting/);
       // The README's picture of the page is this moment: `UPDATE_README_SCREENSHOT=1 npm run test:browser`.
       if (process.env.UPDATE_README_SCREENSHOT) {
         await session.page.getByRole('tab', { name: 'Targets' }).click();
@@ -109,7 +109,7 @@ describe('the settings page in Chromium', () => {
       for (let n = 1; n <= 23; n += 1) {
         const pushed = await session.page.request.post(`${session.app.url}dev/push`, { data: { branch: 'main', message: `Change ${n}` } });
         expect(pushed.ok()).toBe(true);
-        await waitForText(session.page.getByRole('status', { name: 'Queue' }), `0 waiting, ${n} delivered`);
+        await waitForText(session.page.getByRole('status', { name: 'Queue' }), new RegExp(`^Queue: 0 waiting, ${n} delivered`));
       }
       await session.page.getByRole('button', { name: 'Refresh' }).click();
       await session.page.getByRole('tab', { name: 'History' }).click();

@@ -11,6 +11,7 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ADMIN = '557058:admin-0001';
+const JSON_BODY = { 'content-type': 'application/json' };
 
 jest.setTimeout(60_000);
 
@@ -54,7 +55,11 @@ function stop({ child }: Served): Promise<number | null> {
 }
 
 async function bridge(url: string, cmd: string, payload: unknown): Promise<{ ok: boolean; value?: unknown; message?: string }> {
-  const response = await fetch(`${url}bridge`, { method: 'POST', body: JSON.stringify({ cmd, payload, accountId: ADMIN }) });
+  const response = await fetch(`${url}bridge`, {
+    method: 'POST',
+    headers: JSON_BODY,
+    body: JSON.stringify({ cmd, payload, accountId: ADMIN }),
+  });
   return (await response.json()) as { ok: boolean; value?: unknown; message?: string };
 }
 
@@ -96,9 +101,13 @@ describe('npm start (no arguments)', () => {
       });
       expect(saved).toMatchObject({ ok: true, value: { ok: true } });
 
-      const pushed = await fetch(`${first.url}dev/push`, { method: 'POST', body: JSON.stringify({ branch: 'main', message: 'Ship it' }) });
+      const pushed = await fetch(`${first.url}dev/push`, {
+        method: 'POST',
+        headers: JSON_BODY,
+        body: JSON.stringify({ branch: 'main', message: 'Ship it' }),
+      });
       expect(await pushed.json()).toMatchObject({ ok: true, hash: expect.stringMatching(/^[0-9a-f]{40}$/) });
-      expect((await waitForDelivered(first.url, 1)).receiver.deliveries).toBe(1);
+      expect((await waitForDelivered(first.url, 1)).receiver).toMatchObject({ deliveries: 1, verified: 1 });
     } finally {
       expect(await stop(first)).toBe(0);
     }
@@ -109,9 +118,14 @@ describe('npm start (no arguments)', () => {
         value: { ok: boolean; data: { targets: { name: string }[] } };
       };
       expect(loaded.value.data.targets.map((t) => t.name)).toEqual(['Demo receiver']);
-      await fetch(`${second.url}dev/push`, { method: 'POST', body: JSON.stringify({ branch: 'main', message: 'Again' }) });
-      // The kept receiver took this deploy too: same port, and the signature checked with the saved secret.
-      expect((await waitForDelivered(second.url, 1)).receiver.deliveries).toBe(1);
+      const again = await fetch(`${second.url}dev/push`, {
+        method: 'POST',
+        headers: JSON_BODY,
+        body: JSON.stringify({ branch: 'main', message: 'Again' }),
+      });
+      expect(await again.json()).toMatchObject({ ok: true });
+      // The kept receiver took this deploy too: same port, and both signatures valid with the secret the target was saved with.
+      expect((await waitForDelivered(second.url, 1)).receiver).toMatchObject({ deliveries: 1, verified: 1 });
     } finally {
       expect(await stop(second)).toBe(0);
     }

@@ -15,7 +15,7 @@ export interface DevUser {
 export interface DevState {
   users: DevUser[];
   queue: { pending: number; delivered: number; retried: number; dead: number };
-  receiver: { url: string; signingSecret: string; deliveries: number };
+  receiver: { url: string; signingSecret: string; deliveries: number; verified: number };
   pushes: { ref: string; hash: string; message: string }[];
 }
 
@@ -126,7 +126,7 @@ export function DevBar({
           <div>
             Signing secret <code>{state.receiver.signingSecret}</code>
           </div>
-          <div>{`${state.receiver.deliveries} deploy request(s) received`}</div>
+          <div>{`${state.receiver.deliveries} deploy request(s) received, ${state.receiver.verified} with both signatures valid`}</div>
         </details>
       ) : null}
     </header>

@@ -7,15 +7,31 @@ import Button from '@atlaskit/button/new';
 import ModalDialog, { ModalBody, ModalFooter, ModalHeader, ModalTitle, ModalTransition } from '@atlaskit/modal-dialog';
 import React, { useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import type { FrameMessage, HostMessage, WireNode } from '../protocol';
+import { BRIDGE_CALLS, type BridgeAnswer, type BridgeRequest, type FrameMessage, type HostMessage, type WireNode } from '../protocol';
 import { DevBar, type DevUser } from './DevBar';
 import { paintAll, type PaintContext } from './paint';
 
 declare const DECLARED_PROPS: Record<string, string[]>;
 
+/** An egress approval the page asked for, waiting for the person's answer in the product's dialog. */
 interface Ask {
   id: number;
+  payload: unknown;
   domains: string[];
+}
+
+/** Carries a bridge call to the local platform as the signed-in person (the developer bar's "view as"). */
+async function carry(request: BridgeRequest): Promise<BridgeAnswer> {
+  try {
+    const response = await fetch('/bridge', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    });
+    return (await response.json()) as BridgeAnswer;
+  } catch (error) {
+    return { ok: false, message: `the local platform could not be reached: ${(error as Error).message}` };
+  }
 }
 
 function domainsIn(payload: unknown): string[] {
@@ -23,28 +39,66 @@ function domainsIn(payload: unknown): string[] {
   return groups.flatMap((group) => (group.configured ?? []).map((entry) => String(entry.domain)));
 }
 
+/**
+ * What an Atlaskit component throws while painting (a prop it cannot take) shows in the app's area as
+ * an error, and the host and its developer bar stay up; the next commit paints afresh.
+ */
+class PaintBoundary extends React.Component<{ commit: number; children: React.ReactNode }, { failed: string | null; at: number }> {
+  override state = { failed: null as string | null, at: -1 };
+  static getDerivedStateFromError(error: Error) {
+    return { failed: error.message };
+  }
+  static getDerivedStateFromProps(props: { commit: number }, state: { failed: string | null; at: number }) {
+    return props.commit === state.at ? null : { failed: null, at: props.commit };
+  }
+  override componentDidCatch(error: Error): void {
+    console.error(`local host: painting the page failed: ${error.message}`);
+  }
+  override render() {
+    if (this.state.failed === null) return this.props.children;
+    return (
+      <div role="alert" style={{ border: '2px solid #c9372c', padding: 8 }}>
+        {`Not shown by the local host: painting the page failed (${this.state.failed})`}
+      </div>
+    );
+  }
+}
+
 function App() {
   const params = new URLSearchParams(location.search);
   const [accountId, setAccountId] = useState(params.get('as') ?? '');
   const [users, setUsers] = useState<DevUser[]>([]);
-  const [doc, setDoc] = useState<WireNode | null>(null);
+  // Each commit the frame sends, numbered: a field the page controls shows the page's value again at every commit.
+  const [painted, setPainted] = useState<{ doc: WireNode; commit: number } | null>(null);
   const [errors, setErrors] = useState<string[]>([]);
   const [ask, setAsk] = useState<Ask | null>(null);
   const [frame, setFrame] = useState<HTMLIFrameElement | null>(null);
 
-  const toFrame = (message: HostMessage) => frame?.contentWindow?.postMessage(message, location.origin);
+  // The sandboxed frame's origin is opaque ('null'): it is recognised as the window of our iframe.
+  const toFrame = (message: HostMessage) => frame?.contentWindow?.postMessage(message, '*');
   const context: PaintContext = {
     declared: DECLARED_PROPS,
     users: Object.fromEntries(users.map((user) => [user.accountId, user.displayName])),
+    commit: painted?.commit ?? 0,
     call: (handler, args) => toFrame({ kind: 'call', handler, args }),
   };
 
   useEffect(() => {
     const onMessage = (event: MessageEvent<FrameMessage>) => {
-      if (event.origin !== location.origin || event.source !== frame?.contentWindow) return;
+      if (!frame || event.source !== frame.contentWindow) return;
       const message = event.data;
-      if (message.kind === 'reconcile') setDoc(message.forgeDoc);
-      else if (message.kind === 'ask') setAsk({ id: message.id, domains: domainsIn(message.payload) });
+      if (message.kind === 'reconcile') setPainted((last) => ({ doc: message.forgeDoc, commit: (last?.commit ?? 0) + 1 }));
+      else if (message.kind === 'bridge' && message.cmd === '__permission__egressSet')
+        setAsk({ id: message.id, payload: message.payload, domains: domainsIn(message.payload) });
+      else if (message.kind === 'bridge' && !BRIDGE_CALLS.has(message.cmd)) {
+        // A call the product would carry (showFlag, router.navigate…) but this host does not: said loudly, so a test fails on it.
+        const refusal = `the local host does not model the bridge call "${message.cmd}"`;
+        console.error(`local host: ${refusal}`);
+        toFrame({ kind: 'answer', id: message.id, ok: false, message: refusal });
+      } else if (message.kind === 'bridge')
+        void carry({ cmd: message.cmd, payload: message.payload, accountId }).then((answer) =>
+          toFrame({ kind: 'answer', id: message.id, ...answer }),
+        );
       else {
         console.error(`the app: ${message.message}`);
         setErrors((list) => [...list, message.message]);
@@ -52,15 +106,20 @@ function App() {
     };
     window.addEventListener('message', onMessage);
     return () => window.removeEventListener('message', onMessage);
-  }, [frame]);
+  }, [frame, accountId]);
 
   const answer = (approved: boolean) => {
-    if (ask) toFrame({ kind: 'answer', id: ask.id, approved });
+    if (ask) {
+      const { id, payload } = ask;
+      void carry({ cmd: '__permission__egressSet', payload, accountId, approved }).then((reply) =>
+        toFrame({ kind: 'answer', id, ...reply }),
+      );
+    }
     setAsk(null);
   };
 
   const viewAs = (next: string) => {
-    setDoc(null);
+    setPainted(null);
     setErrors([]);
     setAccountId(next);
     const url = new URL(location.href);
@@ -87,16 +146,16 @@ function App() {
             {`The app reported an error: ${error}`}
           </div>
         ))}
-        <section aria-label="Deploy Relay">{doc ? paintAll(doc.children, context) : <p>Loading Deploy Relay…</p>}</section>
+        <section aria-label="Deploy Relay">
+          {painted ? (
+            <PaintBoundary commit={painted.commit}>{paintAll(painted.doc.children, context)}</PaintBoundary>
+          ) : (
+            <p>Loading Deploy Relay…</p>
+          )}
+        </section>
       </main>
       {accountId ? (
-        <iframe
-          key={accountId}
-          ref={setFrame}
-          title="Deploy Relay app frame"
-          src={`/frame.html?as=${encodeURIComponent(accountId)}`}
-          hidden
-        />
+        <iframe key={accountId} ref={setFrame} title="Deploy Relay app frame" src="/frame.html" sandbox="allow-scripts" hidden />
       ) : null}
       <ModalTransition>
         {ask ? (

@@ -8,6 +8,7 @@
  */
 import Button, { LinkButton } from '@atlaskit/button/new';
 import ButtonGroup from '@atlaskit/button/button-group';
+import LoadingButton from '@atlaskit/button/loading-button';
 import DynamicTable from '@atlaskit/dynamic-table';
 import { ErrorMessage, HelperMessage, Label } from '@atlaskit/form';
 import Avatar from '@atlaskit/avatar';
@@ -16,7 +17,8 @@ import Link from '@atlaskit/link';
 import Lozenge from '@atlaskit/lozenge';
 import ModalDialog, { ModalBody, ModalFooter, ModalHeader, ModalTitle, ModalTransition } from '@atlaskit/modal-dialog';
 import { layers } from '@atlaskit/theme/constants';
-import { Box, Inline, Stack, Text } from '@atlaskit/primitives/compiled';
+import { Box, Inline, Text } from '@atlaskit/primitives/compiled';
+import { Stack } from '@atlaskit/primitives/stack';
 import SectionMessage from '@atlaskit/section-message';
 import Select from '@atlaskit/select';
 import Spinner from '@atlaskit/spinner';
@@ -26,7 +28,7 @@ import Textfield from '@atlaskit/textfield';
 import Toggle from '@atlaskit/toggle';
 import Tooltip from '@atlaskit/tooltip';
 import React, { type ReactNode, useEffect, useState } from 'react';
-import { HANDLER, isHandlerRef, type WireNode } from '../protocol';
+import { HANDLER, isHandlerRef, isUnsupported, type WireNode } from '../protocol';
 
 /** Calls a handler of the page's, in its frame, with serialised arguments. */
 export type CallHandler = (handler: string, args: unknown[]) => void;
@@ -37,6 +39,8 @@ export interface PaintContext {
   declared: Record<string, string[]>;
   /** Account id → display name, as the product looks a `User` up. */
   users: Record<string, string>;
+  /** The number of the commit being painted. */
+  commit: number;
 }
 
 /**
@@ -51,12 +55,14 @@ const OWN_DECLARATIONS: Record<string, string[]> = {
 
 /** What the product hands a UI Kit handler for a DOM event (SerialisableEvent in @atlaskit/forge-react-types). */
 function serialiseEvent(event: Event): unknown {
-  const target = event.target as Partial<HTMLInputElement> | null;
+  // The element the component's handler is on (a click on a Button's label is the button's), at its
+  // own phase, as the Node harness models it (local/ui/events.ts): the two must not disagree.
+  const target = (event.currentTarget instanceof Element ? event.currentTarget : event.target) as Partial<HTMLInputElement> | null;
   return {
     bubbles: event.bubbles,
     cancelable: event.cancelable,
     defaultPrevented: event.defaultPrevented,
-    eventPhase: event.eventPhase,
+    eventPhase: Event.AT_TARGET,
     isTrusted: event.isTrusted,
     target: target && {
       value: target.value,
@@ -89,12 +95,13 @@ function unmodelled(what: string, key: string | undefined): ReactNode {
   );
 }
 
+const declaredFor = (type: string, context: PaintContext): string[] | undefined => context.declared[type] ?? OWN_DECLARATIONS[type];
+
 /** The props a component is given: declared ones only, with handler references made callable. */
-function propsOf(node: WireNode, context: PaintContext): Record<string, unknown> {
-  const declared = context.declared[node.type] ?? OWN_DECLARATIONS[node.type];
+function propsOf(node: WireNode, declared: readonly string[], context: PaintContext): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(node.props)) {
-    if (declared && !declared.includes(name)) continue;
+    if (!declared.includes(name)) continue;
     out[name] = isHandlerRef(value) ? (first: unknown) => context.call(value[HANDLER], [serialiseArgument(first)]) : value;
   }
   return out;
@@ -105,11 +112,14 @@ const text = (node: WireNode): string => (node.type === 'String' ? String(node.p
 /** `c()` paints the node's children: called only by components that show them (DynamicTable reads its own). */
 type Painter = (props: Record<string, unknown>, c: () => ReactNode[], node: WireNode, context: PaintContext) => ReactNode;
 
-/** A Textfield or TextArea the page controls: the typed text shows at once, and the page's value wins when it answers. */
-function ControlledText({ multiline, props }: { multiline: boolean; props: Record<string, unknown> }) {
+/**
+ * A Textfield or TextArea the page controls: the typed text shows at once, and at every commit the
+ * field shows the page's value again, so a character the page refused does not stay on screen.
+ */
+function ControlledText({ multiline, props, commit }: { multiline: boolean; props: Record<string, unknown>; commit: number }) {
   const controlled = typeof props.value === 'string';
   const [shown, setShown] = useState(props.value as string | undefined);
-  useEffect(() => setShown(props.value as string | undefined), [props.value]);
+  useEffect(() => setShown(props.value as string | undefined), [props.value, commit]);
   const onChange = (event: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => {
     if (controlled) setShown(event.currentTarget.value);
     (props.onChange as ((e: unknown) => void) | undefined)?.(event);
@@ -169,21 +179,31 @@ function ChartStandIn({ props, kind }: { props: Record<string, unknown>; kind: s
   );
 }
 
+/** What the codegen's DynamicTable types let a row and a cell carry (NewRowType, and the cells of HeadType and RowType). */
+const ROW_PROPS = ['isHighlighted'];
+const HEAD_CELL_PROPS = ['isSortable', 'width', 'shouldTruncate', 'colSpan'];
+const ROW_CELL_PROPS = ['colSpan'];
+
+const pick = (props: Record<string, unknown>, names: readonly string[]) =>
+  Object.fromEntries(Object.entries(props).filter(([name]) => names.includes(name)));
+
 /** DynamicTable's head and rows come as ContentWrapper children of Cells and Rows (see @forge/react's dynamic-table). */
 function tableParts(node: WireNode, context: PaintContext) {
   const part = (name: string) => node.children.find((child) => child.type === 'ContentWrapper' && child.props.name === name);
-  const cell = (c: WireNode) => {
-    const { cellKey, ...rest } = c.props;
-    return { ...rest, key: String(cellKey), content: <>{paintAll(c.children, context)}</> };
-  };
+  const cell = (c: WireNode, names: readonly string[]) => ({
+    ...pick(c.props, names),
+    key: String(c.props.cellKey),
+    content: <>{paintAll(c.children, context)}</>,
+  });
   const head = part('head');
   const rows = part('rows');
   return {
-    head: head ? { cells: head.children.map(cell) } : undefined,
-    rows: rows?.children.map((row) => {
-      const { rowKey, ...rest } = row.props;
-      return { ...rest, key: String(rowKey), cells: row.children.map(cell) };
-    }),
+    head: head ? { cells: head.children.map((c) => cell(c, HEAD_CELL_PROPS)) } : undefined,
+    rows: rows?.children.map((row) => ({
+      ...pick(row.props, ROW_PROPS),
+      key: String(row.props.rowKey),
+      cells: row.children.map((c) => cell(c, ROW_CELL_PROPS)),
+    })),
   };
 }
 
@@ -204,7 +224,7 @@ const PAINTERS: Record<string, Painter> = {
   Inline: (p, c) => <Inline {...p}>{c()}</Inline>,
   Box: (p, c) => <Box {...p}>{c()}</Box>,
   Button: (p, c) => <Button {...(p as object)}>{c()}</Button>,
-  LoadingButton: (p, c) => <Button {...(p as object)}>{c()}</Button>,
+  LoadingButton: (p, c) => <LoadingButton {...(p as object)}>{c()}</LoadingButton>,
   LinkButton: (p, c) => (
     <LinkButton href={String(p.href ?? '')} {...(p as object)}>
       {c()}
@@ -231,8 +251,8 @@ const PAINTERS: Record<string, Painter> = {
   ),
   HelperMessage: (p, c) => <HelperMessage {...(p as object)}>{c()}</HelperMessage>,
   ErrorMessage: (p, c) => <ErrorMessage {...(p as object)}>{c()}</ErrorMessage>,
-  Textfield: (p, _c, n) => <ControlledText key={n.key} multiline={false} props={p} />,
-  TextArea: (p, _c, n) => <ControlledText key={n.key} multiline props={p} />,
+  Textfield: (p, _c, n, context) => <ControlledText key={n.key} multiline={false} props={p} commit={context.commit} />,
+  TextArea: (p, _c, n, context) => <ControlledText key={n.key} multiline props={p} commit={context.commit} />,
   Toggle: (p) => <Toggle {...(p as object)} />,
   Select: (p) => {
     const { id, inputId, ...rest } = p;
@@ -276,18 +296,25 @@ const PAINTERS: Record<string, Painter> = {
   StackBarChart: (p) => <ChartStandIn props={p} kind="Stacked bar chart" />,
 };
 
-function unsupportedProp(node: WireNode): string | undefined {
-  const bad = Object.entries(node.props).find(([, value]) => typeof value === 'object' && value !== null && 'unsupported' in value);
-  return bad && `${node.type}.${bad[0]} is ${String((bad[1] as { unsupported: unknown }).unsupported)}`;
+/** The first value anywhere in the props that the frame could not carry (protocol.ts Unsupported), named by its path. */
+function unsupportedIn(value: unknown, path: string): string | undefined {
+  if (isUnsupported(value)) return `${path} is ${value.unsupported}`;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [name, item] of Object.entries(value)) {
+    const found = unsupportedIn(item, Array.isArray(value) ? `${path}[${name}]` : `${path}.${name}`);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 export function paint(node: WireNode, context: PaintContext): ReactNode {
   if (node.type === 'String') return text(node);
   const painter = PAINTERS[node.type];
-  if (!painter) return unmodelled(`the UI Kit component "${node.type}"`, node.key);
-  const problem = unsupportedProp(node);
+  const declared = declaredFor(node.type, context);
+  if (!painter || !declared) return unmodelled(`the UI Kit component "${node.type}"`, node.key);
+  const problem = unsupportedIn(node.props, node.type);
   if (problem) return unmodelled(problem, node.key);
-  const element = painter(propsOf(node, context), () => paintAll(node.children, context), node, context);
+  const element = painter(propsOf(node, declared, context), () => paintAll(node.children, context), node, context);
   return React.isValidElement(element) ? React.cloneElement(element, { key: node.key }) : element;
 }
 
