@@ -101,6 +101,32 @@ describe('the settings page in Chromium', () => {
     });
   });
 
+  test('the history filters by target, says who triggered each deploy, and links the commit in Bitbucket', async () => {
+    await withSession('history filters', async (session) => {
+      await session.open(ADMIN);
+      await addReceiverTarget(session, 'Staging hook');
+      await addReceiverTarget(session, 'Audit hook');
+      await pushFromBar(session.page, 'Tidy the footer');
+      await waitForText(session.page.getByRole('status', { name: 'Queue' }), /^Queue: 0 waiting, 2 delivered/, 20_000);
+      await session.page.getByRole('button', { name: 'Refresh' }).click();
+      await session.page.getByRole('tab', { name: 'History' }).click();
+      const rows = table(session.page, 'Started').locator('tbody tr');
+      await waitForCount(rows, 2);
+
+      await session.page.getByLabel('Target', { exact: true }).click();
+      await session.page.getByRole('option', { name: 'Audit hook' }).click();
+      await session.page.getByRole('button', { name: 'Apply filters' }).click();
+      await waitForCount(rows, 1);
+      await waitForText(rows.first(), 'Audit hook (staging)');
+      await waitForText(rows.first(), 'Ada Admin');
+      const commit = rows.first().getByRole('link', { name: /^[0-9a-f]{7}/ });
+      expect(await commit.getAttribute('href')).toMatch(/^https:\/\/bitbucket\.org\/acme\/web\/commits\/[0-9a-f]{40}$/);
+
+      await session.page.getByRole('button', { name: 'Clear filters' }).click();
+      await waitForCount(rows, 2);
+    });
+  });
+
   test('the history pages: 20 deployments, then the older ones on request', async () => {
     await withSession('history paging', async (session) => {
       await session.open(ADMIN);
