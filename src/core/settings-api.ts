@@ -54,6 +54,7 @@ export const RESOLVERS = [
   'searchBranches',
   'deployNow',
   'verifyTarget',
+  'testTarget',
   'getStats',
   'recordEgress',
 ] as const;

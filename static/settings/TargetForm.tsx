@@ -15,13 +15,14 @@ import {
   Textfield,
   Toggle,
 } from '@forge/react';
-import type { BranchSearch, ProviderFieldView, ProviderView, SaveTargetInput, TargetView } from '../../src/core/settings-api';
+import type { BranchSearch, ProviderFieldView, ProviderView, SaveTargetInput, TargetView, VerifyView } from '../../src/core/settings-api';
 import { destinationOf } from '../../src/core/secrets';
 import { call } from './api';
 import { askApproval } from './egress';
 import { Field, LabelledToggle } from './fields';
 import { secretHint, splitList } from './format';
 import { useBusy } from './useBusy';
+import { type Appearance, verifyOutcome } from './verify';
 
 interface Props {
   target: TargetView | null;
@@ -52,6 +53,8 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
   const [formError, setFormError] = useState<string | null>(null);
   const busy = useBusy();
   const [matching, setMatching] = useState<string | null>(null);
+  /** What Test connection last answered, for the values the form held then. */
+  const [tested, setTested] = useState<{ appearance: Appearance; title: string; text: string } | null>(null);
   /** Origins the last save needs a workspace admin to approve (customer-managed egress). */
   const [approval, setApproval] = useState<string[] | null>(null);
 
@@ -105,6 +108,27 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
       setApproval(null);
       if (!answer.ok) return setFormError(answer.message);
       await submit();
+    });
+
+  /** The provider's verify with the form's values, unsaved: nothing is stored, and no secret comes back. */
+  const testConnection = () =>
+    busy.run('test', async () => {
+      const result = await call<VerifyView>('testTarget', formInput() as unknown as Record<string, unknown>);
+      const shownName = name.trim() || 'This target';
+      if (result.ok) {
+        setErrors({});
+        return setTested({ ...verifyOutcome(shownName, result.data), text: result.data.message });
+      }
+      setErrors(result.error.fields ?? {});
+      const unapproved = result.error.code === 'EGRESS_NOT_ALLOWED' ? (result.error.egress ?? []) : [];
+      setTested({
+        appearance: 'error',
+        title: 'The connection was not tested',
+        text:
+          unapproved.length > 0
+            ? `Deploy Relay may not call ${unapproved.map((origin) => new URL(origin).host).join(', ')} yet. Save the target to ask a workspace admin to approve it, then test it.`
+            : result.error.message,
+      });
     });
 
   const showMatches = () =>
@@ -290,12 +314,20 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
             isChecked={reportOnCommit}
             onChange={setReportOnCommit}
           />
+          {tested ? (
+            <SectionMessage appearance={tested.appearance} title={tested.title}>
+              <Text>{tested.text}</Text>
+            </SectionMessage>
+          ) : null}
         </Stack>
       </ModalBody>
       <ModalFooter>
         <Button appearance="subtle" onClick={onClose}>
           Cancel
         </Button>
+        <LoadingButton isLoading={busy.isBusy('test')} onClick={() => void testConnection()}>
+          Test connection
+        </LoadingButton>
         <LoadingButton appearance="primary" isLoading={busy.isBusy('save')} onClick={() => void save()}>
           Save target
         </LoadingButton>

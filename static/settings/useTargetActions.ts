@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { DeployNowResult, TargetView, VerifyView } from '../../src/core/settings-api';
 import { call } from './api';
 import { type Busy, useBusy } from './useBusy';
+import { type Appearance, verifyOutcome } from './verify';
 import type { PageState } from './usePage';
 
 /** The one dialog open over the page, if any. */
@@ -9,7 +10,7 @@ export type Dialog =
   { kind: 'form'; target: TargetView | null } | { kind: 'delete'; target: TargetView } | { kind: 'deploy'; target: TargetView } | null;
 
 /** What happened last on a row, shown above the tabs where the admin acted. */
-export type RowNote = { targetId: string; appearance: 'success' | 'error' | 'information' | 'warning'; title: string; text: string };
+export type RowNote = { targetId: string; appearance: Appearance; title: string; text: string };
 
 export interface TargetActions {
   dialog: Dialog;
@@ -49,17 +50,7 @@ export function useTargetActions(state: Pick<PageState, 'replaceTarget' | 'remov
           title: `${target.name} could not be verified`,
           text: result.error.message,
         });
-      const { ok, message, shapeOnly } = result.data;
-      setNote({
-        targetId: target.id,
-        appearance: ok ? (shapeOnly ? 'information' : 'success') : 'error',
-        title: ok
-          ? shapeOnly
-            ? `${target.name}: only the URL's shape was checked`
-            : `${target.name} is ready`
-          : `${target.name} did not verify`,
-        text: message,
-      });
+      setNote({ targetId: target.id, ...verifyOutcome(target.name, result.data), text: result.data.message });
     });
 
   const remove = (target: TargetView) =>

@@ -122,11 +122,12 @@ describe('busy states', () => {
     expect(ui.findAll('Toggle', { name })[0]?.props).toMatchObject({ isDisabled: false, isChecked: false });
   });
 
-  it('Refresh, Search and Show matching branches load while their calls are out', async () => {
+  it('Refresh, Search, Show matching branches and Test connection load while their calls are out', async () => {
     const ui = await withHookTarget();
     await pressWhileHeld(ui, 'Refresh', 'getPage');
     await ui.press('Edit');
     await pressWhileHeld(ui, 'Show matching branches', 'searchBranches');
+    await pressWhileHeld(ui, 'Test connection', 'testTarget');
     await ui.press('Cancel');
     await ui.press('Deploy now');
     calls.hold('searchBranches');

@@ -63,6 +63,7 @@ const payloadFor = (key: string, targetId: string): unknown =>
     deleteTarget: { id: targetId },
     setEnabled: { id: targetId, enabled: false },
     verifyTarget: { id: targetId },
+    testTarget: { ...makeSaveInput({ name: 'Probe', secrets: { signingSecret: 'attacker-chosen-secret-0002' } }), id: targetId },
     deployNow: { targetId, branch: 'main' },
     searchBranches: { text: 'main' },
     getHistory: {},
@@ -152,7 +153,7 @@ describe('resolvers refuse callers who may not manage the repository, and change
     const before = await state();
     const naming = { repositoryUuid: REPO, repository: { uuid: REPO }, workspaceUuid: WORKSPACE };
     const answers: string[] = [];
-    for (const key of ['saveTarget', 'deleteTarget', 'setEnabled', 'verifyTarget', 'deployNow'] as const) {
+    for (const key of ['saveTarget', 'deleteTarget', 'setEnabled', 'verifyTarget', 'testTarget', 'deployNow'] as const) {
       const result = await asOtherAdmin(key, { ...(payloadFor(key, repoTarget) as object), ...naming });
       answers.push(
         result.ok
@@ -161,7 +162,9 @@ describe('resolvers refuse callers who may not manage the repository, and change
       );
     }
     expect(answers).toEqual(
-      ['saveTarget', 'deleteTarget', 'setEnabled', 'verifyTarget', 'deployNow'].map((key) => `${key}: INVALID_INPUT names the fields`),
+      ['saveTarget', 'deleteTarget', 'setEnabled', 'verifyTarget', 'testTarget', 'deployNow'].map(
+        (key) => `${key}: INVALID_INPUT names the fields`,
+      ),
     );
     // A new target whose payload names REPO is refused too: the repository comes from the page's context only.
     const created = await asOtherAdmin('saveTarget', { ...makeSaveInput({ name: 'Sneaky' }), ...naming });

@@ -23,7 +23,7 @@ const SECRET = 'fuzz-signing-secret-5b7c1e93a4';
 /** Forge KVS keys: up to 500 characters of [a-zA-Z0-9:._\s-#] (shared/docs/forge-platform.md). */
 const KVS_KEY = /^(?!\s+$)[a-zA-Z0-9:._\s\-#]{1,500}$/;
 /** Resolvers that only read: an accepted call must not write either. */
-const READS = new Set(['getPage', 'getHistory', 'getStats', 'searchBranches', 'verifyTarget']);
+const READS = new Set(['getPage', 'getHistory', 'getStats', 'searchBranches', 'verifyTarget', 'testTarget']);
 
 let session: SettingsSession;
 let asAdmin: (key: string, payload?: unknown) => Promise<Result<unknown>>;
@@ -89,6 +89,13 @@ const SHAPES: Shape[] = [
     paths: [['id'], ...TARGET_FORM],
     parents: FORM_PARENTS,
   },
+  { key: 'testTarget', payload: () => makeSaveInput({ secrets: { signingSecret: SECRET } }), paths: TARGET_FORM, parents: FORM_PARENTS },
+  {
+    key: 'testTarget',
+    payload: () => ({ ...makeSaveInput({ secrets: { signingSecret: '' } }), id: savedId }),
+    paths: [['id'], ...TARGET_FORM],
+    parents: FORM_PARENTS,
+  },
   { key: 'deleteTarget', payload: () => ({ id: savedId }), paths: [['id']], parents: [[]] },
   { key: 'verifyTarget', payload: () => ({ id: savedId }), paths: [['id']], parents: [[]] },
   { key: 'setEnabled', payload: () => ({ id: savedId, enabled: true }), paths: [['id'], ['enabled']], parents: [[]] },
@@ -115,9 +122,17 @@ const SHAPES: Shape[] = [
   // Resolvers without a payload, present and future: whatever arrives must not break them.
   ...RESOLVERS.filter(
     (key) =>
-      !['saveTarget', 'deleteTarget', 'verifyTarget', 'setEnabled', 'deployNow', 'searchBranches', 'getHistory', 'recordEgress'].includes(
-        key,
-      ),
+      ![
+        'saveTarget',
+        'testTarget',
+        'deleteTarget',
+        'verifyTarget',
+        'setEnabled',
+        'deployNow',
+        'searchBranches',
+        'getHistory',
+        'recordEgress',
+      ].includes(key),
   ).map((key): Shape => ({ key, payload: () => ({}), paths: [['id'], ['repositoryUuid']], parents: [[]] })),
 ];
 

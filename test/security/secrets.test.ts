@@ -212,7 +212,7 @@ async function push(round: number): Promise<void> {
 }
 
 describe('every secret stays with its own provider', () => {
-  it('through saves, pushes, verifies and every page resolver, with vendors that accept, refuse and fail', async () => {
+  it('through saves, pushes, verifies, connection tests and every page resolver, with vendors that accept, refuse and fail', async () => {
     expect(new Set(cases.map((c) => c.provider))).toEqual(new Set(PROVIDERS));
     // Every secret field of every provider has a value in some case.
     for (const provider of allProviders()) {
@@ -231,7 +231,12 @@ describe('every secret stays with its own provider', () => {
     for (const [n, round] of rounds.entries()) {
       mode = round;
       await push(n + 1);
-      for (const c of cases) await invoke('verifyTarget', { id: ids.get(c.label) });
+      for (const c of cases) {
+        await invoke('verifyTarget', { id: ids.get(c.label) });
+        // Test connection: the form as typed, and an edit that keeps the stored secrets.
+        await invoke('testTarget', c.input);
+        await invoke('testTarget', { ...c.input, id: ids.get(c.label), secrets: {} });
+      }
       if (round === 'accept') {
         for (const label of ['heroku', 'upsun']) await invoke('deployNow', { targetId: ids.get(label), branch: 'main' });
         await platform.drain();

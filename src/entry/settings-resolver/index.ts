@@ -308,17 +308,20 @@ async function changeTargets<T extends { doc: TargetsDocument }>(
   }
 }
 
+/** The targets of a repository that has none stored yet. */
+const newTargetsDocument = (call: CallContext): TargetsDocument => ({
+  schemaVersion: TARGETS_SCHEMA_VERSION,
+  repository: { uuid: call.repositoryUuid, workspaceUuid: requireWorkspace(call), fullName: null },
+  targets: [],
+});
+
 async function saveTarget(call: CallContext, payload: unknown): Promise<TargetView> {
   const input = parsePayload(saveTargetPayload, payload);
   const allowed = await allowedEgress();
   const outcome = await changeTargets(call, async (existingDoc) => {
     // Read on every pass: another admin's save may have written them since the last.
     const stored = input.id ? await boundSecrets(call.repositoryUuid, existingDoc, input.id) : NO_SECRETS;
-    const doc: TargetsDocument = existingDoc ?? {
-      schemaVersion: TARGETS_SCHEMA_VERSION,
-      repository: { uuid: call.repositoryUuid, workspaceUuid: requireWorkspace(call), fullName: null },
-      targets: [],
-    };
+    const doc = existingDoc ?? newTargetsDocument(call);
     const applied = applySave(doc, input, stored, allowed, new Date().toISOString());
     if (doc.repository.fullName === null && call.workspaceUuid) {
       const summary = await getRepositorySummary(call.workspaceUuid, call.repositoryUuid).catch(() => null);
@@ -424,9 +427,27 @@ async function verifyTarget(call: CallContext, payload: unknown): Promise<Verify
   const { id } = parsePayload(targetIdPayload, payload);
   const doc = await getTargets(call.repositoryUuid);
   const target = requireTarget(doc, id);
+  return verifyWith(call, doc, target, await getSecrets(call.repositoryUuid, target.id));
+}
+
+/**
+ * Tests the form's values before they are saved (Test connection): the save's own checks (applySave:
+ * the provider's schema, the hosts the installation may call, stored secrets kept only where they were
+ * saved for), then the provider's verify with the secrets a save would store. Nothing is written.
+ */
+async function testTarget(call: CallContext, payload: unknown): Promise<VerifyView> {
+  const input = parsePayload(saveTargetPayload, payload);
+  const [doc, allowed] = await Promise.all([getTargets(call.repositoryUuid), allowedEgress()]);
+  // Read, not bound as a save binds them: a test writes nothing, and applySave finds what they were saved for.
+  const stored = input.id ? await getSecrets(call.repositoryUuid, input.id) : NO_SECRETS;
+  const outcome = applySave(doc ?? newTargetsDocument(call), input, stored, allowed, new Date().toISOString());
+  return verifyWith(call, doc, outcome.target, outcome.secrets ?? stored);
+}
+
+/** Asks the provider whether `target` works with `stored`, sending the secrets only where they were saved for. */
+async function verifyWith(call: CallContext, doc: TargetsDocument | null, target: Target, stored: StoredSecrets): Promise<VerifyView> {
   const bound = bindProvider(target);
   await checkEgress(target, bound);
-  const stored = await getSecrets(call.repositoryUuid, target.id);
   const log = appLogger.child({ targetId: target.id, provider: target.provider }, secretParts(Object.values(stored.values)));
   try {
     const result = await bound.provider.verify({
@@ -481,4 +502,5 @@ export const settingsResolver = new Resolver()
   .define('searchBranches', guarded(searchBranches))
   .define('deployNow', guarded(deployNow))
   .define('verifyTarget', guarded(verifyTarget))
+  .define('testTarget', guarded(testTarget))
   .getDefinitions();
