@@ -14,6 +14,8 @@ export interface ProviderField {
   secret: boolean;
   help?: string;
   options?: readonly { value: string; label: string }[];
+  /** Asked for, shown and sent only while the target's `mode` setting is this (a provider with a hook and an API). */
+  mode?: 'hook' | 'api';
 }
 
 export interface RepositoryInfo {

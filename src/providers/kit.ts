@@ -28,7 +28,7 @@ export function hookModeFields(hook: { label: string; option: string; help: stri
         { value: 'api', label: apiOption },
       ],
     },
-    { key: 'hookUrl', label: hook.label, kind: 'url', required: false, secret: true, help: hook.help },
+    { key: 'hookUrl', label: hook.label, kind: 'url', required: false, secret: true, help: hook.help, mode: 'hook' },
   ];
 }
 

@@ -1,5 +1,4 @@
 import { durationMs, isFinal, type Deployment } from '../../core/deployment';
-import type { ProviderField } from '../../core/provider';
 import type { DeploymentView, ProviderView, TargetView } from '../../core/settings-api';
 import type { Target } from '../../core/targets';
 import { refusedEgress } from '../../forge/egress';
@@ -68,25 +67,13 @@ export const deploymentView = (d: Deployment): DeploymentView => ({
   durationMs: durationMs(d),
 });
 
-/**
- * The mode a field belongs to. A provider that deploys by hook or by API starts its fields with
- * hookModeFields (providers/kit.ts): the `mode` select, then the hook URL, the hook mode's one field;
- * every other field is the API's. The form shows only the chosen mode's fields.
- */
-function modeOf(fields: readonly ProviderField[], key: string): string | null {
-  if (key === MODE_KEY || !fields.some((f) => f.key === MODE_KEY)) return null;
-  return key === HOOK_URL_KEY ? 'hook' : 'api';
-}
-const MODE_KEY = 'mode';
-const HOOK_URL_KEY = 'hookUrl';
-
 /** Built from the registry, so a new provider needs no page code. */
 export const providerViews = (): ProviderView[] =>
   allProviders().map((provider) => ({
     id: provider.id,
     title: provider.title,
     fields: provider.fields.map((field) => ({
-      mode: modeOf(provider.fields, field.key),
+      mode: field.mode ?? null,
       key: field.key,
       label: field.label,
       kind: field.kind,

@@ -86,7 +86,7 @@ export const netlifyProvider: DeployProvider<NetlifySettings> = {
       {
         label: 'Build hook URL',
         option: 'Build hook: builds the pushed branch’s newest commit, outcome not reported',
-        help: 'Hook mode only. From Site configuration → Build & deploy → Build hooks: https://api.netlify.com/build_hooks/…',
+        help: 'From Site configuration → Build & deploy → Build hooks: https://api.netlify.com/build_hooks/…',
       },
       'Access token: starts a build and follows its deploy to the end',
     ),
@@ -96,7 +96,8 @@ export const netlifyProvider: DeployProvider<NetlifySettings> = {
       kind: 'text',
       required: false,
       secret: false,
-      help: 'API mode only. The site’s ID from Site configuration → Site details, or its domain (my-site.netlify.app).',
+      mode: 'api',
+      help: 'The site’s ID from Site configuration → Site details, or its domain (my-site.netlify.app).',
     },
     {
       key: 'token',
@@ -104,7 +105,8 @@ export const netlifyProvider: DeployProvider<NetlifySettings> = {
       kind: 'text',
       required: false,
       secret: true,
-      help: 'API mode only. From User settings → Applications → Personal access tokens.',
+      mode: 'api',
+      help: 'From User settings → Applications → Personal access tokens.',
     },
   ],
   settingsSchema,

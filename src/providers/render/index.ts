@@ -78,7 +78,7 @@ export const renderProvider: DeployProvider<RenderSettings> = {
       {
         label: 'Deploy hook URL',
         option: 'Deploy hook: deploys the branch’s newest commit, outcome not reported',
-        help: 'Hook mode only. From the service’s Settings → Deploy Hook: https://api.render.com/deploy/srv-…?key=…',
+        help: 'From the service’s Settings → Deploy Hook: https://api.render.com/deploy/srv-…?key=…',
       },
       'API key: deploys this exact commit and follows it to the end',
     ),
@@ -88,7 +88,8 @@ export const renderProvider: DeployProvider<RenderSettings> = {
       kind: 'text',
       required: false,
       secret: false,
-      help: 'API mode only. The srv-… ID from the service’s dashboard URL.',
+      mode: 'api',
+      help: 'The srv-… ID from the service’s dashboard URL.',
     },
     {
       key: 'apiKey',
@@ -96,7 +97,8 @@ export const renderProvider: DeployProvider<RenderSettings> = {
       kind: 'text',
       required: false,
       secret: true,
-      help: 'API mode only. From Account Settings → API Keys; it can act on every service of the workspace.',
+      mode: 'api',
+      help: 'From Account Settings → API Keys; it can act on every service of the workspace.',
     },
   ],
   settingsSchema,

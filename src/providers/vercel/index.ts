@@ -96,7 +96,7 @@ export const vercelProvider: DeployProvider<VercelSettings> = {
       {
         label: 'Deploy hook URL',
         option: 'Deploy hook: deploys the hook’s branch at its newest commit, outcome not reported',
-        help: 'Hook mode only. From the project’s Settings → Git → Deploy Hooks: https://api.vercel.com/v1/integrations/deploy/prj_…/…',
+        help: 'From the project’s Settings → Git → Deploy Hooks: https://api.vercel.com/v1/integrations/deploy/prj_…/…',
       },
       'Access token: deploys this exact commit and follows it to the end',
     ),
@@ -106,7 +106,8 @@ export const vercelProvider: DeployProvider<VercelSettings> = {
       kind: 'text',
       required: false,
       secret: false,
-      help: 'API mode only. The project’s name or ID (prj_…); the project must be connected to this Bitbucket repository.',
+      mode: 'api',
+      help: 'The project’s name or ID (prj_…); the project must be connected to this Bitbucket repository.',
     },
     {
       key: 'teamId',
@@ -114,7 +115,8 @@ export const vercelProvider: DeployProvider<VercelSettings> = {
       kind: 'text',
       required: false,
       secret: false,
-      help: 'API mode only, for a team’s project: team_… from Team Settings → General. Leave empty for a personal account.',
+      mode: 'api',
+      help: 'For a team’s project: team_… from Team Settings → General. Leave empty for a personal account.',
     },
     {
       key: 'token',
@@ -122,7 +124,8 @@ export const vercelProvider: DeployProvider<VercelSettings> = {
       kind: 'text',
       required: false,
       secret: true,
-      help: 'API mode only. From Account Settings → Tokens, scoped to the project’s team.',
+      mode: 'api',
+      help: 'From Account Settings → Tokens, scoped to the project’s team.',
     },
   ],
   settingsSchema,
