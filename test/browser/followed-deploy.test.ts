@@ -1,11 +1,12 @@
 /**
  * A deploy the app follows, seen in Chromium: a DigitalOcean target (its API routed to a loopback
- * stand-in that answers in the shapes of DigitalOcean's spec, test/fixtures/vendors), Deploy now, and
+ * stand-in that answers in the shapes of DigitalOcean's spec, test/fixtures/vendors), its connection
+ * tested from the form before it is saved, Deploy now, and
  * the row moving from Deploying to Succeeded by itself as the status poller reads the outcome.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEPLOYMENT_ID, pendingDeploymentAnswer } from '../fixtures/vendors/digitalocean';
+import { appAnswer, DEPLOYMENT_ID, pendingDeploymentAnswer } from '../fixtures/vendors/digitalocean';
 import { ADMIN, closeBrowser, launchBrowser, waitForText, withSession } from './browser';
 
 jest.setTimeout(90_000);
@@ -16,17 +17,23 @@ const TOKEN = 'dop_v1_a-token-of-the-acme-team';
 /** Deployments created, and status reads answered: the first read says building, every later one ACTIVE. */
 interface DigitalOcean {
   url: string;
+  /** Reads of the app itself: what Test connection does. */
+  appReads: number;
   created: number;
   reads: number;
   server: Server;
 }
 
 async function startDigitalOcean(): Promise<DigitalOcean> {
-  const vendor = { url: '', created: 0, reads: 0 } as DigitalOcean;
+  const vendor = { url: '', appReads: 0, created: 0, reads: 0 } as DigitalOcean;
   vendor.server = createServer((req, res) => {
     const answer = (status: number, body: unknown) =>
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return answer(401, { id: 'unauthorized', message: 'Unable to authenticate you' });
+    if (req.method === 'GET' && req.url === `/v2/apps/${APP_ID}`) {
+      vendor.appReads += 1;
+      return answer(200, appAnswer);
+    }
     const deployments = `/v2/apps/${APP_ID}/deployments`;
     if (req.method === 'POST' && req.url === deployments) {
       vendor.created += 1;
@@ -55,7 +62,7 @@ afterAll(async () => {
   await new Promise((resolve) => vendor.server.close(resolve));
 });
 
-test('a followed DigitalOcean deploy shows Deploying, then Succeeded in the history by itself, with a link to the vendor’s page', async () => {
+test('Test connection reads the app before saving; a followed DigitalOcean deploy shows Deploying, then Succeeded in the history by itself, with a link to the vendor’s page', async () => {
   await withSession(
     'followed deploy',
     async ({ page, open }) => {
@@ -67,6 +74,11 @@ test('a followed DigitalOcean deploy shows Deploying, then Succeeded in the hist
       await page.getByRole('option', { name: 'DigitalOcean App Platform' }).click();
       await form.getByLabel('App ID', { exact: true }).fill(APP_ID);
       await form.getByLabel('API token', { exact: true }).fill(TOKEN);
+      // Test connection before saving: one read of the app with the token typed, nothing deployed or stored.
+      await form.getByRole('button', { name: 'Test connection' }).click();
+      await waitForText(form, 'Production is ready');
+      await waitForText(form, 'The token can read the app acme-web');
+      expect([vendor.appReads, vendor.created]).toEqual([1, 0]);
       await form.getByRole('button', { name: 'Save target' }).click();
       await form.waitFor({ state: 'detached' });
 
