@@ -1,6 +1,7 @@
 // The platform comes first: importing it wraps the global fetch before @forge/api captures it.
 import { createLocalPlatform, type LocalPlatform, type LocalPlatformOptions, type SeamCall } from '../../local/platform';
 import { loadDefaultFixture } from '../../local/bitbucket';
+import { repoSettingsContext } from '../../local/ui/context';
 import { DEPLOYMENT_SCHEMA_VERSION, type Deployment, deploymentId } from '../../src/core/deployment';
 import { kvs } from '@forge/kvs';
 import { allNodes, findAll, type ForgeDocNode, nodeText } from '../../local/ui/forgedoc';
@@ -16,12 +17,7 @@ export const ADMIN = '557058:admin-0001';
 export const READER = '557058:reader-0002';
 
 /** What a repository settings page's `view.getContext()` gives, and so what the resolver receives. */
-export const pageContext = (accountId: string) => ({
-  accountId,
-  moduleKey: 'settings-page',
-  workspaceId: WORKSPACE,
-  extension: { type: 'bitbucket:repoSettingsMenuPage', repository: { uuid: REPO }, workspace: { uuid: WORKSPACE } },
-});
+export const pageContext = (accountId: string) => repoSettingsContext(fixture, accountId);
 
 export interface SettingsSession {
   platform: LocalPlatform;
