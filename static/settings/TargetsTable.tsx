@@ -14,10 +14,17 @@ interface Props {
   actions: TargetActions;
 }
 
-/** The provider, and its secrets as set or not (never their values), so a missing one shows in the list. */
+/**
+ * The provider, and its secrets as set or not (never their values), so a missing one shows in the list:
+ * each secret the target needs (a required one, or one of its mode's, which that mode requires) and any
+ * other that is set. An optional secret not set (a receiver URL with no query) is not news.
+ */
 function ProviderCell({ target, providers }: { target: TargetView; providers: ProviderView[] }) {
   const provider = providers.find((p) => p.id === target.provider);
-  const secrets = (provider?.fields ?? []).filter((f) => f.secret).map((f) => `${f.label}: ${secretHint(target.secrets[f.key])}`);
+  const needed = (f: ProviderView['fields'][number]) => (f.mode === null ? f.required : f.mode === target.settings.mode);
+  const secrets = (provider?.fields ?? [])
+    .filter((f) => f.secret && (needed(f) || target.secrets[f.key]?.set))
+    .map((f) => `${f.label}: ${secretHint(target.secrets[f.key])}`);
   return (
     <Stack space="space.050">
       <Text>{provider?.title ?? target.provider}</Text>
