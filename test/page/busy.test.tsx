@@ -33,6 +33,9 @@ afterEach(async () => {
 async function open(): Promise<PageHarness> {
   // A held call keeps the page from settling: an action returns after 300 ms instead of waiting for it.
   page = await renderPage(PAGE, { context: pageContext(ADMIN), invoke: calls.invoke, settleTimeoutMs: 300 });
+  // So the first load is not cut short too: on a busy machine it can take longer than that.
+  const loaded = page;
+  await loaded.waitFor(() => loaded.text().includes('Add target'), { timeoutMs: 15_000 });
   return page;
 }
 
