@@ -53,8 +53,8 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
   const [formError, setFormError] = useState<string | null>(null);
   const busy = useBusy();
   const [matching, setMatching] = useState<string | null>(null);
-  /** What Test connection last answered, for the values the form held then. */
-  const [tested, setTested] = useState<{ appearance: Appearance; title: string; text: string } | null>(null);
+  /** What Test connection last answered, and the values (`input`) it answered for: shown only while the form holds them. */
+  const [tested, setTested] = useState<{ appearance: Appearance; title: string; text: string; input: string } | null>(null);
   /** Origins the last save needs a workspace admin to approve (customer-managed egress). */
   const [approval, setApproval] = useState<string[] | null>(null);
 
@@ -113,15 +113,18 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
   /** The provider's verify with the form's values, unsaved: nothing is stored, and no secret comes back. */
   const testConnection = () =>
     busy.run('test', async () => {
-      const result = await call<VerifyView>('testTarget', formInput() as unknown as Record<string, unknown>);
+      const input = formInput();
+      const result = await call<VerifyView>('testTarget', input as unknown as Record<string, unknown>);
       const shownName = name.trim() || 'This target';
+      const testedWith = JSON.stringify(input);
       if (result.ok) {
         setErrors({});
-        return setTested({ ...verifyOutcome(shownName, result.data), text: result.data.message });
+        return setTested({ ...verifyOutcome(shownName, result.data), text: result.data.message, input: testedWith });
       }
       setErrors(result.error.fields ?? {});
       const unapproved = result.error.code === 'EGRESS_NOT_ALLOWED' ? (result.error.egress ?? []) : [];
       setTested({
+        input: testedWith,
         appearance: 'error',
         title: 'The connection was not tested',
         text:
@@ -314,7 +317,7 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
             isChecked={reportOnCommit}
             onChange={setReportOnCommit}
           />
-          {tested ? (
+          {tested && tested.input === JSON.stringify(formInput()) ? (
             <SectionMessage appearance={tested.appearance} title={tested.title}>
               <Text>{tested.text}</Text>
             </SectionMessage>

@@ -75,6 +75,16 @@ describe('Test connection', () => {
     expect(leakedSecrets(session.responses, [TOKEN])).toEqual([]);
   });
 
+  it('stops showing a result once the values it was tested with change, and shows it again when they are back', async () => {
+    const ui = await digitalOceanForm(TOKEN);
+    await ui.press('Test connection');
+    expect(result(ui)?.title).toBe('Production is ready');
+    await ui.fill('secrets.token', WRONG);
+    expect(result(ui)).toBeUndefined();
+    await ui.fill('secrets.token', TOKEN);
+    expect(result(ui)?.title).toBe('Production is ready');
+  });
+
   it('says so when the provider refuses the values', async () => {
     const ui = await digitalOceanForm(WRONG);
     await ui.press('Test connection');

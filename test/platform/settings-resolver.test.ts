@@ -151,6 +151,20 @@ describe('saveTarget', () => {
     expect((await session.platform.run(() => getSecrets(REPO, saved.id))).values).toEqual({ signingSecret: SECOND_SECRET });
   });
 
+  it('requires the secret of the chosen mode: a Render deploy hook needs its URL, the API its key, and nothing is stored without it', async () => {
+    const render = (mode: 'hook' | 'api') =>
+      hookInput({ provider: 'render', settings: mode === 'hook' ? { mode } : { mode, serviceId: 'srv-abc123' }, secrets: {} });
+    expect(await asAdmin('saveTarget', render('hook'))).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', fields: { 'secrets.hookUrl': 'Deploy hook URL is required' } },
+    });
+    expect(await asAdmin('saveTarget', render('api'))).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', fields: { 'secrets.apiKey': 'API key is required' } },
+    });
+    expect((await stored()).doc).toBeNull();
+  });
+
   it('refuses a 51st target', async () => {
     const targets = Array.from({ length: 50 }, (_, i) => makeTarget({ id: `t-${i}`, name: `Target ${i}` }));
     await session.platform.run(() =>

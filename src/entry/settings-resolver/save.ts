@@ -204,7 +204,8 @@ export function applySave(
       hints[field.key] = {
         last4: given ? hintOf(field, value) : field.kind === 'url' ? null : (existing?.secretHints[field.key]?.last4 ?? null),
       };
-    } else if (field.required) {
+    } else if (field.required || (field.mode !== undefined && field.mode === parsedSettings.mode)) {
+      // A mode's own secret (the hook URL of a hook, the API key of the API) is required in that mode.
       fields[`secrets.${field.key}`] = cleared
         ? `${field.label} is required: ${cleared}, so the stored one was cleared (a secret is only sent where it was saved for)`
         : `${field.label} is required`;
