@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { isBranchName } from '../../src/core/rules';
 import { loadDefaultFixture } from '../bitbucket';
 import { createLocalPlatform, type LocalPlatform } from '../platform';
 import { type Receiver, startReceiver } from '../receiver';
@@ -52,7 +53,7 @@ const REPOSITORY = 'acme/web';
 const FRAME_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'none'";
 
 const PAGE = (title: string, body: string) =>
-  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body>${body}</body></html>`;
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title><style>body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}</style></head><body>${body}</body></html>`;
 
 async function startDemoReceiver(file: string | undefined, now: () => number): Promise<{ receiver: Receiver; secret: string }> {
   const kept = file && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { port: number; secret: string }) : undefined;
@@ -137,7 +138,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
 
   async function simulatePush(body: { branch?: unknown; message?: unknown }): Promise<{ hash: string }> {
     const branch = typeof body.branch === 'string' ? body.branch.trim() : '';
-    if (!branch) throw new Error('a push needs a branch');
+    if (!isBranchName(branch)) throw new Error(branch ? `"${branch.slice(0, 100)}" is not a branch name` : 'a push needs a branch');
     const message = typeof body.message === 'string' && body.message.trim() ? body.message.trim() : 'A change';
     const admin = fixture.users[0]!;
     const event = platform.bitbucket.push(REPOSITORY, {
@@ -173,7 +174,10 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       });
   }, PUMP_MS);
 
+  let hosts = new Set<string>();
   const server = createServer((req, res) => {
+    // A page of another site that a DNS name pointed here (DNS rebinding) arrives with its own Host.
+    if (!hosts.has(req.headers.host ?? '')) return send(res, 421, 'text/plain', 'this server answers only to 127.0.0.1 and localhost');
     const route = `${req.method} ${new URL(req.url ?? '/', 'http://local').pathname}`;
     // Only the host page (or a script, which sends no Origin) may post: a JSON body, which a page of
     // another origin cannot send without a preflight this server never grants, and no foreign Origin
@@ -240,6 +244,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
+  hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
 
   return {
     url: `http://127.0.0.1:${port}/`,

@@ -13,6 +13,10 @@ export function findSkipMarker(message: string): string | null {
 // Branch names contain '/', so `release/*` matches `release/1.2` but not `release/1.2/hotfix`; `**` crosses.
 const globOptions = { dot: true } as const;
 
+// git refuses these in branch names (git-check-ref-format); a route would refuse some as path manipulation.
+const NOT_A_BRANCH = /(^[/.])|\.\.|[\\?#*~^:\s[]|\/$|@\{|\.lock$/;
+export const isBranchName = (name: string): boolean => name.length > 0 && !NOT_A_BRANCH.test(name);
+
 export function refMatches(rules: TargetRules, ref: { name: string; type: RefType }): boolean {
   const patterns = ref.type === 'branch' ? rules.branches : rules.tags;
   return patterns.length > 0 && picomatch(patterns, globOptions)(ref.name);

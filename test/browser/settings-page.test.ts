@@ -12,7 +12,12 @@ jest.setTimeout(90_000);
 beforeAll(launchBrowser);
 afterAll(closeBrowser);
 
-const table = (page: Page, name: string) => page.getByRole('region', { name: 'Deploy Relay' }).locator('table').filter({ hasText: name });
+const table = (page: Page, name: string) => page.getByRole('region', { name: 'Deploy Relay' }).getByRole('table').filter({ hasText: name });
+/** A table's rows of data: a header row holds column headers, not cells. */
+const dataRows = (page: Page, name: string) =>
+  table(page, name)
+    .getByRole('row')
+    .filter({ has: page.getByRole('cell') });
 
 /** Adds a signed-webhook target pointing at the app's demo receiver, through the form. */
 async function addReceiverTarget({ app, page }: Session, name = 'Demo receiver'): Promise<void> {
@@ -110,7 +115,7 @@ describe('the settings page in Chromium', () => {
       await waitForText(session.page.getByRole('status', { name: 'Queue' }), /^Queue: 0 waiting, 2 delivered/, 20_000);
       await session.page.getByRole('button', { name: 'Refresh' }).click();
       await session.page.getByRole('tab', { name: 'History' }).click();
-      const rows = table(session.page, 'Started').locator('tbody tr');
+      const rows = dataRows(session.page, 'Started');
       await waitForCount(rows, 2);
 
       await session.page.getByLabel('Target', { exact: true }).click();
@@ -139,7 +144,7 @@ describe('the settings page in Chromium', () => {
       }
       await session.page.getByRole('button', { name: 'Refresh' }).click();
       await session.page.getByRole('tab', { name: 'History' }).click();
-      const rows = table(session.page, 'Started').locator('tbody tr');
+      const rows = dataRows(session.page, 'Started');
       await waitForCount(rows, 20);
       // Newest first: the last push heads the first page.
       await waitForText(rows.first(), 'Change 23');
@@ -155,7 +160,7 @@ describe('the settings page in Chromium', () => {
       await session.open(ADMIN);
       await session.page.getByRole('button', { name: 'Add target' }).click();
       const form = session.page.getByRole('dialog');
-      const toggles = form.locator('input[type="checkbox"]');
+      const toggles = form.getByRole('checkbox');
       await waitForCount(toggles, 3);
       // What a sighted person reads beside each switch: the text of its labels that is shown, not an aria-label.
       const shown = await toggles.evaluateAll((inputs) =>

@@ -2,10 +2,12 @@
  * `npm start` with no arguments, as a user runs it: its own process serves the settings page and
  * the bridge, a push from the developer bar's endpoint deploys to the demo receiver, and Ctrl-C
  * (SIGINT) stops it with exit code 0. A second start on the same store still has the target, and
- * its demo receiver keeps the port and secret that target was saved with.
+ * its demo receiver keeps the port and secret that target was saved with. A push of a name git refuses,
+ * and a request under another host name (DNS rebinding), are refused.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -44,6 +46,17 @@ function serve(store: string): Promise<Served> {
     child.stdout.on('data', read);
     child.stderr.on('data', read);
     child.once('exit', (code) => reject(new Error(`npm start exited (${code}) before serving:\n${text}`)));
+  });
+}
+
+function statusWithHost(url: string, host: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers: { host } }, (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    })
+      .once('error', reject)
+      .end();
   });
 }
 
@@ -124,6 +137,15 @@ describe('npm start (no arguments)', () => {
         body: JSON.stringify({ branch: 'main', message: 'Again' }),
       });
       expect(await again.json()).toMatchObject({ ok: true });
+      const badBranch = await fetch(`${second.url}dev/push`, {
+        method: 'POST',
+        headers: JSON_BODY,
+        body: JSON.stringify({ branch: 'main..next', message: 'Not a ref' }),
+      });
+      expect([badBranch.status, await badBranch.json()]).toEqual([400, { ok: false, error: '"main..next" is not a branch name' }]);
+      // A name of another site pointed at 127.0.0.1 (DNS rebinding) brings its own Host: refused.
+      expect(await statusWithHost(`${second.url}dev/state`, 'rebind.example:80')).toBe(421);
+      expect(await statusWithHost(`${second.url}dev/state`, `localhost:${new URL(second.url).port}`)).toBe(200);
       // The kept receiver took this deploy too: same port, and both signatures valid with the secret the target was saved with.
       expect((await waitForDelivered(second.url, 1)).receiver).toMatchObject({ deliveries: 1, verified: 1 });
     } finally {

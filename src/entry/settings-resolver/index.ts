@@ -4,7 +4,7 @@ import { RelayError, StaleStateError } from '../../core/errors';
 import { bracedUuid, digest, isBracedUuid, randomId } from '../../core/ids';
 import { type DeployJob, JOB_SCHEMA_VERSION, jobKeyFor, MAX_JOB_MESSAGE_LENGTH, parseDeployJob } from '../../core/job';
 import { orderOf } from '../../core/order';
-import { refMatches } from '../../core/rules';
+import { isBranchName, refMatches } from '../../core/rules';
 import type {
   BranchSearch,
   DeployNowResult,
@@ -386,12 +386,9 @@ async function searchBranches(call: CallContext, payload: unknown): Promise<Bran
   };
 }
 
-// git refuses these in branch names; `route` would refuse some of them as path manipulation.
-const BAD_BRANCH = /(^[/.])|\.\.|[\\?#*~^:\s[]|\/$|@\{|\.lock$/;
-
 async function deployNow(call: CallContext, payload: unknown): Promise<DeployNowResult> {
   const { targetId, branch } = parsePayload(deployNowPayload, payload);
-  if (BAD_BRANCH.test(branch)) throw new FieldErrors({ branch: `"${branch.slice(0, 100)}" is not a branch name` });
+  if (!isBranchName(branch)) throw new FieldErrors({ branch: `"${branch.slice(0, 100)}" is not a branch name` });
   const workspaceUuid = requireWorkspace(call);
   const target = requireTarget(await getTargets(call.repositoryUuid), targetId);
   if (!target.enabled) throw new RelayError('INVALID_INPUT', `${target.name} is disabled; enable it to deploy.`);
