@@ -71,14 +71,14 @@ export function createKvsStore(options: KvsStoreOptions): KvsStore {
       if (closed) throw new Error('the local KVS store is closed');
       const db = await opened;
       const response = serve({ db, now: options.now(), entities: options.entities }, path, init?.body);
-      if (options.file && isMutation(path) && response.ok) persist(db, options.file);
+      if (options.file && isMutation(path) && response.ok) persist(db.raw, options.file);
       return response;
     },
     async close() {
       if (closed) return;
       closed = true;
       const db = await opened;
-      if (options.file) persist(db, options.file);
+      if (options.file) persist(db.raw, options.file);
       db.close();
     },
   };
@@ -89,17 +89,96 @@ export function kvsOpName(path: string): string {
   return path.replace(/^\/api\/v1\//, '');
 }
 
-async function openDatabase(file: string | undefined): Promise<Database> {
+/**
+ * The database and the statements it runs, each prepared once (sql.js compiles a statement on every
+ * `prepare`, which cost more than running it). It also keeps the earliest expiry of any row, so that
+ * expired rows are swept only when one is due, not by a write on every request.
+ */
+class Sqlite {
+  private readonly statements = new Map<string, initSqlJs.Statement>();
+  private earliestExpiry: number | null;
+
+  constructor(readonly raw: Database) {
+    this.earliestExpiry = this.minExpiry();
+  }
+
+  private statement(sql: string): initSqlJs.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.raw.prepare(sql)));
+    return statement;
+  }
+
+  run(sql: string, params: SqlValue[] = []): void {
+    this.statement(sql).run(params);
+  }
+
+  select(where: string, params: SqlValue[]): Row[] {
+    const statement = this.statement(`SELECT key, value, created_at, updated_at, expire_at FROM items WHERE ${where}`);
+    try {
+      statement.bind(params);
+      const rows: Row[] = [];
+      while (statement.step()) {
+        const [key, value, createdAt, updatedAt, expireAt] = statement.get();
+        rows.push({
+          key: String(key),
+          value: JSON.parse(String(value)),
+          createdAt: Number(createdAt),
+          updatedAt: Number(updatedAt),
+          expireAt: expireAt === null ? null : Number(expireAt),
+        });
+      }
+      return rows;
+    } finally {
+      statement.reset();
+    }
+  }
+
+  /** A row written with an expiry: the next sweep is due by then. */
+  expiresAt(at: number | null): void {
+    if (at !== null && (this.earliestExpiry === null || at < this.earliestExpiry)) this.earliestExpiry = at;
+  }
+
+  sweepExpired(now: number): void {
+    if (this.earliestExpiry === null || this.earliestExpiry > now) return;
+    this.run('DELETE FROM items WHERE expire_at IS NOT NULL AND expire_at <= ?', [now]);
+    this.earliestExpiry = this.minExpiry();
+  }
+
+  private minExpiry(): number | null {
+    const statement = this.statement('SELECT MIN(expire_at) FROM items WHERE expire_at IS NOT NULL');
+    try {
+      statement.step();
+      const [min] = statement.get();
+      return min === null || min === undefined ? null : Number(min);
+    } finally {
+      statement.reset();
+    }
+  }
+
+  close(): void {
+    for (const statement of this.statements.values()) statement.free();
+    this.raw.close();
+  }
+}
+
+async function openDatabase(file: string | undefined): Promise<Sqlite> {
   sqlJs ??= initSqlJs();
   const SQL = await sqlJs;
   const db = file && existsSync(file) ? new SQL.Database(readFileSync(file)) : new SQL.Database();
+  // The database lives in memory (a kept store is written out whole after each change), so its
+  // rollback journal does too: sql.js would otherwise create and delete a journal file in its
+  // emulated file system on every write.
+  db.run('PRAGMA journal_mode = MEMORY');
+  // One connection only: holding its lock spares SQLite the look for a hot journal (a file-system
+  // call in sql.js's emulated file system) at the start of every read.
+  db.run('PRAGMA locking_mode = EXCLUSIVE');
   db.run(`CREATE TABLE IF NOT EXISTS items (
     ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, expire_at INTEGER,
     PRIMARY KEY (ns, key)) WITHOUT ROWID`);
-  // Expired rows are swept on every request: without this index each sweep reads the whole table.
+  // Sweeps and the earliest expiry read this index, not the whole table.
   db.run('CREATE INDEX IF NOT EXISTS items_expiry ON items (expire_at) WHERE expire_at IS NOT NULL');
-  return db;
+  return new Sqlite(db);
 }
 
 /** Written beside the target and renamed, so a crash never leaves half a database. */
@@ -123,14 +202,14 @@ function parseBody(body: RequestInit['body']): unknown {
 
 /** One request's view of the store. */
 interface Ctx {
-  db: Database;
+  db: Sqlite;
   now: number;
   entities: EntityDefs | undefined;
 }
 
 function serve(ctx: Ctx, path: string, body: RequestInit['body']): Response {
   try {
-    ctx.db.run('DELETE FROM items WHERE expire_at IS NOT NULL AND expire_at <= ?', [ctx.now]);
+    ctx.db.sweepExpired(ctx.now);
     return route(ctx, kvsOpName(path), parseBody(body));
   } catch (error) {
     if (error instanceof KvsError) return json(error.status, { code: error.code, message: error.message });
@@ -178,6 +257,7 @@ function set(ctx: Ctx, ns: string, key: string, value: unknown, options: Body): 
   // 409 KEY_CONFLICT: the code Forge's REST reference gives for FAIL_IF_EXISTS on an existing key.
   if (previous && options.keyPolicy === 'FAIL_IF_EXISTS') throw new KvsError(409, 'KEY_CONFLICT', `key "${key}" already exists`);
   const expireAt = ttlToExpiry(now, options.ttl);
+  db.expiresAt(expireAt);
   db.run('INSERT OR REPLACE INTO items (ns, key, value, created_at, updated_at, expire_at) VALUES (?, ?, ?, ?, ?, ?)', [
     ns,
     key,
@@ -204,12 +284,11 @@ const KEY_CONDITIONS: Record<string, { sql: string; arity: number }> = {
 };
 
 /** Keys in ascending order; the cursor is the last key returned, so pages never overlap or skip. */
-function query(db: Database, body: Body): Response {
+function query(db: Sqlite, body: Body): Response {
   const limit = queryLimit(body.limit);
   const after = typeof body.after === 'string' ? Buffer.from(body.after, 'base64url').toString('utf8') : undefined;
   const { sql: whereSql, params } = keyCondition(body.where);
-  const rows = selectRows(
-    db,
+  const rows = db.select(
     `ns = 'kvs' AND (${whereSql}) AND (?${params.length + 1} IS NULL OR key > ?${params.length + 1}) ORDER BY key LIMIT ?${params.length + 2}`,
     [...params, after ?? null, limit + 1],
   );
@@ -436,29 +515,8 @@ function entityNs(ctx: Ctx, entityName: unknown): string {
   return `entity/${entityName}`;
 }
 
-function readRow(db: Database, ns: string, key: string): Row | undefined {
-  return selectRows(db, 'ns = ?1 AND key = ?2', [ns, key])[0];
-}
-
-function selectRows(db: Database, where: string, params: SqlValue[]): Row[] {
-  const statement = db.prepare(`SELECT key, value, created_at, updated_at, expire_at FROM items WHERE ${where}`);
-  try {
-    statement.bind(params);
-    const rows: Row[] = [];
-    while (statement.step()) {
-      const [key, value, createdAt, updatedAt, expireAt] = statement.get();
-      rows.push({
-        key: String(key),
-        value: JSON.parse(String(value)),
-        createdAt: Number(createdAt),
-        updatedAt: Number(updatedAt),
-        expireAt: expireAt === null ? null : Number(expireAt),
-      });
-    }
-    return rows;
-  } finally {
-    statement.free();
-  }
+function readRow(db: Sqlite, ns: string, key: string): Row | undefined {
+  return db.select('ns = ?1 AND key = ?2', [ns, key])[0];
 }
 
 function toItem(row: Row): Item {

@@ -19,6 +19,7 @@
  * delivered twice, two invocations of one concurrency key at once.
  */
 import { randomUUID } from 'node:crypto';
+import { Heap } from '@datastructures-js/heap';
 import type { Harshness } from './harsh';
 import type { ConsumerDef } from './manifest';
 
@@ -149,7 +150,14 @@ export function createVirtualClock(start: number): VirtualClock {
 
 export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
   const { clock, harsh } = options;
-  const queue: Pending[] = [];
+  /** Waiting events, the earliest due first (ties in publish order). */
+  let queue = new Heap<Pending>(byDueThenSeq);
+  /**
+   * Due events whose concurrency key was full when they came up, per key, earliest first: they go back
+   * into the queue as their key's deliveries end, so no look for the next event walks past them.
+   */
+  const parked = new Map<string, Heap<Pending>>();
+  let parkedCount = 0;
   const deadLetters: DeadLetter[] = [];
   const jobs = new Map<string, { success: number; failed: number }>();
   const running = new Map<string, number>();
@@ -164,6 +172,26 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
   function enqueue(entry: Omit<Pending, 'seq' | 'mayOverlap'>): void {
     queue.push({ ...entry, seq: seq++, mayOverlap: harsh?.chance(harsh.profile.overlapRate) ?? false });
   }
+
+  function park(p: Pending): void {
+    const key = (p.concurrency as { key: string }).key;
+    let waiting = parked.get(key);
+    if (!waiting) parked.set(key, (waiting = new Heap<Pending>(byDueThenSeq)));
+    waiting.push(p);
+    parkedCount++;
+  }
+
+  /** A delivery of `key` ended: as many of its parked events as now have room go back into the queue. */
+  function unpark(key: string, limit: number): void {
+    const waiting = parked.get(key);
+    for (let room = limit - (running.get(`key:${key}`) ?? 0); room > 0 && waiting && !waiting.isEmpty(); room--) {
+      queue.push(waiting.pop() as Pending);
+      parkedCount--;
+    }
+    if (waiting?.isEmpty()) parked.delete(key);
+  }
+
+  const everyPending = (): Pending[] => [queue, ...parked.values()].flatMap((heap) => heap.toArray());
 
   let publishFaults: { left: number; status: number } = { left: 0, status: 500 };
 
@@ -215,13 +243,18 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
   function stats(jobId: string): Response {
     const job = jobs.get(jobId);
     if (!job) return errorResponse(404, `job ${jobId} not found`);
-    const inProgress = queue.filter((p) => jobIdOf(p) === jobId).length + (running.get(`job:${jobId}`) ?? 0);
+    let inProgress = running.get(`job:${jobId}`) ?? 0;
+    for (const p of everyPending()) if (jobIdOf(p) === jobId) inProgress++;
     return new Response(JSON.stringify({ ...job, inProgress }), { status: 200, headers: { 'content-type': 'application/json' } });
   }
 
   function cancel(jobId: string): Response {
     if (!jobs.has(jobId)) return errorResponse(404, `job ${jobId} not found`);
-    for (let i = queue.length - 1; i >= 0; i--) if (queue[i] && jobIdOf(queue[i] as Pending) === jobId) queue.splice(i, 1);
+    const kept = everyPending().filter((p) => jobIdOf(p) !== jobId);
+    // Rare (a job canceled): the kept events are sorted afresh, and the parked ones go back into the queue.
+    queue = Heap.heapify(kept, byDueThenSeq);
+    parked.clear();
+    parkedCount = 0;
     return new Response(null, { status: 204 });
   }
 
@@ -231,26 +264,26 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
   /**
    * The next event to deliver: among those due whose concurrency key has room, the earliest (ties in
    * publish order), or under a harsh profile any of them. When none is due, the clock moves to the
-   * earliest that could run.
+   * earliest that could run. Events met on the way whose key is full are parked until it has room.
    */
   function takeNext(mayAdvanceClock: boolean): Pending | undefined {
-    let ready = queue.filter((p) => p.dueAt <= clock.now() && hasRoom(p));
-    if (ready.length === 0) {
-      if (!mayAdvanceClock) return undefined;
-      const waiting = queue.filter(hasRoom);
-      if (waiting.length === 0) return undefined;
-      // While deliveries run, time stands still: they may publish events due sooner.
-      clock.advanceTo(Math.min(...waiting.map((p) => p.dueAt)));
-      ready = waiting.filter((p) => p.dueAt <= clock.now());
+    const ready: Pending[] = [];
+    for (let next = queue.top(); next; next = queue.top()) {
+      if (next.dueAt > clock.now()) {
+        // While deliveries run, time stands still: they may publish events due sooner.
+        if (ready.length > 0 || !mayAdvanceClock) break;
+        clock.advanceTo(next.dueAt);
+      }
+      queue.pop();
+      if (!hasRoom(next)) park(next);
+      else if (ready.push(next) && !harsh?.profile.reorder) break;
     }
-    const first = ready.reduce((a, b) => (b.dueAt < a.dueAt || (b.dueAt === a.dueAt && b.seq < a.seq) ? b : a));
-    let chosen = first;
-    if (harsh?.profile.reorder && ready.length > 1) {
-      chosen = ready[harsh.pick(ready.length)] as Pending;
-      if (chosen !== first && chosen.concurrency && first.concurrency?.key === chosen.concurrency.key) harsh.count('reordered');
-    }
+    if (ready.length === 0) return undefined;
+    const first = ready[0] as Pending;
+    const chosen = ready.length > 1 ? (ready[(harsh as Harshness).pick(ready.length)] as Pending) : first;
+    if (chosen !== first && chosen.concurrency && first.concurrency?.key === chosen.concurrency.key) harsh?.count('reordered');
+    for (const other of ready) if (other !== chosen) queue.push(other);
     if (chosen.concurrency && (running.get(`key:${chosen.concurrency.key}`) ?? 0) >= chosen.concurrency.limit) harsh?.count('overlapped');
-    queue.splice(queue.indexOf(chosen), 1);
     return chosen;
   }
 
@@ -341,6 +374,7 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
       maybeDuplicate(p);
     } finally {
       keys.forEach((k) => bump(k, -1));
+      if (p.concurrency) unpark(p.concurrency.key, p.concurrency.limit);
       inFlight--;
     }
   }
@@ -355,10 +389,10 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
     let started = 0;
     for (;;) {
       while (active.size < concurrency) {
-        if (started >= maxDeliveries && queue.length > 0) {
+        if (started >= maxDeliveries && queue.size() + parkedCount > 0) {
           await Promise.all(active);
           throw new Error(
-            `queue drain: stopped after maxDeliveries (${maxDeliveries}) with ${queue.length} event(s) still queued; is a consumer retrying forever?`,
+            `queue drain: stopped after maxDeliveries (${maxDeliveries}) with ${queue.size() + parkedCount} event(s) still queued; is a consumer retrying forever?`,
           );
         }
         const next = takeNext(advanceClock && inFlight === 0);
@@ -406,8 +440,10 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
   const failPublishes = (count: number, status = 500): void => {
     publishFaults = { left: count, status };
   };
-  return { handle, failPublishes, retryProductEvent, drain, pending: () => queue.length + inFlight, deadLetters };
+  return { handle, failPublishes, retryProductEvent, drain, pending: () => queue.size() + parkedCount + inFlight, deadLetters };
 }
+
+const byDueThenSeq = (a: Pending, b: Pending): number => a.dueAt - b.dueAt || a.seq - b.seq;
 
 interface PushedEvent {
   body: Record<string, unknown>;

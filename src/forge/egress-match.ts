@@ -19,8 +19,26 @@ function parses(entry: string): boolean {
   }
 }
 
+/**
+ * Matchers by their entries: building one parses every entry and compiles its wildcards, which cost
+ * more than the match itself, and an installation's entries rarely change.
+ */
+const matchers = new Map<string, EgressFilteringService>();
+const MATCHERS_KEPT = 16;
+
+function matcherFor(entries: readonly string[]): EgressFilteringService {
+  const id = entries.join('\n');
+  let matcher = matchers.get(id);
+  if (!matcher) {
+    matcher = new EgressFilteringService(entries.map((entry) => entry.toLowerCase()).filter(parses));
+    if (matchers.size >= MATCHERS_KEPT) matchers.delete(matchers.keys().next().value as string);
+    matchers.set(id, matcher);
+  }
+  return matcher;
+}
+
 /** The URLs of `urls` that no entry allows, in their order, each once. */
 export const egressRefuses = (urls: readonly string[], entries: readonly string[]): string[] => {
-  const filter = new EgressFilteringService(entries.map((entry) => entry.toLowerCase()).filter(parses));
+  const filter = matcherFor(entries);
   return [...new Set(urls.map((url) => url.toLowerCase()))].filter((url) => !filter.isValidUrl(url));
 };
