@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from './errors';
 // The one locale on its own: `z.locales` would bundle all ~40 of them (about 260 KiB of a 480 KiB backend).
-import english from 'zod/v4/locales/en.cjs';
+import { en as english } from 'zod/v4/locales';
 
 /**
  * zod/mini ships without messages ("Invalid input" for everything); the English locale gives users
