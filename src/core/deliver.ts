@@ -1,6 +1,6 @@
 import type { Deployment } from './deployment';
 import { PlatformFault, StaleStateError } from './errors';
-import { FIRST_FOLLOW_DELAY_SECONDS } from './follow';
+import { FIRST_FOLLOW_DELAY_SECONDS, followCheckOf } from './follow';
 import { HttpFault } from './http';
 import type { DeployJob } from './job';
 import type { BoundProvider, ProviderCall, StartResult } from './provider';
@@ -329,7 +329,7 @@ async function finish(worker: Worker, view: JobView, record: Deployment, fields:
 async function followFrom(worker: Worker, view: JobView): Promise<DeliveryResult> {
   const record = view.record as Deployment;
   try {
-    await worker.ports.followLater({ v: 1, job: worker.job, deploymentId: record.id, check: record.checks }, FIRST_FOLLOW_DELAY_SECONDS);
+    await worker.ports.followLater(followCheckOf(record, worker.job.repository.workspaceUuid), FIRST_FOLLOW_DELAY_SECONDS);
   } catch (error) {
     if (!(error instanceof PlatformFault)) throw error;
     // Redelivered, the job finds its record followed and queues the read again.

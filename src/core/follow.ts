@@ -2,7 +2,8 @@ import * as z from 'zod/mini';
 import type { Deployment } from './deployment';
 import { PlatformFault } from './errors';
 import { HttpFault } from './http';
-import { queuedJobSchema } from './job';
+import { type DeployJob, JOB_SCHEMA_VERSION, queuedJobSchema } from './job';
+import type { Logger } from './log';
 import type { BoundProvider } from './provider';
 import {
   commitRecord,
@@ -50,33 +51,83 @@ export function followDelaySeconds(check: number): number | null {
   return waited > FOLLOW_LIMIT_SECONDS ? null : delayBefore(check);
 }
 
-const followCheckSchema = z.object({
-  v: z.literal(1),
-  job: queuedJobSchema,
+const checkFields = {
   deploymentId: z.string().check(z.minLength(1), z.maxLength(200)),
   check: z.number().check(z.int(), z.nonnegative()),
+};
+const uuid = z.string().check(z.minLength(1), z.maxLength(100));
+const followCheckSchema = z.object({
+  v: z.literal(2),
+  repositoryUuid: uuid,
+  workspaceUuid: uuid,
+  targetId: z.string().check(z.minLength(1), z.maxLength(40)),
+  ...checkFields,
+});
+/** Version 1 carried the whole job; checks queued by the previous version are still in the queue when an upgrade lands. */
+const followCheckV1Schema = z.pipe(
+  z.object({ v: z.literal(1), job: queuedJobSchema, ...checkFields }),
+  z.transform(({ job, deploymentId, check }): FollowCheck => ({
+    v: 2,
+    repositoryUuid: job.repository.uuid,
+    workspaceUuid: job.repository.workspaceUuid,
+    targetId: job.targetId,
+    deploymentId,
+    check,
+  })),
+);
+
+export const parseFollowCheck = (body: unknown): FollowCheck =>
+  // By version, so a malformed check is told what is wrong with its own version's fields.
+  (body as { v?: unknown } | null)?.v === 1
+    ? parseOrRefuse(followCheckV1Schema, body, 'status check')
+    : parseOrRefuse(followCheckSchema, body, 'status check');
+
+/** A status read of a record: the ids it travels with, and the read's number. */
+export const followCheckOf = (record: Deployment, workspaceUuid: string): FollowCheck => ({
+  v: 2,
+  repositoryUuid: record.repositoryUuid,
+  workspaceUuid,
+  targetId: record.target.id,
+  deploymentId: record.id,
+  check: record.checks,
 });
 
-export const parseFollowCheck = (body: unknown): FollowCheck => parseOrRefuse(followCheckSchema, body, 'status check');
+/**
+ * The job a followed record came from, as far as following needs it (the commit status, the record's
+ * writes, the log): the record keeps it, so the status reads' events carry ids only.
+ */
+function jobOf(record: Deployment, workspaceUuid: string): DeployJob {
+  return {
+    v: JOB_SCHEMA_VERSION,
+    deliveryId: record.deliveryId,
+    jobKey: record.jobKey,
+    trigger: record.trigger,
+    repository: { uuid: record.repositoryUuid, workspaceUuid },
+    targetId: record.target.id,
+    ref: record.ref,
+    commit: { hash: record.commit.hash, message: record.commit.message, author: record.commit.author, date: null },
+    previousCommit: null,
+    actor: { accountId: record.actor, uuid: null },
+    pushedAt: null,
+    skipReason: null,
+    createdAt: record.createdAt,
+    order: record.order,
+    mainbranch: null,
+  };
+}
 
 export async function follow(check: FollowCheck, ports: DeliveryPorts): Promise<DeliveryResult> {
-  const { job } = check;
-  const run: Run = {
-    job,
-    ports,
-    log: ports.log.child({ deliveryId: job.deliveryId, targetId: job.targetId, commit: job.commit.hash.slice(0, 12), check: check.check }),
-  };
+  const log = ports.log.child({ deploymentId: check.deploymentId, targetId: check.targetId, check: check.check });
   return withPasses(
-    run,
+    { ports, log },
     () => undefined,
-    () => pass(run, check),
+    () => pass(ports, log, check),
   );
 }
 
-async function pass(run: Run, check: FollowCheck): Promise<DeliveryResult> {
-  const { job, ports } = run;
-  const seen = await ports.store.read(job.repository.uuid, job.targetId, check.deploymentId);
-  const target = seen.doc?.targets.find((candidate) => candidate.id === job.targetId) ?? null;
+async function pass(ports: DeliveryPorts, log: Logger, check: FollowCheck): Promise<DeliveryResult> {
+  const seen = await ports.store.read(check.repositoryUuid, check.targetId, check.deploymentId);
+  const target = seen.doc?.targets.find((candidate) => candidate.id === check.targetId) ?? null;
   const view: JobView = { ...seen, target };
   let bound: BoundProvider | null = null;
   let cannotRead: string | null = null;
@@ -89,14 +140,20 @@ async function pass(run: Run, check: FollowCheck): Promise<DeliveryResult> {
     }
   }
   const { row, step } = decide(FOLLOW_ROWS, { check: check.check, record: view.record, target, cannotRead });
-  run.log.info('follow', { row, step: step.do });
+  log.info('follow', { row, step: step.do });
+  if (step.do === 'nothing') return { kind: 'done', record: view.record, note: step.note };
+  // Every other step has a record: the rows end at 'nothing' without one.
+  const record = view.record as Deployment;
+  const run: Run = {
+    job: jobOf(record, check.workspaceUuid),
+    ports,
+    log: log.child({ deliveryId: record.deliveryId, commit: record.commit.hash.slice(0, 12) }),
+  };
   switch (step.do) {
-    case 'nothing':
-      return { kind: 'done', record: view.record, note: step.note };
     case 'report':
       return report(run, view);
     case 'finish':
-      return finishRecord(run, view, { ...(view.record as Deployment), state: step.state, message: step.message });
+      return finishRecord(run, view, { ...record, state: step.state, message: step.message });
     case 'read':
       return read(run, view, bound as BoundProvider);
   }
@@ -130,7 +187,7 @@ async function read(run: Run, view: JobView, bound: BoundProvider): Promise<Deli
   if (step.do === 'finish') return finishRecord(run, view, { ...read, state: step.state, message: step.message });
 
   try {
-    await ports.followLater({ v: 1, job, deploymentId: record.id, check: read.checks }, step.delaySeconds);
+    await ports.followLater(followCheckOf(read, job.repository.workspaceUuid), step.delaySeconds);
   } catch (error) {
     if (!(error instanceof PlatformFault)) throw error;
     // Nothing was written: this read comes back and reads again.

@@ -58,10 +58,12 @@ export interface DeliveryStore {
   markPlanned(repositoryUuid: string, marks: readonly { targetId: string; push: PlannedPush }[]): Promise<void>;
 }
 
-/** A followed deploy's next status read: the job it came from, its record, and which read this is. */
+/** A followed deploy's next status read: where its record is, and which read this is (the record has the rest). */
 export interface FollowCheck {
-  v: 1;
-  job: DeployJob;
+  v: 2;
+  repositoryUuid: string;
+  workspaceUuid: string;
+  targetId: string;
   deploymentId: string;
   check: number;
 }
@@ -129,7 +131,7 @@ export function platformRetrySeconds(fault: PlatformFault, atLeast: number): num
 const RATE_WINDOW_SECONDS = 75;
 
 /** Runs `pass` until it settles, reading afresh after a lost write or a storage fault. */
-export async function withPasses(run: Run, carry: () => Carried | undefined, pass: () => Promise<DeliveryResult>): Promise<DeliveryResult> {
+export async function withPasses(run: Pick<Run, 'ports' | 'log'>, carry: () => Carried | undefined, pass: () => Promise<DeliveryResult>): Promise<DeliveryResult> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await pass();

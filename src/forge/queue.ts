@@ -105,7 +105,7 @@ export async function followLater(check: FollowCheck, delaySeconds: number): Pro
       {
         body: check as unknown as Record<string, unknown>,
         delayInSeconds: delaySeconds,
-        concurrency: { key: targetKey(check.job.repository.uuid, check.job.targetId), limit: 1 },
+        concurrency: { key: targetKey(check.repositoryUuid, check.targetId), limit: 1 },
       },
     ]),
   );

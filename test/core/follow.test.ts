@@ -110,12 +110,13 @@ describe('follow', () => {
     expect(h.statuses.at(-1)?.state).toBe('STOPPED');
   });
 
-  it('a final record that still owes its commit status posts it, and reads nothing', async () => {
+  it('a final record that still owes its commit status posts it, and reads nothing (from a check queued by the previous version)', async () => {
     const h = await deliverAndFollow(['ACTIVE']);
     const owed: Deployment = { ...h.only(), postedStatus: 'INPROGRESS' };
     h.records.set(owed.id, owed);
     const reads = h.requests.length;
-    await follow({ v: 1, job, deploymentId: owed.id, check: owed.checks }, h.ports);
+    // Version 1 carried the whole job; version 2 carries ids and rebuilds the rest from the record.
+    await follow(parseFollowCheck({ v: 1, job, deploymentId: owed.id, check: owed.checks }), h.ports);
     expect(h.only().postedStatus).toBe('SUCCESSFUL');
     expect(h.requests).toHaveLength(reads);
   });
@@ -135,6 +136,9 @@ describe('follow', () => {
 
   it('a malformed status check is refused with the field named', () => {
     expect(() => parseFollowCheck({ v: 1, job, deploymentId: '', check: -1 })).toThrow(/Malformed status check: .*deploymentId/);
+    expect(() =>
+      parseFollowCheck({ v: 2, repositoryUuid: '{r}', workspaceUuid: '{w}', targetId: '', deploymentId: 'd', check: 0 }),
+    ).toThrow(/Malformed status check: targetId/);
   });
 });
 

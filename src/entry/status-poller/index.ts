@@ -12,7 +12,13 @@ import { deliveryPorts } from '../../forge/ports';
 export async function statusPoller(event: AsyncEvent): Promise<ConsumerResult | InvocationError> {
   try {
     const check = parseFollowCheck(event.body);
-    return answer(check.job.deliveryId, await follow(check, deliveryPorts), event.retryContext?.retryCount ?? 0);
+    const result = await follow(check, deliveryPorts);
+    // The check carries ids only: the delivery id is the record's.
+    return answer(
+      result.kind === 'done' ? (result.record?.deliveryId ?? check.deploymentId) : check.deploymentId,
+      result,
+      event.retryContext?.retryCount ?? 0,
+    );
   } catch (error) {
     if (!(error instanceof InvalidInputError)) {
       appLogger.error('status poller failed', { jobId: event.jobId, error: (error as Error).message });
