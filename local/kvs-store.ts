@@ -30,7 +30,12 @@ const KEY_PATTERN = /^(?!\s+$)[a-zA-Z0-9:._\s\-#]+$/;
 const MAX_VALUE_BYTES = 240 * 1024;
 const MAX_DEPTH = 32;
 const DEFAULT_QUERY_LIMIT = 10;
-const MAX_QUERY_LIMIT = 100;
+/**
+ * Forge's Key-Value Store query reference (runtime-reference/storage-api-query, and js-api-reference/
+ * storage-api-query): "Limit the result size to 10 values, up to a maximum of 20". A larger limit is
+ * refused here, so an app that asks Forge for more fails locally first.
+ */
+const MAX_QUERY_LIMIT = 20;
 const MAX_BATCH_ITEMS = 25;
 const MAX_TRANSACTION_OPS = 25;
 const TTL_UNIT_MS = { SECONDS: 1000, MINUTES: 60_000, HOURS: 3_600_000, DAYS: 86_400_000 } as const;

@@ -49,8 +49,16 @@ const plannedSchema = z.object({ jobKey: z.string(), order: z.number(), commit: 
 const storedStateSchema = z.object({ version: z.number(), state: targetStateSchema });
 /** A mark outlives any job it stands for (a job acts within the day, or its events are gone); then it only takes room. */
 const PLANNED_TTL = { unit: 'DAYS', value: 7 } as const;
-/** Every planned push of a target a job looks at; a burst longer than this still coalesces on what it sees. */
-const PLANNED_SCAN = 100;
+/**
+ * The most values one KVS query returns: "Limit the result size to 10 values, up to a maximum of 20"
+ * (https://developer.atlassian.com/platform/forge/runtime-reference/storage-api-query/).
+ */
+const QUERY_PAGE = 20;
+/**
+ * The planned pushes of a target a job looks at, oldest first: one query page. A burst longer than
+ * this still coalesces on what it sees.
+ */
+const PLANNED_SCAN = QUERY_PAGE;
 /** @forge/kvs takes at most 25 items a batch. */
 const BATCH_SIZE = 25;
 const secretValues = z.record(z.string(), z.string());
@@ -303,23 +311,34 @@ export interface DeploymentPage {
   nextCursor: string | null;
 }
 
+/**
+ * Up to `limit` records, newest first, read in KVS pages of at most QUERY_PAGE. Each query asks for no
+ * more than is still wanted, so the store's cursor after the last query sits right after the last
+ * record returned: the next call neither skips nor repeats one. Corrupt records count as read.
+ */
 export async function listDeployments(repo: string, limit: number, cursor?: string): Promise<DeploymentPage> {
-  let query = kvs
-    .query()
-    .where('key', WhereConditions.beginsWith(deploymentPrefix(repo)))
-    .limit(limit);
-  if (cursor) query = query.cursor(cursor);
-  const page = await query.getMany();
   const deployments: Deployment[] = [];
   const corrupt: DeploymentPage['corrupt'] = [];
-  for (const { key, value } of page.results) {
-    try {
-      deployments.push(parseStored(storedDeploymentSchema, key, value));
-    } catch (error) {
-      corrupt.push({ key, message: (error as Error).message });
+  let next = cursor;
+  let read = 0;
+  do {
+    let query = kvs
+      .query()
+      .where('key', WhereConditions.beginsWith(deploymentPrefix(repo)))
+      .limit(Math.min(QUERY_PAGE, limit - read));
+    if (next) query = query.cursor(next);
+    const page = await query.getMany();
+    for (const { key, value } of page.results) {
+      try {
+        deployments.push(parseStored(storedDeploymentSchema, key, value));
+      } catch (error) {
+        corrupt.push({ key, message: (error as Error).message });
+      }
     }
-  }
-  return { deployments, corrupt, nextCursor: page.nextCursor ?? null };
+    read += page.results.length;
+    next = page.nextCursor;
+  } while (next && read < limit);
+  return { deployments, corrupt, nextCursor: next ?? null };
 }
 
 export const deliveryStore: DeliveryStore = {

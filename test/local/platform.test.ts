@@ -92,6 +92,23 @@ describe('the real @forge/kvs against the embedded store', () => {
     expect(keys).toEqual(['h:1', 'h:2', 'h:3', 'h:4', 'h:5']);
   });
 
+  it('answers a query of up to 20 values and refuses a limit of 21 with INVALID_LIMIT, as Forge documents "a maximum of 20"', async () => {
+    await platform.run(async () => {
+      for (let n = 0; n < 25; n += 1) await kvs.set(`m:${String(n).padStart(2, '0')}`, { n });
+      const page = await kvs.query().where('key', WhereConditions.beginsWith('m:')).limit(20).getMany();
+      expect(page.results).toHaveLength(20);
+      expect(page.nextCursor).toBeDefined();
+      const error = await kvs
+        .query()
+        .where('key', WhereConditions.beginsWith('m:'))
+        .limit(21)
+        .getMany()
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ForgeKvsAPIError);
+      expect(error).toMatchObject({ code: 'INVALID_LIMIT', responseDetails: { status: 400, httpPath: '/api/v1/query' } });
+    });
+  });
+
   it('keeps secrets in their own namespace', async () => {
     await platform.run(async () => {
       await kvs.setSecret('token:do', 'dop_v1_secret');

@@ -1,5 +1,5 @@
 import { hookTarget, startApp, type TestApp } from './app';
-import { kvs } from '@forge/kvs';
+import { kvs, WhereConditions } from '@forge/kvs';
 import { listDeployments } from '../../src/forge/store';
 import { FIXTURE_REPOSITORY_UUID } from '../fixtures/events';
 import branchPush from '../fixtures/events/branch-push.json';
@@ -33,5 +33,36 @@ describe('stored records are parsed on read', () => {
     expect(page.corrupt).toEqual([
       { key: `deploy:${bareRepo}:0000000000000-broken`, message: expect.stringMatching(/^Stored record deploy:.*-broken is corrupt: /) },
     ]);
+  });
+
+  it('lists more records than one KVS query holds (20) in pages of 20, and its cursor goes on after the last record returned', async () => {
+    app = await startApp();
+    await app.configure([hookTarget(app.receiver)]);
+    await app.platform.emit(branchPush);
+    await app.platform.drain();
+    const prefix = `deploy:${bareRepo}:`;
+    const [real] = (await app.platform.run(() => kvs.query().where('key', WhereConditions.beginsWith(prefix)).getMany())).results;
+    // 45 records and 2 corrupt ones among them: 47 keys under the prefix in all.
+    await app.platform.run(async () => {
+      await kvs.delete(real!.key);
+      for (let n = 0; n < 47; n += 1) {
+        const id = `${String(n).padStart(13, '0')}-job${n}`;
+        await kvs.set(prefix + id, n === 7 || n === 33 ? { schemaVersion: 1, state: 'exploded' } : { ...(real!.value as object), id });
+      }
+    });
+    app.platform.resetCalls();
+    const first = await app.platform.run(() => listDeployments(FIXTURE_REPOSITORY_UUID, 30));
+    expect(first.deployments.length + first.corrupt.length).toBe(30);
+    expect(first.corrupt.map((c) => c.key)).toEqual([`${prefix}0000000000007-job7`]);
+    expect(first.nextCursor).not.toBeNull();
+    const second = await app.platform.run(() => listDeployments(FIXTURE_REPOSITORY_UUID, 30, first.nextCursor!));
+    expect(second.deployments.length + second.corrupt.length).toBe(17);
+    expect(second.corrupt.map((c) => c.key)).toEqual([`${prefix}0000000000033-job33`]);
+    expect(second.nextCursor).toBeNull();
+    const ids = [...first.deployments, ...second.deployments].map((d) => d.id);
+    const expected = Array.from({ length: 47 }, (_, n) => `${String(n).padStart(13, '0')}-job${n}`).filter((_, n) => n !== 7 && n !== 33);
+    expect(ids).toEqual(expected);
+    // 20 + 10, then one of 20 that finds the last 17: never more than Forge's 20 a query (the local KVS refuses more).
+    expect(app.platform.calls.filter((c) => c.seam === 'kvs' && c.op === 'query')).toHaveLength(3);
   });
 });

@@ -66,14 +66,14 @@ import { deploymentView, providerViews, targetView } from './views';
 const HISTORY_PAGE = 20;
 /** How far back getPage looks for each target's latest deployment when the first page lacks one. */
 const LATEST_SCAN = 100;
-/** A filtered history page reads at most FILTER_SCANS × FILTER_PAGE records (four KVS queries). */
+/** A filtered history page reads at most FILTER_SCANS × FILTER_PAGE records (twelve KVS queries of at most 20). */
 const FILTER_PAGE = 50;
 const FILTER_SCANS = 4;
 const BRANCH_PAGE = 20;
 const STATS_DAYS = 30;
-/** The chart reads at most this many records (ten KVS queries), so a busy repository stays quick. */
+/** The chart reads at most this many records (fifty KVS queries of 20), so a busy repository stays quick. */
 const STATS_CAP = 1000;
-/** KVS's largest query page. */
+/** Records per read of the history (store.ts reads them in KVS queries of at most 20: five here). */
 const STATS_PAGE = 100;
 
 interface CallContext {
