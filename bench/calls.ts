@@ -6,13 +6,10 @@
  * poller until the vendor reports it live.
  */
 // First: the platform wraps fetch and installs the SDK's seams before anything loads @forge/api.
-import { startApp, type TestApp } from '../test/platform/app';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startApp } from '../test/platform/app';
 import type { SeamCall } from '../local/platform';
-import type { Target } from '../src/core/targets';
-import { makeTarget } from '../test/fixtures/targets';
-import { drainCleanly, hookTargets, pushTo } from './pipeline';
+import { drainCleanly, pushTo } from './pipeline';
+import { digitalOceanVendor, PHASES, type Scenario, webhooks } from './scenarios';
 import { type BenchResult, round } from './report';
 
 const PUSHES = 10;
@@ -81,58 +78,6 @@ function count(calls: readonly SeamCall[], into: Tally, shapes: Map<string, numb
 const perEach = (tally: Tally, n: number): Tally => Object.fromEntries(KINDS.map((k) => [k, round(tally[k] / n)])) as Tally;
 const listShapes = (shapes: Map<string, number>, n: number): string =>
   [...shapes].map(([shape, times]) => `${shape} ×${round(times / n)}`).join(', ');
-
-/** What a scenario deploys to, and how many deploys its far end saw. */
-interface Scenario {
-  routes?: Record<string, string>;
-  targets(app: TestApp): Target[];
-  secretsOf?: (target: Target) => Record<string, string>;
-  deploys(app: TestApp): number;
-}
-
-const webhooks = (count: number): Scenario => ({
-  targets: (app) => hookTargets(app.receiver, count, ['main']),
-  deploys: (app) => app.receiver.deliveries.length,
-});
-
-/** The phases DigitalOcean reports on a deployment's successive reads: live on the third. */
-const PHASES = ['BUILDING', 'DEPLOYING', 'ACTIVE'];
-
-/** A DigitalOcean App Platform API on 127.0.0.1 (the paths and shapes the provider uses), reached through an egress route. */
-async function digitalOceanVendor(): Promise<{ scenario: Scenario; close(): Promise<void> }> {
-  const reads = new Map<string, number>();
-  let created = 0;
-  const server = createServer((req, res) => {
-    const [, , , , , deployment] = (req.url ?? '').split('/');
-    let id = deployment ?? '';
-    if (req.method === 'POST') id = `dep-${++created}`;
-    const read = req.method === 'POST' ? 0 : (reads.get(id) ?? 0) + 1;
-    reads.set(id, read);
-    const phase = read === 0 ? 'PENDING_BUILD' : (PHASES[Math.min(read, PHASES.length) - 1] as string);
-    req
-      .resume()
-      .on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ deployment: { id, phase } })));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    scenario: {
-      routes: { 'api.digitalocean.com': `http://127.0.0.1:${port}` },
-      targets: () => [
-        makeTarget({
-          id: 'do-web',
-          name: 'DO web',
-          provider: 'digitalocean',
-          settings: { appId: '4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf' },
-          secretHints: { token: { last4: 'ench' } },
-        }),
-      ],
-      secretsOf: () => ({ token: 'dop_v1_token_for_the_bench' }),
-      deploys: () => created,
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 async function countCalls(scenario: Scenario): Promise<Counted> {
   const app = await startApp({ routes: scenario.routes });

@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   calls: async () => (await import('./calls')).calls(),
   'branch-picker': async () => (await import('./branch-picker')).branchPicker(),
   bundle: async () => (await import('./bundle')).bundle(),
+  cost: async () => (await import('./cost')).cost(),
 };
 
 /**

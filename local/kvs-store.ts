@@ -562,6 +562,11 @@ function asArray(value: unknown): unknown[] {
   return value;
 }
 
+/** As an HTTP answer would, it says its length: what the platform counts as the bytes a read returned. */
 function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  const text = JSON.stringify(body);
+  return new Response(text, {
+    status,
+    headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) },
+  });
 }

@@ -20,6 +20,8 @@ export interface FunctionDef {
   file: string;
   exportName: string;
   timeoutSeconds?: number;
+  /** `runtime.memoryMB`: the memory Forge gives the function (and bills by); else app.runtime's, else 512 MB. */
+  memoryMB: number;
 }
 
 export interface TriggerDef {
@@ -65,7 +67,13 @@ export type EntityAttributeType = 'string' | 'integer' | 'float' | 'boolean' | '
 export type EntityDefs = ReadonlyMap<string, ReadonlyMap<string, EntityAttributeType>>;
 
 const keyed = z.object({ key: z.string() });
-const functionSchema = keyed.extend({ handler: z.string(), timeoutSeconds: z.number().optional() });
+const functionSchema = keyed.extend({
+  handler: z.string(),
+  timeoutSeconds: z.number().optional(),
+  runtime: z.object({ memoryMB: z.number().int().min(128).max(4096).optional() }).optional(),
+});
+/** @forge/manifest's schema: "between 128 MB and 1024 MB … The default value is 512 MB" (per function it allows up to 4096). */
+const DEFAULT_MEMORY_MB = 512;
 const triggerSchema = keyed.extend({ function: z.string(), events: z.array(z.string()) });
 const consumerSchema = keyed.extend({ queue: z.string(), function: z.string().optional(), resolver: z.unknown().optional() });
 const uiModuleSchema = keyed.extend({
@@ -80,6 +88,7 @@ const manifestSchema = z.object({
   resources: z.array(z.object({ key: z.string(), path: z.string() })).default([]),
   app: z.object({
     id: z.string(),
+    runtime: z.object({ memoryMB: z.number().int().min(128).max(1024).optional() }).optional(),
     storage: z
       .object({
         entities: z
@@ -122,8 +131,9 @@ export function parseManifest(text: string, root: string): LocalManifest {
   const raw = manifestSchema.parse(parseYaml(text));
   const modules = raw.modules;
   const functions = new Map<string, FunctionDef>();
+  const appMemoryMB = raw.app.runtime?.memoryMB ?? DEFAULT_MEMORY_MB;
   for (const entry of parseEach(functionSchema, modules.function, 'function')) {
-    functions.set(entry.key, toFunctionDef(entry));
+    functions.set(entry.key, toFunctionDef(entry, appMemoryMB));
   }
   const triggers = parseEach(triggerSchema, modules.trigger, 'trigger').map((t) => ({
     key: t.key,
@@ -158,7 +168,7 @@ function parseEach<T>(schema: z.ZodType<T>, entries: unknown[] | undefined, kind
   });
 }
 
-function toFunctionDef(entry: z.infer<typeof functionSchema>): FunctionDef {
+function toFunctionDef(entry: z.infer<typeof functionSchema>, appMemoryMB: number): FunctionDef {
   const dot = entry.handler.lastIndexOf('.');
   if (dot <= 0 || dot === entry.handler.length - 1) {
     throw new Error(`manifest.yml: function ${entry.key} has handler "${entry.handler}"; expected "<file>.<export>"`);
@@ -169,6 +179,7 @@ function toFunctionDef(entry: z.infer<typeof functionSchema>): FunctionDef {
     file: entry.handler.slice(0, dot),
     exportName: entry.handler.slice(dot + 1),
     timeoutSeconds: entry.timeoutSeconds,
+    memoryMB: entry.runtime?.memoryMB ?? appMemoryMB,
   };
 }
 

@@ -45,8 +45,20 @@ export interface LocalPlatformOptions<B extends BitbucketSeam = BitbucketStandIn
 export interface SeamCall {
   seam: 'kvs' | 'queue' | 'bitbucket' | 'egress';
   op: string;
-  detail: string;
+  /** What the call was about (a key, a where clause, a queue): worked out when first read, off the hot path. */
+  readonly detail: string;
   invocationId?: string;
+  /** Storage calls: the request's body and the answer's, in bytes (what Forge bills KVS reads and writes by). */
+  requestBytes?: number;
+  responseBytes?: number;
+}
+
+/** One function run: which, for how long (wall clock), and whether it ended well. */
+export interface Invocation {
+  functionKey: string;
+  invocationId: string;
+  ms: number;
+  ok: boolean;
 }
 export interface InvocationOutcome {
   functionKey: string;
@@ -61,6 +73,8 @@ export interface LocalPlatform<B extends BitbucketSeam = BitbucketStandIn> {
   manifest: LocalManifest;
   bitbucket: B;
   calls: SeamCall[];
+  /** Every function run since the platform started (or since resetCalls). */
+  invocations: Invocation[];
   resetCalls(): void;
   egressLog: EgressRecord[];
   deadLetters: DeadLetter[];
@@ -127,15 +141,24 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
   const installation = { environmentId: randomUUID(), installationId: randomUUID() };
   const harsh = options.harsh ? createHarshness(options.harsh) : undefined;
 
-  const record = (seam: SeamCall['seam'], op: string, detail: string): void => {
-    calls.push({ seam, op, detail, invocationId: currentScope()?.runtime.appContext.invocationId });
+  const invocations: Invocation[] = [];
+  const record = (seam: SeamCall['seam'], op: string, describe: () => string): SeamCall => {
+    let detail: string | undefined;
+    const call: SeamCall = {
+      seam,
+      op,
+      get detail() {
+        return (detail ??= describe());
+      },
+      invocationId: currentScope()?.runtime.appContext.invocationId,
+    };
+    calls.push(call);
+    return call;
   };
 
   const recordEgress = (entry: EgressRecord): void => {
     egressLog.push(entry);
-    record(
-      'egress',
-      `${entry.method} ${entry.url}`,
+    record('egress', `${entry.method} ${entry.url}`, () =>
       entry.refused ? 'refused' : `${entry.status ?? entry.error ?? ''} via ${entry.routedUrl ?? ''}`,
     );
   };
@@ -187,8 +210,13 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
    * the answer is lost, as when a request times out on its way back).
    */
   async function kvsSeam(kvsPath: string, init: RequestInit | undefined, calm: boolean): Promise<Response> {
-    record('kvs', kvsOpName(kvsPath), describeKvsBody(init?.body));
-    if (!harsh || calm || !isKvsWrite(kvsPath) || !harsh.chance(harsh.profile.kvsWriteFailRate)) return store.handle(kvsPath, init);
+    const call = record('kvs', kvsOpName(kvsPath), () => describeKvsBody(init?.body));
+    call.requestBytes = typeof init?.body === 'string' ? Buffer.byteLength(init.body) : 0;
+    if (!harsh || calm || !isKvsWrite(kvsPath) || !harsh.chance(harsh.profile.kvsWriteFailRate)) {
+      const response = await store.handle(kvsPath, init);
+      call.responseBytes = Number(response.headers.get('content-length') ?? 0);
+      return response;
+    }
     const after = harsh.pick(2) === 0;
     if (after) await store.handle(kvsPath, init);
     const fault: HarshFault = after ? 'kvs write failed after applying' : 'kvs write failed before applying';
@@ -217,12 +245,12 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
       kvs: (kvsPath, init) => guard(() => kvsSeam(kvsPath, init, calm)),
       stargate: (queuePath, init) =>
         guard(() => {
-          record('queue', queueOp(queuePath), describeQueueBody(init?.body));
+          record('queue', queueOp(queuePath), () => describeQueueBody(init?.body));
           return broker.handle(queuePath, init, { workspaceUuid });
         }),
       bitbucket: (method, bbPath, body, caller) =>
         guard(async () => {
-          record('bitbucket', `${method} ${bbPath}`, caller.asUser ? `asUser ${caller.accountId ?? ''}` : 'asApp');
+          record('bitbucket', `${method} ${bbPath}`, () => (caller.asUser ? `asUser ${caller.accountId ?? ''}` : 'asApp'));
           await mirror?.(method, bbPath, body, caller);
           return bitbucket.handle(method, bbPath, body, caller);
         }),
@@ -251,7 +279,13 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
         ? { calls: 0, stopAfter: 1 + harsh.pick(MAX_CALLS_BEFORE_CRASH), stop: stopped }
         : undefined;
     const scope = scopeFor(spec, doom);
-    log(`invoke ${spec.functionKey} (${spec.moduleKey}) ${scope.runtime.appContext.invocationId}`);
+    const { invocationId } = scope.runtime.appContext;
+    log(`invoke ${spec.functionKey} (${spec.moduleKey}) ${invocationId}`);
+    const started = performance.now();
+    const ended = (outcome: InvocationOutcome): InvocationOutcome => {
+      invocations.push({ functionKey: spec.functionKey, invocationId, ms: performance.now() - started, ok: outcome.ok });
+      return outcome;
+    };
     try {
       const handler = loadHandler(manifest, spec.functionKey);
       const value = await Promise.race([runInScope(scope, async () => handler(...args)), stop]);
@@ -259,13 +293,13 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
         harsh?.count('crashed');
         log(`function ${spec.functionKey} stopped after ${doom?.stopAfter} platform call(s): timed out`);
         const error = new Error(`${spec.functionKey} timed out (stopped by the harsh platform after ${doom?.stopAfter} platform call(s))`);
-        return { functionKey: spec.functionKey, ok: false, timedOut: true, error };
+        return ended({ functionKey: spec.functionKey, ok: false, timedOut: true, error });
       }
-      return { functionKey: spec.functionKey, ok: true, value };
+      return ended({ functionKey: spec.functionKey, ok: true, value });
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
       log(`function ${spec.functionKey} failed: ${err.message}`);
-      return { functionKey: spec.functionKey, ok: false, error: err };
+      return ended({ functionKey: spec.functionKey, ok: false, error: err });
     }
   }
 
@@ -329,8 +363,10 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     manifest,
     bitbucket,
     calls,
+    invocations,
     resetCalls: () => {
       calls.length = 0;
+      invocations.length = 0;
     },
     egressLog,
     deadLetters: broker.deadLetters,

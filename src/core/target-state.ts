@@ -24,9 +24,10 @@ export const TARGET_STATE_SCHEMA_VERSION = 1;
 /** Longer than the deploy worker may run (manifest.yml: 120 s), so a live holder never loses its lease. */
 export const LEASE_MS = 150_000;
 
+// Every write of the target rewrites its state, so a mark holds only what decisions read (a stored
+// mark's `deliveryId`, from before, is dropped on read): KVS writes are billed by volume.
 const pushMarkSchema = z.object({
   jobKey: z.string(),
-  deliveryId: z.string(),
   order: z.number(),
   commit: z.string(),
   ref: z.object({ name: z.string(), type: z.enum(['branch', 'tag']) }),
@@ -61,8 +62,8 @@ export const EMPTY_TARGET_STATE: TargetStateFields = {
   lease: null,
 };
 
-/** Enough to cover any burst still in flight; the state stays a few kilobytes. */
-const RECENT_SENDS = 20;
+/** Enough to cover any burst still in flight (same-commit pushes are told apart among these); the state stays about a kilobyte. */
+const RECENT_SENDS = 10;
 
 /** The state once `mark` is the newest push sent. */
 export const withSent = (fields: TargetStateFields, mark: PushMark): Pick<TargetStateFields, 'sent' | 'recent'> => ({
@@ -88,11 +89,10 @@ export const deployedBySameCommit = (state: TargetStateFields, push: Pushed): Pu
   state.recent.find((mark) => mark.jobKey !== push.jobKey && mark.commit === push.commit.hash && DEPLOYING.has(mark.state));
 
 /** A job or a record, as the target's state remembers it. */
-type Markable = Pick<DeployJob, 'jobKey' | 'deliveryId' | 'order' | 'ref'> & { commit: { hash: string } };
+type Markable = Pick<DeployJob, 'jobKey' | 'order' | 'ref'> & { commit: { hash: string } };
 
 export const markOf = (job: Markable, state: DeploymentState): PushMark => ({
   jobKey: job.jobKey,
-  deliveryId: job.deliveryId,
   order: job.order,
   commit: job.commit.hash,
   ref: job.ref,

@@ -158,7 +158,14 @@ describe('triggers', () => {
     expect(outcome).toMatchObject({ functionKey: 'push-trigger', ok: true, value: { queued: 1 } });
     const invocationId = (outcome?.value as { invocationId: string }).invocationId;
     expect(platform.calls).toEqual([
-      { seam: 'kvs', op: 'get', detail: settingsKey(REPO), invocationId },
+      {
+        seam: 'kvs',
+        op: 'get',
+        detail: settingsKey(REPO),
+        invocationId,
+        requestBytes: expect.any(Number),
+        responseBytes: expect.any(Number),
+      },
       // route`` leaves path parameters as they are: the braces reach Bitbucket unencoded.
       { seam: 'bitbucket', op: `GET /2.0/repositories/${WORKSPACE}/${REPO}`, detail: 'asApp', invocationId },
       { seam: 'queue', op: 'publish', detail: 'work: 1 event(s)', invocationId },
