@@ -17,8 +17,9 @@ export interface Scenario {
   deploys(app: TestApp): number;
 }
 
-export const webhooks = (count: number): Scenario => ({
-  targets: (app) => hookTargets(app.receiver, count, ['main']),
+/** `count` signed webhooks at the receiver; `coalesce: false` deploys every push (its jobs ask which older ones wait). */
+export const webhooks = (count: number, { coalesce = true } = {}): Scenario => ({
+  targets: (app) => hookTargets(app.receiver, count, ['main']).map((target) => ({ ...target, options: { ...target.options, coalesce } })),
   deploys: (app) => app.receiver.deliveries.length,
 });
 

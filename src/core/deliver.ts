@@ -74,6 +74,13 @@ async function read(worker: Worker): Promise<JobView> {
   return { ...seen, target: seen.doc?.targets.find((candidate) => candidate.id === job.targetId) ?? null };
 }
 
+/**
+ * What else is planned for the target: a coalescing target asks only whether a newer push is (its
+ * newest came with the batch read); one that deploys every push asks which older ones wait (a query).
+ */
+const plannedFor = async ({ job, ports }: Worker, target: Target, view: JobView): Promise<PlannedPush[]> =>
+  target.options.coalesce ? (view.newest ? [view.newest] : []) : ports.store.listPlanned(job.repository.uuid, job.targetId);
+
 /** Only a job that may still send needs to know what else is planned for its target. */
 const maySend = (record: Deployment | null): boolean => record === null || record.state === 'retrying' || record.state === 'sending';
 
@@ -84,8 +91,7 @@ async function pass(worker: Worker): Promise<DeliveryResult> {
   // the same moment. A state that knows this job better than its record does is read again.
   const mark = [view.state.sent, ...view.state.recent].find((m) => m?.jobKey === job.jobKey);
   if (mark && mark.state !== view.record?.state) throw new StaleStateError(`the record of job ${job.jobKey}`);
-  const planned: PlannedPush[] =
-    view.target && maySend(view.record) ? await ports.store.listPlanned(job.repository.uuid, job.targetId) : [];
+  const planned = view.target && maySend(view.record) ? await plannedFor(worker, view.target, view) : [];
   const { row, step } = decide(DELIVERY_ROWS, {
     now: ports.now(),
     job,

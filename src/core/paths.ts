@@ -90,7 +90,11 @@ export async function checkPaths(check: PathCheck, attempt: number, ports: Deliv
   await ports.store
     .markPlanned(
       check.job.repository.uuid,
-      deploying.map((job) => ({ targetId: job.targetId, push: plannedOf(job) })),
+      deploying.map((job) => ({
+        targetId: job.targetId,
+        push: plannedOf(job),
+        coalesce: targets.get(job.targetId)?.options.coalesce ?? false,
+      })),
     )
     .catch((error: unknown) => {
       if (!(error instanceof PlatformFault)) throw error;

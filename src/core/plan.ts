@@ -4,9 +4,8 @@ import { orderOf } from './order';
 import type { PathCheck } from './paths';
 import type { Push } from './push-event';
 import { findSkipMarker, hasPathFilters, refMatches } from './rules';
-import { plannedOf } from './run';
+import { type PlannedMark, plannedOf } from './run';
 import type { Target } from './targets';
-import type { PlannedPush } from './transitions';
 
 export interface Plan {
   deliveryId: string;
@@ -15,7 +14,7 @@ export interface Plan {
   /** Jobs whose targets filter by path: one diffstat call decides them all, in the deploy worker. */
   pathCheck: PathCheck | null;
   /** Pushes planned for their targets, marked once the jobs are queued: what coalescing and ordering look at. */
-  planned: { targetId: string; push: PlannedPush }[];
+  planned: PlannedMark[];
   /** Why the push deploys nothing at all, when that is decided before looking at targets. */
   ignoredBecause: string | null;
 }
@@ -71,7 +70,8 @@ export function planPush(push: Push, targets: readonly Target[], now: number): P
     // Path filters need the push's changed files, which only Bitbucket knows: decided after the queue.
     if (job.skipReason === null && push.ref.type === 'branch' && hasPathFilters(target)) filtered.push(job);
     else jobs.push(job);
-    if (job.skipReason === null && !filtered.includes(job)) planned.push({ targetId: target.id, push: plannedOf(job) });
+    if (job.skipReason === null && !filtered.includes(job))
+      planned.push({ targetId: target.id, push: plannedOf(job), coalesce: target.options.coalesce });
   }
   const [first] = filtered;
   const pathCheck: PathCheck | null = first ? { kind: 'paths', v: 1, job: first, targetIds: filtered.map((job) => job.targetId) } : null;

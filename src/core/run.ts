@@ -32,6 +32,19 @@ export interface JobView {
   target: Target | null;
   record: Deployment | null;
   state: TargetState;
+  /** The newest push planned for a coalescing target, as the last trigger to plan one wrote it. */
+  newest: PlannedPush | null;
+}
+
+/**
+ * A push planned for its target, marked once its job is queued. A coalescing target keeps only its
+ * newest (what coalescing asks, read with the job's other values in one batch); one that deploys every
+ * push keeps each, since its jobs wait for the older ones (a query).
+ */
+export interface PlannedMark {
+  targetId: string;
+  push: PlannedPush;
+  coalesce: boolean;
 }
 
 /** One write: records of a target, and its state moved on from the version it was read at. */
@@ -48,14 +61,14 @@ export interface Change {
 export interface DeliveryStore {
   getTargets(repositoryUuid: string): Promise<TargetsDocument | null>;
   getSecrets(repositoryUuid: string, targetId: string): Promise<StoredSecrets>;
-  /** ONE read: the repository's targets, the record and the target's state (created when it has none). */
+  /** ONE read: the repository's targets, the record, the target's state (created when it has none) and its newest planned push. */
   read(repositoryUuid: string, targetId: string, recordId: string): Promise<Omit<JobView, 'target'>>;
   /** The target's planned pushes whose jobs have not acted yet, oldest first. */
   listPlanned(repositoryUuid: string, targetId: string): Promise<PlannedPush[]>;
   /** Writes a change, all or nothing; StaleStateError when the target's state moved since it was read. */
   commit(change: Change): Promise<TargetState>;
-  /** Marks pushes as planned for their targets (after their jobs were queued). */
-  markPlanned(repositoryUuid: string, marks: readonly { targetId: string; push: PlannedPush }[]): Promise<void>;
+  /** Marks pushes as planned for their targets (after their jobs were queued), in one write. */
+  markPlanned(repositoryUuid: string, marks: readonly PlannedMark[]): Promise<void>;
 }
 
 /** A followed deploy's next status read: where its record is, and which read this is (the record has the rest). */
@@ -131,7 +144,11 @@ export function platformRetrySeconds(fault: PlatformFault, atLeast: number): num
 const RATE_WINDOW_SECONDS = 75;
 
 /** Runs `pass` until it settles, reading afresh after a lost write or a storage fault. */
-export async function withPasses(run: Pick<Run, 'ports' | 'log'>, carry: () => Carried | undefined, pass: () => Promise<DeliveryResult>): Promise<DeliveryResult> {
+export async function withPasses(
+  run: Pick<Run, 'ports' | 'log'>,
+  carry: () => Carried | undefined,
+  pass: () => Promise<DeliveryResult>,
+): Promise<DeliveryResult> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await pass();

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { type Deployment, deploymentSchema, storedDeploymentSchema } from '../core/deployment';
 import { CorruptRecordError, PlatformFault, StaleStateError } from '../core/errors';
 import { bareUuid } from '../core/ids';
-import type { Change, DeliveryStore } from '../core/run';
+import type { Change, DeliveryStore, PlannedMark } from '../core/run';
 import { NO_SECRETS, secretBindingSchema, type StoredSecrets } from '../core/secrets';
 import { EMPTY_TARGET_STATE, type TargetState, targetStateSchema } from '../core/target-state';
 import { type TargetsDocument, targetsDocumentSchema } from '../core/targets';
@@ -14,7 +14,8 @@ import { describeIssues } from '../core/zod-messages';
  * Everything the app keeps, in Forge's KVS and Custom Entity Store. Keys use bare UUIDs (KVS refuses braces):
  *   targets:<repo>                         all targets of a repository, one value: one read per push
  *   deploy:<repo>:<reversed time>-<job>    a deployment record (one per push and target); a prefix scan lists newest first
- *   plan:<repo>:<target>:<order>:<job>     a push planned for a target whose job has not acted yet (expires)
+ *   plan:<repo>:<target>:<order>:<job>     a push planned for a target that deploys every push, whose job has not acted yet (expires)
+ *   newest:<repo>:<target>                 the newest push planned for a coalescing target, as the last trigger wrote it (expires)
  *   entity target-state, <repo>:<target>   where the target stands (core/target-state.ts), with its version
  *   entity targets-revision, <repo>        counts the page's changes to the targets: a save conditioned on it loses no other
  *   secrets:<repo>:<target>                the target's secrets and what they were saved for, in the encrypted secret store
@@ -44,6 +45,7 @@ const plannedPrefix = (repo: string, targetId: string) => `plan:${bareUuid(repo)
 const plannedKey = (repo: string, targetId: string, push: PlannedPush) =>
   `${plannedPrefix(repo, targetId)}${String(push.order).padStart(17, '0')}:${push.jobKey}`;
 const stateKey = (repo: string, targetId: string) => `${bareUuid(repo)}:${targetId}`;
+const newestKey = (repo: string, targetId: string) => `newest:${bareUuid(repo)}:${targetId}`;
 
 const plannedSchema = z.object({ jobKey: z.string(), order: z.number(), commit: z.string() });
 const storedStateSchema = z.object({ version: z.number(), state: targetStateSchema });
@@ -232,11 +234,16 @@ async function createState(repo: string, targetId: string): Promise<TargetState>
   }
 }
 
-/** The targets, one record and the target's state in ONE batch read. */
+/** The targets, one record, the target's state and its newest planned push in ONE batch read. */
 async function readJobView(repo: string, targetId: string, recordId: string) {
-  const keys = { targets: targetsKey(repo), record: deploymentKey(repo, recordId), state: stateKey(repo, targetId) };
+  const keys = {
+    targets: targetsKey(repo),
+    record: deploymentKey(repo, recordId),
+    state: stateKey(repo, targetId),
+    newest: newestKey(repo, targetId),
+  };
   const result = await platform('batch read', () =>
-    kvs.batchGet([{ key: keys.targets }, { key: keys.record }, { key: keys.state, entityName: TARGET_STATE_ENTITY }]),
+    kvs.batchGet([{ key: keys.targets }, { key: keys.record }, { key: keys.state, entityName: TARGET_STATE_ENTITY }, { key: keys.newest }]),
   );
   if (result.failedKeys.length > 0) {
     throw new PlatformFault(
@@ -248,10 +255,12 @@ async function readJobView(repo: string, targetId: string, recordId: string) {
   const targets = found(keys.targets);
   const record = found(keys.record);
   const state = found(keys.state, TARGET_STATE_ENTITY);
+  const newest = found(keys.newest);
   return {
     doc: targets === undefined ? null : parseStored(targetsDocumentSchema, keys.targets, targets),
     record: record === undefined ? null : parseStored(storedDeploymentSchema, keys.record, record),
     state: state === undefined ? await createState(repo, targetId) : toState(keys.state, state),
+    newest: newest === undefined ? null : parseStored(plannedSchema, keys.newest, newest),
   };
 }
 
@@ -266,11 +275,15 @@ export async function listPlanned(repo: string, targetId: string): Promise<Plann
   return page.results.map(({ key, value }) => parseStored(plannedSchema, key, value));
 }
 
-/** Marks pushes as planned for their targets: one batch write (per 25 targets). */
-export async function markPlanned(repo: string, marks: readonly { targetId: string; push: PlannedPush }[]): Promise<void> {
+/**
+ * Marks pushes as planned for their targets: one batch write (per 25 targets). Of two triggers of one
+ * coalescing target at once, the last to write decides its newest: a newer push hidden so deploys after
+ * the older one instead of replacing it, still in order (the target's state keeps that).
+ */
+export async function markPlanned(repo: string, marks: readonly PlannedMark[]): Promise<void> {
   for (let start = 0; start < marks.length; start += BATCH_SIZE) {
-    const items = marks.slice(start, start + BATCH_SIZE).map(({ targetId, push }) => ({
-      key: plannedKey(repo, targetId, push),
+    const items = marks.slice(start, start + BATCH_SIZE).map(({ targetId, push, coalesce }) => ({
+      key: coalesce ? newestKey(repo, targetId) : plannedKey(repo, targetId, push),
       value: plannedSchema.parse(push),
       options: { ttl: PLANNED_TTL },
     }));

@@ -113,17 +113,44 @@ describe('deliver', () => {
     it('supersedes a job when a newer push is planned for the target, before anything is sent', async () => {
       const h = harness(makeTarget(), () => 202);
       const newer = jobAt(6, D);
-      await h.ports.store.markPlanned('r', [{ targetId: 'staging-hook', push: { jobKey: newer.jobKey, order: newer.order, commit: D } }]);
+      await h.ports.store.markPlanned('r', [
+        { targetId: 'staging-hook', push: { jobKey: newer.jobKey, order: newer.order, commit: D }, coalesce: true },
+      ]);
       const older = await deliver(jobAt(5, C), null, h.ports);
       expect(older).toMatchObject({ record: { state: 'superseded', message: expect.stringContaining('is queued for this target') } });
       expect(h.requests).toHaveLength(0);
+    });
+
+    it('two triggers racing: when the older push marks last, both deploy, in push order, and never the older after the newer', async () => {
+      const mark = (job: DeployJob) => ({
+        targetId: 'staging-hook',
+        push: { jobKey: job.jobKey, order: job.order, commit: job.commit.hash },
+        coalesce: true,
+      });
+      const older = jobAt(5, C);
+      const newer = jobAt(6, D);
+      const inOrder = harness(makeTarget(), () => 202);
+      await inOrder.ports.store.markPlanned('r', [mark(newer)]);
+      await inOrder.ports.store.markPlanned('r', [mark(older)]);
+      await deliver(older, null, inOrder.ports);
+      await deliver(newer, null, inOrder.ports);
+      expect(sent(inOrder)).toEqual([C, D]);
+
+      const reordered = harness(makeTarget(), () => 202);
+      await reordered.ports.store.markPlanned('r', [mark(newer)]);
+      await reordered.ports.store.markPlanned('r', [mark(older)]);
+      await deliver(newer, null, reordered.ports);
+      expect(await deliver(older, null, reordered.ports)).toMatchObject({ record: { state: 'superseded' } });
+      expect(sent(reordered)).toEqual([D]);
     });
 
     it('off: a job waits while an older planned push has not gone, then goes once it has', async () => {
       const target = makeTarget({ options: { ...DEFAULT_OPTIONS, coalesce: false } });
       const h = harness(target, () => 202);
       const older = jobAt(5, C, target);
-      await h.ports.store.markPlanned('r', [{ targetId: target.id, push: { jobKey: older.jobKey, order: older.order, commit: C } }]);
+      await h.ports.store.markPlanned('r', [
+        { targetId: target.id, push: { jobKey: older.jobKey, order: older.order, commit: C }, coalesce: false },
+      ]);
       const newer = jobAt(6, D, target);
       expect(await deliver(newer, null, h.ports)).toMatchObject({ kind: 'done', note: expect.stringContaining('waiting: the older push') });
       expect(h.continued).toEqual([{ job: { ...newer, waitingSince: h.ports.now() }, delaySeconds: expect.any(Number) }]);
@@ -136,7 +163,9 @@ describe('deliver', () => {
       const target = makeTarget({ options: { ...DEFAULT_OPTIONS, coalesce: false } });
       const h = harness(target, () => 202);
       const older = jobAt(5, C, target);
-      await h.ports.store.markPlanned('r', [{ targetId: target.id, push: { jobKey: older.jobKey, order: older.order, commit: C } }]);
+      await h.ports.store.markPlanned('r', [
+        { targetId: target.id, push: { jobKey: older.jobKey, order: older.order, commit: C }, coalesce: false },
+      ]);
       await deliver(jobAt(6, D, target), null, h.ports);
       const [waiting] = h.continued;
       expect(waiting?.job.waitingSince).toBe(h.ports.now());

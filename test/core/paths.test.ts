@@ -63,7 +63,8 @@ describe('checkPaths', () => {
       ['app', null],
       ['docs', 'none of the 2 changed files match the path filters'],
     ]);
-    expect([...h.planned.keys()]).toEqual(['app']);
+    // Both targets coalesce (the default): only the deploying one's newest push is marked.
+    expect([...h.newest.keys()]).toEqual(['app']);
   });
 
   it('compares a new branch with the main branch, and the first push of the main branch deploys without comparing', async () => {
