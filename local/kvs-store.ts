@@ -258,11 +258,20 @@ function set(ctx: Ctx, ns: string, key: string, value: unknown, options: Body): 
   const { db, now } = ctx;
   const text = validValue(value);
   checkEntityValue(ctx, ns, value);
+  const expireAt = ttlToExpiry(now, options.ttl);
+  db.expiresAt(expireAt);
+  // Most writes neither refuse an existing key nor return it: the row's creation time is kept in SQL.
+  if (options.keyPolicy !== 'FAIL_IF_EXISTS' && options.returnValue === undefined) {
+    db.run(
+      `INSERT INTO items (ns, key, value, created_at, updated_at, expire_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5)
+       ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, expire_at = excluded.expire_at`,
+      [ns, key, text, now, expireAt],
+    );
+    return new Response(null, { status: 204 });
+  }
   const previous = readRow(db, ns, key);
   // 409 KEY_CONFLICT: the code Forge's REST reference gives for FAIL_IF_EXISTS on an existing key.
   if (previous && options.keyPolicy === 'FAIL_IF_EXISTS') throw new KvsError(409, 'KEY_CONFLICT', `key "${key}" already exists`);
-  const expireAt = ttlToExpiry(now, options.ttl);
-  db.expiresAt(expireAt);
   db.run('INSERT OR REPLACE INTO items (ns, key, value, created_at, updated_at, expire_at) VALUES (?, ?, ?, ?, ?, ?)', [
     ns,
     key,
@@ -277,15 +286,12 @@ function set(ctx: Ctx, ns: string, key: string, value: unknown, options: Body): 
   return new Response(null, { status: 204 });
 }
 
+/**
+ * "The only condition supported by the Key-value store is beginsWith" (Forge's query reference): a
+ * key range, so the primary key serves it (every key with the prefix sorts below prefix + U+10FFFF).
+ */
 const KEY_CONDITIONS: Record<string, { sql: string; arity: number }> = {
-  // A key range, so the primary key serves it: every key with the prefix sorts below prefix + U+10FFFF.
   BEGINS_WITH: { sql: 'key >= ?1 AND key < ?1 || char(1114111)', arity: 1 },
-  BETWEEN: { sql: 'key >= ?1 AND key <= ?2', arity: 2 },
-  EQUAL_TO: { sql: 'key = ?1', arity: 1 },
-  GREATER_THAN: { sql: 'key > ?1', arity: 1 },
-  GREATER_THAN_EQUAL_TO: { sql: 'key >= ?1', arity: 1 },
-  LESS_THAN: { sql: 'key < ?1', arity: 1 },
-  LESS_THAN_EQUAL_TO: { sql: 'key <= ?1', arity: 1 },
 };
 
 /** Keys in ascending order; the cursor is the last key returned, so pages never overlap or skip. */
@@ -493,14 +499,26 @@ function validValue(value: unknown): string {
   if (value === undefined) throw new KvsError(400, 'INVALID_VALUE', 'a value is required');
   const text = JSON.stringify(value);
   if (Buffer.byteLength(text) > MAX_VALUE_BYTES) throw new KvsError(400, 'MAX_SIZE', `the value is larger than ${MAX_VALUE_BYTES} bytes`);
-  if (depthOf(value) > MAX_DEPTH) throw new KvsError(400, 'MAX_DEPTH', `the value nests deeper than ${MAX_DEPTH} levels`);
+  if (depthOf(text) > MAX_DEPTH) throw new KvsError(400, 'MAX_DEPTH', `the value nests deeper than ${MAX_DEPTH} levels`);
   return text;
 }
 
-function depthOf(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
-  const children = Object.values(value);
-  return 1 + (children.length ? Math.max(...children.map(depthOf)) : 0);
+/** How deep the JSON nests: its deepest run of open brackets outside strings (no walk of the parsed value). */
+function depthOf(json: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // a backslash escapes the next character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) deepest = Math.max(deepest, ++depth);
+    else if (c === 125 || c === 93) depth--;
+  }
+  return deepest;
 }
 
 function ttlToExpiry(now: number, ttl: unknown): number | null {

@@ -45,8 +45,8 @@ export interface LocalPlatformOptions<B extends BitbucketSeam = BitbucketStandIn
 export interface SeamCall {
   seam: 'kvs' | 'queue' | 'bitbucket' | 'egress';
   op: string;
-  /** What the call was about (a key, a where clause, a queue): worked out when first read, off the hot path. */
-  readonly detail: string;
+  /** What the call was about: a key, a where clause, a queue. */
+  detail: string;
   invocationId?: string;
   /** Storage calls: the request's body and the answer's, in bytes (what Forge bills KVS reads and writes by). */
   requestBytes?: number;
@@ -142,23 +142,17 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
   const harsh = options.harsh ? createHarshness(options.harsh) : undefined;
 
   const invocations: Invocation[] = [];
-  const record = (seam: SeamCall['seam'], op: string, describe: () => string): SeamCall => {
-    let detail: string | undefined;
-    const call: SeamCall = {
-      seam,
-      op,
-      get detail() {
-        return (detail ??= describe());
-      },
-      invocationId: currentScope()?.runtime.appContext.invocationId,
-    };
+  const record = (seam: SeamCall['seam'], op: string, detail: string): SeamCall => {
+    const call: SeamCall = { seam, op, detail, invocationId: currentScope()?.runtime.appContext.invocationId };
     calls.push(call);
     return call;
   };
 
   const recordEgress = (entry: EgressRecord): void => {
     egressLog.push(entry);
-    record('egress', `${entry.method} ${entry.url}`, () =>
+    record(
+      'egress',
+      `${entry.method} ${entry.url}`,
       entry.refused ? 'refused' : `${entry.status ?? entry.error ?? ''} via ${entry.routedUrl ?? ''}`,
     );
   };
@@ -210,7 +204,9 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
    * the answer is lost, as when a request times out on its way back).
    */
   async function kvsSeam(kvsPath: string, init: RequestInit | undefined, calm: boolean): Promise<Response> {
-    const call = record('kvs', kvsOpName(kvsPath), () => describeKvsBody(init?.body));
+    const op = kvsOpName(kvsPath);
+    // A transaction's body (records and state, kilobytes) names no one key: not parsed again to say so.
+    const call = record('kvs', op, op === 'transaction' ? '' : describeKvsBody(init?.body));
     call.requestBytes = typeof init?.body === 'string' ? Buffer.byteLength(init.body) : 0;
     if (!harsh || calm || !isKvsWrite(kvsPath) || !harsh.chance(harsh.profile.kvsWriteFailRate)) {
       const response = await store.handle(kvsPath, init);
@@ -245,12 +241,12 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
       kvs: (kvsPath, init) => guard(() => kvsSeam(kvsPath, init, calm)),
       stargate: (queuePath, init) =>
         guard(() => {
-          record('queue', queueOp(queuePath), () => describeQueueBody(init?.body));
+          record('queue', queueOp(queuePath), describeQueueBody(init?.body));
           return broker.handle(queuePath, init, { workspaceUuid });
         }),
       bitbucket: (method, bbPath, body, caller) =>
         guard(async () => {
-          record('bitbucket', `${method} ${bbPath}`, () => (caller.asUser ? `asUser ${caller.accountId ?? ''}` : 'asApp'));
+          record('bitbucket', `${method} ${bbPath}`, caller.asUser ? `asUser ${caller.accountId ?? ''}` : 'asApp');
           await mirror?.(method, bbPath, body, caller);
           return bitbucket.handle(method, bbPath, body, caller);
         }),
