@@ -76,10 +76,20 @@ async function read(worker: Worker): Promise<JobView> {
 
 /**
  * What else is planned for the target: a coalescing target asks only whether a newer push is (its
- * newest came with the batch read); one that deploys every push asks which older ones wait (a query).
+ * newest came with the batch read); one that deploys every push asks which older ones wait (a query),
+ * and counts the newest too, which pushes planned while it still coalesced left instead of marks.
  */
-const plannedFor = async ({ job, ports }: Worker, target: Target, view: JobView): Promise<PlannedPush[]> =>
-  target.options.coalesce ? (view.newest ? [view.newest] : []) : ports.store.listPlanned(job.repository.uuid, job.targetId);
+async function plannedFor(
+  { job, ports }: Worker,
+  target: Target,
+  view: JobView,
+): Promise<{ planned: PlannedPush[]; stale: PlannedPush[] }> {
+  const newest = view.newest ? [view.newest] : [];
+  if (target.options.coalesce) return { planned: newest, stale: [] };
+  const listed = await ports.store.listPlanned(job.repository.uuid, job.targetId, view.state.sent);
+  return { planned: [...listed.planned, ...newest], stale: listed.stale };
+}
+const NONE_PLANNED = { planned: [], stale: [] };
 
 /** Only a job that may still send needs to know what else is planned for its target. */
 const maySend = (record: Deployment | null): boolean => record === null || record.state === 'retrying' || record.state === 'sending';
@@ -91,7 +101,8 @@ async function pass(worker: Worker): Promise<DeliveryResult> {
   // the same moment. A state that knows this job better than its record does is read again.
   const mark = [view.state.sent, ...view.state.recent].find((m) => m?.jobKey === job.jobKey);
   if (mark && mark.state !== view.record?.state) throw new StaleStateError(`the record of job ${job.jobKey}`);
-  const planned = view.target && maySend(view.record) ? await plannedFor(worker, view.target, view) : [];
+  const { planned, stale } = view.target && maySend(view.record) ? await plannedFor(worker, view.target, view) : NONE_PLANNED;
+  view.stale = stale;
   const { row, step } = decide(DELIVERY_ROWS, {
     now: ports.now(),
     job,

@@ -140,15 +140,13 @@ async function pass(ports: DeliveryPorts, log: Logger, check: FollowCheck): Prom
     }
   }
   const { row, step } = decide(FOLLOW_ROWS, { check: check.check, record: view.record, target, cannotRead });
-  log.info('follow', { row, step: step.do });
+  // The record's delivery id joins every line from here: the one id a deploy's lines share.
+  const recordLog = view.record ? log.child({ deliveryId: view.record.deliveryId, commit: view.record.commit.hash.slice(0, 12) }) : log;
+  recordLog.info('follow', { row, step: step.do });
   if (step.do === 'nothing') return { kind: 'done', record: view.record, note: step.note };
   // Every other step has a record: the rows end at 'nothing' without one.
   const record = view.record as Deployment;
-  const run: Run = {
-    job: jobOf(record, check.workspaceUuid),
-    ports,
-    log: log.child({ deliveryId: record.deliveryId, commit: record.commit.hash.slice(0, 12) }),
-  };
+  const run: Run = { job: jobOf(record, check.workspaceUuid), ports, log: recordLog };
   switch (step.do) {
     case 'report':
       return report(run, view);

@@ -3,6 +3,7 @@ import { PlatformFault, StaleStateError } from './errors';
 import { HttpFault, type HttpClient } from './http';
 import type { DeployJob } from './job';
 import type { Logger } from './log';
+import type { Ordered } from './order';
 import type { ChangedFiles } from './paths';
 import type { BoundProvider, ProviderCall } from './provider';
 import { retryDelaySeconds } from './retry';
@@ -34,12 +35,14 @@ export interface JobView {
   state: TargetState;
   /** The newest push planned for a coalescing target, as the last trigger to plan one wrote it. */
   newest: PlannedPush | null;
+  /** Planned-push marks the job found older than the target's last push sent: no decision needs them, so its next write removes them. */
+  stale?: readonly PlannedPush[];
 }
 
 /**
- * A push planned for its target, marked once its job is queued. A coalescing target keeps only its
- * newest (what coalescing asks, read with the job's other values in one batch); one that deploys every
- * push keeps each, since its jobs wait for the older ones (a query).
+ * A push planned for its target, marked once its job is queued. A coalescing target also keeps its
+ * newest, which is all coalescing asks (read with the job's other values in one batch); a target that
+ * deploys every push lists the marks, since its jobs wait for the older ones (a query).
  */
 export interface PlannedMark {
   targetId: string;
@@ -56,6 +59,10 @@ export interface Change {
   records: Deployment[];
   /** The job's planned-push marker, removed once the job has acted. */
   planned: PlannedPush | null;
+  /** Whether the coalescing target's newest planned push is this job's, and goes with it. */
+  clearsNewest: boolean;
+  /** Marks older than the last push sent, found on the way: removed too. */
+  stale: readonly PlannedPush[];
 }
 
 export interface DeliveryStore {
@@ -63,8 +70,11 @@ export interface DeliveryStore {
   getSecrets(repositoryUuid: string, targetId: string): Promise<StoredSecrets>;
   /** ONE read: the repository's targets, the record, the target's state (created when it has none) and its newest planned push. */
   read(repositoryUuid: string, targetId: string, recordId: string): Promise<Omit<JobView, 'target'>>;
-  /** The target's planned pushes whose jobs have not acted yet, oldest first. */
-  listPlanned(repositoryUuid: string, targetId: string): Promise<PlannedPush[]>;
+  /**
+   * The target's planned pushes whose jobs have not acted yet and that are newer than `sent` (the last
+   * push sent), oldest first; and those found older than it (stale: their jobs can only be superseded).
+   */
+  listPlanned(repositoryUuid: string, targetId: string, sent: Ordered | null): Promise<{ planned: PlannedPush[]; stale: PlannedPush[] }>;
   /** Writes a change, all or nothing; StaleStateError when the target's state moved since it was read. */
   commit(change: Change): Promise<TargetState>;
   /** Marks pushes as planned for their targets (after their jobs were queued), in one write. */
@@ -219,8 +229,11 @@ export async function commitRecord(
     to,
     records: [stamped],
     planned: plannedOf(run.job),
+    // Once the job has acted, a newest mark naming it would only stand for a push that is done.
+    clearsNewest: view.newest?.jobKey === run.job.jobKey,
+    stale: view.stale ?? [],
   });
-  return { ...view, record: stamped, state };
+  return { ...view, record: stamped, state, newest: view.newest?.jobKey === run.job.jobKey ? null : view.newest, stale: [] };
 }
 
 /**

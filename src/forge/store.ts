@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import { type Deployment, deploymentSchema, storedDeploymentSchema } from '../core/deployment';
 import { CorruptRecordError, PlatformFault, StaleStateError } from '../core/errors';
 import { bareUuid } from '../core/ids';
+import { isNewer, type Ordered } from '../core/order';
 import type { Change, DeliveryStore, PlannedMark } from '../core/run';
 import { NO_SECRETS, secretBindingSchema, type StoredSecrets } from '../core/secrets';
 import { EMPTY_TARGET_STATE, type TargetState, targetStateSchema } from '../core/target-state';
@@ -14,7 +15,7 @@ import { describeIssues } from '../core/zod-messages';
  * Everything the app keeps, in Forge's KVS and Custom Entity Store. Keys use bare UUIDs (KVS refuses braces):
  *   targets:<repo>                         all targets of a repository, one value: one read per push
  *   deploy:<repo>:<reversed time>-<job>    a deployment record (one per push and target); a prefix scan lists newest first
- *   plan:<repo>:<target>:<order>:<job>     a push planned for a target that deploys every push, whose job has not acted yet (expires)
+ *   plan:<repo>:<target>:<order>:<job>     a push planned for a target whose job has not acted yet (expires)
  *   newest:<repo>:<target>                 the newest push planned for a coalescing target, as the last trigger wrote it (expires)
  *   entity target-state, <repo>:<target>   where the target stands (core/target-state.ts), with its version
  *   entity targets-revision, <repo>        counts the page's changes to the targets: a save conditioned on it loses no other
@@ -56,11 +57,10 @@ const PLANNED_TTL = { unit: 'DAYS', value: 7 } as const;
  * (https://developer.atlassian.com/platform/forge/runtime-reference/storage-api-query/).
  */
 const QUERY_PAGE = 20;
-/**
- * The planned pushes of a target a job looks at, oldest first: one query page. A burst longer than
- * this still coalesces on what it sees.
- */
-const PLANNED_SCAN = QUERY_PAGE;
+/** Pages of a target's planned pushes a job reads past stale marks (each job's write removes those it saw). */
+const PLANNED_PAGES = 5;
+/** A transaction holds at most 25 operations: the state, the record, the job's marks, and this many stale marks. */
+const MAX_STALE_DELETES = 20;
 /** @forge/kvs takes at most 25 items a batch. */
 const BATCH_SIZE = 25;
 const secretValues = z.record(z.string(), z.string());
@@ -264,37 +264,60 @@ async function readJobView(repo: string, targetId: string, recordId: string) {
   };
 }
 
-export async function listPlanned(repo: string, targetId: string): Promise<PlannedPush[]> {
-  const page = await platform('planned pushes', () =>
-    kvs
+/**
+ * The planned pushes newer than `sent`, oldest first (a page of them), and the stale ones read on the
+ * way: marks whose jobs acted before they landed (a redelivered trigger marks again) pile up at the
+ * front, so pages are read past them, at most PLANNED_PAGES, until a page holds a live mark.
+ */
+export async function listPlanned(
+  repo: string,
+  targetId: string,
+  sent: Ordered | null,
+): Promise<{ planned: PlannedPush[]; stale: PlannedPush[] }> {
+  const planned: PlannedPush[] = [];
+  const stale: PlannedPush[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < PLANNED_PAGES && planned.length === 0; page++) {
+    let query = kvs
       .query()
       .where('key', WhereConditions.beginsWith(plannedPrefix(repo, targetId)))
-      .limit(PLANNED_SCAN)
-      .getMany(),
-  );
-  return page.results.map(({ key, value }) => parseStored(plannedSchema, key, value));
+      .limit(QUERY_PAGE);
+    if (cursor) query = query.cursor(cursor);
+    const found = await platform('planned pushes', () => query.getMany());
+    for (const { key, value } of found.results) {
+      const push = parseStored(plannedSchema, key, value);
+      (sent && !isNewer(push, sent) ? stale : planned).push(push);
+    }
+    cursor = found.nextCursor;
+    if (!cursor) break;
+  }
+  return { planned, stale };
 }
 
 /**
- * Marks pushes as planned for their targets: one batch write (per 25 targets). Of two triggers of one
- * coalescing target at once, the last to write decides its newest: a newer push hidden so deploys after
- * the older one instead of replacing it, still in order (the target's state keeps that).
+ * Marks pushes as planned for their targets: one batch write (per 25 marks). Every push gets its own
+ * mark, which the targets that deploy every push list; a coalescing target's newest push is also kept
+ * under one key its jobs read with their batch. Of two triggers of one coalescing target at once, the
+ * last to write decides that key: a newer push hidden so deploys after the older one instead of
+ * replacing it, still in order (the target's state keeps that). The marks stay for a target switched
+ * to deploying every push while its pushes are queued: its jobs still see which older ones wait.
  */
 export async function markPlanned(repo: string, marks: readonly PlannedMark[]): Promise<void> {
-  for (let start = 0; start < marks.length; start += BATCH_SIZE) {
-    const items = marks.slice(start, start + BATCH_SIZE).map(({ targetId, push, coalesce }) => ({
-      key: coalesce ? newestKey(repo, targetId) : plannedKey(repo, targetId, push),
-      value: plannedSchema.parse(push),
-      options: { ttl: PLANNED_TTL },
-    }));
-    const result = await platform('planned pushes', () => kvs.batchSet(items));
+  const items = marks.flatMap(({ targetId, push, coalesce }) => {
+    const value = plannedSchema.parse(push);
+    const mark = { key: plannedKey(repo, targetId, push), value, options: { ttl: PLANNED_TTL } };
+    return coalesce ? [mark, { key: newestKey(repo, targetId), value, options: { ttl: PLANNED_TTL } }] : [mark];
+  });
+  for (let start = 0; start < items.length; start += BATCH_SIZE) {
+    const batch = items.slice(start, start + BATCH_SIZE);
+    const result = await platform('planned pushes', () => kvs.batchSet(batch));
     if (result.failedKeys.length > 0) {
       throw new PlatformFault(`Could not mark planned pushes: ${result.failedKeys.map((f) => `${f.key} (${f.error.message})`).join(', ')}`);
     }
   }
 }
 
-/** One transaction: the target's state from `from.version` to the next, its records, its job's marker gone. */
+/** One transaction: the target's state from `from.version` to the next, its records, its job's marks and the stale ones gone. */
 async function commitChange(change: Change): Promise<TargetState> {
   const { repositoryUuid: repo, targetId } = change;
   const version = change.from.version + 1;
@@ -308,6 +331,11 @@ async function commitChange(change: Change): Promise<TargetState> {
   );
   for (const record of change.records) tx = tx.set(deploymentKey(repo, record.id), deploymentSchema.parse(record));
   if (change.planned) tx = tx.delete(plannedKey(repo, targetId, change.planned));
+  // A newer trigger may have written its push here since it was read: then that mark goes, which costs
+  // only its coalescing (the older job may still deploy first, in order).
+  if (change.clearsNewest) tx = tx.delete(newestKey(repo, targetId));
+  for (const push of change.stale.slice(0, MAX_STALE_DELETES))
+    if (push.jobKey !== change.planned?.jobKey) tx = tx.delete(plannedKey(repo, targetId, push));
   try {
     await platform('transaction', () => tx.execute());
   } catch (error) {

@@ -36,6 +36,8 @@ async function sendingUnderLease(h: ReturnType<typeof harness>, job: DeployJob, 
     to: { v: 1, sent: null, recent: [], covered: null, live: null, lease: { jobKey: job.jobKey, token, until: h.ports.now() + LEASE_MS } },
     records: [{ ...newRecord(job, makeTarget(), h.ports.now()), attempts: 1, sentAt: h.ports.now() }],
     planned: null,
+    clearsNewest: false,
+    stale: [],
   });
 }
 
@@ -142,6 +144,39 @@ describe('deliver', () => {
       await deliver(newer, null, reordered.ports);
       expect(await deliver(older, null, reordered.ports)).toMatchObject({ record: { state: 'superseded' } });
       expect(sent(reordered)).toEqual([D]);
+    });
+
+    it('a newest push that finished without sending leaves no mark: an older job is not superseded by it', async () => {
+      const target = makeTarget();
+      const h = harness(target, () => 202);
+      const older = jobAt(5, C);
+      const newer = jobAt(6, D);
+      await h.ports.store.markPlanned('r', [
+        { targetId: target.id, push: { jobKey: newer.jobKey, order: newer.order, commit: D }, coalesce: true },
+      ]);
+      // The newer push's job runs while the target is disabled, and ends without sending.
+      target.enabled = false;
+      expect(await deliver(newer, null, h.ports)).toMatchObject({ record: { state: 'skipped' } });
+      target.enabled = true;
+      expect(h.newest.size).toBe(0);
+      await deliver(older, null, h.ports);
+      expect(sent(h)).toEqual([C]);
+    });
+
+    it('switched to deploying every push while pushes are queued: a newer job still waits for the older one', async () => {
+      const target = makeTarget();
+      const h = harness(target, () => 202);
+      const older = jobAt(5, C, target);
+      const newer = jobAt(6, D, target);
+      for (const job of [older, newer])
+        await h.ports.store.markPlanned('r', [
+          { targetId: target.id, push: { jobKey: job.jobKey, order: job.order, commit: job.commit.hash }, coalesce: true },
+        ]);
+      target.options = { ...target.options, coalesce: false };
+      expect(await deliver(newer, null, h.ports)).toMatchObject({ note: expect.stringContaining('waiting: the older push') });
+      await deliver(older, null, h.ports);
+      await deliver(newer, null, h.ports);
+      expect(sent(h)).toEqual([C, D]);
     });
 
     it('off: a job waits while an older planned push has not gone, then goes once it has', async () => {

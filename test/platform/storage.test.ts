@@ -1,6 +1,6 @@
 import { hookTarget, startApp, type TestApp } from './app';
 import { kvs, WhereConditions } from '@forge/kvs';
-import { listDeployments } from '../../src/forge/store';
+import { listDeployments, listPlanned, markPlanned } from '../../src/forge/store';
 import { FIXTURE_REPOSITORY_UUID } from '../fixtures/events';
 import branchPush from '../fixtures/events/branch-push.json';
 
@@ -64,5 +64,20 @@ describe('stored records are parsed on read', () => {
     expect(ids).toEqual(expected);
     // 20 + 10, then one of 20 that finds the last 17: never more than Forge's 20 a query (the local KVS refuses more).
     expect(app.platform.calls.filter((c) => c.seam === 'kvs' && c.op === 'query')).toHaveLength(3);
+  });
+
+  it('reads planned pushes past a front of stale marks (older than the last push sent) and names them for removal', async () => {
+    app = await startApp();
+    const mark = (order: number) => ({ jobKey: `job-${order}`, order, commit: 'c0'.repeat(20) });
+    const marks = Array.from({ length: 25 }, (_, i) => ({ targetId: 'target-1', push: mark(i + 1), coalesce: false }));
+    await app.platform.run(() =>
+      markPlanned(FIXTURE_REPOSITORY_UUID, [...marks, { targetId: 'target-1', push: mark(40), coalesce: false }]),
+    );
+    app.platform.resetCalls();
+    const { planned, stale } = await app.platform.run(() => listPlanned(FIXTURE_REPOSITORY_UUID, 'target-1', mark(30)));
+    expect(planned.map((push) => push.order)).toEqual([40]);
+    expect(stale.map((push) => push.order)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    // Two KVS pages of 20: the first held only stale marks.
+    expect(app.platform.calls.filter((call) => call.op === 'query')).toHaveLength(2);
   });
 });
