@@ -14,6 +14,8 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'branch-picker': async () => (await import('./branch-picker')).branchPicker(),
   bundle: async () => (await import('./bundle')).bundle(),
   cost: async () => (await import('./cost')).cost(),
+  profile: async () => (await import('./profile')).profile(),
+  memory: async () => (await import('./memory')).memory(),
 };
 
 /**

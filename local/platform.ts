@@ -75,6 +75,8 @@ export interface LocalPlatform<B extends BitbucketSeam = BitbucketStandIn> {
   calls: SeamCall[];
   /** Every function run since the platform started (or since resetCalls). */
   invocations: Invocation[];
+  /** The functions running at this moment, one entry per invocation. */
+  running(): string[];
   resetCalls(): void;
   egressLog: EgressRecord[];
   deadLetters: DeadLetter[];
@@ -142,6 +144,7 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
   const harsh = options.harsh ? createHarshness(options.harsh) : undefined;
 
   const invocations: Invocation[] = [];
+  const runningNow: string[] = [];
   const record = (seam: SeamCall['seam'], op: string, detail: string): SeamCall => {
     const call: SeamCall = { seam, op, detail, invocationId: currentScope()?.runtime.appContext.invocationId };
     calls.push(call);
@@ -278,8 +281,10 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     const { invocationId } = scope.runtime.appContext;
     log(`invoke ${spec.functionKey} (${spec.moduleKey}) ${invocationId}`);
     const started = performance.now();
+    runningNow.push(spec.functionKey);
     const ended = (outcome: InvocationOutcome): InvocationOutcome => {
       invocations.push({ functionKey: spec.functionKey, invocationId, ms: performance.now() - started, ok: outcome.ok });
+      runningNow.splice(runningNow.indexOf(spec.functionKey), 1);
       return outcome;
     };
     try {
@@ -360,6 +365,7 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     bitbucket,
     calls,
     invocations,
+    running: () => [...runningNow],
     resetCalls: () => {
       calls.length = 0;
       invocations.length = 0;

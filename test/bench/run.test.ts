@@ -38,7 +38,7 @@ describe('npm run bench', () => {
 
   it('refuses a benchmark name it does not know, listing the ones it has', async () => {
     await expect(bench('no-such-bench')).rejects.toMatchObject({
-      stderr: expect.stringContaining('there are: overhead, throughput, calls, branch-picker, bundle, cost'),
+      stderr: expect.stringContaining('there are: overhead, throughput, calls, branch-picker, bundle, cost, profile, memory'),
     });
   });
 });

@@ -1,0 +1,151 @@
+/**
+ * Memory each function needs, measured: a fresh `node` process requiring the function's own bundle
+ * (what a Forge sandbox holds before the first event), plus the most the JavaScript heap grows while
+ * that function runs under load, one invocation at a time as in a sandbox. manifest.yml's memoryMB
+ * per function is set from these, with the margin this table prints.
+ */
+// First: the platform wraps fetch and installs the SDK's seams before anything loads @forge/api.
+import { startApp, type TestApp } from '../test/platform/app';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { build } from 'esbuild';
+import { repoSettingsContext } from '../local/ui/context';
+import { loadDefaultFixture } from '../local/bitbucket';
+import { drainCleanly, hookTargets, pushTo } from './pipeline';
+import { type BenchResult, type Figures, round } from './report';
+import { digitalOceanVendor } from './scenarios';
+
+const ROOT = path.resolve(__dirname, '..');
+const MB = 1024 * 1024;
+/** The child reports its resident memory once the bundle is loaded and the garbage collected. */
+const RSS_AFTER_REQUIRE = 'require(process.argv[1]); global.gc(); console.log(process.memoryUsage().rss);';
+const SAMPLE_EVERY_MS = 1;
+
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/**
+ * The most the heap grew while only `functionKey` ran, over `rounds` runs of `step`, each from a
+ * collected heap. It is sampled at every platform call the function makes, when it ends (the calls
+ * and invocations the platform records) and every millisecond, so short runs are caught too.
+ */
+async function peakGrowth(app: TestApp, functionKey: string, rounds: number, step: () => Promise<unknown>): Promise<number> {
+  let baseline = 0;
+  let peak = 0;
+  const sample = () => {
+    const running = app.platform.running();
+    if (running.length === 1 && running[0] === functionKey) peak = Math.max(peak, process.memoryUsage().heapUsed - baseline);
+  };
+  const sampled = <T>(list: T[]) => {
+    const push = list.push.bind(list);
+    list.push = (...items: T[]) => {
+      sample();
+      return push(...items);
+    };
+  };
+  sampled(app.platform.calls);
+  sampled(app.platform.invocations);
+  const timer = setInterval(sample, SAMPLE_EVERY_MS);
+  try {
+    for (let round = 0; round < rounds; round++) {
+      collectGarbage();
+      baseline = process.memoryUsage().heapUsed;
+      await step();
+    }
+  } finally {
+    clearInterval(timer);
+  }
+  return peak;
+}
+
+const ROUNDS = 30;
+
+/** Load for each function, one run at a time (as Forge runs a sandbox), from a collected heap each time. */
+async function loadFor(functionKey: string): Promise<number> {
+  const vendor = functionKey === 'status-poller' ? await digitalOceanVendor() : null;
+  const app = await startApp({ routes: vendor?.scenario.routes });
+  try {
+    const targets = vendor ? vendor.scenario.targets(app) : hookTargets(app.receiver, 5, ['main', 'bench/*']);
+    await app.configure(
+      targets.map((target) => ({ ...target, options: { ...target.options, coalesce: false } })),
+      vendor?.scenario.secretsOf,
+    );
+    let n = 0;
+    const push = () => app.platform.emit(pushTo(`bench/${++n}`, n));
+    // Warm: every module the function needs is loaded before the first round.
+    await push();
+    await drainCleanly(app.platform);
+    if (functionKey === 'push-trigger') {
+      // The jobs are drained between rounds, so the queue's rate limit never refuses a push.
+      return await peakGrowth(app, functionKey, ROUNDS, async () => {
+        await push();
+        await drainCleanly(app.platform);
+      });
+    }
+    if (functionKey === 'settings-resolver') {
+      for (let i = 0; i < 40; i++) await push();
+      await drainCleanly(app.platform);
+      const fixture = loadDefaultFixture();
+      const admin = '557058:admin-0001';
+      const call = (name: string) =>
+        app.platform.invokeResolver('settings-resolver', { functionKey: name, payload: {} }, repoSettingsContext(fixture, admin), admin);
+      return await peakGrowth(app, functionKey, ROUNDS, async () => {
+        for (const name of ['getPage', 'getHistory', 'getStats']) await call(name);
+      });
+    }
+    return await peakGrowth(app, functionKey, ROUNDS, async () => {
+      await push();
+      await drainCleanly(app.platform);
+    });
+  } finally {
+    await app.close();
+    await vendor?.close();
+  }
+}
+
+export async function memory(): Promise<BenchResult> {
+  const manifest = (await import('../local/manifest')).loadManifest(ROOT);
+  const dir = mkdtempSync(path.join(tmpdir(), 'relay-memory-'));
+  try {
+    const rows: (string | number)[][] = [];
+    const figures: Figures = {};
+    for (const fn of manifest.functions.values()) {
+      const outfile = path.join(dir, `${fn.key}.js`);
+      await build({
+        entryPoints: [path.join(ROOT, 'src', `${fn.file}.ts`)],
+        bundle: true,
+        platform: 'node',
+        target: 'node22',
+        format: 'cjs',
+        minify: true,
+        outfile,
+        logLevel: 'silent',
+      });
+      const loadedMb = Number(execFileSync(process.execPath, ['--expose-gc', '-e', RSS_AFTER_REQUIRE, outfile], { encoding: 'utf8' })) / MB;
+      const growthMb = (await loadFor(fn.key)) / MB;
+      const needMb = loadedMb + growthMb;
+      rows.push([fn.key, round(loadedMb, 1), round(growthMb, 1), round(needMb, 1), fn.memoryMB, round(fn.memoryMB / needMb, 1)]);
+      const name = fn.key.replace(/-/g, '_');
+      figures[`memory_peak_mb_${name}`] = round(needMb, 1);
+      figures[`memory_mb_${name}`] = fn.memoryMB;
+    }
+    return {
+      name: 'memory',
+      title: 'Memory per function: the bundle loaded in a fresh node process, plus the heap its work adds under load',
+      columns: ['function', 'loaded (RSS MB)', 'heap growth under load (MB)', 'needs (MB)', 'manifest memoryMB', 'margin (×)'],
+      rows,
+      notes: [
+        `Loaded: resident memory of a fresh node ${process.version} process once the minified bundle is required and the garbage collected; Forge's own runtime around it is not included.`,
+        `Growth: the most the heap held above its level after a collection while only that function ran, over ${ROUNDS} rounds, each from a collected heap (garbage not yet collected counts, so it is an upper bound): a push to 5 targets for the trigger, its 5 deploys for the worker, a DigitalOcean deploy's status reads for the poller, the page's first three calls over 40 deploys for the resolver.`,
+        'Forge gives CPU in proportion to memory ("Increasing the function memory also increases its CPU allocation", @forge/manifest\'s schema), so a smaller size also runs slower.',
+      ],
+      figures,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
