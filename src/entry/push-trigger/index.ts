@@ -23,7 +23,8 @@ export interface PushTriggerResult {
  *   (InvocationError: the documented way, at most four times for product events). Queued jobs of a
  *   push delivered twice find their own records and deploy once.
  * - The marks come after the queue push: a mark never stands for a job that was not queued. A failed
- *   mark costs only coalescing, never a deploy.
+ *   mark costs coalescing; on a target that deploys every push, a newer push may then go before this
+ *   one, which is superseded (never sent after the newer).
  */
 export async function pushTrigger(event: unknown): Promise<PushTriggerResult | InvocationError> {
   let push;
