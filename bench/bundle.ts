@@ -40,9 +40,9 @@ interface Measured {
   coldMs: number[];
 }
 
-async function measure(key: string, entry: string, dir: string): Promise<Measured> {
-  const outfile = path.join(dir, `${key}.js`);
-  const result = await build({
+/** A function's handler file bundled as Forge ships it, into `outfile`; with what fills it. */
+export const bundleFunction = (entry: string, outfile: string) =>
+  build({
     entryPoints: [entry],
     absWorkingDir: ROOT,
     bundle: true,
@@ -55,6 +55,10 @@ async function measure(key: string, entry: string, dir: string): Promise<Measure
     metafile: true,
     logLevel: 'silent',
   });
+
+async function measure(key: string, entry: string, dir: string): Promise<Measured> {
+  const outfile = path.join(dir, `${key}.js`);
+  const result = await bundleFunction(entry, outfile);
   const byOwner = new Map<string, number>();
   for (const output of Object.values(result.metafile.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs))

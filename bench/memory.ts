@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { build } from 'esbuild';
 import { repoSettingsContext } from '../local/ui/context';
 import { loadDefaultFixture } from '../local/bitbucket';
+import { bundleFunction } from './bundle';
 import { drainCleanly, hookTargets, pushTo } from './pipeline';
 import { type BenchResult, type Figures, round } from './report';
 import { digitalOceanVendor } from './scenarios';
@@ -115,16 +115,7 @@ export async function memory(): Promise<BenchResult> {
     const figures: Figures = {};
     for (const fn of manifest.functions.values()) {
       const outfile = path.join(dir, `${fn.key}.js`);
-      await build({
-        entryPoints: [path.join(ROOT, 'src', `${fn.file}.ts`)],
-        bundle: true,
-        platform: 'node',
-        target: 'node22',
-        format: 'cjs',
-        minify: true,
-        outfile,
-        logLevel: 'silent',
-      });
+      await bundleFunction(path.join(ROOT, 'src', `${fn.file}.ts`), outfile);
       const loadedMb = Number(execFileSync(process.execPath, ['--expose-gc', '-e', RSS_AFTER_REQUIRE, outfile], { encoding: 'utf8' })) / MB;
       const growthMb = (await loadFor(fn.key)) / MB;
       const needMb = loadedMb + growthMb;
