@@ -30,7 +30,8 @@ export const FORGE_PRICING = {
  * there and in-process here. The second duration figure adds this much per call, as an assumption.
  */
 const ASSUMED_ROUND_TRIP_MS = 20;
-const GB = 1024 ** 3;
+/** Forge's pricing counts in GB, read here as 10^9 bytes: the smaller allowance of the two readings (1024^3 bytes would allow 7 % more). */
+const GB = 1e9;
 const READ_OPS = /(^|\/)(get|query)$/;
 
 interface Usage {
@@ -76,8 +77,10 @@ async function measure(scenario: Scenario): Promise<Usage> {
 
 function usageOf(platform: LocalPlatform, logBytes: number, deploys: number): Usage {
   const memoryGb = (functionKey: string) => (platform.manifest.functions.get(functionKey)?.memoryMB ?? 512) / 1024;
+  // A vendor's request already took its (loopback) time within the invocation; Forge's own calls did not.
   const callsOf = new Map<string, number>();
-  for (const call of platform.calls) callsOf.set(call.invocationId ?? '', (callsOf.get(call.invocationId ?? '') ?? 0) + 1);
+  for (const call of platform.calls.filter((c) => c.seam !== 'egress'))
+    callsOf.set(call.invocationId ?? '', (callsOf.get(call.invocationId ?? '') ?? 0) + 1);
   let gbSeconds = 0;
   let gbSecondsWithRoundTrips = 0;
   for (const run of platform.invocations) {
@@ -122,7 +125,7 @@ export async function cost(): Promise<BenchResult> {
   const hook = await measure(webhooks(1));
   const vendor = await digitalOceanVendor();
   const followed = await measure(vendor.scenario).finally(() => vendor.close());
-  const kb = (bytes: number) => round((bytes * 1000) / 1024 / 1024, 2);
+  const kb = (bytes: number) => round((bytes * 1000) / 1e6, 2);
   const rowsOf = (usage: Usage) => {
     const free = freeDeploysPerMonth(usage, usage.gbSeconds);
     const freeOnForge = freeDeploysPerMonth(usage, usage.gbSecondsWithRoundTrips);
@@ -167,8 +170,8 @@ export async function cost(): Promise<BenchResult> {
     ],
     notes: [
       'GB-seconds: each invocation\'s memory (manifest.yml\'s runtime.memoryMB, 512 MB unless set) × its duration, summed over the trigger, the worker and the poller (Forge: "function duration × memory").',
-      `Local durations are in-process; on Forge every storage, queue and Bitbucket call is a network round trip whose time Forge does not publish: the second figure adds an assumed ${ASSUMED_ROUND_TRIP_MS} ms per call. Vendors answer from 127.0.0.1 here.`,
-      'KVS volume: the request bodies of writes (key, value and options as the SDK sends them) and the answers to reads. Logs: the bytes the functions print.',
+      `Local durations are in-process; on Forge every storage, queue and Bitbucket call is a network round trip whose time Forge does not publish: the second figure adds an assumed ${ASSUMED_ROUND_TRIP_MS} ms per such call. Vendors answer from 127.0.0.1 here, within the measured durations.`,
+      'KVS volume: the request bodies of writes (key, value and options as the SDK sends them) and the answers to reads, in MB of 10^6 bytes (GB of 10^9 for the allowance). Logs: the bytes the functions print.',
       `Free each month, per app and shared by all its installations: ${FORGE_PRICING.functionGbSeconds.free.toLocaleString('en')} GB-s, ${FORGE_PRICING.kvsReadGb.free} GB KVS reads, ${FORGE_PRICING.kvsWriteGb.free} GB KVS writes, ${FORGE_PRICING.logGb.free} GB logs; beyond: $${FORGE_PRICING.functionGbSeconds.usdEach} a GB-s, $${FORGE_PRICING.kvsReadGb.usdEach} / $${FORGE_PRICING.kvsWriteGb.usdEach} a GB read / written, $${FORGE_PRICING.logGb.usdEach} a GB of logs.`,
     ],
     figures: {

@@ -181,14 +181,16 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
     parkedCount++;
   }
 
-  /** A delivery of `key` ended: as many of its parked events as now have room go back into the queue. */
-  function unpark(key: string, limit: number): void {
+  /** A delivery of `key` ended: its parked events go back into the queue, earliest first, while each has room under its own limit. */
+  function unpark(key: string): void {
     const waiting = parked.get(key);
-    for (let room = limit - (running.get(`key:${key}`) ?? 0); room > 0 && waiting && !waiting.isEmpty(); room--) {
+    if (!waiting) return;
+    const busy = running.get(`key:${key}`) ?? 0;
+    for (let moved = 0; !waiting.isEmpty() && busy + moved < ((waiting.top() as Pending).concurrency?.limit ?? 0); moved++) {
       queue.push(waiting.pop() as Pending);
       parkedCount--;
     }
-    if (waiting?.isEmpty()) parked.delete(key);
+    if (waiting.isEmpty()) parked.delete(key);
   }
 
   const everyPending = (): Pending[] => [queue, ...parked.values()].flatMap((heap) => heap.toArray());
@@ -374,7 +376,7 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
       maybeDuplicate(p);
     } finally {
       keys.forEach((k) => bump(k, -1));
-      if (p.concurrency) unpark(p.concurrency.key, p.concurrency.limit);
+      if (p.concurrency) unpark(p.concurrency.key);
       inFlight--;
     }
   }
