@@ -240,7 +240,6 @@ async function sendAndRecord(worker: Worker, view: JobView): Promise<DeliveryRes
   }
   try {
     const started = await bound.provider.start({ ...call, job });
-    worker.log.info('provider accepted the deploy', { state: started.state, vendorId: started.vendorId });
     worker.answer = { kind: 'accepted', result: started, reconciled: false };
   } catch (error) {
     worker.answer = answerOf(error);
@@ -274,7 +273,11 @@ async function recordAnswer(worker: Worker, view: JobView): Promise<DeliveryResu
     attempts: record.attempts,
     retryInSeconds: retryDelaySeconds(record.attempts - 1, retryAfter, ports.random),
   });
-  worker.log.info('answer', { row });
+  // One line for the answer, whatever it was (Forge bills log volume): the row says which, the vendor's id where it gave one.
+  worker.log.info('answer', {
+    row,
+    ...(answer.kind === 'accepted' ? { state: answer.result.state, vendorId: answer.result.vendorId } : {}),
+  });
   const released = { ...withoutVersion(view.state), lease: null };
   switch (step.do) {
     case 'finish': {
