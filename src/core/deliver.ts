@@ -76,18 +76,16 @@ async function read(worker: Worker): Promise<JobView> {
 
 /**
  * What else is planned for the target: a coalescing target asks only whether a newer push is (its
- * newest came with the batch read); one that deploys every push asks which older ones wait (a query),
- * and counts the newest too, which pushes planned while it still coalesced left instead of marks.
+ * newest came with the batch read); one that deploys every push asks which older ones wait (a query
+ * of every push's own mark), and learns which marks are stale on the way.
  */
 async function plannedFor(
   { job, ports }: Worker,
   target: Target,
   view: JobView,
 ): Promise<{ planned: PlannedPush[]; stale: PlannedPush[] }> {
-  const newest = view.newest ? [view.newest] : [];
-  if (target.options.coalesce) return { planned: newest, stale: [] };
-  const listed = await ports.store.listPlanned(job.repository.uuid, job.targetId, view.state.sent);
-  return { planned: [...listed.planned, ...newest], stale: listed.stale };
+  if (target.options.coalesce) return { planned: view.newest ? [view.newest] : [], stale: [] };
+  return ports.store.listPlanned(job.repository.uuid, job.targetId, view.state.sent);
 }
 const NONE_PLANNED = { planned: [], stale: [] };
 
@@ -96,13 +94,14 @@ const maySend = (record: Deployment | null): boolean => record === null || recor
 
 async function pass(worker: Worker): Promise<DeliveryResult> {
   const { job, ports } = worker;
-  const view = await read(worker);
+  const seen = await read(worker);
   // The record and the state are written together; one batch read is not promised to see both at
   // the same moment. A state that knows this job better than its record does is read again.
-  const mark = [view.state.sent, ...view.state.recent].find((m) => m?.jobKey === job.jobKey);
-  if (mark && mark.state !== view.record?.state) throw new StaleStateError(`the record of job ${job.jobKey}`);
-  const { planned, stale } = view.target && maySend(view.record) ? await plannedFor(worker, view.target, view) : NONE_PLANNED;
-  view.stale = stale;
+  const mark = [seen.state.sent, ...seen.state.recent].find((m) => m?.jobKey === job.jobKey);
+  if (mark && mark.state !== seen.record?.state) throw new StaleStateError(`the record of job ${job.jobKey}`);
+  const { planned, stale } = seen.target && maySend(seen.record) ? await plannedFor(worker, seen.target, seen) : NONE_PLANNED;
+  // The stale marks go with this job's next write.
+  const view: JobView = { ...seen, stale };
   const { row, step } = decide(DELIVERY_ROWS, {
     now: ports.now(),
     job,
