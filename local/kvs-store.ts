@@ -260,26 +260,15 @@ function set(ctx: Ctx, ns: string, key: string, value: unknown, options: Body): 
   checkEntityValue(ctx, ns, value);
   const expireAt = ttlToExpiry(now, options.ttl);
   db.expiresAt(expireAt);
-  // Most writes neither refuse an existing key nor return it: the row's creation time is kept in SQL.
-  if (options.keyPolicy !== 'FAIL_IF_EXISTS' && options.returnValue === undefined) {
-    db.run(
-      `INSERT INTO items (ns, key, value, created_at, updated_at, expire_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5)
-       ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, expire_at = excluded.expire_at`,
-      [ns, key, text, now, expireAt],
-    );
-    return new Response(null, { status: 204 });
-  }
-  const previous = readRow(db, ns, key);
+  // The old row is read only when the write refuses an existing key or returns it; SQL keeps its creation time.
+  const previous = options.keyPolicy === 'FAIL_IF_EXISTS' || options.returnValue !== undefined ? readRow(db, ns, key) : undefined;
   // 409 KEY_CONFLICT: the code Forge's REST reference gives for FAIL_IF_EXISTS on an existing key.
   if (previous && options.keyPolicy === 'FAIL_IF_EXISTS') throw new KvsError(409, 'KEY_CONFLICT', `key "${key}" already exists`);
-  db.run('INSERT OR REPLACE INTO items (ns, key, value, created_at, updated_at, expire_at) VALUES (?, ?, ?, ?, ?, ?)', [
-    ns,
-    key,
-    text,
-    previous?.createdAt ?? now,
-    now,
-    expireAt,
-  ]);
+  db.run(
+    `INSERT INTO items (ns, key, value, created_at, updated_at, expire_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5)
+     ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, expire_at = excluded.expire_at`,
+    [ns, key, text, now, expireAt],
+  );
   if (options.returnValue === 'PREVIOUS') return previous ? json(200, toItem(previous)) : new Response(null, { status: 204 });
   if (options.returnValue === 'LATEST')
     return json(200, toItem({ key, value, createdAt: previous?.createdAt ?? now, updatedAt: now, expireAt }));
@@ -290,9 +279,7 @@ function set(ctx: Ctx, ns: string, key: string, value: unknown, options: Body): 
  * "The only condition supported by the Key-value store is beginsWith" (Forge's query reference): a
  * key range, so the primary key serves it (every key with the prefix sorts below prefix + U+10FFFF).
  */
-const KEY_CONDITIONS: Record<string, { sql: string; arity: number }> = {
-  BEGINS_WITH: { sql: 'key >= ?1 AND key < ?1 || char(1114111)', arity: 1 },
-};
+const BEGINS_WITH_SQL = 'key >= ?1 AND key < ?1 || char(1114111)';
 
 /** Keys in ascending order; the cursor is the last key returned, so pages never overlap or skip. */
 function query(db: Sqlite, body: Body): Response {
@@ -324,12 +311,11 @@ function keyCondition(where: unknown): { sql: string; params: string[] } {
   if (where === undefined || where === null) return { sql: '1', params: [] };
   const clauses = Array.isArray(where) ? where : [];
   const clause = asObject(clauses[0]);
-  const known = typeof clause.condition === 'string' ? KEY_CONDITIONS[clause.condition] : undefined;
   const values = Array.isArray(clause.values) ? clause.values : [];
-  if (clauses.length !== 1 || clause.property !== 'key' || !known || values.length !== known.arity) {
+  if (clauses.length !== 1 || clause.property !== 'key' || clause.condition !== 'BEGINS_WITH' || values.length !== 1) {
     throw new KvsError(400, 'INVALID_QUERY', `unsupported where clause ${JSON.stringify(where)}`);
   }
-  return { sql: known.sql, params: values.map(String) };
+  return { sql: BEGINS_WITH_SQL, params: values.map(String) };
 }
 
 function batch(ctx: Ctx, action: string, items: unknown[]): Response {
