@@ -157,7 +157,8 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
    * into the queue as their key's deliveries end, so no look for the next event walks past them.
    */
   const parked = new Map<string, Heap<Pending>>();
-  let parkedCount = 0;
+  /** Events not yet delivered: queued or parked. */
+  const undelivered = (): number => [...parked.values()].reduce((sum, heap) => sum + heap.size(), queue.size());
   const deadLetters: DeadLetter[] = [];
   const jobs = new Map<string, { success: number; failed: number }>();
   const running = new Map<string, number>();
@@ -178,7 +179,6 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
     let waiting = parked.get(key);
     if (!waiting) parked.set(key, (waiting = new Heap<Pending>(byDueThenSeq)));
     waiting.push(p);
-    parkedCount++;
   }
 
   /** A delivery of `key` ended: its parked events go back into the queue, earliest first, while each has room under its own limit. */
@@ -188,7 +188,6 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
     const busy = running.get(`key:${key}`) ?? 0;
     for (let moved = 0; !waiting.isEmpty() && busy + moved < ((waiting.top() as Pending).concurrency?.limit ?? 0); moved++) {
       queue.push(waiting.pop() as Pending);
-      parkedCount--;
     }
     if (waiting.isEmpty()) parked.delete(key);
   }
@@ -256,7 +255,6 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
     // Rare (a job canceled): the kept events are sorted afresh, and the parked ones go back into the queue.
     queue = Heap.heapify(kept, byDueThenSeq);
     parked.clear();
-    parkedCount = 0;
     return new Response(null, { status: 204 });
   }
 
@@ -391,10 +389,10 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
     let started = 0;
     for (;;) {
       while (active.size < concurrency) {
-        if (started >= maxDeliveries && queue.size() + parkedCount > 0) {
+        if (started >= maxDeliveries && undelivered() > 0) {
           await Promise.all(active);
           throw new Error(
-            `queue drain: stopped after maxDeliveries (${maxDeliveries}) with ${queue.size() + parkedCount} event(s) still queued; is a consumer retrying forever?`,
+            `queue drain: stopped after maxDeliveries (${maxDeliveries}) with ${undelivered()} event(s) still queued; is a consumer retrying forever?`,
           );
         }
         const next = takeNext(advanceClock && inFlight === 0);
@@ -442,7 +440,7 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
   const failPublishes = (count: number, status = 500): void => {
     publishFaults = { left: count, status };
   };
-  return { handle, failPublishes, retryProductEvent, drain, pending: () => queue.size() + parkedCount + inFlight, deadLetters };
+  return { handle, failPublishes, retryProductEvent, drain, pending: () => undelivered() + inFlight, deadLetters };
 }
 
 const byDueThenSeq = (a: Pending, b: Pending): number => a.dueAt - b.dueAt || a.seq - b.seq;
