@@ -14,8 +14,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { repoSettingsContext } from '../local/ui/context';
 import { loadDefaultFixture } from '../local/bitbucket';
+import { loadManifest } from '../local/manifest';
 import { bundleFunction } from './bundle';
-import { drainCleanly, hookTargets, pushTo } from './pipeline';
+import { deployingEveryPush, drainCleanly, hookTargets, pushTo } from './pipeline';
 import { type BenchResult, type Figures, round } from './report';
 import { digitalOceanVendor } from './scenarios';
 
@@ -72,10 +73,7 @@ async function loadFor(functionKey: string): Promise<number> {
   const app = await startApp({ routes: vendor?.scenario.routes });
   try {
     const targets = vendor ? vendor.scenario.targets(app) : hookTargets(app.receiver, 5, ['main']);
-    await app.configure(
-      targets.map((target) => ({ ...target, options: { ...target.options, coalesce: false } })),
-      vendor?.scenario.secretsOf,
-    );
+    await app.configure(targets.map(deployingEveryPush), vendor?.scenario.secretsOf);
     let n = 0;
     // To main, which every target here deploys (each push its own commit and a later time).
     const push = () => app.platform.emit(pushTo('main', ++n));
@@ -111,7 +109,7 @@ async function loadFor(functionKey: string): Promise<number> {
 }
 
 export async function memory(): Promise<BenchResult> {
-  const manifest = (await import('../local/manifest')).loadManifest(ROOT);
+  const manifest = loadManifest(ROOT);
   const dir = mkdtempSync(path.join(tmpdir(), 'relay-memory-'));
   try {
     const rows: (string | number)[][] = [];

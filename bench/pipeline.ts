@@ -35,3 +35,19 @@ export async function drainCleanly(platform: LocalPlatform, concurrency = 1): Pr
 /** `count` signed-webhook targets, all aimed at the receiver and deploying the same branches. */
 export const hookTargets = (receiver: Receiver, count: number, branches: string[]): Target[] =>
   Array.from({ length: count }, (_, i) => hookTarget(receiver, { id: `target-${i + 1}`, name: `Target ${i + 1}`, branches }));
+
+/** The target with coalescing off: pushes queued together each deploy, in order, instead of only the newest. */
+export const deployingEveryPush = (target: Target): Target => ({ ...target, options: { ...target.options, coalesce: false } });
+
+/**
+ * Bursts of pushes to `bench/<n>` branches, n counting on across bursts (each push its own commit and
+ * a later time): each burst's pushes are emitted one after another (each push trigger runs to the end),
+ * then the queue is drained with up to `concurrency` consumers at once.
+ */
+export function pushBursts(platform: LocalPlatform, concurrency: number): (count: number) => Promise<void> {
+  let n = 0;
+  return async (count) => {
+    for (let i = 0; i < count; i++) await platform.emit(pushTo(`bench/${++n}`, n));
+    await drainCleanly(platform, concurrency);
+  };
+}

@@ -6,7 +6,7 @@
 // First: the platform wraps fetch and installs the SDK's seams before anything loads @forge/api.
 import { startApp } from '../test/platform/app';
 import { Session } from 'node:inspector/promises';
-import { drainCleanly, hookTargets, pushTo } from './pipeline';
+import { deployingEveryPush, hookTargets, pushBursts } from './pipeline';
 import { type BenchResult, round } from './report';
 
 const WARM_UP_PUSHES = 20;
@@ -63,14 +63,8 @@ export async function profile(): Promise<BenchResult> {
   const session = new Session();
   try {
     // As the throughput run: coalescing off, so every push deploys.
-    await app.configure(
-      hookTargets(app.receiver, 1, ['bench/*']).map((target) => ({ ...target, options: { ...target.options, coalesce: false } })),
-    );
-    let n = 0;
-    const burst = async (count: number) => {
-      for (let i = 0; i < count; i++) await app.platform.emit(pushTo(`bench/${++n}`, n));
-      await drainCleanly(app.platform, CONCURRENCY);
-    };
+    await app.configure(hookTargets(app.receiver, 1, ['bench/*']).map(deployingEveryPush));
+    const burst = pushBursts(app.platform, CONCURRENCY);
     await burst(WARM_UP_PUSHES);
     session.connect();
     await session.post('Profiler.enable');

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Target } from '../src/core/targets';
 import { makeTarget } from '../test/fixtures/targets';
 import type { TestApp } from '../test/platform/app';
-import { hookTargets } from './pipeline';
+import { deployingEveryPush, hookTargets } from './pipeline';
 
 /** What a scenario deploys to, and how many deploys its far end saw. */
 export interface Scenario {
@@ -19,7 +19,7 @@ export interface Scenario {
 
 /** `count` signed webhooks at the receiver; `coalesce: false` deploys every push (its jobs ask which older ones wait). */
 export const webhooks = (count: number, { coalesce = true } = {}): Scenario => ({
-  targets: (app) => hookTargets(app.receiver, count, ['main']).map((target) => ({ ...target, options: { ...target.options, coalesce } })),
+  targets: (app) => hookTargets(app.receiver, count, ['main']).map((target) => (coalesce ? target : deployingEveryPush(target))),
   deploys: (app) => app.receiver.deliveries.length,
 });
 

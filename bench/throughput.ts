@@ -4,7 +4,7 @@
  */
 // First: the platform wraps fetch and installs the SDK's seams before anything loads @forge/api.
 import { startApp } from '../test/platform/app';
-import { drainCleanly, hookTargets, pushTo } from './pipeline';
+import { deployingEveryPush, hookTargets, pushBursts } from './pipeline';
 import { type BenchResult, round } from './report';
 
 /** Per block, not counted: the first block also pays for loading the app's modules. */
@@ -32,17 +32,8 @@ async function measureBlock(targets: number, pushes: number): Promise<Measured> 
   const app = await startApp();
   try {
     // Coalescing off: pushes queued together would otherwise deploy only the newest; each one must deploy.
-    await app.configure(
-      hookTargets(app.receiver, targets, ['bench/*']).map((target) => ({ ...target, options: { ...target.options, coalesce: false } })),
-    );
-    let n = 0;
-    const burst = async (count: number) => {
-      for (let i = 0; i < count; i++) {
-        n++;
-        await app.platform.emit(pushTo(`bench/${n}`, n));
-      }
-      await drainCleanly(app.platform, CONCURRENCY);
-    };
+    await app.configure(hookTargets(app.receiver, targets, ['bench/*']).map(deployingEveryPush));
+    const burst = pushBursts(app.platform, CONCURRENCY);
     await burst(WARM_UP_PUSHES);
     const before = app.receiver.deliveries.length;
     const start = performance.now();
