@@ -76,7 +76,11 @@ async function measure(scenario: Scenario): Promise<Usage> {
 }
 
 function usageOf(platform: LocalPlatform, logBytes: number, deploys: number): Usage {
-  const memoryGb = (functionKey: string) => (platform.manifest.functions.get(functionKey)?.memoryMB ?? 512) / 1024;
+  const memoryGb = (functionKey: string) => {
+    const fn = platform.manifest.functions.get(functionKey);
+    if (!fn) throw new Error(`an invocation of ${functionKey}, which manifest.yml does not name`);
+    return fn.memoryMB / 1024;
+  };
   // A vendor's request already took its (loopback) time within the invocation; Forge's own calls did not.
   const callsOf = new Map<string, number>();
   for (const call of platform.calls.filter((c) => c.seam !== 'egress'))
