@@ -1,9 +1,10 @@
 import type { Deployment } from './deployment';
-import { PlatformFault, StaleStateError } from './errors';
 import { FIRST_FOLLOW_DELAY_SECONDS, followCheckOf } from './follow';
 import { HttpFault } from './http';
 import type { DeployJob } from './job';
-import type { BoundProvider, ProviderCall, StartResult } from './provider';
+import { InvalidInputError, PlatformFault, StaleStateError } from './errors';
+import type { BoundProvider, DeployCall, ProviderCall, StartResult } from './provider';
+import { redeployWay } from './redeploy';
 import { retryDelaySeconds } from './retry';
 import {
   type Carried,
@@ -238,12 +239,28 @@ async function sendAndRecord(worker: Worker, view: JobView): Promise<DeliveryRes
     }
   }
   try {
-    const started = await bound.provider.start({ ...call, job });
+    const started = await request(bound, { ...call, job }, target);
     worker.answer = { kind: 'accepted', result: started, reconciled: false };
   } catch (error) {
     worker.answer = answerOf(error);
   }
   return recordAnswer(worker, { ...view, record });
+}
+
+/**
+ * The request a job sends: the deploy a push makes; for a redeploy, that same deploy of its commit, or
+ * the vendor's rollback to the deploy it repeats. The target may have changed since the redeploy was
+ * asked for: one that cannot redeploy it any more is refused here, before anything leaves.
+ */
+function request(bound: BoundProvider, call: DeployCall<never>, target: Target): Promise<StartResult> {
+  const { provider, settings } = bound;
+  const origin = call.job.redeployOf;
+  if (!origin) return provider.start(call);
+  const how = redeployWay(origin, target, provider.redeploy(settings));
+  if (!how.ok) throw new InvalidInputError(`Redeploy refused: ${how.why}`);
+  if (how.by === 'commit') return provider.start(call);
+  if (!provider.rollback) throw new Error(`${provider.title} says it rolls back, yet has no rollback call`);
+  return provider.rollback(call, { commit: call.job.commit.hash, vendorId: origin.vendorId });
 }
 
 /** Whether the target's vendor can be asked if a lost request arrived. */

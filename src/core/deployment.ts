@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { TRIGGERS } from './job';
 
 /**
  * A deployment record, one per push and target: what the history shows, and what makes a redelivered
@@ -50,7 +51,9 @@ const recordFields = {
   id: z.string(),
   deliveryId: z.string(),
   jobKey: z.string(),
-  trigger: z.enum(['push', 'manual']),
+  trigger: z.enum(TRIGGERS),
+  /** A redeploy: the id of the record whose commit it deploys again. */
+  redeployOf: z.optional(z.string()),
   repositoryUuid: z.string(),
   target: z.object({ id: z.string(), name: z.string(), environment: z.string(), provider: z.string() }),
   ref: z.object({ name: z.string(), type: z.enum(['branch', 'tag']) }),

@@ -19,12 +19,16 @@ const commit = z.object({
   date: z.nullable(z.string()),
 });
 
+/** What made a job: a push, *Deploy now*, or *Redeploy this commit* from the history. */
+export const TRIGGERS = ['push', 'manual', 'redeploy'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+
 const jobFields = {
   /** Born in the push trigger; travels into the request, the commit status, the record and every log line. */
   deliveryId: z.string().check(z.minLength(1), z.maxLength(64)),
   /** Unique per (push, target): a redelivered job has the same key, another push of the same commit does not. */
   jobKey: z.string().check(z.minLength(1), z.maxLength(64)),
-  trigger: z.enum(['push', 'manual']),
+  trigger: z.enum(TRIGGERS),
   repository: z.object({ uuid: z.string(), workspaceUuid: z.string() }),
   targetId: z.string().check(z.maxLength(40)),
   ref: z.object({ name: z.string().check(z.maxLength(1000)), type: z.enum(['branch', 'tag']) }),
@@ -36,6 +40,11 @@ const jobFields = {
   skipReason: z.nullable(z.string()),
   /** Set on a job queued again to wait for other pushes: when it began waiting (the wait is bounded from there). */
   waitingSince: z.optional(z.number()),
+  /**
+   * A redeploy: the record it repeats, the provider that made it, and the vendor's id for it (what a
+   * vendor's rollback returns to).
+   */
+  redeployOf: z.optional(z.object({ recordId: z.string(), provider: z.string(), vendorId: z.nullable(z.string()) })),
   /** When the push happened (the event's timestamp), or the deploy now was asked for, in ms: orders the history. */
   createdAt: z.number(),
 };

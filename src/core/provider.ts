@@ -70,6 +70,20 @@ export interface LostRequest {
 }
 
 /**
+ * How a provider deploys a finished deploy's commit again (the history's *Redeploy this commit*):
+ * - `commit`: its deploy request names the commit, so the request a push makes deploys that commit;
+ * - `rollback`: the vendor's own rollback, to the deployment it made then (`needs` says by what);
+ * - `none`: neither, and why (the page shows it on the disabled button).
+ */
+export type RedeployWay = { by: 'commit' } | { by: 'rollback'; needs: 'vendorId' | 'commit' } | { by: 'none'; why: string };
+
+/** The earlier deploy a rollback returns to: its commit and the vendor's id for it. */
+export interface RollbackTo {
+  commit: string;
+  vendorId: string | null;
+}
+
+/**
  * The small interface every PaaS sits behind, defined here in the core and implemented by each folder
  * under src/providers. Faults surface as HttpFault (retried through the queue) and refusals as
  * HttpRejected (failed at once), both from the one HTTP choke point (core/http.ts).
@@ -90,6 +104,9 @@ export interface DeployProvider<S = unknown> {
    */
   findDeploy?(call: ProviderCall<S>, lost: LostRequest): Promise<StartResult | null>;
   verify(call: ProviderCall<S>): Promise<VerifyResult>;
+  redeploy(settings: S): RedeployWay;
+  /** Providers whose `redeploy` is a rollback: asks the vendor to return to `to` (a new deploy, followed like any other). */
+  rollback?(call: DeployCall<S>, to: RollbackTo): Promise<StartResult>;
 }
 
 /** A target's provider with its settings already checked, so callers need not juggle provider generics. */

@@ -185,6 +185,7 @@ export function newRecord(job: DeployJob, target: Target, now: number): Deployme
     deliveryId: job.deliveryId,
     jobKey: job.jobKey,
     trigger: job.trigger,
+    ...(job.redeployOf ? { redeployOf: job.redeployOf.recordId } : {}),
     repositoryUuid: job.repository.uuid,
     target: { id: target.id, name: target.name, environment: target.environment, provider: target.provider },
     ref: job.ref,

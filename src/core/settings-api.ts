@@ -1,3 +1,6 @@
+import type { Trigger } from './job';
+import type { AuditEntry } from './audit';
+import type { Redeployable } from './redeploy';
 import type { DayStats } from './stats';
 
 /**
@@ -57,6 +60,8 @@ export const RESOLVERS = [
   'testTarget',
   'getStats',
   'recordEgress',
+  'redeploy',
+  'getAudit',
 ] as const;
 export type ResolverKey = (typeof RESOLVERS)[number];
 
@@ -107,7 +112,9 @@ export interface DeploymentView {
   targetId: string;
   targetName: string;
   environment: string;
-  trigger: 'push' | 'manual';
+  trigger: Trigger;
+  /** Whether *Redeploy this commit* can run for this deployment now, and how; or why not. */
+  redeploy: Redeployable;
   /** The Atlassian account that pushed or pressed Deploy now, as recorded; null when none was. */
   actor: string | null;
   ref: string;
@@ -236,4 +243,12 @@ export interface VerifyView {
   ok: boolean;
   message: string;
   shapeOnly: boolean;
+}
+
+/** A page of the repository's audit log, newest first (core/audit.ts). */
+export interface AuditPage {
+  entries: AuditEntry[];
+  nextCursor: string | null;
+  /** Entries that no longer parse: counted, never shown as if they were whole. */
+  corruptEntries: number;
 }

@@ -1,5 +1,6 @@
 import { Filter, FilterConditions, ForgeKvsAPIError, kvs, WhereConditions } from '@forge/kvs';
 import * as z from 'zod/mini';
+import { AUDIT_RETENTION_DAYS, type AuditEntry, auditEntrySchema } from '../core/audit';
 import { type Deployment, deploymentSchema, storedDeploymentSchema } from '../core/deployment';
 import { CorruptRecordError, PlatformFault, StaleStateError } from '../core/errors';
 import { bareUuid } from '../core/ids';
@@ -21,6 +22,7 @@ import { describeIssues } from '../core/zod-messages';
  *   entity targets-revision, <repo>        counts the page's changes to the targets: a save conditioned on it loses no other
  *   secrets:<repo>:<target>                the target's secrets and what they were saved for, in the encrypted secret store
  *   egress-grants                          the customer-managed egress a workspace admin approved (one per installation)
+ *   audit:<repo>:<reversed time>-<id>     an entry of the audit log (expires after a year)
  *   admin:<repo>:<account>                 whether the person administers the repository, as Bitbucket said (a minute)
  * Every stored value is parsed when read; a value that does not parse is reported, never trusted.
  *
@@ -41,6 +43,8 @@ const targetsKey = (repo: string) => `targets:${bareUuid(repo)}`;
 const secretsKey = (repo: string, targetId: string) => `secrets:${bareUuid(repo)}:${targetId}`;
 const deploymentPrefix = (repo: string) => `deploy:${bareUuid(repo)}:`;
 export const deploymentKey = (repo: string, id: string) => `${deploymentPrefix(repo)}${id}`;
+const auditPrefix = (repo: string) => `audit:${bareUuid(repo)}:`;
+const auditKey = (repo: string, id: string) => `${auditPrefix(repo)}${id}`;
 const plannedPrefix = (repo: string, targetId: string) => `plan:${bareUuid(repo)}:${targetId}:`;
 // Zero-padded so keys sort in push order: the oldest planned push is the first a scan returns.
 const plannedKey = (repo: string, targetId: string, push: PlannedPush) =>
@@ -128,9 +132,10 @@ export async function readTargetsForChange(repo: string): Promise<{ doc: Targets
 
 /**
  * Writes the targets only if no other change was written since `revision` was read: one transaction,
- * the document and the revision's next value, conditioned on the revision. StaleStateError otherwise.
+ * the document, the revision's next value (conditioned on the revision) and the change's audit entry.
+ * StaleStateError otherwise.
  */
-export async function putTargetsIfUnchanged(doc: TargetsDocument, read: number | null): Promise<void> {
+export async function putTargetsIfUnchanged(doc: TargetsDocument, read: number | null, audit?: AuditEntry): Promise<void> {
   const repo = doc.repository.uuid;
   // The first change counts from 0, created by whichever change gets there first (the documented create-if-absent).
   if (read === null) {
@@ -144,7 +149,7 @@ export async function putTargetsIfUnchanged(doc: TargetsDocument, read: number |
     }
   }
   const revision = read ?? 0;
-  const tx = kvs
+  let tx = kvs
     .transact()
     .set(targetsKey(repo), targetsDocumentSchema.parse(doc))
     .set(
@@ -155,6 +160,8 @@ export async function putTargetsIfUnchanged(doc: TargetsDocument, read: number |
         conditions: new Filter<{ revision: number }>().and('revision', FilterConditions.equalTo(revision)),
       },
     );
+  // The change's audit entry lands with it or not at all.
+  if (audit) tx = tx.set(auditKey(repo, audit.id), auditEntrySchema.parse(audit), undefined, { ttl: AUDIT_TTL });
   try {
     await platform('targets', () => tx.execute());
   } catch (error) {
@@ -345,33 +352,33 @@ async function commitChange(change: Change): Promise<TargetState> {
   return { ...change.to, version };
 }
 
-export interface DeploymentPage {
-  deployments: Deployment[];
-  /** Records that no longer parse: shown to the admin as such, not silently dropped. */
+/** Up to `limit` values under a key prefix, newest first, and those that no longer parse (shown as such, not silently dropped). */
+interface Page<T> {
+  items: T[];
   corrupt: { key: string; message: string }[];
   nextCursor: string | null;
 }
 
 /**
- * Up to `limit` records, newest first, read in KVS pages of at most QUERY_PAGE. Each query asks for no
+ * Up to `limit` values under `prefix`, read in KVS pages of at most QUERY_PAGE. Each query asks for no
  * more than is still wanted, so the store's cursor after the last query sits right after the last
- * record returned: the next call neither skips nor repeats one. Corrupt records count as read.
+ * value returned: the next call neither skips nor repeats one. Corrupt values count as read.
  */
-export async function listDeployments(repo: string, limit: number, cursor?: string): Promise<DeploymentPage> {
-  const deployments: Deployment[] = [];
-  const corrupt: DeploymentPage['corrupt'] = [];
+async function listPrefix<T extends z.ZodMiniType>(prefix: string, schema: T, limit: number, cursor?: string): Promise<Page<z.infer<T>>> {
+  const items: z.infer<T>[] = [];
+  const corrupt: Page<T>['corrupt'] = [];
   let next = cursor;
   let read = 0;
   do {
     let query = kvs
       .query()
-      .where('key', WhereConditions.beginsWith(deploymentPrefix(repo)))
+      .where('key', WhereConditions.beginsWith(prefix))
       .limit(Math.min(QUERY_PAGE, limit - read));
     if (next) query = query.cursor(next);
-    const page = await query.getMany();
+    const page = await platform('list', () => query.getMany());
     for (const { key, value } of page.results) {
       try {
-        deployments.push(parseStored(storedDeploymentSchema, key, value));
+        items.push(parseStored(schema, key, value));
       } catch (error) {
         corrupt.push({ key, message: (error as Error).message });
       }
@@ -379,7 +386,38 @@ export async function listDeployments(repo: string, limit: number, cursor?: stri
     read += page.results.length;
     next = page.nextCursor;
   } while (next && read < limit);
-  return { deployments, corrupt, nextCursor: next ?? null };
+  return { items, corrupt, nextCursor: next ?? null };
+}
+
+export interface DeploymentPage {
+  deployments: Deployment[];
+  corrupt: Page<Deployment>['corrupt'];
+  nextCursor: string | null;
+}
+
+/** Up to `limit` deployment records, newest first. */
+export async function listDeployments(repo: string, limit: number, cursor?: string): Promise<DeploymentPage> {
+  const { items, ...rest } = await listPrefix(deploymentPrefix(repo), storedDeploymentSchema, limit, cursor);
+  return { deployments: items, ...rest };
+}
+
+/** Kept a year (AUDIT_RETENTION_DAYS): the longest TTL Forge's KVS takes. */
+const AUDIT_TTL = { unit: 'DAYS', value: AUDIT_RETENTION_DAYS } as const;
+
+/** Adds an entry to the repository's audit log. */
+export async function appendAudit(repo: string, entry: AuditEntry): Promise<void> {
+  await platform('audit log', () => kvs.set(auditKey(repo, entry.id), auditEntrySchema.parse(entry), { ttl: AUDIT_TTL }));
+}
+
+/** Up to `limit` entries of the repository's audit log, newest first. */
+export const listAudit = (repo: string, limit: number, cursor?: string): Promise<Page<AuditEntry>> =>
+  listPrefix(auditPrefix(repo), auditEntrySchema, limit, cursor);
+
+/** One record of the history, by its id; null when there is none (expired, or never written). */
+export async function getDeployment(repo: string, id: string): Promise<Deployment | null> {
+  const key = deploymentKey(repo, id);
+  const value = await platform('deployment', () => kvs.get(key));
+  return value === undefined ? null : parseStored(storedDeploymentSchema, key, value);
 }
 
 export const deliveryStore: DeliveryStore = {

@@ -241,6 +241,8 @@ export function deploySummary(call: DeployCall<unknown>): Record<string, unknown
   return {
     event: 'deploy',
     delivery_id: job.deliveryId,
+    /** `push`, `manual` (Deploy now) or `redeploy` (a commit of the history deployed again). */
+    trigger: job.trigger,
     environment: target.environment,
     target: { id: target.id, name: target.name },
     repository: { uuid: repository.uuid, full_name: repository.fullName, workspace: { uuid: repository.workspaceUuid } },

@@ -1,7 +1,7 @@
 import { InvalidInputError, RelayError } from '../core/errors';
 import type { Target } from '../core/targets';
 import { describeIssues } from '../core/zod-messages';
-import type { BoundProvider, DeployProvider } from '../core/provider';
+import type { BoundProvider, DeployProvider, RedeployWay } from '../core/provider';
 import { bindingOf, type SecretBinding, type StoredSecrets } from '../core/secrets';
 import { coolifyProvider } from './coolify';
 import { digitalOceanProvider } from './digitalocean';
@@ -61,3 +61,14 @@ export const secretsSavedFor = (target: Pick<Target, 'provider' | 'settings'>, v
   boundTo: secretBindingOf(target),
   values,
 });
+
+/** How the target can deploy a finished deploy's commit again (core/redeploy.ts); null when there is no target or its settings do not bind. */
+export function redeployWayOf(target: Target | undefined): RedeployWay | null {
+  if (!target) return null;
+  try {
+    const { provider, settings } = bindProvider(target);
+    return provider.redeploy(settings);
+  } catch {
+    return null;
+  }
+}

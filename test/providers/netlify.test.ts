@@ -94,6 +94,7 @@ describe('the Netlify provider', () => {
       expect(JSON.parse(seen[0]?.body ?? '')).toEqual({
         event: 'deploy',
         delivery_id: 'd-0123456789abcdef01234567',
+        trigger: 'push',
         environment: 'production',
         target: { id: 'netlify-prod', name: 'Production' },
         repository: { uuid: REPO_UUID, full_name: 'acme/web', workspace: { uuid: WORKSPACE_UUID } },

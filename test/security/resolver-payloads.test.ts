@@ -23,7 +23,7 @@ const SECRET = 'fuzz-signing-secret-5b7c1e93a4';
 /** Forge KVS keys: up to 500 characters of [a-zA-Z0-9:._\s-#] (shared/docs/forge-platform.md). */
 const KVS_KEY = /^(?!\s+$)[a-zA-Z0-9:._\s\-#]{1,500}$/;
 /** Resolvers that only read: an accepted call must not write either. */
-const READS = new Set(['getPage', 'getHistory', 'getStats', 'searchBranches', 'verifyTarget', 'testTarget']);
+const READS = new Set(['getPage', 'getHistory', 'getStats', 'searchBranches', 'verifyTarget', 'testTarget', 'getAudit']);
 
 let session: SettingsSession;
 let asAdmin: (key: string, payload?: unknown) => Promise<Result<unknown>>;
@@ -119,6 +119,8 @@ const SHAPES: Shape[] = [
     paths: [['domains'], ['domains', 0]],
     parents: [[]],
   },
+  { key: 'redeploy', payload: () => ({ deploymentId: '8240000000000-0123456789abcdef01234567' }), paths: [['deploymentId']], parents: [[]] },
+  { key: 'getAudit', payload: () => ({ cursor: null }), paths: [['cursor']], parents: [[]] },
   // Resolvers without a payload, present and future: whatever arrives must not break them.
   ...RESOLVERS.filter(
     (key) =>
@@ -132,6 +134,8 @@ const SHAPES: Shape[] = [
         'searchBranches',
         'getHistory',
         'recordEgress',
+        'redeploy',
+        'getAudit',
       ].includes(key),
   ).map((key): Shape => ({ key, payload: () => ({}), paths: [['id'], ['repositoryUuid']], parents: [[]] })),
 ];

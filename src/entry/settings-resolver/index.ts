@@ -1,11 +1,13 @@
 import Resolver from '@forge/resolver';
-import type { Deployment } from '../../core/deployment';
+import { AUDIT_SCHEMA_VERSION, type AuditAction, type AuditEntry, changedFields, changedSecrets } from '../../core/audit';
+import { type Deployment, deploymentId } from '../../core/deployment';
 import { RelayError, StaleStateError } from '../../core/errors';
 import { bracedUuid, digest, isBracedUuid, randomId } from '../../core/ids';
 import { type DeployJob, JOB_SCHEMA_VERSION, jobKeyFor, MAX_JOB_MESSAGE_LENGTH, parseDeployJob } from '../../core/job';
 import { orderOf } from '../../core/order';
 import { isBranchName, refMatches } from '../../core/rules';
 import type {
+  AuditPage,
   BranchSearch,
   DeployNowResult,
   DeploymentView,
@@ -18,6 +20,7 @@ import type {
   VerifyView,
 } from '../../core/settings-api';
 import { LIVE_STATES } from '../../core/settings-api';
+import { redeployability } from '../../core/redeploy';
 import { NO_SECRETS, secretParts, secretsFor, type StoredSecrets } from '../../core/secrets';
 import { dailyStats, windowStart } from '../../core/stats';
 import { DECLARED_EGRESS_HOSTS } from '../../core/egress-hosts';
@@ -36,10 +39,14 @@ import { appLogger } from '../../forge/log';
 import { enqueueDeployJobs } from '../../forge/queue';
 import {
   ADMIN_CHECK_MS,
+  appendAudit,
   getAdminCheck,
+  getDeployment,
   getEgressGrants,
   getSecrets,
   getTargets,
+  type DeploymentPage,
+  listAudit,
   listDeployments,
   putAdminCheck,
   putEgressGrants,
@@ -47,23 +54,26 @@ import {
   putTargetsIfUnchanged,
   readTargetsForChange,
 } from '../../forge/store';
-import { bindProvider } from '../../providers/registry';
+import { bindProvider, redeployWayOf } from '../../providers/registry';
 import {
+  auditPayload,
   deployNowPayload,
   EGRESS_DOMAIN,
   type HistoryFilterPayload,
   historyPayload,
   parsePayload,
   recordEgressPayload,
+  redeployPayload,
   saveTargetPayload,
   searchBranchesPayload,
   setEnabledPayload,
   targetIdPayload,
 } from './payloads';
 import { applySave, bindingOfStored, FieldErrors } from './save';
-import { deploymentView, providerViews, targetView } from './views';
+import { deploymentView, providerViews, targetsById, type TargetsById, targetView } from './views';
 
 const HISTORY_PAGE = 20;
+const AUDIT_PAGE = 20;
 /** How far back getPage looks for each target's latest deployment when the first page lacks one. */
 const LATEST_SCAN = 100;
 /** A filtered history page reads at most FILTER_SCANS × FILTER_PAGE records (twelve KVS queries of at most 20). */
@@ -149,15 +159,16 @@ function requireTarget(doc: TargetsDocument | null, id: string): Target {
   return target;
 }
 
-async function historyPage(repo: string, limit: number, cursor?: string): Promise<HistoryPage & { records: Deployment[] }> {
-  const page = await listDeployments(repo, limit, cursor);
+/** A page of the history as the page shows it: each row with whether its commit can be redeployed to its target as it is now. */
+function historyView(page: DeploymentPage, targets: TargetsById): HistoryPage {
   return {
-    deployments: page.deployments.map(deploymentView),
+    deployments: page.deployments.map((d) => deploymentView(d, targets)),
     nextCursor: page.nextCursor,
     corruptRecords: page.corrupt.length,
-    records: page.deployments,
   };
 }
+
+const targetsOf = async (repo: string): Promise<TargetsById> => targetsById((await getTargets(repo))?.targets ?? []);
 
 /** A target's latest attempt and what it serves now (settings-api.ts, TargetView). */
 type TargetDeployments = { latest: DeploymentView | null; live: DeploymentView | null };
@@ -168,16 +179,16 @@ type TargetDeployments = { latest: DeploymentView | null; live: DeploymentView |
  */
 async function deploymentsByTarget(
   repo: string,
-  targets: readonly Target[],
+  targets: TargetsById,
   first: readonly Deployment[],
 ): Promise<Map<string, TargetDeployments>> {
-  const found = new Map<string, TargetDeployments>(targets.map((t) => [t.id, { latest: null, live: null }]));
+  const found = new Map<string, TargetDeployments>([...targets.keys()].map((id) => [id, { latest: null, live: null }]));
   const take = (records: readonly Deployment[]) => {
     for (const d of records) {
       const entry = found.get(d.target.id);
       if (!entry) continue;
-      entry.latest ??= deploymentView(d);
-      if (LIVE_STATES.includes(d.state)) entry.live ??= deploymentView(d);
+      entry.latest ??= deploymentView(d, targets);
+      if (LIVE_STATES.includes(d.state)) entry.live ??= deploymentView(d, targets);
     }
   };
   take(first);
@@ -188,17 +199,18 @@ async function deploymentsByTarget(
 
 async function getPage(call: CallContext): Promise<PageData> {
   const workspace = call.workspaceUuid;
-  const [doc, history, repository, approved] = await Promise.all([
+  const [doc, records, repository, approved] = await Promise.all([
     getTargets(call.repositoryUuid),
-    historyPage(call.repositoryUuid, HISTORY_PAGE),
+    listDeployments(call.repositoryUuid, HISTORY_PAGE),
     // The page still loads if Bitbucket cannot say the repository's name right now.
     workspace ? getRepositorySummary(workspace, call.repositoryUuid).catch(() => null) : Promise.resolve(null),
     getEgressGrants(),
   ]);
   const allowed = allowedEgressWith(approved);
   const targets = doc?.targets ?? [];
-  const deployments = await deploymentsByTarget(call.repositoryUuid, targets, history.records);
-  const { records: _records, ...shown } = history;
+  const byId = targetsById(targets);
+  const deployments = await deploymentsByTarget(call.repositoryUuid, byId, records.deployments);
+  const shown = historyView(records, byId);
   return {
     repository: {
       uuid: call.repositoryUuid,
@@ -219,9 +231,11 @@ async function getPage(call: CallContext): Promise<PageData> {
 
 async function getHistory(call: CallContext, payload: unknown): Promise<HistoryPage> {
   const { cursor, filter } = parsePayload(historyPayload, payload);
-  if (filter) return filteredHistoryPage(call.repositoryUuid, filter, cursor ?? undefined);
-  const { records: _records, ...page } = await historyPage(call.repositoryUuid, HISTORY_PAGE, cursor ?? undefined);
-  return page;
+  const [targets, page] = await Promise.all([
+    targetsOf(call.repositoryUuid),
+    filter ? filteredHistoryPage(call.repositoryUuid, filter, cursor ?? undefined) : listDeployments(call.repositoryUuid, HISTORY_PAGE, cursor ?? undefined),
+  ]);
+  return historyView(page, targets);
 }
 
 const matchesFilter = (d: Deployment, filter: HistoryFilterPayload): boolean =>
@@ -234,18 +248,18 @@ const matchesFilter = (d: Deployment, filter: HistoryFilterPayload): boolean =>
  * were read. Whole pages, so the cursor (the store's own, after the last page read) neither skips nor
  * repeats a record; a page may hold more than HISTORY_PAGE matches, or none when the filter is rare.
  */
-async function filteredHistoryPage(repo: string, filter: HistoryFilterPayload, cursor?: string): Promise<HistoryPage> {
+async function filteredHistoryPage(repo: string, filter: HistoryFilterPayload, cursor?: string): Promise<DeploymentPage> {
   const records: Deployment[] = [];
-  let corruptRecords = 0;
+  const corrupt: DeploymentPage['corrupt'] = [];
   let next = cursor;
   for (let scan = 0; scan < FILTER_SCANS; scan += 1) {
     const page = await listDeployments(repo, FILTER_PAGE, next);
     records.push(...page.deployments.filter((d) => matchesFilter(d, filter)));
-    corruptRecords += page.corrupt.length;
+    corrupt.push(...page.corrupt);
     next = page.nextCursor ?? undefined;
     if (!next || records.length >= HISTORY_PAGE) break;
   }
-  return { deployments: records.map(deploymentView), nextCursor: next ?? null, corruptRecords };
+  return { deployments: records, nextCursor: next ?? null, corrupt };
 }
 
 /**
@@ -285,9 +299,10 @@ const CHANGE_PASSES = 8;
 /**
  * Applies `change` to the targets as stored and writes the result only if no other change was written
  * in between (store.ts: conditioned on the targets' revision); a change that lost is applied again to
- * what won, so a concurrent save of another target is kept, never lost.
+ * what won, so a concurrent save of another target is kept, never lost. The change's audit entry
+ * (null when nothing changed) is written with it.
  */
-async function changeTargets<T extends { doc: TargetsDocument }>(
+async function changeTargets<T extends { doc: TargetsDocument; note: AuditNote | null }>(
   call: CallContext,
   change: (doc: TargetsDocument | null) => Promise<T>,
 ): Promise<T> {
@@ -295,7 +310,7 @@ async function changeTargets<T extends { doc: TargetsDocument }>(
     const { doc, revision } = await readTargetsForChange(call.repositoryUuid);
     const outcome = await change(doc);
     try {
-      await putTargetsIfUnchanged(outcome.doc, revision);
+      await putTargetsIfUnchanged(outcome.doc, revision, outcome.note ? auditEntry(call, outcome.note) : undefined);
       return outcome;
     } catch (error) {
       if (!(error instanceof StaleStateError)) throw error;
@@ -327,13 +342,24 @@ async function saveTarget(call: CallContext, payload: unknown): Promise<TargetVi
       const summary = await getRepositorySummary(call.workspaceUuid, call.repositoryUuid).catch(() => null);
       applied.doc.repository = { ...applied.doc.repository, fullName: summary?.fullName ?? null };
     }
-    return applied;
+    const before = doc.targets.find((t) => t.id === applied.target.id);
+    return { ...applied, note: saveNote(before, applied.target, stored.values, applied.secrets?.values ?? stored.values) };
   });
   // After the targets: a save refused for a concurrent change must not have replaced another admin's
   // secrets. A push in the moment between finds the new target with its old secrets, which are refused
   // if they were saved for elsewhere (core/secrets.ts), never sent there.
   if (outcome.secrets) await putSecrets(call.repositoryUuid, outcome.target.id, outcome.secrets);
   return targetView(outcome.target, { latest: null, live: null }, allowed);
+}
+
+/** What a save did, for the audit log: the fields and secrets it changed, by name; null when it changed nothing. */
+function saveNote(before: Target | undefined, after: Target, storedSecrets: Record<string, string>, savedSecrets: Record<string, string>): AuditNote | null {
+  const secrets = changedSecrets(before ? storedSecrets : {}, savedSecrets);
+  if (!before) return { action: 'target.created', target: after, detail: `Created ${after.name} (${after.provider}, ${after.environment})`, secrets };
+  const changed = changedFields(before, after);
+  if (changed.length === 0 && secrets.length === 0) return null;
+  const what = [...changed, ...secrets.map((name) => `secret ${name}`)].join(', ');
+  return { action: 'target.changed', target: after, detail: `Changed ${what}`, changed, secrets };
 }
 
 /**
@@ -354,8 +380,16 @@ async function boundSecrets(repo: string, doc: TargetsDocument | null, targetId:
 async function deleteTarget(call: CallContext, payload: unknown): Promise<{ id: string }> {
   const { id } = parsePayload(targetIdPayload, payload);
   await changeTargets(call, async (doc) => {
-    requireTarget(doc, id);
-    return { doc: { ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.filter((t) => t.id !== id) } };
+    const target = requireTarget(doc, id);
+    return {
+      doc: { ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.filter((t) => t.id !== id) },
+      note: {
+        action: 'target.deleted',
+        target,
+        detail: `Deleted ${target.name} (${target.provider}, ${target.environment}) and its secrets`,
+        secrets: Object.keys(target.secretHints).sort(),
+      },
+    };
   });
   await putSecrets(call.repositoryUuid, id, NO_SECRETS);
   return { id };
@@ -366,7 +400,11 @@ async function setEnabled(call: CallContext, payload: unknown): Promise<{ id: st
   await changeTargets(call, async (doc) => {
     const target = requireTarget(doc, id);
     const updated = target.enabled === enabled ? target : { ...target, enabled, updatedAt: new Date().toISOString() };
-    return { doc: { ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.map((t) => (t.id === id ? updated : t)) } };
+    const note: AuditNote | null =
+      updated === target
+        ? null
+        : { action: enabled ? 'target.enabled' : 'target.disabled', target, detail: `${enabled ? 'Enabled' : 'Disabled'} ${target.name}` };
+    return { doc: { ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.map((t) => (t.id === id ? updated : t)) }, note };
   });
   return { id, enabled };
 }
@@ -394,31 +432,114 @@ async function deployNow(call: CallContext, payload: unknown): Promise<DeployNow
   if (!target.enabled) throw new RelayError('INVALID_INPUT', `${target.name} is disabled; enable it to deploy.`);
   const head = await getBranchHead(workspaceUuid, call.repositoryUuid, branch);
   if (!head) throw new FieldErrors({ branch: `There is no branch ${branch} in this repository.` });
+  return queueJob(
+    call,
+    target,
+    {
+      trigger: 'manual',
+      ref: { name: branch, type: 'branch' },
+      commit: { hash: head.hash, message: head.message, author: head.author, date: head.date },
+    },
+    { action: 'deploy.manual', target, detail: `Deploy now: ${branch} at ${head.hash.slice(0, 7)}` },
+  );
+}
+
+/**
+ * Redeploy this commit: the record's commit, to its target as configured now, the way its provider can
+ * (core/redeploy.ts). It goes through the same queue and worker as a push, and is newer than every push
+ * so far: an admin's redeploy of an older commit is a rollback on purpose, and a later push goes over it.
+ */
+async function redeploy(call: CallContext, payload: unknown): Promise<DeployNowResult> {
+  const { deploymentId } = parsePayload(redeployPayload, payload);
+  const [doc, record] = await Promise.all([getTargets(call.repositoryUuid), getDeployment(call.repositoryUuid, deploymentId)]);
+  if (!record) throw new RelayError('NOT_FOUND', 'That deployment is no longer in the history; reload the page.');
+  const target = doc?.targets.find((t) => t.id === record.target.id);
+  const can = redeployability(record, target ?? null, redeployWayOf(target));
+  if (!can.ok || !target) throw new RelayError('INVALID_INPUT', `${can.ok ? 'Its target was deleted' : can.why}. Nothing was deployed.`);
+  return queueJob(
+    call,
+    target,
+    {
+      trigger: 'redeploy',
+      ref: record.ref,
+      commit: { hash: record.commit.hash, message: record.commit.message, author: record.commit.author, date: null },
+      redeployOf: { recordId: record.id, provider: record.target.provider, vendorId: record.vendorId },
+    },
+    {
+      action: 'deploy.redeploy',
+      target,
+      detail: `Redeploy of ${record.ref.name} at ${record.commit.hash.slice(0, 7)} (${can.by === 'rollback' ? 'by the vendor’s rollback' : 'this exact commit'})`,
+    },
+  );
+}
+
+/** What an admin asked to deploy: the rest of the job is the same for every kind. */
+type AskedDeploy = Pick<DeployJob, 'trigger' | 'ref' | 'redeployOf'> & { commit: DeployJob['commit'] };
+
+/**
+ * Queues the job a push would make for `target`, asked for from the page (`manual` lets a commit deploy
+ * again). The audit entry is written first: nothing is deployed that the log does not show (a queue
+ * push that then fails leaves an entry of a deploy asked for, and the admin an error).
+ */
+async function queueJob(call: CallContext, target: Target, asked: AskedDeploy, note: AuditNote): Promise<DeployNowResult> {
+  const workspaceUuid = requireWorkspace(call);
   const queuedAt = Date.now();
-  const deliveryId = `m-${digest(call.repositoryUuid, target.id, head.hash, String(queuedAt), randomId(''))}`;
-  // The same job a push makes, through the same queue and worker; `manual` lets a commit deploy again.
+  const deliveryId = `m-${digest(call.repositoryUuid, target.id, asked.commit.hash, String(queuedAt), randomId(''))}`;
   const job: DeployJob = parseDeployJob({
     v: JOB_SCHEMA_VERSION,
     deliveryId,
     jobKey: jobKeyFor(deliveryId, target.id),
-    trigger: 'manual',
+    trigger: asked.trigger,
     repository: { uuid: call.repositoryUuid, workspaceUuid },
     targetId: target.id,
-    ref: { name: branch, type: 'branch' },
-    commit: { hash: head.hash, message: head.message.slice(0, MAX_JOB_MESSAGE_LENGTH), author: head.author, date: head.date },
+    ref: asked.ref,
+    commit: { ...asked.commit, message: asked.commit.message.slice(0, MAX_JOB_MESSAGE_LENGTH) },
+    ...(asked.redeployOf ? { redeployOf: asked.redeployOf } : {}),
     previousCommit: null,
     mainbranch: null,
     actor: { accountId: call.accountId, uuid: null },
     pushedAt: null,
-    // A deploy now is newer than every push so far: it orders by when it was asked for.
+    // Asked for now, so newer than every push so far: it orders by when it was asked for.
     order: orderOf(null, queuedAt),
     skipReason: null,
     createdAt: queuedAt,
   });
+  await appendAudit(call.repositoryUuid, auditEntry(call, note));
   await enqueueDeployJobs([job]);
-  appLogger.info('manual deploy queued', { deliveryId, targetId: target.id, commit: head.hash.slice(0, 12) });
-  return { deliveryId, targetId: target.id, branch, commit: head.hash, commitMessage: head.message.split('\n')[0] ?? '', queuedAt };
+  appLogger.info('deploy queued from the page', { deliveryId, targetId: target.id, trigger: asked.trigger, commit: asked.commit.hash.slice(0, 12) });
+  return {
+    deliveryId,
+    targetId: target.id,
+    branch: asked.ref.name,
+    commit: asked.commit.hash,
+    commitMessage: asked.commit.message.split('\n')[0] ?? '',
+    queuedAt,
+  };
 }
+
+/** What an admin did, for the audit log (core/audit.ts). */
+interface AuditNote {
+  action: AuditAction;
+  target: Pick<Target, 'id' | 'name'> | null;
+  detail: string;
+  changed?: string[];
+  secrets?: string[];
+}
+
+const auditEntry = (call: CallContext, note: AuditNote): AuditEntry => {
+  const at = Date.now();
+  return {
+    v: AUDIT_SCHEMA_VERSION,
+    id: deploymentId(at, randomId('')),
+    at,
+    actor: call.accountId,
+    action: note.action,
+    target: note.target ? { id: note.target.id, name: note.target.name } : null,
+    changed: note.changed ?? [],
+    secrets: note.secrets ?? [],
+    detail: note.detail,
+  };
+};
 
 async function verifyTarget(call: CallContext, payload: unknown): Promise<VerifyView> {
   const { id } = parsePayload(targetIdPayload, payload);
@@ -488,6 +609,12 @@ async function recordEgress(call: CallContext, payload: unknown): Promise<{ doma
   return { domains: readable };
 }
 
+async function getAudit(call: CallContext, payload: unknown): Promise<AuditPage> {
+  const { cursor } = parsePayload(auditPayload, payload);
+  const page = await listAudit(call.repositoryUuid, AUDIT_PAGE, cursor ?? undefined);
+  return { entries: page.items, nextCursor: page.nextCursor, corruptEntries: page.corrupt.length };
+}
+
 export const settingsResolver = new Resolver()
   .define('getPage', guarded(getPage))
   .define('getHistory', guarded(getHistory))
@@ -500,4 +627,6 @@ export const settingsResolver = new Resolver()
   .define('deployNow', guarded(deployNow))
   .define('verifyTarget', guarded(verifyTarget))
   .define('testTarget', guarded(testTarget))
+  .define('redeploy', guarded(redeploy))
+  .define('getAudit', guarded(getAudit))
   .getDefinitions();

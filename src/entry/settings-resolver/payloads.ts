@@ -50,6 +50,11 @@ export const deployNowPayload = z.strictObject({
   branch: z.string().check(z.minLength(1, 'choose a branch'), z.maxLength(1000), wellFormed),
 });
 
+/** A record id as deploymentId (core/deployment.ts) makes them: a KVS key part, checked before storage is asked. */
+const recordId = z.string().check(z.regex(/^\d{13}-[A-Za-z0-9_-]{1,64}$/, 'is not the id of a deployment'));
+export const redeployPayload = z.strictObject({ deploymentId: recordId });
+export const auditPayload = z.strictObject({ cursor: z.optional(z.nullable(shortText(4000))) });
+
 /** A payload that does not have the shape the page sends: INVALID_INPUT, with the fields it concerns. */
 export function parsePayload<T extends z.ZodMiniType>(schema: T, payload: unknown): z.infer<T> {
   const result = schema.safeParse(payload);

@@ -2,7 +2,8 @@ import { durationMs, isFinal, type Deployment } from '../../core/deployment';
 import type { DeploymentView, ProviderView, TargetView } from '../../core/settings-api';
 import type { Target } from '../../core/targets';
 import { refusedEgress } from '../../forge/egress';
-import { allProviders, bindProvider, getProvider } from '../../providers/registry';
+import { redeployability } from '../../core/redeploy';
+import { allProviders, bindProvider, getProvider, redeployWayOf } from '../../providers/registry';
 
 /**
  * Everything the page may see of a target: secrets only as "set" with at most their last four characters.
@@ -48,7 +49,11 @@ function shownEnd(target: Target, key: string, last4: string | null): string | n
   }
 }
 
-export const deploymentView = (d: Deployment): DeploymentView => ({
+/** The repository's targets by id, as the history's rows look them up. */
+export type TargetsById = ReadonlyMap<string, Target>;
+export const targetsById = (targets: readonly Target[]): TargetsById => new Map(targets.map((t) => [t.id, t]));
+
+export const deploymentView = (d: Deployment, targets: TargetsById): DeploymentView => ({
   id: d.id,
   targetId: d.target.id,
   targetName: d.target.name,
@@ -65,6 +70,7 @@ export const deploymentView = (d: Deployment): DeploymentView => ({
   url: d.url,
   createdAt: d.createdAt,
   durationMs: durationMs(d),
+  redeploy: redeployability(d, targets.get(d.target.id) ?? null, redeployWayOf(targets.get(d.target.id))),
 });
 
 /** Built from the registry, so a new provider needs no page code. */

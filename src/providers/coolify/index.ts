@@ -3,7 +3,7 @@ import { HttpRejected } from '../../core/http';
 import { instanceUrlSchema, parseAnswer, readAccepted, requireSecret } from '../kit';
 import type { DeployProvider, ProviderCall } from '../../core/provider';
 import { coolifyState } from './states';
-import { applicationSchema, deployAnswerSchema, deploymentSchema } from './wire';
+import { applicationSchema, deployAnswerSchema, deploymentSchema, rollbackAnswerSchema } from './wire';
 
 /**
  * A self-hosted Coolify v4 instance (coolify-openapi.json, server `https://<instance>/api/v1`, bearer
@@ -73,6 +73,7 @@ export const coolifyProvider: DeployProvider<CoolifySettings> = {
   ],
   settingsSchema,
   hosts: (settings) => [new URL(settings.baseUrl).hostname],
+  redeploy: () => ({ by: 'rollback', needs: 'commit' }),
 
   async start(call) {
     const token = tokenOf(call);
@@ -98,6 +99,28 @@ export const coolifyProvider: DeployProvider<CoolifySettings> = {
       state: 'in_progress',
       message: started.message ? `Coolify: ${started.message}` : `Coolify queued deployment ${started.deployment_uuid}`,
       vendorId: started.deployment_uuid,
+      url: null,
+    };
+  },
+
+  /** `POST /applications/{uuid}/rollback` with the commit: Coolify queues a deployment of the image it built from it. */
+  async rollback(call, to) {
+    const token = tokenOf(call);
+    const { baseUrl, resourceUuid } = call.settings;
+    const response = await call.http.send({
+      method: 'POST',
+      url: `${baseUrl}/api/v1/applications/${encodeURIComponent(resourceUuid)}/rollback`,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'content-type': 'application/json' },
+      body: JSON.stringify({ commit: to.commit }),
+      secrets: [token],
+    });
+    const read = readAccepted('Coolify', 'rollback', rollbackAnswerSchema, response, call.log);
+    if (!read.ok) return read.result;
+    const answer = read.data;
+    return {
+      state: 'in_progress',
+      message: `Coolify: ${answer.message ?? `rollback to ${to.commit.slice(0, 7)} queued`}`,
+      vendorId: answer.deployment_uuid,
       url: null,
     };
   },

@@ -12,6 +12,12 @@ export const deployAnswerSchema = z.object({
   ),
 });
 
+/** coolify-openapi.json, `POST /applications/{uuid}/rollback` 200: `{message, deployment_uuid}`. */
+export const rollbackAnswerSchema = z.object({
+  message: z.optional(z.string()),
+  deployment_uuid: z.string().check(z.minLength(1)),
+});
+
 /** coolify-openapi.json, `components.schemas.ApplicationDeploymentQueue`: the fields we read. */
 export const deploymentSchema = z.object({
   deployment_uuid: z.string(),

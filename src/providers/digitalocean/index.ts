@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { HttpRejected } from '../../core/http';
 import type { DeployProvider, ProviderCall, StartResult, StatusResult } from '../../core/provider';
 import { jsonHeaders, parseAnswer, readAccepted, requireSecret, verifyByReading } from '../kit';
 import { phaseState } from './states';
@@ -78,6 +79,7 @@ export const digitalOceanProvider: DeployProvider<DigitalOceanSettings> = {
   ],
   settingsSchema,
   hosts: () => [HOST],
+  redeploy: () => ({ by: 'rollback', needs: 'vendorId' }),
 
   async start(call) {
     const token = requireSecret(call.secrets, 'token', TOKEN);
@@ -93,6 +95,32 @@ export const digitalOceanProvider: DeployProvider<DigitalOceanSettings> = {
     if (!read.ok) return read.result;
     const { deployment } = read.data;
     return { state: 'in_progress', message: describe(deployment), vendorId: deployment.id, url: deploymentPage(appId, deployment.id) };
+  },
+
+  /**
+   * `POST /v2/apps/{app_id}/rollback` to the deployment that deployed the commit then. `skip_pin`: the
+   * spec says a pinned rollback disables every new deployment, pushes included, until someone commits
+   * or reverts it in DigitalOcean; unpinned, the next push deploys over it as usual.
+   */
+  async rollback(call, to) {
+    const token = requireSecret(call.secrets, 'token', TOKEN);
+    if (!to.vendorId) throw new HttpRejected('DigitalOcean can only roll back to a deployment it named, and this one has no id', 400);
+    const response = await call.http.send({
+      method: 'POST',
+      url: `${API}${appPath(call.settings)}/rollback`,
+      headers: jsonHeaders(token),
+      body: JSON.stringify({ deployment_id: to.vendorId, skip_pin: true }),
+      secrets: [token],
+    });
+    const read = readAccepted('DigitalOcean', 'rollback', deploymentResponseSchema, response, call.log);
+    if (!read.ok) return read.result;
+    const { deployment } = read.data;
+    return {
+      state: 'in_progress',
+      message: `Rolling back to ${to.vendorId}: ${describe(deployment)}`,
+      vendorId: deployment.id,
+      url: deploymentPage(call.settings.appId, deployment.id),
+    };
   },
 
   async status(call: ProviderCall<DigitalOceanSettings>, vendorId: string): Promise<StatusResult> {

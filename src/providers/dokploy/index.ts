@@ -115,6 +115,7 @@ export const dokployProvider: DeployProvider<DokploySettings> = {
   ],
   settingsSchema,
   hosts: (settings) => [new URL(settings.baseUrl).hostname],
+  redeploy: () => ({ by: 'none', why: 'Dokploy deploys its branch’s newest commit and takes no commit; use a rollback in Dokploy itself' }),
 
   async start(call) {
     const apiKey = apiKeyOf(call);

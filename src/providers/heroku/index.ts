@@ -138,6 +138,7 @@ export const herokuProvider: DeployProvider<HerokuSettings> = {
   ],
   settingsSchema,
   hosts: () => ['api.heroku.com'],
+  redeploy: () => ({ by: 'commit' }),
 
   async start(call) {
     const apiKey = apiKeyOf(call);

@@ -251,6 +251,7 @@ export const upsunProvider: DeployProvider<UpsunSettings> = {
   ],
   settingsSchema,
   hosts: () => ['api.upsun.com', 'auth.upsun.com'],
+  redeploy: () => ({ by: 'none', why: 'Upsun deploys what the environment’s branch holds and takes no commit' }),
 
   async start(call) {
     const { path, body, what } = actionRequest(call.settings);

@@ -50,6 +50,7 @@ export const webhookProvider: DeployProvider<WebhookSettings> = {
   ],
   settingsSchema,
   hosts: (settings) => [new URL(settings.url).hostname],
+  redeploy: () => ({ by: 'commit' }),
 
   async start(call) {
     const secret = call.secrets.signingSecret ?? '';
