@@ -208,8 +208,10 @@ async function sendAndRecord(worker: Worker, view: JobView): Promise<DeliveryRes
   const doc = view.doc as TargetsDocument;
   let bound: BoundProvider;
   let call: ProviderCall<never>;
+  let request: (call: DeployCall<never>) => Promise<StartResult>;
   try {
     bound = ports.bindProvider(target);
+    request = requestOf(bound, job, target);
     call = await providerCall(worker, target, bound, doc);
   } catch (error) {
     if (error instanceof PlatformFault) throw error;
@@ -239,7 +241,7 @@ async function sendAndRecord(worker: Worker, view: JobView): Promise<DeliveryRes
     }
   }
   try {
-    const started = await request(bound, { ...call, job }, target);
+    const started = await request({ ...call, job });
     worker.answer = { kind: 'accepted', result: started, reconciled: false };
   } catch (error) {
     worker.answer = answerOf(error);
@@ -248,19 +250,20 @@ async function sendAndRecord(worker: Worker, view: JobView): Promise<DeliveryRes
 }
 
 /**
- * The request a job sends: the deploy a push makes; for a redeploy, that same deploy of its commit, or
+ * Which request a job sends: the deploy a push makes; for a redeploy, that same deploy of its commit or
  * the vendor's rollback to the deploy it repeats. The target may have changed since the redeploy was
- * asked for: one that cannot redeploy it any more is refused here, before anything leaves.
+ * asked for: one that cannot redeploy it any more is refused here, before its secrets are even read.
  */
-function request(bound: BoundProvider, call: DeployCall<never>, target: Target): Promise<StartResult> {
+function requestOf(bound: BoundProvider, job: DeployJob, target: Target): (call: DeployCall<never>) => Promise<StartResult> {
   const { provider, settings } = bound;
-  const origin = call.job.redeployOf;
-  if (!origin) return provider.start(call);
+  const origin = job.redeployOf;
+  if (!origin) return (call) => provider.start(call);
   const how = redeployWay(origin, target, provider.redeploy(settings));
   if (!how.ok) throw new InvalidInputError(`Redeploy refused: ${how.why}`);
-  if (how.by === 'commit') return provider.start(call);
-  if (!provider.rollback) throw new Error(`${provider.title} says it rolls back, yet has no rollback call`);
-  return provider.rollback(call, { commit: call.job.commit.hash, vendorId: origin.vendorId });
+  if (how.by === 'commit') return (call) => provider.start(call);
+  const { rollback } = provider;
+  if (!rollback) throw new Error(`${provider.title} says it rolls back, yet has no rollback call`);
+  return (call) => rollback.call(provider, call, { commit: job.commit.hash, vendorId: origin.vendorId });
 }
 
 /** Whether the target's vendor can be asked if a lost request arrived. */

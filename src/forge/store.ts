@@ -272,6 +272,28 @@ async function readJobView(repo: string, targetId: string, recordId: string) {
 }
 
 /**
+ * The place (core/order.ts) of the newest push the target has sent, decided on or, coalescing, planned;
+ * null when it has none. A deploy asked for from the page goes after it, whatever the clocks say: a
+ * push's place is Bitbucket's timestamp, and the page's is this function's clock.
+ */
+export async function newestOrder(repo: string, targetId: string): Promise<number | null> {
+  const keys = { state: stateKey(repo, targetId), newest: newestKey(repo, targetId) };
+  const result = await platform('batch read', () =>
+    kvs.batchGet([{ key: keys.state, entityName: TARGET_STATE_ENTITY }, { key: keys.newest }]),
+  );
+  if (result.failedKeys.length > 0)
+    throw new PlatformFault(`Forge storage (batch read) failed for ${result.failedKeys.map((f) => f.key).join(', ')}`);
+  const orders: number[] = [];
+  for (const item of result.successfulKeys) {
+    if (item.entityName === TARGET_STATE_ENTITY) {
+      const state = toState(keys.state, item.value);
+      for (const mark of [state.sent, state.covered, ...state.recent]) if (mark) orders.push(mark.order);
+    } else orders.push(parseStored(plannedSchema, keys.newest, item.value).order);
+  }
+  return orders.length === 0 ? null : Math.max(...orders);
+}
+
+/**
  * The planned pushes newer than `sent`, oldest first (a page of them), and the stale ones read on the
  * way: marks whose jobs acted before they landed (a redelivered trigger marks again) pile up at the
  * front, so pages are read past them, at most PLANNED_PAGES, until a page holds a live mark.

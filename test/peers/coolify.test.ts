@@ -71,6 +71,19 @@ describe('the Coolify provider on the local platform, against Coolify’s spec',
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     expect(view).toEqual({ ok: true, shapeOnly: false, message: 'The token can read the Coolify application "string".' });
   });
+
+  it('rolls back to a commit with the spec’s rollback request and follows the deployment Coolify queues', async () => {
+    const [record] = await relay.push();
+    if (!record) throw new Error('the push deployed nothing');
+    relay.platform.egressLog.length = 0;
+    const redeployed = await relay.redeploy(record);
+    expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
+    const rollbacks = relay.platform.egressLog.filter((r) => r.method === 'POST');
+    expect(rollbacks.map((r) => [r.url.slice(prism().url.length), r.status, JSON.parse(r.body ?? '')])).toEqual([
+      [`/api/v1/applications/${RESOURCE}/rollback`, 200, { commit: record.commit.hash }],
+    ]);
+    expect(redeployed).toMatchObject({ trigger: 'redeploy', redeployOf: record.id, vendorId: 'string' });
+  });
 });
 
 describe('npm start with a Coolify target whose address is Prism', () => {

@@ -95,6 +95,20 @@ describe('the DigitalOcean provider on the local platform, against DigitalOcean�
     expect(found).toMatchObject({ state: 'in_progress', vendorId: expect.any(String) });
   });
 
+  it('rolls back to a deployment that succeeded with the spec’s rollback request, unpinned, and follows the deployment it makes', async () => {
+    const [record] = await relay.push();
+    if (!record) throw new Error('the push deployed nothing');
+    relay.platform.egressLog.length = 0;
+    const redeployed = await relay.redeploy(record);
+    expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
+    const rollbacks = relay.platform.egressLog.filter((r) => r.method === 'POST');
+    expect(rollbacks.map((r) => [r.url, r.status, JSON.parse(r.body ?? '')])).toEqual([
+      [`https://api.digitalocean.com/v2/apps/${APP_ID}/rollback`, 200, { deployment_id: SPEC_DEPLOYMENT_ID, skip_pin: true }],
+    ]);
+    expect(redeployed).toMatchObject({ trigger: 'redeploy', redeployOf: record.id, vendorId: SPEC_DEPLOYMENT_ID });
+    expect(relay.platform.egressLog.some((r) => r.method === 'GET' && r.url.endsWith(`/deployments/${SPEC_DEPLOYMENT_ID}`))).toBe(true);
+  });
+
   // The provider's settings only let a boolean through; sent by hand, the spec's refusal is reported.
   it('reports a request the spec refuses with Prism’s reason: force_build as a string', async () => {
     relay.platform.egressLog.length = 0;

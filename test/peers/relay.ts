@@ -2,11 +2,12 @@
 import { ADMIN, openSession, REPO, WORKSPACE } from '../page/settings-harness';
 import type { LocalPlatform, LocalPlatformOptions } from '../../local/platform';
 import type { Deployment } from '../../src/core/deployment';
-import type { Result, VerifyView } from '../../src/core/settings-api';
+import { kvs } from '@forge/kvs';
+import type { DeployNowResult, Result, VerifyView } from '../../src/core/settings-api';
 import { type Target, TARGETS_SCHEMA_VERSION } from '../../src/core/targets';
 import { appLogger } from '../../src/forge/log';
 import { forgeHttpClient } from '../../src/forge/http';
-import { getSecrets, listDeployments, putSecrets, putTargets } from '../../src/forge/store';
+import { deploymentKey, getSecrets, listDeployments, putSecrets, putTargets } from '../../src/forge/store';
 import type { BoundProvider, ProviderCall, StartResult, StatusResult } from '../../src/core/provider';
 import { bindProvider, secretsSavedFor } from '../../src/providers/registry';
 import { secretsFor } from '../../src/core/secrets';
@@ -32,6 +33,11 @@ export interface RelayOnPeers {
   follow(record: Deployment): Promise<StatusResult>;
   /** The provider's look for a deploy whose answer was lost, run on the platform as the deploy worker runs it. */
   findDeploy(record: Deployment): Promise<StartResult | null>;
+  /**
+   * Marks `record` succeeded (Prism's examples never finish a deploy), then asks for *Redeploy this
+   * commit* through the settings resolver and runs the queue to the end: the redeploy's record.
+   */
+  redeploy(record: Deployment): Promise<Deployment>;
   close(): Promise<void>;
 }
 
@@ -122,6 +128,17 @@ export function startRelay(options: LocalPlatformOptions): RelayOnPeers {
         if (!provider.findDeploy) throw new Error(`${record.target.provider} cannot list its deploys`);
         return provider.findDeploy(call, { commit: record.commit.hash, sentAt: record.sentAt ?? record.createdAt });
       });
+    },
+    async redeploy(record) {
+      await platform.run(() => kvs.set(deploymentKey(REPO, record.id), { ...record, state: 'succeeded' }));
+      platform.advanceClock(1000);
+      const asked = await resolve<DeployNowResult>('redeploy', { deploymentId: record.id });
+      if (!asked.ok) throw new Error(`redeploy refused: ${asked.error.code} ${asked.error.message}`);
+      await platform.drain();
+      const page = await platform.run(() => listDeployments(REPO, 100));
+      const redeployed = page.deployments.find((d) => d.deliveryId === asked.data.deliveryId);
+      if (!redeployed) throw new Error('the redeploy left no record');
+      return redeployed;
     },
     close: () => platform.close(),
   };

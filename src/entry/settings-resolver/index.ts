@@ -48,6 +48,7 @@ import {
   type DeploymentPage,
   listAudit,
   listDeployments,
+  newestOrder,
   putAdminCheck,
   putEgressGrants,
   putSecrets,
@@ -499,8 +500,8 @@ async function queueJob(call: CallContext, target: Target, asked: AskedDeploy, n
     mainbranch: null,
     actor: { accountId: call.accountId, uuid: null },
     pushedAt: null,
-    // Asked for now, so newer than every push so far: it orders by when it was asked for.
-    order: orderOf(null, queuedAt),
+    // Asked for now, so newer than every push so far, even one whose timestamp is ahead of this clock.
+    order: Math.max(orderOf(null, queuedAt), ((await newestOrder(call.repositoryUuid, target.id)) ?? 0) + 1),
     skipReason: null,
     createdAt: queuedAt,
   });
