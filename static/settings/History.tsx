@@ -1,5 +1,5 @@
 import React from 'react';
-import { DynamicTable, Inline, Link, LoadingButton, Stack, Text, Tooltip, User } from '@forge/react';
+import { Button, DynamicTable, Inline, Link, LoadingButton, Stack, Text, Tooltip, User } from '@forge/react';
 import type { DeploymentView, HistoryPage } from '../../src/core/settings-api';
 import { age, duration, shortCommit, StateLozenge } from './format';
 import { HistoryChart } from './HistoryChart';
@@ -16,11 +16,15 @@ interface Props {
   /** The filters, shown between the chart and the list. */
   filters: React.ReactNode;
   filtered: boolean;
+  /** Opens the confirmation of *Redeploy this commit* for a finished deployment. */
+  onRedeploy: (deployment: DeploymentView) => void;
 }
 
-/** "Push by <person>" or "Manual by <person>", as the record has it. */
+const TRIGGER_LABELS: Record<DeploymentView['trigger'], string> = { push: 'Push', manual: 'Manual', redeploy: 'Redeploy' };
+
+/** "Push by <person>", "Manual by <person>" or "Redeploy by <person>", as the record has it. */
 const TriggeredBy = ({ deployment }: { deployment: DeploymentView }) => {
-  const how = deployment.trigger === 'manual' ? 'Manual' : 'Push';
+  const how = TRIGGER_LABELS[deployment.trigger];
   if (!deployment.actor) return <Text>{how}</Text>;
   return (
     <Inline space="space.050" alignBlock="center">
@@ -40,7 +44,25 @@ const Commit = ({ deployment, repositoryFullName }: { deployment: DeploymentView
   );
 };
 
-export function History({ history, repositoryFullName, now, older, chart, filters, filtered }: Props) {
+/** Redeploy this commit: offered on every finished deployment, disabled with the reason where it cannot run. */
+const RedeployButton = ({ deployment, onRedeploy }: { deployment: DeploymentView; onRedeploy: Props['onRedeploy'] }) => {
+  if (!deployment.final) return null;
+  const label = `Redeploy ${deployment.commit.slice(0, 7)}`;
+  if (!deployment.redeploy.ok) {
+    return (
+      <Tooltip content={deployment.redeploy.why}>
+        <Button isDisabled>{label}</Button>
+      </Tooltip>
+    );
+  }
+  return (
+    <Tooltip content={deployment.redeploy.how}>
+      <Button onClick={() => onRedeploy(deployment)}>{label}</Button>
+    </Tooltip>
+  );
+};
+
+export function History({ history, repositoryFullName, now, older, chart, filters, filtered, onRedeploy }: Props) {
   const hasMore = history.nextCursor !== null;
   const empty = filtered
     ? `No deployment matches these filters${hasMore ? ' among the newest ones read; press Older deployments to look further back' : ''}.`
@@ -62,6 +84,7 @@ export function History({ history, repositoryFullName, now, older, chart, filter
             { key: 'state', content: 'Status' },
             { key: 'duration', content: 'Duration' },
             { key: 'link', content: 'Details' },
+            { key: 'redeploy', content: 'Redeploy this commit' },
           ],
         }}
         rows={history.deployments.map((d) => ({
@@ -99,6 +122,7 @@ export function History({ history, repositoryFullName, now, older, chart, filter
                 <Text>{d.message}</Text>
               ),
             },
+            { key: 'redeploy', content: <RedeployButton deployment={d} onRedeploy={onRedeploy} /> },
           ],
         }))}
       />

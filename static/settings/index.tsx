@@ -13,11 +13,13 @@ import ForgeReconciler, {
   Tabs,
   Text,
 } from '@forge/react';
+import { AuditLog } from './AuditLog';
 import { DeleteTargetModal } from './DeleteTargetModal';
 import { DeployModal } from './DeployModal';
 import { History } from './History';
 import { HistoryFilters } from './HistoryFilters';
 import { PageMessages } from './PageMessages';
+import { RedeployModal } from './RedeployModal';
 import { TargetForm } from './TargetForm';
 import { TargetsTab } from './TargetsTab';
 import { usePage } from './usePage';
@@ -30,6 +32,7 @@ import { useTargetActions } from './useTargetActions';
  */
 
 const HISTORY_TAB = 1;
+const AUDIT_TAB = 2;
 
 const App = () => {
   const state = usePage();
@@ -61,6 +64,7 @@ const App = () => {
         <TabList>
           <Tab>Targets</Tab>
           <Tab>History</Tab>
+          <Tab>Audit log</Tab>
         </TabList>
         <TabPanel>
           <TargetsTab page={page} queued={state.queued} now={state.now} actions={actions} />
@@ -73,6 +77,7 @@ const App = () => {
             older={state.older}
             chart={chart}
             filtered={state.filter !== null}
+            onRedeploy={(deployment) => actions.open({ kind: 'redeploy', deployment })}
             filters={
               <HistoryFilters
                 targets={page.targets}
@@ -83,6 +88,9 @@ const App = () => {
             }
           />
         </TabPanel>
+        <TabPanel>
+          <AuditLog open={tab === AUDIT_TAB} changes={state.changes} now={state.now} />
+        </TabPanel>
       </Tabs>
       <ModalTransition>
         {dialog?.kind === 'form' ? (
@@ -90,6 +98,9 @@ const App = () => {
         ) : null}
         {dialog?.kind === 'deploy' ? (
           <DeployModal target={dialog.target} mainBranch={page.repository.mainBranch} onClose={actions.close} onQueued={actions.queued} />
+        ) : null}
+        {dialog?.kind === 'redeploy' ? (
+          <RedeployModal deployment={dialog.deployment} onClose={actions.close} onQueued={actions.queued} />
         ) : null}
         {dialog?.kind === 'delete' ? (
           <DeleteTargetModal

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { DeployNowResult, TargetView, VerifyView } from '../../src/core/settings-api';
+import type { DeployNowResult, DeploymentView, TargetView, VerifyView } from '../../src/core/settings-api';
 import { call } from './api';
 import { type Busy, useBusy } from './useBusy';
 import { type Appearance, verifyOutcome } from './verify';
@@ -7,7 +7,11 @@ import type { PageState } from './usePage';
 
 /** The one dialog open over the page, if any. */
 export type Dialog =
-  { kind: 'form'; target: TargetView | null } | { kind: 'delete'; target: TargetView } | { kind: 'deploy'; target: TargetView } | null;
+  | { kind: 'form'; target: TargetView | null }
+  | { kind: 'delete'; target: TargetView }
+  | { kind: 'deploy'; target: TargetView }
+  | { kind: 'redeploy'; deployment: DeploymentView }
+  | null;
 
 /** What happened last on a row, shown above the tabs where the admin acted. */
 export type RowNote = { targetId: string; appearance: Appearance; title: string; text: string };

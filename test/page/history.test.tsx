@@ -181,3 +181,60 @@ describe('history filters', () => {
     expect(ui.findAll('Button').filter((b) => nodeText(b) === 'Clear filters')).toEqual([]);
   });
 });
+
+describe('Redeploy this commit', () => {
+  it('is offered on finished rows, disabled with the vendor’s reason where it cannot run, and asks before it queues the exact commit', async () => {
+    const renderHook = makeTarget({ id: 'render', name: 'Render', provider: 'render', settings: { mode: 'hook' }, secretHints: {} });
+    await seedTargets(session, [...TARGETS, renderHook]);
+    const now = Date.now();
+    const done = makeDeployment(now - 3000, {
+      target: targetOf('web'),
+      commit: { hash: 'a1b2c3d'.padEnd(40, '1'), message: 'Ship it', author: null },
+    });
+    const hooked = makeDeployment(now - 2000, {
+      target: recordTargetOf(renderHook),
+      state: 'requested',
+      commit: { hash: 'b2c3d4e'.padEnd(40, '2'), message: 'Hooked', author: null },
+    });
+    const running = makeDeployment(now - 1000, { target: targetOf('api'), state: 'in_progress', finishedAt: null });
+    await seedDeployments(session, [done, hooked, running]);
+    const ui = await openHistory();
+    const [runningRow, hookedRow, doneRow] = historyRows(ui);
+    expect(findAll(cell(runningRow!, 'redeploy'), 'Button')).toEqual([]);
+    const [disabled] = findAll(cell(hookedRow!, 'redeploy'), 'Button');
+    expect([nodeText(disabled!), disabled?.props.isDisabled]).toEqual(['Redeploy b2c3d4e', true]);
+    expect(findAll(cell(hookedRow!, 'redeploy'), 'Tooltip')[0]?.props.content).toBe(
+      'A Render deploy hook deploys the branch’s newest commit; switch the target to an API key to redeploy a given commit',
+    );
+    expect(findAll(cell(doneRow!, 'redeploy'), 'Button')[0]?.props.isDisabled).toBeFalsy();
+
+    await ui.press('Redeploy a1b2c3d');
+    expect(ui.text()).toContain('a1b2c3d Ship it of main, to Web (staging).');
+    expect(ui.text()).toContain('Deploys this exact commit again. It goes through the same queue as a push');
+    expect(ui.invocations.some((i) => i.functionKey === 'redeploy')).toBe(false);
+    await ui.press('Redeploy');
+    expect(ui.invocations.filter((i) => i.functionKey === 'redeploy')).toEqual([
+      { functionKey: 'redeploy', payload: { deploymentId: done.id } },
+    ]);
+    expect(ui.text()).toContain('Deploy of main queued');
+    expect(session.platform.pendingEvents()).toBe(1);
+  });
+});
+
+describe('the audit log tab', () => {
+  it('lists who changed what, newest first, once opened', async () => {
+    const asAdmin = session.invokeAs(ADMIN);
+    await asAdmin('setEnabled', { id: 'web', enabled: false });
+    session.platform.advanceClock(1000);
+    await asAdmin('setEnabled', { id: 'web', enabled: true });
+    page = await renderPage(PAGE, { context: pageContext(ADMIN), invoke: session.invokeAs(ADMIN) });
+    expect(page.invocations.some((i) => i.functionKey === 'getAudit')).toBe(false);
+    await page.selectTab('Audit log');
+    const rows = page.findAll('Row').filter((row) => /^\d{13}-/.test(String(row.props.rowKey)));
+    expect(rows.map((row) => [nodeText(cell(row, 'action')), nodeText(cell(row, 'detail'))])).toEqual([
+      ['Target enabled', 'Enabled Web'],
+      ['Target disabled', 'Disabled Web'],
+    ]);
+    expect(findAll(cell(rows[0]!, 'who'), 'User').map((u) => u.props.accountId)).toEqual([ADMIN]);
+  });
+});

@@ -57,7 +57,12 @@ const hookInput = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-const bodyOf = (index: number) => JSON.parse(receiver.deliveries[index]?.body ?? '{}') as Record<string, any>;
+interface HookBody {
+  trigger: string;
+  delivery_id: string;
+  commit: { hash: string };
+}
+const bodyOf = (index: number) => JSON.parse(receiver.deliveries[index]?.body ?? '{}') as HookBody;
 
 describe('Redeploy this commit', () => {
   it('deploys an older commit of the history again: the receiver gets that hash, signed, and the history and the commit say so', async () => {

@@ -119,7 +119,12 @@ const SHAPES: Shape[] = [
     paths: [['domains'], ['domains', 0]],
     parents: [[]],
   },
-  { key: 'redeploy', payload: () => ({ deploymentId: '8240000000000-0123456789abcdef01234567' }), paths: [['deploymentId']], parents: [[]] },
+  {
+    key: 'redeploy',
+    payload: () => ({ deploymentId: '8240000000000-0123456789abcdef01234567' }),
+    paths: [['deploymentId']],
+    parents: [[]],
+  },
   { key: 'getAudit', payload: () => ({ cursor: null }), paths: [['cursor']], parents: [[]] },
   // Resolvers without a payload, present and future: whatever arrives must not break them.
   ...RESOLVERS.filter(

@@ -234,7 +234,9 @@ async function getHistory(call: CallContext, payload: unknown): Promise<HistoryP
   const { cursor, filter } = parsePayload(historyPayload, payload);
   const [targets, page] = await Promise.all([
     targetsOf(call.repositoryUuid),
-    filter ? filteredHistoryPage(call.repositoryUuid, filter, cursor ?? undefined) : listDeployments(call.repositoryUuid, HISTORY_PAGE, cursor ?? undefined),
+    filter
+      ? filteredHistoryPage(call.repositoryUuid, filter, cursor ?? undefined)
+      : listDeployments(call.repositoryUuid, HISTORY_PAGE, cursor ?? undefined),
   ]);
   return historyView(page, targets);
 }
@@ -354,9 +356,15 @@ async function saveTarget(call: CallContext, payload: unknown): Promise<TargetVi
 }
 
 /** What a save did, for the audit log: the fields and secrets it changed, by name; null when it changed nothing. */
-function saveNote(before: Target | undefined, after: Target, storedSecrets: Record<string, string>, savedSecrets: Record<string, string>): AuditNote | null {
+function saveNote(
+  before: Target | undefined,
+  after: Target,
+  storedSecrets: Record<string, string>,
+  savedSecrets: Record<string, string>,
+): AuditNote | null {
   const secrets = changedSecrets(before ? storedSecrets : {}, savedSecrets);
-  if (!before) return { action: 'target.created', target: after, detail: `Created ${after.name} (${after.provider}, ${after.environment})`, secrets };
+  if (!before)
+    return { action: 'target.created', target: after, detail: `Created ${after.name} (${after.provider}, ${after.environment})`, secrets };
   const changed = changedFields(before, after);
   if (changed.length === 0 && secrets.length === 0) return null;
   const what = [...changed, ...secrets.map((name) => `secret ${name}`)].join(', ');
@@ -405,7 +413,10 @@ async function setEnabled(call: CallContext, payload: unknown): Promise<{ id: st
       updated === target
         ? null
         : { action: enabled ? 'target.enabled' : 'target.disabled', target, detail: `${enabled ? 'Enabled' : 'Disabled'} ${target.name}` };
-    return { doc: { ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.map((t) => (t.id === id ? updated : t)) }, note };
+    return {
+      doc: { ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.map((t) => (t.id === id ? updated : t)) },
+      note,
+    };
   });
   return { id, enabled };
 }
@@ -507,7 +518,12 @@ async function queueJob(call: CallContext, target: Target, asked: AskedDeploy, n
   });
   await appendAudit(call.repositoryUuid, auditEntry(call, note));
   await enqueueDeployJobs([job]);
-  appLogger.info('deploy queued from the page', { deliveryId, targetId: target.id, trigger: asked.trigger, commit: asked.commit.hash.slice(0, 12) });
+  appLogger.info('deploy queued from the page', {
+    deliveryId,
+    targetId: target.id,
+    trigger: asked.trigger,
+    commit: asked.commit.hash.slice(0, 12),
+  });
   return {
     deliveryId,
     targetId: target.id,

@@ -112,7 +112,10 @@ export const netlifyProvider: DeployProvider<NetlifySettings> = {
   settingsSchema,
   hosts: () => [HOST],
   // The restore call (restoreSiteDeploy) takes a deploy id, and the records keep the build's id, not its deploy's.
-  redeploy: () => ({ by: 'none', why: 'Netlify builds the branch’s newest commit; restore an earlier deploy from the site’s Deploys page in Netlify' }),
+  redeploy: () => ({
+    by: 'none',
+    why: 'Netlify builds the branch’s newest commit; restore an earlier deploy from the site’s Deploys page in Netlify',
+  }),
 
   async start(call) {
     const { job } = call;

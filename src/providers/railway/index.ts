@@ -104,7 +104,10 @@ export const railwayProvider: DeployProvider<RailwaySettings> = {
   ],
   settingsSchema,
   hosts: () => ['backboard.railway.com'],
-  redeploy: () => ({ by: 'none', why: 'Railway deploys the service’s configured source and takes no commit for it; roll back from the service’s Deployments in Railway' }),
+  redeploy: () => ({
+    by: 'none',
+    why: 'Railway deploys the service’s configured source and takes no commit for it; roll back from the service’s Deployments in Railway',
+  }),
 
   async start(call) {
     const { environmentId, serviceId } = call.settings;

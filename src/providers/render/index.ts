@@ -106,7 +106,10 @@ export const renderProvider: DeployProvider<RenderSettings> = {
   redeploy: (settings) =>
     settings.mode === 'api'
       ? { by: 'commit' }
-      : { by: 'none', why: 'A Render deploy hook deploys the branch’s newest commit; switch the target to an API key to redeploy a given commit' },
+      : {
+          by: 'none',
+          why: 'A Render deploy hook deploys the branch’s newest commit; switch the target to an API key to redeploy a given commit',
+        },
 
   async start(call) {
     if (call.settings.mode === 'hook') {

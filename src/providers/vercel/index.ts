@@ -133,7 +133,10 @@ export const vercelProvider: DeployProvider<VercelSettings> = {
   redeploy: (settings) =>
     settings.mode === 'api'
       ? { by: 'commit' }
-      : { by: 'none', why: 'A Vercel deploy hook deploys its branch’s newest commit; switch the target to an access token to redeploy a given commit' },
+      : {
+          by: 'none',
+          why: 'A Vercel deploy hook deploys its branch’s newest commit; switch the target to an access token to redeploy a given commit',
+        },
 
   async start(call) {
     if (call.settings.mode === 'hook') {
