@@ -7,11 +7,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Faults, type FaultInjector } from './faults';
 import { errorResponse, HttpError } from './http';
-import { PUSH_EVENT } from './events';
+import { BUILD_STATUS_EVENTS, PUSH_EVENT } from './events';
 import { recordPush } from './push';
 import { renderStatus } from './render';
 import { dispatch } from './routes';
-import { type WorkspaceRole, WorkspaceState } from './state';
+import { type RepositoryRecord, type StatusInput, type WorkspaceRole, WorkspaceState } from './state';
+import { saveStatus, validateStatus } from './statuses';
 import {
   commitInputSchema,
   repositoryInputSchema,
@@ -87,6 +88,35 @@ export interface BitbucketStandIn {
   tagHead(repo: RepoRef, name: string): string | undefined;
   /** Build statuses on a commit, in Bitbucket's list order and shape. */
   statuses(repo: RepoRef, commit: string): CommitStatusJson[];
+  /**
+   * A CI system posting a build status on a commit (as `POST …/statuses/build` does), and the
+   * `avi:bitbucket:{created,updated}:build-status` event Bitbucket emits for it: for the test to deliver
+   * when, as often and in what order it chooses.
+   */
+  reportBuild(repo: RepoRef, commit: string, input: StatusInput): BuildStatusEventJson;
+  /** The event of a status already on the commit (the app's own, echoed back), as Forge's type reference shapes it. */
+  buildStatusEvent(repo: RepoRef, commit: string, key: string, options?: { selfGenerated?: boolean }): BuildStatusEventJson;
+}
+
+/** `avi:bitbucket:{created,updated}:build-status` as Forge's Bitbucket events reference types it (local/bitbucket/events.ts). */
+export interface BuildStatusEventJson {
+  eventType: (typeof BUILD_STATUS_EVENTS)[number];
+  timestamp: string;
+  selfGenerated: boolean;
+  actor: { type: string; accountId: string; uuid: string };
+  repository: { uuid: string; slug: string };
+  project: { uuid: string };
+  workspace: { uuid: string };
+  buildStatus: {
+    key: string;
+    commit: { hash: string };
+    state: string;
+    url: string;
+    createdOn: string;
+    updatedOn: string;
+    refName?: string;
+  };
+  [field: string]: unknown;
 }
 
 export interface GitPush {
@@ -106,6 +136,8 @@ export type PushEventJson = { eventType: string; timestamp: string; repository: 
 
 /** Forge's events carry the repository's project; the stand-in's repositories all sit in this one. */
 const PROJECT_UUID = '{5d4c3b2a-1908-4f7e-a6d5-c4b3a2918070}';
+/** Who a CI system's build statuses are reported by: an app account, as Pipelines' are. */
+const CI_ACTOR = { type: 'app_user', accountId: '557058:ci-app-0001', uuid: '{b1c2d3e4-f5a6-4789-8abc-def012345678}' };
 
 export interface StandInOptions {
   /** Clock for generated dates (status created_on/updated_on, default commit dates). */
@@ -237,5 +269,39 @@ export function createBitbucketStandIn(fixture?: WorkspaceFixture, options: Stan
       const hash = state.resolveRevision(repository, commit)?.hash ?? commit;
       return [...(repository.statuses.get(hash)?.values() ?? [])].map((s) => renderStatus(repository, hash, s));
     },
+    reportBuild(repo, commit, input) {
+      const repository = state.repository(repo);
+      const { hash } = state.requireCommit(repository, commit);
+      saveStatus(repository, hash, validateStatus({ ...input }), state.now().toISOString());
+      return buildStatusEvent(repository, hash, input.key, false);
+    },
+    buildStatusEvent(repo, commit, key, options = {}) {
+      const repository = state.repository(repo);
+      const { hash } = state.requireCommit(repository, commit);
+      return buildStatusEvent(repository, hash, key, options.selfGenerated ?? false);
+    },
   };
+
+  function buildStatusEvent(repository: RepositoryRecord, hash: string, key: string, selfGenerated: boolean): BuildStatusEventJson {
+    const status = repository.statuses.get(hash)?.get(key);
+    if (!status) throw new Error(`no build status ${key} on ${hash}`);
+    return {
+      eventType: status.createdOn === status.updatedOn ? 'avi:bitbucket:created:build-status' : 'avi:bitbucket:updated:build-status',
+      timestamp: status.updatedOn,
+      selfGenerated,
+      actor: CI_ACTOR,
+      repository: { uuid: repository.uuid, slug: repository.slug },
+      project: { uuid: PROJECT_UUID },
+      workspace: { uuid: repository.workspace.uuid },
+      buildStatus: {
+        key: status.key,
+        commit: { hash },
+        state: status.state,
+        url: status.url,
+        createdOn: status.createdOn,
+        updatedOn: status.updatedOn,
+        ...(status.refname === undefined ? {} : { refName: status.refname }),
+      },
+    };
+  }
 }

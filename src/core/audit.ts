@@ -51,7 +51,7 @@ export function changedFields(before: Target, after: Target): string[] {
   if (!same(before.rules.tags, after.rules.tags)) changed.push('rules.tags');
   if (!same(before.rules.paths, after.rules.paths)) changed.push('rules.paths');
   for (const key of Object.keys(after.options) as (keyof Target['options'])[])
-    if (before.options[key] !== after.options[key]) changed.push(`options.${key}`);
+    if (!same(before.options[key], after.options[key])) changed.push(`options.${key}`);
   return changed;
 }
 

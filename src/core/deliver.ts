@@ -1,6 +1,7 @@
 import type { Deployment } from './deployment';
 import { FIRST_FOLLOW_DELAY_SECONDS, followCheckOf } from './follow';
-import { HttpFault } from './http';
+import { mergeBuilds, judgeBuilds } from './builds';
+import { HttpFault, HttpRejected } from './http';
 import type { DeployJob } from './job';
 import { InvalidInputError, PlatformFault, StaleStateError } from './errors';
 import type { BoundProvider, DeployCall, ProviderCall, StartResult } from './provider';
@@ -21,6 +22,7 @@ import {
   recordIdOf,
   report,
   type Run,
+  waitingJob,
   withPasses,
 } from './run';
 import { LEASE_MS, markOf, type TargetStateFields, withoutVersion, withRecord, withSent } from './target-state';
@@ -91,7 +93,8 @@ async function plannedFor(
 const NONE_PLANNED = { planned: [], stale: [] };
 
 /** Only a job that may still send needs to know what else is planned for its target. */
-const maySend = (record: Deployment | null): boolean => record === null || record.state === 'retrying' || record.state === 'sending';
+const maySend = (record: Deployment | null): boolean =>
+  record === null || record.state === 'waiting' || record.state === 'retrying' || record.state === 'sending';
 
 async function pass(worker: Worker): Promise<DeliveryResult> {
   const { job, ports } = worker;
@@ -137,7 +140,83 @@ async function act(worker: Worker, view: JobView, step: DeliveryStep): Promise<D
     case 'follow':
       // A redelivered job whose deploy is followed: its first status read may never have been queued.
       return followFrom(worker, view);
+    case 'gate':
+      return gate(worker, view);
   }
+}
+
+/** Between two looks at the commit's statuses when Bitbucket could not list them. */
+const BUILDS_READ_AGAIN_SECONDS = 60;
+
+/**
+ * A target that waits for builds (core/builds.ts). The first look writes the job's build-wait mark and
+ * only then reads the commit's statuses: a build that reports in between wakes the job through the mark,
+ * one that reported before is in the list. From then on each build-status event of the commit wakes the
+ * job with its report, and a timer, not Bitbucket, ends the wait at the target's limit. While it waits
+ * the commit shows INPROGRESS with how many builds passed; a failed build ends it as blocked, with the
+ * build's name and link; once they pass the job is decided again from the top (lease, order of pushes).
+ */
+async function gate(worker: Worker, view: JobView): Promise<DeliveryResult> {
+  const { job, ports } = worker;
+  const target = view.target as Target;
+  const now = ports.now();
+  const base = view.record ?? newRecord(job, target, now);
+  const before = base.builds ?? { since: now, read: false, seen: [], passed: false };
+  let seen = mergeBuilds(before.seen, job.observed ? [job.observed] : []);
+  let read = before.read;
+  let current = view;
+  if (!read) {
+    if (base.state !== 'waiting') {
+      current = await commitRecord(worker, view, { ...base, state: 'waiting', message: 'Waiting for builds', builds: { ...before, seen } });
+    }
+    try {
+      seen = mergeBuilds(seen, await ports.buildStatuses(job));
+      read = true;
+    } catch (error) {
+      if (!(error instanceof HttpFault || error instanceof HttpRejected || error instanceof PlatformFault)) throw error;
+      worker.log.warn('commit statuses not read; looking again later', { error: messageOf(error) });
+    }
+  }
+  const record = current.record ?? base;
+  const builds = { since: before.since, read, seen, passed: false };
+  const verdict = judgeBuilds(seen, target.options.buildKeys);
+  const released = { ...withoutVersion(current.state), lease: leaseOfOther(worker, current) };
+  if (verdict.kind === 'blocked') {
+    worker.log.info('blocked by a build', { message: verdict.message });
+    return finish(worker, current, { ...record, state: 'blocked', message: verdict.message, url: verdict.url, builds }, released);
+  }
+  if (verdict.kind === 'passed') {
+    await commitRecord(worker, current, { ...record, state: 'waiting', message: verdict.message, builds: { ...builds, passed: true } });
+    return pass(worker);
+  }
+  const limit = target.options.buildWaitMinutes;
+  const deadline = before.since + limit * 60_000;
+  if (now >= deadline) {
+    const message = read
+      ? `Blocked: builds still running after ${limit} minutes (${verdict.message.replace(/^Waiting for builds: /, '')})`
+      : `Blocked: the commit's builds could not be read from Bitbucket within ${limit} minutes`;
+    return finish(worker, current, { ...record, state: 'blocked', message, builds }, released);
+  }
+  const waiting: Deployment = { ...record, state: 'waiting', message: verdict.message, builds };
+  if (waiting.message !== record.message) {
+    // The commit says how far the builds are (posted again as the count moves); a failed post waits for the next.
+    const posted = await post(worker, current, { ...waiting, postedStatus: null });
+    if ('posted' in posted) waiting.postedStatus = posted.posted;
+  }
+  const saved = JSON.stringify(waiting) === JSON.stringify(record) ? current : await commitRecord(worker, current, waiting);
+  // Only a look of its own keeps the timer going: the job woken by an event has one running already.
+  if (!job.observed) {
+    const afterSeconds = read
+      ? Math.ceil((deadline - now) / 1000)
+      : Math.min(BUILDS_READ_AGAIN_SECONDS, Math.ceil((deadline - now) / 1000));
+    try {
+      await ports.continueLater(waitingJob(job), afterSeconds);
+    } catch (error) {
+      if (!(error instanceof PlatformFault)) throw error;
+      return { kind: 'retry', afterSeconds: platformRetrySeconds(error, BUILDS_READ_AGAIN_SECONDS), reason: 'waiting for builds' };
+    }
+  }
+  return { kind: 'done', record: saved.record, note: verdict.message };
 }
 
 /** Decided before anything was sent: the record says why (and a superseded deploy shows STOPPED). */

@@ -1,14 +1,17 @@
 import * as z from 'zod/mini';
+import { buildSchema } from './builds';
 import { TRIGGERS } from './job';
 
 /**
  * A deployment record, one per push and target: what the history shows, and what makes a redelivered
  * job a no-op.
  * `requested` is final for providers that cannot report an outcome (hooks): the request was accepted.
+ * `blocked` is final for a deploy whose builds failed, or did not pass in time (core/builds.ts): nothing was sent.
  * `unknown` is final for a followed deploy whose outcome could not be read, or that was still running
  * when following stopped: the vendor's page has the answer, and the commit says so (STOPPED).
  */
 export const DEPLOYMENT_STATES = [
+  'waiting',
   'sending',
   'retrying',
   'in_progress',
@@ -19,17 +22,19 @@ export const DEPLOYMENT_STATES = [
   'canceled',
   'skipped',
   'unknown',
+  'blocked',
 ] as const;
 export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
 
-/** A deploy still under way; every other state is final. */
-const UNDER_WAY: readonly DeploymentState[] = ['sending', 'retrying', 'in_progress'];
+/** A deploy still under way; every other state is final. `waiting`: for its builds, before anything is sent. */
+const UNDER_WAY: readonly DeploymentState[] = ['waiting', 'sending', 'retrying', 'in_progress'];
 const FINAL_STATES: ReadonlySet<DeploymentState> = new Set(DEPLOYMENT_STATES.filter((state) => !UNDER_WAY.includes(state)));
 export const isFinal = (state: DeploymentState): boolean => FINAL_STATES.has(state);
 
 export type CommitStatusState = 'INPROGRESS' | 'SUCCESSFUL' | 'FAILED' | 'STOPPED';
 
 const COMMIT_STATUS_BY_STATE: Record<DeploymentState, CommitStatusState | null> = {
+  waiting: 'INPROGRESS',
   sending: 'INPROGRESS',
   retrying: 'INPROGRESS',
   in_progress: 'INPROGRESS',
@@ -41,6 +46,8 @@ const COMMIT_STATUS_BY_STATE: Record<DeploymentState, CommitStatusState | null> 
   // A skipped deploy leaves the commit alone: nothing ran.
   skipped: null,
   unknown: 'STOPPED',
+  // Nothing was deployed: a build failed, or did not pass in time (the description says which).
+  blocked: 'STOPPED',
 };
 export const commitStatusFor = (state: DeploymentState): CommitStatusState | null => COMMIT_STATUS_BY_STATE[state];
 
@@ -95,6 +102,11 @@ export const deploymentSchema = z.object({
   reconciled: z.boolean(),
   /** Sent again after an answer was lost to a vendor that cannot list its deploys: it may have deployed twice. */
   resent: z.boolean(),
+  /**
+   * A target that waits for builds: when the wait began, whether the commit's statuses were read yet,
+   * the builds as last reported, and whether they passed (then the deploy goes on as any other).
+   */
+  builds: z.optional(z.object({ since: z.number(), read: z.boolean(), seen: z.array(buildSchema), passed: z.boolean() })),
 });
 
 /** Version 2 (one record per target and commit, claimed through an idempotency key). */

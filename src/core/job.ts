@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { buildSchema } from './builds';
 import { digest } from './ids';
 import { orderOf } from './order';
 import { parseOrRefuse } from './zod-messages';
@@ -45,6 +46,8 @@ const jobFields = {
    * vendor's rollback returns to).
    */
   redeployOf: z.optional(z.object({ recordId: z.string(), provider: z.string(), vendorId: z.nullable(z.string()) })),
+  /** A job woken by a build-status event: the build as that event reported it (core/builds.ts). */
+  observed: z.optional(buildSchema),
   /** When the push happened (the event's timestamp), or the deploy now was asked for, in ms: orders the history. */
   createdAt: z.number(),
 };

@@ -1,3 +1,4 @@
+import type { Build } from './builds';
 import { type CommitStatusState, commitStatusFor, DEPLOYMENT_SCHEMA_VERSION, type Deployment, deploymentId, isFinal } from './deployment';
 import { PlatformFault, StaleStateError } from './errors';
 import { HttpFault, type HttpClient } from './http';
@@ -63,6 +64,11 @@ export interface Change {
   clearsNewest: boolean;
   /** Marks older than the last push sent, found on the way: removed too. */
   stale: readonly PlannedPush[];
+  /**
+   * The job's build-wait mark (core/builds.ts), which a build-status event of its commit finds it by:
+   * written with the job while it waits for builds (`job`), removed once it stops waiting (null).
+   */
+  buildWait?: { commit: string; jobKey: string; job: DeployJob | null };
 }
 
 export interface DeliveryStore {
@@ -102,6 +108,8 @@ export interface DeliveryPorts {
   httpFor(log: Logger): HttpClient;
   /** The files a push changed, from one (paged) diffstat call comparing its commit with `base`. */
   changedFiles(job: DeployJob, base: string): Promise<ChangedFiles>;
+  /** The builds reported on the job's commit, from Bitbucket's list of its statuses (the app's own left out). */
+  buildStatuses(job: DeployJob): Promise<Build[]>;
   /** The repository's main branch, from Bitbucket (push events only say whether the pushed branch is it). */
   mainBranch(job: DeployJob): Promise<string | null>;
   /** Queues deploy jobs, all in one queue push. */
@@ -175,6 +183,9 @@ export async function withPasses(
 
 export const recordIdOf = (job: DeployJob): string => deploymentId(job.createdAt, job.jobKey);
 
+/** The job as its build-wait mark keeps it: what a build-status event wakes, without the report that woke it last. */
+export const waitingJob = ({ observed: _report, ...job }: DeployJob): DeployJob => job;
+
 /** The job's planned-push marker (written by the trigger or the path check). */
 export const plannedOf = (job: DeployJob): PlannedPush => ({ jobKey: job.jobKey, order: job.order, commit: job.commit.hash });
 
@@ -211,13 +222,18 @@ export function newRecord(job: DeployJob, target: Target, now: number): Deployme
   };
 }
 
-/** Writes one record of the job's target, moving the target's state with it. */
+/**
+ * Writes one record of the job's target, moving the target's state with it. A job waiting for its
+ * builds keeps its planned-push marks (it is still to come, and newer pushes must see it) and its
+ * build-wait mark; the write that ends the wait removes that mark.
+ */
 export async function commitRecord(
   run: Run,
   view: JobView,
   record: Deployment,
   to: TargetStateFields = withRecord(view.state, record),
 ): Promise<JobView> {
+  const waiting = record.state === 'waiting';
   const stamped: Deployment = {
     ...record,
     updatedAt: run.ports.now(),
@@ -229,12 +245,16 @@ export async function commitRecord(
     from: view.state,
     to,
     records: [stamped],
-    planned: plannedOf(run.job),
+    planned: waiting ? null : plannedOf(run.job),
     // Once the job has acted, a newest mark naming it would only stand for a push that is done.
-    clearsNewest: view.newest?.jobKey === run.job.jobKey,
+    clearsNewest: !waiting && view.newest?.jobKey === run.job.jobKey,
     stale: view.stale ?? [],
+    ...(waiting || view.record?.state === 'waiting'
+      ? { buildWait: { commit: run.job.commit.hash, jobKey: run.job.jobKey, job: waiting ? waitingJob(run.job) : null } }
+      : {}),
   });
-  return { ...view, record: stamped, state, newest: view.newest?.jobKey === run.job.jobKey ? null : view.newest, stale: [] };
+  const clears = !waiting && view.newest?.jobKey === run.job.jobKey;
+  return { ...view, record: stamped, state, newest: clears ? null : view.newest, stale: [] };
 }
 
 /**
@@ -264,7 +284,7 @@ const REPORT_WINDOW_MS = 15 * 60_000;
 /** The status a record's state calls for on its commit, or null when nothing is (or may be) posted. */
 function wantedStatus(view: JobView, record: Deployment): CommitStatusState | null {
   if (!view.target?.options.reportOnCommit) return null;
-  if (!isFinal(record.state) && record.state !== 'in_progress') return null;
+  if (!isFinal(record.state) && record.state !== 'in_progress' && record.state !== 'waiting') return null;
   // A newer push of the same commit owns the commit's line for this target now.
   if (newerOfSameCommit(view.state, record)) return null;
   return commitStatusFor(record.state);

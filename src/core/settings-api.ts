@@ -75,6 +75,9 @@ export interface TargetOptionsView {
   skipMarkers: boolean;
   coalesce: boolean;
   reportOnCommit: boolean;
+  waitForBuilds: boolean;
+  buildKeys: string[];
+  buildWaitMinutes: number;
 }
 
 export interface TargetView {
@@ -201,6 +204,10 @@ export interface PageData {
  * A target as the form sends it. Secrets are write-only: a key left out (or '') keeps the stored
  * value, a non-empty string replaces it, null clears it.
  */
+/** The options as a save sends them: those left out take their defaults; the wait is what was typed when it is not a number. */
+export type SaveOptionsInput = Pick<TargetOptionsView, 'skipMarkers' | 'coalesce' | 'reportOnCommit'> &
+  Partial<Pick<TargetOptionsView, 'waitForBuilds' | 'buildKeys'>> & { buildWaitMinutes?: number | string };
+
 export interface SaveTargetInput {
   /** Absent for a new target. */
   id?: string;
@@ -210,7 +217,7 @@ export interface SaveTargetInput {
   settings: Record<string, string | number | boolean>;
   secrets: Record<string, string | null>;
   rules: TargetRulesView;
-  options: TargetOptionsView;
+  options: SaveOptionsInput;
   enabled: boolean;
   /** When editing: the target's `updatedAt` as the form was opened on; a target changed since is not overwritten. */
   expectedUpdatedAt?: string;

@@ -5,6 +5,8 @@ import * as z from 'zod/mini';
  * store, and the target keeps only a hint that each one is set (at most its last four characters).
  */
 export const MAX_TARGETS_PER_REPOSITORY = 50; // one queue push carries at most 50 events
+/** How long a deploy waits for its builds unless the target says otherwise. */
+export const DEFAULT_BUILD_WAIT_MINUTES = 60;
 const MAX_PATTERNS = 50;
 
 const pattern = z.string().check(z.trim(), z.minLength(1, 'a pattern cannot be empty'), z.maxLength(200));
@@ -26,6 +28,21 @@ export const optionsSchema = z.object({
   coalesce: z.boolean(),
   /** Post the deploy's progress as a commit status on Bitbucket. */
   reportOnCommit: z.boolean(),
+  /** Deploy a commit only once its builds pass (core/builds.ts); stored before this option, a target does not wait. */
+  waitForBuilds: z._default(z.boolean(), false),
+  /** The build keys to wait for (glob patterns); empty: every build on the commit. */
+  buildKeys: z._default(patterns, []),
+  /** How long a deploy waits for its builds before it ends as blocked. */
+  buildWaitMinutes: z._default(
+    z
+      .number('must be a whole number of minutes')
+      .check(
+        z.int('must be a whole number of minutes'),
+        z.minimum(1, 'wait at least a minute'),
+        z.maximum(1440, 'wait at most a day (1440 minutes)'),
+      ),
+    DEFAULT_BUILD_WAIT_MINUTES,
+  ),
 });
 
 const settingValue = z.union([z.string().check(z.maxLength(2000)), z.number(), z.boolean()]);
@@ -64,4 +81,11 @@ export const targetsDocumentSchema = z.object({
 /** All targets of one repository: one KVS value, so a push costs one storage read. */
 export type TargetsDocument = z.infer<typeof targetsDocumentSchema>;
 
-export const DEFAULT_OPTIONS: TargetOptions = { skipMarkers: true, coalesce: true, reportOnCommit: true };
+export const DEFAULT_OPTIONS: TargetOptions = {
+  skipMarkers: true,
+  coalesce: true,
+  reportOnCommit: true,
+  waitForBuilds: false,
+  buildKeys: [],
+  buildWaitMinutes: DEFAULT_BUILD_WAIT_MINUTES,
+};

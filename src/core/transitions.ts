@@ -13,6 +13,7 @@ import type { Target } from './targets';
  *
  * A deploy job moves through these states (one record per push and target):
  *
+ *   (none) ──gate──► waiting (for builds) ──► blocked, or on to claim once they pass
  *   (none) ──claim──► sending ──answer──► in_progress ──poller──► succeeded | failed | canceled | superseded | unknown
  *      │                 │  ▲                requested | succeeded (hooks)        failed (refused, or out of attempts)
  *      │                 ▼  │claim
@@ -33,7 +34,7 @@ export function decide<S, T>(rows: readonly Row<S, T>[], situation: S): { row: s
   return { row: row.name, step: row.then(situation) };
 }
 
-export type FinalState = Exclude<DeploymentState, 'sending' | 'retrying' | 'in_progress'>;
+export type FinalState = Exclude<DeploymentState, 'waiting' | 'sending' | 'retrying' | 'in_progress'>;
 
 /** A push planned for a target whose job has not finished yet (the trigger's marker). */
 export interface PlannedPush extends Ordered {
@@ -83,7 +84,9 @@ export type DeliveryStep =
   | { do: 'send' }
   | { do: 'record' }
   | { do: 'report' }
-  | { do: 'follow' };
+  | { do: 'follow' }
+  /** Look at the commit's builds (core/builds.ts): wait for them, end as blocked, or go on once they pass. */
+  | { do: 'gate' };
 
 const finish = (state: FinalState, message: string): DeliveryStep => ({ do: 'finish', state, message });
 const short = (commit: string) => commit.slice(0, 7);
@@ -182,6 +185,11 @@ export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
       ...finish('skipped', `Skipped: push ${(otherSent(s) as PushMark).ref.name} already deployed this commit`),
       covers: true,
     }),
+  },
+  {
+    name: 'builds not passed yet',
+    when: (s) => (s.target?.options.waitForBuilds ?? false) && !(s.record?.builds?.passed ?? false),
+    then: () => ({ do: 'gate' }),
   },
   {
     name: 'another request in flight',

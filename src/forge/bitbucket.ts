@@ -1,4 +1,5 @@
 import api, { route, routeFromAbsolute } from '@forge/api';
+import { type Build, isOwnStatus } from '../core/builds';
 import type { ChangedFiles } from '../core/paths';
 import type { CommitStatus } from '../core/run';
 import { PlatformFault } from '../core/errors';
@@ -215,4 +216,41 @@ export async function getChangedFiles(workspaceUuid: string, repositoryUuid: str
     // Bitbucket's own `next` link: only its path and query are kept, so it stays on Bitbucket's API.
     page = routeFromAbsolute(body.next);
   }
+}
+
+interface CommitStatusesJson {
+  values?: { key?: unknown; name?: unknown; state?: unknown; url?: unknown; updated_on?: unknown }[];
+  next?: unknown;
+}
+
+/** Pages of a commit's statuses read (Bitbucket's pages hold up to 100): more builds than that on one commit are not waited for. */
+const MAX_STATUS_PAGES = 3;
+
+/**
+ * The builds reported on a commit (`GET …/commit/{commit}/statuses`, paginated_commitstatuses in the
+ * spec, which requires only key and state): the app's own statuses and unreadable entries left out.
+ */
+export async function listBuildStatuses(workspaceUuid: string, repositoryUuid: string, commit: string): Promise<Build[]> {
+  const builds: Build[] = [];
+  let page = route`/2.0/repositories/${workspaceUuid}/${repositoryUuid}/commit/${commit}/statuses?pagelen=100`;
+  for (let pages = 1; pages <= MAX_STATUS_PAGES; pages += 1) {
+    const current = page;
+    const response = await checked('commit statuses', () =>
+      api.asApp().requestBitbucket(current, { headers: { accept: 'application/json' } }),
+    );
+    const body = (await response.json()) as CommitStatusesJson;
+    for (const status of body.values ?? []) {
+      if (typeof status.key !== 'string' || typeof status.state !== 'string' || isOwnStatus(status.key)) continue;
+      builds.push({
+        key: status.key,
+        name: typeof status.name === 'string' ? status.name : null,
+        state: status.state,
+        url: typeof status.url === 'string' ? status.url : null,
+        updatedOn: typeof status.updated_on === 'string' ? status.updated_on : new Date(0).toISOString(),
+      });
+    }
+    if (typeof body.next !== 'string') break;
+    page = routeFromAbsolute(body.next);
+  }
+  return builds;
 }

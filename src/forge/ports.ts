@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DeliveryPorts } from '../core/run';
-import { getChangedFiles, getRepositorySummary, postCommitStatus } from './bitbucket';
+import { getChangedFiles, getRepositorySummary, listBuildStatuses, postCommitStatus } from './bitbucket';
 import { bindProvider } from '../providers/registry';
 import { checkEgress } from './egress';
 import { forgeHttpClient } from './http';
@@ -13,6 +13,7 @@ export const deliveryPorts: DeliveryPorts = {
   store: deliveryStore,
   postCommitStatus: (job, status) => postCommitStatus(job.repository.workspaceUuid, job.repository.uuid, job.commit.hash, status),
   changedFiles: (job, base) => getChangedFiles(job.repository.workspaceUuid, job.repository.uuid, job.commit.hash, base),
+  buildStatuses: (job) => listBuildStatuses(job.repository.workspaceUuid, job.repository.uuid, job.commit.hash),
   mainBranch: async (job) => (await getRepositorySummary(job.repository.workspaceUuid, job.repository.uuid)).mainBranch,
   enqueueJobs: (jobs) => enqueueDeployJobs(jobs),
   continueLater,

@@ -2,6 +2,7 @@ import { Filter, FilterConditions, ForgeKvsAPIError, kvs, WhereConditions } from
 import * as z from 'zod/mini';
 import { AUDIT_RETENTION_DAYS, type AuditEntry, auditEntrySchema } from '../core/audit';
 import { type Deployment, deploymentSchema, storedDeploymentSchema } from '../core/deployment';
+import { type DeployJob, deployJobSchema } from '../core/job';
 import { CorruptRecordError, PlatformFault, StaleStateError } from '../core/errors';
 import { bareUuid } from '../core/ids';
 import { isNewer, type Ordered } from '../core/order';
@@ -22,6 +23,7 @@ import { describeIssues } from '../core/zod-messages';
  *   entity targets-revision, <repo>        counts the page's changes to the targets: a save conditioned on it loses no other
  *   secrets:<repo>:<target>                the target's secrets and what they were saved for, in the encrypted secret store
  *   egress-grants                          the customer-managed egress a workspace admin approved (one per installation)
+ *   buildwait:<repo>:<commit>:<job>       a job waiting for its commit's builds, for build-status events to wake (expires)
  *   audit:<repo>:<reversed time>-<id>     an entry of the audit log (expires after a year)
  *   admin:<repo>:<account>                 whether the person administers the repository, as Bitbucket said (a minute)
  * Every stored value is parsed when read; a value that does not parse is reported, never trusted.
@@ -45,6 +47,8 @@ const deploymentPrefix = (repo: string) => `deploy:${bareUuid(repo)}:`;
 export const deploymentKey = (repo: string, id: string) => `${deploymentPrefix(repo)}${id}`;
 const auditPrefix = (repo: string) => `audit:${bareUuid(repo)}:`;
 const auditKey = (repo: string, id: string) => `${auditPrefix(repo)}${id}`;
+const buildWaitPrefix = (repo: string) => `buildwait:${bareUuid(repo)}:`;
+const buildWaitKey = (repo: string, commit: string, jobKey: string) => `${buildWaitPrefix(repo)}${commit.toLowerCase()}:${jobKey}`;
 const plannedPrefix = (repo: string, targetId: string) => `plan:${bareUuid(repo)}:${targetId}:`;
 // Zero-padded so keys sort in push order: the oldest planned push is the first a scan returns.
 const plannedKey = (repo: string, targetId: string, push: PlannedPush) =>
@@ -54,6 +58,10 @@ const newestKey = (repo: string, targetId: string) => `newest:${bareUuid(repo)}:
 
 const plannedSchema = z.object({ jobKey: z.string(), order: z.number(), commit: z.string() });
 const storedStateSchema = z.object({ version: z.number(), state: targetStateSchema });
+/** Outlives the longest wait for builds a target can set (a day), and is removed when the wait ends. */
+const BUILD_WAIT_TTL = { unit: 'DAYS', value: 2 } as const;
+/** Pages of waiting jobs one build-status event wakes: 100 jobs of one commit is 50 targets pushed twice. */
+const BUILD_WAIT_PAGES = 5;
 /** A mark outlives any job it stands for (a job acts within the day, or its events are gone); then it only takes room. */
 const PLANNED_TTL = { unit: 'DAYS', value: 7 } as const;
 /**
@@ -63,7 +71,7 @@ const PLANNED_TTL = { unit: 'DAYS', value: 7 } as const;
 const QUERY_PAGE = 20;
 /** Pages of a target's planned pushes a job reads past stale marks (each job's write removes those it saw). */
 const PLANNED_PAGES = 5;
-/** A transaction holds at most 25 operations: the state, the record, the job's marks, and this many stale marks. */
+/** A transaction holds at most 25 operations: the state, the record, the job's three marks, and this many stale marks. */
 const MAX_STALE_DELETES = 20;
 /** @forge/kvs takes at most 25 items a batch. */
 const BATCH_SIZE = 25;
@@ -294,6 +302,24 @@ export async function newestOrder(repo: string, targetId: string): Promise<numbe
 }
 
 /**
+ * The jobs waiting for builds of a commit, by the hash a build-status event gives (a prefix of the full
+ * hash the marks are keyed by, so a short one finds them too): at most BUILD_WAIT_PAGES pages of them.
+ */
+export async function listBuildWaits(repo: string, commit: string): Promise<{ jobs: DeployJob[]; corrupt: number }> {
+  const jobs: DeployJob[] = [];
+  let corrupt = 0;
+  let cursor: string | undefined;
+  for (let page = 0; page < BUILD_WAIT_PAGES; page += 1) {
+    const found = await listPrefix(`${buildWaitPrefix(repo)}${commit.toLowerCase()}`, deployJobSchema, QUERY_PAGE, cursor);
+    jobs.push(...found.items);
+    corrupt += found.corrupt.length;
+    cursor = found.nextCursor ?? undefined;
+    if (!cursor) break;
+  }
+  return { jobs, corrupt };
+}
+
+/**
  * The planned pushes newer than `sent`, oldest first (a page of them), and the stale ones read on the
  * way: marks whose jobs acted before they landed (a redelivered trigger marks again) pile up at the
  * front, so pages are read past them, at most PLANNED_PAGES, until a page holds a live mark.
@@ -365,6 +391,11 @@ async function commitChange(change: Change): Promise<TargetState> {
   if (change.clearsNewest) tx = tx.delete(newestKey(repo, targetId));
   for (const push of change.stale.slice(0, MAX_STALE_DELETES))
     if (push.jobKey !== change.planned?.jobKey) tx = tx.delete(plannedKey(repo, targetId, push));
+  const wait = change.buildWait;
+  if (wait) {
+    const key = buildWaitKey(repo, wait.commit, wait.jobKey);
+    tx = wait.job ? tx.set(key, deployJobSchema.parse(wait.job), undefined, { ttl: BUILD_WAIT_TTL }) : tx.delete(key);
+  }
   try {
     await platform('transaction', () => tx.execute());
   } catch (error) {

@@ -17,6 +17,7 @@ import {
 } from '@forge/react';
 import type { BranchSearch, ProviderFieldView, ProviderView, SaveTargetInput, TargetView, VerifyView } from '../../src/core/settings-api';
 import { destinationOf } from '../../src/core/secrets';
+import { DEFAULT_BUILD_WAIT_MINUTES } from '../../src/core/targets';
 import { call } from './api';
 import { askApproval } from './egress';
 import { Field, LabelledToggle } from './fields';
@@ -49,6 +50,9 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
   const [skipMarkers, setSkipMarkers] = useState(target?.options.skipMarkers ?? true);
   const [coalesce, setCoalesce] = useState(target?.options.coalesce ?? true);
   const [reportOnCommit, setReportOnCommit] = useState(target?.options.reportOnCommit ?? true);
+  const [waitForBuilds, setWaitForBuilds] = useState(target?.options.waitForBuilds ?? false);
+  const [buildKeys, setBuildKeys] = useState((target?.options.buildKeys ?? []).join(', '));
+  const [buildWait, setBuildWait] = useState(String(target?.options.buildWaitMinutes ?? DEFAULT_BUILD_WAIT_MINUTES));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const busy = useBusy();
@@ -79,7 +83,15 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
         ),
     ),
     rules: { branches: splitList(branches), tags: splitList(tags), paths: { include: splitList(include), exclude: splitList(exclude) } },
-    options: { skipMarkers, coalesce, reportOnCommit },
+    options: {
+      skipMarkers,
+      coalesce,
+      reportOnCommit,
+      waitForBuilds,
+      buildKeys: splitList(buildKeys),
+      // What was typed, when it is no whole number: the save says what is wrong with it, on this field.
+      buildWaitMinutes: /^\d+$/.test(buildWait.trim()) ? Number(buildWait.trim()) : buildWait,
+    },
     enabled: target?.enabled ?? true,
     ...(target ? { expectedUpdatedAt: target.updatedAt } : {}),
   });
@@ -317,6 +329,30 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
             isChecked={reportOnCommit}
             onChange={setReportOnCommit}
           />
+          <LabelledToggle
+            id="waitForBuilds"
+            label="Deploy only once the commit’s builds pass"
+            isChecked={waitForBuilds}
+            onChange={setWaitForBuilds}
+          />
+          {waitForBuilds
+            ? text(
+                'options.buildKeys',
+                'Builds to wait for',
+                buildKeys,
+                setBuildKeys,
+                'Build status keys, comma separated (glob patterns). Leave empty to wait for every build reported on the commit.',
+              )
+            : null}
+          {waitForBuilds
+            ? text(
+                'options.buildWaitMinutes',
+                'Give up waiting after (minutes)',
+                buildWait,
+                setBuildWait,
+                'A deploy whose builds have not all passed by then ends as blocked.',
+              )
+            : null}
           {tested && tested.input === JSON.stringify(formInput()) ? (
             <SectionMessage appearance={tested.appearance} title={tested.title}>
               <Text>{tested.text}</Text>

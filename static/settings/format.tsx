@@ -10,6 +10,7 @@ type LozengeAppearance = 'default' | 'inprogress' | 'success' | 'removed' | 'mov
  */
 export const STATE_LOZENGE: Record<DeploymentState | 'queued' | 'none', { label: string; appearance: LozengeAppearance }> = {
   queued: { label: 'Queued', appearance: 'default' },
+  waiting: { label: 'Waiting for builds', appearance: 'moved' },
   sending: { label: 'Deploying', appearance: 'inprogress' },
   retrying: { label: 'Retrying', appearance: 'moved' },
   in_progress: { label: 'Deploying', appearance: 'inprogress' },
@@ -22,6 +23,8 @@ export const STATE_LOZENGE: Record<DeploymentState | 'queued' | 'none', { label:
   skipped: { label: 'Skipped', appearance: 'default' },
   // Following stopped (vendor unreadable, or still running after the limit): the vendor's page knows.
   unknown: { label: 'Outcome unknown', appearance: 'moved' },
+  // A build failed or did not pass in time: nothing was sent.
+  blocked: { label: 'Blocked', appearance: 'removed' },
   none: { label: 'Not deployed', appearance: 'default' },
 };
 

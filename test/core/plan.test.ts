@@ -2,6 +2,7 @@ import { planPush } from '../../src/core/plan';
 import { parsePushEvent } from '../../src/core/push-event';
 import { commitOf, makePushEvent } from '../fixtures/events';
 import { makeTarget } from '../fixtures/targets';
+import { DEFAULT_OPTIONS } from '../../src/core/targets';
 import deletedBranch from '../fixtures/events/deleted-branch.json';
 import skipMarker from '../fixtures/events/skip-marker.json';
 import tagPush from '../fixtures/events/tag-push.json';
@@ -70,7 +71,7 @@ describe('planPush', () => {
 
   it('keeps a job for a skip marker so the skip is recorded, unless the target ignores markers', () => {
     const honouring = makeTarget({ id: 'a' });
-    const ignoring = makeTarget({ id: 'b', options: { skipMarkers: false, coalesce: true, reportOnCommit: true } });
+    const ignoring = makeTarget({ id: 'b', options: { ...DEFAULT_OPTIONS, skipMarkers: false } });
     const plan = planPush(parsePushEvent(skipMarker), [honouring, ignoring], NOW);
     expect(plan.jobs.map((job) => [job.targetId, job.skipReason])).toEqual([
       ['a', 'the commit message contains [skip ci]'],

@@ -1,6 +1,6 @@
 // The platform must load before any module that imports @forge/api: app.ts imports it first.
 import { hookTarget, startApp, type TestApp } from './app';
-import type { Target } from '../../src/core/targets';
+import { DEFAULT_OPTIONS, type Target } from '../../src/core/targets';
 import { commitOf, FIXTURE_REPOSITORY_UUID, makePushEvent } from '../fixtures/events';
 
 /**
@@ -160,7 +160,7 @@ describe('coalescing', () => {
   });
 
   it('with coalescing off, every push deploys its own commit', async () => {
-    await appWith((a) => [hookTarget(a.receiver, { options: { skipMarkers: true, coalesce: false, reportOnCommit: true } })]);
+    await appWith((a) => [hookTarget(a.receiver, { options: { ...DEFAULT_OPTIONS, coalesce: false } })]);
     const hashes = await burst(3);
     await app.platform.drain();
     expect(app.receiver.deliveries).toHaveLength(3);

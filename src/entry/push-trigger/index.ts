@@ -1,12 +1,11 @@
-import { InvocationError, InvocationErrorCode } from '@forge/events';
+import type { InvocationError } from '@forge/events';
 import { InvalidInputError, PlatformFault } from '../../core/errors';
 import { planPush } from '../../core/plan';
 import { parsePushEvent } from '../../core/push-event';
-import { MAX_DELAY_SECONDS, retryDelaySeconds } from '../../core/retry';
-import { platformRetrySeconds } from '../../core/run';
 import { appLogger } from '../../forge/log';
 import { enqueueDeployJobs } from '../../forge/queue';
 import { getTargets, markPlanned } from '../../forge/store';
+import { retryCountOf, retryTrigger } from '../../forge/trigger-retry';
 
 export interface PushTriggerResult {
   deliveryId: string | null;
@@ -35,7 +34,7 @@ export async function pushTrigger(event: unknown): Promise<PushTriggerResult | I
     appLogger.error('push event refused', { error: error.message });
     return { deliveryId: null, queued: 0, ignoredBecause: error.message };
   }
-  const retryCount = (event as { retryContext?: { retryCount?: number } }).retryContext?.retryCount ?? 0;
+  const retryCount = retryCountOf(event);
   let plan;
   try {
     const doc = await getTargets(push.repositoryUuid);
@@ -44,14 +43,7 @@ export async function pushTrigger(event: unknown): Promise<PushTriggerResult | I
   } catch (error) {
     if (!(error instanceof PlatformFault)) throw error;
     appLogger.warn('push not queued yet; Forge delivers it again', { error: error.message, retryCount });
-    return new InvocationError({
-      // Each retry waits twice as long: Forge retries a product event four times, and a rate limit or an outage can last.
-      retryAfter: Math.min(
-        MAX_DELAY_SECONDS,
-        platformRetrySeconds(error, retryDelaySeconds(retryCount, error.retryAfterSeconds)) * 2 ** retryCount,
-      ),
-      retryReason: InvocationErrorCode.FUNCTION_RETRY_REQUEST,
-    });
+    return retryTrigger(error, retryCount);
   }
   await markPlanned(push.repositoryUuid, plan.planned).catch((error: unknown) => {
     if (!(error instanceof PlatformFault)) throw error;

@@ -24,7 +24,15 @@ export const saveTargetPayload = z.strictObject({
   settings: z.record(shortText(60), settingValue),
   secrets: z.record(shortText(60), z.nullable(shortText(10_000))),
   rules: z.strictObject({ branches: strings, tags: strings, paths: z.strictObject({ include: strings, exclude: strings }) }),
-  options: z.strictObject({ skipMarkers: z.boolean(), coalesce: z.boolean(), reportOnCommit: z.boolean() }),
+  options: z.strictObject({
+    skipMarkers: z.boolean(),
+    coalesce: z.boolean(),
+    reportOnCommit: z.boolean(),
+    waitForBuilds: z.optional(z.boolean()),
+    buildKeys: z.optional(strings),
+    // The form sends what was typed when it is no number: the target's schema then says what is wrong with it.
+    buildWaitMinutes: z.optional(z.union([z.number(), shortText(20)])),
+  }),
   enabled: z.boolean(),
   expectedUpdatedAt: z.optional(shortText(40)),
 });
