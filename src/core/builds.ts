@@ -96,8 +96,7 @@ export interface BuildReport {
 /** A build-status event as a report of one build, or the reason it cannot be read. */
 export function readBuildStatusEvent(event: unknown): { ok: true; report: BuildReport } | { ok: false; why: string } {
   const parsed = buildStatusEventSchema.safeParse(event);
-  if (!parsed.success)
-    return { ok: false, why: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') };
+  if (!parsed.success) return { ok: false, why: describeIssues(parsed.error).slice(0, 3).join('; ') };
   const { buildStatus: status, repository, selfGenerated } = parsed.data;
   return {
     ok: true,

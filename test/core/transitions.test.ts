@@ -32,6 +32,7 @@ const older: DeployJob = makeDeployJob({ jobKey: 'older', deliveryId: 'd-older',
 const newer: DeployJob = makeDeployJob({ jobKey: 'newer', deliveryId: 'd-newer', order: job.order + 1, commit: { hash: 'd0'.repeat(20) } });
 const target = makeTarget();
 const noCoalescing: Target = makeTarget({ options: { ...DEFAULT_OPTIONS, coalesce: false } });
+const waitsForBuilds: Target = makeTarget({ options: { ...DEFAULT_OPTIONS, waitForBuilds: true } });
 const state = (fields: Partial<TargetState> = {}): TargetState => ({ ...EMPTY_TARGET_STATE, version: 3, ...fields });
 const record = (fields: Partial<Deployment> = {}): Deployment => ({ ...newRecord(job, target, NOW), ...fields });
 const lease = (jobKey: string, token: string, until = NOW + LEASE_MS) => ({ jobKey, token, until });
@@ -88,6 +89,10 @@ const DELIVERY_CASES: Record<string, [DeliverySituation, unknown]> = {
   'commit already deployed': [
     delivery({ state: state({ sent: markOf({ ...older, commit: job.commit }, 'succeeded') }) }),
     { do: 'finish', state: 'skipped', message: 'Skipped: push main already deployed this commit' },
+  ],
+  'builds not passed yet': [
+    delivery({ target: waitsForBuilds, record: record({ state: 'waiting', builds: { since: NOW, read: true, seen: [], passed: false } }) }),
+    { do: 'gate' },
   ],
   'another request in flight': [
     delivery({ state: state({ lease: lease(older.jobKey, 'theirs') }) }),
@@ -220,6 +225,15 @@ eachRow('the status poller', FOLLOW_ROWS, FOLLOW_CASES);
 eachRow('a status read', READ_ROWS, READ_CASES);
 
 describe('rows that say more than their name', () => {
+  it('a job whose builds passed goes on to the lease and the order of pushes, as any other', () => {
+    const passed = delivery({
+      target: waitsForBuilds,
+      record: record({ state: 'waiting', builds: { since: NOW, read: true, seen: [], passed: true } }),
+      state: state({ lease: lease(older.jobKey, 'theirs') }),
+    });
+    expect(decide(DELIVERY_ROWS, passed).row).toBe('another request in flight');
+  });
+
   it('a job whose own answer was lost and that a newer push overtook ends as outcome unknown, not superseded', () => {
     const lostAnswer = delivery({
       record: record({ state: 'retrying', answerLost: true, nextAttemptAt: NOW - 1 }),

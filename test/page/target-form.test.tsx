@@ -76,3 +76,38 @@ describe('a provider with a hook mode and an API mode', () => {
     expect(ui.text()).toContain(`Set (…${RENDER_KEY.slice(-4)})`);
   });
 });
+
+describe('waiting for builds', () => {
+  async function webhookForm(): Promise<PageHarness> {
+    const ui = await open();
+    await ui.press('Add target');
+    await ui.fill('name', 'Gated');
+    await ui.select('provider', 'webhook');
+    await ui.fill('settings.url', 'http://127.0.0.1:9/hooks/deploy');
+    await ui.fill('secrets.signingSecret', 'relay-form-signing-secret-0001');
+    return ui;
+  }
+
+  it('asks which builds and how long only once the option is on, and saves them on the target', async () => {
+    const ui = await webhookForm();
+    expect(ui.findAll('Textfield').map((f) => f.props.name)).not.toContain('options.buildKeys');
+    await ui.toggle('waitForBuilds', true);
+    await ui.fill('options.buildKeys', 'unit, e2e-*');
+    await ui.fill('options.buildWaitMinutes', '45');
+    await ui.press('Save target');
+    const sent = ui.invocations.find((i) => i.functionKey === 'saveTarget')?.payload as SaveTargetInput;
+    expect(sent.options).toMatchObject({ waitForBuilds: true, buildKeys: ['unit', 'e2e-*'], buildWaitMinutes: 45 });
+    const page = (await session.invokeAs(ADMIN)('getPage')) as { ok: true; data: { targets: { options: object }[] } };
+    expect(page.data.targets[0]?.options).toMatchObject({ waitForBuilds: true, buildKeys: ['unit', 'e2e-*'], buildWaitMinutes: 45 });
+  });
+
+  it('refuses a wait that is no whole number of minutes, on its field, and saves nothing', async () => {
+    const ui = await webhookForm();
+    await ui.toggle('waitForBuilds', true);
+    await ui.fill('options.buildWaitMinutes', 'an hour');
+    await ui.press('Save target');
+    expect(ui.text()).toContain('must be a whole number of minutes');
+    const page = (await session.invokeAs(ADMIN)('getPage')) as { ok: true; data: { targets: unknown[] } };
+    expect(page.data.targets).toEqual([]);
+  });
+});

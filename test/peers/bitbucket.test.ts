@@ -4,6 +4,7 @@ import { ADMIN } from '../page/settings-harness';
 import api, { route } from '@forge/api';
 import { startReceiver, type Receiver } from '../../local/receiver';
 import type { BranchSearch, DeployNowResult, PageData, Result } from '../../src/core/settings-api';
+import { DEFAULT_OPTIONS } from '../../src/core/targets';
 import { PEER_TIMEOUT_MS, prismFor } from './processes';
 
 /**
@@ -135,6 +136,24 @@ describe('the app’s Bitbucket calls, against Bitbucket’s spec', () => {
     const calls = mirrored();
     expect(calls.slice(0, 1)).toEqual(['GET /2.0/repositories/{ws}/{repo}/refs/branches/main -> 200']);
     expect(new Set(calls.slice(1))).toEqual(new Set([`POST /2.0/repositories/{ws}/{repo}/commit/${queued.commit}/statuses/build -> 201`]));
+  });
+
+  it('lists a commit’s statuses once for a target that waits for builds, and reports the wait on the commit, in requests the spec accepts', async () => {
+    await relay.configure([
+      {
+        target: { ...targetFor('webhook', 'hook-gated', { url: receiver.url }), options: { ...DEFAULT_OPTIONS, waitForBuilds: true } },
+        secrets: { signingSecret: SIGNING_SECRET },
+      },
+    ]);
+    relay.platform.egressLog.length = 0;
+    const [record] = await relay.push(['src/app.ts'], { advanceClock: false });
+    expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
+    const hash = record?.commit.hash ?? '';
+    expect(mirrored()).toEqual([
+      `GET /2.0/repositories/{ws}/{repo}/commit/${hash}/statuses -> 200`,
+      `POST /2.0/repositories/{ws}/{repo}/commit/${hash}/statuses/build -> 201`,
+    ]);
+    expect(record).toMatchObject({ state: 'waiting', message: 'Waiting for builds: none reported on this commit yet' });
   });
 
   it('reports a request the spec refuses with Prism’s reasons, so no refusal passes unseen', async () => {

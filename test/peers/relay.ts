@@ -24,8 +24,11 @@ export interface RelayOnPeers {
   platform: LocalPlatform;
   /** Stores the targets and their secrets as the settings page would. */
   configure(targets: readonly { target: Target; secrets: Record<string, string> }[]): Promise<void>;
-  /** Pushes a new commit (changing `files`) to main, runs every queued event to the end, and gives this push's records. */
-  push(files?: string[]): Promise<Deployment[]>;
+  /**
+   * Pushes a new commit (changing `files`) to main, runs every queued event to the end (or, with
+   * `advanceClock: false`, those due now), and gives this push's records.
+   */
+  push(files?: string[], drain?: { advanceClock?: boolean }): Promise<Deployment[]>;
   /** A resolver of the settings page, called as the repository's admin. */
   resolve<T>(functionKey: string, payload?: unknown): Promise<Result<T>>;
   verify(targetId: string): Promise<VerifyView>;
@@ -91,7 +94,7 @@ export function startRelay(options: LocalPlatformOptions): RelayOnPeers {
         for (const { target, secrets } of entries) await putSecrets(REPO, target.id, secretsSavedFor(target, secrets));
       });
     },
-    async push(files = ['src/app.ts']) {
+    async push(files = ['src/app.ts'], drain = {}) {
       commits += 1;
       const before = platform.bitbucket.branchHead(REPO, 'main');
       // The event names no files: the stand-in learns them here, for the diffstat of path filters.
@@ -106,7 +109,7 @@ export function startRelay(options: LocalPlatformOptions): RelayOnPeers {
       });
       const [outcome] = await platform.emit(event);
       if (!outcome?.ok) throw new Error(`the push trigger failed: ${outcome?.error?.message ?? 'no trigger ran'}`);
-      await platform.drain();
+      await platform.drain(drain);
       const page = await platform.run(() => listDeployments(REPO, 100));
       return page.deployments.filter((d) => d.commit.hash === after);
     },
