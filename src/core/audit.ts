@@ -3,7 +3,7 @@ import type { Target } from './targets';
 
 /**
  * The audit log: one entry per change an admin makes through the page (a target created, changed,
- * deleted, enabled or disabled; a deploy now; a redeploy), with who and when. Secrets are named, never
+ * deleted, enabled or disabled; a deploy now; a redeploy; an approval or a rejection), with who and when. Secrets are named, never
  * shown. Entries expire after AUDIT_RETENTION_DAYS (a KVS TTL, the longest Forge allows): they hold
  * account ids, and nothing else removes them.
  */
@@ -18,6 +18,8 @@ export const AUDIT_ACTIONS = [
   'target.disabled',
   'deploy.manual',
   'deploy.redeploy',
+  'deploy.approved',
+  'deploy.rejected',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -142,6 +142,8 @@ async function act(worker: Worker, view: JobView, step: DeliveryStep): Promise<D
       return followFrom(worker, view);
     case 'gate':
       return gate(worker, view);
+    case 'approval':
+      return awaitApproval(worker, view);
   }
 }
 
@@ -149,7 +151,7 @@ async function act(worker: Worker, view: JobView, step: DeliveryStep): Promise<D
 const BUILDS_READ_AGAIN_SECONDS = 60;
 
 /**
- * A target that waits for builds (core/builds.ts). The first look writes the job's build-wait mark and
+ * A target that waits for builds (core/builds.ts). The first look writes the job's wait mark and
  * only then reads the commit's statuses: a build that reports in between wakes the job through the mark,
  * one that reported before is in the list. From then on each build-status event of the commit wakes the
  * job with its report, and a timer, not Bitbucket, ends the wait at the target's limit. While it waits
@@ -198,25 +200,90 @@ async function gate(worker: Worker, view: JobView): Promise<DeliveryResult> {
     return finish(worker, current, { ...record, state: 'blocked', message, builds }, released);
   }
   const waiting: Deployment = { ...record, state: 'waiting', message: verdict.message, builds };
+  // Only a look of its own keeps the timer going: the job woken by an event has one running already.
+  const afterSeconds = Math.ceil((deadline - now) / 1000);
+  return stayWaiting(
+    worker,
+    current,
+    record,
+    waiting,
+    job.observed ? null : read ? afterSeconds : Math.min(BUILDS_READ_AGAIN_SECONDS, afterSeconds),
+  );
+}
+
+const WAITING_FOR_APPROVAL = 'Waiting for approval';
+
+/**
+ * A target that requires approval (core/approval.ts), once any builds passed. The first look writes the
+ * job's wait mark, then reads the decision: one made later finds the mark and wakes the job. Approved,
+ * the job is decided again from the top; rejected, it ends as rejected; no decision within the
+ * target's limit, it ends as blocked. Nothing is sent before an approval. The first write keeps the
+ * record's message, so that the wait below sees the change and posts "Waiting for approval" on the commit.
+ */
+async function awaitApproval(worker: Worker, view: JobView): Promise<DeliveryResult> {
+  const { job, ports } = worker;
+  const target = view.target as Target;
+  const now = ports.now();
+  const base = view.record ?? newRecord(job, target, now);
+  const asked = base.approval ?? { since: now, decision: null };
+  const current =
+    base.state === 'waiting' && base.approval ? view : await commitRecord(worker, view, { ...base, state: 'waiting', approval: asked });
+  const record = current.record ?? base;
+  const decision = await ports.store.getApproval(job.repository.uuid, job.jobKey);
+  const released = { ...withoutVersion(current.state), lease: leaseOfOther(worker, current) };
+  if (decision?.decision === 'reject') {
+    const rejected: Deployment = {
+      ...record,
+      state: 'rejected',
+      message: 'Rejected on the settings page',
+      approval: { ...asked, decision },
+    };
+    return finish(worker, current, rejected, released);
+  }
+  if (decision?.decision === 'approve') {
+    await commitRecord(worker, current, { ...record, state: 'waiting', message: 'Approved', approval: { ...asked, decision } });
+    return pass(worker);
+  }
+  const limit = target.options.approvalWaitHours;
+  const deadline = asked.since + limit * 3_600_000;
+  if (now >= deadline) {
+    return finish(
+      worker,
+      current,
+      { ...record, state: 'blocked', message: `Blocked: not approved within ${limit} hours`, approval: asked },
+      released,
+    );
+  }
+  const waiting: Deployment = { ...record, state: 'waiting', message: WAITING_FOR_APPROVAL, approval: asked };
+  return stayWaiting(worker, current, record, waiting, job.observed ? null : Math.ceil((deadline - now) / 1000));
+}
+
+/**
+ * A job that goes on waiting: the commit shows why (posted again when the reason changed; a failed post
+ * waits for the next change), the record is written when it changed, and the job's own timer, when
+ * `afterSeconds` is given, looks again then (at most the queue's longest delay away).
+ */
+async function stayWaiting(
+  worker: Worker,
+  current: JobView,
+  record: Deployment,
+  waiting: Deployment,
+  afterSeconds: number | null,
+): Promise<DeliveryResult> {
   if (waiting.message !== record.message) {
-    // The commit says how far the builds are (posted again as the count moves); a failed post waits for the next.
     const posted = await post(worker, current, { ...waiting, postedStatus: null });
     if ('posted' in posted) waiting.postedStatus = posted.posted;
   }
   const saved = JSON.stringify(waiting) === JSON.stringify(record) ? current : await commitRecord(worker, current, waiting);
-  // Only a look of its own keeps the timer going: the job woken by an event has one running already.
-  if (!job.observed) {
-    const afterSeconds = read
-      ? Math.ceil((deadline - now) / 1000)
-      : Math.min(BUILDS_READ_AGAIN_SECONDS, Math.ceil((deadline - now) / 1000));
+  if (afterSeconds !== null) {
     try {
-      await ports.continueLater(waitingJob(job), afterSeconds);
+      await worker.ports.continueLater(waitingJob(worker.job), afterSeconds);
     } catch (error) {
       if (!(error instanceof PlatformFault)) throw error;
-      return { kind: 'retry', afterSeconds: platformRetrySeconds(error, BUILDS_READ_AGAIN_SECONDS), reason: 'waiting for builds' };
+      return { kind: 'retry', afterSeconds: platformRetrySeconds(error, BUILDS_READ_AGAIN_SECONDS), reason: 'waiting' };
     }
   }
-  return { kind: 'done', record: saved.record, note: verdict.message };
+  return { kind: 'done', record: saved.record, note: waiting.message };
 }
 
 /** Decided before anything was sent: the record says why (and a superseded deploy shows STOPPED). */

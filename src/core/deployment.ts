@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { approvalDecisionSchema } from './approval';
 import { buildSchema } from './builds';
 import { TRIGGERS } from './job';
 
@@ -6,7 +7,9 @@ import { TRIGGERS } from './job';
  * A deployment record, one per push and target: what the history shows, and what makes a redelivered
  * job a no-op.
  * `requested` is final for providers that cannot report an outcome (hooks): the request was accepted.
- * `blocked` is final for a deploy whose builds failed, or did not pass in time (core/builds.ts): nothing was sent.
+ * `rejected` is final for a deploy an admin rejected while it waited for approval: nothing was sent.
+ * `blocked` is final for a deploy whose builds failed or did not pass in time (core/builds.ts), or that
+ * was not approved in time (core/approval.ts): nothing was sent.
  * `unknown` is final for a followed deploy whose outcome could not be read, or that was still running
  * when following stopped: the vendor's page has the answer, and the commit says so (STOPPED).
  */
@@ -23,6 +26,7 @@ export const DEPLOYMENT_STATES = [
   'skipped',
   'unknown',
   'blocked',
+  'rejected',
 ] as const;
 export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
 
@@ -48,6 +52,8 @@ const COMMIT_STATUS_BY_STATE: Record<DeploymentState, CommitStatusState | null> 
   unknown: 'STOPPED',
   // Nothing was deployed: a build failed, or did not pass in time (the description says which).
   blocked: 'STOPPED',
+  // An admin rejected it on the settings page: nothing was sent.
+  rejected: 'STOPPED',
 };
 export const commitStatusFor = (state: DeploymentState): CommitStatusState | null => COMMIT_STATUS_BY_STATE[state];
 
@@ -107,6 +113,8 @@ export const deploymentSchema = z.object({
    * the builds as last reported, and whether they passed (then the deploy goes on as any other).
    */
   builds: z.optional(z.object({ since: z.number(), read: z.boolean(), seen: z.array(buildSchema), passed: z.boolean() })),
+  /** A target that requires approval: when the wait began, and the decision once an admin made it (core/approval.ts). */
+  approval: z.optional(z.object({ since: z.number(), decision: z.nullable(approvalDecisionSchema) })),
 });
 
 /** Version 2 (one record per target and commit, claimed through an idempotency key). */

@@ -1,3 +1,4 @@
+import type { ApprovalDecision } from './approval';
 import type { Build } from './builds';
 import { type CommitStatusState, commitStatusFor, DEPLOYMENT_SCHEMA_VERSION, type Deployment, deploymentId, isFinal } from './deployment';
 import { PlatformFault, StaleStateError } from './errors';
@@ -65,10 +66,10 @@ export interface Change {
   /** Marks older than the last push sent, found on the way: removed too. */
   stale: readonly PlannedPush[];
   /**
-   * The job's build-wait mark (core/builds.ts), which a build-status event of its commit finds it by:
-   * written with the job while it waits for builds (`job`), removed once it stops waiting (null).
+   * The job's wait mark, which a build-status event of its commit (core/builds.ts) or an approval finds
+   * it by: written with the job while it waits (`job`), removed once it stops waiting (null).
    */
-  buildWait?: { commit: string; jobKey: string; job: DeployJob | null };
+  waitMark?: { commit: string; jobKey: string; job: DeployJob | null };
 }
 
 export interface DeliveryStore {
@@ -83,6 +84,8 @@ export interface DeliveryStore {
   listPlanned(repositoryUuid: string, targetId: string, sent: Ordered | null): Promise<{ planned: PlannedPush[]; stale: PlannedPush[] }>;
   /** Writes a change, all or nothing; StaleStateError when the target's state moved since it was read. */
   commit(change: Change): Promise<TargetState>;
+  /** An admin's decision on the job's deploy, if one was made (core/approval.ts). */
+  getApproval(repositoryUuid: string, jobKey: string): Promise<ApprovalDecision | null>;
   /** Marks pushes as planned for their targets (after their jobs were queued), in one write. */
   markPlanned(repositoryUuid: string, marks: readonly PlannedMark[]): Promise<void>;
 }
@@ -183,7 +186,7 @@ export async function withPasses(
 
 export const recordIdOf = (job: DeployJob): string => deploymentId(job.createdAt, job.jobKey);
 
-/** The job as its build-wait mark keeps it: what a build-status event wakes, without the report that woke it last. */
+/** The job as its wait mark keeps it: what a build-status event or an approval wakes, without the report that woke it last. */
 export const waitingJob = ({ observed: _report, ...job }: DeployJob): DeployJob => job;
 
 /** The job's planned-push marker (written by the trigger or the path check). */
@@ -224,8 +227,8 @@ export function newRecord(job: DeployJob, target: Target, now: number): Deployme
 
 /**
  * Writes one record of the job's target, moving the target's state with it. A job waiting for its
- * builds keeps its planned-push marks (it is still to come, and newer pushes must see it) and its
- * build-wait mark; the write that ends the wait removes that mark.
+ * builds or an approval keeps its planned-push marks (it is still to come, and newer pushes must see it) and its
+ * wait mark; the write that ends the wait removes that mark.
  */
 export async function commitRecord(
   run: Run,
@@ -250,7 +253,7 @@ export async function commitRecord(
     clearsNewest: !waiting && view.newest?.jobKey === run.job.jobKey,
     stale: view.stale ?? [],
     ...(waiting || view.record?.state === 'waiting'
-      ? { buildWait: { commit: run.job.commit.hash, jobKey: run.job.jobKey, job: waiting ? waitingJob(run.job) : null } }
+      ? { waitMark: { commit: run.job.commit.hash, jobKey: run.job.jobKey, job: waiting ? waitingJob(run.job) : null } }
       : {}),
   });
   const clears = !waiting && view.newest?.jobKey === run.job.jobKey;

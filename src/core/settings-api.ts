@@ -62,6 +62,7 @@ export const RESOLVERS = [
   'recordEgress',
   'redeploy',
   'getAudit',
+  'decideDeploy',
 ] as const;
 export type ResolverKey = (typeof RESOLVERS)[number];
 
@@ -78,6 +79,9 @@ export interface TargetOptionsView {
   waitForBuilds: boolean;
   buildKeys: string[];
   buildWaitMinutes: number;
+  requireApproval: boolean;
+  approverNotPusher: boolean;
+  approvalWaitHours: number;
 }
 
 export interface TargetView {
@@ -118,6 +122,10 @@ export interface DeploymentView {
   trigger: Trigger;
   /** Whether *Redeploy this commit* can run for this deployment now, and how; or why not. */
   redeploy: Redeployable;
+  /** What a waiting deploy waits for; null for one that is not waiting. */
+  waitingFor: 'builds' | 'approval' | null;
+  /** The admin who approved or rejected it, when one did. */
+  decidedBy: string | null;
   /** The Atlassian account that pushed or pressed Deploy now, as recorded; null when none was. */
   actor: string | null;
   ref: string;
@@ -206,7 +214,10 @@ export interface PageData {
  */
 /** The options as a save sends them: those left out take their defaults; the wait is what was typed when it is not a number. */
 export type SaveOptionsInput = Pick<TargetOptionsView, 'skipMarkers' | 'coalesce' | 'reportOnCommit'> &
-  Partial<Pick<TargetOptionsView, 'waitForBuilds' | 'buildKeys'>> & { buildWaitMinutes?: number | string };
+  Partial<Pick<TargetOptionsView, 'waitForBuilds' | 'buildKeys' | 'requireApproval' | 'approverNotPusher'>> & {
+    buildWaitMinutes?: number | string;
+    approvalWaitHours?: number | string;
+  };
 
 export interface SaveTargetInput {
   /** Absent for a new target. */
@@ -258,4 +269,13 @@ export interface AuditPage {
   nextCursor: string | null;
   /** Entries that no longer parse: counted, never shown as if they were whole. */
   corruptEntries: number;
+}
+
+/** The answer to an approval or a rejection: the decision that stands (another admin's, when theirs came first). */
+export interface DecisionView {
+  deploymentId: string;
+  decision: 'approve' | 'reject';
+  by: string;
+  /** False when another admin had already decided: theirs stands, and this one changed nothing. */
+  mine: boolean;
 }

@@ -7,6 +7,8 @@ import * as z from 'zod/mini';
 export const MAX_TARGETS_PER_REPOSITORY = 50; // one queue push carries at most 50 events
 /** How long a deploy waits for its builds unless the target says otherwise. */
 export const DEFAULT_BUILD_WAIT_MINUTES = 60;
+/** How long a deploy waits for an approval unless the target says otherwise. */
+export const DEFAULT_APPROVAL_WAIT_HOURS = 24;
 const MAX_PATTERNS = 50;
 
 const pattern = z.string().check(z.trim(), z.minLength(1, 'a pattern cannot be empty'), z.maxLength(200));
@@ -21,6 +23,19 @@ export const rulesSchema = z.object({
   paths: z.object({ include: patterns, exclude: patterns }),
 });
 
+/** How long a deploy may wait for something, as a whole number of `unit`: at least one, at most `max` (`most`, in words). */
+const waitLimit = (unit: 'minutes' | 'hours', max: number, most: string, fallback: number) =>
+  z._default(
+    z
+      .number(`must be a whole number of ${unit}`)
+      .check(
+        z.int(`must be a whole number of ${unit}`),
+        z.minimum(1, `wait at least ${unit === 'hours' ? 'an hour' : 'a minute'}`),
+        z.maximum(max, `wait at most ${most} (${max} ${unit})`),
+      ),
+    fallback,
+  );
+
 export const optionsSchema = z.object({
   /** Honour [skip deploy], [skip ci] and the like in the head commit's message. */
   skipMarkers: z.boolean(),
@@ -33,16 +48,13 @@ export const optionsSchema = z.object({
   /** The build keys to wait for (glob patterns); empty: every build on the commit. */
   buildKeys: z._default(patterns, []),
   /** How long a deploy waits for its builds before it ends as blocked. */
-  buildWaitMinutes: z._default(
-    z
-      .number('must be a whole number of minutes')
-      .check(
-        z.int('must be a whole number of minutes'),
-        z.minimum(1, 'wait at least a minute'),
-        z.maximum(1440, 'wait at most a day (1440 minutes)'),
-      ),
-    DEFAULT_BUILD_WAIT_MINUTES,
-  ),
+  buildWaitMinutes: waitLimit('minutes', 1440, 'a day', DEFAULT_BUILD_WAIT_MINUTES),
+  /** A deploy waits until a repository admin approves it on the settings page. */
+  requireApproval: z._default(z.boolean(), false),
+  /** The approver must be someone other than whoever pushed (or asked for) the deploy. */
+  approverNotPusher: z._default(z.boolean(), false),
+  /** How long a deploy waits for its approval before it ends as blocked. */
+  approvalWaitHours: waitLimit('hours', 168, 'a week', DEFAULT_APPROVAL_WAIT_HOURS),
 });
 
 const settingValue = z.union([z.string().check(z.maxLength(2000)), z.number(), z.boolean()]);
@@ -88,4 +100,7 @@ export const DEFAULT_OPTIONS: TargetOptions = {
   waitForBuilds: false,
   buildKeys: [],
   buildWaitMinutes: DEFAULT_BUILD_WAIT_MINUTES,
+  requireApproval: false,
+  approverNotPusher: false,
+  approvalWaitHours: DEFAULT_APPROVAL_WAIT_HOURS,
 };

@@ -13,7 +13,7 @@ import type { Target } from './targets';
  *
  * A deploy job moves through these states (one record per push and target):
  *
- *   (none) ──gate──► waiting (for builds) ──► blocked, or on to claim once they pass
+ *   (none) ──gate──► waiting (for builds, then an approval) ──► blocked | rejected, or on to claim
  *   (none) ──claim──► sending ──answer──► in_progress ──poller──► succeeded | failed | canceled | superseded | unknown
  *      │                 │  ▲                requested | succeeded (hooks)        failed (refused, or out of attempts)
  *      │                 ▼  │claim
@@ -86,7 +86,9 @@ export type DeliveryStep =
   | { do: 'report' }
   | { do: 'follow' }
   /** Look at the commit's builds (core/builds.ts): wait for them, end as blocked, or go on once they pass. */
-  | { do: 'gate' };
+  | { do: 'gate' }
+  /** Look for an admin's decision (core/approval.ts): wait for it, end as rejected or blocked, or go on once approved. */
+  | { do: 'approval' };
 
 const finish = (state: FinalState, message: string): DeliveryStep => ({ do: 'finish', state, message });
 const short = (commit: string) => commit.slice(0, 7);
@@ -190,6 +192,11 @@ export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
     name: 'builds not passed yet',
     when: (s) => (s.target?.options.waitForBuilds ?? false) && !(s.record?.builds?.passed ?? false),
     then: () => ({ do: 'gate' }),
+  },
+  {
+    name: 'not approved yet',
+    when: (s) => (s.target?.options.requireApproval ?? false) && s.record?.approval?.decision?.decision !== 'approve',
+    then: () => ({ do: 'approval' }),
   },
   {
     name: 'another request in flight',

@@ -1,5 +1,6 @@
 import { Filter, FilterConditions, ForgeKvsAPIError, kvs, WhereConditions } from '@forge/kvs';
 import * as z from 'zod/mini';
+import { type ApprovalDecision, approvalDecisionSchema } from '../core/approval';
 import { AUDIT_RETENTION_DAYS, type AuditEntry, auditEntrySchema } from '../core/audit';
 import { type Deployment, deploymentSchema, storedDeploymentSchema } from '../core/deployment';
 import { type DeployJob, deployJobSchema } from '../core/job';
@@ -23,7 +24,8 @@ import { describeIssues } from '../core/zod-messages';
  *   entity targets-revision, <repo>        counts the page's changes to the targets: a save conditioned on it loses no other
  *   secrets:<repo>:<target>                the target's secrets and what they were saved for, in the encrypted secret store
  *   egress-grants                          the customer-managed egress a workspace admin approved (one per installation)
- *   buildwait:<repo>:<commit>:<job>       a job waiting for its commit's builds, for build-status events to wake (expires)
+ *   wait:<repo>:<commit>:<job>            a job waiting for builds or an approval: a build-status event or an approval wakes it (expires)
+ *   approval:<repo>:<job>                 an admin's decision on a deploy waiting for approval, written once (expires)
  *   audit:<repo>:<reversed time>-<id>     an entry of the audit log (expires after a year)
  *   admin:<repo>:<account>                 whether the person administers the repository, as Bitbucket said (a minute)
  * Every stored value is parsed when read; a value that does not parse is reported, never trusted.
@@ -47,8 +49,9 @@ const deploymentPrefix = (repo: string) => `deploy:${bareUuid(repo)}:`;
 export const deploymentKey = (repo: string, id: string) => `${deploymentPrefix(repo)}${id}`;
 const auditPrefix = (repo: string) => `audit:${bareUuid(repo)}:`;
 const auditKey = (repo: string, id: string) => `${auditPrefix(repo)}${id}`;
-const buildWaitPrefix = (repo: string) => `buildwait:${bareUuid(repo)}:`;
-const buildWaitKey = (repo: string, commit: string, jobKey: string) => `${buildWaitPrefix(repo)}${commit.toLowerCase()}:${jobKey}`;
+const approvalKey = (repo: string, jobKey: string) => `approval:${bareUuid(repo)}:${jobKey}`;
+const waitPrefix = (repo: string) => `wait:${bareUuid(repo)}:`;
+const waitKey = (repo: string, commit: string, jobKey: string) => `${waitPrefix(repo)}${commit.toLowerCase()}:${jobKey}`;
 const plannedPrefix = (repo: string, targetId: string) => `plan:${bareUuid(repo)}:${targetId}:`;
 // Zero-padded so keys sort in push order: the oldest planned push is the first a scan returns.
 const plannedKey = (repo: string, targetId: string, push: PlannedPush) =>
@@ -58,10 +61,10 @@ const newestKey = (repo: string, targetId: string) => `newest:${bareUuid(repo)}:
 
 const plannedSchema = z.object({ jobKey: z.string(), order: z.number(), commit: z.string() });
 const storedStateSchema = z.object({ version: z.number(), state: targetStateSchema });
-/** Outlives the longest wait for builds a target can set (a day), and is removed when the wait ends. */
-const BUILD_WAIT_TTL = { unit: 'DAYS', value: 2 } as const;
+/** Outlives the longest wait a target can set (a week, for an approval), and is removed when the wait ends. */
+const WAIT_TTL = { unit: 'DAYS', value: 8 } as const;
 /** Pages of waiting jobs one build-status event wakes: 100 jobs of one commit is 50 targets pushed twice. */
-const BUILD_WAIT_PAGES = 5;
+const WAIT_PAGES = 5;
 /** A mark outlives any job it stands for (a job acts within the day, or its events are gone); then it only takes room. */
 const PLANNED_TTL = { unit: 'DAYS', value: 7 } as const;
 /**
@@ -301,16 +304,45 @@ export async function newestOrder(repo: string, targetId: string): Promise<numbe
   return orders.length === 0 ? null : Math.max(...orders);
 }
 
+/** The job a wait mark holds, or null when the job waits no more. */
+export async function getWaitingJob(repo: string, commit: string, jobKey: string): Promise<DeployJob | null> {
+  const key = waitKey(repo, commit, jobKey);
+  const value = await platform('wait mark', () => kvs.get(key));
+  return value === undefined ? null : parseStored(deployJobSchema, key, value);
+}
+
+export async function getApproval(repo: string, jobKey: string): Promise<ApprovalDecision | null> {
+  const key = approvalKey(repo, jobKey);
+  const value = await platform('approval', () => kvs.get(key));
+  return value === undefined ? null : parseStored(approvalDecisionSchema, key, value);
+}
+
 /**
- * The jobs waiting for builds of a commit, by the hash a build-status event gives (a prefix of the full
- * hash the marks are keyed by, so a short one finds them too): at most BUILD_WAIT_PAGES pages of them.
+ * Writes an admin's decision only if none was made yet (`FAIL_IF_EXISTS`, the documented
+ * create-if-absent): of two admins deciding at once, the first wins; the other gets the decision made.
  */
-export async function listBuildWaits(repo: string, commit: string): Promise<{ jobs: DeployJob[]; corrupt: number }> {
+export async function decideApproval(repo: string, jobKey: string, decision: ApprovalDecision): Promise<ApprovalDecision> {
+  try {
+    await platform('approval', () =>
+      kvs.set(approvalKey(repo, jobKey), approvalDecisionSchema.parse(decision), { keyPolicy: 'FAIL_IF_EXISTS', ttl: WAIT_TTL }),
+    );
+    return decision;
+  } catch (error) {
+    if (!isCode(error, 'KEY_CONFLICT')) throw error;
+    return (await getApproval(repo, jobKey)) ?? decision;
+  }
+}
+
+/**
+ * The jobs waiting (for builds or an approval) of a commit, by the hash a build-status event gives (a prefix of the full
+ * hash the marks are keyed by, so a short one finds them too): at most WAIT_PAGES pages of them.
+ */
+export async function listWaiting(repo: string, commit: string): Promise<{ jobs: DeployJob[]; corrupt: number }> {
   const jobs: DeployJob[] = [];
   let corrupt = 0;
   let cursor: string | undefined;
-  for (let page = 0; page < BUILD_WAIT_PAGES; page += 1) {
-    const found = await listPrefix(`${buildWaitPrefix(repo)}${commit.toLowerCase()}`, deployJobSchema, QUERY_PAGE, cursor);
+  for (let page = 0; page < WAIT_PAGES; page += 1) {
+    const found = await listPrefix(`${waitPrefix(repo)}${commit.toLowerCase()}`, deployJobSchema, QUERY_PAGE, cursor);
     jobs.push(...found.items);
     corrupt += found.corrupt.length;
     cursor = found.nextCursor ?? undefined;
@@ -391,10 +423,10 @@ async function commitChange(change: Change): Promise<TargetState> {
   if (change.clearsNewest) tx = tx.delete(newestKey(repo, targetId));
   for (const push of change.stale.slice(0, MAX_STALE_DELETES))
     if (push.jobKey !== change.planned?.jobKey) tx = tx.delete(plannedKey(repo, targetId, push));
-  const wait = change.buildWait;
+  const wait = change.waitMark;
   if (wait) {
-    const key = buildWaitKey(repo, wait.commit, wait.jobKey);
-    tx = wait.job ? tx.set(key, deployJobSchema.parse(wait.job), undefined, { ttl: BUILD_WAIT_TTL }) : tx.delete(key);
+    const key = waitKey(repo, wait.commit, wait.jobKey);
+    tx = wait.job ? tx.set(key, deployJobSchema.parse(wait.job), undefined, { ttl: WAIT_TTL }) : tx.delete(key);
   }
   try {
     await platform('transaction', () => tx.execute());
@@ -479,5 +511,6 @@ export const deliveryStore: DeliveryStore = {
   read: readJobView,
   listPlanned,
   commit: commitChange,
+  getApproval,
   markPlanned,
 };

@@ -13,6 +13,8 @@ const ACTION_LABELS: Record<AuditAction, string> = {
   'target.disabled': 'Target disabled',
   'deploy.manual': 'Deploy now',
   'deploy.redeploy': 'Redeploy',
+  'deploy.approved': 'Deploy approved',
+  'deploy.rejected': 'Deploy rejected',
 };
 
 interface Props {

@@ -17,7 +17,7 @@ import {
 } from '@forge/react';
 import type { BranchSearch, ProviderFieldView, ProviderView, SaveTargetInput, TargetView, VerifyView } from '../../src/core/settings-api';
 import { destinationOf } from '../../src/core/secrets';
-import { DEFAULT_BUILD_WAIT_MINUTES } from '../../src/core/targets';
+import { DEFAULT_APPROVAL_WAIT_HOURS, DEFAULT_BUILD_WAIT_MINUTES } from '../../src/core/targets';
 import { call } from './api';
 import { askApproval } from './egress';
 import { Field, LabelledToggle } from './fields';
@@ -33,6 +33,9 @@ interface Props {
 }
 
 type SecretEdit = { kind: 'keep' } | { kind: 'replace'; value: string } | { kind: 'clear' };
+
+/** A whole number as typed, or the text itself: the save then says what is wrong with it, on its field. */
+const wholeOrTyped = (typed: string): number | string => (/^\d+$/.test(typed.trim()) ? Number(typed.trim()) : typed);
 
 /** The add/edit form, built from the provider's own field definitions: a new provider needs no code here. */
 export function TargetForm({ target, providers, onSaved, onClose }: Props) {
@@ -53,6 +56,9 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
   const [waitForBuilds, setWaitForBuilds] = useState(target?.options.waitForBuilds ?? false);
   const [buildKeys, setBuildKeys] = useState((target?.options.buildKeys ?? []).join(', '));
   const [buildWait, setBuildWait] = useState(String(target?.options.buildWaitMinutes ?? DEFAULT_BUILD_WAIT_MINUTES));
+  const [requireApproval, setRequireApproval] = useState(target?.options.requireApproval ?? false);
+  const [approverNotPusher, setApproverNotPusher] = useState(target?.options.approverNotPusher ?? false);
+  const [approvalWait, setApprovalWait] = useState(String(target?.options.approvalWaitHours ?? DEFAULT_APPROVAL_WAIT_HOURS));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const busy = useBusy();
@@ -89,8 +95,10 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
       reportOnCommit,
       waitForBuilds,
       buildKeys: splitList(buildKeys),
-      // What was typed, when it is no whole number: the save says what is wrong with it, on this field.
-      buildWaitMinutes: /^\d+$/.test(buildWait.trim()) ? Number(buildWait.trim()) : buildWait,
+      buildWaitMinutes: wholeOrTyped(buildWait),
+      requireApproval,
+      approverNotPusher,
+      approvalWaitHours: wholeOrTyped(approvalWait),
     },
     enabled: target?.enabled ?? true,
     ...(target ? { expectedUpdatedAt: target.updatedAt } : {}),
@@ -351,6 +359,29 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
                 buildWait,
                 setBuildWait,
                 'A deploy whose builds have not all passed by then ends as blocked.',
+              )
+            : null}
+          <LabelledToggle
+            id="requireApproval"
+            label="Each deploy waits for a repository admin to approve it"
+            isChecked={requireApproval}
+            onChange={setRequireApproval}
+          />
+          {requireApproval ? (
+            <LabelledToggle
+              id="approverNotPusher"
+              label="The approver must be someone other than who pushed"
+              isChecked={approverNotPusher}
+              onChange={setApproverNotPusher}
+            />
+          ) : null}
+          {requireApproval
+            ? text(
+                'options.approvalWaitHours',
+                'Give up waiting for approval after (hours)',
+                approvalWait,
+                setApprovalWait,
+                'A deploy not approved by then ends as blocked.',
               )
             : null}
           {tested && tested.input === JSON.stringify(formInput()) ? (

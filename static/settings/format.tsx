@@ -10,7 +10,8 @@ type LozengeAppearance = 'default' | 'inprogress' | 'success' | 'removed' | 'mov
  */
 export const STATE_LOZENGE: Record<DeploymentState | 'queued' | 'none', { label: string; appearance: LozengeAppearance }> = {
   queued: { label: 'Queued', appearance: 'default' },
-  waiting: { label: 'Waiting for builds', appearance: 'moved' },
+  // For its builds or an approval: the message says which.
+  waiting: { label: 'Waiting', appearance: 'moved' },
   sending: { label: 'Deploying', appearance: 'inprogress' },
   retrying: { label: 'Retrying', appearance: 'moved' },
   in_progress: { label: 'Deploying', appearance: 'inprogress' },
@@ -25,6 +26,7 @@ export const STATE_LOZENGE: Record<DeploymentState | 'queued' | 'none', { label:
   unknown: { label: 'Outcome unknown', appearance: 'moved' },
   // A build failed or did not pass in time: nothing was sent.
   blocked: { label: 'Blocked', appearance: 'removed' },
+  rejected: { label: 'Rejected', appearance: 'removed' },
   none: { label: 'Not deployed', appearance: 'default' },
 };
 

@@ -13,6 +13,7 @@ import ForgeReconciler, {
   Tabs,
   Text,
 } from '@forge/react';
+import { Approvals } from './Approvals';
 import { AuditLog } from './AuditLog';
 import { DeleteTargetModal } from './DeleteTargetModal';
 import { DeployModal } from './DeployModal';
@@ -60,6 +61,7 @@ const App = () => {
         </LoadingButton>
       </Inline>
       <PageMessages state={state} note={actions.note} />
+      <Approvals deployments={history.deployments} onDecided={state.reload} />
       <Tabs id="settings-tabs" selected={tab} onChange={(index) => setTab(index)}>
         <TabList>
           <Tab>Targets</Tab>

@@ -33,6 +33,7 @@ const newer: DeployJob = makeDeployJob({ jobKey: 'newer', deliveryId: 'd-newer',
 const target = makeTarget();
 const noCoalescing: Target = makeTarget({ options: { ...DEFAULT_OPTIONS, coalesce: false } });
 const waitsForBuilds: Target = makeTarget({ options: { ...DEFAULT_OPTIONS, waitForBuilds: true } });
+const needsApproval: Target = makeTarget({ options: { ...DEFAULT_OPTIONS, waitForBuilds: true, requireApproval: true } });
 const state = (fields: Partial<TargetState> = {}): TargetState => ({ ...EMPTY_TARGET_STATE, version: 3, ...fields });
 const record = (fields: Partial<Deployment> = {}): Deployment => ({ ...newRecord(job, target, NOW), ...fields });
 const lease = (jobKey: string, token: string, until = NOW + LEASE_MS) => ({ jobKey, token, until });
@@ -93,6 +94,17 @@ const DELIVERY_CASES: Record<string, [DeliverySituation, unknown]> = {
   'builds not passed yet': [
     delivery({ target: waitsForBuilds, record: record({ state: 'waiting', builds: { since: NOW, read: true, seen: [], passed: false } }) }),
     { do: 'gate' },
+  ],
+  'not approved yet': [
+    delivery({
+      target: needsApproval,
+      record: record({
+        state: 'waiting',
+        builds: { since: NOW, read: true, seen: [], passed: true },
+        approval: { since: NOW, decision: null },
+      }),
+    }),
+    { do: 'approval' },
   ],
   'another request in flight': [
     delivery({ state: state({ lease: lease(older.jobKey, 'theirs') }) }),
@@ -232,6 +244,21 @@ describe('rows that say more than their name', () => {
       state: state({ lease: lease(older.jobKey, 'theirs') }),
     });
     expect(decide(DELIVERY_ROWS, passed).row).toBe('another request in flight');
+  });
+
+  it('a job that needs builds and an approval waits for the builds first, and once approved goes on to the lease', () => {
+    const unbuilt = delivery({ target: needsApproval, record: record({ state: 'waiting', approval: { since: NOW, decision: null } }) });
+    expect(decide(DELIVERY_ROWS, unbuilt).row).toBe('builds not passed yet');
+    const approved = delivery({
+      target: needsApproval,
+      record: record({
+        state: 'waiting',
+        builds: { since: NOW, read: true, seen: [], passed: true },
+        approval: { since: NOW, decision: { decision: 'approve', by: 'someone', at: NOW } },
+      }),
+      state: state({ lease: lease(older.jobKey, 'theirs') }),
+    });
+    expect(decide(DELIVERY_ROWS, approved).row).toBe('another request in flight');
   });
 
   it('a job whose own answer was lost and that a newer push overtook ends as outcome unknown, not superseded', () => {

@@ -238,3 +238,45 @@ describe('the audit log tab', () => {
     expect(findAll(cell(rows[0]!, 'who'), 'User').map((u) => u.props.accountId)).toEqual([ADMIN]);
   });
 });
+
+describe('a deploy waiting for approval', () => {
+  it('is shown above the tabs with who pushed it; Approve records the decision, says so in the audit log and reloads', async () => {
+    const approving = makeTarget({
+      id: 'prod',
+      name: 'Prod',
+      environment: 'production',
+      options: { ...makeTarget().options, requireApproval: true },
+    });
+    await seedTargets(session, [...TARGETS, approving]);
+    const now = Date.now();
+    const waiting = makeDeployment(now - 1000, {
+      target: recordTargetOf(approving),
+      state: 'waiting',
+      message: 'Waiting for approval',
+      finishedAt: null,
+      actor: ADMIN,
+      commit: { hash: 'd4e5f6a'.padEnd(40, '4'), message: 'Go live', author: null },
+      approval: { since: now - 1000, decision: null },
+    });
+    await seedDeployments(session, [waiting, makeDeployment(now - 5000, { target: targetOf('web') })]);
+    page = await renderPage(PAGE, { context: pageContext(ADMIN), invoke: session.invokeAs(ADMIN) });
+    const section = page.findAll('SectionMessage').find((s) => s.props.title === 'Waiting for approval');
+    expect(nodeText(section!)).toContain('d4e5f6a Go live of main, to Prod (production), pushed by');
+    expect(findAll(section!, 'User').map((u) => u.props.accountId)).toEqual([ADMIN]);
+    const reads = page.invocations.filter((i) => i.functionKey === 'getPage').length;
+
+    await page.press('Approve d4e5f6a');
+    expect(page.invocations.filter((i) => i.functionKey === 'decideDeploy')).toEqual([
+      { functionKey: 'decideDeploy', payload: { deploymentId: waiting.id, decision: 'approve' } },
+    ]);
+    expect(page.invocations.filter((i) => i.functionKey === 'getPage').length).toBe(reads + 1);
+    const log = (await session.invokeAs(ADMIN)('getAudit', {})) as { ok: true; data: { entries: { action: string; detail: string }[] } };
+    expect(log.data.entries.map((e) => [e.action, e.detail])).toEqual([['deploy.approved', 'Approved the deploy of main at d4e5f6a']]);
+
+    // A second press (the job has not run yet) is told the decision stands, and writes nothing more.
+    await page.press('Reject d4e5f6a');
+    expect(page.text()).toContain('This deploy was already approved; that decision stands.');
+    const after = (await session.invokeAs(ADMIN)('getAudit', {})) as typeof log;
+    expect(after.data.entries).toHaveLength(1);
+  });
+});

@@ -7,6 +7,8 @@ import { kvs } from '@forge/kvs';
 import { allNodes, findAll, type ForgeDocNode, nodeText } from '../../local/ui/forgedoc';
 import { deploymentKey, putTargets } from '../../src/forge/store';
 import type { Target } from '../../src/core/targets';
+import type { Result } from '../../src/core/settings-api';
+import { startReceiver, type Receiver } from '../../local/receiver';
 import { commitOf, hashOf, makePushEvent } from '../fixtures/events';
 
 /** The acme/web repository of local/fixtures/workspace.json, its admin and a reader. */
@@ -194,4 +196,40 @@ export const recordTargetOf = (target: Target): Deployment['target'] => ({
   name: target.name,
   environment: target.environment,
   provider: target.provider,
+});
+
+/** A resolver's answer when the test expects it to succeed; the refusal, thrown, when it did not. */
+export function ok<T>(result: Result<unknown>): T {
+  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
+  return result.data as T;
+}
+
+export interface ReceiverSession {
+  session: SettingsSession;
+  receiver: Receiver;
+  asAdmin: (key: string, payload?: unknown) => Promise<Result<unknown>>;
+}
+
+/** A session and a signed-webhook receiver checking `secret`, for one test. */
+export async function openReceiverSession(secret: string): Promise<ReceiverSession> {
+  const session = openSession();
+  const receiver = await startReceiver({ secret, now: session.platform.now });
+  return { session, receiver, asAdmin: session.invokeAs(ADMIN) as ReceiverSession['asAdmin'] };
+}
+
+export async function closeReceiverSession({ session, receiver }: ReceiverSession): Promise<void> {
+  await receiver.close();
+  await session.platform.close();
+}
+
+/** What the form saves for a signed-webhook target named Production that deploys main to `url`. */
+export const webhookTargetInput = (url: string, secret: string, options: Record<string, unknown> = {}) => ({
+  name: 'Production',
+  environment: 'production',
+  provider: 'webhook',
+  settings: { url },
+  secrets: { signingSecret: secret },
+  rules: { branches: ['main'], tags: [], paths: { include: [], exclude: [] } },
+  options: { skipMarkers: true, coalesce: true, reportOnCommit: true, ...options },
+  enabled: true,
 });

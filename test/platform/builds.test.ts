@@ -5,8 +5,16 @@
  * delivers them late, twice, out of order, and echoes the app's own statuses back, as Forge may.
  */
 // The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
-import { ADMIN, openSession, REPO, type SettingsSession, WORKSPACE } from '../page/settings-harness';
-import { startReceiver, type Receiver } from '../../local/receiver';
+import {
+  closeReceiverSession,
+  ok,
+  openReceiverSession,
+  REPO,
+  type SettingsSession,
+  webhookTargetInput,
+  WORKSPACE,
+} from '../page/settings-harness';
+import type { Receiver } from '../../local/receiver';
 import type { PageData, Result, TargetView } from '../../src/core/settings-api';
 import type { BuildStatusEventJson } from '../../local/bitbucket';
 import { commitOf, hashOf, makePushEvent } from '../fixtures/events';
@@ -21,30 +29,11 @@ let target: TargetView;
 let pushes = 0;
 
 async function withTarget(options: Record<string, unknown> = {}) {
-  const saved = await asAdmin('saveTarget', {
-    name: 'Production',
-    environment: 'production',
-    provider: 'webhook',
-    settings: { url: receiver.url },
-    secrets: { signingSecret: SECRET },
-    rules: { branches: ['main'], tags: [], paths: { include: [], exclude: [] } },
-    options: { skipMarkers: true, coalesce: true, reportOnCommit: true, waitForBuilds: true, ...options },
-    enabled: true,
-  });
-  if (!saved.ok) throw new Error(saved.error.message);
-  target = saved.data as TargetView;
+  target = ok<TargetView>(await asAdmin('saveTarget', webhookTargetInput(receiver.url, SECRET, { waitForBuilds: true, ...options })));
 }
 
-beforeEach(async () => {
-  session = openSession();
-  receiver = await startReceiver({ secret: SECRET, now: session.platform.now });
-  asAdmin = session.invokeAs(ADMIN) as typeof asAdmin;
-});
-
-afterEach(async () => {
-  await receiver.close();
-  await session.platform.close();
-});
+beforeEach(async () => ({ session, receiver, asAdmin } = await openReceiverSession(SECRET)));
+afterEach(() => closeReceiverSession({ session, receiver, asAdmin }));
 
 const bitbucket = () => session.platform.bitbucket;
 /** Runs what is due now; a wait's timer (minutes away) stays queued. */

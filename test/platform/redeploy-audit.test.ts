@@ -6,8 +6,10 @@
 // The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
 import {
   ADMIN,
+  closeReceiverSession,
   makeDeployment,
-  openSession,
+  ok,
+  openReceiverSession,
   pushToMain,
   READER,
   recordTargetOf,
@@ -17,7 +19,7 @@ import {
   type SettingsSession,
   WORKSPACE,
 } from '../page/settings-harness';
-import { startReceiver, type Receiver } from '../../local/receiver';
+import type { Receiver } from '../../local/receiver';
 import type { AuditPage, DeployNowResult, PageData, Result, TargetView } from '../../src/core/settings-api';
 import { getDeployment } from '../../src/forge/store';
 import { commitOf, hashOf, makePushEvent } from '../fixtures/events';
@@ -29,21 +31,8 @@ let session: SettingsSession;
 let receiver: Receiver;
 let asAdmin: (key: string, payload?: unknown) => Promise<Result<unknown>>;
 
-beforeEach(async () => {
-  session = openSession();
-  receiver = await startReceiver({ secret: SECRET, now: session.platform.now });
-  asAdmin = session.invokeAs(ADMIN) as typeof asAdmin;
-});
-
-afterEach(async () => {
-  await receiver.close();
-  await session.platform.close();
-});
-
-function ok<T>(result: Result<unknown>): T {
-  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
-  return result.data as T;
-}
+beforeEach(async () => ({ session, receiver, asAdmin } = await openReceiverSession(SECRET)));
+afterEach(() => closeReceiverSession({ session, receiver, asAdmin }));
 
 const hookInput = (overrides: Record<string, unknown> = {}) => ({
   name: 'Staging hook',

@@ -9,6 +9,7 @@ import {
   dataWrites,
   leakedSecrets,
   makeDeployment,
+  ok,
   openSession,
   READER,
   REPO,
@@ -53,11 +54,6 @@ afterAll(() => {
   expect(allResponses.length).toBeGreaterThan(50);
   expect(leakedSecrets(allResponses, [SECRET, SECOND_SECRET])).toEqual([]);
 });
-
-function ok<T>(result: Result<unknown>): T {
-  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
-  return result.data as T;
-}
 
 const hookInput = (overrides: Record<string, unknown> = {}) => ({
   name: 'Staging hook',

@@ -126,6 +126,12 @@ const SHAPES: Shape[] = [
     parents: [[]],
   },
   { key: 'getAudit', payload: () => ({ cursor: null }), paths: [['cursor']], parents: [[]] },
+  {
+    key: 'decideDeploy',
+    payload: () => ({ deploymentId: '8240000000000-0123456789abcdef01234567', decision: 'approve' }),
+    paths: [['deploymentId'], ['decision']],
+    parents: [[]],
+  },
   // Resolvers without a payload, present and future: whatever arrives must not break them.
   ...RESOLVERS.filter(
     (key) =>
@@ -141,6 +147,7 @@ const SHAPES: Shape[] = [
         'recordEgress',
         'redeploy',
         'getAudit',
+        'decideDeploy',
       ].includes(key),
   ).map((key): Shape => ({ key, payload: () => ({}), paths: [['id'], ['repositoryUuid']], parents: [[]] })),
 ];

@@ -3,7 +3,7 @@ import { readBuildStatusEvent } from '../../core/builds';
 import { PlatformFault } from '../../core/errors';
 import { appLogger } from '../../forge/log';
 import { enqueueDeployJobs } from '../../forge/queue';
-import { listBuildWaits } from '../../forge/store';
+import { listWaiting } from '../../forge/store';
 import { retryCountOf, retryTrigger } from '../../forge/trigger-retry';
 
 export interface BuildStatusTriggerResult {
@@ -13,7 +13,7 @@ export interface BuildStatusTriggerResult {
 
 /**
  * avi:bitbucket:{created,updated}:build-status. Wakes the deploys waiting for builds of the commit
- * (their build-wait marks: one query), each with the build this event reports, in one queue push; the
+ * (their wait marks: one query), each with the build this event reports, in one queue push; the
  * worker decides (core/deliver.ts, gate). The app's own statuses come back as these events too: Forge's
  * `ignoreSelf` filter is for Jira events only (the manifest validator refuses it here), so they are
  * dropped by `selfGenerated` and by the app's key prefix. A malformed event is logged and wakes nothing;
@@ -28,8 +28,8 @@ export async function buildStatusTrigger(event: unknown): Promise<BuildStatusTri
   const { report } = read;
   if (report.own) return { woken: 0, ignoredBecause: 'the app’s own commit status' };
   try {
-    const waiting = await listBuildWaits(report.repositoryUuid, report.commit);
-    if (waiting.corrupt > 0) appLogger.warn('build-wait marks that do not parse were left alone', { count: waiting.corrupt });
+    const waiting = await listWaiting(report.repositoryUuid, report.commit);
+    if (waiting.corrupt > 0) appLogger.warn('wait marks that do not parse were left alone', { count: waiting.corrupt });
     await enqueueDeployJobs(waiting.jobs.map((job) => ({ ...job, observed: report.build })));
     if (waiting.jobs.length > 0)
       appLogger.info('deploys woken by a build', { key: report.build.key, state: report.build.state, woken: waiting.jobs.length });

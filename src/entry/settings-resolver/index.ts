@@ -8,6 +8,7 @@ import { orderOf } from '../../core/order';
 import { isBranchName, refMatches } from '../../core/rules';
 import type {
   AuditPage,
+  DecisionView,
   BranchSearch,
   DeployNowResult,
   DeploymentView,
@@ -21,6 +22,7 @@ import type {
 } from '../../core/settings-api';
 import { LIVE_STATES } from '../../core/settings-api';
 import { redeployability } from '../../core/redeploy';
+import { mayNotDecide } from '../../core/approval';
 import { NO_SECRETS, secretParts, secretsFor, type StoredSecrets } from '../../core/secrets';
 import { dailyStats, windowStart } from '../../core/stats';
 import { DECLARED_EGRESS_HOSTS } from '../../core/egress-hosts';
@@ -41,7 +43,9 @@ import {
   ADMIN_CHECK_MS,
   appendAudit,
   getAdminCheck,
+  decideApproval,
   getDeployment,
+  getWaitingJob,
   getEgressGrants,
   getSecrets,
   getTargets,
@@ -58,6 +62,7 @@ import {
 import { bindProvider, redeployWayOf } from '../../providers/registry';
 import {
   auditPayload,
+  decideDeployPayload,
   deployNowPayload,
   EGRESS_DOMAIN,
   type HistoryFilterPayload,
@@ -626,6 +631,41 @@ async function recordEgress(call: CallContext, payload: unknown): Promise<{ doma
   return { domains: readable };
 }
 
+/**
+ * Approve or Reject a deploy waiting for approval. The decision is written once (the first admin's
+ * stands), then its audit entry, then the job is woken through its wait mark (without the mark the job
+ * no longer waits, or its own timer finds the decision). A repeated call by the same admin after a
+ * failure writes the entry and wakes the job again, changing nothing else.
+ */
+async function decideDeploy(call: CallContext, payload: unknown): Promise<DecisionView> {
+  const { deploymentId: id, decision } = parsePayload(decideDeployPayload, payload);
+  const accountId = call.accountId as string;
+  const [doc, record] = await Promise.all([getTargets(call.repositoryUuid), getDeployment(call.repositoryUuid, id)]);
+  if (!record) throw new RelayError('NOT_FOUND', 'That deployment is no longer in the history; reload the page.');
+  if (record.state !== 'waiting' || !record.approval) {
+    throw new RelayError('INVALID_INPUT', `This deploy is not waiting for an approval (it is ${record.state}); reload the page.`);
+  }
+  const target = requireTarget(doc, record.target.id);
+  const refusal = mayNotDecide(accountId, record.actor, target.options.approverNotPusher);
+  if (refusal) throw new RelayError('FORBIDDEN', `${refusal} Nothing was changed.`);
+  const stands = await decideApproval(call.repositoryUuid, record.jobKey, { decision, by: accountId, at: Date.now() });
+  const mine = stands.by === accountId && stands.decision === decision;
+  if (mine) {
+    const what = `${record.ref.name} at ${record.commit.hash.slice(0, 7)}`;
+    await appendAudit(
+      call.repositoryUuid,
+      auditEntry(call, {
+        action: decision === 'approve' ? 'deploy.approved' : 'deploy.rejected',
+        target,
+        detail: `${decision === 'approve' ? 'Approved' : 'Rejected'} the deploy of ${what}`,
+      }),
+    );
+  }
+  const job = await getWaitingJob(call.repositoryUuid, record.commit.hash, record.jobKey);
+  if (job) await enqueueDeployJobs([job]);
+  return { deploymentId: record.id, decision: stands.decision, by: stands.by, mine };
+}
+
 async function getAudit(call: CallContext, payload: unknown): Promise<AuditPage> {
   const { cursor } = parsePayload(auditPayload, payload);
   const page = await listAudit(call.repositoryUuid, AUDIT_PAGE, cursor ?? undefined);
@@ -646,4 +686,5 @@ export const settingsResolver = new Resolver()
   .define('testTarget', guarded(testTarget))
   .define('redeploy', guarded(redeploy))
   .define('getAudit', guarded(getAudit))
+  .define('decideDeploy', guarded(decideDeploy))
   .getDefinitions();

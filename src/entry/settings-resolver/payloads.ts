@@ -32,6 +32,9 @@ export const saveTargetPayload = z.strictObject({
     buildKeys: z.optional(strings),
     // The form sends what was typed when it is no number: the target's schema then says what is wrong with it.
     buildWaitMinutes: z.optional(z.union([z.number(), shortText(20)])),
+    requireApproval: z.optional(z.boolean()),
+    approverNotPusher: z.optional(z.boolean()),
+    approvalWaitHours: z.optional(z.union([z.number(), shortText(20)])),
   }),
   enabled: z.boolean(),
   expectedUpdatedAt: z.optional(shortText(40)),
@@ -61,6 +64,7 @@ export const deployNowPayload = z.strictObject({
 /** A record id as deploymentId (core/deployment.ts) makes them: a KVS key part, checked before storage is asked. */
 const recordId = z.string().check(z.regex(/^\d{13}-[A-Za-z0-9_-]{1,64}$/, 'is not the id of a deployment'));
 export const redeployPayload = z.strictObject({ deploymentId: recordId });
+export const decideDeployPayload = z.strictObject({ deploymentId: recordId, decision: z.enum(['approve', 'reject']) });
 export const auditPayload = z.strictObject({ cursor: z.optional(z.nullable(shortText(4000))) });
 
 /** A payload that does not have the shape the page sends: INVALID_INPUT, with the fields it concerns. */

@@ -71,6 +71,8 @@ export const deploymentView = (d: Deployment, targets: TargetsById): DeploymentV
   createdAt: d.createdAt,
   durationMs: durationMs(d),
   redeploy: redeployability(d, targets.get(d.target.id) ?? null, redeployWayOf(targets.get(d.target.id))),
+  waitingFor: d.state !== 'waiting' ? null : d.approval && !d.approval.decision ? 'approval' : 'builds',
+  decidedBy: d.approval?.decision?.by ?? null,
 });
 
 /** Built from the registry, so a new provider needs no page code. */
