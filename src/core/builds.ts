@@ -81,6 +81,7 @@ const buildStatusEventSchema = z.object({
     state: z.string().check(z.maxLength(40)),
     url: z.string().check(z.maxLength(2000)),
     updatedOn: z.string().check(z.maxLength(40)),
+    refName: z.optional(z.nullable(z.string().check(z.maxLength(255)))),
   }),
 });
 
@@ -89,6 +90,8 @@ export interface BuildReport {
   /** As the event gives it: the full hash, or a prefix of it. */
   commit: string;
   build: Build;
+  /** The ref the build was reported for, when its CI named one: it counts for deploys of that ref only. */
+  refName: string | null;
   /** The app's own status, or an event the app caused: nothing to wake. */
   own: boolean;
 }
@@ -104,6 +107,7 @@ export function readBuildStatusEvent(event: unknown): { ok: true; report: BuildR
       repositoryUuid: repository.uuid,
       commit: status.commit.hash.toLowerCase(),
       build: { key: status.key, name: null, state: status.state, url: status.url || null, updatedOn: status.updatedOn },
+      refName: status.refName ?? null,
       own: selfGenerated === true || isOwnStatus(status.key),
     },
   };

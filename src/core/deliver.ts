@@ -4,7 +4,7 @@ import { mergeBuilds, judgeBuilds } from './builds';
 import { HttpFault, HttpRejected } from './http';
 import type { DeployJob } from './job';
 import { InvalidInputError, PlatformFault, StaleStateError } from './errors';
-import type { BoundProvider, DeployCall, ProviderCall, StartResult } from './provider';
+import type { BoundProvider, DeployCall, ProviderCall, RedeployWay, StartResult } from './provider';
 import { redeployWay } from './redeploy';
 import { retryDelaySeconds } from './retry';
 import {
@@ -187,10 +187,12 @@ async function gate(worker: Worker, view: JobView): Promise<DeliveryResult> {
     worker.log.info('blocked by a build', { message: verdict.message });
     return finish(worker, current, { ...record, state: 'blocked', message: verdict.message, url: verdict.url, builds }, released);
   }
-  if (verdict.kind === 'passed') {
+  // Green events alone prove nothing: a build that failed before the push is only in the list not yet read.
+  if (verdict.kind === 'passed' && read) {
     await commitRecord(worker, current, { ...record, state: 'waiting', message: verdict.message, builds: { ...builds, passed: true } });
     return pass(worker);
   }
+  const waitingMessage = verdict.kind === 'passed' ? 'Waiting for builds: reading the commit’s statuses from Bitbucket' : verdict.message;
   const limit = target.options.buildWaitMinutes;
   const deadline = before.since + limit * 60_000;
   if (now >= deadline) {
@@ -199,7 +201,7 @@ async function gate(worker: Worker, view: JobView): Promise<DeliveryResult> {
       : `Blocked: the commit's builds could not be read from Bitbucket within ${limit} minutes`;
     return finish(worker, current, { ...record, state: 'blocked', message, builds }, released);
   }
-  const waiting: Deployment = { ...record, state: 'waiting', message: verdict.message, builds };
+  const waiting: Deployment = { ...record, state: 'waiting', message: waitingMessage, builds };
   // Only a look of its own keeps the timer going: the job woken by an event has one running already.
   const afterSeconds = Math.ceil((deadline - now) / 1000);
   return stayWaiting(
@@ -321,6 +323,9 @@ async function waitFor(worker: Worker, view: JobView, seconds: number, why: stri
 async function claimAndSend(worker: Worker, view: JobView, lost: boolean): Promise<DeliveryResult> {
   const { job, ports } = worker;
   const target = view.target as Target;
+  // Refused before the claim: a redeploy that cannot run must not become the target's newest sent.
+  const refusal = redeployRefusal(worker, target);
+  if (refusal) return finishUnsent(worker, view, 'failed', refusal, false);
   const now = ports.now();
   const base = view.record ?? newRecord(job, target, now);
   // After a lost answer the window to look for it at the vendor opens when that request left.
@@ -404,12 +409,29 @@ function requestOf(bound: BoundProvider, job: DeployJob, target: Target): (call:
   const { provider, settings } = bound;
   const origin = job.redeployOf;
   if (!origin) return (call) => provider.start(call);
+  // Checked before the claim (redeployRefusal); again here, where the request is chosen, for `how.by`.
   const how = redeployWay(origin, target, provider.redeploy(settings));
   if (!how.ok) throw new InvalidInputError(`Redeploy refused: ${how.why}`);
   if (how.by === 'commit') return (call) => provider.start(call);
   const { rollback } = provider;
   if (!rollback) throw new Error(`${provider.title} says it rolls back, yet has no rollback call`);
   return (call) => rollback.call(provider, call, { commit: job.commit.hash, vendorId: origin.vendorId });
+}
+
+/** Why a redeploy job cannot run against the target as it is now (null for one that can, and for a push). */
+function redeployRefusal(worker: Worker, target: Target): string | null {
+  const origin = worker.job.redeployOf;
+  if (!origin) return null;
+  let way: RedeployWay | null;
+  try {
+    const { provider, settings } = worker.ports.bindProvider(target);
+    way = provider.redeploy(settings);
+  } catch {
+    // Settings that no longer bind: redeployWay says so.
+    way = null;
+  }
+  const how = redeployWay(origin, target, way);
+  return how.ok ? null : `Redeploy refused: ${how.why}`;
 }
 
 /** Whether the target's vendor can be asked if a lost request arrived. */

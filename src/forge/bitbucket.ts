@@ -230,9 +230,10 @@ const MAX_STATUS_PAGES = 3;
  * The builds reported on a commit (`GET …/commit/{commit}/statuses`, paginated_commitstatuses in the
  * spec, which requires only key and state): the app's own statuses and unreadable entries left out.
  */
-export async function listBuildStatuses(workspaceUuid: string, repositoryUuid: string, commit: string): Promise<Build[]> {
+export async function listBuildStatuses(workspaceUuid: string, repositoryUuid: string, commit: string, refName: string): Promise<Build[]> {
   const builds: Build[] = [];
-  let page = route`/2.0/repositories/${workspaceUuid}/${repositoryUuid}/commit/${commit}/statuses?pagelen=100`;
+  // `refname`: the statuses posted for this ref and those posted for none, not another branch's builds of the commit.
+  let page = route`/2.0/repositories/${workspaceUuid}/${repositoryUuid}/commit/${commit}/statuses?pagelen=100&refname=${refName}`;
   for (let pages = 1; pages <= MAX_STATUS_PAGES; pages += 1) {
     const current = page;
     const response = await checked('commit statuses', () =>

@@ -13,7 +13,7 @@ export const deliveryPorts: DeliveryPorts = {
   store: deliveryStore,
   postCommitStatus: (job, status) => postCommitStatus(job.repository.workspaceUuid, job.repository.uuid, job.commit.hash, status),
   changedFiles: (job, base) => getChangedFiles(job.repository.workspaceUuid, job.repository.uuid, job.commit.hash, base),
-  buildStatuses: (job) => listBuildStatuses(job.repository.workspaceUuid, job.repository.uuid, job.commit.hash),
+  buildStatuses: (job) => listBuildStatuses(job.repository.workspaceUuid, job.repository.uuid, job.commit.hash, job.ref.name),
   mainBranch: async (job) => (await getRepositorySummary(job.repository.workspaceUuid, job.repository.uuid)).mainBranch,
   enqueueJobs: (jobs) => enqueueDeployJobs(jobs),
   continueLater,

@@ -87,6 +87,7 @@ describe('reading a build-status event', () => {
         repositoryUuid: '{15a31549-1cff-45dc-9d0d-310114c5038b}',
         commit: 'b88c4b490b648bf960eba6f59123456797960e55',
         build: { key: 'my-build1', name: null, state: 'SUCCESSFUL', url: 'https://some.url.com', updatedOn: '2025-01-31T01:03:17.105700Z' },
+        refName: 'main',
         own: false,
       },
     });

@@ -330,6 +330,24 @@ describe('deliver', () => {
     expect(h.statuses).toHaveLength(0);
   });
 
+  it('a redeploy the target can no longer run is refused before the claim: nothing is sent, and the last push stays the newest sent', async () => {
+    const h = harness(makeTarget(), () => 202);
+    await deliver(jobAt(1, C), null, h.ports);
+    const redeploy: DeployJob = {
+      ...jobAt(2, C),
+      jobKey: 'redeploy-1',
+      trigger: 'redeploy',
+      redeployOf: { recordId: 'r-1', provider: 'heroku', vendorId: null },
+    };
+    const result = await deliver(redeploy, null, h.ports);
+    expect(result).toMatchObject({
+      kind: 'done',
+      record: { state: 'failed', attempts: 0, message: 'Redeploy refused: The target deploys to webhook now, not where this deploy went' },
+    });
+    expect(sent(h)).toEqual([C]);
+    expect(h.states.get('staging-hook')).toMatchObject({ lease: null, sent: { jobKey: jobAt(1, C).jobKey, state: 'requested' } });
+  });
+
   it('a job of a deleted target records nothing', async () => {
     const h = memoryPorts([], () => 202);
     expect(await deliver(jobAt(1), null, h.ports)).toMatchObject({

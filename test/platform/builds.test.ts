@@ -184,6 +184,43 @@ describe('a target that waits for builds', () => {
     expect(delivered()).toEqual([commit]);
   });
 
+  it('does not deploy on green events alone while the statuses are unread: a build that failed before the push still blocks', async () => {
+    await withTarget();
+    const commit = commitOnMain();
+    report(commit, 'lint', 'FAILED', 'Lint');
+    // Down for the first look and for the look the green event's wake makes.
+    bitbucket().faults.inject({ method: 'GET', path: /\/statuses/, times: 2, status: 503 });
+    await push(commit);
+    await deliver(report(commit, 'pipeline', 'SUCCESSFUL'));
+    expect(receiver.deliveries).toEqual([]);
+    expect(await latest()).toMatchObject({ state: 'waiting', message: 'Waiting for builds: reading the commit’s statuses from Bitbucket' });
+    session.platform.advanceClock(90_000);
+    await settle();
+    expect(await latest()).toMatchObject({ state: 'blocked', message: 'Blocked: build Lint failed' });
+    expect(receiver.deliveries).toEqual([]);
+  });
+
+  it('counts only builds reported for the pushed branch, or for no branch: another branch’s red build of the commit does not block', async () => {
+    await withTarget();
+    const commit = commitOnMain();
+    const forOtherBranch = (state: string) =>
+      bitbucket().reportBuild(REPO, commit, {
+        key: 'pr-pipeline',
+        state: state as 'FAILED',
+        url: `${PIPELINE_URL}/pr`,
+        refname: 'feature/x',
+      });
+    forOtherBranch('FAILED');
+    report(commit, 'pipeline', 'INPROGRESS');
+    await push(commit);
+    expect(await latest()).toMatchObject({ state: 'waiting', message: 'Waiting for builds: 0 of 1 passed' });
+    session.platform.advanceClock(1000);
+    const [outcome] = await session.platform.emit(forOtherBranch('STOPPED'));
+    expect(outcome?.value).toEqual({ woken: 0, ignoredBecause: 'no deploy of this commit and ref waits' });
+    await deliver(report(commit, 'pipeline', 'SUCCESSFUL'));
+    expect(delivered()).toEqual([commit]);
+  });
+
   it('a newer push supersedes a waiting one: only the newer commit deploys', async () => {
     await withTarget();
     const older = commitOnMain();

@@ -13,7 +13,7 @@ export interface BuildStatusTriggerResult {
 
 /**
  * avi:bitbucket:{created,updated}:build-status. Wakes the deploys waiting for builds of the commit
- * (their wait marks: one query), each with the build this event reports, in one queue push; the
+ * (their wait marks: one query) for the ref the build names, if any, each with the build this event reports, in one queue push; the
  * worker decides (core/deliver.ts, gate). The app's own statuses come back as these events too: Forge's
  * `ignoreSelf` filter is for Jira events only (the manifest validator refuses it here), so they are
  * dropped by `selfGenerated` and by the app's key prefix. A malformed event is logged and wakes nothing;
@@ -30,10 +30,12 @@ export async function buildStatusTrigger(event: unknown): Promise<BuildStatusTri
   try {
     const waiting = await listWaiting(report.repositoryUuid, report.commit);
     if (waiting.corrupt > 0) appLogger.warn('wait marks that do not parse were left alone', { count: waiting.corrupt });
-    await enqueueDeployJobs(waiting.jobs.map((job) => ({ ...job, observed: report.build })));
-    if (waiting.jobs.length > 0)
-      appLogger.info('deploys woken by a build', { key: report.build.key, state: report.build.state, woken: waiting.jobs.length });
-    return { woken: waiting.jobs.length, ignoredBecause: waiting.jobs.length === 0 ? 'no deploy waits for this commit' : null };
+    // A build reported for another ref (a pull request's branch, say) says nothing about this deploy's.
+    const woken = waiting.jobs.filter((job) => report.refName === null || job.ref.name === report.refName);
+    await enqueueDeployJobs(woken.map((job) => ({ ...job, observed: report.build })));
+    if (woken.length > 0)
+      appLogger.info('deploys woken by a build', { key: report.build.key, state: report.build.state, woken: woken.length });
+    return { woken: woken.length, ignoredBecause: woken.length === 0 ? 'no deploy of this commit and ref waits' : null };
   } catch (error) {
     if (!(error instanceof PlatformFault)) throw error;
     appLogger.warn('waiting deploys not woken yet; Forge delivers the event again', { error: error.message });
