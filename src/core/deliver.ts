@@ -1,6 +1,7 @@
 import type { Deployment } from './deployment';
 import { FIRST_FOLLOW_DELAY_SECONDS, followCheckOf } from './follow';
 import { mergeBuilds, judgeBuilds } from './builds';
+import { type ActiveFreeze, localTimeOf } from './freeze';
 import { HttpFault, HttpRejected } from './http';
 import type { DeployJob } from './job';
 import { InvalidInputError, PlatformFault, StaleStateError } from './errors';
@@ -144,6 +145,8 @@ async function act(worker: Worker, view: JobView, step: DeliveryStep): Promise<D
       return gate(worker, view);
     case 'approval':
       return awaitApproval(worker, view);
+    case 'freeze':
+      return awaitFreezeEnd(worker, view, step.freeze);
   }
 }
 
@@ -258,6 +261,21 @@ async function awaitApproval(worker: Worker, view: JobView): Promise<DeliveryRes
   }
   const waiting: Deployment = { ...record, state: 'waiting', message: WAITING_FOR_APPROVAL, approval: asked };
   return stayWaiting(worker, current, record, waiting, job.observed ? null : Math.ceil((deadline - now) / 1000));
+}
+
+/**
+ * A deploy that would go out during a freeze (core/freeze.ts) waits for its end: the commit shows
+ * until when, in the freeze's time zone, and the job's timer looks again then. Nothing else wakes it
+ * early, and it is decided again from the top when it wakes (a newer push may have come meanwhile).
+ */
+async function awaitFreezeEnd(worker: Worker, view: JobView, freeze: ActiveFreeze): Promise<DeliveryResult> {
+  const { job, ports } = worker;
+  const target = view.target as Target;
+  const now = ports.now();
+  const record = view.record ?? newRecord(job, target, now);
+  const message = `Waiting for the freeze to end at ${localTimeOf(freeze.endsAt, target.options.freeze.timeZone)}: ${freeze.why}`;
+  const waiting: Deployment = { ...record, state: 'waiting', message };
+  return stayWaiting(worker, view, record, waiting, job.observed ? null : Math.max(1, Math.ceil((freeze.endsAt - now) / 1000)));
 }
 
 /**

@@ -67,6 +67,8 @@ const recordFields = {
   trigger: z.enum(TRIGGERS),
   /** A redeploy: the id of the record whose commit it deploys again. */
   redeployOf: z.optional(z.string()),
+  /** Asked for from the page with the gates (builds, approval, freeze) overridden. */
+  overrideGates: z.optional(z.literal(true)),
   repositoryUuid: z.string(),
   target: z.object({ id: z.string(), name: z.string(), environment: z.string(), provider: z.string() }),
   ref: z.object({ name: z.string(), type: z.enum(['branch', 'tag']) }),

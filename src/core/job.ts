@@ -46,6 +46,11 @@ const jobFields = {
    * vendor's rollback returns to).
    */
   redeployOf: z.optional(z.object({ recordId: z.string(), provider: z.string(), vendorId: z.nullable(z.string()) })),
+  /**
+   * A deploy now or redeploy an admin asked for with the gates overridden: it waits for no builds, no
+   * approval and no freeze (the override is in the audit log and on the record).
+   */
+  overrideGates: z.optional(z.literal(true)),
   /** A job woken by a build-status event: the build as that event reported it (core/builds.ts). */
   observed: z.optional(buildSchema),
   /** When the push happened (the event's timestamp), or the deploy now was asked for, in ms: orders the history. */

@@ -200,6 +200,7 @@ export function newRecord(job: DeployJob, target: Target, now: number): Deployme
     jobKey: job.jobKey,
     trigger: job.trigger,
     ...(job.redeployOf ? { redeployOf: job.redeployOf.recordId } : {}),
+    ...(job.overrideGates ? { overrideGates: true as const } : {}),
     repositoryUuid: job.repository.uuid,
     target: { id: target.id, name: target.name, environment: target.environment, provider: target.provider },
     ref: job.ref,

@@ -1,5 +1,6 @@
 import type { Trigger } from './job';
 import type { AuditEntry } from './audit';
+import type { Freeze } from './freeze';
 import type { Redeployable } from './redeploy';
 import type { DayStats } from './stats';
 
@@ -82,6 +83,7 @@ export interface TargetOptionsView {
   requireApproval: boolean;
   approverNotPusher: boolean;
   approvalWaitHours: number;
+  freeze: Freeze;
 }
 
 export interface TargetView {
@@ -104,6 +106,8 @@ export interface TargetView {
   live: DeploymentView | null;
   /** Origins this target calls that the installation may not reach yet (neither declared nor approved). */
   unapprovedEgress: string[];
+  /** The freeze in force as the page was read: until when (in the freeze's time zone) and why; null when none is. */
+  frozen: { until: string; why: string } | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -123,7 +127,9 @@ export interface DeploymentView {
   /** Whether *Redeploy this commit* can run for this deployment now, and how; or why not. */
   redeploy: Redeployable;
   /** What a waiting deploy waits for; null for one that is not waiting. */
-  waitingFor: 'builds' | 'approval' | null;
+  waitingFor: 'builds' | 'approval' | 'freeze' | null;
+  /** Asked for from the page with the gates overridden (the audit log says who). */
+  overrideGates: boolean;
   /** The admin who approved or rejected it, when one did. */
   decidedBy: string | null;
   /** The Atlassian account that pushed or pressed Deploy now, as recorded; null when none was. */
@@ -217,6 +223,8 @@ export type SaveOptionsInput = Pick<TargetOptionsView, 'skipMarkers' | 'coalesce
   Partial<Pick<TargetOptionsView, 'waitForBuilds' | 'buildKeys' | 'requireApproval' | 'approverNotPusher'>> & {
     buildWaitMinutes?: number | string;
     approvalWaitHours?: number | string;
+    /** The freeze windows as typed, one per line (core/freeze.ts reads them). */
+    freeze?: { timeZone: string; weekly: string; once: string; during: Freeze['during'] };
   };
 
 export interface SaveTargetInput {

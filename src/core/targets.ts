@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { freezeSchema, NO_FREEZE } from './freeze';
 
 /**
  * A deploy target as a repository stores it. Secrets are not part of it: they live in Forge's secret
@@ -55,6 +56,8 @@ export const optionsSchema = z.object({
   approverNotPusher: z._default(z.boolean(), false),
   /** How long a deploy waits for its approval before it ends as blocked. */
   approvalWaitHours: waitLimit('hours', 168, 'a week', DEFAULT_APPROVAL_WAIT_HOURS),
+  /** Times the target does not deploy (core/freeze.ts); stored before this option, a target has none. */
+  freeze: z._default(freezeSchema, NO_FREEZE),
 });
 
 const settingValue = z.union([z.string().check(z.maxLength(2000)), z.number(), z.boolean()]);
@@ -103,4 +106,5 @@ export const DEFAULT_OPTIONS: TargetOptions = {
   requireApproval: false,
   approverNotPusher: false,
   approvalWaitHours: DEFAULT_APPROVAL_WAIT_HOURS,
+  freeze: NO_FREEZE,
 };

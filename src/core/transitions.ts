@@ -1,5 +1,6 @@
 import { type Deployment, type DeploymentState, isFinal } from './deployment';
 import type { DeployJob } from './job';
+import { activeFreeze, type ActiveFreeze } from './freeze';
 import { isNewer, type Ordered } from './order';
 import type { StartResult, StatusResult } from './provider';
 import { MAX_ATTEMPTS } from './retry';
@@ -13,7 +14,7 @@ import type { Target } from './targets';
  *
  * A deploy job moves through these states (one record per push and target):
  *
- *   (none) ──gate──► waiting (for builds, then an approval) ──► blocked | rejected, or on to claim
+ *   (none) ──gate──► waiting (for builds, an approval, then a freeze's end) ──► blocked | rejected | skipped, or on to claim
  *   (none) ──claim──► sending ──answer──► in_progress ──poller──► succeeded | failed | canceled | superseded | unknown
  *      │                 │  ▲                requested | succeeded (hooks)        failed (refused, or out of attempts)
  *      │                 ▼  │claim
@@ -88,7 +89,9 @@ export type DeliveryStep =
   /** Look at the commit's builds (core/builds.ts): wait for them, end as blocked, or go on once they pass. */
   | { do: 'gate' }
   /** Look for an admin's decision (core/approval.ts): wait for it, end as rejected or blocked, or go on once approved. */
-  | { do: 'approval' };
+  | { do: 'approval' }
+  /** Wait, with the commit saying so, until the freeze in force ends (core/freeze.ts). */
+  | { do: 'freeze'; freeze: ActiveFreeze };
 
 const finish = (state: FinalState, message: string): DeliveryStep => ({ do: 'finish', state, message });
 const short = (commit: string) => commit.slice(0, 7);
@@ -107,6 +110,9 @@ function ahead(s: DeliverySituation): PushMark | null {
   return !sent || isNewer(covered, sent) ? covered : sent;
 }
 const coalesces = (s: DeliverySituation) => s.target?.options.coalesce ?? false;
+/** The gates (builds, approval, freeze) a job passes, unless an admin asked for it with them overridden. */
+const gated = (s: DeliverySituation) => s.job.overrideGates !== true;
+const freezeNow = (s: DeliverySituation): ActiveFreeze | null => (s.target && gated(s) ? activeFreeze(s.target.options.freeze, s.now) : null);
 const mayWaitForOrder = (s: DeliverySituation) => s.now < (s.job.waitingSince ?? s.now) + ORDER_WAIT_MS;
 
 function newestPlanned(s: DeliverySituation): PlannedPush | null {
@@ -190,13 +196,24 @@ export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
   },
   {
     name: 'builds not passed yet',
-    when: (s) => (s.target?.options.waitForBuilds ?? false) && !(s.record?.builds?.passed ?? false),
+    when: (s) => gated(s) && (s.target?.options.waitForBuilds ?? false) && !(s.record?.builds?.passed ?? false),
     then: () => ({ do: 'gate' }),
   },
   {
     name: 'not approved yet',
-    when: (s) => (s.target?.options.requireApproval ?? false) && s.record?.approval?.decision?.decision !== 'approve',
+    when: (s) => gated(s) && (s.target?.options.requireApproval ?? false) && s.record?.approval?.decision?.decision !== 'approve',
     then: () => ({ do: 'approval' }),
+  },
+  {
+    // Last of the gates: a deploy approved, or built, during a freeze goes out when the freeze ends.
+    name: 'frozen',
+    when: (s) => freezeNow(s) !== null,
+    then: (s) => {
+      const freeze = freezeNow(s) as ActiveFreeze;
+      return s.target?.options.freeze.during === 'skip' && s.job.trigger === 'push'
+        ? finish('skipped', `Skipped: the target is frozen (${freeze.why})`)
+        : { do: 'freeze', freeze };
+    },
   },
   {
     name: 'another request in flight',

@@ -34,6 +34,16 @@ const target = makeTarget();
 const noCoalescing: Target = makeTarget({ options: { ...DEFAULT_OPTIONS, coalesce: false } });
 const waitsForBuilds: Target = makeTarget({ options: { ...DEFAULT_OPTIONS, waitForBuilds: true } });
 const needsApproval: Target = makeTarget({ options: { ...DEFAULT_OPTIONS, waitForBuilds: true, requireApproval: true } });
+// NOW is Thursday 20 November 2025, 10:16 UTC.
+const frozenFreeze = (during: 'wait' | 'skip') => ({
+  timeZone: 'UTC',
+  weekly: [],
+  once: [{ from: '2025-11-20T09:00', to: '2025-11-20T17:00', reason: 'Release week' }],
+  during,
+});
+const frozenWaits: Target = makeTarget({ options: { ...DEFAULT_OPTIONS, freeze: frozenFreeze('wait') } });
+const frozenSkips: Target = makeTarget({ options: { ...DEFAULT_OPTIONS, freeze: frozenFreeze('skip') } });
+const FROZEN = { endsAt: Date.parse('2025-11-20T17:00:00Z'), why: 'Release week (2025-11-20 09:00 – 2025-11-20 17:00, UTC)' };
 const state = (fields: Partial<TargetState> = {}): TargetState => ({ ...EMPTY_TARGET_STATE, version: 3, ...fields });
 const record = (fields: Partial<Deployment> = {}): Deployment => ({ ...newRecord(job, target, NOW), ...fields });
 const lease = (jobKey: string, token: string, until = NOW + LEASE_MS) => ({ jobKey, token, until });
@@ -106,6 +116,7 @@ const DELIVERY_CASES: Record<string, [DeliverySituation, unknown]> = {
     }),
     { do: 'approval' },
   ],
+  frozen: [delivery({ target: frozenWaits }), { do: 'freeze', freeze: FROZEN }],
   'another request in flight': [
     delivery({ state: state({ lease: lease(older.jobKey, 'theirs') }) }),
     { do: 'wait', untilMs: NOW + LEASE_MS, why: 'another deploy to this target is being sent' },
@@ -259,6 +270,31 @@ describe('rows that say more than their name', () => {
       state: state({ lease: lease(older.jobKey, 'theirs') }),
     });
     expect(decide(DELIVERY_ROWS, approved).row).toBe('another request in flight');
+  });
+
+  it('during a freeze a push is skipped when the target says so, a deploy asked for from the page waits, and an override passes', () => {
+    expect(decide(DELIVERY_ROWS, delivery({ target: frozenSkips })).step).toEqual({
+      do: 'finish',
+      state: 'skipped',
+      message: `Skipped: the target is frozen (${FROZEN.why})`,
+    });
+    const manual = makeDeployJob({ trigger: 'manual' });
+    expect(decide(DELIVERY_ROWS, delivery({ target: frozenSkips, job: manual })).step).toEqual({ do: 'freeze', freeze: FROZEN });
+    const overridden = makeDeployJob({ trigger: 'manual', overrideGates: true });
+    expect(decide(DELIVERY_ROWS, delivery({ target: frozenSkips, job: overridden })).row).toBe('ready to send');
+    expect(decide(DELIVERY_ROWS, delivery({ target: frozenWaits, now: FROZEN.endsAt })).row).toBe('ready to send');
+  });
+
+  it('an approval given during a freeze still waits for the freeze; an override passes builds and approval too', () => {
+    const frozenApproval = makeTarget({ options: { ...needsApproval.options, freeze: frozenFreeze('wait') } });
+    const approved = record({
+      state: 'waiting',
+      builds: { since: NOW, read: true, seen: [], passed: true },
+      approval: { since: NOW, decision: { decision: 'approve', by: 'someone', at: NOW } },
+    });
+    expect(decide(DELIVERY_ROWS, delivery({ target: frozenApproval, record: approved })).row).toBe('frozen');
+    const overridden = makeDeployJob({ trigger: 'redeploy', overrideGates: true });
+    expect(decide(DELIVERY_ROWS, delivery({ target: frozenApproval, job: overridden })).row).toBe('ready to send');
   });
 
   it('a job whose own answer was lost and that a newer push overtook ends as outcome unknown, not superseded', () => {

@@ -76,7 +76,7 @@ import {
   targetIdPayload,
 } from './payloads';
 import { applySave, bindingOfStored, FieldErrors } from './save';
-import { deploymentView, providerViews, targetsById, type TargetsById, targetView } from './views';
+import { deploymentView, frozenView, providerViews, targetsById, type TargetsById, targetView } from './views';
 
 const HISTORY_PAGE = 20;
 const AUDIT_PAGE = 20;
@@ -224,7 +224,7 @@ async function getPage(call: CallContext): Promise<PageData> {
       name: repository?.name ?? null,
       mainBranch: repository?.mainBranch ?? null,
     },
-    targets: targets.map((t): TargetView => targetView(t, deployments.get(t.id) ?? { latest: null, live: null }, allowed)),
+    targets: targets.map((t): TargetView => targetView(t, deployments.get(t.id) ?? { latest: null, live: null }, allowed, Date.now())),
     history: shown,
     providers: providerViews(),
     egressHosts: [...DECLARED_EGRESS_HOSTS],
@@ -357,7 +357,7 @@ async function saveTarget(call: CallContext, payload: unknown): Promise<TargetVi
   // secrets. A push in the moment between finds the new target with its old secrets, which are refused
   // if they were saved for elsewhere (core/secrets.ts), never sent there.
   if (outcome.secrets) await putSecrets(call.repositoryUuid, outcome.target.id, outcome.secrets);
-  return targetView(outcome.target, { latest: null, live: null }, allowed);
+  return targetView(outcome.target, { latest: null, live: null }, allowed, Date.now());
 }
 
 /** What a save did, for the audit log: the fields and secrets it changed, by name; null when it changed nothing. */
@@ -442,7 +442,7 @@ async function searchBranches(call: CallContext, payload: unknown): Promise<Bran
 }
 
 async function deployNow(call: CallContext, payload: unknown): Promise<DeployNowResult> {
-  const { targetId, branch } = parsePayload(deployNowPayload, payload);
+  const { targetId, branch, overrideGates } = parsePayload(deployNowPayload, payload);
   if (!isBranchName(branch)) throw new FieldErrors({ branch: `"${branch.slice(0, 100)}" is not a branch name` });
   const workspaceUuid = requireWorkspace(call);
   const target = requireTarget(await getTargets(call.repositoryUuid), targetId);
@@ -456,6 +456,7 @@ async function deployNow(call: CallContext, payload: unknown): Promise<DeployNow
       trigger: 'manual',
       ref: { name: branch, type: 'branch' },
       commit: { hash: head.hash, message: head.message, author: head.author, date: head.date },
+      overrideGates: overrideGates ?? false,
     },
     { action: 'deploy.manual', target, detail: `Deploy now: ${branch} at ${head.hash.slice(0, 7)}` },
   );
@@ -467,7 +468,7 @@ async function deployNow(call: CallContext, payload: unknown): Promise<DeployNow
  * so far: an admin's redeploy of an older commit is a rollback on purpose, and a later push goes over it.
  */
 async function redeploy(call: CallContext, payload: unknown): Promise<DeployNowResult> {
-  const { deploymentId } = parsePayload(redeployPayload, payload);
+  const { deploymentId, overrideGates } = parsePayload(redeployPayload, payload);
   const [doc, record] = await Promise.all([getTargets(call.repositoryUuid), getDeployment(call.repositoryUuid, deploymentId)]);
   if (!record) throw new RelayError('NOT_FOUND', 'That deployment is no longer in the history; reload the page.');
   const target = doc?.targets.find((t) => t.id === record.target.id);
@@ -481,6 +482,7 @@ async function redeploy(call: CallContext, payload: unknown): Promise<DeployNowR
       ref: record.ref,
       commit: { hash: record.commit.hash, message: record.commit.message, author: record.commit.author, date: null },
       redeployOf: { recordId: record.id, provider: record.target.provider, vendorId: record.vendorId },
+      overrideGates: overrideGates ?? false,
     },
     {
       action: 'deploy.redeploy',
@@ -491,16 +493,35 @@ async function redeploy(call: CallContext, payload: unknown): Promise<DeployNowR
 }
 
 /** What an admin asked to deploy: the rest of the job is the same for every kind. */
-type AskedDeploy = Pick<DeployJob, 'trigger' | 'ref' | 'redeployOf'> & { commit: DeployJob['commit'] };
+type AskedDeploy = Pick<DeployJob, 'trigger' | 'ref' | 'redeployOf'> & { commit: DeployJob['commit']; overrideGates: boolean };
+
+/** The gates a deploy asked for now would wait at, as the audit log names them. */
+function gatesOf(target: Target, now: number): string[] {
+  const frozen = frozenView(target, now);
+  return [
+    ...(target.options.waitForBuilds ? ['the wait for builds'] : []),
+    ...(target.options.requireApproval ? ['approval'] : []),
+    ...(frozen ? [`the freeze until ${frozen.until}`] : []),
+  ];
+}
 
 /**
  * Queues the job a push would make for `target`, asked for from the page (`manual` lets a commit deploy
- * again). The audit entry is written first: nothing is deployed that the log does not show (a queue
- * push that then fails leaves an entry of a deploy asked for, and the admin an error).
+ * again). During a freeze it is refused unless the admin overrides the gates. The audit entry is
+ * written first: nothing is deployed that the log does not show (a queue push that then fails leaves
+ * an entry of a deploy asked for, and the admin an error).
  */
 async function queueJob(call: CallContext, target: Target, asked: AskedDeploy, note: AuditNote): Promise<DeployNowResult> {
   const workspaceUuid = requireWorkspace(call);
   const queuedAt = Date.now();
+  const frozen = frozenView(target, queuedAt);
+  if (frozen && !asked.overrideGates) {
+    throw new RelayError(
+      'INVALID_INPUT',
+      `${target.name} is frozen until ${frozen.until} (${frozen.why}). Nothing was deployed; to deploy anyway, choose Override the gates (the audit log records it).`,
+    );
+  }
+  const overridden = asked.overrideGates ? gatesOf(target, queuedAt) : [];
   const deliveryId = `m-${digest(call.repositoryUuid, target.id, asked.commit.hash, String(queuedAt), randomId(''))}`;
   const job: DeployJob = parseDeployJob({
     v: JOB_SCHEMA_VERSION,
@@ -512,6 +533,7 @@ async function queueJob(call: CallContext, target: Target, asked: AskedDeploy, n
     ref: asked.ref,
     commit: { ...asked.commit, message: asked.commit.message.slice(0, MAX_JOB_MESSAGE_LENGTH) },
     ...(asked.redeployOf ? { redeployOf: asked.redeployOf } : {}),
+    ...(overridden.length > 0 ? { overrideGates: true } : {}),
     previousCommit: null,
     mainbranch: null,
     actor: { accountId: call.accountId, uuid: null },
@@ -521,7 +543,8 @@ async function queueJob(call: CallContext, target: Target, asked: AskedDeploy, n
     skipReason: null,
     createdAt: queuedAt,
   });
-  await appendAudit(call.repositoryUuid, auditEntry(call, note));
+  const detail = overridden.length > 0 ? `${note.detail}, overriding ${overridden.join(', ')}` : note.detail;
+  await appendAudit(call.repositoryUuid, auditEntry(call, { ...note, detail }));
   await enqueueDeployJobs([job]);
   appLogger.info('deploy queued from the page', {
     deliveryId,

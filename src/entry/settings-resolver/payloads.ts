@@ -35,6 +35,10 @@ export const saveTargetPayload = z.strictObject({
     requireApproval: z.optional(z.boolean()),
     approverNotPusher: z.optional(z.boolean()),
     approvalWaitHours: z.optional(z.union([z.number(), shortText(20)])),
+    // The windows as the form's lines (core/freeze.ts reads them); left out, the target has no freeze.
+    freeze: z.optional(
+      z.strictObject({ timeZone: shortText(100), weekly: shortText(4000), once: shortText(10_000), during: z.enum(['wait', 'skip']) }),
+    ),
   }),
   enabled: z.boolean(),
   expectedUpdatedAt: z.optional(shortText(40)),
@@ -59,11 +63,13 @@ export const searchBranchesPayload = z.strictObject({ text: shortText(200), patt
 export const deployNowPayload = z.strictObject({
   targetId: targetIdSchema,
   branch: z.string().check(z.minLength(1, 'choose a branch'), z.maxLength(1000), wellFormed),
+  /** Deploy without waiting for builds, an approval or a freeze's end (recorded in the audit log). */
+  overrideGates: z.optional(z.boolean()),
 });
 
 /** A record id as deploymentId (core/deployment.ts) makes them: a KVS key part, checked before storage is asked. */
 const recordId = z.string().check(z.regex(/^\d{13}-[A-Za-z0-9_-]{1,64}$/, 'is not the id of a deployment'));
-export const redeployPayload = z.strictObject({ deploymentId: recordId });
+export const redeployPayload = z.strictObject({ deploymentId: recordId, overrideGates: z.optional(z.boolean()) });
 export const decideDeployPayload = z.strictObject({ deploymentId: recordId, decision: z.enum(['approve', 'reject']) });
 export const auditPayload = z.strictObject({ cursor: z.optional(z.nullable(shortText(4000))) });
 

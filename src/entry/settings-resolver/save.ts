@@ -1,5 +1,6 @@
 import type * as z from 'zod/mini';
 import { type ErrorCode, InvalidInputError, RelayError } from '../../core/errors';
+import { type Freeze, NO_FREEZE, parseOnceLines, parseWeeklyLines } from '../../core/freeze';
 import { digest } from '../../core/ids';
 import { MAX_TARGETS_PER_REPOSITORY, type Target, targetSchema, type TargetsDocument } from '../../core/targets';
 import { refusedEgress } from '../../forge/egress';
@@ -50,6 +51,7 @@ function fieldOf(path: readonly PropertyKey[]): string {
   const [first, second, third] = path.map(String);
   if (first === 'rules') return second === 'paths' ? `paths.${third ?? ''}` : (second ?? 'rules');
   if (first === 'settings' || first === 'secretHints') return `settings.${second ?? ''}`;
+  if (first === 'options' && second !== undefined) return second === 'freeze' && third !== undefined ? `options.freeze.${third}` : `options.${second}`;
   return first ?? 'target';
 }
 
@@ -220,7 +222,7 @@ export function applySave(
     settings: parsedSettings,
     secretHints: hints,
     rules: input.rules,
-    options: input.options,
+    options: { ...input.options, freeze: freezeOf(input.options.freeze, fields) },
     enabled: input.enabled,
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
@@ -245,6 +247,19 @@ export function applySave(
   const boundTo = binding as SecretBinding;
   const unchanged = sameSecrets(secrets, stored.values) && stored.boundTo !== null && sameBinding(stored.boundTo, boundTo);
   return { doc: saved, target, secrets: unchanged ? null : { boundTo, values: secrets } };
+}
+
+/**
+ * The freeze windows from the form's lines (core/freeze.ts), with a line that does not read named on
+ * its field; the time zone is checked by the target's schema.
+ */
+function freezeOf(typed: SaveTargetPayload['options']['freeze'], fields: Record<string, string>): Freeze {
+  if (!typed) return NO_FREEZE;
+  const weekly = parseWeeklyLines(typed.weekly);
+  const once = parseOnceLines(typed.once);
+  if (!weekly.ok) fields['options.freeze.weekly'] = weekly.error;
+  if (!once.ok) fields['options.freeze.once'] = once.error;
+  return { timeZone: typed.timeZone.trim(), weekly: weekly.ok ? weekly.windows : [], once: once.ok ? once.windows : [], during: typed.during };
 }
 
 /** Forge KVS refuses a value over 240 KiB: a save is refused before it asks (and before any secret is written). */

@@ -1,5 +1,6 @@
 import { durationMs, isFinal, type Deployment } from '../../core/deployment';
 import type { DeploymentView, ProviderView, TargetView } from '../../core/settings-api';
+import { activeFreeze, localTimeOf } from '../../core/freeze';
 import type { Target } from '../../core/targets';
 import { refusedEgress } from '../../forge/egress';
 import { redeployability } from '../../core/redeploy';
@@ -13,6 +14,7 @@ export function targetView(
   target: Target,
   deployments: { latest: DeploymentView | null; live: DeploymentView | null },
   allowedEgress: readonly string[],
+  now: number,
 ): TargetView {
   let unapproved: string[] = [];
   try {
@@ -35,9 +37,16 @@ export function targetView(
     latest: deployments.latest,
     live: deployments.live,
     unapprovedEgress: unapproved,
+    frozen: frozenView(target, now),
     createdAt: target.createdAt,
     updatedAt: target.updatedAt,
   };
+}
+
+/** The freeze in force at `now`, as the page says it: until the local time it ends, and why. */
+export function frozenView(target: Target, now: number): TargetView['frozen'] {
+  const freeze = activeFreeze(target.options.freeze, now);
+  return freeze ? { until: localTimeOf(freeze.endsAt, target.options.freeze.timeZone), why: freeze.why } : null;
 }
 
 /** A secret URL's end is its key: never shown, even from a hint stored before that rule. */
@@ -71,9 +80,17 @@ export const deploymentView = (d: Deployment, targets: TargetsById): DeploymentV
   createdAt: d.createdAt,
   durationMs: durationMs(d),
   redeploy: redeployability(d, targets.get(d.target.id) ?? null, redeployWayOf(targets.get(d.target.id))),
-  waitingFor: d.state !== 'waiting' ? null : d.approval && !d.approval.decision ? 'approval' : 'builds',
+  waitingFor: waitingFor(d),
+  overrideGates: d.overrideGates ?? false,
   decidedBy: d.approval?.decision?.by ?? null,
 });
+
+/** The gate a waiting deploy is at: builds come first, then an approval, then the freeze's end. */
+function waitingFor(d: Deployment): DeploymentView['waitingFor'] {
+  if (d.state !== 'waiting') return null;
+  if (d.builds && !d.builds.passed) return 'builds';
+  return d.approval && !d.approval.decision ? 'approval' : 'freeze';
+}
 
 /** Built from the registry, so a new provider needs no page code. */
 export const providerViews = (): ProviderView[] =>
