@@ -90,7 +90,8 @@ export function activeFreeze(freeze: Freeze, now: number): ActiveFreeze | null {
   for (const window of freeze.once) {
     const from = onceInstant(zone, window.from);
     const to = onceInstant(zone, window.to);
-    if (now >= from && now < to) found.push({ endsAt: to, why: `${window.reason} (${window.from.replace('T', ' ')} – ${window.to.replace('T', ' ')}, ${zone})` });
+    if (now >= from && now < to)
+      found.push({ endsAt: to, why: `${window.reason} (${window.from.replace('T', ' ')} – ${window.to.replace('T', ' ')}, ${zone})` });
   }
   if (found.length === 0) return null;
   return found.reduce((latest, next) => (next.endsAt > latest.endsAt ? next : latest));
@@ -125,9 +126,14 @@ export function parseOnceLines(text: string): { ok: true; windows: Freeze['once'
   const windows: Freeze['once'] = [];
   for (const [index, line] of linesOf(text)) {
     const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})\s*[-–]\s*(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})\s+(.+)$/.exec(line);
-    const parsed = match ? onceWindowSchema.safeParse({ from: `${match[1]}T${match[2]}`, to: `${match[3]}T${match[4]}`, reason: match[5] }) : null;
+    const parsed = match
+      ? onceWindowSchema.safeParse({ from: `${match[1]}T${match[2]}`, to: `${match[3]}T${match[4]}`, reason: match[5] })
+      : null;
     if (!parsed?.success) {
-      return { ok: false, error: `line ${index}: write a window as 2026-12-24 00:00 - 2026-12-27 08:00 and its reason, ending after it starts` };
+      return {
+        ok: false,
+        error: `line ${index}: write a window as 2026-12-24 00:00 - 2026-12-27 08:00 and its reason, ending after it starts`,
+      };
     }
     windows.push(parsed.data);
   }

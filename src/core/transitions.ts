@@ -112,7 +112,8 @@ function ahead(s: DeliverySituation): PushMark | null {
 const coalesces = (s: DeliverySituation) => s.target?.options.coalesce ?? false;
 /** The gates (builds, approval, freeze) a job passes, unless an admin asked for it with them overridden. */
 const gated = (s: DeliverySituation) => s.job.overrideGates !== true;
-const freezeNow = (s: DeliverySituation): ActiveFreeze | null => (s.target && gated(s) ? activeFreeze(s.target.options.freeze, s.now) : null);
+const freezeNow = (s: DeliverySituation): ActiveFreeze | null =>
+  s.target && gated(s) ? activeFreeze(s.target.options.freeze, s.now) : null;
 const mayWaitForOrder = (s: DeliverySituation) => s.now < (s.job.waitingSince ?? s.now) + ORDER_WAIT_MS;
 
 function newestPlanned(s: DeliverySituation): PlannedPush | null {

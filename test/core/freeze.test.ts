@@ -150,7 +150,10 @@ describe('the form’s lines', () => {
       windows: [{ from: '2026-12-24T00:00', to: '2026-12-27T08:00', reason: 'Christmas and the days after' }],
     });
     expect(onceLines(parsed.ok ? parsed.windows : [])).toBe('2026-12-24 00:00 - 2026-12-27 08:00 Christmas and the days after');
-    expect(parseOnceLines('2026-12-27 08:00 - 2026-12-24 00:00 Backwards')).toMatchObject({ ok: false, error: expect.stringMatching(/^line 1: /) });
+    expect(parseOnceLines('2026-12-27 08:00 - 2026-12-24 00:00 Backwards')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^line 1: /),
+    });
     expect(parseOnceLines('2026-12-24 00:00 - 2026-12-27 08:00').ok).toBe(false);
   });
 

@@ -103,6 +103,22 @@ export async function pushToMain(session: SettingsSession, round: number): Promi
   await session.platform.drain();
 }
 
+/** A push of commit `round` to main a minute on, its commit added to the stand-in's repository (emit it yourself). */
+export function pushEventOf(session: SettingsSession, round: number) {
+  session.platform.advanceClock(60_000);
+  const commit = session.platform.bitbucket.addCommit(REPO, {
+    hash: hashOf(round),
+    parents: [session.platform.bitbucket.branchHead(REPO, 'main') ?? ''].filter(Boolean),
+    files: ['src/app.ts'],
+  });
+  return makePushEvent({
+    timestamp: new Date(session.platform.now()).toISOString(),
+    repository: { uuid: REPO },
+    workspace: { uuid: WORKSPACE },
+    push: { ref: 'main', after: commit, created: false, closed: false, commits: [commitOf(commit, `Round ${round}`)] },
+  });
+}
+
 let seeded = 0;
 
 /** A deployment record of the acme/web repository as the worker stores it, created at `createdAt`. */

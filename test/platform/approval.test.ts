@@ -10,15 +10,15 @@ import {
   closeReceiverSession,
   ok,
   openReceiverSession,
+  pushEventOf,
   pushToMain,
   REPO,
   type SettingsSession,
   webhookTargetInput,
-  WORKSPACE,
 } from '../page/settings-harness';
 import type { Receiver } from '../../local/receiver';
 import type { AuditPage, DecisionView, PageData, Result, TargetView } from '../../src/core/settings-api';
-import { commitOf, hashOf, makePushEvent } from '../fixtures/events';
+import { hashOf } from '../fixtures/events';
 
 const SECRET = 'relay-signing-secret-a9e3c1d7';
 /** A second administrator of acme/web: pushes in these tests are ADMIN's (the fixture push's actor). */
@@ -56,7 +56,7 @@ const ownStatus = (targetId: string) =>
 describe('a target that requires approval', () => {
   it('waits, shows who pushed, and deploys once another admin approves it on the page; the audit log says who', async () => {
     const target = await withTarget({ approverNotPusher: true });
-    await session.platform.emit(pushEvent(1));
+    await session.platform.emit(pushEventOf(session, 1));
     await settle();
     const waiting = await latest();
     expect(waiting).toMatchObject({ state: 'waiting', waitingFor: 'approval', actor: ADMIN, message: 'Waiting for approval' });
@@ -90,7 +90,7 @@ describe('a target that requires approval', () => {
 
   it('lets the pusher approve when the target does not ask for someone else', async () => {
     await withTarget();
-    await session.platform.emit(pushEvent(1));
+    await session.platform.emit(pushEventOf(session, 1));
     await settle();
     ok<DecisionView>(await asAdmin('decideDeploy', { deploymentId: (await latest())?.id, decision: 'approve' }));
     await settle();
@@ -99,7 +99,7 @@ describe('a target that requires approval', () => {
 
   it('a rejected deploy is never sent; the commit and the history say so, and the first decision stands', async () => {
     const target = await withTarget();
-    await session.platform.emit(pushEvent(1));
+    await session.platform.emit(pushEventOf(session, 1));
     await settle();
     const id = (await latest())?.id;
     expect(ok<DecisionView>(await asOther('decideDeploy', { deploymentId: id, decision: 'reject' }))).toMatchObject({ mine: true });
@@ -120,7 +120,7 @@ describe('a target that requires approval', () => {
 
   it('ends as blocked when nobody approves it within the target’s limit', async () => {
     await withTarget({ approvalWaitHours: 2 });
-    await session.platform.emit(pushEvent(1));
+    await session.platform.emit(pushEventOf(session, 1));
     await session.platform.drain();
     expect(await latest()).toMatchObject({ state: 'blocked', message: 'Blocked: not approved within 2 hours' });
     expect(receiver.deliveries).toEqual([]);
@@ -128,7 +128,7 @@ describe('a target that requires approval', () => {
 
   it('waits for the builds first, then for the approval', async () => {
     await withTarget({ waitForBuilds: true });
-    await session.platform.emit(pushEvent(1));
+    await session.platform.emit(pushEventOf(session, 1));
     await settle();
     expect(await latest()).toMatchObject({ waitingFor: 'builds' });
     session.platform.advanceClock(1000);
@@ -151,18 +151,3 @@ describe('a target that requires approval', () => {
     });
   });
 });
-
-function pushEvent(round: number) {
-  session.platform.advanceClock(60_000);
-  const commit = session.platform.bitbucket.addCommit(REPO, {
-    hash: hashOf(round),
-    parents: [session.platform.bitbucket.branchHead(REPO, 'main') ?? ''].filter(Boolean),
-    files: ['src/app.ts'],
-  });
-  return makePushEvent({
-    timestamp: new Date(session.platform.now()).toISOString(),
-    repository: { uuid: REPO },
-    workspace: { uuid: WORKSPACE },
-    push: { ref: 'main', after: commit, created: false, closed: false, commits: [commitOf(commit, `Round ${round}`)] },
-  });
-}

@@ -51,7 +51,8 @@ function fieldOf(path: readonly PropertyKey[]): string {
   const [first, second, third] = path.map(String);
   if (first === 'rules') return second === 'paths' ? `paths.${third ?? ''}` : (second ?? 'rules');
   if (first === 'settings' || first === 'secretHints') return `settings.${second ?? ''}`;
-  if (first === 'options' && second !== undefined) return second === 'freeze' && third !== undefined ? `options.freeze.${third}` : `options.${second}`;
+  if (first === 'options' && second !== undefined)
+    return second === 'freeze' && third !== undefined ? `options.freeze.${third}` : `options.${second}`;
   return first ?? 'target';
 }
 
@@ -259,7 +260,12 @@ function freezeOf(typed: SaveTargetPayload['options']['freeze'], fields: Record<
   const once = parseOnceLines(typed.once);
   if (!weekly.ok) fields['options.freeze.weekly'] = weekly.error;
   if (!once.ok) fields['options.freeze.once'] = once.error;
-  return { timeZone: typed.timeZone.trim(), weekly: weekly.ok ? weekly.windows : [], once: once.ok ? once.windows : [], during: typed.during };
+  return {
+    timeZone: typed.timeZone.trim(),
+    weekly: weekly.ok ? weekly.windows : [],
+    once: once.ok ? once.windows : [],
+    during: typed.during,
+  };
 }
 
 /** Forge KVS refuses a value over 240 KiB: a save is refused before it asks (and before any secret is written). */
