@@ -18,6 +18,7 @@ import {
 } from '@forge/react';
 import type { BranchSearch, BranchView, DeployNowResult, TargetView } from '../../src/core/settings-api';
 import { call } from './api';
+import { GateOverride } from './GateOverride';
 import { useBusy } from './useBusy';
 
 interface Props {
@@ -33,6 +34,7 @@ export function DeployModal({ target, mainBranch, onQueued, onClose }: Props) {
   const [search, setSearch] = useState('');
   const [found, setFound] = useState<BranchView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [overrideGates, setOverrideGates] = useState(false);
   const busy = useBusy();
 
   const find = () =>
@@ -45,7 +47,7 @@ export function DeployModal({ target, mainBranch, onQueued, onClose }: Props) {
 
   const deploy = () =>
     busy.run('deploy', async () => {
-      const result = await call<DeployNowResult>('deployNow', { targetId: target.id, branch });
+      const result = await call<DeployNowResult>('deployNow', { targetId: target.id, branch, ...(overrideGates ? { overrideGates } : {}) });
       if (result.ok) return onQueued(result.data);
       setError(result.error.fields?.branch ?? result.error.message);
     });
@@ -91,6 +93,7 @@ export function DeployModal({ target, mainBranch, onQueued, onClose }: Props) {
           <Label labelFor="branch">Branch</Label>
           <Textfield id="branch" name="branch" value={branch} isInvalid={Boolean(error)} onChange={(e) => setBranch(e.target.value)} />
           <HelperMessage>Newest branches first; the search runs in Bitbucket.</HelperMessage>
+          <GateOverride target={target} isChecked={overrideGates} onChange={setOverrideGates} />
           {error ? <ErrorMessage>{error}</ErrorMessage> : null}
         </Stack>
       </ModalBody>

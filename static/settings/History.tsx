@@ -22,13 +22,14 @@ interface Props {
 
 const TRIGGER_LABELS: Record<DeploymentView['trigger'], string> = { push: 'Push', manual: 'Manual', redeploy: 'Redeploy' };
 
-/** "Push by <person>", "Manual by <person>" or "Redeploy by <person>", as the record has it. */
+/** "Push by <person>", "Manual by <person>" or "Redeploy by <person>", as the record has it, and whether it overrode the gates. */
 const TriggeredBy = ({ deployment }: { deployment: DeploymentView }) => {
   const how = TRIGGER_LABELS[deployment.trigger];
-  if (!deployment.actor) return <Text>{how}</Text>;
+  const overridden = deployment.overrideGates ? ' (gates overridden)' : '';
+  if (!deployment.actor) return <Text>{`${how}${overridden}`}</Text>;
   return (
     <Inline space="space.050" alignBlock="center">
-      <Text>{`${how} by`}</Text>
+      <Text>{`${how}${overridden} by`}</Text>
       <User accountId={deployment.actor} />
     </Inline>
   );

@@ -12,11 +12,13 @@ import {
   Select,
   Stack,
   Text,
+  TextArea,
   Textfield,
   Toggle,
 } from '@forge/react';
 import type { BranchSearch, ProviderFieldView, ProviderView, SaveTargetInput, TargetView, VerifyView } from '../../src/core/settings-api';
 import { destinationOf } from '../../src/core/secrets';
+import { type Freeze, onceLines, weeklyLines } from '../../src/core/freeze';
 import { DEFAULT_APPROVAL_WAIT_HOURS, DEFAULT_BUILD_WAIT_MINUTES } from '../../src/core/targets';
 import { call } from './api';
 import { askApproval } from './egress';
@@ -36,6 +38,14 @@ type SecretEdit = { kind: 'keep' } | { kind: 'replace'; value: string } | { kind
 
 /** A whole number as typed, or the text itself: the save then says what is wrong with it, on its field. */
 const wholeOrTyped = (typed: string): number | string => (/^\d+$/.test(typed.trim()) ? Number(typed.trim()) : typed);
+
+const DURING_FREEZE: { value: Freeze['during']; label: string }[] = [
+  { value: 'wait', label: 'Waits until the freeze ends, then deploys' },
+  { value: 'skip', label: 'Is skipped' },
+];
+
+/** Where a new target's freeze is read, unless the admin names another zone: the admin's own. */
+const browserTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
 /** The add/edit form, built from the provider's own field definitions: a new provider needs no code here. */
 export function TargetForm({ target, providers, onSaved, onClose }: Props) {
@@ -59,6 +69,10 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
   const [requireApproval, setRequireApproval] = useState(target?.options.requireApproval ?? false);
   const [approverNotPusher, setApproverNotPusher] = useState(target?.options.approverNotPusher ?? false);
   const [approvalWait, setApprovalWait] = useState(String(target?.options.approvalWaitHours ?? DEFAULT_APPROVAL_WAIT_HOURS));
+  const [freezeZone, setFreezeZone] = useState(target?.options.freeze.timeZone ?? browserTimeZone());
+  const [freezeWeekly, setFreezeWeekly] = useState(weeklyLines(target?.options.freeze.weekly ?? []));
+  const [freezeOnce, setFreezeOnce] = useState(onceLines(target?.options.freeze.once ?? []));
+  const [freezeDuring, setFreezeDuring] = useState<Freeze['during']>(target?.options.freeze.during ?? 'wait');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const busy = useBusy();
@@ -99,6 +113,7 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
       requireApproval,
       approverNotPusher,
       approvalWaitHours: wholeOrTyped(approvalWait),
+      freeze: { timeZone: freezeZone, weekly: freezeWeekly, once: freezeOnce, during: freezeDuring },
     },
     enabled: target?.enabled ?? true,
     ...(target ? { expectedUpdatedAt: target.updatedAt } : {}),
@@ -268,6 +283,12 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
     </Field>
   );
 
+  const lines = (id: string, label: string, value: string, set: (v: string) => void, help: string) => (
+    <Field id={id} label={label} error={errors[id]} help={help}>
+      <TextArea id={id} name={id} value={value} isInvalid={Boolean(errors[id])} onChange={(event) => set(event.target.value)} />
+    </Field>
+  );
+
   return (
     <Modal onClose={onClose} width="large">
       <ModalHeader>
@@ -384,6 +405,40 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
                 'A deploy not approved by then ends as blocked.',
               )
             : null}
+          {lines(
+            'options.freeze.weekly',
+            'Weekly freeze windows',
+            freezeWeekly,
+            setFreezeWeekly,
+            'One window a line, such as Fri 16:00 - Mon 08:00. Leave empty for none.',
+          )}
+          {lines(
+            'options.freeze.once',
+            'One-off freeze windows',
+            freezeOnce,
+            setFreezeOnce,
+            'One window a line with its reason, such as 2026-12-24 00:00 - 2026-12-27 08:00 Christmas.',
+          )}
+          {freezeWeekly.trim() || freezeOnce.trim() ? (
+            <>
+              {text(
+                'options.freeze.timeZone',
+                'Time zone of the freeze windows',
+                freezeZone,
+                setFreezeZone,
+                'A zone name such as Europe/Berlin: the windows follow its daylight-saving changes.',
+              )}
+              <Field id="options.freeze.during" label="A push during a freeze" error={errors['options.freeze.during']}>
+                <Select
+                  inputId="options.freeze.during"
+                  name="options.freeze.during"
+                  options={DURING_FREEZE}
+                  value={DURING_FREEZE.find((o) => o.value === freezeDuring) ?? null}
+                  onChange={(option: { value: Freeze['during'] } | null) => setFreezeDuring(option?.value ?? 'wait')}
+                />
+              </Field>
+            </>
+          ) : null}
           {tested && tested.input === JSON.stringify(formInput()) ? (
             <SectionMessage appearance={tested.appearance} title={tested.title}>
               <Text>{tested.text}</Text>

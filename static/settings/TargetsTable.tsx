@@ -55,7 +55,15 @@ export function TargetsTable({ targets, providers, queued, now, actions }: Props
           { key: 'name', content: t.name },
           { key: 'env', content: t.environment },
           { key: 'provider', content: <ProviderCell target={t} providers={providers} /> },
-          { key: 'rules', content: ruleSummary(t.rules) },
+          {
+            key: 'rules',
+            content: (
+              <Stack space="space.050">
+                <Text>{ruleSummary(t.rules)}</Text>
+                {t.frozen ? <Text>{`Frozen until ${t.frozen.until}: ${t.frozen.why}`}</Text> : null}
+              </Stack>
+            ),
+          },
           { key: 'live', content: <LiveDeployment target={t} now={now} /> },
           { key: 'latest', content: <LatestAttempt target={t} queued={queued[t.id]} now={now} /> },
           {

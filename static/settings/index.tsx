@@ -102,7 +102,12 @@ const App = () => {
           <DeployModal target={dialog.target} mainBranch={page.repository.mainBranch} onClose={actions.close} onQueued={actions.queued} />
         ) : null}
         {dialog?.kind === 'redeploy' ? (
-          <RedeployModal deployment={dialog.deployment} onClose={actions.close} onQueued={actions.queued} />
+          <RedeployModal
+            deployment={dialog.deployment}
+            target={page.targets.find((t) => t.id === dialog.deployment.targetId) ?? null}
+            onClose={actions.close}
+            onQueued={actions.queued}
+          />
         ) : null}
         {dialog?.kind === 'delete' ? (
           <DeleteTargetModal

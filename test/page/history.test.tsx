@@ -280,3 +280,81 @@ describe('a deploy waiting for approval', () => {
     expect(after.data.entries).toHaveLength(1);
   });
 });
+
+describe('overriding the gates', () => {
+  it('Deploy now on a frozen target says until when, is refused without the override, and queues with it', async () => {
+    const frozen = makeTarget({
+      id: 'prod',
+      name: 'Prod',
+      environment: 'production',
+      options: {
+        ...makeTarget().options,
+        freeze: {
+          timeZone: 'Europe/Berlin',
+          weekly: [],
+          once: [{ from: '2020-01-01T00:00', to: '2099-01-01T00:00', reason: 'Migration' }],
+          during: 'wait',
+        },
+      },
+    });
+    await seedTargets(session, [frozen]);
+    page = await renderPage(PAGE, { context: pageContext(ADMIN), invoke: session.invokeAs(ADMIN) });
+    expect(page.text()).toContain(
+      'Frozen until Thu 1 Jan, 00:00 Europe/Berlin: Migration (2020-01-01 00:00 – 2099-01-01 00:00, Europe/Berlin)',
+    );
+
+    await page.press('Deploy now');
+    const warning = page.findAll('SectionMessage').find((s) => s.props.title === 'Prod is frozen until Thu 1 Jan, 00:00 Europe/Berlin');
+    expect(nodeText(warning!)).toContain('A deploy now needs the gates overridden.');
+    await page.press('Deploy main');
+    expect(page.text()).toContain('Prod is frozen until Thu 1 Jan, 00:00 Europe/Berlin');
+    expect(page.text()).toContain('Nothing was deployed; to deploy anyway, choose Override the gates');
+    expect(session.platform.pendingEvents()).toBe(0);
+
+    await page.toggle('overrideGates', true);
+    await page.press('Deploy main');
+    expect(page.invocations.filter((i) => i.functionKey === 'deployNow').map((i) => i.payload)).toEqual([
+      { targetId: 'prod', branch: 'main' },
+      { targetId: 'prod', branch: 'main', overrideGates: true },
+    ]);
+    expect(page.text()).toContain('Deploy of main queued');
+    expect(session.platform.pendingEvents()).toBe(1);
+  });
+
+  it('Redeploy to a target that waits for approval offers the override, and sends it only when chosen', async () => {
+    const approving = makeTarget({
+      id: 'prod',
+      name: 'Prod',
+      options: { ...makeTarget().options, requireApproval: true, waitForBuilds: true },
+    });
+    await seedTargets(session, [approving]);
+    const done = makeDeployment(Date.now() - 1000, {
+      target: recordTargetOf(approving),
+      commit: { hash: 'c3d4e5f'.padEnd(40, '3'), message: 'Known good', author: null },
+    });
+    await seedDeployments(session, [done]);
+    const ui = await openHistory();
+    await ui.press('Redeploy c3d4e5f');
+    expect(ui.findAll('Toggle').map((t) => t.props.label)).toContain(
+      'Override the gates: deploy without waiting for its builds, an approval (recorded in the audit log)',
+    );
+    await ui.toggle('overrideGates', true);
+    await ui.press('Redeploy');
+    expect(ui.invocations.filter((i) => i.functionKey === 'redeploy').map((i) => i.payload)).toEqual([
+      { deploymentId: done.id, overrideGates: true },
+    ]);
+    expect(ui.text()).toContain('Deploy of main queued');
+  });
+
+  it('a target without gates offers no override', async () => {
+    const done = makeDeployment(Date.now() - 1000, {
+      target: targetOf('web'),
+      commit: { hash: 'e5f6a7b'.padEnd(40, '5'), message: 'Plain', author: null },
+    });
+    await seedDeployments(session, [done]);
+    const ui = await openHistory();
+    await ui.press('Redeploy e5f6a7b');
+    expect(ui.text()).toContain('Deploys this exact commit again.');
+    expect(ui.findAll('Toggle').filter((t) => t.props.id === 'overrideGates')).toEqual([]);
+  });
+});

@@ -77,17 +77,18 @@ describe('a provider with a hook mode and an API mode', () => {
   });
 });
 
-describe('waiting for builds', () => {
-  async function webhookForm(): Promise<PageHarness> {
-    const ui = await open();
-    await ui.press('Add target');
-    await ui.fill('name', 'Gated');
-    await ui.select('provider', 'webhook');
-    await ui.fill('settings.url', 'http://127.0.0.1:9/hooks/deploy');
-    await ui.fill('secrets.signingSecret', 'relay-form-signing-secret-0001');
-    return ui;
-  }
+/** The add form with a valid signed-webhook target typed in. */
+async function webhookForm(): Promise<PageHarness> {
+  const ui = await open();
+  await ui.press('Add target');
+  await ui.fill('name', 'Gated');
+  await ui.select('provider', 'webhook');
+  await ui.fill('settings.url', 'http://127.0.0.1:9/hooks/deploy');
+  await ui.fill('secrets.signingSecret', 'relay-form-signing-secret-0001');
+  return ui;
+}
 
+describe('waiting for builds', () => {
   it('asks which builds and how long only once the option is on, and saves them on the target', async () => {
     const ui = await webhookForm();
     expect(ui.findAll('Textfield').map((f) => f.props.name)).not.toContain('options.buildKeys');
@@ -107,6 +108,54 @@ describe('waiting for builds', () => {
     await ui.fill('options.buildWaitMinutes', 'an hour');
     await ui.press('Save target');
     expect(ui.text()).toContain('must be a whole number of minutes');
+    const page = (await session.invokeAs(ADMIN)('getPage')) as { ok: true; data: { targets: unknown[] } };
+    expect(page.data.targets).toEqual([]);
+  });
+});
+
+describe('freeze windows', () => {
+  const fieldNames = (ui: PageHarness): string[] => [...ui.findAll('Textfield'), ...ui.findAll('Select')].map((f) => String(f.props.name));
+
+  it('asks for the zone and what a push does only once a window is typed, and saves the windows on the target', async () => {
+    const ui = await webhookForm();
+    expect(fieldNames(ui)).not.toContain('options.freeze.timeZone');
+    expect(fieldNames(ui)).not.toContain('options.freeze.during');
+    await ui.fill('options.freeze.weekly', 'Fri 16:00 - Mon 08:00\nWed 12:00 – Wed 13:00');
+    await ui.fill('options.freeze.once', '2026-12-24 00:00 - 2026-12-27 08:00 Christmas');
+    expect(fieldNames(ui)).toEqual(expect.arrayContaining(['options.freeze.timeZone', 'options.freeze.during']));
+    await ui.fill('options.freeze.timeZone', 'Europe/Berlin');
+    await ui.select('options.freeze.during', 'skip');
+    await ui.press('Save target');
+    expect(ui.text()).toContain('Gated was saved');
+    const page = (await session.invokeAs(ADMIN)('getPage')) as { ok: true; data: { targets: { options: { freeze: unknown } }[] } };
+    expect(page.data.targets[0]?.options.freeze).toEqual({
+      timeZone: 'Europe/Berlin',
+      weekly: [
+        { from: 'Fri 16:00', to: 'Mon 08:00' },
+        { from: 'Wed 12:00', to: 'Wed 13:00' },
+      ],
+      once: [{ from: '2026-12-24T00:00', to: '2026-12-27T08:00', reason: 'Christmas' }],
+      during: 'skip',
+    });
+
+    // Opened again, the form shows the windows as they were typed, one a line.
+    await ui.press('Edit');
+    const weekly = ui.findAll('TextArea').find((f) => f.props.name === 'options.freeze.weekly');
+    expect(weekly?.props.value).toBe('Fri 16:00 - Mon 08:00\nWed 12:00 - Wed 13:00');
+  });
+
+  it.each([
+    ['options.freeze.weekly', 'Friday afternoon', 'line 1: write a window as Fri 16:00 - Mon 08:00'],
+    ['options.freeze.once', '2026-12-27 08:00 - 2026-12-24 00:00 Backwards', 'line 1: write a window as 2026-12-24 00:00'],
+    ['options.freeze.timeZone', 'Mars/Olympus', 'is not a time zone'],
+  ])('refuses %s that does not read, on its field, and saves nothing', async (field, typed, error) => {
+    const ui = await webhookForm();
+    await ui.fill('options.freeze.weekly', 'Fri 16:00 - Mon 08:00');
+    await ui.fill(field, typed);
+    await ui.press('Save target');
+    const input = [...ui.findAll('Textfield'), ...ui.findAll('TextArea')].find((f) => f.props.name === field);
+    expect(input?.props.isInvalid).toBe(true);
+    expect(ui.text()).toContain(error);
     const page = (await session.invokeAs(ADMIN)('getPage')) as { ok: true; data: { targets: unknown[] } };
     expect(page.data.targets).toEqual([]);
   });

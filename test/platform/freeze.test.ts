@@ -110,6 +110,8 @@ describe('a target with freeze windows', () => {
     expect(receiver.deliveries).toEqual([]);
     expect(ok<AuditPage>(await asAdmin('getAudit', {})).entries.map((e) => e.action)).toEqual(['target.created']);
 
+    // Entries of one millisecond have no order between them: the override comes a second later.
+    session.platform.advanceClock(1000);
     const queued = ok<DeployNowResult>(await asAdmin('deployNow', { targetId: target.id, branch: 'main', overrideGates: true }));
     await session.platform.drain();
     expect(delivered()).toEqual([queued.commit]);

@@ -89,6 +89,24 @@ const SHAPES: Shape[] = [
     paths: [['id'], ...TARGET_FORM],
     parents: FORM_PARENTS,
   },
+  {
+    key: 'saveTarget',
+    payload: () =>
+      makeSaveInput({
+        secrets: { signingSecret: SECRET },
+        options: {
+          ...makeSaveInput().options,
+          freeze: { timeZone: 'Europe/Berlin', weekly: 'Fri 16:00 - Mon 08:00', once: '', during: 'wait' },
+        },
+      }),
+    paths: [
+      ['options', 'freeze'],
+      ['options', 'freeze', 'timeZone'],
+      ['options', 'freeze', 'weekly'],
+      ['options', 'freeze', 'during'],
+    ],
+    parents: [['options'], ['options', 'freeze']],
+  },
   { key: 'testTarget', payload: () => makeSaveInput({ secrets: { signingSecret: SECRET } }), paths: TARGET_FORM, parents: FORM_PARENTS },
   {
     key: 'testTarget',
@@ -100,6 +118,12 @@ const SHAPES: Shape[] = [
   { key: 'verifyTarget', payload: () => ({ id: savedId }), paths: [['id']], parents: [[]] },
   { key: 'setEnabled', payload: () => ({ id: savedId, enabled: true }), paths: [['id'], ['enabled']], parents: [[]] },
   { key: 'deployNow', payload: () => ({ targetId: savedId, branch: 'main' }), paths: [['targetId'], ['branch']], parents: [[]] },
+  {
+    key: 'deployNow',
+    payload: () => ({ targetId: savedId, branch: 'main', overrideGates: true }),
+    paths: [['targetId'], ['branch'], ['overrideGates']],
+    parents: [[]],
+  },
   {
     key: 'searchBranches',
     payload: () => ({ text: 'main', patterns: ['main'] }),
@@ -121,7 +145,8 @@ const SHAPES: Shape[] = [
   },
   {
     key: 'redeploy',
-    payload: () => ({ deploymentId: '8240000000000-0123456789abcdef01234567' }),
+    // No such deployment: a well-formed payload is refused as NOT_FOUND, so only the id is broken here.
+    payload: () => ({ deploymentId: '8240000000000-0123456789abcdef01234567', overrideGates: true }),
     paths: [['deploymentId']],
     parents: [[]],
   },

@@ -252,10 +252,10 @@ export function applySave(
 
 /**
  * The freeze windows from the form's lines (core/freeze.ts), with a line that does not read named on
- * its field; the time zone is checked by the target's schema.
+ * its field; the time zone is checked by the target's schema. No windows, no freeze (whatever the zone).
  */
 function freezeOf(typed: SaveTargetPayload['options']['freeze'], fields: Record<string, string>): Freeze {
-  if (!typed) return NO_FREEZE;
+  if (!typed || (typed.weekly.trim() === '' && typed.once.trim() === '')) return NO_FREEZE;
   const weekly = parseWeeklyLines(typed.weekly);
   const once = parseOnceLines(typed.once);
   if (!weekly.ok) fields['options.freeze.weekly'] = weekly.error;
