@@ -16,6 +16,8 @@ export const AUDIT_ACTIONS = [
   'target.deleted',
   'target.enabled',
   'target.disabled',
+  'target.paused',
+  'target.resumed',
   'deploy.manual',
   'deploy.redeploy',
   'deploy.approved',

@@ -5,7 +5,7 @@ import type { PathCheck } from './paths';
 import type { Push } from './push-event';
 import { findSkipMarker, hasPathFilters, refMatches } from './rules';
 import { type PlannedMark, plannedOf } from './run';
-import type { Target } from './targets';
+import { isPaused, PAUSED_SKIP_REASON, type Target } from './targets';
 
 export interface Plan {
   deliveryId: string;
@@ -30,7 +30,7 @@ export const deliveryIdFor = (push: Push): string =>
 /**
  * Turns one push and the repository's targets into deploy jobs. Pure: the trigger calls it between its
  * one storage read and its queue push. Targets whose rules do not match get no job; targets that
- * match but are skipped by a marker get a job carrying the reason, so the skip is recorded.
+ * match but are skipped (by a marker, or paused) get a job carrying the reason, so the skip is recorded.
  */
 export function planPush(push: Push, targets: readonly Target[], now: number): Plan {
   const deliveryId = deliveryIdFor(push);
@@ -64,7 +64,11 @@ export function planPush(push: Push, targets: readonly Target[], now: number): P
       actor: push.actor,
       pushedAt: push.timestamp,
       order,
-      skipReason: marker && target.options.skipMarkers ? `the commit message contains ${marker}` : null,
+      skipReason: isPaused(target)
+        ? PAUSED_SKIP_REASON
+        : marker && target.options.skipMarkers
+          ? `the commit message contains ${marker}`
+          : null,
       createdAt,
     };
     // Path filters need the push's changed files, which only Bitbucket knows: decided after the queue.

@@ -55,6 +55,7 @@ export const RESOLVERS = [
   'saveTarget',
   'deleteTarget',
   'setEnabled',
+  'setPaused',
   'searchBranches',
   'deployNow',
   'verifyTarget',
@@ -92,6 +93,8 @@ export interface TargetView {
   environment: string;
   provider: string;
   enabled: boolean;
+  /** Automatic deploys paused: pushes are recorded as skipped, Deploy now and Redeploy still deploy. */
+  paused: boolean;
   settings: Record<string, string | number | boolean>;
   /** Which secrets are set, with at most their last four characters: never the value. */
   secrets: Record<string, { set: boolean; last4: string | null }>;

@@ -72,11 +72,17 @@ export const targetSchema = z.object({
   rules: rulesSchema,
   options: optionsSchema,
   enabled: z.boolean(),
+  /** Pushes do not deploy to it (they are recorded as skipped); Deploy now and Redeploy still do. Absent on targets saved before pausing existed. */
+  paused: z.optional(z.boolean()),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 
 export type Target = z.infer<typeof targetSchema>;
+
+/** Why a push to a paused target deploys nothing: the skip its record shows. */
+export const PAUSED_SKIP_REASON = 'automatic deploys of this target are paused';
+export const isPaused = (target: Target): boolean => target.paused === true;
 export type TargetRules = z.infer<typeof rulesSchema>;
 export type TargetOptions = z.infer<typeof optionsSchema>;
 

@@ -5,7 +5,7 @@ import { isNewer, type Ordered } from './order';
 import type { StartResult, StatusResult } from './provider';
 import { MAX_ATTEMPTS } from './retry';
 import { deployedBySameCommit, isAccepted, leaseHeld, type PushMark, type TargetState } from './target-state';
-import type { Target } from './targets';
+import { isPaused, PAUSED_SKIP_REASON, type Target } from './targets';
 
 /**
  * The delivery logic as tables: each row is a situation (a named guard, first match wins) and the
@@ -177,6 +177,12 @@ export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
   // From here on the job has not been sent, or its last attempt is over: may it send now?
   { name: 'skip marker', when: (s) => s.job.skipReason !== null, then: (s) => finish('skipped', `Skipped: ${s.job.skipReason}`) },
   { name: 'target disabled', when: (s) => !s.target?.enabled, then: () => finish('skipped', 'Skipped: the target was disabled') },
+  {
+    // Queued (or waiting at a gate) before the pause: a push still deploys nothing; Deploy now and Redeploy do.
+    name: 'automatic deploys paused',
+    when: (s) => s.job.trigger === 'push' && s.target !== null && isPaused(s.target),
+    then: () => finish('skipped', `Skipped: ${PAUSED_SKIP_REASON}`),
+  },
   {
     name: 'a newer push was sent',
     when: (s) => ahead(s) !== null && isNewer(ahead(s) as PushMark, s.job),

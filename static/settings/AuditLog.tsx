@@ -11,6 +11,8 @@ const ACTION_LABELS: Record<AuditAction, string> = {
   'target.deleted': 'Target deleted',
   'target.enabled': 'Target enabled',
   'target.disabled': 'Target disabled',
+  'target.paused': 'Automatic deploys paused',
+  'target.resumed': 'Automatic deploys resumed',
   'deploy.manual': 'Deploy now',
   'deploy.redeploy': 'Redeploy',
   'deploy.approved': 'Deploy approved',

@@ -60,6 +60,7 @@ export function TargetsTable({ targets, providers, queued, now, actions }: Props
             content: (
               <Stack space="space.050">
                 <Text>{ruleSummary(t.rules)}</Text>
+                {t.paused ? <Text>Automatic deploys paused: pushes are skipped</Text> : null}
                 {t.frozen ? <Text>{`Frozen until ${t.frozen.until}: ${t.frozen.why}`}</Text> : null}
               </Stack>
             ),
@@ -89,6 +90,9 @@ export function TargetsTable({ targets, providers, queued, now, actions }: Props
                 </Button>
                 <LoadingButton isLoading={actions.busy.isBusy(`verify:${t.id}`)} onClick={() => void actions.verify(t)}>
                   Verify
+                </LoadingButton>
+                <LoadingButton isLoading={actions.busy.isBusy(`paused:${t.id}`)} onClick={() => void actions.setPaused(t, !t.paused)}>
+                  {t.paused ? 'Resume automatic deploys' : 'Pause automatic deploys'}
                 </LoadingButton>
                 <Button appearance="danger" onClick={() => actions.open({ kind: 'delete', target: t })}>
                   Delete

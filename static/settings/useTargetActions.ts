@@ -21,9 +21,10 @@ export interface TargetActions {
   open: (dialog: Dialog) => void;
   close: () => void;
   note: RowNote | null;
-  /** Keyed `enabled:<id>`, `verify:<id>` and `delete:<id>`: the action on that target waits on the resolver. */
+  /** Keyed `enabled:<id>`, `paused:<id>`, `verify:<id>` and `delete:<id>`: the action on that target waits on the resolver. */
   busy: Pick<Busy, 'isBusy'>;
   setEnabled: (target: TargetView, enabled: boolean) => Promise<void>;
+  setPaused: (target: TargetView, paused: boolean) => Promise<void>;
   verify: (target: TargetView) => Promise<void>;
   remove: (target: TargetView) => Promise<void>;
   saved: (target: TargetView) => void;
@@ -36,10 +37,10 @@ export function useTargetActions(state: Pick<PageState, 'replaceTarget' | 'remov
   const [note, setNote] = useState<RowNote | null>(null);
   const busy = useBusy();
 
-  const setEnabled = (target: TargetView, enabled: boolean) =>
-    busy.run(`enabled:${target.id}`, async () => {
-      const result = await call<{ id: string; enabled: boolean }>('setEnabled', { id: target.id, enabled });
-      if (result.ok) state.replaceTarget({ ...target, enabled: result.data.enabled });
+  const setSwitch = (target: TargetView, key: 'enabled' | 'paused', on: boolean) =>
+    busy.run(`${key}:${target.id}`, async () => {
+      const result = await call<Record<typeof key, boolean>>(key === 'enabled' ? 'setEnabled' : 'setPaused', { id: target.id, [key]: on });
+      if (result.ok) state.replaceTarget({ ...target, [key]: result.data[key] });
       else setNote({ targetId: target.id, appearance: 'error', title: `${target.name} was not changed`, text: result.error.message });
     });
 
@@ -73,7 +74,8 @@ export function useTargetActions(state: Pick<PageState, 'replaceTarget' | 'remov
     close: () => setDialog(null),
     note,
     busy,
-    setEnabled,
+    setEnabled: (target, enabled) => setSwitch(target, 'enabled', enabled),
+    setPaused: (target, paused) => setSwitch(target, 'paused', paused),
     verify,
     remove,
     saved: (target) => {

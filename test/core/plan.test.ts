@@ -79,6 +79,15 @@ describe('planPush', () => {
     ]);
   });
 
+  it('keeps a job for a paused target, carrying why, and plans no push for it', () => {
+    const plan = planPush(parsePushEvent(makePushEvent()), [makeTarget({ id: 'a', paused: true }), makeTarget({ id: 'b' })], NOW);
+    expect(plan.jobs.map((job) => [job.targetId, job.skipReason])).toEqual([
+      ['a', 'automatic deploys of this target are paused'],
+      ['b', null],
+    ]);
+    expect(plan.planned.map((mark) => mark.targetId)).toEqual(['b']);
+  });
+
   it('ignores pushes the app made itself', () => {
     const plan = planPush(parsePushEvent(makePushEvent({ selfGenerated: true })), [staging], NOW);
     expect(plan.jobs).toEqual([]);

@@ -89,6 +89,10 @@ const DELIVERY_CASES: Record<string, [DeliverySituation, unknown]> = {
   ],
   'skip marker': [delivery({ job: { ...job, skipReason: 'the commit message contains [skip ci]' } }), { do: 'finish', state: 'skipped' }],
   'target disabled': [delivery({ target: { ...target, enabled: false } }), { do: 'finish', state: 'skipped' }],
+  'automatic deploys paused': [
+    delivery({ target: { ...target, paused: true } }),
+    { do: 'finish', state: 'skipped', message: 'Skipped: automatic deploys of this target are paused' },
+  ],
   'a newer push was sent': [
     delivery({ state: state({ sent: markOf(newer, 'requested') }) }),
     { do: 'finish', state: 'superseded', message: 'Superseded: a newer push (main d0d0d0d) was already sent' },
@@ -283,6 +287,12 @@ describe('rows that say more than their name', () => {
     const overridden = makeDeployJob({ trigger: 'manual', overrideGates: true });
     expect(decide(DELIVERY_ROWS, delivery({ target: frozenSkips, job: overridden })).row).toBe('ready to send');
     expect(decide(DELIVERY_ROWS, delivery({ target: frozenWaits, now: FROZEN.endsAt })).row).toBe('ready to send');
+  });
+
+  it('a paused target still takes Deploy now and Redeploy, which are not pushes', () => {
+    const paused = { ...target, paused: true };
+    for (const trigger of ['manual', 'redeploy'] as const)
+      expect(decide(DELIVERY_ROWS, delivery({ target: paused, job: { ...job, trigger } })).row).toBe('ready to send');
   });
 
   it('an approval given during a freeze still waits for the freeze; an override passes builds and approval too', () => {

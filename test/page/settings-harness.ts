@@ -249,3 +249,11 @@ export const webhookTargetInput = (url: string, secret: string, options: Record<
   options: { skipMarkers: true, coalesce: true, reportOnCommit: true, ...options },
   enabled: true,
 });
+
+/** The commits a signed-webhook receiver was sent, in the order they arrived. */
+export const deliveredCommits = (receiver: Receiver): string[] =>
+  receiver.deliveries.map((d) => (JSON.parse(d.body) as { commit: { hash: string } }).commit.hash);
+
+/** Deploy Relay's own build status for a target on a commit of acme/web, as the Bitbucket stand-in holds it. */
+export const ownStatusOf = (session: SettingsSession, commit: string, targetId: string) =>
+  session.platform.bitbucket.statuses(REPO, commit).find((s) => s.key === `deploy-relay-${targetId}`);

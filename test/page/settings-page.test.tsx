@@ -164,6 +164,21 @@ describe('acting on a target', () => {
     expect(page.invocations.at(-1)).toMatchObject({ functionKey: 'setEnabled', payload: { enabled: false } });
     expect(page.findAll('Button').find((b) => JSON.stringify(b).includes('Deploy now'))?.props.isDisabled).toBe(true);
   });
+
+  it('Pause automatic deploys says so on the row, keeps Deploy now, and turns into Resume', async () => {
+    const page = await open();
+    await addHookTarget(page);
+    expect(page.text()).not.toContain('Automatic deploys paused');
+    await page.press('Pause automatic deploys');
+    expect(page.invocations.at(-1)).toMatchObject({ functionKey: 'setPaused', payload: { paused: true } });
+    expect(page.text()).toContain('Automatic deploys paused: pushes are skipped');
+    expect(page.findAll('Button').find((b) => JSON.stringify(b).includes('Deploy now'))?.props.isDisabled).toBe(false);
+    await page.press('Resume automatic deploys');
+    expect(page.invocations.at(-1)).toMatchObject({ functionKey: 'setPaused', payload: { paused: false } });
+    expect(page.text()).not.toContain('Automatic deploys paused');
+    const log = (await session.invokeAs(ADMIN)('getAudit', {})) as { ok: true; data: { entries: { action: string }[] } };
+    expect(log.data.entries.map((e) => e.action)).toEqual(expect.arrayContaining(['target.paused', 'target.resumed']));
+  });
 });
 
 describe('a hook deploy that was only accepted', () => {

@@ -8,8 +8,10 @@
 import {
   ADMIN,
   closeReceiverSession,
+  deliveredCommits,
   ok,
   openReceiverSession,
+  ownStatusOf,
   pushEventOf,
   pushToMain,
   REPO,
@@ -49,9 +51,8 @@ async function withTarget(options: Record<string, unknown> = {}): Promise<Target
 /** Runs what is due now; the wait's timer (hours away) stays queued. */
 const settle = () => session.platform.drain({ advanceClock: false });
 const latest = async () => ok<PageData>(await asAdmin('getPage')).history.deployments[0];
-const delivered = () => receiver.deliveries.map((d) => (JSON.parse(d.body) as { commit: { hash: string } }).commit.hash);
-const ownStatus = (targetId: string) =>
-  session.platform.bitbucket.statuses(REPO, hashOf(1)).find((s) => s.key === `deploy-relay-${targetId}`);
+const delivered = () => deliveredCommits(receiver);
+const ownStatus = (targetId: string) => ownStatusOf(session, hashOf(1), targetId);
 
 describe('a target that requires approval', () => {
   it('waits, shows who pushed, and deploys once another admin approves it on the page; the audit log says who', async () => {

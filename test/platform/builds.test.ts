@@ -7,8 +7,10 @@
 // The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
 import {
   closeReceiverSession,
+  deliveredCommits,
   ok,
   openReceiverSession,
+  ownStatusOf,
   REPO,
   type SettingsSession,
   webhookTargetInput,
@@ -70,16 +72,13 @@ async function deliver(...events: BuildStatusEventJson[]): Promise<void> {
   await settle();
 }
 
-const ownStatus = (commit: string) =>
-  bitbucket()
-    .statuses(REPO, commit)
-    .find((s) => s.key === `deploy-relay-${target.id}`);
+const ownStatus = (commit: string) => ownStatusOf(session, commit, target.id);
 async function latest() {
   const page = await asAdmin('getPage');
   if (!page.ok) throw new Error(page.error.message);
   return (page.data as PageData).history.deployments[0];
 }
-const delivered = () => receiver.deliveries.map((d) => (JSON.parse(d.body) as { commit: { hash: string } }).commit.hash);
+const delivered = () => deliveredCommits(receiver);
 
 describe('a target that waits for builds', () => {
   it('deploys at once a commit whose builds already passed, without anyone touching the page', async () => {

@@ -8,8 +8,10 @@
 import {
   ADMIN,
   closeReceiverSession,
+  deliveredCommits,
   ok,
   openReceiverSession,
+  ownStatusOf,
   pushEventOf,
   REPO,
   type SettingsSession,
@@ -39,9 +41,8 @@ const withTarget = async (options: Record<string, unknown>) =>
 /** Runs what is due now; a timer further away stays queued. */
 const settle = () => session.platform.drain({ advanceClock: false });
 const latest = async () => ok<PageData>(await asAdmin('getPage')).history.deployments[0];
-const ownStatus = (targetId: string, round: number) =>
-  session.platform.bitbucket.statuses(REPO, hashOf(round)).find((s) => s.key === `deploy-relay-${targetId}`);
-const delivered = () => receiver.deliveries.map((d) => (JSON.parse(d.body) as { commit: { hash: string } }).commit.hash);
+const ownStatus = (targetId: string, round: number) => ownStatusOf(session, hashOf(round), targetId);
+const delivered = () => deliveredCommits(receiver);
 /** "2026-12-04 10:00": a one-off window's end as the form writes it, in UTC. */
 const utcLine = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 

@@ -380,6 +380,7 @@ describe('authorization', () => {
       ['saveTarget', hookInput({ name: 'Another' })],
       ['deleteTarget', { id: saved.id }],
       ['setEnabled', { id: saved.id, enabled: false }],
+      ['setPaused', { id: saved.id, paused: true }],
       ['searchBranches', { text: 'main' }],
       ['deployNow', { targetId: saved.id, branch: 'main' }],
       ['verifyTarget', { id: saved.id }],

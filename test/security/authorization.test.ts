@@ -62,6 +62,7 @@ const payloadFor = (key: string, targetId: string): unknown =>
     saveTarget: { ...makeSaveInput({ name: 'Hijacked', secrets: { signingSecret: 'attacker-chosen-secret-0001' } }), id: targetId },
     deleteTarget: { id: targetId },
     setEnabled: { id: targetId, enabled: false },
+    setPaused: { id: targetId, paused: true },
     verifyTarget: { id: targetId },
     testTarget: { ...makeSaveInput({ name: 'Probe', secrets: { signingSecret: 'attacker-chosen-secret-0002' } }), id: targetId },
     deployNow: { targetId, branch: 'main' },
@@ -153,7 +154,7 @@ describe('resolvers refuse callers who may not manage the repository, and change
     const before = await state();
     const naming = { repositoryUuid: REPO, repository: { uuid: REPO }, workspaceUuid: WORKSPACE };
     const answers: string[] = [];
-    for (const key of ['saveTarget', 'deleteTarget', 'setEnabled', 'verifyTarget', 'testTarget', 'deployNow'] as const) {
+    for (const key of ['saveTarget', 'deleteTarget', 'setEnabled', 'setPaused', 'verifyTarget', 'testTarget', 'deployNow'] as const) {
       const result = await asOtherAdmin(key, { ...(payloadFor(key, repoTarget) as object), ...naming });
       answers.push(
         result.ok
@@ -162,7 +163,7 @@ describe('resolvers refuse callers who may not manage the repository, and change
       );
     }
     expect(answers).toEqual(
-      ['saveTarget', 'deleteTarget', 'setEnabled', 'verifyTarget', 'testTarget', 'deployNow'].map(
+      ['saveTarget', 'deleteTarget', 'setEnabled', 'setPaused', 'verifyTarget', 'testTarget', 'deployNow'].map(
         (key) => `${key}: INVALID_INPUT names the fields`,
       ),
     );

@@ -117,6 +117,7 @@ const SHAPES: Shape[] = [
   { key: 'deleteTarget', payload: () => ({ id: savedId }), paths: [['id']], parents: [[]] },
   { key: 'verifyTarget', payload: () => ({ id: savedId }), paths: [['id']], parents: [[]] },
   { key: 'setEnabled', payload: () => ({ id: savedId, enabled: true }), paths: [['id'], ['enabled']], parents: [[]] },
+  { key: 'setPaused', payload: () => ({ id: savedId, paused: true }), paths: [['id'], ['paused']], parents: [[]] },
   { key: 'deployNow', payload: () => ({ targetId: savedId, branch: 'main' }), paths: [['targetId'], ['branch']], parents: [[]] },
   {
     key: 'deployNow',
@@ -166,6 +167,7 @@ const SHAPES: Shape[] = [
         'deleteTarget',
         'verifyTarget',
         'setEnabled',
+        'setPaused',
         'deployNow',
         'searchBranches',
         'getHistory',

@@ -26,7 +26,7 @@ import { mayNotDecide } from '../../core/approval';
 import { NO_SECRETS, secretParts, secretsFor, type StoredSecrets } from '../../core/secrets';
 import { dailyStats, windowStart } from '../../core/stats';
 import { DECLARED_EGRESS_HOSTS } from '../../core/egress-hosts';
-import { MAX_TARGETS_PER_REPOSITORY, type Target, TARGETS_SCHEMA_VERSION, type TargetsDocument } from '../../core/targets';
+import { isPaused, MAX_TARGETS_PER_REPOSITORY, type Target, TARGETS_SCHEMA_VERSION, type TargetsDocument } from '../../core/targets';
 import { allowedEgress, allowedEgressWith, checkEgress } from '../../forge/egress';
 import {
   getBranchHead,
@@ -73,6 +73,7 @@ import {
   saveTargetPayload,
   searchBranchesPayload,
   setEnabledPayload,
+  setPausedPayload,
   targetIdPayload,
 } from './payloads';
 import { applySave, bindingOfStored, FieldErrors } from './save';
@@ -409,21 +410,42 @@ async function deleteTarget(call: CallContext, payload: unknown): Promise<{ id: 
   return { id };
 }
 
-async function setEnabled(call: CallContext, payload: unknown): Promise<{ id: string; enabled: boolean }> {
-  const { id, enabled } = parsePayload(setEnabledPayload, payload);
+/** A target's two switches from the table, and the audit entry each way of turning one writes. */
+const SWITCHES = {
+  enabled: (on: boolean, name: string) =>
+    on
+      ? { action: 'target.enabled' as const, detail: `Enabled ${name}` }
+      : { action: 'target.disabled' as const, detail: `Disabled ${name}` },
+  paused: (on: boolean, name: string) =>
+    on
+      ? { action: 'target.paused' as const, detail: `Paused automatic deploys of ${name}` }
+      : { action: 'target.resumed' as const, detail: `Resumed automatic deploys of ${name}` },
+};
+
+/** Turns a switch of the target; turning it to where it already is changes nothing and logs nothing. */
+async function setSwitch(call: CallContext, id: string, key: keyof typeof SWITCHES, on: boolean): Promise<void> {
   await changeTargets(call, async (doc) => {
     const target = requireTarget(doc, id);
-    const updated = target.enabled === enabled ? target : { ...target, enabled, updatedAt: new Date().toISOString() };
-    const note: AuditNote | null =
-      updated === target
-        ? null
-        : { action: enabled ? 'target.enabled' : 'target.disabled', target, detail: `${enabled ? 'Enabled' : 'Disabled'} ${target.name}` };
+    const current = key === 'enabled' ? target.enabled : isPaused(target);
+    const updated = current === on ? target : { ...target, [key]: on, updatedAt: new Date().toISOString() };
+    const note: AuditNote | null = updated === target ? null : { ...SWITCHES[key](on, target.name), target };
     return {
       doc: { ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.map((t) => (t.id === id ? updated : t)) },
       note,
     };
   });
+}
+
+async function setEnabled(call: CallContext, payload: unknown): Promise<{ id: string; enabled: boolean }> {
+  const { id, enabled } = parsePayload(setEnabledPayload, payload);
+  await setSwitch(call, id, 'enabled', enabled);
   return { id, enabled };
+}
+
+async function setPaused(call: CallContext, payload: unknown): Promise<{ id: string; paused: boolean }> {
+  const { id, paused } = parsePayload(setPausedPayload, payload);
+  await setSwitch(call, id, 'paused', paused);
+  return { id, paused };
 }
 
 async function searchBranches(call: CallContext, payload: unknown): Promise<BranchSearch> {
@@ -703,6 +725,7 @@ export const settingsResolver = new Resolver()
   .define('saveTarget', guarded(saveTarget))
   .define('deleteTarget', guarded(deleteTarget))
   .define('setEnabled', guarded(setEnabled))
+  .define('setPaused', guarded(setPaused))
   .define('searchBranches', guarded(searchBranches))
   .define('deployNow', guarded(deployNow))
   .define('verifyTarget', guarded(verifyTarget))

@@ -52,6 +52,7 @@ export const EGRESS_DOMAIN = /^(\*|(https?:\/\/)?(\*\.)?[a-z0-9.-]+(:\d{1,5})?\/
 // Ids become KVS keys: their format is checked before storage is asked for them.
 export const targetIdPayload = z.strictObject({ id: targetIdSchema });
 export const setEnabledPayload = z.strictObject({ id: targetIdSchema, enabled: z.boolean() });
+export const setPausedPayload = z.strictObject({ id: targetIdSchema, paused: z.boolean() });
 export const historyFilterPayload = z.strictObject({
   targetId: z.optional(targetIdSchema),
   states: z.optional(z.array(z.enum(DEPLOYMENT_STATES)).check(z.minLength(1), z.maxLength(DEPLOYMENT_STATES.length))),

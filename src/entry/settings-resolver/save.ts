@@ -225,6 +225,8 @@ export function applySave(
     rules: input.rules,
     options: { ...input.options, freeze: freezeOf(input.options.freeze, fields) },
     enabled: input.enabled,
+    // Paused and resumed from the table, not the form: an edit keeps it as it was.
+    ...(existing?.paused ? { paused: true } : {}),
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
   };

@@ -1,7 +1,7 @@
 import { durationMs, isFinal, type Deployment } from '../../core/deployment';
 import type { DeploymentView, ProviderView, TargetView } from '../../core/settings-api';
 import { activeFreeze, localTimeOf } from '../../core/freeze';
-import type { Target } from '../../core/targets';
+import { isPaused, type Target } from '../../core/targets';
 import { refusedEgress } from '../../forge/egress';
 import { redeployability } from '../../core/redeploy';
 import { allProviders, bindProvider, getProvider, redeployWayOf } from '../../providers/registry';
@@ -28,6 +28,7 @@ export function targetView(
     environment: target.environment,
     provider: target.provider,
     enabled: target.enabled,
+    paused: isPaused(target),
     settings: target.settings,
     secrets: Object.fromEntries(
       Object.entries(target.secretHints).map(([key, hint]) => [key, { set: true, last4: shownEnd(target, key, hint.last4) }]),
