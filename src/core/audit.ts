@@ -22,6 +22,7 @@ export const AUDIT_ACTIONS = [
   'deploy.redeploy',
   'deploy.approved',
   'deploy.rejected',
+  'deploy.canceled',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

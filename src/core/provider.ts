@@ -107,6 +107,12 @@ export interface DeployProvider<S = unknown> {
   redeploy(settings: S): RedeployWay;
   /** Providers whose `redeploy` is a rollback: asks the vendor to return to `to` (a new deploy, followed like any other). */
   rollback?(call: DeployCall<S>, to: RollbackTo): Promise<StartResult>;
+  /**
+   * Optional: providers whose API stops a running deploy, by the id `start` gave it (the page's
+   * *Cancel*). Resolves with what was asked; the poller's next status read records how the deploy
+   * ended. A refusal (the deploy already finished, say) is an HttpRejected with the vendor's words.
+   */
+  cancel?(call: ProviderCall<S>, vendorId: string): Promise<string>;
 }
 
 /** A target's provider with its settings already checked, so callers need not juggle provider generics. */

@@ -1,6 +1,7 @@
 import type { Trigger } from './job';
 import type { AuditEntry } from './audit';
 import type { Freeze } from './freeze';
+import type { Cancelable } from './cancel';
 import type { Redeployable } from './redeploy';
 import type { DayStats } from './stats';
 
@@ -65,6 +66,7 @@ export const RESOLVERS = [
   'redeploy',
   'getAudit',
   'decideDeploy',
+  'cancelDeploy',
 ] as const;
 export type ResolverKey = (typeof RESOLVERS)[number];
 
@@ -129,6 +131,8 @@ export interface DeploymentView {
   trigger: Trigger;
   /** Whether *Redeploy this commit* can run for this deployment now, and how; or why not. */
   redeploy: Redeployable;
+  /** Whether *Cancel* can ask the vendor to stop this deployment now; or why not. */
+  cancel: Cancelable;
   /** What a waiting deploy waits for; null for one that is not waiting. */
   waitingFor: 'builds' | 'approval' | 'freeze' | null;
   /** Asked for from the page with the gates overridden (the audit log says who). */
@@ -257,6 +261,12 @@ export interface BranchSearch {
   branches: BranchView[];
   /** True when Bitbucket had more matching branches than were returned. */
   more: boolean;
+}
+
+/** A cancel the vendor agreed to: what was asked; the record shows the outcome at the poller's next read. */
+export interface CancelView {
+  deploymentId: string;
+  message: string;
 }
 
 export interface DeployNowResult {

@@ -1,3 +1,4 @@
+import type { Cancelable } from '../core/cancel';
 import { InvalidInputError, RelayError } from '../core/errors';
 import type { Target } from '../core/targets';
 import { describeIssues } from '../core/zod-messages';
@@ -61,6 +62,19 @@ export const secretsSavedFor = (target: Pick<Target, 'provider' | 'settings'>, v
   boundTo: secretBindingOf(target),
   values,
 });
+
+/** Whether the target's provider can cancel a running deploy (core/cancel.ts); null when there is no target or its settings do not bind. */
+export function cancelWayOf(target: Target | undefined): Cancelable | null {
+  if (!target) return null;
+  try {
+    const { provider } = bindProvider(target);
+    return provider.cancel
+      ? { ok: true }
+      : { ok: false, why: `${provider.title} has no API call that cancels a deploy; cancel it on the vendor’s page` };
+  } catch {
+    return null;
+  }
+}
 
 /** How the target can deploy a finished deploy's commit again (core/redeploy.ts); null when there is no target or its settings do not bind. */
 export function redeployWayOf(target: Target | undefined): RedeployWay | null {

@@ -18,6 +18,8 @@ interface Props {
   filtered: boolean;
   /** Opens the confirmation of *Redeploy this commit* for a finished deployment. */
   onRedeploy: (deployment: DeploymentView) => void;
+  /** Opens the confirmation of *Cancel* for a deployment the vendor is running. */
+  onCancel: (deployment: DeploymentView) => void;
 }
 
 const TRIGGER_LABELS: Record<DeploymentView['trigger'], string> = { push: 'Push', manual: 'Manual', redeploy: 'Redeploy' };
@@ -45,25 +47,39 @@ const Commit = ({ deployment, repositoryFullName }: { deployment: DeploymentView
   );
 };
 
-/** Redeploy this commit: offered on every finished deployment, disabled with the reason where it cannot run. */
-const RedeployButton = ({ deployment, onRedeploy }: { deployment: DeploymentView; onRedeploy: Props['onRedeploy'] }) => {
-  if (!deployment.final) return null;
-  const label = `Redeploy ${deployment.commit.slice(0, 7)}`;
-  if (!deployment.redeploy.ok) {
-    return (
-      <Tooltip content={deployment.redeploy.why}>
-        <Button isDisabled>{label}</Button>
-      </Tooltip>
-    );
-  }
-  return (
-    <Tooltip content={deployment.redeploy.how}>
-      <Button onClick={() => onRedeploy(deployment)}>{label}</Button>
+/** A row's action button with what it does as its tooltip, or disabled with why it cannot. */
+const RowAction = ({
+  label,
+  can,
+  onPress,
+}: {
+  label: string;
+  can: { ok: true; how: string } | { ok: false; why: string };
+  onPress: () => void;
+}) =>
+  can.ok ? (
+    <Tooltip content={can.how}>
+      <Button onClick={onPress}>{label}</Button>
+    </Tooltip>
+  ) : (
+    <Tooltip content={can.why}>
+      <Button isDisabled>{label}</Button>
     </Tooltip>
   );
+
+/**
+ * Redeploy this commit on every finished deployment; Cancel on one the vendor is running. Each is
+ * disabled with the reason where it cannot run.
+ */
+const RowActions = ({ deployment, onRedeploy, onCancel }: { deployment: DeploymentView } & Pick<Props, 'onRedeploy' | 'onCancel'>) => {
+  const short = deployment.commit.slice(0, 7);
+  if (deployment.final) return <RowAction label={`Redeploy ${short}`} can={deployment.redeploy} onPress={() => onRedeploy(deployment)} />;
+  if (deployment.state !== 'in_progress') return null;
+  const can = deployment.cancel.ok ? { ok: true as const, how: 'Asks the vendor to stop this deploy' } : deployment.cancel;
+  return <RowAction label={`Cancel ${short}`} can={can} onPress={() => onCancel(deployment)} />;
 };
 
-export function History({ history, repositoryFullName, now, older, chart, filters, filtered, onRedeploy }: Props) {
+export function History({ history, repositoryFullName, now, older, chart, filters, filtered, onRedeploy, onCancel }: Props) {
   const hasMore = history.nextCursor !== null;
   const empty = filtered
     ? `No deployment matches these filters${hasMore ? ' among the newest ones read; press Older deployments to look further back' : ''}.`
@@ -85,7 +101,7 @@ export function History({ history, repositoryFullName, now, older, chart, filter
             { key: 'state', content: 'Status' },
             { key: 'duration', content: 'Duration' },
             { key: 'link', content: 'Details' },
-            { key: 'redeploy', content: 'Redeploy this commit' },
+            { key: 'redeploy', content: 'Redeploy or cancel' },
           ],
         }}
         rows={history.deployments.map((d) => ({
@@ -123,7 +139,7 @@ export function History({ history, repositoryFullName, now, older, chart, filter
                 <Text>{d.message}</Text>
               ),
             },
-            { key: 'redeploy', content: <RedeployButton deployment={d} onRedeploy={onRedeploy} /> },
+            { key: 'redeploy', content: <RowActions deployment={d} onRedeploy={onRedeploy} onCancel={onCancel} /> },
           ],
         }))}
       />

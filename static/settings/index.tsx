@@ -20,6 +20,7 @@ import { DeployModal } from './DeployModal';
 import { History } from './History';
 import { HistoryFilters } from './HistoryFilters';
 import { PageMessages } from './PageMessages';
+import { CancelModal } from './CancelModal';
 import { RedeployModal } from './RedeployModal';
 import { TargetForm } from './TargetForm';
 import { TargetsTab } from './TargetsTab';
@@ -80,6 +81,7 @@ const App = () => {
             chart={chart}
             filtered={state.filter !== null}
             onRedeploy={(deployment) => actions.open({ kind: 'redeploy', deployment })}
+            onCancel={(deployment) => actions.open({ kind: 'cancel', deployment })}
             filters={
               <HistoryFilters
                 targets={page.targets}
@@ -107,6 +109,13 @@ const App = () => {
             target={page.targets.find((t) => t.id === dialog.deployment.targetId) ?? null}
             onClose={actions.close}
             onQueued={actions.queued}
+          />
+        ) : null}
+        {dialog?.kind === 'cancel' ? (
+          <CancelModal
+            deployment={dialog.deployment}
+            onClose={actions.close}
+            onCanceled={(result) => actions.canceled(dialog.deployment, result)}
           />
         ) : null}
         {dialog?.kind === 'delete' ? (

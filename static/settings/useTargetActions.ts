@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { DeployNowResult, DeploymentView, TargetView, VerifyView } from '../../src/core/settings-api';
+import type { CancelView, DeployNowResult, DeploymentView, TargetView, VerifyView } from '../../src/core/settings-api';
 import { call } from './api';
 import { type Busy, useBusy } from './useBusy';
 import { type Appearance, verifyOutcome } from './verify';
@@ -11,6 +11,7 @@ export type Dialog =
   | { kind: 'delete'; target: TargetView }
   | { kind: 'deploy'; target: TargetView }
   | { kind: 'redeploy'; deployment: DeploymentView }
+  | { kind: 'cancel'; deployment: DeploymentView }
   | null;
 
 /** What happened last on a row, shown above the tabs where the admin acted. */
@@ -29,10 +30,11 @@ export interface TargetActions {
   remove: (target: TargetView) => Promise<void>;
   saved: (target: TargetView) => void;
   queued: (result: DeployNowResult) => void;
+  canceled: (deployment: DeploymentView, result: CancelView) => void;
 }
 
 /** What the admin does to a target from the table and its dialogs, each ending in a row note. */
-export function useTargetActions(state: Pick<PageState, 'replaceTarget' | 'removeTarget' | 'markQueued'>): TargetActions {
+export function useTargetActions(state: Pick<PageState, 'replaceTarget' | 'removeTarget' | 'markQueued' | 'reload'>): TargetActions {
   const [dialog, setDialog] = useState<Dialog>(null);
   const [note, setNote] = useState<RowNote | null>(null);
   const busy = useBusy();
@@ -87,6 +89,16 @@ export function useTargetActions(state: Pick<PageState, 'replaceTarget' | 'remov
         title: `${target.name} was saved`,
         text: 'Pushes that match its rules now deploy to it.',
       });
+    },
+    canceled: (deployment, result) => {
+      setDialog(null);
+      setNote({
+        targetId: deployment.targetId,
+        appearance: 'information',
+        title: `Cancel of ${deployment.ref} asked`,
+        text: result.message,
+      });
+      void state.reload();
     },
     queued: (result) => {
       state.markQueued(result);

@@ -11,6 +11,7 @@ import {
   PAGE_TIMERS,
   pageContext,
   recordTargetOf,
+  REPO,
   seedDeployments,
   seedTargets,
   type SettingsSession,
@@ -19,6 +20,8 @@ import path from 'node:path';
 import { renderPage, type PageHarness } from '../../local/ui/harness';
 import { findAll, type ForgeDocNode, nodeText } from '../../local/ui/forgedoc';
 import type { Deployment } from '../../src/core/deployment';
+import { putSecrets } from '../../src/forge/store';
+import { secretsSavedFor } from '../../src/providers/registry';
 import { makeTarget } from '../fixtures/targets';
 
 const PAGE = path.join(__dirname, '..', '..', 'static', 'settings', 'index.tsx');
@@ -200,7 +203,8 @@ describe('Redeploy this commit', () => {
     await seedDeployments(session, [done, hooked, running]);
     const ui = await openHistory();
     const [runningRow, hookedRow, doneRow] = historyRows(ui);
-    expect(findAll(cell(runningRow!, 'redeploy'), 'Button')).toEqual([]);
+    // A running row offers Cancel instead (core/cancel.ts), never Redeploy.
+    expect(findAll(cell(runningRow!, 'redeploy'), 'Button').map(nodeText)).toEqual([`Cancel ${running.commit.hash.slice(0, 7)}`]);
     const [disabled] = findAll(cell(hookedRow!, 'redeploy'), 'Button');
     expect([nodeText(disabled!), disabled?.props.isDisabled]).toEqual(['Redeploy b2c3d4e', true]);
     expect(findAll(cell(hookedRow!, 'redeploy'), 'Tooltip')[0]?.props.content).toBe(
@@ -356,5 +360,60 @@ describe('overriding the gates', () => {
     await ui.press('Redeploy e5f6a7b');
     expect(ui.text()).toContain('Deploys this exact commit again.');
     expect(ui.findAll('Toggle').filter((t) => t.props.id === 'overrideGates')).toEqual([]);
+  });
+});
+
+describe('Cancel a running deploy', () => {
+  it('is offered on a running row where the vendor can cancel, disabled with why where it cannot, and shows the vendor’s answer in its dialog', async () => {
+    const droplet = makeTarget({
+      id: 'do',
+      name: 'App',
+      provider: 'digitalocean',
+      settings: { appId: '4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf' },
+      secretHints: { token: { last4: 'abcd' } },
+    });
+    const dyno = makeTarget({
+      id: 'heroku',
+      name: 'Dyno',
+      provider: 'heroku',
+      settings: { app: 'acme-web', sourceUrlTemplate: 'https://archive.example.com/{repository}/{commit}.tar.gz' },
+      secretHints: { apiKey: { last4: 'abcd' } },
+    });
+    await seedTargets(session, [droplet, dyno]);
+    await session.platform.run(() => putSecrets(REPO, droplet.id, secretsSavedFor(droplet, { token: 'dop_v1_page-test-token' })));
+    const now = Date.now();
+    const building = makeDeployment(now - 2000, {
+      target: recordTargetOf(droplet),
+      state: 'in_progress',
+      finishedAt: null,
+      vendorId: 'dep-1',
+      commit: { hash: 'f6a7b8c'.padEnd(40, '6'), message: 'Building', author: null },
+    });
+    const slug = makeDeployment(now - 1000, {
+      target: recordTargetOf(dyno),
+      state: 'in_progress',
+      finishedAt: null,
+      vendorId: 'build-1',
+      commit: { hash: 'a7b8c9d'.padEnd(40, '7'), message: 'Slug', author: null },
+    });
+    await seedDeployments(session, [building, slug]);
+    const ui = await openHistory();
+    const [slugRow] = historyRows(ui);
+    const [disabled] = findAll(cell(slugRow!, 'redeploy'), 'Button');
+    expect([nodeText(disabled!), disabled?.props.isDisabled]).toEqual(['Cancel a7b8c9d', true]);
+    expect(findAll(cell(slugRow!, 'redeploy'), 'Tooltip')[0]?.props.content).toBe(
+      'Heroku has no API call that cancels a deploy; cancel it on the vendor’s page',
+    );
+
+    await ui.press('Cancel f6a7b8c');
+    expect(ui.text()).toContain('f6a7b8c Building of main, to App (staging).');
+    expect(ui.invocations.some((i) => i.functionKey === 'cancelDeploy')).toBe(false);
+    // Nothing answers for api.digitalocean.com here: the dialog stays open with the refusal.
+    await ui.press('Cancel the deploy');
+    expect(ui.invocations.filter((i) => i.functionKey === 'cancelDeploy')).toEqual([
+      { functionKey: 'cancelDeploy', payload: { deploymentId: building.id } },
+    ]);
+    expect(ui.text()).toMatch(/DigitalOcean App Platform did not answer \(.*\); the deploy goes on\. Try again\./);
+    expect(ui.findAll('ModalTitle').map(nodeText)).toEqual(['Cancel the deploy to App?']);
   });
 });

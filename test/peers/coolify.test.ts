@@ -84,6 +84,21 @@ describe('the Coolify provider on the local platform, against Coolify’s spec',
     ]);
     expect(redeployed).toMatchObject({ trigger: 'redeploy', redeployOf: record.id, vendorId: 'string' });
   });
+
+  it('cancels a running deployment by its uuid with the spec’s cancel request', async () => {
+    const [record] = await relay.push();
+    if (!record) throw new Error('the push deployed nothing');
+    relay.platform.egressLog.length = 0;
+    const answer = await relay.cancel(record, 'cm37r6cqj000008jm0veg5tkm');
+    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url.slice(prism().url.length)} -> ${r.status}`)).toEqual([
+      'POST /api/v1/deployments/cm37r6cqj000008jm0veg5tkm/cancel -> 200',
+    ]);
+    expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
+    expect(answer).toMatchObject({
+      ok: true,
+      data: { message: expect.stringMatching(/^Coolify canceled deployment cm37r6cqj000008jm0veg5tkm\. /) },
+    });
+  });
 });
 
 describe('npm start with a Coolify target whose address is Prism', () => {

@@ -109,6 +109,18 @@ describe('the DigitalOcean provider on the local platform, against DigitalOcean�
     expect(relay.platform.egressLog.some((r) => r.method === 'GET' && r.url.endsWith(`/deployments/${SPEC_DEPLOYMENT_ID}`))).toBe(true);
   });
 
+  it('cancels a running deployment with the spec’s cancel request', async () => {
+    const [record] = await relay.push();
+    if (!record) throw new Error('the push deployed nothing');
+    relay.platform.egressLog.length = 0;
+    const answer = await relay.cancel(record, SPEC_DEPLOYMENT_ID);
+    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url} -> ${r.status}`)).toEqual([
+      `POST https://api.digitalocean.com/v2/apps/${APP_ID}/deployments/${SPEC_DEPLOYMENT_ID}/cancel -> 200`,
+    ]);
+    expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
+    expect(answer).toMatchObject({ ok: true, data: { message: expect.stringMatching(/^DigitalOcean is canceling deployment /) } });
+  });
+
   // The provider's settings only let a boolean through; sent by hand, the spec's refusal is reported.
   it('reports a request the spec refuses with Prism’s reason: force_build as a string', async () => {
     relay.platform.egressLog.length = 0;

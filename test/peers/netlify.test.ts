@@ -51,6 +51,22 @@ describe('the Netlify provider (API) on the local platform, against Netlify’s 
     expect(status).toMatchObject({ state: 'failed', message: 'Netlify build string failed: string' });
   });
 
+  it('cancels a running build’s deploy with the spec’s requests: the build names its deploy, which is canceled', async () => {
+    const [record] = await relay.push();
+    if (!record) throw new Error('the push deployed nothing');
+    relay.platform.egressLog.length = 0;
+    const answer = await relay.cancel(record, 'string');
+    expect(relay.platform.egressLog.map((r) => `${r.method} ${r.url} -> ${r.status}`)).toEqual([
+      'GET https://api.netlify.com/api/v1/builds/string -> 200',
+      'POST https://api.netlify.com/api/v1/deploys/string/cancel -> 201',
+    ]);
+    expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
+    expect(answer).toMatchObject({
+      ok: true,
+      data: { message: 'Netlify canceled deploy string. The history shows how the deploy ended at its next status read.' },
+    });
+  });
+
   it('verifies the token by reading the site with a request the spec accepts', async () => {
     relay.platform.egressLog.length = 0;
     const view = await relay.verify('netlify-api');

@@ -3,7 +3,7 @@ import { ADMIN, openSession, REPO, WORKSPACE } from '../page/settings-harness';
 import type { LocalPlatform, LocalPlatformOptions } from '../../local/platform';
 import type { Deployment } from '../../src/core/deployment';
 import { kvs } from '@forge/kvs';
-import type { DeployNowResult, Result, VerifyView } from '../../src/core/settings-api';
+import type { CancelView, DeployNowResult, Result, VerifyView } from '../../src/core/settings-api';
 import { type Target, TARGETS_SCHEMA_VERSION } from '../../src/core/targets';
 import { appLogger } from '../../src/forge/log';
 import { forgeHttpClient } from '../../src/forge/http';
@@ -41,6 +41,11 @@ export interface RelayOnPeers {
    * commit* through the settings resolver and runs the queue to the end: the redeploy's record.
    */
   redeploy(record: Deployment): Promise<Deployment>;
+  /**
+   * Marks `record` in progress with the vendor's id `vendorId` (Prism's examples end a deploy at once),
+   * then asks for *Cancel* through the settings resolver: its answer.
+   */
+  cancel(record: Deployment, vendorId: string): Promise<Result<CancelView>>;
   close(): Promise<void>;
 }
 
@@ -142,6 +147,11 @@ export function startRelay(options: LocalPlatformOptions): RelayOnPeers {
       const redeployed = page.deployments.find((d) => d.deliveryId === asked.data.deliveryId);
       if (!redeployed) throw new Error('the redeploy left no record');
       return redeployed;
+    },
+    async cancel(record, vendorId) {
+      await platform.run(() => kvs.set(deploymentKey(REPO, record.id), { ...record, state: 'in_progress', vendorId }));
+      platform.advanceClock(1000);
+      return resolve<CancelView>('cancelDeploy', { deploymentId: record.id });
     },
     close: () => platform.close(),
   };

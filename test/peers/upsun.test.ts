@@ -97,6 +97,18 @@ describe('the Upsun provider on the local platform, against Upsun’s spec', () 
     expect(status).toMatchObject({ state: 'canceled', message: 'Upsun activity cancelled (failure)' });
   });
 
+  it('cancels a running activity with the spec’s cancel request', async () => {
+    const [record] = await relay.push();
+    if (!record) throw new Error('the push deployed nothing');
+    relay.platform.egressLog.length = 0;
+    const answer = await relay.cancel(record, 'act-42');
+    expect(onPrism().map((r) => `${r.method} ${r.url} -> ${r.status}`)).toEqual([
+      `POST https://api.upsun.com/projects/${PROJECT}/activities/act-42/cancel -> 200`,
+    ]);
+    expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
+    expect(answer).toMatchObject({ ok: true, data: { message: expect.stringMatching(/^Upsun is canceling activity act-42\. /) } });
+  });
+
   it('verifies the token by reading the environment with a request the spec accepts', async () => {
     relay.platform.egressLog.length = 0;
     const view = await relay.verify('upsun-redeploy');

@@ -239,6 +239,23 @@ describe('the Netlify provider', () => {
       expect(seen).toHaveLength(1);
     });
 
+    it('cancels the deploy the build names: the build is read, then its deploy canceled', async () => {
+      answer = (s) => (s.method === 'GET' ? { status: 200, body: netlifyBuild() } : { status: 201, body: netlifyDeploy('error') });
+      expect(await provider.cancel?.(apiCall(), BUILD_ID)).toBe(`Netlify canceled deploy ${DEPLOY_ID}`);
+      expect(seen.map((s) => [s.method, s.path, s.headers.authorization])).toEqual([
+        ['GET', `/api/v1/builds/${BUILD_ID}`, `Bearer ${TOKEN}`],
+        ['POST', `/api/v1/deploys/${DEPLOY_ID}/cancel`, `Bearer ${TOKEN}`],
+      ]);
+    });
+
+    it('refuses to cancel a build that has no deploy yet, and says to try again', async () => {
+      answer = () => ({ status: 200, body: netlifyBuild({ deploy_id: null }) });
+      await expect(provider.cancel?.(apiCall(), BUILD_ID)).rejects.toThrow(
+        `Netlify build ${BUILD_ID} has no deploy to cancel yet; try again in a moment`,
+      );
+      expect(seen.map((s) => s.method)).toEqual(['GET']);
+    });
+
     it('keeps following a build that has no deploy yet', async () => {
       answer = () => ({ status: 200, body: netlifyBuild({ deploy_id: null }) });
       expect(await provider.status?.(apiCall(), BUILD_ID)).toEqual({

@@ -128,6 +128,13 @@ describe('the Vercel provider', () => {
       );
     });
 
+    it('cannot cancel: it asks for API mode instead, sending nothing', async () => {
+      await expect(provider.cancel?.(hookCall(), DEPLOYMENT_ID)).rejects.toThrow(
+        'A Vercel deploy hook cannot cancel a deploy: switch the target to API mode (a token and a project) to follow deploys.',
+      );
+      expect(seen).toEqual([]);
+    });
+
     it('has no status to read: it asks for API mode instead', async () => {
       await expect(provider.status?.(hookCall(), DEPLOYMENT_ID)).rejects.toThrow(
         'A Vercel deploy hook cannot report a deploy’s outcome: switch the target to API mode (a token and a project) to follow deploys.',
@@ -251,6 +258,23 @@ describe('the Vercel provider', () => {
         state: 'failed',
         message: `Vercel deployment ${DEPLOYMENT_ID} is ERROR: Command "npm run build" exited with 1`,
       });
+    });
+
+    it('cancels a deployment with PATCH /v12/deployments/{id}/cancel, in the team', async () => {
+      answer = () => ({ status: 200, body: vercelDeployment('CANCELED') });
+      expect(await provider.cancel?.(apiCall(), DEPLOYMENT_ID)).toBe(`Vercel is canceling deployment ${DEPLOYMENT_ID}`);
+      expect(seen.map((s) => [s.method, s.path, s.query, s.headers.authorization, s.body])).toEqual([
+        ['PATCH', `/v12/deployments/${DEPLOYMENT_ID}/cancel`, { teamId: TEAM_ID }, `Bearer ${TOKEN}`, ''],
+      ]);
+    });
+
+    it('a refused cancel is Vercel’s words, the token redacted', async () => {
+      answer = () => ({ status: 400, body: { error: { code: 'bad_request', message: `Deployment already READY (${TOKEN})` } } });
+      const error = refusal(await provider.cancel?.(apiCall(), DEPLOYMENT_ID).catch((e: unknown) => e));
+      expect(error).toBeInstanceOf(HttpRejected);
+      expect(error.message).toBe(
+        `PATCH https://api.vercel.com/v12/deployments/${DEPLOYMENT_ID}/cancel answered 400: Deployment already READY ([redacted])`,
+      );
     });
 
     it('verifies by reading the project with GET only', async () => {

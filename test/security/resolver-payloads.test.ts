@@ -153,6 +153,12 @@ const SHAPES: Shape[] = [
   },
   { key: 'getAudit', payload: () => ({ cursor: null }), paths: [['cursor']], parents: [[]] },
   {
+    key: 'cancelDeploy',
+    payload: () => ({ deploymentId: '8240000000000-0123456789abcdef01234567' }),
+    paths: [['deploymentId']],
+    parents: [[]],
+  },
+  {
     key: 'decideDeploy',
     payload: () => ({ deploymentId: '8240000000000-0123456789abcdef01234567', decision: 'approve' }),
     paths: [['deploymentId'], ['decision']],
@@ -175,6 +181,7 @@ const SHAPES: Shape[] = [
         'redeploy',
         'getAudit',
         'decideDeploy',
+        'cancelDeploy',
       ].includes(key),
   ).map((key): Shape => ({ key, payload: () => ({}), paths: [['id'], ['repositoryUuid']], parents: [[]] })),
 ];

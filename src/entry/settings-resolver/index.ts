@@ -8,6 +8,7 @@ import { orderOf } from '../../core/order';
 import { isBranchName, refMatches } from '../../core/rules';
 import type {
   AuditPage,
+  CancelView,
   DecisionView,
   BranchSearch,
   DeployNowResult,
@@ -22,6 +23,9 @@ import type {
 } from '../../core/settings-api';
 import { LIVE_STATES } from '../../core/settings-api';
 import { redeployability } from '../../core/redeploy';
+import { cancelability } from '../../core/cancel';
+import { HttpFault, HttpRejected } from '../../core/http';
+import type { BoundProvider, ProviderCall } from '../../core/provider';
 import { mayNotDecide } from '../../core/approval';
 import { NO_SECRETS, secretParts, secretsFor, type StoredSecrets } from '../../core/secrets';
 import { dailyStats, windowStart } from '../../core/stats';
@@ -59,7 +63,7 @@ import {
   putTargetsIfUnchanged,
   readTargetsForChange,
 } from '../../forge/store';
-import { bindProvider, redeployWayOf } from '../../providers/registry';
+import { bindProvider, cancelWayOf, redeployWayOf } from '../../providers/registry';
 import {
   auditPayload,
   decideDeployPayload,
@@ -74,6 +78,7 @@ import {
   searchBranchesPayload,
   setEnabledPayload,
   setPausedPayload,
+  cancelDeployPayload,
   targetIdPayload,
 } from './payloads';
 import { applySave, bindingOfStored, FieldErrors } from './save';
@@ -629,25 +634,40 @@ async function testTarget(call: CallContext, payload: unknown): Promise<VerifyVi
   return verifyWith(call, doc, outcome.target, outcome.secrets ?? stored);
 }
 
-/** Asks the provider whether `target` works with `stored`, sending the secrets only where they were saved for. */
-async function verifyWith(call: CallContext, doc: TargetsDocument | null, target: Target, stored: StoredSecrets): Promise<VerifyView> {
+/**
+ * The target's provider, bound and allowed to be called from this installation, with what a call to it
+ * needs: the secrets only where they were saved for, and a log that redacts them.
+ */
+async function providerCallFor(
+  call: CallContext,
+  doc: TargetsDocument | null,
+  target: Target,
+  stored: StoredSecrets,
+): Promise<{ bound: BoundProvider; providerCall: ProviderCall<never> }> {
   const bound = bindProvider(target);
   await checkEgress(target, bound);
   const log = appLogger.child({ targetId: target.id, provider: target.provider }, secretParts(Object.values(stored.values)));
+  const providerCall: ProviderCall<never> = {
+    target,
+    settings: bound.settings,
+    secrets: secretsFor(stored, target, bound.hosts),
+    repository: {
+      uuid: call.repositoryUuid,
+      workspaceUuid: doc?.repository.workspaceUuid ?? '',
+      fullName: doc?.repository.fullName ?? null,
+    },
+    http: forgeHttpClient(log),
+    log,
+    now: Date.now,
+  };
+  return { bound, providerCall };
+}
+
+/** Asks the provider whether `target` works with `stored`, sending the secrets only where they were saved for. */
+async function verifyWith(call: CallContext, doc: TargetsDocument | null, target: Target, stored: StoredSecrets): Promise<VerifyView> {
+  const { bound, providerCall } = await providerCallFor(call, doc, target, stored);
   try {
-    const result = await bound.provider.verify({
-      target,
-      settings: bound.settings,
-      secrets: secretsFor(stored, target, bound.hosts),
-      repository: {
-        uuid: call.repositoryUuid,
-        workspaceUuid: doc?.repository.workspaceUuid ?? '',
-        fullName: doc?.repository.fullName ?? null,
-      },
-      http: forgeHttpClient(log),
-      log,
-      now: Date.now,
-    });
+    const result = await bound.provider.verify(providerCall);
     return { ok: result.ok, message: result.message, shapeOnly: result.shapeOnly };
   } catch (error) {
     // A refusal from the vendor is the answer to "does this work?", not a failure of the page.
@@ -711,6 +731,41 @@ async function decideDeploy(call: CallContext, payload: unknown): Promise<Decisi
   return { deploymentId: record.id, decision: stands.decision, by: stands.by, mine };
 }
 
+/**
+ * Cancel a running deploy: the vendor is asked to stop it, by the id it gave the deploy; the poller's
+ * next status read records how it ended (canceled, or finished first). The audit entry is written once
+ * the vendor has agreed. A refusal or a fault is the answer, shown on the page: nothing was changed.
+ */
+async function cancelDeploy(call: CallContext, payload: unknown): Promise<CancelView> {
+  const { deploymentId } = parsePayload(cancelDeployPayload, payload);
+  const [doc, record] = await Promise.all([getTargets(call.repositoryUuid), getDeployment(call.repositoryUuid, deploymentId)]);
+  if (!record) throw new RelayError('NOT_FOUND', 'That deployment is no longer in the history; reload the page.');
+  const target = doc?.targets.find((t) => t.id === record.target.id);
+  const can = cancelability(record, target ?? null, cancelWayOf(target));
+  if (!can.ok || !target || !record.vendorId)
+    throw new RelayError('INVALID_INPUT', `${can.ok ? 'It cannot be canceled' : can.why}. Nothing was changed.`);
+  const { bound, providerCall } = await providerCallFor(call, doc, target, await getSecrets(call.repositoryUuid, target.id));
+  const cancel = bound.provider.cancel;
+  if (!cancel) throw new Error(`${bound.provider.title} says it cancels, yet has no cancel call`);
+  let asked: string;
+  try {
+    asked = await cancel(providerCall, record.vendorId);
+  } catch (error) {
+    const said = error instanceof Error ? error.message.replace(/\.$/, '') : '';
+    if (error instanceof HttpRejected)
+      throw new RelayError('PROVIDER_REJECTED', `${bound.provider.title} refused to cancel it: ${said}. Nothing was changed.`);
+    if (error instanceof HttpFault)
+      throw new RelayError('PROVIDER_UNAVAILABLE', `${bound.provider.title} did not answer (${said}); the deploy goes on. Try again.`);
+    throw error;
+  }
+  const what = `${record.ref.name} at ${record.commit.hash.slice(0, 7)}`;
+  await appendAudit(
+    call.repositoryUuid,
+    auditEntry(call, { action: 'deploy.canceled', target, detail: `Canceled the deploy of ${what}: ${asked}` }),
+  );
+  return { deploymentId: record.id, message: `${asked}. The history shows how the deploy ended at its next status read.` };
+}
+
 async function getAudit(call: CallContext, payload: unknown): Promise<AuditPage> {
   const { cursor } = parsePayload(auditPayload, payload);
   const page = await listAudit(call.repositoryUuid, AUDIT_PAGE, cursor ?? undefined);
@@ -726,6 +781,7 @@ export const settingsResolver = new Resolver()
   .define('deleteTarget', guarded(deleteTarget))
   .define('setEnabled', guarded(setEnabled))
   .define('setPaused', guarded(setPaused))
+  .define('cancelDeploy', guarded(cancelDeploy))
   .define('searchBranches', guarded(searchBranches))
   .define('deployNow', guarded(deployNow))
   .define('verifyTarget', guarded(verifyTarget))

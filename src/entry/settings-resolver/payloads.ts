@@ -71,6 +71,7 @@ export const deployNowPayload = z.strictObject({
 /** A record id as deploymentId (core/deployment.ts) makes them: a KVS key part, checked before storage is asked. */
 const recordId = z.string().check(z.regex(/^\d{13}-[A-Za-z0-9_-]{1,64}$/, 'is not the id of a deployment'));
 export const redeployPayload = z.strictObject({ deploymentId: recordId, overrideGates: z.optional(z.boolean()) });
+export const cancelDeployPayload = z.strictObject({ deploymentId: recordId });
 export const decideDeployPayload = z.strictObject({ deploymentId: recordId, decision: z.enum(['approve', 'reject']) });
 export const auditPayload = z.strictObject({ cursor: z.optional(z.nullable(shortText(4000))) });
 

@@ -3,8 +3,9 @@ import type { DeploymentView, ProviderView, TargetView } from '../../core/settin
 import { activeFreeze, localTimeOf } from '../../core/freeze';
 import { isPaused, type Target } from '../../core/targets';
 import { refusedEgress } from '../../forge/egress';
+import { cancelability } from '../../core/cancel';
 import { redeployability } from '../../core/redeploy';
-import { allProviders, bindProvider, getProvider, redeployWayOf } from '../../providers/registry';
+import { allProviders, bindProvider, cancelWayOf, getProvider, redeployWayOf } from '../../providers/registry';
 
 /**
  * Everything the page may see of a target: secrets only as "set" with at most their last four characters.
@@ -81,6 +82,7 @@ export const deploymentView = (d: Deployment, targets: TargetsById): DeploymentV
   createdAt: d.createdAt,
   durationMs: durationMs(d),
   redeploy: redeployability(d, targets.get(d.target.id) ?? null, redeployWayOf(targets.get(d.target.id))),
+  cancel: cancelability(d, targets.get(d.target.id) ?? null, cancelWayOf(targets.get(d.target.id))),
   waitingFor: waitingFor(d),
   overrideGates: d.overrideGates ?? false,
   decidedBy: d.approval?.decision?.by ?? null,

@@ -125,6 +125,18 @@ export const coolifyProvider: DeployProvider<CoolifySettings> = {
     };
   },
 
+  /** `POST /api/v1/deployments/{uuid}/cancel` (cancel-deployment-by-uuid); a finished one answers 400 with its status. */
+  async cancel(call, vendorId) {
+    const token = tokenOf(call);
+    await call.http.send({
+      method: 'POST',
+      url: `${call.settings.baseUrl}/api/v1/deployments/${encodeURIComponent(vendorId)}/cancel`,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      secrets: [token],
+    });
+    return `Coolify canceled deployment ${vendorId}`;
+  },
+
   async status(call, vendorId) {
     const token = tokenOf(call);
     const response = await call.http.send({

@@ -123,6 +123,18 @@ export const digitalOceanProvider: DeployProvider<DigitalOceanSettings> = {
     };
   },
 
+  /** `POST /v2/apps/{app_id}/deployments/{deployment_id}/cancel` (apps_cancel_deployment): no body. */
+  async cancel(call, vendorId) {
+    const token = requireSecret(call.secrets, 'token', TOKEN);
+    await call.http.send({
+      method: 'POST',
+      url: `${API}${appPath(call.settings)}/deployments/${encodeURIComponent(vendorId)}/cancel`,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      secrets: [token],
+    });
+    return `DigitalOcean is canceling deployment ${vendorId}`;
+  },
+
   async status(call: ProviderCall<DigitalOceanSettings>, vendorId: string): Promise<StatusResult> {
     const token = requireSecret(call.secrets, 'token', TOKEN);
     const response = await call.http.send({

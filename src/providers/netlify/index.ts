@@ -12,10 +12,11 @@ import {
   requireSecret,
   verifyByReading,
 } from '../kit';
+import { HttpRejected } from '../../core/http';
 import { firstLine } from '../../core/text';
 import type { DeployProvider, ProviderCall, StatusResult } from '../../core/provider';
 import { deployState } from './states';
-import { type NetlifyDeploy, buildSchema, deploySchema, siteSchema } from './wire';
+import { type NetlifyBuild, type NetlifyDeploy, buildSchema, deploySchema, siteSchema } from './wire';
 
 /**
  * Netlify, two ways (providers.md): a build hook (a secret URL; builds a branch's newest commit and
@@ -77,6 +78,17 @@ function apiSettings(settings: NetlifySettings, action: string): ApiSettings {
 }
 
 const getJson = (token: string) => ({ authorization: `Bearer ${token}`, accept: 'application/json' });
+
+/** The build a deploy request started (the id this app follows), read with an API-mode target's token. */
+async function readBuild(call: ProviderCall<NetlifySettings>, token: string, buildId: string): Promise<NetlifyBuild> {
+  const response = await call.http.send({
+    method: 'GET',
+    url: `${API}/api/v1/builds/${encodeURIComponent(buildId)}`,
+    headers: getJson(token),
+    secrets: [token],
+  });
+  return parseAnswer('Netlify', buildSchema, response.text, 'Netlify build');
+}
 
 export const netlifyProvider: DeployProvider<NetlifySettings> = {
   id: 'netlify',
@@ -160,13 +172,7 @@ export const netlifyProvider: DeployProvider<NetlifySettings> = {
   async status(call: ProviderCall<NetlifySettings>, vendorId: string): Promise<StatusResult> {
     apiSettings(call.settings, 'report a deploy’s outcome');
     const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
-    const buildResponse = await call.http.send({
-      method: 'GET',
-      url: `${API}/api/v1/builds/${encodeURIComponent(vendorId)}`,
-      headers: getJson(token),
-      secrets: [token],
-    });
-    const build = parseAnswer('Netlify', buildSchema, buildResponse.text, 'Netlify build');
+    const build = await readBuild(call, token, vendorId);
     if (build.error) return { state: 'failed', message: `Netlify build ${build.id} failed: ${build.error}`, url: null };
     if (!build.deploy_id)
       return {
@@ -189,6 +195,24 @@ export const netlifyProvider: DeployProvider<NetlifySettings> = {
       message: `Netlify deploy ${deploy.id} is ${deploy.state}${said}${known ? '' : ' (a state Deploy Relay does not know yet, still following it)'}`,
       url: deployPage(deploy),
     };
+  },
+
+  /**
+   * `POST /api/v1/deploys/{deploy_id}/cancel` (cancelSiteDeploy). The id this app follows is the build's;
+   * the build names its deploy once Netlify has made one, so that is read first.
+   */
+  async cancel(call: ProviderCall<NetlifySettings>, vendorId: string): Promise<string> {
+    apiSettings(call.settings, 'cancel a deploy');
+    const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
+    const build = await readBuild(call, token, vendorId);
+    if (!build.deploy_id) throw new HttpRejected(`Netlify build ${build.id} has no deploy to cancel yet; try again in a moment`, null);
+    await call.http.send({
+      method: 'POST',
+      url: `${API}/api/v1/deploys/${encodeURIComponent(build.deploy_id)}/cancel`,
+      headers: getJson(token),
+      secrets: [token],
+    });
+    return `Netlify canceled deploy ${build.deploy_id}`;
   },
 
   async verify(call) {

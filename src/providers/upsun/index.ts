@@ -287,6 +287,15 @@ export const upsunProvider: DeployProvider<UpsunSettings> = {
     return { state: upsunState(activity.state, activity.result), message: `Upsun activity ${activity.state}${outcome}`, url: null };
   },
 
+  /** `POST /projects/{projectId}/activities/{activityId}/cancel`; the spec warns not every activity can be. */
+  async cancel(call, vendorId) {
+    await callApi(call, {
+      method: 'POST',
+      path: `/projects/${encodeURIComponent(call.settings.projectId)}/activities/${encodeURIComponent(vendorId)}/cancel`,
+    });
+    return `Upsun is canceling activity ${vendorId}`;
+  },
+
   async verify(call) {
     try {
       const response = await callApi(call, { method: 'GET', path: environmentPath(call.settings) });

@@ -171,6 +171,19 @@ export const vercelProvider: DeployProvider<VercelSettings> = {
     return { state: 'in_progress', message: describe(read.data), vendorId: read.data.id, url: pageOf(read.data) };
   },
 
+  /** `PATCH /v12/deployments/{id}/cancel` (Vercel's REST reference, "Cancel a deployment"): one that is building. */
+  async cancel(call: ProviderCall<VercelSettings>, vendorId: string): Promise<string> {
+    const settings = apiSettings(call.settings, 'cancel a deploy');
+    const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
+    await call.http.send({
+      method: 'PATCH',
+      url: apiUrl(`/v12/deployments/${encodeURIComponent(vendorId)}/cancel`, settings),
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      secrets: [token],
+    });
+    return `Vercel is canceling deployment ${vendorId}`;
+  },
+
   async status(call: ProviderCall<VercelSettings>, vendorId: string): Promise<StatusResult> {
     const settings = apiSettings(call.settings, 'report a deploy’s outcome');
     const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
