@@ -4,7 +4,7 @@ import { scenarioTest } from './verdict';
 /**
  * The short runs in `npm test`: a few hundred pushes with every kind of fault, on the harsh platform,
  * once with Forge retrying an event at most four times and once for its 24 hours: the app must be right
- * under both. The full run (10,000 pushes over 50 repositories) is test/load/faults.test.ts, the same
+ * under both; and once with gates on (scenario.ts, `gates`), whose waits must not bend any promise. The full run (10,000 pushes over 50 repositories) is test/load/faults.test.ts, the same
  * scenario. One session each: its held requests cost 20 real seconds, the most of a run's time.
  */
 const short = {
@@ -18,6 +18,14 @@ const short = {
   timeoutsPerSession: 2,
   seed: Number(process.env.RELIABILITY_SEED ?? 5),
 };
+
+describe('with gates switched on (wait for builds, a freeze)', () => {
+  scenarioTest(
+    { ...short, name: 'short, gated', gates: true },
+    'the same promises hold while deploys wait for builds and for a freeze to end, and no gate is passed early',
+    180_000,
+  );
+});
 
 describe.each([{ maxRetries: 4 }, { maxRetries: undefined }])('Forge retrying an event (cap: $maxRetries)', ({ maxRetries }) => {
   scenarioTest(

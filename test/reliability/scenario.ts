@@ -10,7 +10,7 @@ import { PROVIDER_TIMEOUT_MS } from '../../src/forge/http';
 import { listDeployments, putSecrets, putTargets } from '../../src/forge/store';
 import { SIGNING_SECRET } from '../platform/app';
 import { makeTarget } from '../fixtures/targets';
-import { digitalOceanBackend, webhookBackend } from './backends';
+import { digitalOceanBackend, type VendorDeployment, webhookBackend } from './backends';
 import { type BitbucketFault, createFaultPlan, type FaultPlan, seededRandom } from './fault-plan';
 import { type FaultyServer, refusingPort, startFaultyServer } from './faulty-server';
 import { formatTally, tally, type Tally } from './tally';
@@ -45,7 +45,29 @@ export interface ScenarioSize extends TrafficSize {
   seed: number;
   /** Forge's retry cap, when the run assumes one (4, as some write-ups say); none: its 24 hours. */
   maxRetries?: number;
+  /**
+   * Gates on: `audit` waits for the commit's builds (a CI reports each pushed commit green, some before
+   * the push, most after its job has begun to wait, its events delivered as harshly as pushes), and `do`
+   * is frozen for three waves early in the run. The invariants hold through the waits, and two more are
+   * checked: nothing reaches `audit` before its builds passed, nothing reaches DigitalOcean during the freeze.
+   */
+  gates?: boolean;
 }
+
+/** A one-off freeze of the `do` targets, in UTC minutes as the form writes them. */
+interface FreezeWindow {
+  from: number;
+  to: number;
+}
+
+/** Minutes of the freeze, and when it starts after the run's first wave. */
+const FREEZE_WAVES = { after: 2, lasting: 3 };
+const CI_KEY = 'ci';
+const CI_URL = 'https://ci.example.com/builds';
+/** The share of commits the CI reports green before their push arrives (a build already passed). */
+const GREEN_FIRST = 1 / 3;
+
+const utcMinute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
 
 export interface ScenarioResult {
   tally: Tally;
@@ -74,8 +96,9 @@ const WAVE_INTERVAL_MS = 60_000;
 /** drain() stops after 10,000 deliveries by default, a guard against a consumer retrying forever. */
 const MAX_DELIVERIES = 10_000_000;
 
-function targetsOf(repo: Repository, hook: string, receiver: string): Target[] {
+function targetsOf(repo: Repository, hook: string, receiver: string, freeze: FreezeWindow | null): Target[] {
   const rules = (branches: string[]) => ({ branches, tags: [], paths: { include: [], exclude: [] } });
+  const gates = freeze !== null;
   return [
     makeTarget({ id: 'hook', name: 'Staging hook', environment: 'staging', settings: { url: hook }, rules: rules(['main', 'release/*']) }),
     makeTarget({
@@ -86,6 +109,19 @@ function targetsOf(repo: Repository, hook: string, receiver: string): Target[] {
       settings: { appId: repo.appId },
       secretHints: { token: { last4: DO_TOKEN.slice(-4) } },
       rules: rules(['main']),
+      ...(freeze
+        ? {
+            options: {
+              ...DEFAULT_OPTIONS,
+              freeze: {
+                timeZone: 'UTC',
+                weekly: [],
+                once: [{ from: utcMinute(freeze.from), to: utcMinute(freeze.to), reason: 'Fault run freeze' }],
+                during: 'wait' as const,
+              },
+            },
+          }
+        : {}),
     }),
     makeTarget({
       id: 'audit',
@@ -93,7 +129,7 @@ function targetsOf(repo: Repository, hook: string, receiver: string): Target[] {
       environment: 'audit',
       settings: { url: `${receiver}/audit` },
       rules: rules(['**']),
-      options: { ...DEFAULT_OPTIONS, skipMarkers: false, coalesce: false },
+      options: { ...DEFAULT_OPTIONS, skipMarkers: false, coalesce: false, waitForBuilds: gates },
     }),
   ];
 }
@@ -144,6 +180,34 @@ class CallCounts {
   }
 }
 
+/**
+ * The gates' own promises in a gated run, added to the tally's problems: every request `audit` sent
+ * left after its commit's builds passed, and DigitalOcean created no deployment during the freeze,
+ * while the pushes made during it waited (then deployed, or were superseded by a newer push).
+ */
+function gateChecks(
+  records: readonly Deployment[],
+  vendor: readonly VendorDeployment[],
+  freeze: FreezeWindow,
+  problems: string[],
+): string[] {
+  const where = (r: Deployment) => `${r.target.id} ${r.ref.name}@${r.commit.hash.slice(-6)}`;
+  const sentAudit = records.filter((r) => r.target.id === 'audit' && r.sentAt !== null);
+  for (const r of sentAudit.filter((a) => a.builds?.passed !== true).slice(0, 5))
+    problems.push(`sent before its builds passed: ${where(r)}`);
+  const during = (at: number) => at >= freeze.from && at < freeze.to;
+  for (const d of vendor.filter((v) => during(v.createdAt)).slice(0, 5))
+    problems.push(`DigitalOcean deployment ${d.id} created during the freeze`);
+  const held = records.filter((r) => r.target.id === 'do' && during(r.createdAt));
+  for (const r of held.filter((h) => h.sentAt !== null && h.sentAt < freeze.to).slice(0, 5))
+    problems.push(`sent during the freeze: ${where(r)}`);
+  if (held.length === 0) problems.push('no push reached a frozen target during the freeze: the freeze was not exercised');
+  const released = held.filter((r) => r.sentAt !== null).length;
+  return [
+    `gates: ${sentAudit.length} requests to audit, each after its commit's builds passed; ${held.length} pushes to DigitalOcean during the ${(freeze.to - freeze.from) / 60_000}-minute freeze, ${released} sent once it ended, the rest superseded; deployments DigitalOcean created during it: ${vendor.filter((v) => during(v.createdAt)).length}`,
+  ];
+}
+
 export async function startScenario(size: ScenarioSize): Promise<Scenario> {
   const plan = createFaultPlan({ seed: size.seed + 1, providerRate: PROVIDER_FAULT_RATE, bitbucketRate: BITBUCKET_FAULT_RATE });
   const traffic: Traffic = planTraffic(size, seededRandom(size.seed));
@@ -169,13 +233,19 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
     maxRetries: size.maxRetries,
   });
   clock.now = app.now;
+  // The first wave happens a minute from now; the freeze starts on a whole minute a little after.
+  const freezeFrom = Math.ceil((app.now() + (FREEZE_WAVES.after + 1) * WAVE_INTERVAL_MS) / 60_000) * 60_000;
+  const freeze: FreezeWindow | null = size.gates ? { from: freezeFrom, to: freezeFrom + FREEZE_WAVES.lasting * 60_000 } : null;
+  const ciRandom = seededRandom(size.seed + 4);
+  /** Build status trigger invocations that failed: a CI report Forge would not deliver again. */
+  let triggerErrorsOfBuilds = 0;
   // The admins' saved targets, arranged calmly, as the settings page would have stored them.
   await app.run(
     async () => {
       for (const repo of traffic.repositories) {
         bitbucket.addRepository({ workspace: WORKSPACE_UUID, uuid: repo.uuid, slug: `repo-${repo.index}` });
         const hook = repo.index < size.deadReceivers ? `http://127.0.0.1:${refused}/hook` : `${receiver.base}/hook`;
-        const targets = targetsOf(repo, hook, receiver.base);
+        const targets = targetsOf(repo, hook, receiver.base, freeze);
         await putTargets({
           schemaVersion: 1,
           repository: { uuid: repo.uuid, workspaceUuid: WORKSPACE_UUID, fullName: `reliability/repo-${repo.index}` },
@@ -230,9 +300,15 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
         (bornIn.get(waveIndex) ?? []).forEach((push, n) => {
           push.event.timestamp = `${new Date(app.now()).toISOString().slice(0, -1)}${String(n).padStart(3, '0')}Z`;
         });
+        const born = bornIn.get(waveIndex) ?? [];
         waveIndex += 1;
+        const builtLater = size.gates ? await buildFirst(born) : [];
         for (const push of wave) await emit(push);
         await app.drain({ advanceClock: false, concurrency: size.concurrency, maxDeliveries: MAX_DELIVERIES });
+        if (builtLater.length > 0) {
+          await reportBuilds(builtLater);
+          await app.drain({ advanceClock: false, concurrency: size.concurrency, maxDeliveries: MAX_DELIVERIES });
+        }
       }
       // From here the clock runs: a held request would stop it for 20 real seconds.
       plan.allowTimeouts(0);
@@ -257,6 +333,8 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
       deadLetters: app.deadLetters.length,
     });
     if (triggerErrors > 0) result.problems.unshift(`${triggerErrors} push trigger invocation(s) failed`);
+    if (triggerErrorsOfBuilds > 0) result.problems.unshift(`${triggerErrorsOfBuilds} build status trigger invocation(s) failed`);
+    const gateLines = freeze ? gateChecks(records, digitalOcean.deployments, freeze, result.problems) : [];
     for (const dead of app.deadLetters.slice(0, 5))
       result.problems.push(
         `dead letter: ${dead.queueName} after ${dead.retryCount} retries (${dead.error}): ${JSON.stringify(dead.body).slice(0, 300)}`,
@@ -280,10 +358,36 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
       `bitbucket status posts: ${statusPosts.total}, failed ${statusPosts.failed} (${share(statusPosts.failed, statusPosts.total)})`,
       `injected: ${kinds(plan.injected)}`,
       `receivers acted on ${hooks.deliveries.length} webhook deliveries; DigitalOcean created ${digitalOcean.deployments.length} deployments; ${records.length} records`,
+      ...gateLines,
       ...formatTally(result),
       ...(triggerErrors > 0 ? [`trigger errors: ${triggerErrors}`] : []),
     ];
     return { tally: result, triggerErrors, lines, seconds };
+  }
+
+  /**
+   * The CI of a gated run: the wave's commits become known to Bitbucket, and about a third of them are
+   * built green before their push arrives; the rest are returned, to be built once their jobs wait.
+   */
+  async function buildFirst(pushes: readonly Push[]): Promise<Push[]> {
+    for (const push of pushes) bitbucket.addCommit(push.repository, { hash: push.commit, parents: [], files: ['src/app.ts'] });
+    const first = pushes.filter(() => ciRandom() < GREEN_FIRST);
+    await reportBuilds(first);
+    return pushes.filter((push) => !first.includes(push));
+  }
+
+  /** A green build on each push's commit and ref, its event delivered like any other (harshly). */
+  async function reportBuilds(pushes: readonly Push[]): Promise<void> {
+    for (const push of pushes) {
+      const event = bitbucket.reportBuild(push.repository, push.commit, {
+        key: CI_KEY,
+        state: 'SUCCESSFUL',
+        name: 'CI',
+        url: `${CI_URL}/${push.seq}`,
+        refname: push.ref,
+      });
+      for (const outcome of await app.emit(event)) if (!outcome.ok && !outcome.timedOut) triggerErrorsOfBuilds += 1;
+    }
   }
 
   async function readRecords(): Promise<Deployment[]> {
