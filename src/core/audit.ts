@@ -22,7 +22,7 @@ export const AUDIT_ACTIONS = [
   'deploy.redeploy',
   'deploy.approved',
   'deploy.rejected',
-  'deploy.canceled',
+  'deploy.cancel',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -144,6 +144,15 @@ function overtakenBy(s: DeliverySituation, newer: { commit: string; ref?: PushMa
   return finish('superseded', `Superseded: a newer push (${describe(newer)}) ${how}`);
 }
 
+/**
+ * A job the target no longer takes (disabled, or paused for pushes) is skipped, unless an earlier
+ * request of it may have reached the vendor: then only the vendor's page knows whether it deployed.
+ */
+function stopUnsent(s: DeliverySituation, why: string): DeliveryStep {
+  if (lost(s)) return finish('unknown', `Outcome unknown: the answer to its request was lost, and then ${why}; see the vendor's page`);
+  return finish('skipped', `Skipped: ${why}`);
+}
+
 export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
   {
     name: 'target deleted',
@@ -176,12 +185,12 @@ export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
   },
   // From here on the job has not been sent, or its last attempt is over: may it send now?
   { name: 'skip marker', when: (s) => s.job.skipReason !== null, then: (s) => finish('skipped', `Skipped: ${s.job.skipReason}`) },
-  { name: 'target disabled', when: (s) => !s.target?.enabled, then: () => finish('skipped', 'Skipped: the target was disabled') },
+  { name: 'target disabled', when: (s) => !s.target?.enabled, then: (s) => stopUnsent(s, 'the target was disabled') },
   {
     // Queued (or waiting at a gate) before the pause: a push still deploys nothing; Deploy now and Redeploy do.
     name: 'automatic deploys paused',
     when: (s) => s.job.trigger === 'push' && s.target !== null && isPaused(s.target),
-    then: () => finish('skipped', `Skipped: ${PAUSED_SKIP_REASON}`),
+    then: (s) => stopUnsent(s, PAUSED_SKIP_REASON),
   },
   {
     name: 'a newer push was sent',

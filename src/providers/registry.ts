@@ -67,10 +67,13 @@ export const secretsSavedFor = (target: Pick<Target, 'provider' | 'settings'>, v
 export function cancelWayOf(target: Target | undefined): Cancelable | null {
   if (!target) return null;
   try {
-    const { provider } = bindProvider(target);
-    return provider.cancel
-      ? { ok: true }
-      : { ok: false, why: `${provider.title} has no API call that cancels a deploy; cancel it on the vendor’s page` };
+    const { provider, settings } = bindProvider(target);
+    if (!provider.cancel)
+      return { ok: false, why: `${provider.title} has no API call that cancels a deploy; cancel it on the vendor’s page` };
+    // Providers with a hook mode and an API mode (kit.ts hookModeFields) cancel only with the API's token.
+    if ((settings as { mode?: string }).mode === 'hook')
+      return { ok: false, why: `A ${provider.title} hook cannot cancel a deploy; switch the target to API mode to cancel one` };
+    return { ok: true };
   } catch {
     return null;
   }

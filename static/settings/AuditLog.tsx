@@ -17,7 +17,7 @@ const ACTION_LABELS: Record<AuditAction, string> = {
   'deploy.redeploy': 'Redeploy',
   'deploy.approved': 'Deploy approved',
   'deploy.rejected': 'Deploy rejected',
-  'deploy.canceled': 'Deploy canceled',
+  'deploy.cancel': 'Cancel asked',
 };
 
 interface Props {

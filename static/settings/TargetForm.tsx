@@ -69,7 +69,9 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
   const [requireApproval, setRequireApproval] = useState(target?.options.requireApproval ?? false);
   const [approverNotPusher, setApproverNotPusher] = useState(target?.options.approverNotPusher ?? false);
   const [approvalWait, setApprovalWait] = useState(String(target?.options.approvalWaitHours ?? DEFAULT_APPROVAL_WAIT_HOURS));
-  const [freezeZone, setFreezeZone] = useState(target?.options.freeze.timeZone ?? browserTimeZone());
+  // A target without windows keeps no zone of its own (it is saved as UTC): the admin's is offered.
+  const frozenBefore = target ? target.options.freeze.weekly.length + target.options.freeze.once.length > 0 : false;
+  const [freezeZone, setFreezeZone] = useState(frozenBefore && target ? target.options.freeze.timeZone : browserTimeZone());
   const [freezeWeekly, setFreezeWeekly] = useState(weeklyLines(target?.options.freeze.weekly ?? []));
   const [freezeOnce, setFreezeOnce] = useState(onceLines(target?.options.freeze.once ?? []));
   const [freezeDuring, setFreezeDuring] = useState<Freeze['during']>(target?.options.freeze.during ?? 'wait');

@@ -41,8 +41,12 @@ export function useTargetActions(state: Pick<PageState, 'replaceTarget' | 'remov
 
   const setSwitch = (target: TargetView, key: 'enabled' | 'paused', on: boolean) =>
     busy.run(`${key}:${target.id}`, async () => {
-      const result = await call<Record<typeof key, boolean>>(key === 'enabled' ? 'setEnabled' : 'setPaused', { id: target.id, [key]: on });
-      if (result.ok) state.replaceTarget({ ...target, [key]: result.data[key] });
+      const result = await call<Record<typeof key, boolean> & { updatedAt: string }>(key === 'enabled' ? 'setEnabled' : 'setPaused', {
+        id: target.id,
+        [key]: on,
+      });
+      // The new updatedAt too: the next save of the target expects it.
+      if (result.ok) state.replaceTarget({ ...target, [key]: result.data[key], updatedAt: result.data.updatedAt });
       else setNote({ targetId: target.id, appearance: 'error', title: `${target.name} was not changed`, text: result.error.message });
     });
 

@@ -1,4 +1,5 @@
 import { cancelability } from '../../src/core/cancel';
+import { cancelWayOf } from '../../src/providers/registry';
 import { makeTarget } from '../fixtures/targets';
 
 const target = makeTarget({ id: 'do', provider: 'digitalocean', settings: { appId: 'app-1' } });
@@ -42,5 +43,18 @@ describe('cancelability', () => {
     ['no vendor id', { ...running, vendorId: null }, target, CANCELS, 'The vendor gave this deploy no id to cancel'],
   ])('refuses %s, saying why', (_what, record, to, way, why) => {
     expect(cancelability(record, to, way)).toEqual({ ok: false, why });
+  });
+});
+
+describe('cancelWayOf', () => {
+  it('needs the API mode of a provider that has a hook mode too', () => {
+    const hook = makeTarget({ id: 'v', provider: 'vercel', settings: { mode: 'hook' } });
+    const api = makeTarget({ id: 'v', provider: 'vercel', settings: { mode: 'api', project: 'acme-web' } });
+    expect(cancelWayOf(hook)).toEqual({
+      ok: false,
+      why: 'A Vercel hook cannot cancel a deploy; switch the target to API mode to cancel one',
+    });
+    expect(cancelWayOf(api)).toEqual({ ok: true });
+    expect(cancelWayOf(undefined)).toBeNull();
   });
 });

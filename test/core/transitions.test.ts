@@ -289,6 +289,18 @@ describe('rows that say more than their name', () => {
     expect(decide(DELIVERY_ROWS, delivery({ target: frozenWaits, now: FROZEN.endsAt })).row).toBe('ready to send');
   });
 
+  it('a paused or disabled target does not call a job skipped whose earlier request may have arrived', () => {
+    const lostRetry = record({ state: 'retrying', nextAttemptAt: NOW - 1, answerLost: true });
+    for (const changed of [
+      { ...target, paused: true },
+      { ...target, enabled: false },
+    ])
+      expect(decide(DELIVERY_ROWS, delivery({ target: changed, record: lostRetry })).step).toMatchObject({
+        do: 'finish',
+        state: 'unknown',
+      });
+  });
+
   it('a paused target still takes Deploy now and Redeploy, which are not pushes', () => {
     const paused = { ...target, paused: true };
     for (const trigger of ['manual', 'redeploy'] as const)

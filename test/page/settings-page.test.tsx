@@ -169,6 +169,10 @@ describe('acting on a target', () => {
     const page = await open();
     await addHookTarget(page);
     expect(page.text()).not.toContain('Automatic deploys paused');
+    // Later than the save, so the switch gives the target another updatedAt (stamped by the wall clock).
+    // (This file's timers are fake, so the wall clock is waited out: a few milliseconds.)
+    const later = performance.now() + 3;
+    while (performance.now() < later);
     await page.press('Pause automatic deploys');
     expect(page.invocations.at(-1)).toMatchObject({ functionKey: 'setPaused', payload: { paused: true } });
     expect(page.text()).toContain('Automatic deploys paused: pushes are skipped');
@@ -178,6 +182,11 @@ describe('acting on a target', () => {
     expect(page.text()).not.toContain('Automatic deploys paused');
     const log = (await session.invokeAs(ADMIN)('getAudit', {})) as { ok: true; data: { entries: { action: string }[] } };
     expect(log.data.entries.map((e) => e.action)).toEqual(expect.arrayContaining(['target.paused', 'target.resumed']));
+    // The switches changed the target: an edit saved next is not taken for another admin's change.
+    await page.press('Edit');
+    await page.press('Save target');
+    expect(page.text()).not.toContain('This target was changed since you opened it');
+    expect(page.findAll('ModalTitle')).toEqual([]);
   });
 });
 

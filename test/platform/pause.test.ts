@@ -44,7 +44,11 @@ async function push(round: number): Promise<void> {
 describe('pausing automatic deploys', () => {
   it('skips pushes, queued before the pause or after it, keeps Deploy now, survives an edit, and resumes', async () => {
     const target = ok<TargetView>(await asAdmin('saveTarget', webhookTargetInput(receiver.url, SECRET)));
-    expect(ok(await asAdmin('setPaused', { id: target.id, paused: true }))).toEqual({ id: target.id, paused: true });
+    expect(ok(await asAdmin('setPaused', { id: target.id, paused: true }))).toEqual({
+      id: target.id,
+      paused: true,
+      updatedAt: expect.any(String),
+    });
     expect(ok<PageData>(await asAdmin('getPage')).targets[0]).toMatchObject({ paused: true, enabled: true });
 
     await push(1);

@@ -180,7 +180,11 @@ describe('saveTarget', () => {
 describe('targets', () => {
   it('setEnabled and deleteTarget change the target; delete erases its secrets', async () => {
     const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput()));
-    expect(ok(await asAdmin('setEnabled', { id: saved.id, enabled: false }))).toEqual({ id: saved.id, enabled: false });
+    expect(ok(await asAdmin('setEnabled', { id: saved.id, enabled: false }))).toEqual({
+      id: saved.id,
+      enabled: false,
+      updatedAt: expect.any(String),
+    });
     expect((await stored()).doc?.targets[0]?.enabled).toBe(false);
     expect(ok(await asAdmin('deleteTarget', { id: saved.id }))).toEqual({ id: saved.id });
     expect((await stored()).doc?.targets).toEqual([]);

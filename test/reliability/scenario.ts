@@ -181,8 +181,9 @@ class CallCounts {
 }
 
 /**
- * The gates' own promises in a gated run, added to the tally's problems: every request `audit` sent
- * left after its commit's builds passed, and DigitalOcean created no deployment during the freeze,
+ * The gates' own promises in a gated run, added to the tally's problems (the receiver checks on its
+ * own that no request reached `audit` before the CI reported its commit): every request `audit` sent
+ * left after the app saw its commit's builds pass, and DigitalOcean created no deployment during the freeze,
  * while the pushes made during it waited (then deployed, or were superseded by a newer push).
  */
 function gateChecks(
@@ -193,6 +194,7 @@ function gateChecks(
 ): string[] {
   const where = (r: Deployment) => `${r.target.id} ${r.ref.name}@${r.commit.hash.slice(-6)}`;
   const sentAudit = records.filter((r) => r.target.id === 'audit' && r.sentAt !== null);
+  if (sentAudit.length === 0) problems.push('nothing was sent to audit: the wait for builds was not exercised');
   for (const r of sentAudit.filter((a) => a.builds?.passed !== true).slice(0, 5))
     problems.push(`sent before its builds passed: ${where(r)}`);
   const during = (at: number) => at >= freeze.from && at < freeze.to;
@@ -217,7 +219,16 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
   const digitalOcean = digitalOceanBackend(seededRandom(size.seed + 2), () => clock.now());
   const servers: FaultyServer[] = [];
   const holdMs = PROVIDER_TIMEOUT_MS + 2000;
-  const receiver = await startFaultyServer({ plan, holdMs, callerOf: hooks.callerOf, observe: hooks.observe, backend: hooks.answer });
+  /** `<repository> <commit>` the CI has reported green, and the requests that reached `audit` before their commit was. */
+  const builtGreen = new Set<string>();
+  const unbuiltAtReceiver: string[] = [];
+  const observe = (request: Parameters<typeof hooks.observe>[0]) => {
+    const body = JSON.parse(request.body) as { target: { id: string }; repository: { uuid: string }; commit: { hash: string } };
+    if (size.gates && body.target.id === 'audit' && !builtGreen.has(`${body.repository.uuid} ${body.commit.hash}`))
+      unbuiltAtReceiver.push(`${body.repository.uuid.slice(-5, -1)} ${body.commit.hash.slice(-6)}`);
+    hooks.observe(request);
+  };
+  const receiver = await startFaultyServer({ plan, holdMs, callerOf: hooks.callerOf, observe, backend: hooks.answer });
   servers.push(receiver);
   const vendor = await startFaultyServer({ plan, holdMs, callerOf: digitalOcean.callerOf, backend: digitalOcean.answer });
   servers.push(vendor);
@@ -334,6 +345,7 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
     });
     if (triggerErrors > 0) result.problems.unshift(`${triggerErrors} push trigger invocation(s) failed`);
     if (triggerErrorsOfBuilds > 0) result.problems.unshift(`${triggerErrorsOfBuilds} build status trigger invocation(s) failed`);
+    for (const what of unbuiltAtReceiver.slice(0, 5)) result.problems.push(`reached audit before the CI reported its build: ${what}`);
     const gateLines = freeze ? gateChecks(records, digitalOcean.deployments, freeze, result.problems) : [];
     for (const dead of app.deadLetters.slice(0, 5))
       result.problems.push(
@@ -379,6 +391,7 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
   /** A green build on each push's commit and ref, its event delivered like any other (harshly). */
   async function reportBuilds(pushes: readonly Push[]): Promise<void> {
     for (const push of pushes) {
+      builtGreen.add(`${push.repository} ${push.commit}`);
       const event = bitbucket.reportBuild(push.repository, push.commit, {
         key: CI_KEY,
         state: 'SUCCESSFUL',

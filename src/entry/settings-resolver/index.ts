@@ -427,9 +427,12 @@ const SWITCHES = {
       : { action: 'target.resumed' as const, detail: `Resumed automatic deploys of ${name}` },
 };
 
-/** Turns a switch of the target; turning it to where it already is changes nothing and logs nothing. */
-async function setSwitch(call: CallContext, id: string, key: keyof typeof SWITCHES, on: boolean): Promise<void> {
-  await changeTargets(call, async (doc) => {
+/**
+ * Turns a switch of the target; turning it to where it already is changes nothing and logs nothing.
+ * Answers the target's `updatedAt`, so the page's next save of it is not taken for another admin's change.
+ */
+async function setSwitch(call: CallContext, id: string, key: keyof typeof SWITCHES, on: boolean): Promise<{ updatedAt: string }> {
+  const { updated } = await changeTargets(call, async (doc) => {
     const target = requireTarget(doc, id);
     const current = key === 'enabled' ? target.enabled : isPaused(target);
     const updated = current === on ? target : { ...target, [key]: on, updatedAt: new Date().toISOString() };
@@ -437,20 +440,20 @@ async function setSwitch(call: CallContext, id: string, key: keyof typeof SWITCH
     return {
       doc: { ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.map((t) => (t.id === id ? updated : t)) },
       note,
+      updated,
     };
   });
+  return { updatedAt: updated.updatedAt };
 }
 
-async function setEnabled(call: CallContext, payload: unknown): Promise<{ id: string; enabled: boolean }> {
+async function setEnabled(call: CallContext, payload: unknown): Promise<{ id: string; enabled: boolean; updatedAt: string }> {
   const { id, enabled } = parsePayload(setEnabledPayload, payload);
-  await setSwitch(call, id, 'enabled', enabled);
-  return { id, enabled };
+  return { id, enabled, ...(await setSwitch(call, id, 'enabled', enabled)) };
 }
 
-async function setPaused(call: CallContext, payload: unknown): Promise<{ id: string; paused: boolean }> {
+async function setPaused(call: CallContext, payload: unknown): Promise<{ id: string; paused: boolean; updatedAt: string }> {
   const { id, paused } = parsePayload(setPausedPayload, payload);
-  await setSwitch(call, id, 'paused', paused);
-  return { id, paused };
+  return { id, paused, ...(await setSwitch(call, id, 'paused', paused)) };
 }
 
 async function searchBranches(call: CallContext, payload: unknown): Promise<BranchSearch> {
@@ -733,8 +736,8 @@ async function decideDeploy(call: CallContext, payload: unknown): Promise<Decisi
 
 /**
  * Cancel a running deploy: the vendor is asked to stop it, by the id it gave the deploy; the poller's
- * next status read records how it ended (canceled, or finished first). The audit entry is written once
- * the vendor has agreed. A refusal or a fault is the answer, shown on the page: nothing was changed.
+ * next status read records how it ended (canceled, or finished first). The audit log records the ask
+ * (before it is made). A refusal or a fault is the answer, shown on the page: the deploy goes on.
  */
 async function cancelDeploy(call: CallContext, payload: unknown): Promise<CancelView> {
   const { deploymentId } = parsePayload(cancelDeployPayload, payload);
@@ -745,25 +748,25 @@ async function cancelDeploy(call: CallContext, payload: unknown): Promise<Cancel
   if (!can.ok || !target || !record.vendorId)
     throw new RelayError('INVALID_INPUT', `${can.ok ? 'It cannot be canceled' : can.why}. Nothing was changed.`);
   const { bound, providerCall } = await providerCallFor(call, doc, target, await getSecrets(call.repositoryUuid, target.id));
-  const cancel = bound.provider.cancel;
-  if (!cancel) throw new Error(`${bound.provider.title} says it cancels, yet has no cancel call`);
-  let asked: string;
+  if (!bound.provider.cancel) throw new Error(`${bound.provider.title} says it cancels, yet has no cancel call`);
+  // Written before the vendor is asked, as a deploy's entry is before it is queued: an entry that
+  // could not be written stops the cancel, never leaves one done without its entry.
+  const what = `${record.ref.name} at ${record.commit.hash.slice(0, 7)}`;
+  await appendAudit(
+    call.repositoryUuid,
+    auditEntry(call, { action: 'deploy.cancel', target, detail: `Asked ${bound.provider.title} to cancel the deploy of ${what}` }),
+  );
   try {
-    asked = await cancel(providerCall, record.vendorId);
+    const asked = await bound.provider.cancel(providerCall, record.vendorId);
+    return { deploymentId: record.id, message: `${asked}. The history shows how the deploy ended at its next status read.` };
   } catch (error) {
     const said = error instanceof Error ? error.message.replace(/\.$/, '') : '';
     if (error instanceof HttpRejected)
-      throw new RelayError('PROVIDER_REJECTED', `${bound.provider.title} refused to cancel it: ${said}. Nothing was changed.`);
+      throw new RelayError('PROVIDER_REJECTED', `${bound.provider.title} refused to cancel it: ${said}. The deploy goes on.`);
     if (error instanceof HttpFault)
       throw new RelayError('PROVIDER_UNAVAILABLE', `${bound.provider.title} did not answer (${said}); the deploy goes on. Try again.`);
     throw error;
   }
-  const what = `${record.ref.name} at ${record.commit.hash.slice(0, 7)}`;
-  await appendAudit(
-    call.repositoryUuid,
-    auditEntry(call, { action: 'deploy.canceled', target, detail: `Canceled the deploy of ${what}: ${asked}` }),
-  );
-  return { deploymentId: record.id, message: `${asked}. The history shows how the deploy ended at its next status read.` };
 }
 
 async function getAudit(call: CallContext, payload: unknown): Promise<AuditPage> {
