@@ -63,29 +63,31 @@ export const secretsSavedFor = (target: Pick<Target, 'provider' | 'settings'>, v
   values,
 });
 
-/** Whether the target's provider can cancel a running deploy (core/cancel.ts); null when there is no target or its settings do not bind. */
-export function cancelWayOf(target: Target | undefined): Cancelable | null {
+/** The target's provider bound to its settings; null when there is no target or its settings do not bind. */
+function boundOrNull(target: Target | undefined): BoundProvider | null {
   if (!target) return null;
   try {
-    const { provider, settings } = bindProvider(target);
-    if (!provider.cancel)
-      return { ok: false, why: `${provider.title} has no API call that cancels a deploy; cancel it on the vendor’s page` };
-    // Providers with a hook mode and an API mode (kit.ts hookModeFields) cancel only with the API's token.
-    if ((settings as { mode?: string }).mode === 'hook')
-      return { ok: false, why: `A ${provider.title} hook cannot cancel a deploy; switch the target to API mode to cancel one` };
-    return { ok: true };
+    return bindProvider(target);
   } catch {
     return null;
   }
 }
 
+/** Whether the target's provider can cancel a running deploy (core/cancel.ts); null when there is no target or its settings do not bind. */
+export function cancelWayOf(target: Target | undefined): Cancelable | null {
+  const bound = boundOrNull(target);
+  if (!bound) return null;
+  const { provider, settings } = bound;
+  if (!provider.cancel)
+    return { ok: false, why: `${provider.title} has no API call that cancels a deploy; cancel it on the vendor’s page` };
+  // Providers with a hook mode and an API mode (kit.ts hookModeFields) cancel only with the API's token.
+  if ((settings as { mode?: string }).mode === 'hook')
+    return { ok: false, why: `A ${provider.title} hook cannot cancel a deploy; switch the target to API mode to cancel one` };
+  return { ok: true };
+}
+
 /** How the target can deploy a finished deploy's commit again (core/redeploy.ts); null when there is no target or its settings do not bind. */
 export function redeployWayOf(target: Target | undefined): RedeployWay | null {
-  if (!target) return null;
-  try {
-    const { provider, settings } = bindProvider(target);
-    return provider.redeploy(settings);
-  } catch {
-    return null;
-  }
+  const bound = boundOrNull(target);
+  return bound ? bound.provider.redeploy(bound.settings) : null;
 }
