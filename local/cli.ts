@@ -3,8 +3,10 @@
  * browser (browser/server.ts) with a kept store and a demo receiver, until stopped. With `--demo`, a
  * one-shot demo: a signed-webhook target pointing at a receiver started here, one push replayed, each
  * step printed. With
- * `--event FILE --targets FILE [--route HOST=URL]... [--store FILE]` it replays that push against those
- * targets, prints each target's outcome and exits non-zero when any deploy failed.
+ * `--event FILE... --targets FILE [--commit HASH]... [--route HOST=URL]... [--store FILE]` it replays
+ * those events (pushes, pull requests) in order against those targets, prints each target's outcome
+ * and exits non-zero when any deploy failed. `--commit` tells the Bitbucket stand-in about a commit:
+ * pull-request events name commits by a short hash, which the app asks Bitbucket to resolve.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -16,7 +18,9 @@ import { parseTargetsFile, type TargetsFile } from './targets-file';
 import { secretsSavedFor } from '../src/providers/registry';
 import type { Deployment, DeploymentState } from '../src/core/deployment';
 import { durationMs } from '../src/core/deployment';
+import type { PullRequestTriggerResult } from '../src/entry/pullrequest-trigger';
 import type { PushTriggerResult } from '../src/entry/push-trigger';
+import { PULL_REQUEST_EVENTS } from './bitbucket/events';
 
 const ROOT = path.resolve(__dirname, '..');
 const DEFAULT_STORE = path.join(ROOT, '.local-data', 'relay.sqlite');
@@ -25,6 +29,32 @@ const DEFAULT_PORT = 3000;
 interface ReplayInput {
   event: Record<string, unknown> & { eventType: string; repository: { uuid: string }; workspace: { uuid: string } };
   targets: TargetsFile;
+  /** Full hashes the stand-in's repository is to have (besides those a push event carries). */
+  commits?: readonly string[];
+}
+
+const isPullRequestEvent = (eventType: string): boolean => (PULL_REQUEST_EVENTS as readonly string[]).includes(eventType);
+
+/** What the event is about, in one line. */
+function describeEvent(event: ReplayInput['event']): string {
+  const pr = event.pullrequest as { id?: number; source?: { branch?: string; commit?: { hash?: string } }; destination?: { branch?: string } } | undefined;
+  if (isPullRequestEvent(event.eventType))
+    return `${event.eventType} #${pr?.id ?? '?'} ${pr?.source?.branch ?? '?'} @ ${pr?.source?.commit?.hash ?? '?'} into ${pr?.destination?.branch ?? '?'}`;
+  const push = event.push as { ref?: string; after?: string } | undefined;
+  return `${event.eventType} ${push?.ref ?? '?'} @ ${push?.after?.slice(0, 12) ?? '(deleted)'}`;
+}
+
+/**
+ * Leaves the stand-in as Bitbucket would be when it sends the event (the repository, its pull request
+ * or pushed commits), then adds the commits the run was told about.
+ */
+function tellBitbucket(platform: LocalPlatform, input: ReplayInput): void {
+  if (isPullRequestEvent(input.event.eventType)) platform.bitbucket.recordPullRequest(input.event);
+  else platform.bitbucket.recordPush(input.event);
+  for (const hash of input.commits ?? []) {
+    if (!/^[0-9a-f]{40}$/i.test(hash)) throw new Error(`--commit takes a full 40-character commit hash, got "${hash}"`);
+    platform.bitbucket.addCommit(input.event.repository.uuid, { hash: hash.toLowerCase(), message: `Commit ${hash.slice(0, 12)}` });
+  }
 }
 
 const say = (step: string, text: string) => console.log(`${step.padEnd(9)} ${text}`);
@@ -47,17 +77,15 @@ async function seed(platform: LocalPlatform, input: ReplayInput): Promise<void> 
 }
 
 async function replay(platform: LocalPlatform, input: ReplayInput): Promise<Deployment[]> {
-  const push = input.event.push as { ref?: string; after?: string } | undefined;
-  say(
-    'event',
-    `${input.event.eventType} ${push?.ref ?? '?'} @ ${push?.after?.slice(0, 12) ?? '(deleted)'} in ${input.event.repository.uuid}`,
-  );
+  say('event', `${describeEvent(input.event)} in ${input.event.repository.uuid}`);
   await seed(platform, input);
+  tellBitbucket(platform, input);
   platform.resetCalls();
+  platform.egressLog.splice(0);
   const [outcome] = await platform.emit(input.event);
-  if (!outcome?.ok) throw new Error(`the push trigger failed: ${outcome?.error?.message ?? 'no trigger ran'}`);
-  const plan = outcome.value as PushTriggerResult;
-  if (plan.deliveryId === null) throw new Error(`the push trigger refused the event: ${plan.ignoredBecause ?? ''}`);
+  if (!outcome?.ok) throw new Error(`the trigger failed: ${outcome?.error?.message ?? 'no trigger ran'}`);
+  const plan = outcome.value as PushTriggerResult | PullRequestTriggerResult;
+  if (plan.deliveryId === null) throw new Error(`the trigger refused the event: ${plan.ignoredBecause ?? ''}`);
   const count = (seam: string, op?: string) => platform.calls.filter((c) => c.seam === seam && (!op || c.op === op)).length;
   say('plan', `delivery ${plan.deliveryId}: ${plan.queued} job(s) queued${plan.ignoredBecause ? ` (${plan.ignoredBecause})` : ''}`);
   const writes = platform.calls.filter((c) => c.seam === 'kvs' && /set|delete/.test(c.op)).length;
@@ -182,14 +210,22 @@ function parseRoutes(pairs: readonly string[] = []): Record<string, string> {
   );
 }
 
-async function replayFiles(values: { event: string; targets: string; route?: string[]; store?: string }): Promise<number> {
+async function replayFiles(values: {
+  event: string[];
+  targets: string;
+  commit?: string[];
+  route?: string[];
+  store?: string;
+}): Promise<number> {
   const routes = parseRoutes(values.route);
-  const event = JSON.parse(readFileSync(values.event, 'utf8'));
+  const events = values.event.map((file) => JSON.parse(readFileSync(file, 'utf8')) as ReplayInput['event']);
   const targets = parseTargetsFile(JSON.parse(readFileSync(values.targets, 'utf8')));
   if (values.store) mkdirSync(path.dirname(path.resolve(values.store)), { recursive: true });
   const platform = createLocalPlatform({ root: ROOT, storeFile: values.store, routes });
   try {
-    const { code, line } = exitCodeFor(await replay(platform, { event, targets }));
+    const results: Deployment[] = [];
+    for (const event of events) results.push(...(await replay(platform, { event, targets, commits: values.commit })));
+    const { code, line } = exitCodeFor(results);
     say('result', line);
     return code;
   } finally {
@@ -221,7 +257,8 @@ async function main(): Promise<number> {
     options: {
       demo: { type: 'boolean' },
       port: { type: 'string' },
-      event: { type: 'string' },
+      event: { type: 'string', multiple: true },
+      commit: { type: 'string', multiple: true },
       targets: { type: 'string' },
       route: { type: 'string', multiple: true },
       store: { type: 'string' },
@@ -232,7 +269,7 @@ async function main(): Promise<number> {
     console.log(
       'usage: npm start [-- --port N] [--store FILE] [--route HOST=URL]...   serve the settings page (default port 3000)\n' +
         '       npm start -- --demo                      one push to a demo receiver, printed step by step\n' +
-        '       npm start -- --event FILE --targets FILE [--route HOST=URL]... [--store FILE]',
+        '       npm start -- --event FILE... --targets FILE [--commit HASH]... [--route HOST=URL]... [--store FILE]',
     );
     return 0;
   }
@@ -243,7 +280,7 @@ async function main(): Promise<number> {
     return serve(port, path.resolve(values.store ?? DEFAULT_STORE), parseRoutes(values.route));
   }
   if (!values.event || !values.targets) throw new Error('--event and --targets go together');
-  return replayFiles({ event: values.event, targets: values.targets, route: values.route, store: values.store });
+  return replayFiles({ event: values.event, targets: values.targets, commit: values.commit, route: values.route, store: values.store });
 }
 
 main().then(

@@ -3,6 +3,7 @@ import { commitsBetween, netChanges } from './diffstat';
 import { HttpError, jsonResponse } from './http';
 import { matches, pageOf, parseCondition, readPage } from './query';
 import { renderBranch, renderCommit, renderDiffstat, renderRepository, renderStatus } from './render';
+import { renderPullRequest, requirePullRequest } from './pullrequests';
 import type { RepositoryRecord, StoredStatus, WorkspaceState } from './state';
 import { parseJsonObject, saveStatus, validateStatus } from './statuses';
 
@@ -116,3 +117,6 @@ export const getDiffstat: RepoHandler = ({ state, repository, pathname, params }
   const values = page.values.map((c) => renderDiffstat(repository, c, base ?? head.hash, head.hash));
   return jsonResponse(200, { ...page, values });
 };
+
+export const getPullRequest: RepoHandler = ({ state, repository }, args) =>
+  jsonResponse(200, renderPullRequest(state, repository, requirePullRequest(repository, arg(args, 'id'))));

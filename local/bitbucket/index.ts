@@ -9,6 +9,15 @@ import { Faults, type FaultInjector } from './faults';
 import { errorResponse, HttpError } from './http';
 import { BUILD_STATUS_EVENTS, PUSH_EVENT } from './events';
 import { recordPush } from './push';
+import {
+  type PullRequestChange,
+  type PullRequestEventJson,
+  type PullRequestRecord,
+  PROJECT_UUID,
+  pullRequestEvent,
+  recordPullRequest,
+  requirePullRequest,
+} from './pullrequests';
 import { renderStatus } from './render';
 import { dispatch } from './routes';
 import { type RepositoryRecord, type StatusInput, type WorkspaceRole, WorkspaceState } from './state';
@@ -57,6 +66,17 @@ export interface BitbucketStandIn {
   handle(method: string, path: string, body: string | undefined, caller: BitbucketCaller): Promise<Response>;
   /** Applies a Forge push event: creates an unknown workspace/repository, adds its commits, moves (or deletes, when closed) the branch or tag. */
   recordPush(event: unknown): void;
+  /** Applies a Forge pull-request event: creates an unknown workspace/repository, records the pull request as the event gives it. */
+  recordPullRequest(event: unknown): void;
+  /**
+   * A pull request opened from a branch (of this repository, or of `fork`, another repository of the
+   * stand-in) into another, at their heads now; and the `avi:bitbucket:created:pullrequest` event.
+   */
+  openPullRequest(repo: RepoRef, input: OpenPullRequest): PullRequestEventJson;
+  /** The pull request's source moved to its branch's head now (after a push to it), and the `updated` event. */
+  updatePullRequest(repo: RepoRef, id: number, timestamp: string): PullRequestEventJson;
+  /** The pull request merged (with a merge commit on the destination branch) or declined, and its event. */
+  closePullRequest(repo: RepoRef, id: number, how: 'merged' | 'declined', timestamp: string): PullRequestEventJson;
   /**
    * A git push to a branch, as Bitbucket reports it to Forge: new commits on top of the branch's head
    * (a new branch starts at the main branch's head), the branch moved, and the
@@ -119,6 +139,17 @@ export interface BuildStatusEventJson {
   [field: string]: unknown;
 }
 
+export interface OpenPullRequest {
+  title: string;
+  source: string;
+  destination: string;
+  authorAccountId: string;
+  /** When Bitbucket emitted the event (ISO 8601). */
+  timestamp: string;
+  /** The repository the source branch is in, when it is a fork. */
+  fork?: RepoRef;
+}
+
 export interface GitPush {
   ref: string;
   /** The new commits' messages, oldest first. */
@@ -134,8 +165,6 @@ export type PushEventJson = { eventType: string; timestamp: string; repository: 
   unknown
 >;
 
-/** Forge's events carry the repository's project; the stand-in's repositories all sit in this one. */
-const PROJECT_UUID = '{5d4c3b2a-1908-4f7e-a6d5-c4b3a2918070}';
 /** Who a CI system's build statuses are reported by: an app account, as Pipelines' are. */
 const CI_ACTOR = { type: 'app_user', accountId: '557058:ci-app-0001', uuid: '{b1c2d3e4-f5a6-4789-8abc-def012345678}' };
 
@@ -196,6 +225,52 @@ export function createBitbucketStandIn(fixture?: WorkspaceFixture, options: Stan
       return response;
     },
     recordPush: (event) => recordPush(state, event),
+    recordPullRequest: (event) => recordPullRequest(state, event),
+    openPullRequest(repo, input) {
+      const repository = state.repository(repo);
+      const from = input.fork === undefined ? repository : state.repository(input.fork);
+      const source = headOf(from, input.source);
+      // A fork's commits show in the pull request's repository too (its statuses are posted there).
+      if (from !== repository) copyCommit(from, repository, source);
+      const pr: PullRequestRecord = {
+        id: repository.pullRequests.size + 1,
+        title: input.title,
+        state: 'OPEN',
+        from,
+        source: { branch: input.source, commit: source },
+        destination: { branch: input.destination, commit: headOf(repository, input.destination) },
+        authorAccountId: input.authorAccountId,
+        mergeCommit: null,
+        createdOn: input.timestamp,
+        updatedOn: input.timestamp,
+      };
+      repository.pullRequests.set(pr.id, pr);
+      return pullRequestEvent(state, repository, pr, 'created', input.authorAccountId);
+    },
+    updatePullRequest(repo, id, timestamp) {
+      const repository = state.repository(repo);
+      const pr = requirePullRequest(repository, id);
+      pr.source = { ...pr.source, commit: headOf(pr.from, pr.source.branch) };
+      if (pr.from !== repository) copyCommit(pr.from, repository, pr.source.commit);
+      pr.updatedOn = timestamp;
+      return pullRequestEvent(state, repository, pr, 'updated', pr.authorAccountId);
+    },
+    closePullRequest(repo, id, how, timestamp) {
+      const repository = state.repository(repo);
+      const pr = requirePullRequest(repository, id);
+      if (how === 'merged') {
+        const merge = state.addCommit(repository, {
+          message: `Merged in ${pr.source.branch} (pull request #${pr.id})`,
+          parents: [headOf(repository, pr.destination.branch), pr.source.commit],
+          date: timestamp,
+        });
+        state.setRef(repository, 'branch', pr.destination.branch, merge.hash);
+        pr.mergeCommit = merge.hash;
+      }
+      pr.state = how === 'merged' ? 'MERGED' : 'DECLINED';
+      pr.updatedOn = timestamp;
+      return pullRequestEvent(state, repository, pr, how satisfies PullRequestChange, pr.authorAccountId);
+    },
     push(repo, input) {
       const repository = state.repository(repo);
       const before = repository.branches.get(input.ref);
@@ -281,6 +356,17 @@ export function createBitbucketStandIn(fixture?: WorkspaceFixture, options: Stan
       return buildStatusEvent(repository, hash, key, options.selfGenerated ?? false);
     },
   };
+
+  function headOf(repository: RepositoryRecord, branch: string): string {
+    const head = repository.branches.get(branch);
+    if (head === undefined) throw new Error(`no branch ${branch} in ${repository.workspace.slug}/${repository.slug}`);
+    return head;
+  }
+
+  function copyCommit(from: RepositoryRecord, to: RepositoryRecord, hash: string): void {
+    const commit = from.commits.get(hash);
+    if (commit && !to.commits.has(hash)) to.commits.set(hash, { ...commit, parents: commit.parents.filter((p) => to.commits.has(p)) });
+  }
 
   function buildStatusEvent(repository: RepositoryRecord, hash: string, key: string, selfGenerated: boolean): BuildStatusEventJson {
     const status = repository.statuses.get(hash)?.get(key);

@@ -42,7 +42,7 @@ export function recordPush(state: WorkspaceState, raw: unknown): void {
   const event = pushEventSchema.parse(raw);
   const { push } = event;
   const isBranch = push.commits !== undefined || push.mainbranch !== undefined;
-  const repository = ensureRepository(state, event, isBranch);
+  const repository = ensureRepository(state, event, mainBranchOf(event, isBranch));
   const refs = isBranch ? repository.branches : repository.tags;
   if (push.closed || !push.after) {
     refs.delete(push.ref);
@@ -59,7 +59,11 @@ function mainBranchOf(event: PushEvent, isBranch: boolean): string {
 }
 
 /** Events carry uuids only; an unknown workspace gets a slug made from its uuid, which the app never needs. */
-function ensureRepository(state: WorkspaceState, event: PushEvent, isBranch: boolean): RepositoryRecord {
+export function ensureRepository(
+  state: WorkspaceState,
+  event: { repository: { uuid: string; slug?: string | undefined }; workspace: { uuid: string; slug?: string | undefined } },
+  mainBranch: string,
+): RepositoryRecord {
   const known = state.findRepositoryByUuid(event.repository.uuid);
   if (known) return known;
   const bare = (uuid: string): string => uuid.replace(/[{}]/g, '');
@@ -71,7 +75,7 @@ function ensureRepository(state: WorkspaceState, event: PushEvent, isBranch: boo
     workspace: workspace.uuid,
     uuid: event.repository.uuid,
     slug: event.repository.slug ?? `repo-${bare(event.repository.uuid).slice(0, 8)}`,
-    mainBranch: mainBranchOf(event, isBranch),
+    mainBranch,
   });
 }
 

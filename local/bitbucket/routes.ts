@@ -32,6 +32,7 @@ const REPO_ROUTES: RepoRoute[] = [
   { method: 'GET', pattern: ['commit', ':hash', 'statuses', 'build', '*key'], handle: handlers.getStatus },
   { method: 'PUT', pattern: ['commit', ':hash', 'statuses', 'build', '*key'], handle: handlers.putStatus },
   { method: 'GET', pattern: ['diffstat', '*spec'], handle: handlers.getDiffstat },
+  { method: 'GET', pattern: ['pullrequests', ':id'], handle: handlers.getPullRequest },
 ];
 
 function matchPattern(pattern: string[], segments: string[]): Record<string, string> | undefined {

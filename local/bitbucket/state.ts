@@ -5,6 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { HttpError } from './http';
+import type { PullRequestRecord } from './pullrequests';
 import type {
   CommitInput,
   CommitStatusState,
@@ -77,6 +78,8 @@ export interface RepositoryRecord {
   permissions: Map<string, Permission>;
   /** commit hash → status key → status; Map order is creation order, which is how Bitbucket lists them. */
   statuses: Map<string, Map<string, StoredStatus>>;
+  /** By id, which counts up per repository as Bitbucket's do. */
+  pullRequests: Map<number, PullRequestRecord>;
 }
 
 export interface UserRecord {
@@ -139,6 +142,7 @@ export class WorkspaceState {
       tags: new Map(),
       permissions: new Map(),
       statuses: new Map(),
+      pullRequests: new Map(),
     };
     workspace.repositories.set(input.slug.toLowerCase(), repository);
     return repository;

@@ -3,7 +3,7 @@ import { FIRST_FOLLOW_DELAY_SECONDS, followCheckOf } from './follow';
 import { mergeBuilds, judgeBuilds } from './builds';
 import { type ActiveFreeze, localTimeOf } from './freeze';
 import { HttpFault, HttpRejected } from './http';
-import type { DeployJob } from './job';
+import { type DeployJob, laneOfJob } from './job';
 import { InvalidInputError, PlatformFault, StaleStateError } from './errors';
 import type { BoundProvider, DeployCall, ProviderCall, RedeployWay, StartResult } from './provider';
 import { redeployWay } from './redeploy';
@@ -74,7 +74,7 @@ interface Worker extends Run {
 
 async function read(worker: Worker): Promise<JobView> {
   const { job, ports } = worker;
-  const seen = await ports.store.read(job.repository.uuid, job.targetId, recordIdOf(job));
+  const seen = await ports.store.read(job.repository.uuid, laneOfJob(job), recordIdOf(job));
   return { ...seen, target: seen.doc?.targets.find((candidate) => candidate.id === job.targetId) ?? null };
 }
 
@@ -89,7 +89,7 @@ async function plannedFor(
   view: JobView,
 ): Promise<{ planned: PlannedPush[]; stale: PlannedPush[] }> {
   if (target.options.coalesce) return { planned: view.newest ? [view.newest] : [], stale: [] };
-  return ports.store.listPlanned(job.repository.uuid, job.targetId, view.state.sent);
+  return ports.store.listPlanned(job.repository.uuid, laneOfJob(job), view.state.sent);
 }
 const NONE_PLANNED = { planned: [], stale: [] };
 
@@ -419,12 +419,17 @@ async function sendAndRecord(worker: Worker, view: JobView): Promise<DeliveryRes
 }
 
 /**
- * Which request a job sends: the deploy a push makes; for a redeploy, that same deploy of its commit or
+ * Which request a job sends: the deploy a push makes; a preview's deploy or teardown; for a redeploy, that same deploy of its commit or
  * the vendor's rollback to the deploy it repeats. The target may have changed since the redeploy was
  * asked for: one that cannot redeploy it any more is refused here, before its secrets are even read.
  */
 function requestOf(bound: BoundProvider, job: DeployJob, target: Target): (call: DeployCall<never>) => Promise<StartResult> {
   const { provider, settings } = bound;
+  if (job.preview) {
+    const { previews } = provider;
+    if (!previews) throw new InvalidInputError(`${provider.title} cannot make pull-request previews: edit the target to deploy pushes instead`);
+    return job.preview.action === 'teardown' ? (call) => previews.teardown(call) : (call) => previews.deploy(call);
+  }
   const origin = job.redeployOf;
   if (!origin) return (call) => provider.start(call);
   // Checked before the claim (redeployRefusal); again here, where the request is chosen, for `how.by`.

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { approvalDecisionSchema } from './approval';
 import { buildSchema } from './builds';
-import { TRIGGERS } from './job';
+import { previewSchema, TRIGGERS } from './job';
 
 /**
  * A deployment record, one per push and target: what the history shows, and what makes a redelivered
@@ -69,6 +69,8 @@ const recordFields = {
   redeployOf: z.optional(z.string()),
   /** Asked for from the page with the gates (builds, approval, freeze) overridden. */
   overrideGates: z.optional(z.literal(true)),
+  /** A pull request's preview, deployed or torn down (core/previews.ts). */
+  preview: z.optional(previewSchema),
   repositoryUuid: z.string(),
   target: z.object({ id: z.string(), name: z.string(), environment: z.string(), provider: z.string() }),
   ref: z.object({ name: z.string(), type: z.enum(['branch', 'tag']) }),

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import type { Deployment } from './deployment';
 import { PlatformFault } from './errors';
 import { HttpFault } from './http';
-import { type DeployJob, JOB_SCHEMA_VERSION, queuedJobSchema } from './job';
+import { type DeployJob, JOB_SCHEMA_VERSION, laneOf, queuedJobSchema } from './job';
 import type { Logger } from './log';
 import type { BoundProvider } from './provider';
 import {
@@ -61,6 +61,8 @@ const followCheckSchema = z.object({
   repositoryUuid: uuid,
   workspaceUuid: uuid,
   targetId: z.string().check(z.minLength(1), z.maxLength(40)),
+  /** A preview's deploy: its pull request, whose lane (job.ts) holds its state. */
+  pullRequestId: z.optional(z.number()),
   ...checkFields,
 });
 /** Version 1 carried the whole job; checks queued by the previous version are still in the queue when an upgrade lands. */
@@ -88,6 +90,7 @@ export const followCheckOf = (record: Deployment, workspaceUuid: string): Follow
   repositoryUuid: record.repositoryUuid,
   workspaceUuid,
   targetId: record.target.id,
+  ...(record.preview ? { pullRequestId: record.preview.pullRequest.id } : {}),
   deploymentId: record.id,
   check: record.checks,
 });
@@ -104,6 +107,7 @@ function jobOf(record: Deployment, workspaceUuid: string): DeployJob {
     trigger: record.trigger,
     repository: { uuid: record.repositoryUuid, workspaceUuid },
     targetId: record.target.id,
+    ...(record.preview ? { preview: record.preview } : {}),
     ref: record.ref,
     commit: { hash: record.commit.hash, message: record.commit.message, author: record.commit.author, date: null },
     previousCommit: null,
@@ -126,7 +130,7 @@ export async function follow(check: FollowCheck, ports: DeliveryPorts): Promise<
 }
 
 async function pass(ports: DeliveryPorts, log: Logger, check: FollowCheck): Promise<DeliveryResult> {
-  const seen = await ports.store.read(check.repositoryUuid, check.targetId, check.deploymentId);
+  const seen = await ports.store.read(check.repositoryUuid, laneOf(check.targetId, check.pullRequestId), check.deploymentId);
   const target = seen.doc?.targets.find((candidate) => candidate.id === check.targetId) ?? null;
   const view: JobView = { ...seen, target };
   let bound: BoundProvider | null = null;

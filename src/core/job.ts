@@ -13,12 +13,28 @@ export const JOB_SCHEMA_VERSION = 2;
 export const MAX_JOB_MESSAGE_LENGTH = 2000;
 
 const commit = z.object({
-  hash: z.string().check(z.regex(/^[0-9a-f]{40}$/i)),
+  // Full, but for a preview whose pull request Bitbucket could not resolve (core/previews.ts): recorded as failed with the short hash the event gave.
+  hash: z.string().check(z.regex(/^[0-9a-f]{7,40}$/i)),
   message: z.string().check(z.maxLength(MAX_JOB_MESSAGE_LENGTH)),
   /** A name when the source gives one (Bitbucket's commit API does; a push event carries account ids only). */
   author: z.nullable(z.string()),
   date: z.nullable(z.string()),
 });
+
+/**
+ * A pull request's preview (core/previews.ts): what the preview target deploys, or tears down, for it.
+ * The source commit is the job's `commit`; the source branch its `ref`.
+ */
+export const previewSchema = z.object({
+  action: z.enum(['deploy', 'teardown']),
+  pullRequest: z.object({
+    id: z.number().check(z.int(), z.positive()),
+    title: z.string().check(z.maxLength(500)),
+    destination: z.string().check(z.maxLength(1000)),
+    author: z.nullable(z.object({ accountId: z.nullable(z.string()), displayName: z.nullable(z.string()) })),
+  }),
+});
+export type Preview = z.infer<typeof previewSchema>;
 
 /** What made a job: a push, *Deploy now*, or *Redeploy this commit* from the history. */
 export const TRIGGERS = ['push', 'manual', 'redeploy'] as const;
@@ -39,6 +55,8 @@ const jobFields = {
   pushedAt: z.nullable(z.string()),
   /** When set, the plan already decided not to deploy; the worker records why. */
   skipReason: z.nullable(z.string()),
+  /** When set, the job cannot deploy (a preview whose commit Bitbucket could not tell): the worker records it as failed, with this. */
+  refusedBecause: z.optional(z.string().check(z.maxLength(2000))),
   /** Set on a job queued again to wait for other pushes: when it began waiting (the wait is bounded from there). */
   waitingSince: z.optional(z.number()),
   /**
@@ -51,6 +69,8 @@ const jobFields = {
    * approval and no freeze (the override is in the audit log and on the record).
    */
   overrideGates: z.optional(z.literal(true)),
+  /** A pull request's preview: set on jobs of preview targets only. */
+  preview: z.optional(previewSchema),
   /** A job woken by a build-status event: the build as that event reported it (core/builds.ts). */
   observed: z.optional(buildSchema),
   /** When the push happened (the event's timestamp), or the deploy now was asked for, in ms: orders the history. */
@@ -89,3 +109,12 @@ export const queuedJobSchema = z.pipe(
 export const parseDeployJob = (body: unknown): DeployJob => parseOrRefuse(queuedJobSchema, body, 'deploy job');
 
 export const jobKeyFor = (deliveryId: string, targetId: string): string => digest(deliveryId, targetId);
+
+/**
+ * Where a job stands in line: the target for its pushes, one lane per pull request for a preview
+ * target, so each preview keeps its own order (the newest commit wins) and its own lease.
+ */
+export const laneOf = (targetId: string, pullRequestId?: number): string =>
+  pullRequestId === undefined ? targetId : `${targetId}.pr${pullRequestId}`;
+
+export const laneOfJob = (job: Pick<DeployJob, 'targetId' | 'preview'>): string => laneOf(job.targetId, job.preview?.pullRequest.id);

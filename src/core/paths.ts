@@ -91,7 +91,7 @@ export async function checkPaths(check: PathCheck, attempt: number, ports: Deliv
     .markPlanned(
       check.job.repository.uuid,
       deploying.map((job) => ({
-        targetId: job.targetId,
+        lane: job.targetId,
         push: plannedOf(job),
         coalesce: targets.get(job.targetId)?.options.coalesce ?? false,
       })),

@@ -5,7 +5,7 @@ import type { PathCheck } from './paths';
 import type { Push } from './push-event';
 import { findSkipMarker, hasPathFilters, refMatches } from './rules';
 import { type PlannedMark, plannedOf } from './run';
-import { isPaused, PAUSED_SKIP_REASON, type Target } from './targets';
+import { isPaused, isPreviewTarget, PAUSED_SKIP_REASON, type Target } from './targets';
 
 export interface Plan {
   deliveryId: string;
@@ -39,7 +39,8 @@ export function planPush(push: Push, targets: readonly Target[], now: number): P
   if (push.closed || !push.after) return none(`${push.ref.type} ${push.ref.name} was deleted`);
   const head = push.head ?? { hash: push.after, message: '', authorAccountId: null, date: null };
   const marker = findSkipMarker(head.message);
-  const matching = targets.filter((target) => target.enabled && refMatches(target.rules, push.ref));
+  // A preview target's rules name pull requests' destinations: pushes are not its to deploy.
+  const matching = targets.filter((target) => target.enabled && !isPreviewTarget(target) && refMatches(target.rules, push.ref));
   if (matching.length === 0) return none('no enabled target matches this ref');
 
   // From the event, not the clock: a redelivered push makes the same jobs, down to their records' ids.
@@ -75,7 +76,7 @@ export function planPush(push: Push, targets: readonly Target[], now: number): P
     if (job.skipReason === null && push.ref.type === 'branch' && hasPathFilters(target)) filtered.push(job);
     else jobs.push(job);
     if (job.skipReason === null && !filtered.includes(job))
-      planned.push({ targetId: target.id, push: plannedOf(job), coalesce: target.options.coalesce });
+      planned.push({ lane: target.id, push: plannedOf(job), coalesce: target.options.coalesce });
   }
   const [first] = filtered;
   const pathCheck: PathCheck | null = first ? { kind: 'paths', v: 1, job: first, targetIds: filtered.map((job) => job.targetId) } : null;

@@ -113,6 +113,15 @@ export interface DeployProvider<S = unknown> {
    * ended. A refusal (the deploy already finished, say) is an HttpRejected with the vendor's words.
    */
   cancel?(call: ProviderCall<S>, vendorId: string): Promise<string>;
+  /**
+   * Optional: providers that can make a preview per pull request (core/previews.ts). `deploy` makes or
+   * updates the preview of the job's pull request from its commit; `teardown` removes it. Only these
+   * providers' targets can be preview targets.
+   */
+  previews?: {
+    deploy(call: DeployCall<S>): Promise<StartResult>;
+    teardown(call: DeployCall<S>): Promise<StartResult>;
+  };
 }
 
 /** A target's provider with its settings already checked, so callers need not juggle provider generics. */

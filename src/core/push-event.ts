@@ -16,13 +16,13 @@ export const PUSH_EVENT_TYPE = 'avi:bitbucket:push:repository';
 const uuid = z.string().check(z.refine(isBracedUuid, 'must be a UUID in braces, e.g. {0f8b…}'));
 const commitHash = z.string().check(z.regex(/^[0-9a-f]{40}$/i, 'must be a 40-character commit hash'));
 // Git allows long ref names but no control characters; 1,000 bounds what we carry in jobs and keys.
-const refName = z.string().check(
+export const refName = z.string().check(
   z.minLength(1),
   z.maxLength(1000),
   z.refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters'),
 );
-const shortText = z.string().check(z.maxLength(256));
-const truncatedValue = z.looseObject({ value: z.string().check(z.maxLength(100_000)), truncated: z.boolean() });
+export const shortText = z.string().check(z.maxLength(256));
+export const truncatedValue = z.looseObject({ value: z.string().check(z.maxLength(100_000)), truncated: z.boolean() });
 const actor = z.looseObject({ type: shortText, accountId: shortText, uuid: shortText });
 const author = z.looseObject({ user: actor });
 
@@ -56,9 +56,9 @@ const tagPush = z.looseObject({
   author: z.optional(author),
 });
 
-const pushEventSchema = z.looseObject({
-  eventType: z.literal(PUSH_EVENT_TYPE),
-  // The push's place in push order, and part of its delivery id: a timestamp that cannot be read is refused.
+/** What every Bitbucket event of the reference carries around its own object (a push, a pull request). */
+export const eventEnvelope = {
+  // The event's place in order, and part of its delivery id: a timestamp that cannot be read is refused.
   timestamp: z.string().check(
     z.maxLength(64),
     z.refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO 8601 time'),
@@ -69,6 +69,11 @@ const pushEventSchema = z.looseObject({
   repository: z.looseObject({ uuid, slug: z.optional(shortText) }),
   project: z.looseObject({ uuid: shortText }),
   workspace: z.looseObject({ uuid }),
+};
+
+const pushEventSchema = z.looseObject({
+  eventType: z.literal(PUSH_EVENT_TYPE),
+  ...eventEnvelope,
   push: z.looseObject({}),
 });
 
@@ -105,11 +110,12 @@ export interface Push {
   selfGenerated: boolean;
 }
 
-function parseOrThrow<T extends z.ZodMiniType>(schema: T, input: unknown, prefix: string): z.infer<T> {
+/** Parses an event (or a part of one, its fields named after `prefix`); InvalidInputError lists every problem. */
+export function parseOrThrow<T extends z.ZodMiniType>(schema: T, input: unknown, prefix: string, what = 'push event'): z.infer<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = describeIssues(result.error).map((issue) => prefix + issue);
-  throw new InvalidInputError(`Malformed push event: ${issues.slice(0, 5).join('; ')}`, issues, 'INVALID_EVENT');
+  throw new InvalidInputError(`Malformed ${what}: ${issues.slice(0, 5).join('; ')}`, issues, 'INVALID_EVENT');
 }
 
 /** Parses a Forge push event; throws InvalidInputError listing every problem when it is malformed. */

@@ -3,10 +3,11 @@ import type { Build } from './builds';
 import { type CommitStatusState, commitStatusFor, DEPLOYMENT_SCHEMA_VERSION, type Deployment, deploymentId, isFinal } from './deployment';
 import { PlatformFault, StaleStateError } from './errors';
 import { HttpFault, type HttpClient } from './http';
-import type { DeployJob } from './job';
+import { type DeployJob, laneOfJob } from './job';
 import type { Logger } from './log';
 import type { Ordered } from './order';
 import type { ChangedFiles } from './paths';
+import type { PullRequestSource, RepositoryPath, ResolvedCommit } from './previews';
 import type { BoundProvider, ProviderCall } from './provider';
 import { retryDelaySeconds } from './retry';
 import { secretParts, secretsFor, type StoredSecrets } from './secrets';
@@ -47,7 +48,8 @@ export interface JobView {
  * deploys every push lists the marks, since its jobs wait for the older ones (a query).
  */
 export interface PlannedMark {
-  targetId: string;
+  /** The target's id, or a preview's lane (job.ts, laneOf). */
+  lane: string;
   push: PlannedPush;
   coalesce: boolean;
 }
@@ -55,7 +57,8 @@ export interface PlannedMark {
 /** One write: records of a target, and its state moved on from the version it was read at. */
 export interface Change {
   repositoryUuid: string;
-  targetId: string;
+  /** The target's id, or a preview's lane (job.ts, laneOf): whose state moves. */
+  lane: string;
   from: TargetState;
   to: TargetStateFields;
   records: Deployment[];
@@ -75,13 +78,16 @@ export interface Change {
 export interface DeliveryStore {
   getTargets(repositoryUuid: string): Promise<TargetsDocument | null>;
   getSecrets(repositoryUuid: string, targetId: string): Promise<StoredSecrets>;
-  /** ONE read: the repository's targets, the record, the target's state (created when it has none) and its newest planned push. */
-  read(repositoryUuid: string, targetId: string, recordId: string): Promise<Omit<JobView, 'target'>>;
+  /**
+   * ONE read: the repository's targets, the record, the state of the target (or of a preview's lane,
+   * job.ts) created when it has none, and its newest planned push.
+   */
+  read(repositoryUuid: string, lane: string, recordId: string): Promise<Omit<JobView, 'target'>>;
   /**
    * The target's planned pushes whose jobs have not acted yet and that are newer than `sent` (the last
    * push sent), oldest first; and those found older than it (stale: their jobs can only be superseded).
    */
-  listPlanned(repositoryUuid: string, targetId: string, sent: Ordered | null): Promise<{ planned: PlannedPush[]; stale: PlannedPush[] }>;
+  listPlanned(repositoryUuid: string, lane: string, sent: Ordered | null): Promise<{ planned: PlannedPush[]; stale: PlannedPush[] }>;
   /** Writes a change, all or nothing; StaleStateError when the target's state moved since it was read. */
   commit(change: Change): Promise<TargetState>;
   /** An admin's decision on the job's deploy, if one was made (core/approval.ts). */
@@ -96,6 +102,8 @@ export interface FollowCheck {
   repositoryUuid: string;
   workspaceUuid: string;
   targetId: string;
+  /** A preview's deploy: its pull request, whose lane (job.ts) holds its state. */
+  pullRequestId?: number;
   deploymentId: string;
   check: number;
 }
@@ -115,6 +123,10 @@ export interface DeliveryPorts {
   buildStatuses(job: DeployJob): Promise<Build[]>;
   /** The repository's main branch, from Bitbucket (push events only say whether the pushed branch is it). */
   mainBranch(job: DeployJob): Promise<string | null>;
+  /** Where a pull request comes from, from Bitbucket (pull-request events do not say whether it is a fork). */
+  pullRequestSource(repository: DeployJob['repository'], id: number): Promise<PullRequestSource>;
+  /** The commit an abbreviated hash names, from Bitbucket's commit API (pull-request events abbreviate). */
+  resolveCommit(repository: RepositoryPath, hash: string): Promise<ResolvedCommit>;
   /** Queues deploy jobs, all in one queue push. */
   enqueueJobs(jobs: readonly DeployJob[]): Promise<void>;
   /** Queues the job again, to be looked at after the delay (a retry, or a wait for another push). */
@@ -201,6 +213,7 @@ export function newRecord(job: DeployJob, target: Target, now: number): Deployme
     trigger: job.trigger,
     ...(job.redeployOf ? { redeployOf: job.redeployOf.recordId } : {}),
     ...(job.overrideGates ? { overrideGates: true as const } : {}),
+    ...(job.preview ? { preview: job.preview } : {}),
     repositoryUuid: job.repository.uuid,
     target: { id: target.id, name: target.name, environment: target.environment, provider: target.provider },
     ref: job.ref,
@@ -245,7 +258,7 @@ export async function commitRecord(
   };
   const state = await run.ports.store.commit({
     repositoryUuid: run.job.repository.uuid,
-    targetId: run.job.targetId,
+    lane: laneOfJob(run.job),
     from: view.state,
     to,
     records: [stamped],
@@ -371,7 +384,7 @@ function statusOf({ job, ports }: Run, target: Target, record: Deployment, state
   return {
     key: statusKeyFor(target.id),
     state,
-    name: `Deploy to ${target.name} (${target.environment})`,
+    name: job.preview ? `Preview of #${job.preview.pullRequest.id} on ${target.name}` : `Deploy to ${target.name} (${target.environment})`,
     description: record.message.slice(0, 255),
     url: record.url ?? ports.fallbackStatusUrl(job),
     refname: job.ref.name,

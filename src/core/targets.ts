@@ -74,6 +74,12 @@ export const targetSchema = z.object({
   enabled: z.boolean(),
   /** Pushes do not deploy to it (they are recorded as skipped); Deploy now and Redeploy still do. Absent on targets saved before pausing existed. */
   paused: z.optional(z.boolean()),
+  /**
+   * A preview target (core/previews.ts): it deploys open pull requests whose destination branch its
+   * rules match, each in a preview of its own, and no pushes. A fork's pull request is previewed only
+   * when `allowForks` says so: its code is not the repository's.
+   */
+  preview: z.optional(z.object({ allowForks: z.boolean() })),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -83,6 +89,7 @@ export type Target = z.infer<typeof targetSchema>;
 /** Why a push to a paused target deploys nothing: the skip its record shows. */
 export const PAUSED_SKIP_REASON = 'automatic deploys of this target are paused';
 export const isPaused = (target: Target): boolean => target.paused === true;
+export const isPreviewTarget = (target: Target): boolean => target.preview !== undefined;
 export type TargetRules = z.infer<typeof rulesSchema>;
 export type TargetOptions = z.infer<typeof optionsSchema>;
 

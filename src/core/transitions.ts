@@ -110,8 +110,10 @@ function ahead(s: DeliverySituation): PushMark | null {
   return !sent || isNewer(covered, sent) ? covered : sent;
 }
 const coalesces = (s: DeliverySituation) => s.target?.options.coalesce ?? false;
-/** The gates (builds, approval, freeze) a job passes, unless an admin asked for it with them overridden. */
-const gated = (s: DeliverySituation) => s.job.overrideGates !== true;
+/** A preview's teardown: it only removes what a deploy made, so no gate, pause or earlier deploy holds it back. */
+const tearsDown = (s: DeliverySituation) => s.job.preview?.action === 'teardown';
+/** The gates (builds, approval, freeze) a job passes, unless an admin asked for it with them overridden (or it is a teardown). */
+const gated = (s: DeliverySituation) => s.job.overrideGates !== true && !tearsDown(s);
 const freezeNow = (s: DeliverySituation): ActiveFreeze | null =>
   s.target && gated(s) ? activeFreeze(s.target.options.freeze, s.now) : null;
 const mayWaitForOrder = (s: DeliverySituation) => s.now < (s.job.waitingSince ?? s.now) + ORDER_WAIT_MS;
@@ -185,11 +187,16 @@ export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
   },
   // From here on the job has not been sent, or its last attempt is over: may it send now?
   { name: 'skip marker', when: (s) => s.job.skipReason !== null, then: (s) => finish('skipped', `Skipped: ${s.job.skipReason}`) },
+  {
+    name: 'refused before planning',
+    when: (s) => s.job.refusedBecause !== undefined,
+    then: (s) => finish('failed', s.job.refusedBecause as string),
+  },
   { name: 'target disabled', when: (s) => !s.target?.enabled, then: (s) => stopUnsent(s, 'the target was disabled') },
   {
     // Queued (or waiting at a gate) before the pause: a push still deploys nothing; Deploy now and Redeploy do.
     name: 'automatic deploys paused',
-    when: (s) => s.job.trigger === 'push' && s.target !== null && isPaused(s.target),
+    when: (s) => s.job.trigger === 'push' && !tearsDown(s) && s.target !== null && isPaused(s.target),
     then: (s) => stopUnsent(s, PAUSED_SKIP_REASON),
   },
   {
@@ -204,7 +211,8 @@ export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
   },
   {
     name: 'commit already deployed',
-    when: (s) => s.job.trigger === 'push' && otherSent(s)?.commit === s.job.commit.hash && isAccepted((otherSent(s) as PushMark).state),
+    when: (s) =>
+      s.job.trigger === 'push' && !tearsDown(s) && otherSent(s)?.commit === s.job.commit.hash && isAccepted((otherSent(s) as PushMark).state),
     then: (s) => ({
       ...finish('skipped', `Skipped: push ${(otherSent(s) as PushMark).ref.name} already deployed this commit`),
       covers: true,

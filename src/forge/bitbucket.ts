@@ -1,6 +1,7 @@
 import api, { route, routeFromAbsolute } from '@forge/api';
 import { type Build, isOwnStatus } from '../core/builds';
 import type { ChangedFiles } from '../core/paths';
+import type { PullRequestSource, RepositoryPath, ResolvedCommit } from '../core/previews';
 import type { CommitStatus } from '../core/run';
 import { PlatformFault } from '../core/errors';
 import { HttpFault, HttpRejected, vendorMessage } from '../core/http';
@@ -254,4 +255,39 @@ export async function listBuildStatuses(workspaceUuid: string, repositoryUuid: s
     page = routeFromAbsolute(body.next);
   }
   return builds;
+}
+
+/**
+ * Where a pull request comes from (`GET …/pullrequests/{id}`, the spec's pullrequest): its source
+ * repository, which pull-request events do not name. A fork is another repository.
+ */
+export async function getPullRequestSource(workspaceUuid: string, repositoryUuid: string, id: number): Promise<PullRequestSource> {
+  const response = await checked('pull request', () =>
+    api.asApp().requestBitbucket(route`/2.0/repositories/${workspaceUuid}/${repositoryUuid}/pullrequests/${String(id)}`, {
+      headers: { accept: 'application/json' },
+    }),
+  );
+  const body = (await response.json()) as { source?: { repository?: { uuid?: unknown; full_name?: unknown } | null } };
+  const from = body.source?.repository;
+  // The spec does not require it: a pull request whose source repository Bitbucket leaves out (deleted, say) is not taken for this one's.
+  if (typeof from?.uuid !== 'string') throw new HttpRejected(`Bitbucket pull request #${id} answered without its source repository`, null);
+  return { repository: { uuid: from.uuid, fullName: typeof from.full_name === 'string' ? from.full_name : null } };
+}
+
+/** The commit an abbreviated hash names (`GET …/commit/{commit}`, the spec's commit): its full hash, message, author and date. */
+export async function getCommit(where: RepositoryPath, hash: string): Promise<ResolvedCommit> {
+  const response = await checked('commit', () =>
+    api.asApp().requestBitbucket(route`/2.0/repositories/${where.workspace}/${where.repository}/commit/${hash}`, {
+      headers: { accept: 'application/json' },
+    }),
+  );
+  const body = (await response.json()) as { hash?: unknown; message?: unknown; date?: unknown; author?: { raw?: unknown } };
+  if (typeof body.hash !== 'string' || !/^[0-9a-f]{40}$/i.test(body.hash) || !body.hash.startsWith(hash.toLowerCase()))
+    throw new HttpRejected(`Bitbucket commit ${hash} answered without its full hash`, null);
+  return {
+    hash: body.hash.toLowerCase(),
+    message: typeof body.message === 'string' ? body.message : '',
+    author: typeof body.author?.raw === 'string' ? body.author.raw : null,
+    date: typeof body.date === 'string' ? body.date : null,
+  };
 }

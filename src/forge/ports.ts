@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DeliveryPorts } from '../core/run';
-import { getChangedFiles, getRepositorySummary, listBuildStatuses, postCommitStatus } from './bitbucket';
+import { getChangedFiles, getCommit, getPullRequestSource, getRepositorySummary, listBuildStatuses, postCommitStatus } from './bitbucket';
 import { bindProvider } from '../providers/registry';
 import { checkEgress } from './egress';
 import { forgeHttpClient } from './http';
@@ -15,6 +15,8 @@ export const deliveryPorts: DeliveryPorts = {
   changedFiles: (job, base) => getChangedFiles(job.repository.workspaceUuid, job.repository.uuid, job.commit.hash, base),
   buildStatuses: (job) => listBuildStatuses(job.repository.workspaceUuid, job.repository.uuid, job.commit.hash, job.ref.name),
   mainBranch: async (job) => (await getRepositorySummary(job.repository.workspaceUuid, job.repository.uuid)).mainBranch,
+  pullRequestSource: (repository, id) => getPullRequestSource(repository.workspaceUuid, repository.uuid, id),
+  resolveCommit: getCommit,
   enqueueJobs: (jobs) => enqueueDeployJobs(jobs),
   continueLater,
   followLater,

@@ -2,11 +2,12 @@ import { InternalServerError, PartialSuccessError, Queue, RateLimitError } from 
 import { PlatformFault } from '../core/errors';
 import { MAX_DELAY_SECONDS } from '../core/retry';
 import { bareUuid } from '../core/ids';
-import type { DeployJob } from '../core/job';
+import { type DeployJob, laneOf, laneOfJob } from '../core/job';
 import type { PathCheck } from '../core/paths';
+import type { PreviewCheck } from '../core/previews';
 import type { FollowCheck } from '../core/run';
 
-/** The queue manifest.yml's deploy-consumer reads: deploy jobs, and path checks that become deploy jobs. */
+/** The queue manifest.yml's deploy-consumer reads: deploy jobs, and path and preview checks that become deploy jobs. */
 const DEPLOY_QUEUE = 'deploy-jobs';
 /** The queue manifest.yml's status-consumer reads: delayed reads of accepted deploys' outcomes. */
 const STATUS_QUEUE = 'deploy-status';
@@ -14,8 +15,8 @@ const STATUS_QUEUE = 'deploy-status';
 const deployQueue = new Queue({ key: DEPLOY_QUEUE });
 const statusQueue = new Queue({ key: STATUS_QUEUE });
 
-// Jobs of one target run one at a time, mostly: Forge does not promise it, and the target's state decides.
-const targetKey = (repositoryUuid: string, targetId: string) => `target-${bareUuid(repositoryUuid)}-${targetId}`;
+// Jobs of one target (of one preview: its lane) run one at a time, mostly: Forge does not promise it, and the lane's state decides.
+const targetKey = (repositoryUuid: string, lane: string) => `target-${bareUuid(repositoryUuid)}-${lane}`;
 
 /** @forge/events refuses a push of more than 50 events or 200 KB of JSON (it measures the array). */
 const MAX_EVENTS_PER_PUSH = 50;
@@ -55,7 +56,7 @@ function packEvents<E>(events: readonly E[]): E[][] {
 export async function enqueueDeployJobs(jobs: readonly DeployJob[], pathCheck: PathCheck | null = null): Promise<void> {
   const events: QueuedEvent[] = jobs.map((job) => ({
     body: job as unknown as Record<string, unknown>,
-    concurrency: { key: targetKey(job.repository.uuid, job.targetId), limit: 1 },
+    concurrency: { key: targetKey(job.repository.uuid, laneOfJob(job)), limit: 1 },
   }));
   // One repository's path checks one at a time, mostly (Forge keeps no order within a key: each check stands alone).
   if (pathCheck)
@@ -66,6 +67,18 @@ export async function enqueueDeployJobs(jobs: readonly DeployJob[], pathCheck: P
   for (const pack of packEvents(events)) await pushed('deploy jobs', () => deployQueue.push(pack));
 }
 
+/** A pull-request event's preview check (core/previews.ts): one queue push; a repository's checks one at a time, mostly. */
+export async function enqueuePreviewCheck(check: PreviewCheck): Promise<void> {
+  await pushed('preview check', () =>
+    deployQueue.push([
+      {
+        body: check as unknown as Record<string, unknown>,
+        concurrency: { key: `previews-${bareUuid(check.repository.uuid)}`, limit: 1 },
+      },
+    ]),
+  );
+}
+
 /** The job again, after a delay: a retry of its deploy, or another look at what it waits for. */
 export async function continueLater(job: DeployJob, delaySeconds: number): Promise<void> {
   await pushed('deploy job', () =>
@@ -73,7 +86,7 @@ export async function continueLater(job: DeployJob, delaySeconds: number): Promi
       {
         body: job as unknown as Record<string, unknown>,
         delayInSeconds: Math.min(MAX_DELAY_SECONDS, delaySeconds),
-        concurrency: { key: targetKey(job.repository.uuid, job.targetId), limit: 1 },
+        concurrency: { key: targetKey(job.repository.uuid, laneOfJob(job)), limit: 1 },
       },
     ]),
   );
@@ -105,7 +118,7 @@ export async function followLater(check: FollowCheck, delaySeconds: number): Pro
       {
         body: check as unknown as Record<string, unknown>,
         delayInSeconds: delaySeconds,
-        concurrency: { key: targetKey(check.repositoryUuid, check.targetId), limit: 1 },
+        concurrency: { key: targetKey(check.repositoryUuid, laneOf(check.targetId, check.pullRequestId)), limit: 1 },
       },
     ]),
   );

@@ -52,12 +52,13 @@ const auditKey = (repo: string, id: string) => `${auditPrefix(repo)}${id}`;
 const approvalKey = (repo: string, jobKey: string) => `approval:${bareUuid(repo)}:${jobKey}`;
 const waitPrefix = (repo: string) => `wait:${bareUuid(repo)}:`;
 const waitKey = (repo: string, commit: string, jobKey: string) => `${waitPrefix(repo)}${commit.toLowerCase()}:${jobKey}`;
-const plannedPrefix = (repo: string, targetId: string) => `plan:${bareUuid(repo)}:${targetId}:`;
+// A lane is a target's id, or a preview's (core/job.ts, laneOf): `web.pr7` keeps its own state and marks.
+const plannedPrefix = (repo: string, lane: string) => `plan:${bareUuid(repo)}:${lane}:`;
 // Zero-padded so keys sort in push order: the oldest planned push is the first a scan returns.
-const plannedKey = (repo: string, targetId: string, push: PlannedPush) =>
-  `${plannedPrefix(repo, targetId)}${String(push.order).padStart(17, '0')}:${push.jobKey}`;
-const stateKey = (repo: string, targetId: string) => `${bareUuid(repo)}:${targetId}`;
-const newestKey = (repo: string, targetId: string) => `newest:${bareUuid(repo)}:${targetId}`;
+const plannedKey = (repo: string, lane: string, push: PlannedPush) =>
+  `${plannedPrefix(repo, lane)}${String(push.order).padStart(17, '0')}:${push.jobKey}`;
+const stateKey = (repo: string, lane: string) => `${bareUuid(repo)}:${lane}`;
+const newestKey = (repo: string, lane: string) => `newest:${bareUuid(repo)}:${lane}`;
 
 const plannedSchema = z.object({ jobKey: z.string(), order: z.number(), commit: z.string() });
 const storedStateSchema = z.object({ version: z.number(), state: targetStateSchema });
@@ -237,9 +238,9 @@ const toState = (key: string, value: unknown): TargetState => {
   return { ...stored.state, version: stored.version };
 };
 
-/** The target's state, created (empty, version 0) the first time a job of the target looks for it. */
-async function createState(repo: string, targetId: string): Promise<TargetState> {
-  const key = stateKey(repo, targetId);
+/** A lane's state, created (empty, version 0) the first time a job of the lane looks for it. */
+async function createState(repo: string, lane: string): Promise<TargetState> {
+  const key = stateKey(repo, lane);
   try {
     await platform('target state', () =>
       kvs.entity(TARGET_STATE_ENTITY).set(key, { version: 0, state: EMPTY_TARGET_STATE }, { keyPolicy: 'FAIL_IF_EXISTS' }),
@@ -253,12 +254,12 @@ async function createState(repo: string, targetId: string): Promise<TargetState>
 }
 
 /** The targets, one record, the target's state and its newest planned push in ONE batch read. */
-async function readJobView(repo: string, targetId: string, recordId: string) {
+async function readJobView(repo: string, lane: string, recordId: string) {
   const keys = {
     targets: targetsKey(repo),
     record: deploymentKey(repo, recordId),
-    state: stateKey(repo, targetId),
-    newest: newestKey(repo, targetId),
+    state: stateKey(repo, lane),
+    newest: newestKey(repo, lane),
   };
   const result = await platform('batch read', () =>
     kvs.batchGet([{ key: keys.targets }, { key: keys.record }, { key: keys.state, entityName: TARGET_STATE_ENTITY }, { key: keys.newest }]),
@@ -277,7 +278,7 @@ async function readJobView(repo: string, targetId: string, recordId: string) {
   return {
     doc: targets === undefined ? null : parseStored(targetsDocumentSchema, keys.targets, targets),
     record: record === undefined ? null : parseStored(storedDeploymentSchema, keys.record, record),
-    state: state === undefined ? await createState(repo, targetId) : toState(keys.state, state),
+    state: state === undefined ? await createState(repo, lane) : toState(keys.state, state),
     newest: newest === undefined ? null : parseStored(plannedSchema, keys.newest, newest),
   };
 }
@@ -358,7 +359,7 @@ export async function listWaiting(repo: string, commit: string): Promise<{ jobs:
  */
 export async function listPlanned(
   repo: string,
-  targetId: string,
+  lane: string,
   sent: Ordered | null,
 ): Promise<{ planned: PlannedPush[]; stale: PlannedPush[] }> {
   const planned: PlannedPush[] = [];
@@ -367,7 +368,7 @@ export async function listPlanned(
   for (let page = 0; page < PLANNED_PAGES && planned.length === 0; page++) {
     let query = kvs
       .query()
-      .where('key', WhereConditions.beginsWith(plannedPrefix(repo, targetId)))
+      .where('key', WhereConditions.beginsWith(plannedPrefix(repo, lane)))
       .limit(QUERY_PAGE);
     if (cursor) query = query.cursor(cursor);
     const found = await platform('planned pushes', () => query.getMany());
@@ -390,10 +391,10 @@ export async function listPlanned(
  * to deploying every push while its pushes are queued: its jobs still see which older ones wait.
  */
 export async function markPlanned(repo: string, marks: readonly PlannedMark[]): Promise<void> {
-  const items = marks.flatMap(({ targetId, push, coalesce }) => {
+  const items = marks.flatMap(({ lane, push, coalesce }) => {
     const value = plannedSchema.parse(push);
-    const mark = { key: plannedKey(repo, targetId, push), value, options: { ttl: PLANNED_TTL } };
-    return coalesce ? [mark, { key: newestKey(repo, targetId), value, options: { ttl: PLANNED_TTL } }] : [mark];
+    const mark = { key: plannedKey(repo, lane, push), value, options: { ttl: PLANNED_TTL } };
+    return coalesce ? [mark, { key: newestKey(repo, lane), value, options: { ttl: PLANNED_TTL } }] : [mark];
   });
   for (let start = 0; start < items.length; start += BATCH_SIZE) {
     const batch = items.slice(start, start + BATCH_SIZE);
@@ -406,10 +407,10 @@ export async function markPlanned(repo: string, marks: readonly PlannedMark[]): 
 
 /** One transaction: the target's state from `from.version` to the next, its records, its job's marks and the stale ones gone. */
 async function commitChange(change: Change): Promise<TargetState> {
-  const { repositoryUuid: repo, targetId } = change;
+  const { repositoryUuid: repo, lane } = change;
   const version = change.from.version + 1;
   let tx = kvs.transact().set(
-    stateKey(repo, targetId),
+    stateKey(repo, lane),
     { version, state: targetStateSchema.parse(change.to) },
     {
       entityName: TARGET_STATE_ENTITY,
@@ -417,12 +418,12 @@ async function commitChange(change: Change): Promise<TargetState> {
     },
   );
   for (const record of change.records) tx = tx.set(deploymentKey(repo, record.id), deploymentSchema.parse(record));
-  if (change.planned) tx = tx.delete(plannedKey(repo, targetId, change.planned));
+  if (change.planned) tx = tx.delete(plannedKey(repo, lane, change.planned));
   // A newer trigger may have written its push here since it was read: then that mark goes, which costs
   // only its coalescing (the older job may still deploy first, in order).
-  if (change.clearsNewest) tx = tx.delete(newestKey(repo, targetId));
+  if (change.clearsNewest) tx = tx.delete(newestKey(repo, lane));
   for (const push of change.stale.slice(0, MAX_STALE_DELETES))
-    if (push.jobKey !== change.planned?.jobKey) tx = tx.delete(plannedKey(repo, targetId, push));
+    if (push.jobKey !== change.planned?.jobKey) tx = tx.delete(plannedKey(repo, lane, push));
   const wait = change.waitMark;
   if (wait) {
     const key = waitKey(repo, wait.commit, wait.jobKey);
@@ -431,7 +432,7 @@ async function commitChange(change: Change): Promise<TargetState> {
   try {
     await platform('transaction', () => tx.execute());
   } catch (error) {
-    if (isCode(error, 'CONDITIONAL_CHECK_FAILED')) throw new StaleStateError(`the state of target ${targetId}`);
+    if (isCode(error, 'CONDITIONAL_CHECK_FAILED')) throw new StaleStateError(`the state of ${lane}`);
     throw error;
   }
   return { ...change.to, version };

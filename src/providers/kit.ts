@@ -253,3 +253,25 @@ export function deploySummary(call: DeployCall<unknown>): Record<string, unknown
     pushed_at: job.pushedAt,
   };
 }
+
+/**
+ * A preview's request body (core/previews.ts): the deploy's summary, named `preview` or
+ * `preview_teardown`, with the pull request it is for. Its commit is the source's, in full.
+ */
+export function previewSummary(call: DeployCall<unknown>): Record<string, unknown> {
+  const { job } = call;
+  const preview = job.preview;
+  if (!preview) return deploySummary(call);
+  const { pullRequest } = preview;
+  return {
+    ...deploySummary(call),
+    event: preview.action === 'teardown' ? 'preview_teardown' : 'preview',
+    pull_request: {
+      id: pullRequest.id,
+      title: pullRequest.title,
+      source: { branch: job.ref.name, commit: job.commit.hash },
+      destination: { branch: pullRequest.destination },
+      author: pullRequest.author ? { account_id: pullRequest.author.accountId, display_name: pullRequest.author.displayName } : null,
+    },
+  };
+}

@@ -31,7 +31,7 @@ async function sendingUnderLease(h: ReturnType<typeof harness>, job: DeployJob, 
   const { state } = await h.ports.store.read('r', job.targetId, recordIdOf(job));
   await h.ports.store.commit({
     repositoryUuid: 'r',
-    targetId: job.targetId,
+    lane: job.targetId,
     from: state,
     to: { v: 1, sent: null, recent: [], covered: null, live: null, lease: { jobKey: job.jobKey, token, until: h.ports.now() + LEASE_MS } },
     records: [{ ...newRecord(job, makeTarget(), h.ports.now()), attempts: 1, sentAt: h.ports.now() }],
@@ -116,7 +116,7 @@ describe('deliver', () => {
       const h = harness(makeTarget(), () => 202);
       const newer = jobAt(6, D);
       await h.ports.store.markPlanned('r', [
-        { targetId: 'staging-hook', push: { jobKey: newer.jobKey, order: newer.order, commit: D }, coalesce: true },
+        { lane: 'staging-hook', push: { jobKey: newer.jobKey, order: newer.order, commit: D }, coalesce: true },
       ]);
       const older = await deliver(jobAt(5, C), null, h.ports);
       expect(older).toMatchObject({ record: { state: 'superseded', message: expect.stringContaining('is queued for this target') } });
@@ -125,7 +125,7 @@ describe('deliver', () => {
 
     it('two triggers racing: when the older push marks last, both deploy, in push order, and never the older after the newer', async () => {
       const mark = (job: DeployJob) => ({
-        targetId: 'staging-hook',
+        lane: 'staging-hook',
         push: { jobKey: job.jobKey, order: job.order, commit: job.commit.hash },
         coalesce: true,
       });
@@ -152,7 +152,7 @@ describe('deliver', () => {
       const older = jobAt(5, C);
       const newer = jobAt(6, D);
       await h.ports.store.markPlanned('r', [
-        { targetId: target.id, push: { jobKey: newer.jobKey, order: newer.order, commit: D }, coalesce: true },
+        { lane: target.id, push: { jobKey: newer.jobKey, order: newer.order, commit: D }, coalesce: true },
       ]);
       // The newer push's job runs while the target is disabled, and ends without sending.
       target.enabled = false;
@@ -170,7 +170,7 @@ describe('deliver', () => {
       const newer = jobAt(6, D, target);
       for (const job of [older, newer])
         await h.ports.store.markPlanned('r', [
-          { targetId: target.id, push: { jobKey: job.jobKey, order: job.order, commit: job.commit.hash }, coalesce: true },
+          { lane: target.id, push: { jobKey: job.jobKey, order: job.order, commit: job.commit.hash }, coalesce: true },
         ]);
       target.options = { ...target.options, coalesce: false };
       expect(await deliver(newer, null, h.ports)).toMatchObject({ note: expect.stringContaining('waiting: the older push') });
@@ -184,7 +184,7 @@ describe('deliver', () => {
       const h = harness(target, () => 202);
       const older = jobAt(5, C, target);
       await h.ports.store.markPlanned('r', [
-        { targetId: target.id, push: { jobKey: older.jobKey, order: older.order, commit: C }, coalesce: false },
+        { lane: target.id, push: { jobKey: older.jobKey, order: older.order, commit: C }, coalesce: false },
       ]);
       const newer = jobAt(6, D, target);
       expect(await deliver(newer, null, h.ports)).toMatchObject({ kind: 'done', note: expect.stringContaining('waiting: the older push') });
@@ -199,7 +199,7 @@ describe('deliver', () => {
       const h = harness(target, () => 202);
       const older = jobAt(5, C, target);
       await h.ports.store.markPlanned('r', [
-        { targetId: target.id, push: { jobKey: older.jobKey, order: older.order, commit: C }, coalesce: false },
+        { lane: target.id, push: { jobKey: older.jobKey, order: older.order, commit: C }, coalesce: false },
       ]);
       await deliver(jobAt(6, D, target), null, h.ports);
       const [waiting] = h.continued;

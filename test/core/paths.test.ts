@@ -22,14 +22,14 @@ describe('planning path-filtered targets', () => {
     const plan = planPush(parsePushEvent(makePushEvent()), targets, NOW);
     expect(plan.jobs.map((job) => job.targetId)).toEqual(['plain']);
     expect(plan.pathCheck).toMatchObject({ kind: 'paths', targetIds: ['app', 'docs'] });
-    expect(plan.planned.map((mark) => mark.targetId)).toEqual(['plain']);
+    expect(plan.planned.map((mark) => mark.lane)).toEqual(['plain']);
   });
 
   it('a tag push ignores path filters: a tag names exactly what to deploy', () => {
     const plan = planPush(parsePushEvent(tagPush), targets, NOW);
     expect(plan.pathCheck).toBeNull();
     expect(plan.jobs).toHaveLength(3);
-    expect(plan.planned.map((mark) => mark.targetId)).toEqual(['app', 'docs', 'plain']);
+    expect(plan.planned.map((mark) => mark.lane)).toEqual(['app', 'docs', 'plain']);
   });
 
   it('a commit with a skip marker skips without a diffstat', () => {

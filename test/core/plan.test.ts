@@ -85,7 +85,7 @@ describe('planPush', () => {
       ['a', 'automatic deploys of this target are paused'],
       ['b', null],
     ]);
-    expect(plan.planned.map((mark) => mark.targetId)).toEqual(['b']);
+    expect(plan.planned.map((mark) => mark.lane)).toEqual(['b']);
   });
 
   it('ignores pushes the app made itself', () => {

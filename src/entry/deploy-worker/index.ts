@@ -3,13 +3,14 @@ import { deliver } from '../../core/deliver';
 import { InvalidInputError } from '../../core/errors';
 import { parseDeployJob } from '../../core/job';
 import { checkPaths, isPathCheck, parsePathCheck } from '../../core/paths';
+import { checkPreview, isPreviewCheck, parsePreviewCheck } from '../../core/previews';
 import { answer, carriedFrom, type ConsumerResult, refused } from '../../forge/consumer';
 import { appLogger } from '../../forge/log';
 import { deliveryPorts } from '../../forge/ports';
 
 /**
- * Consumer of the deploy-jobs queue: a deploy job, or a push's path check (which queues the jobs it
- * decides). Faults come back as retries through the queue; a malformed event is reported, not retried.
+ * Consumer of the deploy-jobs queue: a deploy job, a push's path check or a pull request's preview
+ * check (each queues the jobs it decides). Faults come back as retries through the queue; a malformed event is reported, not retried.
  */
 export async function deployWorker(event: AsyncEvent): Promise<ConsumerResult | InvocationError> {
   const retryCount = event.retryContext?.retryCount ?? 0;
@@ -18,6 +19,11 @@ export async function deployWorker(event: AsyncEvent): Promise<ConsumerResult | 
       const check = parsePathCheck(event.body);
       // A path check's retries are its diffstat attempts (core/paths.ts): their delay is its own.
       return answer(check.job.deliveryId, await checkPaths(check, retryCount, deliveryPorts));
+    }
+    if (isPreviewCheck(event.body)) {
+      const check = parsePreviewCheck(event.body);
+      // Its retries are its Bitbucket attempts (core/previews.ts), as a path check's are.
+      return answer(check.deliveryId, await checkPreview(check, retryCount, deliveryPorts));
     }
     const job = parseDeployJob(event.body);
     return answer(job.deliveryId, await deliver(job, carriedFrom(event.retryContext), deliveryPorts), retryCount);

@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { checkOutboundUrl } from '../../core/http';
 import { hubSignature256, standardWebhooksSignature } from '../../core/signing';
-import { deploySummary } from '../kit';
+import { deploySummary, previewSummary } from '../kit';
 import { secretParts } from '../../core/secrets';
-import type { DeployProvider, ProviderCall } from '../../core/provider';
+import type { DeployCall, DeployProvider, ProviderCall, StartResult } from '../../core/provider';
 
 /**
  * Any receiver that takes a signed JSON POST: a deploy script behind a small HTTP server,
@@ -24,6 +24,33 @@ const settingsSchema = z.object({
   ),
 });
 type WebhookSettings = z.infer<typeof settingsSchema>;
+
+/** One signed POST of `summary`; a 2xx answer means the receiver accepted the `what`. */
+async function post(call: DeployCall<WebhookSettings>, summary: Record<string, unknown>, what: string): Promise<StartResult> {
+  const secret = call.secrets.signingSecret ?? '';
+  const query = call.secrets.urlQuery;
+  const url = query ? `${call.settings.url.split('?')[0]}?${query}` : call.settings.url;
+  const body = JSON.stringify(summary);
+  const timestamp = Math.floor(call.now() / 1000);
+  // One message id per push and target, the same when a request is sent again after its answer was
+  // lost: a Standard Webhooks receiver that drops repeats drops that one, and never another target's.
+  const messageId = call.job.jobKey;
+  const response = await call.http.send({
+    method: 'POST',
+    url,
+    secrets: [secret, ...secretParts(query ? [query] : [])],
+    headers: {
+      'content-type': 'application/json',
+      'x-hub-signature-256': hubSignature256(secret, body),
+      'webhook-id': messageId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': standardWebhooksSignature(secret, messageId, timestamp, body),
+      'x-deploy-relay-delivery': call.job.deliveryId,
+    },
+    body,
+  });
+  return { state: 'requested', message: `The receiver accepted the ${what} (${response.status})`, vendorId: null, url: null };
+}
 
 export const webhookProvider: DeployProvider<WebhookSettings> = {
   id: 'webhook',
@@ -52,30 +79,11 @@ export const webhookProvider: DeployProvider<WebhookSettings> = {
   hosts: (settings) => [new URL(settings.url).hostname],
   redeploy: () => ({ by: 'commit' }),
 
-  async start(call) {
-    const secret = call.secrets.signingSecret ?? '';
-    const query = call.secrets.urlQuery;
-    const url = query ? `${call.settings.url.split('?')[0]}?${query}` : call.settings.url;
-    const body = JSON.stringify(deploySummary(call));
-    const timestamp = Math.floor(call.now() / 1000);
-    // One message id per push and target, the same when a request is sent again after its answer was
-    // lost: a Standard Webhooks receiver that drops repeats drops that one, and never another target's.
-    const messageId = call.job.jobKey;
-    const response = await call.http.send({
-      method: 'POST',
-      url,
-      secrets: [secret, ...secretParts(query ? [query] : [])],
-      headers: {
-        'content-type': 'application/json',
-        'x-hub-signature-256': hubSignature256(secret, body),
-        'webhook-id': messageId,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': standardWebhooksSignature(secret, messageId, timestamp, body),
-        'x-deploy-relay-delivery': call.job.deliveryId,
-      },
-      body,
-    });
-    return { state: 'requested', message: `The receiver accepted the deploy (${response.status})`, vendorId: null, url: null };
+  start: (call) => post(call, deploySummary(call), 'deploy'),
+  // A receiver makes and removes its own previews: it is told which, with the pull request.
+  previews: {
+    deploy: (call) => post(call, previewSummary(call), 'preview'),
+    teardown: (call) => post(call, previewSummary(call), 'teardown'),
   },
 
   async verify(call: ProviderCall<WebhookSettings>) {

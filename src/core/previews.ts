@@ -1,0 +1,209 @@
+import * as z from 'zod/mini';
+import { PlatformFault } from './errors';
+import { HttpFault } from './http';
+import { digest } from './ids';
+import { abbreviatedHash, type PullRequestAction, type PullRequestEvent } from './pull-request-event';
+import { type DeployJob, JOB_SCHEMA_VERSION, jobKeyFor, laneOfJob, MAX_JOB_MESSAGE_LENGTH, type Preview, previewSchema } from './job';
+import { orderOf } from './order';
+import { MAX_ATTEMPTS, retryDelaySeconds } from './retry';
+import { refMatches } from './rules';
+import { type DeliveryPorts, type DeliveryResult, messageOf, plannedOf } from './run';
+import { isPaused, isPreviewTarget, PAUSED_SKIP_REASON, type Target } from './targets';
+import { parseOrRefuse } from './zod-messages';
+
+/**
+ * Pull-request previews. A preview target deploys each open pull request whose destination branch its
+ * rules match, in a preview of its own: a new commit on the pull request deploys again (the newest
+ * wins, as with pushes), a merge or a decline tears the preview down. Each pull request is a lane of
+ * its own (job.ts, laneOf): its deploys and its teardown are ordered by their events' timestamps, so a
+ * deploy delivered late, after the teardown, is superseded and never brings the preview back.
+ *
+ * The trigger has the event only, which names commits by Bitbucket's short hash and does not say
+ * whether the source is a fork. So it queues ONE check per event (no Bitbucket call in the trigger);
+ * the deploy worker asks Bitbucket for the pull request (its source repository) and the source commit
+ * (its full hash and message), then queues the previews' jobs. A Bitbucket fault is retried with
+ * back-off; a refusal, or faults past the last attempt, are recorded as failed deploys of the preview.
+ */
+
+const ACTION_OF: Record<PullRequestAction, Preview['action']> = {
+  created: 'deploy',
+  updated: 'deploy',
+  merged: 'teardown',
+  declined: 'teardown',
+};
+
+export interface PreviewCheck {
+  kind: 'pullrequest';
+  v: 1;
+  deliveryId: string;
+  repository: { uuid: string; workspaceUuid: string };
+  actor: { accountId: string | null; uuid: string | null };
+  timestamp: string;
+  order: number;
+  createdAt: number;
+  preview: Preview;
+  source: { branch: string; commit: string };
+  targetIds: string[];
+}
+
+const previewCheckSchema = z.object({
+  kind: z.literal('pullrequest'),
+  v: z.literal(1),
+  deliveryId: z.string().check(z.minLength(1), z.maxLength(64)),
+  repository: z.object({ uuid: z.string(), workspaceUuid: z.string() }),
+  actor: z.object({ accountId: z.nullable(z.string()), uuid: z.nullable(z.string()) }),
+  timestamp: z.string(),
+  order: z.number(),
+  createdAt: z.number(),
+  preview: previewSchema,
+  source: z.object({ branch: z.string().check(z.maxLength(1000)), commit: abbreviatedHash }),
+  targetIds: z.array(z.string().check(z.maxLength(40))).check(z.minLength(1), z.maxLength(50)),
+});
+
+export const isPreviewCheck = (body: unknown): boolean =>
+  typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'pullrequest';
+
+export const parsePreviewCheck = (body: unknown): PreviewCheck => parseOrRefuse(previewCheckSchema, body, 'preview check');
+
+export interface PreviewPlan {
+  deliveryId: string;
+  check: PreviewCheck | null;
+  ignoredBecause: string | null;
+}
+
+/** The preview targets an event concerns, as one check for the worker. Pure: the trigger's one storage read comes before it. */
+export function planPullRequest(event: PullRequestEvent, targets: readonly Target[], now: number): PreviewPlan {
+  const { pullRequest } = event;
+  const deliveryId = `p-${digest(event.repositoryUuid, String(pullRequest.id), event.action, pullRequest.source.commit, event.timestamp)}`;
+  const destination = { type: 'branch' as const, name: pullRequest.destination };
+  const matching = targets.filter((target) => target.enabled && isPreviewTarget(target) && refMatches(target.rules, destination));
+  if (matching.length === 0) return { deliveryId, check: null, ignoredBecause: `no enabled preview target takes pull requests into ${destination.name}` };
+  // From the event, not the clock: a redelivered event makes the same jobs, down to their records' ids.
+  const order = orderOf(event.timestamp, now);
+  return {
+    deliveryId,
+    ignoredBecause: null,
+    check: {
+      kind: 'pullrequest',
+      v: 1,
+      deliveryId,
+      repository: { uuid: event.repositoryUuid, workspaceUuid: event.workspaceUuid },
+      actor: event.actor,
+      timestamp: event.timestamp,
+      order,
+      createdAt: Math.floor(order / 1000),
+      preview: {
+        action: ACTION_OF[event.action],
+        pullRequest: { id: pullRequest.id, title: pullRequest.title.slice(0, 500), destination: pullRequest.destination, author: pullRequest.author },
+      },
+      source: pullRequest.source,
+      targetIds: matching.map((target) => target.id),
+    },
+  };
+}
+
+/** What Bitbucket says of a pull request's source: the repository it comes from (a fork is another one). */
+export interface PullRequestSource {
+  repository: { uuid: string; fullName: string | null };
+}
+
+/** A repository as Bitbucket's paths name it: workspace slug or `{uuid}`, repository slug or `{uuid}`. */
+export interface RepositoryPath {
+  workspace: string;
+  repository: string;
+}
+
+/** A commit as Bitbucket's commit API gives it: the full hash the event abbreviated. */
+export interface ResolvedCommit {
+  hash: string;
+  message: string;
+  author: string | null;
+  date: string | null;
+}
+
+/** Bitbucket's part in deciding a check: the source commit, and (for the fork rule) where the pull request comes from. */
+async function askBitbucket(check: PreviewCheck, ports: DeliveryPorts): Promise<{ fork: string | null; commit: ResolvedCommit }> {
+  const { repository: from } = await ports.pullRequestSource(check.repository, check.preview.pullRequest.id);
+  const own = from.uuid.toLowerCase() === check.repository.uuid.toLowerCase();
+  // A fork's commits are in the fork (another workspace, perhaps): asked of it by its full name.
+  const [workspace, slug] = from.fullName?.split('/') ?? [];
+  const where = own || !workspace || !slug ? { workspace: check.repository.workspaceUuid, repository: check.repository.uuid } : { workspace, repository: slug };
+  const commit = await ports.resolveCommit(where, check.source.commit);
+  return { fork: own ? null : (from.fullName ?? from.uuid), commit };
+}
+
+export async function checkPreview(check: PreviewCheck, attempt: number, ports: DeliveryPorts): Promise<DeliveryResult> {
+  const { pullRequest, action } = check.preview;
+  const log = ports.log.child({ deliveryId: check.deliveryId, pullRequest: pullRequest.id, action, attempt });
+  let asked: Awaited<ReturnType<typeof askBitbucket>> | null = null;
+  let refusal: string | null = null;
+  try {
+    asked = await askBitbucket(check, ports);
+  } catch (error) {
+    if (!(error instanceof HttpFault || error instanceof PlatformFault)) {
+      // Bitbucket refused (the commit or the pull request is unknown): no retry can change that.
+      refusal = `Bitbucket could not tell this pull request's commit ${check.source.commit}: ${messageOf(error)}`;
+    } else if (attempt + 1 < MAX_ATTEMPTS) {
+      const afterSeconds = retryDelaySeconds(attempt, error.retryAfterSeconds, ports.random);
+      log.warn('pull request not read from Bitbucket; retrying', { error: error.message, afterSeconds });
+      return { kind: 'retry', afterSeconds, reason: error instanceof HttpFault ? error.kind : 'platform' };
+    } else {
+      refusal = `Bitbucket could not be asked for this pull request's commit after ${MAX_ATTEMPTS} attempts: ${error.message}`;
+    }
+  }
+  const doc = await ports.store.getTargets(check.repository.uuid);
+  const targets = new Map(doc?.targets.map((target) => [target.id, target]));
+  const jobs = check.targetIds.map((targetId) => previewJob(check, targetId, targets.get(targetId), asked, refusal));
+  await ports.enqueueJobs(jobs);
+  // Marked once queued, never before: a mark always has a job that will act on it.
+  const deploying = jobs.filter((job) => job.skipReason === null && job.refusedBecause === undefined);
+  await ports.store
+    .markPlanned(
+      check.repository.uuid,
+      deploying.map((job) => ({ lane: laneOfJob(job), push: plannedOf(job), coalesce: targets.get(job.targetId)?.options.coalesce ?? false })),
+    )
+    .catch((error: unknown) => {
+      if (!(error instanceof PlatformFault)) throw error;
+      log.warn('planned previews not marked; their jobs run all the same', { error: error.message });
+    });
+  const note = refusal ?? `${action} of pull request #${pullRequest.id}'s preview queued for ${deploying.length} of ${jobs.length} target(s)`;
+  log.info('preview check decided', { queued: jobs.length, deploying: deploying.length, refused: refusal !== null });
+  return { kind: 'done', record: null, note };
+}
+
+function previewJob(
+  check: PreviewCheck,
+  targetId: string,
+  target: Target | undefined,
+  asked: { fork: string | null; commit: ResolvedCommit } | null,
+  refusal: string | null,
+): DeployJob {
+  const teardown = check.preview.action === 'teardown';
+  const forkRefused = asked?.fork != null && !(target?.preview?.allowForks ?? false);
+  return {
+    v: JOB_SCHEMA_VERSION,
+    deliveryId: check.deliveryId,
+    jobKey: jobKeyFor(check.deliveryId, targetId),
+    trigger: 'push',
+    repository: check.repository,
+    targetId,
+    ref: { name: check.source.branch, type: 'branch' },
+    commit: asked
+      ? { hash: asked.commit.hash, message: asked.commit.message.slice(0, MAX_JOB_MESSAGE_LENGTH), author: asked.commit.author, date: asked.commit.date }
+      : { hash: check.source.commit, message: '', author: null, date: null },
+    previousCommit: null,
+    mainbranch: null,
+    actor: check.actor,
+    pushedAt: check.timestamp,
+    order: check.order,
+    createdAt: check.createdAt,
+    preview: check.preview,
+    // A teardown goes on while the target is paused: it only removes what a deploy made.
+    skipReason: forkRefused
+      ? `the pull request comes from a fork (${asked?.fork}), and this target does not preview forks: its code is not this repository's`
+      : target && isPaused(target) && !teardown
+        ? PAUSED_SKIP_REASON
+        : null,
+    ...(refusal === null ? {} : { refusedBecause: refusal }),
+  };
+}
