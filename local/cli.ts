@@ -57,6 +57,8 @@ function tellBitbucket(platform: LocalPlatform, input: ReplayInput): void {
   }
 }
 
+const PREVIEW_WORDS = { deploy: 'preview', teardown: 'teardown' } as const;
+
 const say = (step: string, text: string) => console.log(`${step.padEnd(9)} ${text}`);
 
 // The store module imports @forge/kvs, so it loads only after the platform has set up the SDK's seams.
@@ -108,9 +110,11 @@ async function replay(platform: LocalPlatform, input: ReplayInput): Promise<Depl
     const took = durationMs(d);
     say(
       'history',
-      `${d.state.padEnd(10)} ${d.target.name} <- ${d.ref.type} ${d.ref.name} ${d.commit.hash.slice(0, 7)} (${d.attempts} attempt(s)${took === null ? '' : `, ${took} ms`}): ${d.message}`,
+      `${d.state.padEnd(10)} ${d.target.name} <- ${d.preview ? `${PREVIEW_WORDS[d.preview.action]} of #${d.preview.pullRequest.id}, ` : ''}${d.ref.type} ${d.ref.name} ${d.commit.hash.slice(0, 7)} (${d.attempts} attempt(s)${took === null ? '' : `, ${took} ms`}): ${d.message}`,
     );
   }
+  if (mine.some((d) => d.preview && d.commit.hash.length < 40))
+    say('hint', 'the stand-in does not know that commit: pass its full hash with --commit FULL_HASH (it is added to the repository)');
   return mine;
 }
 

@@ -117,3 +117,58 @@ describe('npm start -- --event E --targets T', () => {
     expect(result.stderr).toContain('error: targets file, target 1: id: must be 1-27 lowercase letters, digits or dashes; name:');
   });
 });
+
+describe('npm start -- --event CREATED --event DECLINED --commit HASH (a preview target)', () => {
+  const CREATED = path.join(ROOT, 'test/fixtures/events/pullrequest-created.json');
+  // The Forge docs' own declined pull request: its source commit is the 12-character cc2758d231fc.
+  const DECLINED = path.join(ROOT, 'test/fixtures/events/forge-docs-pullrequest-rejected.json');
+  const FULL = 'cc2758d231fc9b1e0a4f7c3d2e6b8a0f1c3e5d7b';
+  const SECRET = 'a-shared-secret-of-some-length';
+
+  async function previews(args: readonly string[], receiverUrl: string): Promise<CliRun> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'relay-cli-'));
+    const file = path.join(dir, 'targets.json');
+    const target = { id: 'pr-hook', name: 'Previews', provider: 'webhook', settings: { url: receiverUrl }, secrets: { signingSecret: SECRET } };
+    writeFileSync(file, JSON.stringify({ targets: [{ ...target, rules: { branches: ['master'] }, preview: { allowForks: false } }] }));
+    return runCli(['--targets', file, ...args]);
+  }
+
+  it('delivers a signed preview with the full 40-character commit, then its preview_teardown, as Bitbucket told the replay', async () => {
+    const receiver = await startReceiver({ secret: SECRET });
+    try {
+      const result = await previews(['--event', CREATED, '--event', DECLINED, '--commit', FULL], receiver.url);
+      expect(result.code).toBe(0);
+      const bodies = receiver.deliveries.map((d) => ({
+        signed: d.hubSignatureValid && d.standardWebhooksValid,
+        ...(JSON.parse(d.body) as { event: string; pull_request: unknown }),
+      }));
+      const pullRequest = {
+        id: 2,
+        title: 'PR title',
+        source: { branch: 'Joshua-Tang/gitignore-edited-online-with-bitbucket-1683871668235', commit: FULL },
+        destination: { branch: 'master' },
+        author: { account_id: '712020:f44b4850-c6f6-54ce-9722-b800af117eb4', display_name: 'Jane Smith' },
+      };
+      expect(bodies.map(({ signed, event, pull_request }) => ({ signed, event, pull_request }))).toEqual([
+        { signed: true, event: 'preview', pull_request: pullRequest },
+        { signed: true, event: 'preview_teardown', pull_request: pullRequest },
+      ]);
+      expect(result.stdout).toMatch(/commit\s+Preview of #2 on Previews: SUCCESSFUL \(The receiver accepted the teardown \(200\)\)/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('without --commit, records the preview as failed with why (Bitbucket does not know the short hash) and sends nothing', async () => {
+    const receiver = await startReceiver({ secret: SECRET });
+    try {
+      const result = await previews(['--event', CREATED], receiver.url);
+      expect(result.code).toBe(1);
+      expect(receiver.deliveries).toEqual([]);
+      expect(result.stdout).toMatch(/history\s+failed\s+Previews .*could not tell this pull request's commit cc2758d231fc: .*404/);
+      expect(result.stdout).toMatch(/hint\s+.*--commit/);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
