@@ -55,8 +55,12 @@ const jobFields = {
   pushedAt: z.nullable(z.string()),
   /** When set, the plan already decided not to deploy; the worker records why. */
   skipReason: z.nullable(z.string()),
-  /** When set, the job cannot deploy (a preview whose commit Bitbucket could not tell): the worker records it as failed, with this. */
-  refusedBecause: z.optional(z.string().check(z.maxLength(2000))),
+  /**
+   * When set, the job may not deploy and the worker records why, posted on the commit: `blocked` (a
+   * fork's pull request on a target that does not preview forks) or `failed` (a preview whose commit
+   * Bitbucket could not tell).
+   */
+  refusal: z.optional(z.object({ state: z.enum(['blocked', 'failed']), message: z.string().check(z.maxLength(2000)) })),
   /** Set on a job queued again to wait for other pushes: when it began waiting (the wait is bounded from there). */
   waitingSince: z.optional(z.number()),
   /**

@@ -156,7 +156,7 @@ export async function checkPreview(check: PreviewCheck, attempt: number, ports: 
   const jobs = check.targetIds.map((targetId) => previewJob(check, targetId, targets.get(targetId), asked, refusal));
   await ports.enqueueJobs(jobs);
   // Marked once queued, never before: a mark always has a job that will act on it.
-  const deploying = jobs.filter((job) => job.skipReason === null && job.refusedBecause === undefined);
+  const deploying = jobs.filter((job) => job.skipReason === null && job.refusal === undefined);
   await ports.store
     .markPlanned(
       check.repository.uuid,
@@ -199,11 +199,16 @@ function previewJob(
     createdAt: check.createdAt,
     preview: check.preview,
     // A teardown goes on while the target is paused: it only removes what a deploy made.
-    skipReason: forkRefused
-      ? `the pull request comes from a fork (${asked?.fork}), and this target does not preview forks: its code is not this repository's`
-      : target && isPaused(target) && !teardown
-        ? PAUSED_SKIP_REASON
-        : null,
-    ...(refusal === null ? {} : { refusedBecause: refusal }),
+    skipReason: target && isPaused(target) && !teardown ? PAUSED_SKIP_REASON : null,
+    ...(refusal !== null
+      ? { refusal: { state: 'failed' as const, message: refusal } }
+      : forkRefused
+        ? {
+            refusal: {
+              state: 'blocked' as const,
+              message: `Not previewed: the pull request comes from a fork (${asked?.fork}), and this target does not preview forks (its code is not this repository's)`,
+            },
+          }
+        : {}),
   };
 }

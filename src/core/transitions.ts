@@ -188,9 +188,9 @@ export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
   // From here on the job has not been sent, or its last attempt is over: may it send now?
   { name: 'skip marker', when: (s) => s.job.skipReason !== null, then: (s) => finish('skipped', `Skipped: ${s.job.skipReason}`) },
   {
-    name: 'refused before planning',
-    when: (s) => s.job.refusedBecause !== undefined,
-    then: (s) => finish('failed', s.job.refusedBecause as string),
+    name: 'refused when planned',
+    when: (s) => s.job.refusal !== undefined,
+    then: (s) => finish(s.job.refusal?.state ?? 'failed', s.job.refusal?.message ?? ''),
   },
   { name: 'target disabled', when: (s) => !s.target?.enabled, then: (s) => stopUnsent(s, 'the target was disabled') },
   {

@@ -1,0 +1,175 @@
+// The platform must load before any module that imports @forge/api: app.ts imports it first.
+import { hookTarget, startApp, type TestApp } from './app';
+import { documentedShapeProblems } from '../../local/bitbucket/events';
+import type { PullRequestEventJson } from '../../local/bitbucket/pullrequests';
+import type { Target } from '../../src/core/targets';
+import { commitOf, FIXTURE_REPOSITORY_UUID, makePushEvent } from '../fixtures/events';
+
+/**
+ * Issue 12 (pull-request previews), through the real SDK on the local platform: the Bitbucket stand-in
+ * holds the pull requests and emits their events as Forge's reference shapes them (12-character
+ * hashes), the app asks it for the source repository and the full commit, and a signed-webhook preview
+ * target's receiver verifies every request with its own code.
+ */
+
+let app: TestApp;
+afterEach(async () => app?.close());
+
+const ADA = { accountId: '557058:admin-0001', uuid: '{a7e1c0d2-5b3f-4c8e-9d61-0f2b4a6c8e10}' };
+const at = (second: number) => `2026-11-20T10:17:${String(second).padStart(2, '0')}.000000Z`;
+
+const previewTarget = (a: TestApp, overrides: Partial<Target> = {}): Target =>
+  hookTarget(a.receiver, { id: 'previews', name: 'Previews', environment: 'preview', preview: { allowForks: false }, ...overrides });
+
+async function appWith(targets: (a: TestApp) => Target[]): Promise<TestApp> {
+  app = await startApp();
+  app.platform.bitbucket.recordPush(makePushEvent());
+  await app.configure(targets(app));
+  return app;
+}
+
+/** A push to the branch (its commits made by the stand-in); the head's full hash. */
+function pushTo(branch: string, second: number, message = `work on ${branch}`): string {
+  const event = app.platform.bitbucket.push(FIXTURE_REPOSITORY_UUID, { ref: branch, messages: [message], actor: ADA, timestamp: at(second) });
+  return (event.push as { after: string }).after;
+}
+
+async function deliver(...events: PullRequestEventJson[]): Promise<void> {
+  for (const event of events) {
+    expect(documentedShapeProblems(event)).toEqual([]);
+    await app.platform.emit(event);
+  }
+  await app.platform.drain();
+}
+
+interface Received {
+  event: string;
+  commit: { hash: string };
+  pull_request: { id: number; source: { commit: string } };
+}
+const received = (): (Received & { signed: boolean })[] =>
+  app.receiver.deliveries.map((d) => ({ ...(JSON.parse(d.body) as Received), signed: d.hubSignatureValid && d.standardWebhooksValid }));
+const sent = () => received().map((r) => `${r.event} #${r.pull_request?.id ?? '-'} ${r.commit.hash.slice(0, 12)}`);
+
+const open = (second: number, source = 'feature/login') =>
+  app.platform.bitbucket.openPullRequest(FIXTURE_REPOSITORY_UUID, {
+    title: 'Log in with SSO',
+    source,
+    destination: 'main',
+    authorAccountId: ADA.accountId,
+    timestamp: at(second),
+  });
+
+describe('pull-request previews', () => {
+  it('created: one signed preview of the full source commit, learned from Bitbucket, its status on the pull request; pushes do not deploy it', async () => {
+    await appWith((a) => [previewTarget(a), hookTarget(a.receiver, { id: 'staging', branches: ['main'] })]);
+    const head = pushTo('feature/login', 1);
+    const created = open(2);
+    expect(created.pullrequest.source.commit.hash).toBe(head.slice(0, 12));
+    await deliver(created);
+
+    expect(received()).toEqual([expect.objectContaining({ event: 'preview', signed: true, commit: expect.objectContaining({ hash: head }) })]);
+    expect(received()[0]?.pull_request).toEqual({
+      id: 1,
+      title: 'Log in with SSO',
+      source: { branch: 'feature/login', commit: head },
+      destination: { branch: 'main' },
+      author: { account_id: ADA.accountId, display_name: 'Ada Admin' },
+    });
+    // On the source commit, for the source branch: that is what shows it on the pull request.
+    expect(app.statusesOf(head)).toEqual([
+      expect.objectContaining({ key: 'deploy-relay-previews', state: 'SUCCESSFUL', refname: 'feature/login', name: 'Preview of #1 on Previews' }),
+    ]);
+    const asked = app.platform.bitbucket.calls.filter((c) => c.method === 'GET').map((c) => c.path.replace(/^.*\/(pullrequests|commit)\//, '$1/'));
+    expect(asked).toEqual(['pullrequests/1', `commit/${head.slice(0, 12)}`]);
+    expect((await app.history())[0]).toMatchObject({ state: 'requested', preview: { action: 'deploy', pullRequest: { id: 1 } } });
+
+    // A push to main goes to the branch target only: a preview target deploys pull requests, not pushes.
+    app.receiver.deliveries.splice(0);
+    await app.platform.emit(makePushEvent({ timestamp: at(3) }));
+    await app.platform.drain();
+    expect(received().map((r) => r.event)).toEqual(['deploy']);
+  });
+
+  it('updated twice: each newer commit previewed, in order; a late delivery of an older update is superseded, never sent over the newer', async () => {
+    await appWith((a) => [previewTarget(a)]);
+    const first = pushTo('feature/login', 1);
+    await deliver(open(2));
+    const second = pushTo('feature/login', 3);
+    const secondUpdate = app.platform.bitbucket.updatePullRequest(FIXTURE_REPOSITORY_UUID, 1, at(4));
+    const third = pushTo('feature/login', 5);
+    const thirdUpdate = app.platform.bitbucket.updatePullRequest(FIXTURE_REPOSITORY_UUID, 1, at(6));
+    // Forge may deliver them out of order: the newest first, the older one late.
+    await deliver(thirdUpdate);
+    await deliver(secondUpdate);
+
+    expect(sent()).toEqual([`preview #1 ${first.slice(0, 12)}`, `preview #1 ${third.slice(0, 12)}`]);
+    const late = (await app.history()).find((d) => d.commit.hash === second);
+    expect(late).toMatchObject({ state: 'superseded', message: expect.stringContaining('a newer push') });
+  });
+
+  it('declined: the preview is torn down; a deploy delivered after the teardown is superseded and never brings it back', async () => {
+    await appWith((a) => [previewTarget(a)]);
+    const head = pushTo('feature/login', 1);
+    const created = open(2);
+    const declined = app.platform.bitbucket.closePullRequest(FIXTURE_REPOSITORY_UUID, 1, 'declined', at(3));
+    expect(declined.eventType).toBe('avi:bitbucket:rejected:pullrequest');
+    // The decline arrives first; the pull request's creation is delivered late.
+    await deliver(declined);
+    await deliver(created);
+
+    expect(sent()).toEqual([`preview_teardown #1 ${head.slice(0, 12)}`]);
+    const byAction = Object.fromEntries((await app.history()).map((d) => [d.preview?.action, d.state]));
+    expect(byAction).toEqual({ teardown: 'requested', deploy: 'skipped' });
+  });
+
+  it('merged: the preview is torn down, and the branch target deploys the merge commit through the push path', async () => {
+    await appWith((a) => [previewTarget(a), hookTarget(a.receiver, { id: 'production', branches: ['main'] })]);
+    const head = pushTo('feature/login', 1);
+    await deliver(open(2));
+    const merged = app.platform.bitbucket.closePullRequest(FIXTURE_REPOSITORY_UUID, 1, 'merged', at(3));
+    expect(merged.eventType).toBe('avi:bitbucket:fulfilled:pullrequest');
+    const mergeCommit = app.platform.bitbucket.branchHead(FIXTURE_REPOSITORY_UUID, 'main') as string;
+    await deliver(merged);
+    await app.platform.emit(
+      makePushEvent({ timestamp: at(4), push: { after: mergeCommit, commits: [commitOf(mergeCommit, 'Merged in feature/login (pull request #1)')] } }),
+    );
+    await app.platform.drain();
+
+    expect(sent()).toEqual([`preview #1 ${head.slice(0, 12)}`, `preview_teardown #1 ${head.slice(0, 12)}`, `deploy #- ${mergeCommit.slice(0, 12)}`]);
+  });
+
+  it("a fork's pull request is not previewed unless the target allows forks, and its status on the pull request says why", async () => {
+    await appWith((a) => [previewTarget(a), previewTarget(a, { id: 'forks-too', name: 'Forks too', preview: { allowForks: true } })]);
+    app.platform.bitbucket.addRepository({ slug: 'web-fork', workspace: 'acme' });
+    const forkHead = app.platform.bitbucket.addCommit('acme/web-fork', { message: 'From a fork' });
+    app.platform.bitbucket.setBranch('acme/web-fork', 'feature/fork', forkHead);
+    const created = app.platform.bitbucket.openPullRequest(FIXTURE_REPOSITORY_UUID, {
+      title: 'From outside',
+      source: 'feature/fork',
+      destination: 'main',
+      authorAccountId: ADA.accountId,
+      timestamp: at(2),
+      fork: 'acme/web-fork',
+    });
+    await deliver(created);
+
+    expect(sent()).toEqual([`preview #1 ${forkHead.slice(0, 12)}`]);
+    const refused = (await app.history()).find((d) => d.target.id === 'previews');
+    expect(refused).toMatchObject({ state: 'blocked', message: expect.stringContaining('comes from a fork (acme/web-fork)') });
+    expect(app.statusesOf(forkHead).find((s) => s.key === 'deploy-relay-previews')).toMatchObject({
+      state: 'STOPPED',
+      description: expect.stringContaining('does not preview forks'),
+    });
+  });
+
+  it('Bitbucket failing is retried with back-off through the queue; the preview goes out once it answers', async () => {
+    await appWith((a) => [previewTarget(a)]);
+    const head = pushTo('feature/login', 1);
+    const created = open(2);
+    app.platform.bitbucket.faults.inject({ path: /\/pullrequests\/1$/, status: 503, times: 2 });
+    await deliver(created);
+    expect(sent()).toEqual([`preview #1 ${head.slice(0, 12)}`]);
+    expect(app.platform.bitbucket.calls.filter((c) => c.path.endsWith('/pullrequests/1')).map((c) => c.status)).toEqual([503, 503, 200]);
+  });
+});
