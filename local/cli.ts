@@ -37,7 +37,8 @@ const isPullRequestEvent = (eventType: string): boolean => (PULL_REQUEST_EVENTS 
 
 /** What the event is about, in one line. */
 function describeEvent(event: ReplayInput['event']): string {
-  const pr = event.pullrequest as { id?: number; source?: { branch?: string; commit?: { hash?: string } }; destination?: { branch?: string } } | undefined;
+  const pr = event.pullrequest as
+    { id?: number; source?: { branch?: string; commit?: { hash?: string } }; destination?: { branch?: string } } | undefined;
   if (isPullRequestEvent(event.eventType))
     return `${event.eventType} #${pr?.id ?? '?'} ${pr?.source?.branch ?? '?'} @ ${pr?.source?.commit?.hash ?? '?'} into ${pr?.destination?.branch ?? '?'}`;
   const push = event.push as { ref?: string; after?: string } | undefined;

@@ -427,7 +427,8 @@ function requestOf(bound: BoundProvider, job: DeployJob, target: Target): (call:
   const { provider, settings } = bound;
   if (job.preview) {
     const { previews } = provider;
-    if (!previews) throw new InvalidInputError(`${provider.title} cannot make pull-request previews: edit the target to deploy pushes instead`);
+    if (!previews)
+      throw new InvalidInputError(`${provider.title} cannot make pull-request previews: edit the target to deploy pushes instead`);
     return job.preview.action === 'teardown' ? (call) => previews.teardown(call) : (call) => previews.deploy(call);
   }
   const origin = job.redeployOf;

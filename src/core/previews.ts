@@ -77,7 +77,8 @@ export function planPullRequest(event: PullRequestEvent, targets: readonly Targe
   const deliveryId = `p-${digest(event.repositoryUuid, String(pullRequest.id), event.action, pullRequest.source.commit, event.timestamp)}`;
   const destination = { type: 'branch' as const, name: pullRequest.destination };
   const matching = targets.filter((target) => target.enabled && isPreviewTarget(target) && refMatches(target.rules, destination));
-  if (matching.length === 0) return { deliveryId, check: null, ignoredBecause: `no enabled preview target takes pull requests into ${destination.name}` };
+  if (matching.length === 0)
+    return { deliveryId, check: null, ignoredBecause: `no enabled preview target takes pull requests into ${destination.name}` };
   // From the event, not the clock: a redelivered event makes the same jobs, down to their records' ids.
   const order = orderOf(event.timestamp, now);
   return {
@@ -94,7 +95,12 @@ export function planPullRequest(event: PullRequestEvent, targets: readonly Targe
       createdAt: Math.floor(order / 1000),
       preview: {
         action: ACTION_OF[event.action],
-        pullRequest: { id: pullRequest.id, title: pullRequest.title.slice(0, 500), destination: pullRequest.destination, author: pullRequest.author },
+        pullRequest: {
+          id: pullRequest.id,
+          title: pullRequest.title.slice(0, 500),
+          destination: pullRequest.destination,
+          author: pullRequest.author,
+        },
       },
       source: pullRequest.source,
       targetIds: matching.map((target) => target.id),
@@ -127,7 +133,10 @@ async function askBitbucket(check: PreviewCheck, ports: DeliveryPorts): Promise<
   const own = from.uuid.toLowerCase() === check.repository.uuid.toLowerCase();
   // A fork's commits are in the fork (another workspace, perhaps): asked of it by its full name.
   const [workspace, slug] = from.fullName?.split('/') ?? [];
-  const where = own || !workspace || !slug ? { workspace: check.repository.workspaceUuid, repository: check.repository.uuid } : { workspace, repository: slug };
+  const where =
+    own || !workspace || !slug
+      ? { workspace: check.repository.workspaceUuid, repository: check.repository.uuid }
+      : { workspace, repository: slug };
   const commit = await ports.resolveCommit(where, check.source.commit);
   return { fork: own ? null : (from.fullName ?? from.uuid), commit };
 }
@@ -160,13 +169,18 @@ export async function checkPreview(check: PreviewCheck, attempt: number, ports: 
   await ports.store
     .markPlanned(
       check.repository.uuid,
-      deploying.map((job) => ({ lane: laneOfJob(job), push: plannedOf(job), coalesce: targets.get(job.targetId)?.options.coalesce ?? false })),
+      deploying.map((job) => ({
+        lane: laneOfJob(job),
+        push: plannedOf(job),
+        coalesce: targets.get(job.targetId)?.options.coalesce ?? false,
+      })),
     )
     .catch((error: unknown) => {
       if (!(error instanceof PlatformFault)) throw error;
       log.warn('planned previews not marked; their jobs run all the same', { error: error.message });
     });
-  const note = refusal ?? `${action} of pull request #${pullRequest.id}'s preview queued for ${deploying.length} of ${jobs.length} target(s)`;
+  const note =
+    refusal ?? `${action} of pull request #${pullRequest.id}'s preview queued for ${deploying.length} of ${jobs.length} target(s)`;
   log.info('preview check decided', { queued: jobs.length, deploying: deploying.length, refused: refusal !== null });
   return { kind: 'done', record: null, note };
 }
@@ -189,7 +203,12 @@ function previewJob(
     targetId,
     ref: { name: check.source.branch, type: 'branch' },
     commit: asked
-      ? { hash: asked.commit.hash, message: asked.commit.message.slice(0, MAX_JOB_MESSAGE_LENGTH), author: asked.commit.author, date: asked.commit.date }
+      ? {
+          hash: asked.commit.hash,
+          message: asked.commit.message.slice(0, MAX_JOB_MESSAGE_LENGTH),
+          author: asked.commit.author,
+          date: asked.commit.date,
+        }
       : { hash: check.source.commit, message: '', author: null, date: null },
     previousCommit: null,
     mainbranch: null,

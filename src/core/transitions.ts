@@ -212,7 +212,10 @@ export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
   {
     name: 'commit already deployed',
     when: (s) =>
-      s.job.trigger === 'push' && !tearsDown(s) && otherSent(s)?.commit === s.job.commit.hash && isAccepted((otherSent(s) as PushMark).state),
+      s.job.trigger === 'push' &&
+      !tearsDown(s) &&
+      otherSent(s)?.commit === s.job.commit.hash &&
+      isAccepted((otherSent(s) as PushMark).state),
     then: (s) => ({
       ...finish('skipped', `Skipped: push ${(otherSent(s) as PushMark).ref.name} already deployed this commit`),
       covers: true,

@@ -88,6 +88,10 @@ const DELIVERY_CASES: Record<string, [DeliverySituation, unknown]> = {
     { do: 'wait', untilMs: NOW + 10_000, why: 'its next attempt is not due yet' },
   ],
   'skip marker': [delivery({ job: { ...job, skipReason: 'the commit message contains [skip ci]' } }), { do: 'finish', state: 'skipped' }],
+  'refused when planned': [
+    delivery({ job: { ...job, refusal: { state: 'blocked', message: 'Not previewed: the pull request comes from a fork (x/y)' } } }),
+    { do: 'finish', state: 'blocked', message: 'Not previewed: the pull request comes from a fork (x/y)' },
+  ],
   'target disabled': [delivery({ target: { ...target, enabled: false } }), { do: 'finish', state: 'skipped' }],
   'automatic deploys paused': [
     delivery({ target: { ...target, paused: true } }),
@@ -363,6 +367,17 @@ describe('rows that say more than their name', () => {
       state: state({ sent: markOf(older, 'retrying') }),
     });
     expect(decide(DELIVERY_ROWS, late).row).toBe('ready to send');
+  });
+
+  it("a preview's teardown passes the gates and the pause, and goes out though its commit was deployed: it removes what the deploy made", () => {
+    const preview = { pullRequest: { id: 7, title: 'T', destination: 'main', author: null } };
+    const teardown = { ...job, preview: { ...preview, action: 'teardown' as const } };
+    const deployed = state({ sent: markOf({ ...older, commit: job.commit }, 'requested') });
+    const gatedTarget = { ...needsApproval, paused: true, options: { ...needsApproval.options, freeze: frozenSkips.options.freeze } };
+    expect(decide(DELIVERY_ROWS, delivery({ job: teardown, target: gatedTarget, state: deployed })).row).toBe('ready to send');
+    // A preview's deploy is held as any push is.
+    const deploy = { ...job, preview: { ...preview, action: 'deploy' as const } };
+    expect(decide(DELIVERY_ROWS, delivery({ job: deploy, target: gatedTarget, state: deployed })).row).toBe('automatic deploys paused');
   });
 
   it('a deploy now of a commit already deployed sends it again: it was asked for', () => {

@@ -128,7 +128,13 @@ describe('npm start -- --event CREATED --event DECLINED --commit HASH (a preview
   async function previews(args: readonly string[], receiverUrl: string): Promise<CliRun> {
     const dir = mkdtempSync(path.join(tmpdir(), 'relay-cli-'));
     const file = path.join(dir, 'targets.json');
-    const target = { id: 'pr-hook', name: 'Previews', provider: 'webhook', settings: { url: receiverUrl }, secrets: { signingSecret: SECRET } };
+    const target = {
+      id: 'pr-hook',
+      name: 'Previews',
+      provider: 'webhook',
+      settings: { url: receiverUrl },
+      secrets: { signingSecret: SECRET },
+    };
     writeFileSync(file, JSON.stringify({ targets: [{ ...target, rules: { branches: ['master'] }, preview: { allowForks: false } }] }));
     return runCli(['--targets', file, ...args]);
   }

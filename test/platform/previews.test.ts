@@ -30,7 +30,12 @@ async function appWith(targets: (a: TestApp) => Target[]): Promise<TestApp> {
 
 /** A push to the branch (its commits made by the stand-in); the head's full hash. */
 function pushTo(branch: string, second: number, message = `work on ${branch}`): string {
-  const event = app.platform.bitbucket.push(FIXTURE_REPOSITORY_UUID, { ref: branch, messages: [message], actor: ADA, timestamp: at(second) });
+  const event = app.platform.bitbucket.push(FIXTURE_REPOSITORY_UUID, {
+    ref: branch,
+    messages: [message],
+    actor: ADA,
+    timestamp: at(second),
+  });
   return (event.push as { after: string }).after;
 }
 
@@ -68,7 +73,9 @@ describe('pull-request previews', () => {
     expect(created.pullrequest.source.commit.hash).toBe(head.slice(0, 12));
     await deliver(created);
 
-    expect(received()).toEqual([expect.objectContaining({ event: 'preview', signed: true, commit: expect.objectContaining({ hash: head }) })]);
+    expect(received()).toEqual([
+      expect.objectContaining({ event: 'preview', signed: true, commit: expect.objectContaining({ hash: head }) }),
+    ]);
     expect(received()[0]?.pull_request).toEqual({
       id: 1,
       title: 'Log in with SSO',
@@ -78,9 +85,16 @@ describe('pull-request previews', () => {
     });
     // On the source commit, for the source branch: that is what shows it on the pull request.
     expect(app.statusesOf(head)).toEqual([
-      expect.objectContaining({ key: 'deploy-relay-previews', state: 'SUCCESSFUL', refname: 'feature/login', name: 'Preview of #1 on Previews' }),
+      expect.objectContaining({
+        key: 'deploy-relay-previews',
+        state: 'SUCCESSFUL',
+        refname: 'feature/login',
+        name: 'Preview of #1 on Previews',
+      }),
     ]);
-    const asked = app.platform.bitbucket.calls.filter((c) => c.method === 'GET').map((c) => c.path.replace(/^.*\/(pullrequests|commit)\//, '$1/'));
+    const asked = app.platform.bitbucket.calls
+      .filter((c) => c.method === 'GET')
+      .map((c) => c.path.replace(/^.*\/(pullrequests|commit)\//, '$1/'));
     expect(asked).toEqual(['pullrequests/1', `commit/${head.slice(0, 12)}`]);
     expect((await app.history())[0]).toMatchObject({ state: 'requested', preview: { action: 'deploy', pullRequest: { id: 1 } } });
 
@@ -132,11 +146,18 @@ describe('pull-request previews', () => {
     const mergeCommit = app.platform.bitbucket.branchHead(FIXTURE_REPOSITORY_UUID, 'main') as string;
     await deliver(merged);
     await app.platform.emit(
-      makePushEvent({ timestamp: at(4), push: { after: mergeCommit, commits: [commitOf(mergeCommit, 'Merged in feature/login (pull request #1)')] } }),
+      makePushEvent({
+        timestamp: at(4),
+        push: { after: mergeCommit, commits: [commitOf(mergeCommit, 'Merged in feature/login (pull request #1)')] },
+      }),
     );
     await app.platform.drain();
 
-    expect(sent()).toEqual([`preview #1 ${head.slice(0, 12)}`, `preview_teardown #1 ${head.slice(0, 12)}`, `deploy #- ${mergeCommit.slice(0, 12)}`]);
+    expect(sent()).toEqual([
+      `preview #1 ${head.slice(0, 12)}`,
+      `preview_teardown #1 ${head.slice(0, 12)}`,
+      `deploy #- ${mergeCommit.slice(0, 12)}`,
+    ]);
   });
 
   it("a fork's pull request is not previewed unless the target allows forks, and its status on the pull request says why", async () => {

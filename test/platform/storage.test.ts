@@ -70,9 +70,7 @@ describe('stored records are parsed on read', () => {
     app = await startApp();
     const mark = (order: number) => ({ jobKey: `job-${order}`, order, commit: 'c0'.repeat(20) });
     const marks = Array.from({ length: 25 }, (_, i) => ({ lane: 'target-1', push: mark(i + 1), coalesce: false }));
-    await app.platform.run(() =>
-      markPlanned(FIXTURE_REPOSITORY_UUID, [...marks, { lane: 'target-1', push: mark(40), coalesce: false }]),
-    );
+    await app.platform.run(() => markPlanned(FIXTURE_REPOSITORY_UUID, [...marks, { lane: 'target-1', push: mark(40), coalesce: false }]));
     app.platform.resetCalls();
     const { planned, stale } = await app.platform.run(() => listPlanned(FIXTURE_REPOSITORY_UUID, 'target-1', mark(30)));
     expect(planned.map((push) => push.order)).toEqual([40]);
