@@ -97,7 +97,8 @@ export function renderPullRequest(state: WorkspaceState, repository: RepositoryR
     author: renderUser(state.user(pr.authorAccountId)),
     source: endpoint(pr.from, pr.source),
     destination: endpoint(repository, pr.destination),
-    merge_commit: pr.mergeCommit === null ? null : { hash: abbreviate(pr.mergeCommit) },
+    // The spec's merge_commit is an object, never null: absent until the pull request is merged.
+    ...(pr.mergeCommit === null ? {} : { merge_commit: { hash: abbreviate(pr.mergeCommit) } }),
     close_source_branch: false,
     created_on: pr.createdOn,
     updated_on: pr.updatedOn,

@@ -156,6 +156,35 @@ describe('the app’s Bitbucket calls, against Bitbucket’s spec', () => {
     expect(record).toMatchObject({ state: 'waiting', message: 'Waiting for builds: none reported on this commit yet' });
   });
 
+  it('asks for a pull request’s source and its full commit, then reports the preview on the source commit, in requests the spec accepts', async () => {
+    await relay.configure([
+      {
+        target: { ...targetFor('webhook', 'hook-previews', { url: receiver.url }), preview: { allowForks: false } },
+        secrets: { signingSecret: SIGNING_SECRET },
+      },
+    ]);
+    const actor = { accountId: ADMIN, uuid: '{a7e1c0d2-5b3f-4c8e-9d61-0f2b4a6c8e10}' };
+    const at = new Date(relay.platform.now()).toISOString();
+    const pushed = relay.platform.bitbucket.push(REPO, { ref: 'feature/preview', messages: ['Preview me'], actor, timestamp: at });
+    const head = (pushed.push as { after: string }).after;
+    const event = relay.platform.bitbucket.openPullRequest(REPO, {
+      title: 'Preview me',
+      source: 'feature/preview',
+      destination: 'main',
+      authorAccountId: ADMIN,
+      timestamp: at,
+    });
+    relay.platform.egressLog.length = 0;
+    await relay.platform.emit(event);
+    await relay.platform.drain();
+    expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
+    expect(mirrored()).toEqual([
+      'GET /2.0/repositories/{ws}/{repo}/pullrequests/1 -> 200',
+      `GET /2.0/repositories/{ws}/{repo}/commit/${head.slice(0, 12)} -> 200`,
+      `POST /2.0/repositories/{ws}/{repo}/commit/${head}/statuses/build -> 201`,
+    ]);
+  });
+
   it('reports a request the spec refuses with Prism’s reasons, so no refusal passes unseen', async () => {
     const hash = relay.platform.bitbucket.branchHead(REPO, 'main') ?? '';
     await relay.platform.run(() =>
