@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { describeIssues } from '../src/core/zod-messages';
 import { DEFAULT_OPTIONS, type Target, targetSchema } from '../src/core/targets';
-import { getProvider } from '../src/providers/registry';
+import { getProvider, noPreviewsWhy } from '../src/providers/registry';
 
 /**
  * The targets file `npm start -- --targets FILE` reads: the targets as the settings page stores them,
@@ -48,8 +48,8 @@ export function parseTargetsFile(json: unknown, now = new Date().toISOString()):
     };
     const parsed = targetSchema.safeParse(candidate);
     if (!parsed.success) throw new Error(`targets file, target ${index + 1}: ${describeIssues(parsed.error).join('; ')}`);
-    if (parsed.data.preview && !getProvider(parsed.data.provider).previews)
-      throw new Error(`targets file, target ${index + 1}: ${parsed.data.provider} cannot make pull-request previews; remove "preview"`);
+    const noPreviews = parsed.data.preview ? noPreviewsWhy(getProvider(parsed.data.provider)) : null;
+    if (noPreviews) throw new Error(`targets file, target ${index + 1}: preview: ${noPreviews}`);
     return { target: parsed.data, secrets };
   });
   return { fullName: file.data.repository?.fullName ?? null, targets };

@@ -50,6 +50,7 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
 export function changedFields(before: Target, after: Target): string[] {
   const changed: string[] = [];
   for (const field of ['name', 'environment', 'provider', 'enabled'] as const) if (before[field] !== after[field]) changed.push(field);
+  if (!same(before.preview, after.preview)) changed.push('preview');
   for (const key of new Set([...Object.keys(before.settings), ...Object.keys(after.settings)]))
     if (!same(before.settings[key], after.settings[key])) changed.push(`settings.${key}`);
   if (!same(before.rules.branches, after.rules.branches)) changed.push('rules.branches');

@@ -97,6 +97,8 @@ export interface TargetView {
   enabled: boolean;
   /** Automatic deploys paused: pushes are recorded as skipped, Deploy now and Redeploy still deploy. */
   paused: boolean;
+  /** A preview target (core/previews.ts): it deploys pull requests into its branches, not pushes. Null for a branch target. */
+  preview: { allowForks: boolean } | null;
   settings: Record<string, string | number | boolean>;
   /** Which secrets are set, with at most their last four characters: never the value. */
   secrets: Record<string, { set: boolean; last4: string | null }>;
@@ -170,6 +172,8 @@ export interface ProviderView {
   id: string;
   title: string;
   fields: ProviderFieldView[];
+  /** Why its targets cannot be preview targets; null when they can. */
+  noPreviews: string | null;
 }
 
 /**
@@ -245,6 +249,8 @@ export interface SaveTargetInput {
   rules: TargetRulesView;
   options: SaveOptionsInput;
   enabled: boolean;
+  /** A preview target's settings; absent or null for a target that deploys pushes. */
+  preview?: { allowForks: boolean } | null;
   /** When editing: the target's `updatedAt` as the form was opened on; a target changed since is not overwritten. */
   expectedUpdatedAt?: string;
 }

@@ -43,6 +43,12 @@ export function getProvider(id: string): DeployProvider<never> {
 
 export const allProviders = (): DeployProvider<never>[] => [...providers.values()];
 
+/** Why a provider's targets cannot be preview targets (core/previews.ts), in the form's words; null when they can. */
+export const noPreviewsWhy = (provider: DeployProvider<never>): string | null =>
+  provider.previews
+    ? null
+    : `${provider.title} cannot make pull-request previews in Deploy Relay yet; the signed webhook can (your receiver makes and removes each preview)`;
+
 export function bindProvider(target: Pick<Target, 'provider' | 'settings'>): BoundProvider {
   const provider = getProvider(target.provider);
   const result = provider.settingsSchema.safeParse(target.settings);

@@ -1,6 +1,7 @@
 import React, { useState } from 'react';
 import {
   Button,
+  ErrorMessage,
   Inline,
   LoadingButton,
   Modal,
@@ -60,6 +61,8 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
   const [tags, setTags] = useState((target?.rules.tags ?? []).join(', '));
   const [include, setInclude] = useState((target?.rules.paths.include ?? []).join(', '));
   const [exclude, setExclude] = useState((target?.rules.paths.exclude ?? []).join(', '));
+  const [previews, setPreviews] = useState(target?.preview !== null && target?.preview !== undefined);
+  const [allowForks, setAllowForks] = useState(target?.preview?.allowForks ?? false);
   const [skipMarkers, setSkipMarkers] = useState(target?.options.skipMarkers ?? true);
   const [coalesce, setCoalesce] = useState(target?.options.coalesce ?? true);
   const [reportOnCommit, setReportOnCommit] = useState(target?.options.reportOnCommit ?? true);
@@ -118,6 +121,7 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
       freeze: { timeZone: freezeZone, weekly: freezeWeekly, once: freezeOnce, during: freezeDuring },
     },
     enabled: target?.enabled ?? true,
+    preview: previews ? { allowForks } : null,
     ...(target ? { expectedUpdatedAt: target.updatedAt } : {}),
   });
 
@@ -326,12 +330,33 @@ export function TargetForm({ target, providers, onSaved, onClose }: Props) {
             />
           </Field>
           {fields.map(renderField)}
+          <Stack space="space.050">
+            <LabelledToggle
+              id="preview"
+              label="Deploy a preview of each pull request into these branches, instead of pushes"
+              isChecked={previews}
+              isDisabled={!previews && provider?.noPreviews != null}
+              onChange={setPreviews}
+            />
+            {provider?.noPreviews ? <Text>{provider.noPreviews}</Text> : null}
+            {previews ? (
+              <LabelledToggle
+                id="allowForks"
+                label="Preview pull requests from forks too (their code is not this repository's)"
+                isChecked={allowForks}
+                onChange={setAllowForks}
+              />
+            ) : null}
+            {errors.preview ? <ErrorMessage>{errors.preview}</ErrorMessage> : null}
+          </Stack>
           {text(
             'branches',
             'Branches',
             branches,
             setBranches,
-            'Glob patterns, comma separated: main, release/*. A push to a matching branch deploys.',
+            previews
+              ? 'Glob patterns, comma separated: main, release/*. A pull request into a matching branch gets a preview; it is torn down when merged or declined.'
+              : 'Glob patterns, comma separated: main, release/*. A push to a matching branch deploys.',
           )}
           <Inline space="space.100" alignBlock="center">
             <LoadingButton appearance="subtle" isLoading={busy.isBusy('matches')} onClick={() => void showMatches()}>

@@ -3,7 +3,7 @@
  * invokes reaching the real resolver on the local platform.
  */
 // The platform comes first (through the session helper): it wraps fetch before @forge/api loads.
-import { ADMIN, openSession, pageContext, type SettingsSession } from './settings-harness';
+import { ADMIN, openSession, pageContext, type SettingsSession, webhookTargetInput } from './settings-harness';
 import path from 'node:path';
 import { renderPage, type PageHarness } from '../../local/ui/harness';
 import type { SaveTargetInput } from '../../src/core/settings-api';
@@ -158,5 +158,53 @@ describe('freeze windows', () => {
     expect(ui.text()).toContain(error);
     const page = (await session.invokeAs(ADMIN)('getPage')) as { ok: true; data: { targets: unknown[] } };
     expect(page.data.targets).toEqual([]);
+  });
+});
+
+describe('preview targets', () => {
+  const targetsNow = async () =>
+    ((await session.invokeAs(ADMIN)('getPage')) as { ok: true; data: { targets: { preview: unknown; updatedAt: string }[] } }).data.targets;
+
+  it('a signed webhook can preview pull requests (forks only when asked), and an edit keeps it a preview target', async () => {
+    const ui = await webhookForm();
+    expect(ui.findAll('Toggle').map((t) => t.props.name)).not.toContain('allowForks');
+    await ui.toggle('preview', true);
+    expect(ui.text()).toContain('A pull request into a matching branch gets a preview');
+    await ui.toggle('allowForks', true);
+    await ui.press('Save target');
+    expect((await targetsNow())[0]?.preview).toEqual({ allowForks: true });
+
+    await ui.press('Edit');
+    await ui.fill('name', 'Previews');
+    await ui.press('Save target');
+    expect((await targetsNow())[0]?.preview).toEqual({ allowForks: true });
+    await ui.press('Edit');
+    await ui.toggle('preview', false);
+    await ui.press('Save target');
+    expect((await targetsNow())[0]?.preview).toBeNull();
+  });
+
+  it('a save that asks a provider without previews for one is refused on the field, and saves nothing', async () => {
+    const input = {
+      ...webhookTargetInput('https://api.digitalocean.com', ''),
+      provider: 'digitalocean',
+      settings: { appId: '6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b' },
+      secrets: { token: 'dop_v1_0123456789abcdef0123456789abcdef' },
+      preview: { allowForks: false },
+    };
+    const result = (await session.invokeAs(ADMIN)('saveTarget', input)) as { ok: false; error: { fields: Record<string, string> } };
+    expect(result.error.fields).toEqual({
+      preview: expect.stringContaining('DigitalOcean App Platform cannot make pull-request previews'),
+    });
+    expect(await targetsNow()).toEqual([]);
+  });
+
+  it('a provider that cannot make previews does not offer it, and says why', async () => {
+    const ui = await open();
+    await ui.press('Add target');
+    await ui.select('provider', 'digitalocean');
+    const toggle = ui.findAll('Toggle').find((t) => t.props.name === 'preview');
+    expect(toggle?.props.isDisabled).toBe(true);
+    expect(ui.text()).toContain('DigitalOcean App Platform cannot make pull-request previews in Deploy Relay yet');
   });
 });

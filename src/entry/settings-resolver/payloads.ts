@@ -41,6 +41,7 @@ export const saveTargetPayload = z.strictObject({
     ),
   }),
   enabled: z.boolean(),
+  preview: z.optional(z.nullable(z.strictObject({ allowForks: z.boolean() }))),
   expectedUpdatedAt: z.optional(shortText(40)),
 });
 

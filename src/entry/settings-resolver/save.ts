@@ -4,7 +4,7 @@ import { type Freeze, NO_FREEZE, parseOnceLines, parseWeeklyLines } from '../../
 import { digest } from '../../core/ids';
 import { MAX_TARGETS_PER_REPOSITORY, type Target, targetSchema, type TargetsDocument } from '../../core/targets';
 import { refusedEgress } from '../../forge/egress';
-import { getProvider, secretBindingOf } from '../../providers/registry';
+import { getProvider, noPreviewsWhy, secretBindingOf } from '../../providers/registry';
 import type { DeployProvider, ProviderField } from '../../core/provider';
 import { bindingChange, bindingOf, sameBinding, type SecretBinding, type StoredSecrets } from '../../core/secrets';
 import type { saveTargetPayload } from './payloads';
@@ -215,6 +215,9 @@ export function applySave(
     }
   }
 
+  const noPreviews = input.preview && provider ? noPreviewsWhy(provider) : null;
+  if (noPreviews) fields.preview = noPreviews;
+
   const candidate = {
     id: existing?.id ?? newTargetId(input.name, new Set(doc.targets.map((t) => t.id)), now),
     name: input.name,
@@ -225,6 +228,7 @@ export function applySave(
     rules: input.rules,
     options: { ...input.options, freeze: freezeOf(input.options.freeze, fields) },
     enabled: input.enabled,
+    ...(input.preview ? { preview: input.preview } : {}),
     // Paused and resumed from the table, not the form: an edit keeps it as it was.
     ...(existing?.paused ? { paused: true } : {}),
     createdAt: existing?.createdAt ?? now,

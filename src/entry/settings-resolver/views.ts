@@ -5,7 +5,7 @@ import { isPaused, type Target } from '../../core/targets';
 import { refusedEgress } from '../../forge/egress';
 import { cancelability } from '../../core/cancel';
 import { redeployability } from '../../core/redeploy';
-import { allProviders, bindProvider, cancelWayOf, getProvider, redeployWayOf } from '../../providers/registry';
+import { allProviders, bindProvider, cancelWayOf, getProvider, noPreviewsWhy, redeployWayOf } from '../../providers/registry';
 
 /**
  * Everything the page may see of a target: secrets only as "set" with at most their last four characters.
@@ -30,6 +30,7 @@ export function targetView(
     provider: target.provider,
     enabled: target.enabled,
     paused: isPaused(target),
+    preview: target.preview ?? null,
     settings: target.settings,
     secrets: Object.fromEntries(
       Object.entries(target.secretHints).map(([key, hint]) => [key, { set: true, last4: shownEnd(target, key, hint.last4) }]),
@@ -110,4 +111,5 @@ export const providerViews = (): ProviderView[] =>
       help: field.help ?? null,
       options: (field.options ?? []).map((option) => ({ value: option.value, label: option.label })),
     })),
+    noPreviews: noPreviewsWhy(provider),
   }));
