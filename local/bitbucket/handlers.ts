@@ -3,8 +3,9 @@ import { commitsBetween, netChanges } from './diffstat';
 import { HttpError, jsonResponse } from './http';
 import { matches, pageOf, parseCondition, readPage } from './query';
 import { renderBranch, renderCommit, renderDiffstat, renderRepository, renderStatus } from './render';
-import { renderPullRequest, requirePullRequest } from './pullrequests';
+import { addComment, editComment, renderComment, renderPullRequest, requireComment, requirePullRequest } from './pullrequests';
 import type { RepositoryRecord, StoredStatus, WorkspaceState } from './state';
+import type { BitbucketCaller } from './types';
 import { parseJsonObject, saveStatus, validateStatus } from './statuses';
 
 export interface RepoContext {
@@ -14,6 +15,7 @@ export interface RepoContext {
   pathname: string;
   params: URLSearchParams;
   body: string | undefined;
+  caller: BitbucketCaller;
 }
 
 export type RepoHandler = (ctx: RepoContext, args: Record<string, string>) => Response;
@@ -120,3 +122,25 @@ export const getDiffstat: RepoHandler = ({ state, repository, pathname, params }
 
 export const getPullRequest: RepoHandler = ({ state, repository }, args) =>
   jsonResponse(200, renderPullRequest(state, repository, requirePullRequest(repository, arg(args, 'id'))));
+
+export const listComments: RepoHandler = ({ state, repository, pathname, params }, args) => {
+  const pr = requirePullRequest(repository, arg(args, 'id'));
+  const page = pageOf([...pr.comments.values()], readPage(params, 10, 100), pathname, params);
+  return jsonResponse(200, { ...page, values: page.values.map((comment) => renderComment(state, repository, pr, comment)) });
+};
+
+export const getComment: RepoHandler = ({ state, repository }, args) => {
+  const pr = requirePullRequest(repository, arg(args, 'id'));
+  return jsonResponse(200, renderComment(state, repository, pr, requireComment(pr, arg(args, 'commentId'))));
+};
+
+export const postComment: RepoHandler = ({ state, repository, body, caller }, args) => {
+  const pr = requirePullRequest(repository, arg(args, 'id'));
+  return jsonResponse(201, renderComment(state, repository, pr, addComment(state, pr, parseJsonObject(body), caller)));
+};
+
+export const putComment: RepoHandler = ({ state, repository, body, caller }, args) => {
+  const pr = requirePullRequest(repository, arg(args, 'id'));
+  const comment = editComment(state, requireComment(pr, arg(args, 'commentId')), parseJsonObject(body), caller);
+  return jsonResponse(200, renderComment(state, repository, pr, comment));
+};

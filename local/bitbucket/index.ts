@@ -77,6 +77,8 @@ export interface BitbucketStandIn {
   updatePullRequest(repo: RepoRef, id: number, timestamp: string): PullRequestEventJson;
   /** The pull request merged (with a merge commit on the destination branch) or declined, and its event. */
   closePullRequest(repo: RepoRef, id: number, how: 'merged' | 'declined', timestamp: string): PullRequestEventJson;
+  /** The pull request's comments, oldest first: who wrote each (an account id) and what it says. */
+  pullRequestComments(repo: RepoRef, id: number): { id: number; accountId: string; raw: string }[];
   /**
    * A git push to a branch, as Bitbucket reports it to Forge: new commits on top of the branch's head
    * (a new branch starts at the main branch's head), the branch moved, and the
@@ -243,6 +245,7 @@ export function createBitbucketStandIn(fixture?: WorkspaceFixture, options: Stan
         mergeCommit: null,
         createdOn: input.timestamp,
         updatedOn: input.timestamp,
+        comments: new Map(),
       };
       repository.pullRequests.set(pr.id, pr);
       return pullRequestEvent(state, repository, pr, 'created', input.authorAccountId);
@@ -255,6 +258,12 @@ export function createBitbucketStandIn(fixture?: WorkspaceFixture, options: Stan
       pr.updatedOn = timestamp;
       return pullRequestEvent(state, repository, pr, 'updated', pr.authorAccountId);
     },
+    pullRequestComments: (repo, id) =>
+      [...requirePullRequest(state.repository(repo), id).comments.values()].map(({ id: commentId, accountId, raw }) => ({
+        id: commentId,
+        accountId,
+        raw,
+      })),
     closePullRequest(repo, id, how, timestamp) {
       const repository = state.repository(repo);
       const pr = requirePullRequest(repository, id);

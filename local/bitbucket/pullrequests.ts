@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { HttpError } from './http';
+import type { BitbucketCaller } from './types';
 import { ensureRepository } from './push';
 import { renderRepositorySummary, renderUser } from './render';
 import type { RepositoryRecord, WorkspaceState } from './state';
@@ -23,7 +24,21 @@ export interface PullRequestRecord {
   mergeCommit: string | null;
   createdOn: string;
   updatedOn: string;
+  /** By id; ids count up across the workspace, as Bitbucket's are unique across it. */
+  comments: Map<number, CommentRecord>;
 }
+
+export interface CommentRecord {
+  id: number;
+  raw: string;
+  /** Who wrote it: a person, or the app (its own account, as Forge's asApp calls post). */
+  accountId: string;
+  createdOn: string;
+  updatedOn: string;
+}
+
+/** The account an app's (asApp) calls act as. */
+export const APP_ACCOUNT_ID = '557058:deploy-relay-app';
 
 /** The reference's examples give 12 characters. */
 export const abbreviate = (hash: string): string => hash.slice(0, 12);
@@ -156,7 +171,68 @@ export function recordPullRequest(state: WorkspaceState, raw: unknown): void {
     mergeCommit: known?.mergeCommit ?? null,
     createdOn: pr.createdOn ?? known?.createdOn ?? event.timestamp,
     updatedOn: event.timestamp,
+    comments: known?.comments ?? new Map(),
   });
 }
 
 const fuller = (known: string | undefined, given: string): string => (known?.startsWith(given) ? known : given);
+
+export function requireComment(pr: PullRequestRecord, id: string): CommentRecord {
+  const comment = pr.comments.get(Number(id));
+  if (!comment) throw new HttpError(404, `Comment ${id} not found on pull request ${pr.id}`);
+  return comment;
+}
+
+/** The spec's pullrequest_comment body: `content.raw` is what a comment says (its `type`, as every object's, is required). */
+function rawOf(body: Record<string, unknown>): string {
+  if (body.type !== 'pullrequest_comment') throw new HttpError(400, 'Bad request', 'type: must be pullrequest_comment');
+  const raw = (body.content as { raw?: unknown } | undefined)?.raw;
+  if (typeof raw !== 'string' || raw.trim() === '') throw new HttpError(400, 'Bad request', 'content.raw: a comment needs its text');
+  return raw;
+}
+
+const authorOf = (caller: BitbucketCaller): string => (caller.asUser ? (caller.accountId ?? APP_ACCOUNT_ID) : APP_ACCOUNT_ID);
+
+export function addComment(
+  state: WorkspaceState,
+  pr: PullRequestRecord,
+  body: Record<string, unknown>,
+  caller: BitbucketCaller,
+): CommentRecord {
+  const now = state.now().toISOString();
+  const comment = { id: state.nextCommentId(), raw: rawOf(body), accountId: authorOf(caller), createdOn: now, updatedOn: now };
+  pr.comments.set(comment.id, comment);
+  return comment;
+}
+
+/** Bitbucket lets only a comment's author edit it. */
+export function editComment(
+  state: WorkspaceState,
+  comment: CommentRecord,
+  body: Record<string, unknown>,
+  caller: BitbucketCaller,
+): CommentRecord {
+  if (authorOf(caller) !== comment.accountId) throw new HttpError(403, 'You can only edit your own comments');
+  comment.raw = rawOf(body);
+  comment.updatedOn = state.now().toISOString();
+  return comment;
+}
+
+export function renderComment(
+  state: WorkspaceState,
+  repository: RepositoryRecord,
+  pr: PullRequestRecord,
+  comment: CommentRecord,
+): Record<string, unknown> {
+  return {
+    type: 'pullrequest_comment',
+    id: comment.id,
+    content: { raw: comment.raw, markup: 'markdown', html: '' },
+    user: renderUser(state.user(comment.accountId)),
+    created_on: comment.createdOn,
+    updated_on: comment.updatedOn,
+    deleted: false,
+    pending: false,
+    pullrequest: { type: 'pullrequest', id: pr.id, title: pr.title },
+  };
+}

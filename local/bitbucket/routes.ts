@@ -33,6 +33,10 @@ const REPO_ROUTES: RepoRoute[] = [
   { method: 'PUT', pattern: ['commit', ':hash', 'statuses', 'build', '*key'], handle: handlers.putStatus },
   { method: 'GET', pattern: ['diffstat', '*spec'], handle: handlers.getDiffstat },
   { method: 'GET', pattern: ['pullrequests', ':id'], handle: handlers.getPullRequest },
+  { method: 'GET', pattern: ['pullrequests', ':id', 'comments'], handle: handlers.listComments },
+  { method: 'POST', pattern: ['pullrequests', ':id', 'comments'], handle: handlers.postComment },
+  { method: 'GET', pattern: ['pullrequests', ':id', 'comments', ':commentId'], handle: handlers.getComment },
+  { method: 'PUT', pattern: ['pullrequests', ':id', 'comments', ':commentId'], handle: handlers.putComment },
 ];
 
 function matchPattern(pattern: string[], segments: string[]): Record<string, string> | undefined {
@@ -77,7 +81,10 @@ function routeRepository(state: WorkspaceState, request: RouteRequest, segments:
     const args = route.method === request.method ? matchPattern(route.pattern, rest) : undefined;
     if (!args) continue;
     authorize(repository, request.caller);
-    return route.handle({ state, repository, pathname: request.pathname, params: request.params, body: request.body }, args);
+    return route.handle(
+      { state, repository, pathname: request.pathname, params: request.params, body: request.body, caller: request.caller },
+      args,
+    );
   }
   throw new HttpError(404, `Resource not found: ${request.method} ${request.pathname}`);
 }

@@ -95,6 +95,13 @@ export class WorkspaceState {
   readonly workspaces: WorkspaceRecord[] = [];
   readonly users = new Map<string, UserRecord>();
   private generated = 0;
+  private comments = 0;
+
+  /** Comment ids are unique across the workspace. */
+  nextCommentId(): number {
+    this.comments += 1;
+    return this.comments;
+  }
 
   constructor(readonly now: () => Date) {}
 

@@ -291,3 +291,65 @@ export async function getCommit(where: RepositoryPath, hash: string): Promise<Re
     date: typeof body.date === 'string' ? body.date : null,
   };
 }
+
+/** Pages of a pull request's comments looked through for the app's own (Bitbucket's pages hold up to 100). */
+const MAX_COMMENT_PAGES = 5;
+
+const commentsRoute = (workspaceUuid: string, repositoryUuid: string, id: number) =>
+  route`/2.0/repositories/${workspaceUuid}/${repositoryUuid}/pullrequests/${String(id)}/comments`;
+
+/** The spec's pullrequest_comment: `type` is required of every object, `content.raw` is the text (markdown). */
+const commentBody = (raw: string) => JSON.stringify({ type: 'pullrequest_comment', content: { raw } });
+
+/** The app's comment on a pull request, found by the heading it starts with (`GET …/comments`); null when there is none. */
+export async function findOwnComment(workspaceUuid: string, repositoryUuid: string, id: number, heading: string): Promise<number | null> {
+  let page = route`/2.0/repositories/${workspaceUuid}/${repositoryUuid}/pullrequests/${String(id)}/comments?pagelen=100`;
+  for (let pages = 1; pages <= MAX_COMMENT_PAGES; pages += 1) {
+    const current = page;
+    const response = await checked('pull request comments', () =>
+      api.asApp().requestBitbucket(current, { headers: { accept: 'application/json' } }),
+    );
+    const body = (await response.json()) as { values?: { id?: unknown; content?: { raw?: unknown }; deleted?: unknown }[]; next?: unknown };
+    const own = (body.values ?? []).find(
+      (c) => typeof c.id === 'number' && c.deleted !== true && typeof c.content?.raw === 'string' && c.content.raw.startsWith(heading),
+    );
+    if (own) return own.id as number;
+    if (typeof body.next !== 'string') return null;
+    page = routeFromAbsolute(body.next);
+  }
+  return null;
+}
+
+export async function postPullRequestComment(workspaceUuid: string, repositoryUuid: string, id: number, raw: string): Promise<number> {
+  const response = await checked('pull request comment', () =>
+    api.asApp().requestBitbucket(commentsRoute(workspaceUuid, repositoryUuid, id), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: commentBody(raw),
+    }),
+  );
+  const body = (await response.json()) as { id?: unknown };
+  if (typeof body.id !== 'number') throw new HttpRejected('Bitbucket answered the new comment without its id', null);
+  return body.id;
+}
+
+export async function editPullRequestComment(
+  workspaceUuid: string,
+  repositoryUuid: string,
+  id: number,
+  commentId: number,
+  raw: string,
+): Promise<void> {
+  await checked('pull request comment', () =>
+    api
+      .asApp()
+      .requestBitbucket(
+        route`/2.0/repositories/${workspaceUuid}/${repositoryUuid}/pullrequests/${String(id)}/comments/${String(commentId)}`,
+        {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: commentBody(raw),
+        },
+      ),
+  );
+}

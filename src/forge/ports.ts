@@ -1,12 +1,23 @@
 import { randomUUID } from 'node:crypto';
+import { COMMENT_HEADING, type CommentPorts } from '../core/preview-comment';
 import type { DeliveryPorts } from '../core/run';
-import { getChangedFiles, getCommit, getPullRequestSource, getRepositorySummary, listBuildStatuses, postCommitStatus } from './bitbucket';
+import {
+  editPullRequestComment,
+  findOwnComment,
+  getChangedFiles,
+  getCommit,
+  getPullRequestSource,
+  getRepositorySummary,
+  listBuildStatuses,
+  postCommitStatus,
+  postPullRequestComment,
+} from './bitbucket';
 import { bindProvider } from '../providers/registry';
 import { checkEgress } from './egress';
 import { forgeHttpClient } from './http';
 import { appLogger } from './log';
 import { continueLater, enqueueDeployJobs, followLater } from './queue';
-import { deliveryStore } from './store';
+import { commentStore, deliveryStore } from './store';
 
 /** The platform behind the core's deploy worker and status poller. */
 export const deliveryPorts: DeliveryPorts = {
@@ -30,4 +41,17 @@ export const deliveryPorts: DeliveryPorts = {
   // Bitbucket resolves UUID paths, so the link works without knowing the repository's slug.
   fallbackStatusUrl: (job) =>
     `https://bitbucket.org/${encodeURIComponent(job.repository.workspaceUuid)}/${encodeURIComponent(job.repository.uuid)}/commits/${job.commit.hash}`,
+};
+
+/** The platform behind a pull request's comment (core/preview-comment.ts). */
+export const commentPorts: CommentPorts = {
+  ...commentStore,
+  findComment: ({ repository, pullRequestId }) => findOwnComment(repository.workspaceUuid, repository.uuid, pullRequestId, COMMENT_HEADING),
+  postComment: ({ repository, pullRequestId }, body) =>
+    postPullRequestComment(repository.workspaceUuid, repository.uuid, pullRequestId, body),
+  editComment: ({ repository, pullRequestId }, commentId, body) =>
+    editPullRequestComment(repository.workspaceUuid, repository.uuid, pullRequestId, commentId, body),
+  log: appLogger,
+  now: () => Date.now(),
+  newToken: () => randomUUID(),
 };

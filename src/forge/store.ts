@@ -4,13 +4,14 @@ import { type ApprovalDecision, approvalDecisionSchema } from '../core/approval'
 import { AUDIT_RETENTION_DAYS, type AuditEntry, auditEntrySchema } from '../core/audit';
 import { type Deployment, deploymentSchema, storedDeploymentSchema } from '../core/deployment';
 import { type DeployJob, deployJobSchema } from '../core/job';
+import { type CommentEntry, type PreviewSummary, previewSummarySchema } from '../core/preview-comment';
 import { CorruptRecordError, PlatformFault, StaleStateError } from '../core/errors';
 import { bareUuid } from '../core/ids';
 import { isNewer, type Ordered } from '../core/order';
 import type { Change, DeliveryStore, PlannedMark } from '../core/run';
 import { NO_SECRETS, secretBindingSchema, type StoredSecrets } from '../core/secrets';
 import { EMPTY_TARGET_STATE, type TargetState, targetStateSchema } from '../core/target-state';
-import { type TargetsDocument, targetsDocumentSchema } from '../core/targets';
+import { MAX_TARGETS_PER_REPOSITORY, type TargetsDocument, targetsDocumentSchema } from '../core/targets';
 import type { PlannedPush } from '../core/transitions';
 import { describeIssues } from '../core/zod-messages';
 
@@ -28,6 +29,8 @@ import { describeIssues } from '../core/zod-messages';
  *   approval:<repo>:<job>                 an admin's decision on a deploy waiting for approval, written once (expires)
  *   audit:<repo>:<reversed time>-<id>     an entry of the audit log (expires after a year)
  *   admin:<repo>:<account>                 whether the person administers the repository, as Bitbucket said (a minute)
+ *   preview:<repo>:<pr>:<target>          what a preview target's lane last sent for a pull request (core/preview-comment.ts)
+ *   entity preview-comment, <repo>:<pr>    the pull request's one comment: its id, what it says, who may post it, with a version
  * Every stored value is parsed when read; a value that does not parse is reported, never trusted.
  *
  * Exclusion, from the primitives Forge documents: the target state is a custom entity, and every write
@@ -41,6 +44,7 @@ import { describeIssues } from '../core/zod-messages';
 
 export const TARGET_STATE_ENTITY = 'target-state';
 export const TARGETS_REVISION_ENTITY = 'targets-revision';
+export const PREVIEW_COMMENT_ENTITY = 'preview-comment';
 const revisionSchema = z.object({ revision: z.number() });
 
 const targetsKey = (repo: string) => `targets:${bareUuid(repo)}`;
@@ -58,6 +62,8 @@ const plannedPrefix = (repo: string, lane: string) => `plan:${bareUuid(repo)}:${
 const plannedKey = (repo: string, lane: string, push: PlannedPush) =>
   `${plannedPrefix(repo, lane)}${String(push.order).padStart(17, '0')}:${push.jobKey}`;
 const stateKey = (repo: string, lane: string) => `${bareUuid(repo)}:${lane}`;
+const previewPrefix = (repo: string, pullRequestId: number) => `preview:${bareUuid(repo)}:${pullRequestId}:`;
+const commentKey = (repo: string, pullRequestId: number) => `${bareUuid(repo)}:${pullRequestId}`;
 const newestKey = (repo: string, lane: string) => `newest:${bareUuid(repo)}:${lane}`;
 
 const plannedSchema = z.object({ jobKey: z.string(), order: z.number(), commit: z.string() });
@@ -417,7 +423,12 @@ async function commitChange(change: Change): Promise<TargetState> {
       conditions: new Filter<{ version: number }>().and('version', FilterConditions.equalTo(change.from.version)),
     },
   );
-  for (const record of change.records) tx = tx.set(deploymentKey(repo, record.id), deploymentSchema.parse(record));
+  for (const record of change.records) {
+    tx = tx.set(deploymentKey(repo, record.id), deploymentSchema.parse(record));
+    // A preview's summary follows the lane's newest sent record only: a superseded one never replaces it.
+    if (record.preview && change.to.sent?.jobKey === record.jobKey)
+      tx = tx.set(`${previewPrefix(repo, record.preview.pullRequest.id)}${record.target.id}`, previewSummaryOf(record));
+  }
   if (change.planned) tx = tx.delete(plannedKey(repo, lane, change.planned));
   // A newer trigger may have written its push here since it was read: then that mark goes, which costs
   // only its coalescing (the older job may still deploy first, in order).
@@ -515,3 +526,71 @@ export const deliveryStore: DeliveryStore = {
   getApproval,
   markPlanned,
 };
+
+function previewSummaryOf(record: Deployment): PreviewSummary {
+  return previewSummarySchema.parse({
+    targetId: record.target.id,
+    targetName: record.target.name,
+    environment: record.target.environment,
+    preview: record.preview,
+    sourceBranch: record.ref.name,
+    commit: record.commit.hash,
+    state: record.state,
+    message: record.message,
+    url: record.url,
+    updatedAt: record.updatedAt,
+  }) as PreviewSummary;
+}
+
+/** What each preview target last sent for the pull request (one query; a pull request has a preview per target at most). */
+async function listPreviews(repo: string, pullRequestId: number): Promise<PreviewSummary[]> {
+  const page = await listPrefix(previewPrefix(repo, pullRequestId), previewSummarySchema, MAX_TARGETS_PER_REPOSITORY);
+  return page.items as PreviewSummary[];
+}
+
+const commentEntrySchema = z.object({
+  version: z.number(),
+  comment: z.object({
+    commentId: z.nullable(z.number()),
+    body: z.nullable(z.string()),
+    claim: z.nullable(z.object({ token: z.string(), until: z.number() })),
+  }),
+});
+
+async function readComment(repo: string, pullRequestId: number): Promise<CommentEntry | null> {
+  const key = commentKey(repo, pullRequestId);
+  const value = await platform('pull request comment', () => kvs.entity(PREVIEW_COMMENT_ENTITY).get(key));
+  if (value === undefined) return null;
+  const stored = parseStored(commentEntrySchema, `${PREVIEW_COMMENT_ENTITY}/${key}`, value);
+  return { version: stored.version, ...stored.comment };
+}
+
+/** Conditioned on the version read, as target states are; the first entry is created with FAIL_IF_EXISTS. */
+async function writeComment(
+  repo: string,
+  pullRequestId: number,
+  from: CommentEntry | null,
+  to: Omit<CommentEntry, 'version'>,
+): Promise<void> {
+  const key = commentKey(repo, pullRequestId);
+  const value = { version: (from?.version ?? 0) + 1, comment: to };
+  try {
+    await platform('pull request comment', () =>
+      from === null
+        ? kvs.entity(PREVIEW_COMMENT_ENTITY).set(key, value, { keyPolicy: 'FAIL_IF_EXISTS' })
+        : kvs
+            .transact()
+            .set(key, value, {
+              entityName: PREVIEW_COMMENT_ENTITY,
+              conditions: new Filter<{ version: number }>().and('version', FilterConditions.equalTo(from.version)),
+            })
+            .execute(),
+    );
+  } catch (error) {
+    if (isCode(error, 'CONDITIONAL_CHECK_FAILED') || isCode(error, 'KEY_CONFLICT'))
+      throw new StaleStateError(`the comment of pull request ${pullRequestId}`);
+    throw error;
+  }
+}
+
+export const commentStore = { listPreviews, readComment, writeComment };

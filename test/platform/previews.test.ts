@@ -1,7 +1,7 @@
 // The platform must load before any module that imports @forge/api: app.ts imports it first.
 import { hookTarget, startApp, type TestApp } from './app';
 import { documentedShapeProblems } from '../../local/bitbucket/events';
-import type { PullRequestEventJson } from '../../local/bitbucket/pullrequests';
+import { APP_ACCOUNT_ID, type PullRequestEventJson } from '../../local/bitbucket/pullrequests';
 import type { Target } from '../../src/core/targets';
 import { commitOf, FIXTURE_REPOSITORY_UUID, makePushEvent } from '../fixtures/events';
 
@@ -56,6 +56,9 @@ const received = (): (Received & { signed: boolean })[] =>
   app.receiver.deliveries.map((d) => ({ ...(JSON.parse(d.body) as Received), signed: d.hubSignatureValid && d.standardWebhooksValid }));
 const sent = () => received().map((r) => `${r.event} #${r.pull_request?.id ?? '-'} ${r.commit.hash.slice(0, 12)}`);
 
+const comments = () =>
+  app.platform.bitbucket.pullRequestComments(FIXTURE_REPOSITORY_UUID, 1).map(({ accountId, raw }) => ({ accountId, raw }));
+
 const open = (second: number, source = 'feature/login') =>
   app.platform.bitbucket.openPullRequest(FIXTURE_REPOSITORY_UUID, {
     title: 'Log in with SSO',
@@ -95,7 +98,14 @@ describe('pull-request previews', () => {
     const asked = app.platform.bitbucket.calls
       .filter((c) => c.method === 'GET')
       .map((c) => c.path.replace(/^.*\/(pullrequests|commit)\//, '$1/'));
-    expect(asked).toEqual(['pullrequests/1', `commit/${head.slice(0, 12)}`]);
+    // Then the comment: the pull request's comments looked through once for one of the app's own, before the first is posted.
+    expect(asked).toEqual(['pullrequests/1', `commit/${head.slice(0, 12)}`, 'pullrequests/1/comments?pagelen=100']);
+    expect(comments()).toEqual([
+      {
+        accountId: APP_ACCOUNT_ID,
+        raw: `**Deploy Relay previews**\n\n- **Previews** (preview): requested, no address given, commit \`${head.slice(0, 12)}\``,
+      },
+    ]);
     expect((await app.history())[0]).toMatchObject({ state: 'requested', preview: { action: 'deploy', pullRequest: { id: 1 } } });
 
     // A push to main goes to the branch target only: a preview target deploys pull requests, not pushes.
@@ -118,6 +128,9 @@ describe('pull-request previews', () => {
     await deliver(secondUpdate);
 
     expect(sent()).toEqual([`preview #1 ${first.slice(0, 12)}`, `preview #1 ${third.slice(0, 12)}`]);
+    // One comment, edited in place: it names the newest commit.
+    expect(comments()).toHaveLength(1);
+    expect(comments()[0]?.raw).toContain(`commit \`${third.slice(0, 12)}\``);
     const late = (await app.history()).find((d) => d.commit.hash === second);
     expect(late).toMatchObject({ state: 'superseded', message: expect.stringContaining('a newer push') });
   });
@@ -135,6 +148,9 @@ describe('pull-request previews', () => {
     expect(sent()).toEqual([`preview_teardown #1 ${head.slice(0, 12)}`]);
     const byAction = Object.fromEntries((await app.history()).map((d) => [d.preview?.action, d.state]));
     expect(byAction).toEqual({ teardown: 'requested', deploy: 'skipped' });
+    expect(comments().map((c) => c.raw)).toEqual([
+      '**Deploy Relay previews**\n\n- **Previews** (preview): torn down (The receiver accepted the teardown (200))',
+    ]);
   });
 
   it('merged: the preview is torn down, and the branch target deploys the merge commit through the push path', async () => {

@@ -3,14 +3,16 @@ import { deliver } from '../../core/deliver';
 import { InvalidInputError } from '../../core/errors';
 import { parseDeployJob } from '../../core/job';
 import { checkPaths, isPathCheck, parsePathCheck } from '../../core/paths';
+import { commentRefreshOf, isCommentRefresh, parseCommentRefresh, refreshComment } from '../../core/preview-comment';
 import { checkPreview, isPreviewCheck, parsePreviewCheck } from '../../core/previews';
 import { answer, carriedFrom, type ConsumerResult, refused } from '../../forge/consumer';
 import { appLogger } from '../../forge/log';
-import { deliveryPorts } from '../../forge/ports';
+import { commentPorts, deliveryPorts } from '../../forge/ports';
+import { refreshCommentLater } from '../../forge/queue';
 
 /**
  * Consumer of the deploy-jobs queue: a deploy job, a push's path check or a pull request's preview
- * check (each queues the jobs it decides). Faults come back as retries through the queue; a malformed event is reported, not retried.
+ * check (each queues the jobs it decides), or a refresh of a pull request's comment. Faults come back as retries through the queue; a malformed event is reported, not retried.
  */
 export async function deployWorker(event: AsyncEvent): Promise<ConsumerResult | InvocationError> {
   const retryCount = event.retryContext?.retryCount ?? 0;
@@ -25,8 +27,17 @@ export async function deployWorker(event: AsyncEvent): Promise<ConsumerResult | 
       // Its retries are its Bitbucket attempts (core/previews.ts), as a path check's are.
       return answer(check.deliveryId, await checkPreview(check, retryCount, deliveryPorts));
     }
+    if (isCommentRefresh(event.body)) {
+      const refresh = parseCommentRefresh(event.body);
+      // Its retry delay counts its attempts already (core/preview-comment.ts), as a path check's does.
+      return answer(`comment-${refresh.pullRequestId}`, await refreshComment(refresh, commentPorts, retryCount));
+    }
     const job = parseDeployJob(event.body);
-    return answer(job.deliveryId, await deliver(job, carriedFrom(event.retryContext), deliveryPorts), retryCount);
+    const result = await deliver(job, carriedFrom(event.retryContext), deliveryPorts);
+    // A preview's record moved: its pull request's comment says so.
+    if (result.kind === 'done' && result.record?.preview)
+      await refreshCommentLater(commentRefreshOf(job.repository, result.record.preview));
+    return answer(job.deliveryId, result, retryCount);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) {
       appLogger.error('deploy worker failed', { jobId: event.jobId, error: (error as Error).message });

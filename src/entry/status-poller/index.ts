@@ -4,6 +4,8 @@ import { follow, parseFollowCheck } from '../../core/follow';
 import { answer, type ConsumerResult, refused } from '../../forge/consumer';
 import { appLogger } from '../../forge/log';
 import { deliveryPorts } from '../../forge/ports';
+import { refreshCommentLater } from '../../forge/queue';
+import { commentRefreshOf } from '../../core/preview-comment';
 
 /**
  * Consumer of the deploy-status queue: one delayed read of an accepted deploy's outcome, which queues
@@ -13,6 +15,11 @@ export async function statusPoller(event: AsyncEvent): Promise<ConsumerResult | 
   try {
     const check = parseFollowCheck(event.body);
     const result = await follow(check, deliveryPorts);
+    // A preview's record moved: its pull request's comment says so.
+    if (result.kind === 'done' && result.record?.preview)
+      await refreshCommentLater(
+        commentRefreshOf({ uuid: check.repositoryUuid, workspaceUuid: check.workspaceUuid }, result.record.preview),
+      );
     // The check carries ids only: the delivery id is the record's.
     return answer(
       result.kind === 'done' ? (result.record?.deliveryId ?? check.deploymentId) : check.deploymentId,
