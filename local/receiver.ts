@@ -64,7 +64,14 @@ export function verifyStandardWebhooks(secret: string, body: string, headers: In
 
 export async function startReceiver(options: ReceiverOptions): Promise<Receiver> {
   const deliveries: ReceivedDelivery[] = [];
+  let port = 0;
   const server = createServer((req, res) => {
+    // A preview this receiver "made": what the app's answer linked to.
+    const shown = /^\/previews\/(\d+)$/.exec(req.url ?? '');
+    if (req.method === 'GET' && shown) {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(`The preview of pull request #${shown[1]}, as the receiver made it.`);
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -74,11 +81,14 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       const wanted = options.respond?.(deliveries.length) ?? 200;
       const status = hubSignatureValid && standardWebhooksValid ? wanted : 401;
       deliveries.push({ target: req.url ?? '', headers: req.headers, body, hubSignatureValid, standardWebhooksValid, status });
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: status < 300 }));
+      // As a preview receiver would: the preview's address in its answer (the app links it).
+      const pullRequest = status < 300 ? previewOf(body) : null;
+      const url = pullRequest === null ? {} : { url: `http://127.0.0.1:${port}/previews/${pullRequest}` };
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: status < 300, ...url }));
     });
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  ({ port } = server.address() as AddressInfo);
   return {
     url: `http://127.0.0.1:${port}${options.path ?? '/deploy'}`,
     deliveries,
@@ -88,4 +98,14 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
         server.close(() => resolve());
       }),
   };
+}
+
+/** The pull request a `preview` request is for, or null for any other request. */
+function previewOf(body: string): number | null {
+  try {
+    const parsed = JSON.parse(body) as { event?: unknown; pull_request?: { id?: unknown } };
+    return parsed.event === 'preview' && typeof parsed.pull_request?.id === 'number' ? parsed.pull_request.id : null;
+  } catch {
+    return null;
+  }
 }

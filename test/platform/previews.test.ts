@@ -86,13 +86,16 @@ describe('pull-request previews', () => {
       destination: { branch: 'main' },
       author: { account_id: ADA.accountId, display_name: 'Ada Admin' },
     });
-    // On the source commit, for the source branch: that is what shows it on the pull request.
+    // On the source commit, for the source branch: that is what shows it on the pull request. The
+    // receiver answered with the preview's address, which the status links.
+    const previewUrl = new URL('/previews/1', app.receiver.url).toString();
     expect(app.statusesOf(head)).toEqual([
       expect.objectContaining({
         key: 'deploy-relay-previews',
         state: 'SUCCESSFUL',
         refname: 'feature/login',
         name: 'Preview of #1 on Previews',
+        url: previewUrl,
       }),
     ]);
     const asked = app.platform.bitbucket.calls
@@ -103,7 +106,7 @@ describe('pull-request previews', () => {
     expect(comments()).toEqual([
       {
         accountId: APP_ACCOUNT_ID,
-        raw: `**Deploy Relay previews**\n\n- **Previews** (preview): requested, no address given, commit \`${head.slice(0, 12)}\``,
+        raw: `**Deploy Relay previews**\n\n- **Previews** (preview): requested, [${previewUrl}](${previewUrl}), commit \`${head.slice(0, 12)}\``,
       },
     ]);
     expect((await app.history())[0]).toMatchObject({ state: 'requested', preview: { action: 'deploy', pullRequest: { id: 1 } } });

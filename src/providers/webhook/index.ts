@@ -49,7 +49,26 @@ async function post(call: DeployCall<WebhookSettings>, summary: Record<string, u
     },
     body,
   });
-  return { state: 'requested', message: `The receiver accepted the ${what} (${response.status})`, vendorId: null, url: null };
+  return {
+    state: 'requested',
+    message: `The receiver accepted the ${what} (${response.status})`,
+    vendorId: null,
+    url: linkIn(response.text),
+  };
+}
+
+/**
+ * A receiver may answer with JSON `{"url": "https://…"}`: the address of what it deployed (a preview's,
+ * above all). It is linked from the commit status, the history and the pull request's comment; any
+ * other answer links nothing.
+ */
+function linkIn(text: string): string | null {
+  try {
+    const url = (JSON.parse(text) as { url?: unknown } | null)?.url;
+    return typeof url === 'string' && url.length <= 2000 && /^https?:$/.test(new URL(url).protocol) ? url : null;
+  } catch {
+    return null;
+  }
 }
 
 export const webhookProvider: DeployProvider<WebhookSettings> = {
