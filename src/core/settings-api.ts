@@ -67,6 +67,7 @@ export const RESOLVERS = [
   'getAudit',
   'decideDeploy',
   'cancelDeploy',
+  'getPreviews',
 ] as const;
 export type ResolverKey = (typeof RESOLVERS)[number];
 
@@ -267,6 +268,32 @@ export interface BranchSearch {
   branches: BranchView[];
   /** True when Bitbucket had more matching branches than were returned. */
   more: boolean;
+}
+
+/** One preview target's preview of one pull request, as its lane last sent it (core/preview-comment.ts). */
+export interface PreviewView {
+  pullRequestId: number;
+  title: string;
+  sourceBranch: string;
+  destination: string;
+  targetId: string;
+  targetName: string;
+  environment: string;
+  /** `deploy` while the pull request is open; `teardown` once it was merged or declined. */
+  action: 'deploy' | 'teardown';
+  state: string;
+  message: string;
+  url: string | null;
+  commit: string;
+  updatedAt: number;
+}
+
+/** The Previews tab: the open pull requests' previews, newest first, and the last teardowns (kept 30 days). */
+export interface PreviewsPage {
+  open: PreviewView[];
+  tornDown: PreviewView[];
+  /** Stored previews that no longer parse: counted, never shown as if they were whole. */
+  corrupt: number;
 }
 
 /** A cancel the vendor agreed to: what was asked; the record shows the outcome at the poller's next read. */

@@ -74,6 +74,7 @@ const WAIT_TTL = { unit: 'DAYS', value: 8 } as const;
 const WAIT_PAGES = 5;
 /** A mark outlives any job it stands for (a job acts within the day, or its events are gone); then it only takes room. */
 const PLANNED_TTL = { unit: 'DAYS', value: 7 } as const;
+const TORN_DOWN_TTL = { unit: 'DAYS', value: 30 } as const;
 /**
  * The most values one KVS query returns: "Limit the result size to 10 values, up to a maximum of 20"
  * (https://developer.atlassian.com/platform/forge/runtime-reference/storage-api-query/).
@@ -426,8 +427,11 @@ async function commitChange(change: Change): Promise<TargetState> {
   for (const record of change.records) {
     tx = tx.set(deploymentKey(repo, record.id), deploymentSchema.parse(record));
     // A preview's summary follows the lane's newest sent record only: a superseded one never replaces it.
-    if (record.preview && change.to.sent?.jobKey === record.jobKey)
-      tx = tx.set(`${previewPrefix(repo, record.preview.pullRequest.id)}${record.target.id}`, previewSummaryOf(record));
+    if (record.preview && change.to.sent?.jobKey === record.jobKey) {
+      const key = `${previewPrefix(repo, record.preview.pullRequest.id)}${record.target.id}`;
+      // A torn-down preview stays listed for a while (the Previews tab's last teardowns), then expires.
+      tx = tx.set(key, previewSummaryOf(record), undefined, record.preview.action === 'teardown' ? { ttl: TORN_DOWN_TTL } : undefined);
+    }
   }
   if (change.planned) tx = tx.delete(plannedKey(repo, lane, change.planned));
   // A newer trigger may have written its push here since it was read: then that mark goes, which costs
@@ -540,6 +544,15 @@ function previewSummaryOf(record: Deployment): PreviewSummary {
     url: record.url,
     updatedAt: record.updatedAt,
   }) as PreviewSummary;
+}
+
+/** How many previews the Previews tab reads (KVS queries of 20): far more than a repository has open. */
+const MAX_LISTED_PREVIEWS = 200;
+
+/** Every preview of the repository's pull requests, as their lanes last sent them: the Previews tab's rows. */
+export async function listRepositoryPreviews(repo: string): Promise<{ previews: PreviewSummary[]; corrupt: number }> {
+  const page = await listPrefix(`preview:${bareUuid(repo)}:`, previewSummarySchema, MAX_LISTED_PREVIEWS);
+  return { previews: page.items as PreviewSummary[], corrupt: page.corrupt.length };
 }
 
 /** What each preview target last sent for the pull request (one query; a pull request has a preview per target at most). */

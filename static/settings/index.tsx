@@ -23,6 +23,7 @@ import { PageMessages } from './PageMessages';
 import { CancelModal } from './CancelModal';
 import { RedeployModal } from './RedeployModal';
 import { TargetForm } from './TargetForm';
+import { Previews } from './Previews';
 import { TargetsTab } from './TargetsTab';
 import { usePage } from './usePage';
 import { useStats } from './useStats';
@@ -35,6 +36,7 @@ import { useTargetActions } from './useTargetActions';
 
 const HISTORY_TAB = 1;
 const AUDIT_TAB = 2;
+const PREVIEWS_TAB = 3;
 
 const App = () => {
   const state = usePage();
@@ -68,6 +70,7 @@ const App = () => {
           <Tab>Targets</Tab>
           <Tab>History</Tab>
           <Tab>Audit log</Tab>
+          <Tab>Previews</Tab>
         </TabList>
         <TabPanel>
           <TargetsTab page={page} queued={state.queued} now={state.now} actions={actions} />
@@ -94,6 +97,9 @@ const App = () => {
         </TabPanel>
         <TabPanel>
           <AuditLog open={tab === AUDIT_TAB} changes={state.changes} now={state.now} />
+        </TabPanel>
+        <TabPanel>
+          <Previews open={tab === PREVIEWS_TAB} changes={state.changes} now={state.now} repositoryFullName={page.repository.fullName} />
         </TabPanel>
       </Tabs>
       <ModalTransition>

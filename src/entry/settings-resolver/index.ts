@@ -8,6 +8,8 @@ import { orderOf } from '../../core/order';
 import { isBranchName, refMatches } from '../../core/rules';
 import type {
   AuditPage,
+  PreviewsPage,
+  PreviewView,
   CancelView,
   DecisionView,
   BranchSearch,
@@ -56,6 +58,7 @@ import {
   type DeploymentPage,
   listAudit,
   listDeployments,
+  listRepositoryPreviews,
   newestOrder,
   putAdminCheck,
   putEgressGrants,
@@ -775,6 +778,35 @@ async function getAudit(call: CallContext, payload: unknown): Promise<AuditPage>
   return { entries: page.items, nextCursor: page.nextCursor, corruptEntries: page.corrupt.length };
 }
 
+/** How many teardowns the Previews tab shows. */
+const TEARDOWNS_SHOWN = 20;
+
+async function getPreviews(call: CallContext): Promise<PreviewsPage> {
+  const { previews, corrupt } = await listRepositoryPreviews(call.repositoryUuid);
+  const views = previews
+    .map((p): PreviewView => ({
+      pullRequestId: p.preview.pullRequest.id,
+      title: p.preview.pullRequest.title,
+      sourceBranch: p.sourceBranch,
+      destination: p.preview.pullRequest.destination,
+      targetId: p.targetId,
+      targetName: p.targetName,
+      environment: p.environment,
+      action: p.preview.action,
+      state: p.state,
+      message: p.message,
+      url: p.url,
+      commit: p.commit,
+      updatedAt: p.updatedAt,
+    }))
+    .sort((a, b) => b.updatedAt - a.updatedAt);
+  return {
+    open: views.filter((v) => v.action === 'deploy'),
+    tornDown: views.filter((v) => v.action === 'teardown').slice(0, TEARDOWNS_SHOWN),
+    corrupt,
+  };
+}
+
 export const settingsResolver = new Resolver()
   .define('getPage', guarded(getPage))
   .define('getHistory', guarded(getHistory))
@@ -791,5 +823,6 @@ export const settingsResolver = new Resolver()
   .define('testTarget', guarded(testTarget))
   .define('redeploy', guarded(redeploy))
   .define('getAudit', guarded(getAudit))
+  .define('getPreviews', guarded(getPreviews))
   .define('decideDeploy', guarded(decideDeploy))
   .getDefinitions();
