@@ -5,7 +5,7 @@ import { type Preview, previewSchema } from './job';
 import type { Logger } from './log';
 import { retryDelaySeconds } from './retry';
 import type { DeploymentState } from './deployment';
-import type { DeliveryResult } from './run';
+import { type DeliveryResult, platformRetrySeconds } from './run';
 import { parseOrRefuse } from './zod-messages';
 
 /**
@@ -63,12 +63,35 @@ export const isCommentRefresh = (body: unknown): boolean =>
   typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'comment';
 export const parseCommentRefresh = (body: unknown): CommentRefresh => parseOrRefuse(refreshSchema, body, 'comment refresh');
 
-export const commentRefreshOf = (repository: CommentRefresh['repository'], preview: Preview): CommentRefresh => ({
+const commentRefreshOf = (repository: CommentRefresh['repository'], preview: Preview): CommentRefresh => ({
   kind: 'comment',
   v: 1,
   repository,
   pullRequestId: preview.pullRequest.id,
 });
+
+/** Seconds before an event whose comment refresh could not be queued runs again. */
+const REQUEUE_SECONDS = 30;
+
+/**
+ * After a job or a status read: when it moved a preview's record, the pull request's comment is
+ * refreshed. A refresh the queue refuses makes the event run again: its redelivery finds the record as
+ * it left it and asks again, so the comment's last change is never lost.
+ */
+export async function thenRefreshComment(
+  result: DeliveryResult,
+  repository: CommentRefresh['repository'],
+  queue: (refresh: CommentRefresh) => Promise<void>,
+): Promise<DeliveryResult> {
+  if (result.kind !== 'done' || !result.record?.preview) return result;
+  try {
+    await queue(commentRefreshOf(repository, result.record.preview));
+    return result;
+  } catch (error) {
+    if (!(error instanceof PlatformFault)) throw error;
+    return { kind: 'retry', afterSeconds: platformRetrySeconds(error, REQUEUE_SECONDS), reason: 'comment refresh not queued' };
+  }
+}
 
 export interface CommentPorts {
   listPreviews(repositoryUuid: string, pullRequestId: number): Promise<PreviewSummary[]>;

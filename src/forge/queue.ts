@@ -6,7 +6,6 @@ import { type DeployJob, laneOf, laneOfJob } from '../core/job';
 import type { PathCheck } from '../core/paths';
 import type { CommentRefresh } from '../core/preview-comment';
 import type { PreviewCheck } from '../core/previews';
-import { appLogger } from './log';
 import type { FollowCheck } from '../core/run';
 
 /** The queue manifest.yml's deploy-consumer reads: deploy jobs, and path and preview checks that become deploy jobs. */
@@ -81,25 +80,16 @@ export async function enqueuePreviewCheck(check: PreviewCheck): Promise<void> {
   );
 }
 
-/**
- * A refresh of a pull request's comment (core/preview-comment.ts), once one of its previews' records
- * changed. A refresh that cannot be queued is logged, not retried: the preview's next change queues
- * another, and the comment is only ever behind, never wrong twice.
- */
+/** A refresh of a pull request's comment (core/preview-comment.ts), once one of its previews' records changed. */
 export async function refreshCommentLater(refresh: CommentRefresh): Promise<void> {
-  try {
-    await pushed('comment refresh', () =>
-      deployQueue.push([
-        {
-          body: refresh as unknown as Record<string, unknown>,
-          concurrency: { key: `comment-${bareUuid(refresh.repository.uuid)}-${refresh.pullRequestId}`, limit: 1 },
-        },
-      ]),
-    );
-  } catch (error) {
-    if (!(error instanceof PlatformFault)) throw error;
-    appLogger.warn('pull request comment refresh not queued', { pullRequest: refresh.pullRequestId, error: error.message });
-  }
+  await pushed('comment refresh', () =>
+    deployQueue.push([
+      {
+        body: refresh as unknown as Record<string, unknown>,
+        concurrency: { key: `comment-${bareUuid(refresh.repository.uuid)}-${refresh.pullRequestId}`, limit: 1 },
+      },
+    ]),
+  );
 }
 
 /** The job again, after a delay: a retry of its deploy, or another look at what it waits for. */

@@ -1,4 +1,5 @@
-import { StaleStateError } from '../../src/core/errors';
+import type { Deployment } from '../../src/core/deployment';
+import { PlatformFault, StaleStateError } from '../../src/core/errors';
 import { HttpRejected } from '../../src/core/http';
 import { createLogger } from '../../src/core/log';
 import {
@@ -9,6 +10,7 @@ import {
   type PreviewSummary,
   refreshComment,
   renderComment,
+  thenRefreshComment,
 } from '../../src/core/preview-comment';
 
 const REFRESH: CommentRefresh = { kind: 'comment', v: 1, repository: { uuid: 'r', workspaceUuid: 'w' }, pullRequestId: 7 };
@@ -139,5 +141,31 @@ describe("a pull request's one comment", () => {
       '- **Ay** (preview): torn down (The receiver accepted the teardown (200))',
       '- **Zed** (preview): requested, no address given, commit `eeeeeeeeeeee`',
     ]);
+  });
+});
+
+describe('after a preview moved', () => {
+  const record = { preview: summary('a'.repeat(40)).preview } as unknown as Deployment;
+  const done = { kind: 'done' as const, record, note: 'Live' };
+
+  it('queues a refresh of its pull request’s comment, and runs the event again when the queue refuses it', async () => {
+    const queued: CommentRefresh[] = [];
+    expect(await thenRefreshComment(done, REFRESH.repository, async (r) => void queued.push(r))).toBe(done);
+    expect(queued).toEqual([REFRESH]);
+    const refusing = async () => {
+      throw new PlatformFault('Forge queue (comment refresh) refused the push: Too many requests.', null, true);
+    };
+    expect(await thenRefreshComment(done, REFRESH.repository, refusing)).toMatchObject({
+      kind: 'retry',
+      reason: 'comment refresh not queued',
+    });
+  });
+
+  it('queues nothing for a deploy that is no preview, or a result that is a retry', async () => {
+    const queued: CommentRefresh[] = [];
+    const queue = async (r: CommentRefresh) => void queued.push(r);
+    await thenRefreshComment({ kind: 'done', record: { ...record, preview: undefined }, note: '' }, REFRESH.repository, queue);
+    await thenRefreshComment({ kind: 'retry', afterSeconds: 5, reason: 'x' }, REFRESH.repository, queue);
+    expect(queued).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { deliver } from '../../core/deliver';
 import { InvalidInputError } from '../../core/errors';
 import { parseDeployJob } from '../../core/job';
 import { checkPaths, isPathCheck, parsePathCheck } from '../../core/paths';
-import { commentRefreshOf, isCommentRefresh, parseCommentRefresh, refreshComment } from '../../core/preview-comment';
+import { isCommentRefresh, parseCommentRefresh, refreshComment, thenRefreshComment } from '../../core/preview-comment';
 import { checkPreview, isPreviewCheck, parsePreviewCheck } from '../../core/previews';
 import { answer, carriedFrom, type ConsumerResult, refused } from '../../forge/consumer';
 import { appLogger } from '../../forge/log';
@@ -35,9 +35,7 @@ export async function deployWorker(event: AsyncEvent): Promise<ConsumerResult | 
     const job = parseDeployJob(event.body);
     const result = await deliver(job, carriedFrom(event.retryContext), deliveryPorts);
     // A preview's record moved: its pull request's comment says so.
-    if (result.kind === 'done' && result.record?.preview)
-      await refreshCommentLater(commentRefreshOf(job.repository, result.record.preview));
-    return answer(job.deliveryId, result, retryCount);
+    return answer(job.deliveryId, await thenRefreshComment(result, job.repository, refreshCommentLater), retryCount);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) {
       appLogger.error('deploy worker failed', { jobId: event.jobId, error: (error as Error).message });

@@ -5,7 +5,7 @@ import { answer, type ConsumerResult, refused } from '../../forge/consumer';
 import { appLogger } from '../../forge/log';
 import { deliveryPorts } from '../../forge/ports';
 import { refreshCommentLater } from '../../forge/queue';
-import { commentRefreshOf } from '../../core/preview-comment';
+import { thenRefreshComment } from '../../core/preview-comment';
 
 /**
  * Consumer of the deploy-status queue: one delayed read of an accepted deploy's outcome, which queues
@@ -14,12 +14,13 @@ import { commentRefreshOf } from '../../core/preview-comment';
 export async function statusPoller(event: AsyncEvent): Promise<ConsumerResult | InvocationError> {
   try {
     const check = parseFollowCheck(event.body);
-    const result = await follow(check, deliveryPorts);
+    const followed = await follow(check, deliveryPorts);
     // A preview's record moved: its pull request's comment says so.
-    if (result.kind === 'done' && result.record?.preview)
-      await refreshCommentLater(
-        commentRefreshOf({ uuid: check.repositoryUuid, workspaceUuid: check.workspaceUuid }, result.record.preview),
-      );
+    const result = await thenRefreshComment(
+      followed,
+      { uuid: check.repositoryUuid, workspaceUuid: check.workspaceUuid },
+      refreshCommentLater,
+    );
     // The check carries ids only: the delivery id is the record's.
     return answer(
       result.kind === 'done' ? (result.record?.deliveryId ?? check.deploymentId) : check.deploymentId,
