@@ -156,7 +156,7 @@ describe('the app’s Bitbucket calls, against Bitbucket’s spec', () => {
     expect(record).toMatchObject({ state: 'waiting', message: 'Waiting for builds: none reported on this commit yet' });
   });
 
-  it('asks for a pull request’s source and its full commit, then reports the preview on the source commit, in requests the spec accepts', async () => {
+  it('asks for a pull request’s source and its full commit, reports the preview on the source commit and posts its comment, in requests the spec accepts', async () => {
     await relay.configure([
       {
         target: { ...targetFor('webhook', 'hook-previews', { url: receiver.url }), preview: { allowForks: false } },
@@ -182,6 +182,9 @@ describe('the app’s Bitbucket calls, against Bitbucket’s spec', () => {
       'GET /2.0/repositories/{ws}/{repo}/pullrequests/1 -> 200',
       `GET /2.0/repositories/{ws}/{repo}/commit/${head.slice(0, 12)} -> 200`,
       `POST /2.0/repositories/{ws}/{repo}/commit/${head}/statuses/build -> 201`,
+      // The pull request's one comment: its comments looked through for the app's own, then the comment posted.
+      'GET /2.0/repositories/{ws}/{repo}/pullrequests/1/comments -> 200',
+      'POST /2.0/repositories/{ws}/{repo}/pullrequests/1/comments -> 201',
     ]);
   });
 
