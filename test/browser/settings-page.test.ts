@@ -49,7 +49,7 @@ describe('the settings page in Chromium', () => {
       const app = session.page.getByRole('region', { name: 'Deploy Relay' });
       await app.getByRole('heading', { name: 'No deploy targets yet' }).waitFor();
       expect(await app.getByRole('button', { name: 'Add target' }).isVisible()).toBe(true);
-      expect(await app.getByRole('tab').allTextContents()).toEqual(['Targets', 'History', 'Audit log']);
+      expect(await app.getByRole('tab').allTextContents()).toEqual(['Targets', 'History', 'Audit log', 'Previews']);
     });
   });
 
@@ -161,10 +161,15 @@ describe('the settings page in Chromium', () => {
       await session.page.getByRole('button', { name: 'Add target' }).click();
       const form = session.page.getByRole('dialog');
       const toggles = form.getByRole('checkbox');
-      await waitForCount(toggles, 5);
+      await waitForCount(toggles, 6);
       // Switched on, approval shows one more option (from the keyboard: the switch's knob covers its input).
       await form.getByRole('checkbox', { name: 'Each deploy waits for a repository admin to approve it' }).press('Space');
-      await waitForCount(toggles, 6);
+      await waitForCount(toggles, 7);
+      // So does a preview target: whether forks' pull requests are previewed too.
+      await form
+        .getByRole('checkbox', { name: 'Deploy a preview of each pull request into these branches, instead of pushes' })
+        .press('Space');
+      await waitForCount(toggles, 8);
       // What a sighted person reads beside each switch: the text of its labels that is shown, not an aria-label.
       const shown = await toggles.evaluateAll((inputs) =>
         inputs.map((input) => ({
@@ -178,6 +183,9 @@ describe('the settings page in Chromium', () => {
       expect(shown.filter((toggle) => toggle.text === '')).toEqual([]);
       expect(shown.find((toggle) => toggle.id.endsWith('approverNotPusher'))?.text).toBe(
         'The approver must be someone other than who pushed',
+      );
+      expect(shown.find((toggle) => toggle.id.endsWith('allowForks'))?.text).toBe(
+        "Preview pull requests from forks too (their code is not this repository's)",
       );
 
       // The menu opens above the modal and takes the click (a menu under the modal's blanket would not).
