@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { describeIssues } from '../src/core/zod-messages';
 import { DEFAULT_OPTIONS, type Target, targetSchema } from '../src/core/targets';
-import { getProvider, noPreviewsWhy } from '../src/providers/registry';
+import { bindProvider, noPreviewsWhy } from '../src/providers/registry';
 
 /**
  * The targets file `npm start -- --targets FILE` reads: the targets as the settings page stores them,
@@ -27,6 +27,12 @@ export interface TargetsFile {
 
 const lastFour = (value: string): string | null => (value.length >= 12 ? value.slice(-4) : null);
 
+/** Why this target cannot be a preview target; its settings are checked as the worker will. */
+function previewsRefusal(target: Target): string | null {
+  const { provider, settings } = bindProvider(target);
+  return noPreviewsWhy(provider, settings);
+}
+
 export function parseTargetsFile(json: unknown, now = new Date().toISOString()): TargetsFile {
   const file = fileSchema.safeParse(json);
   if (!file.success) throw new Error(`targets file: ${describeIssues(file.error).join('; ')}`);
@@ -48,7 +54,7 @@ export function parseTargetsFile(json: unknown, now = new Date().toISOString()):
     };
     const parsed = targetSchema.safeParse(candidate);
     if (!parsed.success) throw new Error(`targets file, target ${index + 1}: ${describeIssues(parsed.error).join('; ')}`);
-    const noPreviews = parsed.data.preview ? noPreviewsWhy(getProvider(parsed.data.provider)) : null;
+    const noPreviews = parsed.data.preview ? previewsRefusal(parsed.data) : null;
     if (noPreviews) throw new Error(`targets file, target ${index + 1}: preview: ${noPreviews}`);
     return { target: parsed.data, secrets };
   });

@@ -429,6 +429,8 @@ function requestOf(bound: BoundProvider, job: DeployJob, target: Target): (call:
     const { previews } = provider;
     if (!previews)
       throw new InvalidInputError(`${provider.title} cannot make pull-request previews: edit the target to deploy pushes instead`);
+    const unavailable = previews.unavailable?.(settings);
+    if (unavailable) throw new InvalidInputError(unavailable);
     return job.preview.action === 'teardown' ? (call) => previews.teardown(call) : (call) => previews.deploy(call);
   }
   const origin = job.redeployOf;

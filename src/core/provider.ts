@@ -121,6 +121,8 @@ export interface DeployProvider<S = unknown> {
   previews?: {
     deploy(call: DeployCall<S>): Promise<StartResult>;
     teardown(call: DeployCall<S>): Promise<StartResult>;
+    /** Why these settings cannot make previews (a Vercel deploy hook is bound to one branch), in the form's words; null when they can. */
+    unavailable?(settings: S): string | null;
   };
 }
 

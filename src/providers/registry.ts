@@ -43,11 +43,15 @@ export function getProvider(id: string): DeployProvider<never> {
 
 export const allProviders = (): DeployProvider<never>[] => [...providers.values()];
 
-/** Why a provider's targets cannot be preview targets (core/previews.ts), in the form's words; null when they can. */
-export const noPreviewsWhy = (provider: DeployProvider<never>): string | null =>
-  provider.previews
-    ? null
-    : `${provider.title} cannot make pull-request previews in Deploy Relay yet; the signed webhook can (your receiver makes and removes each preview)`;
+/**
+ * Why a provider's targets cannot be preview targets (core/previews.ts), in the form's words; null when
+ * they can. With a target's checked settings, also why those settings cannot (a mode without previews).
+ */
+export function noPreviewsWhy(provider: DeployProvider<never>, settings?: never): string | null {
+  if (!provider.previews)
+    return `${provider.title} cannot make pull-request previews in Deploy Relay yet; the signed webhook can (your receiver makes and removes each preview)`;
+  return settings === undefined ? null : (provider.previews.unavailable?.(settings) ?? null);
+}
 
 export function bindProvider(target: Pick<Target, 'provider' | 'settings'>): BoundProvider {
   const provider = getProvider(target.provider);

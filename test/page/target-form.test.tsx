@@ -199,6 +199,28 @@ describe('preview targets', () => {
     expect(await targetsNow()).toEqual([]);
   });
 
+  it('a Vercel deploy hook, bound to one branch, is refused as a preview target on the field; its API mode is not', async () => {
+    const input = {
+      ...webhookTargetInput('https://api.vercel.com', ''),
+      provider: 'vercel',
+      settings: { mode: 'hook' },
+      secrets: { hookUrl: 'https://api.vercel.com/v1/integrations/deploy/prj_AbC123/Zq8wX2vB7n' },
+      preview: { allowForks: false },
+    };
+    const refused = (await session.invokeAs(ADMIN)('saveTarget', input)) as { ok: false; error: { fields: Record<string, string> } };
+    expect(refused.error.fields).toEqual({
+      preview: 'A Vercel deploy hook deploys one branch and cannot make previews: switch the target to an access token and a project',
+    });
+    expect(await targetsNow()).toEqual([]);
+    const saved = (await session.invokeAs(ADMIN)('saveTarget', {
+      ...input,
+      settings: { mode: 'api', project: 'acme-web' },
+      secrets: { token: 'vcp_0123456789abcdefGHIJKL' },
+    })) as { ok: boolean };
+    expect(saved.ok).toBe(true);
+    expect((await targetsNow())[0]?.preview).toEqual({ allowForks: false });
+  });
+
   it('a provider that cannot make previews does not offer it, and says why', async () => {
     const ui = await open();
     await ui.press('Add target');

@@ -4,7 +4,7 @@ import { describeIssues } from '../../src/core/zod-messages';
 import { coolifyProvider, type CoolifySettings } from '../../src/providers/coolify';
 import { COOLIFY_DEPLOYMENT_STATES, coolifyState } from '../../src/providers/coolify/states';
 import type { DeployCall } from '../../src/core/provider';
-import { makeDeployJob } from '../fixtures/jobs';
+import { makeDeployJob, makePreviewJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';
 
@@ -116,6 +116,39 @@ describe('the Coolify provider', () => {
     expect(error).toBeInstanceOf(HttpRejected);
     expect((error as Error).message).toBe(`POST ${vendor.base}/api/v1/deploy answered 401: Unauthenticated. ([redacted])`);
     expect(lines.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('queues the preview of a pull request with its pr, and removes it with the preview delete', async () => {
+    const previews = coolifyProvider.previews!;
+    reply = () => ({
+      status: 200,
+      body: { deployments: [{ message: 'Preview queued.', resource_uuid: APP, deployment_uuid: DEPLOYMENT }] },
+    });
+    const made = await previews.deploy({ ...callWith(), job: makePreviewJob('deploy') });
+    reply = () => ({ status: 200, body: { message: 'Preview deletion queued.' } });
+    const removed = await previews.teardown({ ...callWith(), job: makePreviewJob('teardown') });
+    expect(seen.map((s) => `${s.method} ${s.target}`)).toEqual([
+      `POST /api/v1/deploy?uuid=${APP}&force=false&pr=7`,
+      `DELETE /api/v1/applications/${APP}/previews/7`,
+    ]);
+    expect(seen.map((s) => s.headers.authorization)).toEqual([`Bearer ${TOKEN}`, `Bearer ${TOKEN}`]);
+    expect(made).toEqual({ state: 'in_progress', message: 'Coolify: Preview queued.', vendorId: DEPLOYMENT, url: null });
+    expect(removed).toEqual({ state: 'succeeded', message: 'Coolify: Preview deletion queued.', vendorId: null, url: null });
+  });
+
+  it('records a teardown Coolify has no preview for as done, and fails one it refuses with its words', async () => {
+    const teardown = () => coolifyProvider.previews!.teardown({ ...callWith(), job: makePreviewJob('teardown') });
+    reply = () => ({ status: 404, body: { message: 'Preview not found.' } });
+    expect(await teardown()).toEqual({
+      state: 'succeeded',
+      message: 'Coolify has no preview of pull request #7 to remove',
+      vendorId: null,
+      url: null,
+    });
+    reply = () => ({ status: 401, body: { message: 'Unauthenticated.' } });
+    const error = await teardown().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpRejected);
+    expect((error as Error).message).toMatch(/answered 401: Unauthenticated\.$/);
   });
 
   it('turns a 429 into a retryable fault that carries Retry-After', async () => {

@@ -5,7 +5,7 @@ import { describeIssues } from '../../src/core/zod-messages';
 import type { DeployCall } from '../../src/core/provider';
 import { type VercelSettings, vercelProvider as provider } from '../../src/providers/vercel';
 import { READY_STATES } from '../../src/providers/vercel/states';
-import { makeDeployJob } from '../fixtures/jobs';
+import { makeDeployJob, makePreviewJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, refusal, type Reply, type Seen } from './loopback-vendor';
 
@@ -329,6 +329,54 @@ describe('the Vercel provider', () => {
         ['token', 'text', true],
       ]);
       expect(provider.fields[0]?.options?.map((o) => o.value)).toEqual(['hook', 'api']);
+    });
+  });
+
+  describe('previews', () => {
+    const previews = provider.previews!;
+
+    it('deploys a pull request’s source branch at its commit as a preview, never to production, and keeps it at teardown', async () => {
+      answer = () => ({
+        status: 200,
+        body: vercelDeployment('QUEUED', { target: null, url: 'acme-web-git-feature-login-acme.vercel.app' }),
+      });
+      const preview = makePreviewJob('deploy', { repository: { uuid: REPO_UUID, workspaceUuid: WORKSPACE_UUID } });
+      // A production target's previews are previews all the same.
+      const made = await previews.deploy({ ...apiCall(), job: preview });
+      expect(seen.map((s) => `${s.method} ${s.target}`)).toEqual([`POST /v13/deployments?teamId=${TEAM_ID}`]);
+      expect(JSON.parse(seen[0]?.body ?? '')).toEqual({
+        name: 'acme-web',
+        project: 'acme-web',
+        gitSource: {
+          type: 'bitbucket',
+          ref: 'feature/login',
+          sha: preview.commit.hash,
+          workspaceUuid: WORKSPACE_UUID,
+          repoUuid: REPO_UUID,
+        },
+      });
+      expect(made).toMatchObject({
+        state: 'in_progress',
+        vendorId: DEPLOYMENT_ID,
+        url: 'https://acme-web-git-feature-login-acme.vercel.app',
+      });
+
+      const kept = await previews.teardown({ ...apiCall(), job: makePreviewJob('teardown') });
+      expect(seen).toHaveLength(1);
+      expect(kept).toEqual({
+        state: 'succeeded',
+        message:
+          'Vercel keeps preview deployments: nothing was removed (delete it from the project’s Deployments if it is no longer wanted)',
+        vendorId: null,
+        url: null,
+      });
+    });
+
+    it('is not offered to a deploy hook, which is bound to one branch', () => {
+      expect(previews.unavailable?.(settingsOf({ mode: 'hook' }))).toBe(
+        'A Vercel deploy hook deploys one branch and cannot make previews: switch the target to an access token and a project',
+      );
+      expect(previews.unavailable?.(settingsOf({ mode: 'api', project: 'acme-web' }))).toBeNull();
     });
   });
 });

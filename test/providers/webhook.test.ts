@@ -2,7 +2,7 @@ import { createLogger } from '../../src/core/log';
 import type { DeployCall } from '../../src/core/provider';
 import { webhookProvider } from '../../src/providers/webhook';
 import { verifyHubSignature } from '../../local/receiver';
-import { makeDeployJob } from '../fixtures/jobs';
+import { makePreviewJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, type Reply } from './loopback-vendor';
 
@@ -15,20 +15,7 @@ describe('the signed webhook provider', () => {
   const { http, seen } = vendor;
 
   const callFor = (preview?: 'deploy' | 'teardown'): DeployCall<{ url: string }> => ({
-    job: makeDeployJob({
-      jobKey: 'job-7',
-      targetId: 'previews',
-      ref: { name: 'feature/login', type: 'branch' },
-      commit: { hash: HEAD, message: 'Log in', author: 'Ada', date: null },
-      ...(preview
-        ? {
-            preview: {
-              action: preview,
-              pullRequest: { id: 7, title: 'Log in with SSO', destination: 'main', author: { accountId: 'acc-1', displayName: 'Ada' } },
-            },
-          }
-        : {}),
-    }),
+    job: preview ? makePreviewJob(preview) : makePreviewJob('deploy', { preview: undefined }),
     target: makeTarget({ id: 'previews', provider: 'webhook' }),
     settings: { url: 'https://hooks.example.com/deploy' },
     secrets: { signingSecret: SECRET },

@@ -178,8 +178,10 @@ export function applySave(
   let parsedSettings: Record<string, string | number | boolean> = settings;
   let egress: ReturnType<typeof egressErrors> = { fields: {}, origins: [] };
   let binding: SecretBinding | null = null;
+  let noPreviews: string | null = null;
   if (provider) {
     const result = provider.settingsSchema.safeParse(settings);
+    if (input.preview) noPreviews = noPreviewsWhy(provider, result.success ? result.data : undefined);
     if (result.success) {
       parsedSettings = result.data as Record<string, string | number | boolean>;
       const hosts = provider.hosts(result.data);
@@ -215,7 +217,6 @@ export function applySave(
     }
   }
 
-  const noPreviews = input.preview && provider ? noPreviewsWhy(provider) : null;
   if (noPreviews) fields.preview = noPreviews;
 
   const candidate = {

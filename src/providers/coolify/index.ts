@@ -1,9 +1,10 @@
 import * as z from 'zod/mini';
 import { HttpRejected } from '../../core/http';
 import { instanceUrlSchema, parseAnswer, readAccepted, requireSecret } from '../kit';
-import type { DeployProvider, ProviderCall } from '../../core/provider';
+import { InvalidInputError } from '../../core/errors';
+import type { DeployCall, DeployProvider, ProviderCall, StartResult } from '../../core/provider';
 import { coolifyState } from './states';
-import { applicationSchema, deployAnswerSchema, deploymentSchema, rollbackAnswerSchema } from './wire';
+import { applicationSchema, deployAnswerSchema, deploymentSchema, previewDeletionSchema, rollbackAnswerSchema } from './wire';
 
 /**
  * A self-hosted Coolify v4 instance (coolify-openapi.json, server `https://<instance>/api/v1`, bearer
@@ -32,6 +33,42 @@ function pageUrl(baseUrl: string, deploymentUrl: string | null | undefined): str
   if (!deploymentUrl) return null;
   if (deploymentUrl.startsWith('/') && !deploymentUrl.startsWith('//')) return `${baseUrl}${deploymentUrl}`;
   return /^https:\/\//.test(deploymentUrl) ? deploymentUrl : null;
+}
+
+/** The pull request a preview job is for; the registry sends only preview jobs to `previews`. */
+function pullRequestOf(call: DeployCall<CoolifySettings>): number {
+  const preview = call.job.preview;
+  if (!preview) throw new InvalidInputError('Coolify was asked for a preview by a job that is not a preview');
+  return preview.pullRequest.id;
+}
+
+/** `POST /deploy` for the application, with `extra` query parameters (a preview's `pr`): the deployment Coolify queued. */
+async function queueDeployment(call: DeployCall<CoolifySettings>, extra: Record<string, string>): Promise<StartResult> {
+  const token = tokenOf(call);
+  const { baseUrl, resourceUuid, force } = call.settings;
+  const query = new URLSearchParams({ uuid: resourceUuid, force: String(force), ...extra });
+  const response = await call.http.send({
+    method: 'POST',
+    url: `${baseUrl}/api/v1/deploy?${query.toString()}`,
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+    secrets: [token],
+  });
+  const read = readAccepted('Coolify', 'deploy', deployAnswerSchema, response, call.log);
+  if (!read.ok) return read.result;
+  const answer = read.data;
+  const started = answer.deployments.find((d) => d.resource_uuid === resourceUuid) ?? answer.deployments[0];
+  if (!started) {
+    throw new HttpRejected(
+      `Coolify started no deployment for ${resourceUuid}${answer.message ? `: ${answer.message}` : ''}`,
+      response.status,
+    );
+  }
+  return {
+    state: 'in_progress',
+    message: started.message ? `Coolify: ${started.message}` : `Coolify queued deployment ${started.deployment_uuid}`,
+    vendorId: started.deployment_uuid,
+    url: null,
+  };
 }
 
 export const coolifyProvider: DeployProvider<CoolifySettings> = {
@@ -75,32 +112,40 @@ export const coolifyProvider: DeployProvider<CoolifySettings> = {
   hosts: (settings) => [new URL(settings.baseUrl).hostname],
   redeploy: () => ({ by: 'rollback', needs: 'commit' }),
 
-  async start(call) {
-    const token = tokenOf(call);
-    const { baseUrl, resourceUuid, force } = call.settings;
-    const query = new URLSearchParams({ uuid: resourceUuid, force: String(force) });
-    const response = await call.http.send({
-      method: 'POST',
-      url: `${baseUrl}/api/v1/deploy?${query.toString()}`,
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-      secrets: [token],
-    });
-    const read = readAccepted('Coolify', 'deploy', deployAnswerSchema, response, call.log);
-    if (!read.ok) return read.result;
-    const answer = read.data;
-    const started = answer.deployments.find((d) => d.resource_uuid === resourceUuid) ?? answer.deployments[0];
-    if (!started) {
-      throw new HttpRejected(
-        `Coolify started no deployment for ${resourceUuid}${answer.message ? `: ${answer.message}` : ''}`,
-        response.status,
-      );
-    }
-    return {
-      state: 'in_progress',
-      message: started.message ? `Coolify: ${started.message}` : `Coolify queued deployment ${started.deployment_uuid}`,
-      vendorId: started.deployment_uuid,
-      url: null,
-    };
+  start: (call) => queueDeployment(call, {}),
+
+  /**
+   * Coolify's own preview deployments: `pr` on the deploy request (a preview per pull request, which
+   * Coolify builds from the pull request itself), and `DELETE /applications/{uuid}/previews/{id}`,
+   * which stops and removes it.
+   */
+  previews: {
+    deploy: (call) => queueDeployment(call, { pr: String(pullRequestOf(call)) }),
+    async teardown(call) {
+      const token = tokenOf(call);
+      const id = pullRequestOf(call);
+      const { baseUrl, resourceUuid } = call.settings;
+      try {
+        const response = await call.http.send({
+          method: 'DELETE',
+          url: `${baseUrl}/api/v1/applications/${encodeURIComponent(resourceUuid)}/previews/${id}`,
+          headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+          secrets: [token],
+        });
+        const answer = parseAnswer('Coolify', previewDeletionSchema, response.text, 'Coolify preview deletion');
+        return {
+          state: 'succeeded',
+          message: `Coolify: ${answer.message ?? `removing the preview of pull request #${id}`}`,
+          vendorId: null,
+          url: null,
+        };
+      } catch (error) {
+        // Nothing to remove: the preview never got made (its deploy failed), or it is gone already.
+        if (error instanceof HttpRejected && error.status === 404)
+          return { state: 'succeeded', message: `Coolify has no preview of pull request #${id} to remove`, vendorId: null, url: null };
+        throw error;
+      }
+    },
   },
 
   /** `POST /applications/{uuid}/rollback` with the commit: Coolify queues a deployment of the image it built from it. */

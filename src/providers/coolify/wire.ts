@@ -30,3 +30,6 @@ export const applicationSchema = z.object({
   uuid: z.string(),
   name: z.string(),
 });
+
+/** coolify-openapi.json, `DELETE /applications/{uuid}/previews/{pull_request_id}` 200: `{message}` ("Preview deletion queued."). */
+export const previewDeletionSchema = z.object({ message: z.optional(z.string()) });

@@ -12,7 +12,7 @@ import {
   requireSecret,
   verifyByReading,
 } from '../kit';
-import type { DeployProvider, ProviderCall, StatusResult } from '../../core/provider';
+import type { DeployCall, DeployProvider, ProviderCall, StartResult, StatusResult } from '../../core/provider';
 import { readyState } from './states';
 import { type VercelDeployment, deploymentSchema, projectSchema } from './wire';
 
@@ -88,6 +88,34 @@ function apiSettings(settings: VercelSettings, action: string): ApiSettings {
 
 const isProduction = (environment: string): boolean => environment.trim().toLowerCase() === 'production';
 
+/** `POST /v13/deployments` of this exact commit from Bitbucket; production or, with `target` omitted, a preview. */
+async function createDeployment(call: DeployCall<VercelSettings>, settings: ApiSettings, production: boolean): Promise<StartResult> {
+  const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
+  const { job, repository } = call;
+  const response = await call.http.send({
+    method: 'POST',
+    url: apiUrl('/v13/deployments', settings),
+    headers: jsonHeaders(token),
+    body: JSON.stringify({
+      name: settings.project,
+      project: settings.project,
+      // Omitted (undefined) for a preview deployment.
+      target: production ? 'production' : undefined,
+      gitSource: {
+        type: 'bitbucket',
+        ref: job.ref.name,
+        sha: job.commit.hash,
+        workspaceUuid: repository.workspaceUuid,
+        repoUuid: repository.uuid,
+      },
+    }),
+    secrets: [token],
+  });
+  const read = readAccepted('Vercel', 'deploy', deploymentSchema, response, call.log);
+  if (!read.ok) return read.result;
+  return { state: 'in_progress', message: describe(read.data), vendorId: read.data.id, url: pageOf(read.data) };
+}
+
 export const vercelProvider: DeployProvider<VercelSettings> = {
   id: 'vercel',
   title: 'Vercel',
@@ -144,31 +172,27 @@ export const vercelProvider: DeployProvider<VercelSettings> = {
       const response = await call.http.send({ method: 'POST', url: hook.url.toString(), secrets: hook.secrets });
       return hookAccepted('Vercel', 'deploy hook', response.status);
     }
-    const settings = call.settings;
-    const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
-    const { job, repository, target } = call;
-    const response = await call.http.send({
-      method: 'POST',
-      url: apiUrl('/v13/deployments', settings),
-      headers: jsonHeaders(token),
-      body: JSON.stringify({
-        name: settings.project,
-        project: settings.project,
-        // Omitted (undefined) for a preview deployment.
-        target: isProduction(target.environment) ? 'production' : undefined,
-        gitSource: {
-          type: 'bitbucket',
-          ref: job.ref.name,
-          sha: job.commit.hash,
-          workspaceUuid: repository.workspaceUuid,
-          repoUuid: repository.uuid,
-        },
+    return createDeployment(call, call.settings, isProduction(call.target.environment));
+  },
+
+  /**
+   * A preview deployment of the source branch at its commit (API mode): Vercel keeps every deployment
+   * and its own address, so a teardown has nothing to remove and says so.
+   */
+  previews: {
+    deploy: (call) => createDeployment(call, apiSettings(call.settings, 'make a preview'), false),
+    teardown: () =>
+      Promise.resolve({
+        state: 'succeeded',
+        message:
+          'Vercel keeps preview deployments: nothing was removed (delete it from the project’s Deployments if it is no longer wanted)',
+        vendorId: null,
+        url: null,
       }),
-      secrets: [token],
-    });
-    const read = readAccepted('Vercel', 'deploy', deploymentSchema, response, call.log);
-    if (!read.ok) return read.result;
-    return { state: 'in_progress', message: describe(read.data), vendorId: read.data.id, url: pageOf(read.data) };
+    unavailable: (settings) =>
+      settings.mode === 'api'
+        ? null
+        : 'A Vercel deploy hook deploys one branch and cannot make previews: switch the target to an access token and a project',
   },
 
   /** `PATCH /v12/deployments/{id}/cancel` (Vercel's REST reference, "Cancel a deployment"): one that is building. */
