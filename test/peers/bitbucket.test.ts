@@ -163,20 +163,9 @@ describe('the app’s Bitbucket calls, against Bitbucket’s spec', () => {
         secrets: { signingSecret: SIGNING_SECRET },
       },
     ]);
-    const actor = { accountId: ADMIN, uuid: '{a7e1c0d2-5b3f-4c8e-9d61-0f2b4a6c8e10}' };
-    const at = new Date(relay.platform.now()).toISOString();
-    const pushed = relay.platform.bitbucket.push(REPO, { ref: 'feature/preview', messages: ['Preview me'], actor, timestamp: at });
-    const head = (pushed.push as { after: string }).after;
-    const event = relay.platform.bitbucket.openPullRequest(REPO, {
-      title: 'Preview me',
-      source: 'feature/preview',
-      destination: 'main',
-      authorAccountId: ADMIN,
-      timestamp: at,
-    });
     relay.platform.egressLog.length = 0;
-    await relay.platform.emit(event);
-    await relay.platform.drain();
+    await relay.pullRequest({ open: 'feature/preview' });
+    const head = relay.platform.bitbucket.branchHead(REPO, 'feature/preview') ?? '';
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     expect(mirrored()).toEqual([
       'GET /2.0/repositories/{ws}/{repo}/pullrequests/1 -> 200',

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { SPECS_DIR } from './processes';
 
 interface OpenApi {
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; security?: Record<string, unknown>[] } | undefined>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { parameters?: { name: string; in: string; schema?: { type: string } }[]; security?: Record<string, unknown>[] } | undefined
+    >
+  >;
   components: { securitySchemes: Record<string, { type: string; scheme?: string }> };
 }
 
@@ -20,5 +26,18 @@ describe("Coolify's OpenAPI spec", () => {
     expect(spec.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(spec.paths['/deployments/{uuid}']?.get).toBeDefined();
     expect(spec.paths['/applications/{uuid}']?.get).toBeDefined();
+  });
+
+  it('has the preview calls: the deploy’s integer pr parameter and the delete of one pull request’s preview', () => {
+    expect(spec.paths['/deploy']?.post?.parameters?.find((p) => p.name === 'pr')).toMatchObject({
+      in: 'query',
+      schema: { type: 'integer' },
+    });
+    const remove = spec.paths['/applications/{uuid}/previews/{pull_request_id}']?.delete;
+    expect(remove?.parameters?.map((p) => `${p.in}:${p.name}:${p.schema?.type}`)).toEqual([
+      'path:uuid:string',
+      'path:pull_request_id:integer',
+    ]);
+    expect(remove?.security).toEqual([{ bearerAuth: [] }]);
   });
 });

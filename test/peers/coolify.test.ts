@@ -99,6 +99,34 @@ describe('the Coolify provider on the local platform, against Coolify’s spec',
       data: { message: expect.stringMatching(/^Coolify canceled deployment cm37r6cqj000008jm0veg5tkm\. /) },
     });
   });
+
+  it('deploys a pull request’s preview with the spec’s pr parameter and removes it on decline with the spec’s preview delete', async () => {
+    await relay.configure([
+      {
+        target: {
+          ...targetFor('coolify', 'coolify-previews', { baseUrl: prism().url, resourceUuid: RESOURCE }),
+          preview: { allowForks: false },
+        },
+        secrets: { token: TOKEN },
+      },
+    ]);
+    const vendorCalls = () =>
+      relay.platform.egressLog
+        .filter((r) => r.url.startsWith(prism().url))
+        .map((r) => `${r.method} ${r.url.slice(prism().url.length)} -> ${r.status}`);
+    relay.platform.egressLog.length = 0;
+    const opened = await relay.pullRequest({ open: 'feature/coolify-preview' });
+    expect(vendorCalls().filter((call) => call.startsWith('POST'))).toEqual([
+      `POST /api/v1/deploy?uuid=${RESOURCE}&force=false&pr=${opened.id} -> 200`,
+    ]);
+    expect(opened.records.map((r) => [r.preview?.action, r.vendorId])).toEqual([['deploy', 'string']]);
+
+    relay.platform.egressLog.length = 0;
+    const declined = await relay.pullRequest({ decline: opened.id });
+    expect(vendorCalls()).toEqual([`DELETE /api/v1/applications/${RESOURCE}/previews/${opened.id} -> 200`]);
+    expect(declined.records[0]).toMatchObject({ state: 'succeeded', preview: { action: 'teardown' } });
+    expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
+  });
 });
 
 describe('npm start with a Coolify target whose address is Prism', () => {

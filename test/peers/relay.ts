@@ -29,6 +29,12 @@ export interface RelayOnPeers {
    * `advanceClock: false`, those due now), and gives this push's records.
    */
   push(files?: string[], drain?: { advanceClock?: boolean }): Promise<Deployment[]>;
+  /**
+   * Opens a pull request from a new branch `open` into main (or declines the open pull request `decline`)
+   * through the Bitbucket stand-in, emits its event and runs every queued event to the end: the
+   * pull request's id and its preview records, newest first.
+   */
+  pullRequest(action: { open: string } | { decline: number }): Promise<{ id: number; records: Deployment[] }>;
   /** A resolver of the settings page, called as the repository's admin. */
   resolve<T>(functionKey: string, payload?: unknown): Promise<Result<T>>;
   verify(targetId: string): Promise<VerifyView>;
@@ -56,6 +62,8 @@ export const targetFor = (provider: string, id: string, settings: Target['settin
   makeTarget({ id, name: id, provider, environment: 'production', settings });
 
 let commits = 0;
+/** The fixture admin's Bitbucket uuid, as a git push names its actor. */
+const ADMIN_UUID = '{a7e1c0d2-5b3f-4c8e-9d61-0f2b4a6c8e10}';
 
 export function startRelay(options: LocalPlatformOptions): RelayOnPeers {
   const session = openSession(options);
@@ -117,6 +125,28 @@ export function startRelay(options: LocalPlatformOptions): RelayOnPeers {
       await platform.drain(drain);
       const page = await platform.run(() => listDeployments(REPO, 100));
       return page.deployments.filter((d) => d.commit.hash === after);
+    },
+    async pullRequest(action) {
+      platform.advanceClock(1000);
+      const at = new Date(platform.now()).toISOString();
+      let event;
+      if ('open' in action) {
+        const actor = { accountId: ADMIN, uuid: ADMIN_UUID };
+        platform.bitbucket.push(REPO, { ref: action.open, messages: [`Work on ${action.open}`], actor, timestamp: at });
+        event = platform.bitbucket.openPullRequest(REPO, {
+          title: `Preview ${action.open}`,
+          source: action.open,
+          destination: 'main',
+          authorAccountId: ADMIN,
+          timestamp: at,
+        });
+      } else event = platform.bitbucket.closePullRequest(REPO, action.decline, 'declined', at);
+      const [outcome] = await platform.emit(event);
+      if (!outcome?.ok) throw new Error(`the pull-request trigger failed: ${outcome?.error?.message ?? 'no trigger ran'}`);
+      await platform.drain();
+      const id = (event.pullrequest as { id: number }).id;
+      const page = await platform.run(() => listDeployments(REPO, 100));
+      return { id, records: page.deployments.filter((d) => d.preview?.pullRequest.id === id) };
     },
     async verify(targetId) {
       const result = await resolve<VerifyView>('verifyTarget', { id: targetId });
