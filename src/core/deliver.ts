@@ -431,8 +431,14 @@ function requestOf(bound: BoundProvider, job: DeployJob, target: Target): (call:
       throw new InvalidInputError(`${provider.title} cannot make pull-request previews: edit the target to deploy pushes instead`);
     const unavailable = previews.unavailable?.(settings);
     if (unavailable) throw new InvalidInputError(unavailable);
+    // A target edited back to deploying pushes makes no new previews; a teardown queued before the edit still runs.
+    if (!target.preview && job.preview.action === 'deploy')
+      throw new InvalidInputError(`${target.name} deploys pushes now, not pull-request previews: nothing was deployed`);
     return job.preview.action === 'teardown' ? (call) => previews.teardown(call) : (call) => previews.deploy(call);
   }
+  // A push or Deploy now queued before its target became a preview target must not deploy it as one.
+  if (target.preview)
+    throw new InvalidInputError(`${target.name} makes pull-request previews now, not deploys of a branch: nothing was deployed`);
   const origin = job.redeployOf;
   if (!origin) return (call) => provider.start(call);
   // Checked before the claim (redeployRefusal); again here, where the request is chosen, for `how.by`.

@@ -27,9 +27,10 @@ export interface HttpResponse {
   durationMs: number;
 }
 
-export type FaultKind = 'rate_limited' | 'server_error' | 'timeout' | 'network';
+/** `busy`: the vendor is still working on an earlier request that this one must wait for (a review app being created). */
+export type FaultKind = 'rate_limited' | 'server_error' | 'timeout' | 'network' | 'busy';
 
-/** A fault worth retrying: 429, 5xx, a timeout or a refused connection. */
+/** A fault worth retrying: 429, 5xx, a timeout, a refused connection, or a vendor still busy. */
 export class HttpFault extends RelayError {
   constructor(
     readonly kind: FaultKind,

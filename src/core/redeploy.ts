@@ -20,6 +20,7 @@ const no = (why: string): Redeployable => ({ ok: false, why });
  */
 export function redeployWay(origin: RedeployOrigin, target: Target, way: RedeployWay | null): Redeployable {
   if (target.provider !== origin.provider) return no(`The target deploys to ${target.provider} now, not where this deploy went`);
+  if (target.preview) return no('The target makes pull-request previews now, which redeploy when their pull request gets a new commit');
   if (way === null) return no('The target’s settings are not valid any more; fix them to redeploy');
   switch (way.by) {
     case 'commit':
@@ -34,11 +35,12 @@ export function redeployWay(origin: RedeployOrigin, target: Target, way: Redeplo
 
 /** Whether a record of the history can be redeployed to `target` (null when it was deleted) now. */
 export function redeployability(
-  record: Pick<Deployment, 'state' | 'vendorId' | 'target'>,
+  record: Pick<Deployment, 'state' | 'vendorId' | 'target' | 'preview'>,
   target: Target | null,
   way: RedeployWay | null,
 ): Redeployable {
   if (!isFinal(record.state)) return no('This deploy is still under way');
+  if (record.preview) return no('A preview redeploys when its pull request gets a new commit: push to the pull request');
   if (!target) return no('Its target was deleted');
   if (!target.enabled) return no('The target is disabled; enable it to redeploy');
   const how = redeployWay({ provider: record.target.provider, vendorId: record.vendorId }, target, way);

@@ -48,8 +48,12 @@ export const allProviders = (): DeployProvider<never>[] => [...providers.values(
  * they can. With a target's checked settings, also why those settings cannot (a mode without previews).
  */
 export function noPreviewsWhy(provider: DeployProvider<never>, settings?: never): string | null {
-  if (!provider.previews)
-    return `${provider.title} cannot make pull-request previews in Deploy Relay yet; the signed webhook can (your receiver makes and removes each preview)`;
+  if (!provider.previews) {
+    const able = allProviders()
+      .filter((p) => p.previews)
+      .map((p) => p.title);
+    return `${provider.title} cannot make pull-request previews in Deploy Relay yet; these can: ${able.join(', ')}`;
+  }
   return settings === undefined ? null : (provider.previews.unavailable?.(settings) ?? null);
 }
 

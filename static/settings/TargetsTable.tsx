@@ -85,7 +85,8 @@ export function TargetsTable({ targets, providers, queued, now, actions }: Props
             content: (
               <ButtonGroup label={`Actions for ${t.name}`}>
                 <Button onClick={() => actions.open({ kind: 'form', target: t })}>Edit</Button>
-                <Button isDisabled={!t.enabled} onClick={() => actions.open({ kind: 'deploy', target: t })}>
+                {/* A preview target deploys pull requests only: the resolver refuses Deploy now for it too. */}
+                <Button isDisabled={!t.enabled || t.preview !== null} onClick={() => actions.open({ kind: 'deploy', target: t })}>
                   Deploy now
                 </Button>
                 <LoadingButton isLoading={actions.busy.isBusy(`verify:${t.id}`)} onClick={() => void actions.verify(t)}>

@@ -39,6 +39,21 @@ describe('how a finished deploy is redeployed', () => {
     });
   });
 
+  it('refuses a preview, and any record of a target that makes previews now: neither may deploy as a push', () => {
+    const preview = {
+      action: 'deploy' as const,
+      pullRequest: { id: 7, title: 'Log in', destination: 'main', author: null },
+    };
+    expect(redeployability(record({ preview }), webhook, { by: 'commit' })).toEqual({
+      ok: false,
+      why: 'A preview redeploys when its pull request gets a new commit: push to the pull request',
+    });
+    expect(redeployability(record(), { ...webhook, preview: { allowForks: false } }, { by: 'commit' })).toEqual({
+      ok: false,
+      why: 'The target makes pull-request previews now, which redeploy when their pull request gets a new commit',
+    });
+  });
+
   it('rolls back only to a deploy that succeeded at the same vendor, and by id only where the vendor gave one', () => {
     const rollback = { by: 'rollback', needs: 'vendorId' } as const;
     expect(redeployability(record({ state: 'succeeded', vendorId: 'dep-1' }), webhook, rollback)).toMatchObject({

@@ -165,6 +165,19 @@ describe('acting on a target', () => {
     expect(page.findAll('Button').find((b) => JSON.stringify(b).includes('Deploy now'))?.props.isDisabled).toBe(true);
   });
 
+  it('a preview target offers no Deploy now: it deploys pull requests only', async () => {
+    const page = await open();
+    await page.press('Add target');
+    await page.fill('name', 'Previews');
+    await page.fill('environment', 'preview');
+    await page.fill('settings.url', receiver.url);
+    await page.fill('secrets.signingSecret', SECRET);
+    await page.toggle('preview', true);
+    await page.press('Save target');
+    expect(page.text()).toContain('Previews');
+    expect(page.findAll('Button').find((b) => JSON.stringify(b).includes('Deploy now'))?.props.isDisabled).toBe(true);
+  });
+
   it('Pause automatic deploys says so on the row, keeps Deploy now, and turns into Resume', async () => {
     const page = await open();
     await addHookTarget(page);

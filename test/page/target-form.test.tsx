@@ -227,6 +227,8 @@ describe('preview targets', () => {
     await ui.select('provider', 'digitalocean');
     const toggle = ui.findAll('Toggle').find((t) => t.props.name === 'preview');
     expect(toggle?.props.isDisabled).toBe(true);
-    expect(ui.text()).toContain('DigitalOcean App Platform cannot make pull-request previews in Deploy Relay yet');
+    expect(ui.text()).toContain(
+      'DigitalOcean App Platform cannot make pull-request previews in Deploy Relay yet; these can: Signed webhook, Vercel, Netlify, Heroku, Coolify, Upsun (Platform.sh)',
+    );
   });
 });

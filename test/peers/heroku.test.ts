@@ -29,7 +29,8 @@ const document = JSON.parse(readFileSync(path.join(SPECS_DIR, 'heroku-platform-a
   id?: string;
 };
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// The review app's config_vars name their keys by `^[\w\.\:\[\]]+$`, whose escapes a unicode RegExp refuses.
+const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
 addFormats(ajv);
 // interagent's strictProperties (github.com/interagent/prmd, docs/schemata.md): an object may carry
 // only the properties its schema lists. ajv does not know the keyword, so it is defined here.
@@ -56,6 +57,8 @@ const compiled = (pointer: string): ValidateFunction => {
 };
 const buildLinks = document.definitions.build?.links ?? [];
 const createBuild = compiled(`/definitions/build/links/${buildLinks.findIndex((l) => l.title === 'Create')}/schema`);
+const reviewAppLinks = document.definitions['review-app']?.links ?? [];
+const createReviewApp = compiled(`/definitions/review-app/links/${reviewAppLinks.findIndex((l) => l.title === 'Create')}/schema`);
 
 /** Problems with a request against a link: its method, and each `{(#/pointer)}` of its href checked against the schema it names. */
 function againstLink(request: EgressRecord, target: Link): string[] {
@@ -78,7 +81,22 @@ const API_KEY = 'heroku-contract-test-key';
 
 jest.setTimeout(PEER_TIMEOUT_MS);
 
+const PIPELINE = '2f3e7a1c-5b6d-4e8f-9a0b-1c2d3e4f5a6b';
+const REVIEW_APP = '9c8b7a6f-5e4d-4c3b-8a29-1f0e9d8c7b6a';
+/** The pipeline's review apps, as the stand-in keeps them: made by a create, marked deleting by a delete. */
+let reviewApps: { id: string; status: string; pr_number: number; app: { id: string } | null }[] = [];
+
 const answer = (seen: Seen): Reply => {
+  if (seen.path === `/pipelines/${PIPELINE}/review-apps`) return { status: 200, body: reviewApps };
+  if (seen.path === '/review-apps') {
+    const made = { id: REVIEW_APP, status: 'pending', pr_number: (JSON.parse(seen.body) as { pr_number: number }).pr_number, app: null };
+    reviewApps = [made];
+    return { status: 201, body: made };
+  }
+  if (seen.path === `/review-apps/${REVIEW_APP}`) {
+    reviewApps = reviewApps.map((app) => ({ ...app, status: seen.method === 'DELETE' ? 'deleting' : 'created', app: { id: BUILD_ID } }));
+    return { status: 200, body: reviewApps[0] };
+  }
   if (seen.method === 'POST') return { status: 201, body: { id: BUILD_ID, status: 'pending' } };
   if (seen.path.includes('/builds/')) return { status: 200, body: { id: BUILD_ID, status: 'succeeded' } };
   return { status: 200, body: { id: '76543210-89ab-cdef-0123-456789abcdef', name: APP } };
@@ -148,5 +166,51 @@ describe('the Heroku provider’s requests, against Heroku’s platform API sche
     const [read, ...more] = relay.platform.egressLog;
     expect(more).toEqual([]);
     expect(read && againstLink(read, link('app', 'Info'))).toEqual([]);
+  });
+
+  it('previews a pull request as a review app, followed and deleted on decline, in requests the schema’s review-app links accept', async () => {
+    await relay.configure([
+      {
+        target: {
+          ...targetFor('heroku', 'heroku-previews', {
+            app: APP,
+            sourceUrlTemplate: 'https://archive.example.com/{repository}/{commit}.tar.gz',
+            pipeline: PIPELINE,
+          }),
+          preview: { allowForks: false },
+        },
+        secrets: { apiKey: API_KEY },
+      },
+    ]);
+    relay.platform.egressLog.length = 0;
+    const opened = await relay.pullRequest({ open: 'feature/review-app' });
+    const calls = relay.platform.egressLog.filter((r) => r.url.startsWith('https://api.heroku.com/'));
+    expect(calls.map((r) => `${r.method} ${new URL(r.url).pathname} -> ${r.status}`)).toEqual([
+      `GET /pipelines/${PIPELINE}/review-apps -> 200`,
+      'POST /review-apps -> 201',
+      `GET /review-apps/${REVIEW_APP} -> 200`,
+    ]);
+    const [list, create, read] = calls;
+    const body = JSON.parse(create?.body ?? '') as unknown;
+    expect(createReviewApp(body) ? [] : createReviewApp.errors).toEqual([]);
+    expect(body).toMatchObject({ branch: 'feature/review-app', pipeline: PIPELINE, pr_number: opened.id });
+    expect(
+      [list, create, read].flatMap((r, i) =>
+        r ? againstLink(r, link('review-app', ['List', 'Create', 'Get review app'][i] ?? '')) : ['missing'],
+      ),
+    ).toEqual([]);
+    expect(opened.records.map((r) => [r.preview?.action, r.state, r.vendorId])).toEqual([
+      ['deploy', 'succeeded', `review-app:${REVIEW_APP}`],
+    ]);
+
+    relay.platform.egressLog.length = 0;
+    const declined = await relay.pullRequest({ decline: opened.id });
+    const removal = relay.platform.egressLog.filter((r) => r.url.startsWith('https://api.heroku.com/'));
+    expect(removal.map((r) => `${r.method} ${new URL(r.url).pathname} -> ${r.status}`)).toEqual([
+      `GET /pipelines/${PIPELINE}/review-apps -> 200`,
+      `DELETE /review-apps/${REVIEW_APP} -> 200`,
+    ]);
+    expect(removal[1] && againstLink(removal[1], link('review-app', 'Delete'))).toEqual([]);
+    expect(declined.records[0]).toMatchObject({ state: 'succeeded', preview: { action: 'teardown' } });
   });
 });

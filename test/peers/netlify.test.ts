@@ -76,4 +76,29 @@ describe('the Netlify provider (API) on the local platform, against Netlify’s 
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     expect(view).toMatchObject({ ok: true, shapeOnly: false });
   });
+
+  it('builds a pull request’s source branch as its preview with a request the spec accepts, and keeps it on decline', async () => {
+    await relay.configure([
+      {
+        target: { ...targetFor('netlify', 'netlify-previews', { mode: 'api', siteId: SITE }), preview: { allowForks: false } },
+        secrets: { token: TOKEN },
+      },
+    ]);
+    relay.platform.egressLog.length = 0;
+    const opened = await relay.pullRequest({ open: 'feature/netlify-preview' });
+    expect(
+      relay.platform.egressLog
+        .filter((r) => r.method === 'POST' && r.url.startsWith('https://api.netlify.com/'))
+        .map((r) => `${r.url} -> ${r.status}`),
+    ).toEqual([
+      `https://api.netlify.com/api/v1/sites/${SITE}/builds?branch=feature%2Fnetlify-preview&title=Deploy+Relay%3A+Work+on+feature%2Fnetlify-preview -> 200`,
+    ]);
+    expect(opened.records.map((r) => [r.preview?.action, r.vendorId])).toEqual([['deploy', 'string']]);
+
+    relay.platform.egressLog.length = 0;
+    const declined = await relay.pullRequest({ decline: opened.id });
+    expect(relay.platform.egressLog.filter((r) => r.url.startsWith('https://api.netlify.com/'))).toEqual([]);
+    expect(declined.records[0]).toMatchObject({ state: 'succeeded', preview: { action: 'teardown' } });
+    expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
+  });
 });

@@ -118,4 +118,26 @@ describe('the Upsun provider on the local platform, against Upsun’s spec', () 
     expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
     expect(view).toMatchObject({ ok: true, shapeOnly: false });
   });
+
+  it('makes a pull request’s preview from its branch’s environment and deactivates it on decline, in requests the spec accepts', async () => {
+    await relay.configure([
+      {
+        ...upsun('upsun-previews', { action: 'redeploy' }),
+        target: { ...upsun('upsun-previews', { action: 'redeploy' }).target, preview: { allowForks: false } },
+      },
+    ]);
+    relay.platform.egressLog.length = 0;
+    const opened = await relay.pullRequest({ open: 'feature/upsun-preview' });
+    const environment = `https://api.upsun.com/projects/${PROJECT}/environments/${encodeURIComponent('feature/upsun-preview')}`;
+    const calls = () => onPrism().map((r) => `${r.method} ${r.url} -> ${r.status}`);
+    // Prism answers the read with the spec's first status, active: the environment is redeployed.
+    expect(calls()).toEqual([`GET ${environment} -> 200`, `POST ${environment}/redeploy -> 200`]);
+    expect(opened.records.map((r) => [r.preview?.action, r.state])).toEqual([['deploy', 'requested']]);
+
+    relay.platform.egressLog.length = 0;
+    const declined = await relay.pullRequest({ decline: opened.id });
+    expect(calls()).toEqual([`GET ${environment} -> 200`, `POST ${environment}/deactivate -> 200`]);
+    expect(declined.records[0]).toMatchObject({ preview: { action: 'teardown' } });
+    expect(await prism().refusals(relay.platform.egressLog)).toEqual([]);
+  });
 });

@@ -156,6 +156,23 @@ describe('pull-request previews', () => {
     ]);
   });
 
+  it('a target edited back to deploying pushes sends no preview queued before the edit, and records why', async () => {
+    await appWith((a) => [previewTarget(a)]);
+    pushTo('feature/login', 1);
+    await app.platform.emit(open(2));
+    // The pull request's check runs and queues the preview's deploy (the drain stops there, saying so);
+    // the target is edited before the worker takes the deploy.
+    await expect(app.platform.drain({ maxDeliveries: 1 })).rejects.toThrow('stopped after maxDeliveries (1) with 1 event(s) still queued');
+    await app.configure([hookTarget(app.receiver, { id: 'previews', name: 'Previews', environment: 'preview' })]);
+    await app.platform.drain();
+    expect(sent()).toEqual([]);
+    expect((await app.history())[0]).toMatchObject({
+      state: 'failed',
+      message: expect.stringContaining('Previews deploys pushes now, not pull-request previews: nothing was deployed'),
+      preview: { action: 'deploy' },
+    });
+  });
+
   it('merged: the preview is torn down, and the branch target deploys the merge commit through the push path', async () => {
     await appWith((a) => [previewTarget(a), hookTarget(a.receiver, { id: 'production', branches: ['main'] })]);
     const head = pushTo('feature/login', 1);

@@ -259,6 +259,35 @@ describe('deployNow', () => {
     });
     expect(session.platform.pendingEvents()).toBe(0);
   });
+
+  it('refuses a preview target, which deploys pull requests only, and queues nothing', async () => {
+    const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput({ preview: { allowForks: false } })));
+    const result = await asAdmin('deployNow', { targetId: saved.id, branch: 'main' });
+    expect(result).toMatchObject({
+      ok: false,
+      error: {
+        code: 'INVALID_INPUT',
+        message: `${saved.name} makes pull-request previews: open or update a pull request into its branches to deploy one. Nothing was deployed.`,
+      },
+    });
+    expect(session.platform.pendingEvents()).toBe(0);
+  });
+
+  it('records as failed, and never sends, a deploy queued before its target became a preview target', async () => {
+    const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput()));
+    ok<DeployNowResult>(await asAdmin('deployNow', { targetId: saved.id, branch: 'main' }));
+    ok<TargetView>(await asAdmin('saveTarget', hookInput({ id: saved.id, secrets: {}, preview: { allowForks: false } })));
+    await session.platform.drain();
+    expect(receiver.deliveries).toEqual([]);
+    const page = ok<PageData>(await asAdmin('getPage'));
+    expect(page.history.deployments).toEqual([
+      expect.objectContaining({
+        trigger: 'manual',
+        state: 'failed',
+        message: expect.stringContaining(`${saved.name} makes pull-request previews now, not deploys of a branch: nothing was deployed`),
+      }),
+    ]);
+  });
 });
 
 describe('history', () => {

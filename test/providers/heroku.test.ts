@@ -3,11 +3,11 @@ import { HttpFault, HttpRejected } from '../../src/core/http';
 import { createLogger } from '../../src/core/log';
 import { describeIssues } from '../../src/core/zod-messages';
 import { herokuProvider, type HerokuSettings } from '../../src/providers/heroku';
-import { HEROKU_BUILD_STATES, herokuState } from '../../src/providers/heroku/states';
+import { HEROKU_BUILD_STATES, herokuState, reviewAppState } from '../../src/providers/heroku/states';
 import type { DeployCall } from '../../src/core/provider';
-import { makeDeployJob } from '../fixtures/jobs';
+import { makeDeployJob, makePreviewJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
-import { HEROKU_HASH as HASH, herokuBuildRequest } from '../fixtures/vendors/heroku';
+import { HEROKU_HASH as HASH, HEROKU_PIPELINE, herokuBuildRequest, herokuReviewAppRequest } from '../fixtures/vendors/heroku';
 import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';
 
 const API_KEY = 'hrku-SECRET-0f1e2d3c4b5a';
@@ -197,6 +197,141 @@ describe('the Heroku provider', () => {
     if (!result.success) expect(describeIssues(result.error)).toEqual([message]);
   });
 
+  describe('previews: Review Apps of the pipeline', () => {
+    const previews = herokuProvider.previews!;
+    const REVIEW_APP = '9c8b7a6f-5e4d-4c3b-8a29-1f0e9d8c7b6a';
+    const REVIEW_APP_APP = '4d3c2b1a-0f9e-4d8c-9b7a-6f5e4d3c2b1a';
+    const previewCall = (action: 'deploy' | 'teardown', raw: Record<string, unknown> = { pipeline: HEROKU_PIPELINE }) => ({
+      ...callWith(raw),
+      job: makePreviewJob(action),
+    });
+    const reviewApp = (status: string, extra: Record<string, unknown> = {}) => ({
+      id: REVIEW_APP,
+      status,
+      pr_number: 7,
+      branch: 'feature/login',
+      app: status === 'created' ? { id: REVIEW_APP_APP } : null,
+      message: null,
+      error_status: null,
+      ...extra,
+    });
+    /** The pipeline's review apps are `standing`; a create, a build and a delete each answer as Heroku does. */
+    const pipelineHas = (standing: unknown[]) => (request: Seen) => {
+      if (request.method === 'GET' && request.path === `/pipelines/${HEROKU_PIPELINE}/review-apps`) return { status: 200, body: standing };
+      if (request.path === '/review-apps') return { status: 201, body: reviewApp('pending') };
+      if (request.method === 'DELETE') return { status: 200, body: reviewApp('deleting') };
+      if (request.path.endsWith('/builds')) return { status: 201, body: build('pending') };
+      return { status: 404, body: { id: 'not_found', message: 'Not found' } };
+    };
+    const asked = () => seen.map((s) => `${s.method} ${s.path}`);
+
+    it('makes a review app from the commit’s tarball for the pull request’s first preview, and follows it', async () => {
+      reply = pipelineHas([reviewApp('deleted', { id: 'gone' }), reviewApp('created', { pr_number: 8 })]);
+      const made = await previews.deploy(previewCall('deploy'));
+      expect(asked()).toEqual([`GET /pipelines/${HEROKU_PIPELINE}/review-apps`, 'POST /review-apps']);
+      expect(JSON.parse(seen[1]?.body ?? '')).toEqual(herokuReviewAppRequest);
+      expect(made).toEqual({
+        state: 'in_progress',
+        message: `Heroku is making review app ${REVIEW_APP} for pull request #7 (pending)`,
+        vendorId: `review-app:${REVIEW_APP}`,
+        url: null,
+      });
+
+      seen.length = 0;
+      reply = () => ({ status: 200, body: reviewApp('created') });
+      const status = await herokuProvider.status?.(previewCall('deploy'), made.vendorId ?? '');
+      expect(asked()).toEqual([`GET /review-apps/${REVIEW_APP}`]);
+      expect(status).toEqual({
+        state: 'succeeded',
+        message: 'Heroku review app created',
+        url: `https://dashboard.heroku.com/apps/${REVIEW_APP_APP}`,
+      });
+    });
+
+    it('builds a newer commit on the review app’s own app, and follows that build there', async () => {
+      reply = pipelineHas([reviewApp('created')]);
+      const made = await previews.deploy(previewCall('deploy'));
+      expect(asked()).toEqual([`GET /pipelines/${HEROKU_PIPELINE}/review-apps`, `POST /apps/${REVIEW_APP_APP}/builds`]);
+      expect(JSON.parse(seen[1]?.body ?? '')).toEqual({
+        source_blob: { ...herokuBuildRequest.source_blob, version_description: 'Log in' },
+      });
+      expect(made).toMatchObject({ state: 'in_progress', vendorId: `${REVIEW_APP_APP}/${BUILD_ID}` });
+
+      seen.length = 0;
+      reply = () => ({ status: 200, body: build('succeeded') });
+      const status = await herokuProvider.status?.(previewCall('deploy'), made.vendorId ?? '');
+      expect(asked()).toEqual([`GET /apps/${REVIEW_APP_APP}/builds/${BUILD_ID}`]);
+      expect(status?.state).toBe('succeeded');
+    });
+
+    it('waits, as a retryable fault, while the review app is still being made from an earlier commit', async () => {
+      reply = pipelineHas([reviewApp('creating')]);
+      const waiting = previews.deploy(previewCall('deploy'));
+      await expect(waiting).rejects.toThrow(
+        new HttpFault('busy', 'Heroku is still making the review app of pull request #7 (creating)', null, 60),
+      );
+      await expect(waiting).rejects.toMatchObject({ retryAfterSeconds: 60 });
+    });
+
+    it('refuses to build on an errored review app, saying what to do', async () => {
+      reply = pipelineHas([reviewApp('errored', { error_status: 'Build failed' })]);
+      await expect(previews.deploy(previewCall('deploy'))).rejects.toThrow(
+        new HttpRejected(
+          "Heroku's review app of pull request #7 errored (Build failed): delete it from the pipeline, then push to the pull request again",
+          null,
+        ),
+      );
+      expect(asked()).toEqual([`GET /pipelines/${HEROKU_PIPELINE}/review-apps`]);
+    });
+
+    it('deletes the pull request’s review app at teardown, and has nothing to remove when there is none', async () => {
+      reply = pipelineHas([reviewApp('created')]);
+      const removed = await previews.teardown(previewCall('teardown'));
+      expect(asked()).toEqual([`GET /pipelines/${HEROKU_PIPELINE}/review-apps`, `DELETE /review-apps/${REVIEW_APP}`]);
+      expect(removed).toEqual({
+        state: 'succeeded',
+        message: `Heroku is deleting review app ${REVIEW_APP} of pull request #7`,
+        vendorId: null,
+        url: null,
+      });
+
+      seen.length = 0;
+      reply = pipelineHas([reviewApp('deleting')]);
+      expect(await previews.teardown(previewCall('teardown'))).toMatchObject({
+        state: 'succeeded',
+        message: 'Heroku has no review app of pull request #7 to remove',
+      });
+      expect(asked()).toEqual([`GET /pipelines/${HEROKU_PIPELINE}/review-apps`]);
+    });
+
+    it('is not offered without a pipeline, and refuses a pipeline that is not an id', () => {
+      const message =
+        'Heroku makes previews as Review Apps of a pipeline: set the pipeline id (heroku pipelines:info) to preview pull requests';
+      expect(previews.unavailable?.(callWith().settings)).toBe(message);
+      expect(previews.unavailable?.(callWith({ pipeline: HEROKU_PIPELINE }).settings)).toBeNull();
+      const result = herokuProvider.settingsSchema.safeParse({
+        app: 'acme-web-staging',
+        sourceUrlTemplate: 'https://archive.example.com/{commit}.tgz',
+        pipeline: 'acme-pipeline',
+      });
+      expect(result.success ? [] : describeIssues(result.error)).toEqual([
+        'pipeline: must be the pipeline’s id, a UUID such as 2f3e7a1c-…, from heroku pipelines:info',
+      ]);
+    });
+
+    it('reads a made review app as the preview working, one gone or errored as failed, and a status Heroku adds later as still under way', () => {
+      expect(['pending', 'creating', 'created', 'errored', 'deleting', 'deleted', 'hibernating'].map(reviewAppState)).toEqual([
+        'in_progress',
+        'in_progress',
+        'succeeded',
+        'failed',
+        'failed',
+        'failed',
+        'in_progress',
+      ]);
+    });
+  });
+
   it('calls only api.heroku.com and lists every setting and secret as a field', () => {
     expect(
       herokuProvider.hosts(settingsOf({ app: 'acme-web-staging', sourceUrlTemplate: 'https://archive.example.com/{commit}.tgz' })),
@@ -204,6 +339,7 @@ describe('the Heroku provider', () => {
     expect(herokuProvider.fields.map((f) => [f.key, f.secret, f.required])).toEqual([
       ['app', false, true],
       ['sourceUrlTemplate', false, true],
+      ['pipeline', false, false],
       ['apiKey', true, true],
       ['archiveToken', true, false],
     ]);

@@ -6,7 +6,7 @@ import { type NetlifySettings, netlifyProvider as provider } from '../../src/pro
 import { DEPLOY_STATES } from '../../src/providers/netlify/states';
 import type { DeployCall } from '../../src/core/provider';
 import type { DeployJob } from '../../src/core/job';
-import { makeDeployJob } from '../fixtures/jobs';
+import { makeDeployJob, makePreviewJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, refusal, type Reply, type Seen } from './loopback-vendor';
 
@@ -331,6 +331,39 @@ describe('the Netlify provider', () => {
         shapeOnly: false,
         message: `Netlify refused the credentials: GET https://api.netlify.com/api/v1/sites/${SITE_ID} answered 404: Not Found`,
       });
+    });
+  });
+
+  describe('previews', () => {
+    const previews = provider.previews!;
+
+    it('builds the pull request’s source branch as a branch deploy through the API, and follows the build', async () => {
+      answer = () => ({ status: 200, body: netlifyBuild() });
+      const made = await previews.deploy(apiCall({ token: TOKEN }, makePreviewJob('deploy')));
+      expect(seen.map((s) => [s.method, s.path, s.query])).toEqual([
+        ['POST', `/api/v1/sites/${SITE_ID}/builds`, { branch: 'feature/login', title: 'Deploy Relay: Log in' }],
+      ]);
+      expect(made).toMatchObject({ state: 'in_progress', vendorId: BUILD_ID });
+    });
+
+    it('builds the source branch by the build hook too, whose outcome Netlify does not report', async () => {
+      answer = () => ({ status: 200 });
+      const made = await previews.deploy(hookCall(HOOK_URL, makePreviewJob('deploy')));
+      expect(seen.map((s) => [s.method, s.path, s.query.trigger_branch])).toEqual([['POST', `/build_hooks/${HOOK_ID}`, 'feature/login']]);
+      expect(made).toMatchObject({ state: 'requested', vendorId: null });
+    });
+
+    it('keeps the branch deploy at teardown and says so, calling nothing', async () => {
+      const kept = await previews.teardown(apiCall({ token: TOKEN }, makePreviewJob('teardown')));
+      expect(seen).toEqual([]);
+      expect(kept).toEqual({
+        state: 'succeeded',
+        message:
+          'Netlify keeps branch deploys: nothing was removed (delete the branch’s deploys from the site’s Deploys page if they are no longer wanted)',
+        vendorId: null,
+        url: null,
+      });
+      expect(previews.unavailable).toBeUndefined();
     });
   });
 

@@ -5,7 +5,7 @@ import { describeIssues } from '../../src/core/zod-messages';
 import { resolveUpsunSettings, upsunProvider, type UpsunSettings } from '../../src/providers/upsun';
 import { UPSUN_ACTIVITY_STATES, upsunState } from '../../src/providers/upsun/states';
 import type { DeployCall } from '../../src/core/provider';
-import { makeDeployJob } from '../fixtures/jobs';
+import { makeDeployJob, makePreviewJob } from '../fixtures/jobs';
 import { makeTarget } from '../fixtures/targets';
 import { loopbackVendor, type Reply, type Seen } from './loopback-vendor';
 
@@ -288,6 +288,69 @@ describe('the Upsun provider', () => {
     const result = upsunProvider.settingsSchema.safeParse({ projectId: PROJECT, environment: 'main', action: 'redeploy', ...override });
     expect(result.success).toBe(false);
     if (!result.success) expect(describeIssues(result.error)).toEqual([message]);
+  });
+
+  describe('previews: the environment of the pull request’s source branch', () => {
+    const previews = upsunProvider.previews!;
+    const branchPath = `/projects/${PROJECT}/environments/${encodeURIComponent('feature/login')}`;
+    const previewCall = (action: 'deploy' | 'teardown', apiToken: string): DeployCall<UpsunSettings> => ({
+      ...callWith(settingsOf(), apiToken),
+      job: makePreviewJob(action),
+    });
+    /** Upsun answers the environment read with `status` and every action with a started activity. */
+    const environmentIs = (status: string | null) => (request: Seen) =>
+      request.method === 'GET'
+        ? status === null
+          ? { status: 404, body: { message: 'Not found' } }
+          : { status: 200, body: { id: 'feature/login', status } }
+        : { status: 202, body: accepted([activity('pending', null, 'environment.activate')]) };
+
+    it.each([
+      ['inactive', 'activate', '{}'],
+      ['paused', 'resume', ''],
+      ['active', 'redeploy', ''],
+    ])('makes the preview of an %s environment by its %s, and follows the activity', async (status, action, body) => {
+      reply = environmentIs(status);
+      const made = await previews.deploy(previewCall('deploy', freshToken()));
+      expect(seen.slice(1).map((s) => `${s.method} ${s.target} ${s.body}`)).toEqual([
+        `GET ${branchPath} `,
+        `POST ${branchPath}/${action} ${body}`,
+      ]);
+      expect(made).toEqual({
+        state: 'in_progress',
+        message: `Upsun started the ${action} of environment feature/login (activity ${ACTIVITY}, pending)`,
+        vendorId: ACTIVITY,
+        url: null,
+      });
+    });
+
+    it('says where the environment comes from when the branch has none, and activates nothing', async () => {
+      reply = environmentIs(null);
+      await expect(previews.deploy(previewCall('deploy', freshToken()))).rejects.toThrow(
+        new HttpRejected(
+          'Upsun has no environment for the branch feature/login: it makes one when the branch reaches the project (its Bitbucket integration, or a git push to Upsun)',
+          404,
+        ),
+      );
+      expect(seen.slice(1).map((s) => s.method)).toEqual(['GET']);
+    });
+
+    it('tears the preview down by deactivating an active environment', async () => {
+      reply = environmentIs('active');
+      const removed = await previews.teardown(previewCall('teardown', freshToken()));
+      expect(seen.slice(1).map((s) => `${s.method} ${s.target}`)).toEqual([`GET ${branchPath}`, `POST ${branchPath}/deactivate`]);
+      expect(removed).toMatchObject({ state: 'in_progress', vendorId: ACTIVITY });
+    });
+
+    it.each([
+      ['inactive', 'Upsun: the environment of feature/login is inactive already, nothing to deactivate'],
+      [null, 'Upsun: the environment of feature/login is gone, nothing to deactivate'],
+    ])('has nothing to tear down when the environment is %s', async (status, message) => {
+      reply = environmentIs(status);
+      const removed = await previews.teardown(previewCall('teardown', freshToken()));
+      expect(seen.slice(1).map((s) => s.method)).toEqual(['GET']);
+      expect(removed).toEqual({ state: 'succeeded', message, vendorId: null, url: null });
+    });
   });
 
   it('calls api.upsun.com and auth.upsun.com and lists every setting and secret as a field', () => {

@@ -480,6 +480,12 @@ async function deployNow(call: CallContext, payload: unknown): Promise<DeployNow
   const workspaceUuid = requireWorkspace(call);
   const target = requireTarget(await getTargets(call.repositoryUuid), targetId);
   if (!target.enabled) throw new RelayError('INVALID_INPUT', `${target.name} is disabled; enable it to deploy.`);
+  if (target.preview) {
+    throw new RelayError(
+      'INVALID_INPUT',
+      `${target.name} makes pull-request previews: open or update a pull request into its branches to deploy one. Nothing was deployed.`,
+    );
+  }
   const head = await getBranchHead(workspaceUuid, call.repositoryUuid, branch);
   if (!head) throw new FieldErrors({ branch: `There is no branch ${branch} in this repository.` });
   return queueJob(

@@ -1,11 +1,11 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
 import { firstLine } from '../../core/text';
-import { HttpRejected } from '../../core/http';
+import { HttpFault, type HttpMethod, HttpRejected, type HttpResponse } from '../../core/http';
 import { parseAnswer, readAccepted, requireSecret } from '../kit';
-import type { DeployCall, DeployProvider, ProviderCall } from '../../core/provider';
-import { herokuState } from './states';
-import { appSchema, buildSchema } from './wire';
+import type { DeployCall, DeployProvider, ProviderCall, StartResult, StatusResult } from '../../core/provider';
+import { herokuState, reviewAppState } from './states';
+import { appSchema, buildSchema, type HerokuReviewApp, reviewAppListSchema, reviewAppSchema } from './wire';
 
 /**
  * Heroku's Build API: Heroku downloads a gzipped tarball of the source from a URL we give it and builds
@@ -62,6 +62,19 @@ const settingsSchema = z.object({
       if (problem) ctx.addIssue({ code: 'custom', message: problem, input: value });
     }),
   ),
+  // Optional: a pipeline makes the target able to preview pull requests as Review Apps.
+  pipeline: z._default(
+    z
+      .string()
+      .check(
+        z.trim(),
+        z.regex(
+          /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$/,
+          'must be the pipeline’s id, a UUID such as 2f3e7a1c-…, from heroku pipelines:info',
+        ),
+      ),
+    '',
+  ),
 });
 export type HerokuSettings = z.infer<typeof settingsSchema>;
 
@@ -93,6 +106,98 @@ export function sourceUrl(call: DeployCall<HerokuSettings>): string {
 const buildPageUrl = (app: string, id: string): string =>
   `https://dashboard.heroku.com/apps/${encodeURIComponent(app)}/activity/builds/${encodeURIComponent(id)}`;
 
+/**
+ * One Platform API call with the API key; a body is JSON. The archive token rides in a body's source
+ * URL, so it is redacted too.
+ */
+function callHeroku(call: ProviderCall<HerokuSettings>, method: HttpMethod, path: string, body?: unknown): Promise<HttpResponse> {
+  const apiKey = apiKeyOf(call);
+  return call.http.send({
+    method,
+    url: `${API}${path}`,
+    headers: { ...HEADERS, authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    secrets: [apiKey, ...(call.secrets.archiveToken ? [call.secrets.archiveToken] : [])],
+  });
+}
+
+/** `POST /apps/{app}/builds` of the job's commit tarball: the app's own, or a review app's. */
+async function createBuild(call: DeployCall<HerokuSettings>, app: string): Promise<StartResult> {
+  const response = await callHeroku(call, 'POST', `/apps/${encodeURIComponent(app)}/builds`, {
+    source_blob: { url: sourceUrl(call), version: call.job.commit.hash, version_description: firstLine(call.job.commit.message, 200) },
+  });
+  const read = readAccepted('Heroku', 'build', buildSchema, response, call.log);
+  if (!read.ok) return read.result;
+  const build = read.data;
+  return {
+    state: 'in_progress',
+    message: `Heroku build ${build.id} started (${build.status})`,
+    vendorId: build.id,
+    url: buildPageUrl(app, build.id),
+  };
+}
+
+/**
+ * What a record's vendor id follows. A push's build is the target app's (its plain id); a preview is a
+ * review app being made (`review-app:{id}`), then a build of the review app's own app (`{app}/{build}`).
+ */
+const REVIEW_APP = 'review-app:';
+type Followed = { kind: 'build'; app: string; build: string } | { kind: 'review-app'; id: string };
+function followed(settings: HerokuSettings, vendorId: string): Followed {
+  if (vendorId.startsWith(REVIEW_APP)) return { kind: 'review-app', id: vendorId.slice(REVIEW_APP.length) };
+  const [app, build] = vendorId.split('/');
+  return build && app ? { kind: 'build', app, build } : { kind: 'build', app: settings.app, build: vendorId };
+}
+
+const NO_PIPELINE =
+  'Heroku makes previews as Review Apps of a pipeline: set the pipeline id (heroku pipelines:info) to preview pull requests';
+
+/** The preview's pipeline and pull request; the registry refuses preview jobs for settings without a pipeline. */
+function reviewOf(call: DeployCall<HerokuSettings>): { pipeline: string; pr: number } {
+  const pr = call.job.preview?.pullRequest.id;
+  if (pr === undefined) throw new InvalidInputError('Heroku was asked for a review app by a job that is not a preview');
+  if (!call.settings.pipeline) throw new InvalidInputError(NO_PIPELINE);
+  return { pipeline: call.settings.pipeline, pr };
+}
+
+/** The pipeline's review app of pull request `pr` that still stands (not deleting or deleted), if any. */
+async function standingReviewApp(call: DeployCall<HerokuSettings>, pipeline: string, pr: number): Promise<HerokuReviewApp | null> {
+  const response = await callHeroku(call, 'GET', `/pipelines/${encodeURIComponent(pipeline)}/review-apps`);
+  const apps = parseAnswer('Heroku', reviewAppListSchema, response.text, 'Heroku review apps');
+  return apps.find((app) => app.pr_number === pr && app.status !== 'deleting' && app.status !== 'deleted') ?? null;
+}
+
+/** `POST /review-apps`: Heroku makes an app in the pipeline and builds the tarball of the pull request's commit. */
+async function createReviewApp(call: DeployCall<HerokuSettings>, pipeline: string, pr: number): Promise<StartResult> {
+  const response = await callHeroku(call, 'POST', '/review-apps', {
+    branch: call.job.ref.name,
+    pipeline,
+    pr_number: pr,
+    // The review app's source_blob takes only url and version (strictProperties).
+    source_blob: { url: sourceUrl(call), version: call.job.commit.hash },
+  });
+  const read = readAccepted('Heroku', 'review app', reviewAppSchema, response, call.log);
+  if (!read.ok) return read.result;
+  const made = read.data;
+  return {
+    state: 'in_progress',
+    message: `Heroku is making review app ${made.id} for pull request #${pr} (${made.status})`,
+    vendorId: `${REVIEW_APP}${made.id}`,
+    url: null,
+  };
+}
+
+async function reviewAppStatus(call: ProviderCall<HerokuSettings>, id: string): Promise<StatusResult> {
+  const response = await callHeroku(call, 'GET', `/review-apps/${encodeURIComponent(id)}`);
+  const review = parseAnswer('Heroku', reviewAppSchema, response.text, `Heroku review app ${id}`);
+  const said = review.error_status ?? review.message;
+  return {
+    state: reviewAppState(review.status),
+    message: `Heroku review app ${review.status}${said ? `: ${said}` : ''}`,
+    url: review.app ? `https://dashboard.heroku.com/apps/${encodeURIComponent(review.app.id)}` : null,
+  };
+}
+
 export const herokuProvider: DeployProvider<HerokuSettings> = {
   id: 'heroku',
   title: 'Heroku',
@@ -120,6 +225,14 @@ export const herokuProvider: DeployProvider<HerokuSettings> = {
         "Heroku's POST /sources yourself. The filled-in URL is kept in Heroku's build record, visible to the app's collaborators.",
     },
     {
+      key: 'pipeline',
+      label: 'Pipeline id (for previews)',
+      kind: 'text',
+      required: false,
+      secret: false,
+      help: 'Optional: the id of the pipeline whose Review Apps preview pull requests (heroku pipelines:info shows it). Review Apps must be enabled on the pipeline.',
+    },
+    {
       key: 'apiKey',
       label: 'Heroku API key',
       kind: 'text',
@@ -140,52 +253,62 @@ export const herokuProvider: DeployProvider<HerokuSettings> = {
   hosts: () => ['api.heroku.com'],
   redeploy: () => ({ by: 'commit' }),
 
-  async start(call) {
-    const apiKey = apiKeyOf(call);
-    const url = sourceUrl(call);
-    const app = call.settings.app;
-    const response = await call.http.send({
-      method: 'POST',
-      url: `${API}/apps/${encodeURIComponent(app)}/builds`,
-      headers: { ...HEADERS, authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        source_blob: { url, version: call.job.commit.hash, version_description: firstLine(call.job.commit.message, 200) },
-      }),
-      secrets: [apiKey, ...(call.secrets.archiveToken ? [call.secrets.archiveToken] : [])],
-    });
-    const read = readAccepted('Heroku', 'build', buildSchema, response, call.log);
-    if (!read.ok) return read.result;
-    const build = read.data;
-    return {
-      state: 'in_progress',
-      message: `Heroku build ${build.id} started (${build.status})`,
-      vendorId: build.id,
-      url: buildPageUrl(app, build.id),
-    };
+  start: (call) => createBuild(call, call.settings.app),
+
+  /**
+   * Heroku Review Apps: the pull request's first preview makes a review app in the pipeline from the
+   * commit's tarball; each newer commit is a build of that review app's own app. Teardown deletes it.
+   */
+  previews: {
+    async deploy(call) {
+      const { pipeline, pr } = reviewOf(call);
+      const standing = await standingReviewApp(call, pipeline, pr);
+      if (!standing) return createReviewApp(call, pipeline, pr);
+      if (standing.status === 'created' && standing.app) {
+        const started = await createBuild(call, standing.app.id);
+        return started.vendorId ? { ...started, vendorId: `${standing.app.id}/${started.vendorId}` } : started;
+      }
+      if (standing.status === 'errored') {
+        const said = standing.error_status ?? standing.message;
+        throw new HttpRejected(
+          `Heroku's review app of pull request #${pr} errored${said ? ` (${said})` : ''}: delete it from the pipeline, then push to the pull request again`,
+          null,
+        );
+      }
+      // Still being made from an earlier commit: this commit is built on it once it is made.
+      throw new HttpFault('busy', `Heroku is still making the review app of pull request #${pr} (${standing.status})`, null, 60);
+    },
+    async teardown(call) {
+      const { pipeline, pr } = reviewOf(call);
+      const standing = await standingReviewApp(call, pipeline, pr);
+      if (!standing)
+        return { state: 'succeeded', message: `Heroku has no review app of pull request #${pr} to remove`, vendorId: null, url: null };
+      await callHeroku(call, 'DELETE', `/review-apps/${encodeURIComponent(standing.id)}`);
+      return {
+        state: 'succeeded',
+        message: `Heroku is deleting review app ${standing.id} of pull request #${pr}`,
+        vendorId: null,
+        url: null,
+      };
+    },
+    unavailable: (settings) => (settings.pipeline ? null : NO_PIPELINE),
   },
 
   async status(call, vendorId) {
-    const apiKey = apiKeyOf(call);
-    const app = call.settings.app;
-    const response = await call.http.send({
-      method: 'GET',
-      url: `${API}/apps/${encodeURIComponent(app)}/builds/${encodeURIComponent(vendorId)}`,
-      headers: { ...HEADERS, authorization: `Bearer ${apiKey}` },
-      secrets: [apiKey],
-    });
-    const build = parseAnswer('Heroku', buildSchema, response.text, `Heroku build ${vendorId}`);
-    return { state: herokuState(build.status), message: `Heroku build ${build.status}`, url: buildPageUrl(app, build.id) };
+    const following = followed(call.settings, vendorId);
+    if (following.kind === 'review-app') return reviewAppStatus(call, following.id);
+    const response = await callHeroku(
+      call,
+      'GET',
+      `/apps/${encodeURIComponent(following.app)}/builds/${encodeURIComponent(following.build)}`,
+    );
+    const build = parseAnswer('Heroku', buildSchema, response.text, `Heroku build ${following.build}`);
+    return { state: herokuState(build.status), message: `Heroku build ${build.status}`, url: buildPageUrl(following.app, build.id) };
   },
 
   async verify(call) {
-    const apiKey = apiKeyOf(call);
     try {
-      const response = await call.http.send({
-        method: 'GET',
-        url: `${API}/apps/${encodeURIComponent(call.settings.app)}`,
-        headers: { ...HEADERS, authorization: `Bearer ${apiKey}` },
-        secrets: [apiKey],
-      });
+      const response = await callHeroku(call, 'GET', `/apps/${encodeURIComponent(call.settings.app)}`);
       const app = parseAnswer('Heroku', appSchema, response.text, 'Heroku app');
       return {
         ok: true,

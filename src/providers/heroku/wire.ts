@@ -12,4 +12,17 @@ export const appSchema = z.object({
   name: z.string(),
 });
 
-/** A 2xx whose body is not what the schema promises is a refusal to guess, named as such. */
+/**
+ * `definitions.review-app`: the parts we read. `status` is pending, creating, created, deleting, deleted
+ * or errored; `app` is null until Heroku has made the review app's app.
+ */
+export const reviewAppSchema = z.object({
+  id: z.string().check(z.minLength(1)),
+  status: z.string(),
+  pr_number: z.optional(z.nullable(z.number())),
+  app: z.optional(z.nullable(z.object({ id: z.string().check(z.minLength(1)) }))),
+  message: z.optional(z.nullable(z.string())),
+  error_status: z.optional(z.nullable(z.string())),
+});
+export type HerokuReviewApp = z.infer<typeof reviewAppSchema>;
+export const reviewAppListSchema = z.array(reviewAppSchema);

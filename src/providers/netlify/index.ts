@@ -14,7 +14,7 @@ import {
 } from '../kit';
 import { HttpRejected } from '../../core/http';
 import { firstLine } from '../../core/text';
-import type { DeployProvider, ProviderCall, StatusResult } from '../../core/provider';
+import type { DeployCall, DeployProvider, ProviderCall, StartResult, StatusResult } from '../../core/provider';
 import { deployState } from './states';
 import { type NetlifyBuild, type NetlifyDeploy, buildSchema, deploySchema, siteSchema } from './wire';
 
@@ -90,6 +90,46 @@ async function readBuild(call: ProviderCall<NetlifySettings>, token: string, bui
   return parseAnswer('Netlify', buildSchema, response.text, 'Netlify build');
 }
 
+/** Builds the job's branch (a tag builds the site's own branch): by the build hook, or through the API, followed to its deploy. */
+async function startBuild(call: DeployCall<NetlifySettings>): Promise<StartResult> {
+  const { job } = call;
+  const title = buildTitle(job.commit.message);
+  // A tag is not a branch Netlify can build: without a branch, the hook or site builds its own default one.
+  const branch = job.ref.type === 'branch' ? job.ref.name : null;
+
+  if (call.settings.mode === 'hook') {
+    const hook = checkHookUrl(call.secrets.hookUrl, NETLIFY_HOOK, 'hookUrl');
+    const url = new URL(hook.url);
+    if (branch) url.searchParams.set('trigger_branch', branch);
+    url.searchParams.set('trigger_title', title);
+    const response = await call.http.send({
+      method: 'POST',
+      url: url.toString(),
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(deploySummary(call)),
+      secrets: hook.secrets,
+    });
+    return hookAccepted('Netlify', 'build hook', response.status);
+  }
+
+  const settings = call.settings;
+  const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
+  const url = new URL(`${sitePath(settings)}/builds`, API);
+  if (branch) url.searchParams.set('branch', branch);
+  url.searchParams.set('title', title);
+  // The spec's body is an optional zip of files to deploy; a build from the linked repository sends none.
+  const response = await call.http.send({ method: 'POST', url: url.toString(), headers: getJson(token), secrets: [token] });
+  const read = readAccepted('Netlify', 'build', buildSchema, response, call.log);
+  if (!read.ok) return read.result;
+  const build = read.data;
+  return {
+    state: 'in_progress',
+    message: `Netlify build ${build.id} started${build.deploy_id ? ` for deploy ${build.deploy_id}` : ''}`,
+    vendorId: build.id,
+    url: null,
+  };
+}
+
 export const netlifyProvider: DeployProvider<NetlifySettings> = {
   id: 'netlify',
   title: 'Netlify',
@@ -129,43 +169,23 @@ export const netlifyProvider: DeployProvider<NetlifySettings> = {
     why: 'Netlify builds the branch’s newest commit; restore an earlier deploy from the site’s Deploys page in Netlify',
   }),
 
-  async start(call) {
-    const { job } = call;
-    const title = buildTitle(job.commit.message);
-    // A tag is not a branch Netlify can build: without a branch, the hook or site builds its own default one.
-    const branch = job.ref.type === 'branch' ? job.ref.name : null;
+  start: (call) => startBuild(call),
 
-    if (call.settings.mode === 'hook') {
-      const hook = checkHookUrl(call.secrets.hookUrl, NETLIFY_HOOK, 'hookUrl');
-      const url = new URL(hook.url);
-      if (branch) url.searchParams.set('trigger_branch', branch);
-      url.searchParams.set('trigger_title', title);
-      const response = await call.http.send({
-        method: 'POST',
-        url: url.toString(),
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(deploySummary(call)),
-        secrets: hook.secrets,
-      });
-      return hookAccepted('Netlify', 'build hook', response.status);
-    }
-
-    const settings = call.settings;
-    const token = requireSecret(call.secrets, 'token', TOKEN_WHAT);
-    const url = new URL(`${sitePath(settings)}/builds`, API);
-    if (branch) url.searchParams.set('branch', branch);
-    url.searchParams.set('title', title);
-    // The spec's body is an optional zip of files to deploy; a build from the linked repository sends none.
-    const response = await call.http.send({ method: 'POST', url: url.toString(), headers: getJson(token), secrets: [token] });
-    const read = readAccepted('Netlify', 'build', buildSchema, response, call.log);
-    if (!read.ok) return read.result;
-    const build = read.data;
-    return {
-      state: 'in_progress',
-      message: `Netlify build ${build.id} started${build.deploy_id ? ` for deploy ${build.deploy_id}` : ''}`,
-      vendorId: build.id,
-      url: null,
-    };
+  /**
+   * A preview is a branch deploy: a build of the pull request's source branch, which Netlify serves at
+   * its own branch address when the site deploys all branches. Netlify has no call that removes a
+   * branch deploy, so teardown keeps it.
+   */
+  previews: {
+    deploy: (call) => startBuild(call),
+    teardown: () =>
+      Promise.resolve({
+        state: 'succeeded',
+        message:
+          'Netlify keeps branch deploys: nothing was removed (delete the branch’s deploys from the site’s Deploys page if they are no longer wanted)',
+        vendorId: null,
+        url: null,
+      }),
   },
 
   /** The build says whether it failed and which deploy it makes; the deploy's `state` says where that deploy is. */

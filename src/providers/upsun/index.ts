@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { InvalidInputError } from '../../core/errors';
 import { HttpRejected, type HttpRequest, type HttpResponse } from '../../core/http';
 import { parseAnswer, readAccepted, requireSecret } from '../kit';
-import type { DeployProvider, ProviderCall } from '../../core/provider';
+import type { DeployCall, DeployProvider, ProviderCall, StartResult } from '../../core/provider';
 import { upsunState } from './states';
 import { acceptedSchema, activitySchema, environmentSchema, tokenSchema } from './wire';
 
@@ -191,6 +191,49 @@ function actionRequest(settings: UpsunSettings): { path: string; body: string | 
   }
 }
 
+/** The started activity of an accepted environment action, as the record follows it. */
+function followAccepted(accepted: z.infer<typeof acceptedSchema>, what: string): StartResult {
+  // One action may start several activities; the first is the one the action itself created.
+  const activity = accepted._embedded?.activities?.[0];
+  if (!activity) {
+    return { state: 'requested', message: `Upsun accepted the ${what} but started no activity to follow`, vendorId: null, url: null };
+  }
+  return {
+    state: 'in_progress',
+    message: `Upsun started the ${what} (activity ${activity.id}, ${activity.state})`,
+    vendorId: activity.id,
+    url: null,
+  };
+}
+
+/**
+ * The environment of a preview's branch: Upsun makes one per branch that reaches the project (its
+ * Bitbucket integration, or a git push to Upsun), with the branch's name as its id. Null when there is none.
+ */
+async function branchEnvironment(call: DeployCall<UpsunSettings>): Promise<{ path: string; status: string } | null> {
+  const path = `/projects/${encodeURIComponent(call.settings.projectId)}/environments/${encodeURIComponent(call.job.ref.name)}`;
+  try {
+    const response = await callApi(call, { method: 'GET', path });
+    return { path, status: parseAnswer('Upsun', environmentSchema, response.text, 'Upsun environment').status };
+  } catch (error) {
+    if (error instanceof HttpRejected && error.status === 404) return null;
+    throw error;
+  }
+}
+
+/** An environment action of a preview (`activate`, `redeploy`, `deactivate`), followed by the activity it started. */
+async function previewAction(call: DeployCall<UpsunSettings>, path: string, action: string, body?: string): Promise<StartResult> {
+  const what = `${action} of environment ${call.job.ref.name}`;
+  const response = await callApi(call, {
+    method: 'POST',
+    path: `${path}/${action}`,
+    body,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+  });
+  const read = readAccepted('Upsun', what, acceptedSchema, response, call.log);
+  return read.ok ? followAccepted(read.data, what) : read.result;
+}
+
 export const upsunProvider: DeployProvider<UpsunSettings> = {
   id: 'upsun',
   title: 'Upsun (Platform.sh)',
@@ -262,19 +305,42 @@ export const upsunProvider: DeployProvider<UpsunSettings> = {
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
     });
     const read = readAccepted('Upsun', what, acceptedSchema, response, call.log);
-    if (!read.ok) return read.result;
-    const accepted = read.data;
-    // One action may start several activities; the first is the one the action itself created.
-    const activity = accepted._embedded?.activities?.[0];
-    if (!activity) {
-      return { state: 'requested', message: `Upsun accepted the ${what} but started no activity to follow`, vendorId: null, url: null };
-    }
-    return {
-      state: 'in_progress',
-      message: `Upsun started the ${what} (activity ${activity.id}, ${activity.state})`,
-      vendorId: activity.id,
-      url: null,
-    };
+    return read.ok ? followAccepted(read.data, what) : read.result;
+  },
+
+  /**
+   * A preview is the environment of the pull request's source branch: an inactive one is activated
+   * (Upsun builds the branch and copies the parent's data), an active one redeployed; teardown
+   * deactivates it, which destroys its services and data and keeps the branch. Upsun takes no commit:
+   * the environment runs what the branch holds on Upsun.
+   */
+  previews: {
+    async deploy(call) {
+      const environment = await branchEnvironment(call);
+      if (!environment) {
+        throw new HttpRejected(
+          `Upsun has no environment for the branch ${call.job.ref.name}: it makes one when the branch reaches the project (its Bitbucket integration, or a git push to Upsun)`,
+          404,
+        );
+      }
+      if (environment.status === 'inactive') return previewAction(call, environment.path, 'activate', JSON.stringify({}));
+      if (environment.status === 'paused') return previewAction(call, environment.path, 'resume');
+      return previewAction(call, environment.path, 'redeploy');
+    },
+    async teardown(call) {
+      const environment = await branchEnvironment(call);
+      const branch = call.job.ref.name;
+      if (!environment || environment.status === 'inactive' || environment.status === 'deleting') {
+        const why = environment ? `is ${environment.status} already` : 'is gone';
+        return {
+          state: 'succeeded',
+          message: `Upsun: the environment of ${branch} ${why}, nothing to deactivate`,
+          vendorId: null,
+          url: null,
+        };
+      }
+      return previewAction(call, environment.path, 'deactivate');
+    },
   },
 
   async status(call, vendorId) {
