@@ -33,6 +33,8 @@ export const previewSchema = z.object({
     destination: z.string().check(z.maxLength(1000)),
     author: z.nullable(z.object({ accountId: z.nullable(z.string()), displayName: z.nullable(z.string()) })),
   }),
+  /** The fork the source branch is in, when it is not this repository's: a branch of that name deleted here is another branch. */
+  fork: z.optional(z.string().check(z.maxLength(300))),
 });
 export type Preview = z.infer<typeof previewSchema>;
 

@@ -2,6 +2,7 @@ import { digest } from './ids';
 import { type DeployJob, JOB_SCHEMA_VERSION, jobKeyFor, MAX_JOB_MESSAGE_LENGTH } from './job';
 import { orderOf } from './order';
 import type { PathCheck } from './paths';
+import { type ClosedBranchCheck, planClosedBranch } from './previews';
 import type { Push } from './push-event';
 import { findSkipMarker, hasPathFilters, refMatches } from './rules';
 import { type PlannedMark, plannedOf } from './run';
@@ -17,6 +18,8 @@ export interface Plan {
   planned: PlannedMark[];
   /** Why the push deploys nothing at all, when that is decided before looking at targets. */
   ignoredBecause: string | null;
+  /** A deleted branch's check of the previews made from it (core/previews.ts), for the deploy worker. */
+  closedBranch: ClosedBranchCheck | null;
 }
 
 /**
@@ -34,9 +37,20 @@ export const deliveryIdFor = (push: Push): string =>
  */
 export function planPush(push: Push, targets: readonly Target[], now: number): Plan {
   const deliveryId = deliveryIdFor(push);
-  const none = (reason: string): Plan => ({ deliveryId, jobs: [], pathCheck: null, planned: [], ignoredBecause: reason });
+  const none = (reason: string): Plan => ({
+    deliveryId,
+    jobs: [],
+    pathCheck: null,
+    planned: [],
+    ignoredBecause: reason,
+    closedBranch: null,
+  });
   if (push.selfGenerated) return none('the push was made by an app');
-  if (push.closed || !push.after) return none(`${push.ref.type} ${push.ref.name} was deleted`);
+  if (push.closed || !push.after) {
+    const closedBranch = planClosedBranch(push, deliveryId, targets, now);
+    const deleted = `${push.ref.type} ${push.ref.name} was deleted`;
+    return { ...none(closedBranch ? `${deleted}: its previews are checked for teardown` : deleted), closedBranch };
+  }
   const head = push.head ?? { hash: push.after, message: '', authorAccountId: null, date: null };
   const marker = findSkipMarker(head.message);
   // A preview target's rules name pull requests' destinations: pushes are not its to deploy.
@@ -80,5 +94,5 @@ export function planPush(push: Push, targets: readonly Target[], now: number): P
   }
   const [first] = filtered;
   const pathCheck: PathCheck | null = first ? { kind: 'paths', v: 1, job: first, targetIds: filtered.map((job) => job.targetId) } : null;
-  return { deliveryId, jobs, pathCheck, planned, ignoredBecause: null };
+  return { deliveryId, jobs, pathCheck, planned, ignoredBecause: null, closedBranch: null };
 }

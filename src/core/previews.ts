@@ -8,6 +8,8 @@ import { orderOf } from './order';
 import { MAX_ATTEMPTS, retryDelaySeconds } from './retry';
 import { refMatches } from './rules';
 import { type DeliveryPorts, type DeliveryResult, messageOf, plannedOf } from './run';
+import type { Logger } from './log';
+import type { Push } from './push-event';
 import { isPaused, isPreviewTarget, PAUSED_SKIP_REASON, type Target } from './targets';
 import { parseOrRefuse } from './zod-messages';
 
@@ -32,33 +34,25 @@ const ACTION_OF: Record<PullRequestAction, Preview['action']> = {
   declined: 'teardown',
 };
 
-export interface PreviewCheck {
-  kind: 'pullrequest';
-  v: 1;
-  deliveryId: string;
-  repository: { uuid: string; workspaceUuid: string };
-  actor: { accountId: string | null; uuid: string | null };
-  timestamp: string;
-  order: number;
-  createdAt: number;
-  preview: Preview;
-  source: { branch: string; commit: string };
-  targetIds: string[];
-}
-
-const previewCheckSchema = z.object({
-  kind: z.literal('pullrequest'),
+/** What a pull request's check and a deleted branch's share: the event they come from, and its place in line. */
+const checkFields = {
   v: z.literal(1),
   deliveryId: z.string().check(z.minLength(1), z.maxLength(64)),
   repository: z.object({ uuid: z.string(), workspaceUuid: z.string() }),
   actor: z.object({ accountId: z.nullable(z.string()), uuid: z.nullable(z.string()) }),
   timestamp: z.string(),
   order: z.number(),
+};
+
+const previewCheckSchema = z.object({
+  kind: z.literal('pullrequest'),
+  ...checkFields,
   createdAt: z.number(),
   preview: previewSchema,
   source: z.object({ branch: z.string().check(z.maxLength(1000)), commit: abbreviatedHash }),
   targetIds: z.array(z.string().check(z.maxLength(40))).check(z.minLength(1), z.maxLength(50)),
 });
+export type PreviewCheck = z.infer<typeof previewCheckSchema>;
 
 export const isPreviewCheck = (body: unknown): boolean =>
   typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'pullrequest';
@@ -160,15 +154,29 @@ export async function checkPreview(check: PreviewCheck, attempt: number, ports: 
       refusal = `Bitbucket could not be asked for this pull request's commit after ${MAX_ATTEMPTS} attempts: ${error.message}`;
     }
   }
-  const doc = await ports.store.getTargets(check.repository.uuid);
-  const targets = new Map(doc?.targets.map((target) => [target.id, target]));
+  const targets = await targetsOf(check.repository.uuid, ports);
   const jobs = check.targetIds.map((targetId) => previewJob(check, targetId, targets.get(targetId), asked, refusal));
+  const deploying = await queueAndMark(jobs, targets, ports, log);
+  const note = refusal ?? `${action} of pull request #${pullRequest.id}'s preview queued for ${deploying} of ${jobs.length} target(s)`;
+  log.info('preview check decided', { queued: jobs.length, deploying, refused: refusal !== null });
+  return { kind: 'done', record: null, note };
+}
+
+async function targetsOf(repositoryUuid: string, ports: DeliveryPorts): Promise<Map<string, Target>> {
+  const doc = await ports.store.getTargets(repositoryUuid);
+  return new Map(doc?.targets.map((target) => [target.id, target]));
+}
+
+/** Queues the previews' jobs, then marks those that may send as planned; returns how many may. */
+async function queueAndMark(jobs: DeployJob[], targets: Map<string, Target>, ports: DeliveryPorts, log: Logger): Promise<number> {
+  const [first] = jobs;
+  if (!first) return 0;
   await ports.enqueueJobs(jobs);
   // Marked once queued, never before: a mark always has a job that will act on it.
   const deploying = jobs.filter((job) => job.skipReason === null && job.refusal === undefined);
   await ports.store
     .markPlanned(
-      check.repository.uuid,
+      first.repository.uuid,
       deploying.map((job) => ({
         lane: laneOfJob(job),
         push: plannedOf(job),
@@ -179,9 +187,79 @@ export async function checkPreview(check: PreviewCheck, attempt: number, ports: 
       if (!(error instanceof PlatformFault)) throw error;
       log.warn('planned previews not marked; their jobs run all the same', { error: error.message });
     });
-  const note =
-    refusal ?? `${action} of pull request #${pullRequest.id}'s preview queued for ${deploying.length} of ${jobs.length} target(s)`;
-  log.info('preview check decided', { queued: jobs.length, deploying: deploying.length, refused: refusal !== null });
+  return deploying.length;
+}
+
+/**
+ * A branch deleted (a push with `closed: true`) tears down the previews made from it, as a merge or a
+ * decline does: Bitbucket may leave its pull request open, with nothing left to preview. Like a
+ * pull-request event, the trigger queues one check (no listing in the trigger); the worker lists the
+ * repository's previews and queues a teardown for each one still up from that branch. A fork's branch of
+ * the same name is another branch, and keeps its preview. Redelivered, the check finds the same
+ * previews and makes the same jobs, which tear down once; a teardown already done is skipped.
+ */
+const closedBranchCheckSchema = z.object({
+  kind: z.literal('closedbranch'),
+  ...checkFields,
+  branch: z.string().check(z.minLength(1), z.maxLength(1000)),
+});
+export type ClosedBranchCheck = z.infer<typeof closedBranchCheckSchema>;
+
+export const isClosedBranchCheck = (body: unknown): boolean =>
+  typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'closedbranch';
+
+export const parseClosedBranchCheck = (body: unknown): ClosedBranchCheck =>
+  parseOrRefuse(closedBranchCheckSchema, body, 'closed branch check');
+
+/** The check a deleted branch makes when the repository has a preview target; null otherwise. Pure, as planPush is. */
+export function planClosedBranch(push: Push, deliveryId: string, targets: readonly Target[], now: number): ClosedBranchCheck | null {
+  if (!push.closed || push.ref.type !== 'branch' || !targets.some((target) => target.enabled && isPreviewTarget(target))) return null;
+  return {
+    kind: 'closedbranch',
+    v: 1,
+    deliveryId,
+    repository: { uuid: push.repositoryUuid, workspaceUuid: push.workspaceUuid },
+    actor: push.actor,
+    timestamp: push.timestamp,
+    order: orderOf(push.timestamp, now),
+    branch: push.ref.name,
+  };
+}
+
+export async function tearDownClosedBranch(check: ClosedBranchCheck, ports: DeliveryPorts): Promise<DeliveryResult> {
+  const log = ports.log.child({ deliveryId: check.deliveryId, branch: check.branch });
+  const [targets, previews] = await Promise.all([
+    targetsOf(check.repository.uuid, ports),
+    ports.store.listRepositoryPreviews(check.repository.uuid),
+  ]);
+  const up = previews.filter(
+    (summary) => summary.sourceBranch === check.branch && summary.preview.action === 'deploy' && !summary.preview.fork,
+  );
+  const jobs = up.map((summary) => {
+    const { pullRequest } = summary.preview;
+    const teardown: PreviewCheck = {
+      kind: 'pullrequest',
+      v: 1,
+      // One delivery per pull request: its jobs' keys are the delivery's and the target's.
+      deliveryId: `c-${digest(check.deliveryId, String(pullRequest.id))}`,
+      repository: check.repository,
+      actor: check.actor,
+      timestamp: check.timestamp,
+      order: check.order,
+      createdAt: Math.floor(check.order / 1000),
+      preview: { action: 'teardown', pullRequest },
+      source: { branch: check.branch, commit: summary.commit },
+      targetIds: [summary.targetId],
+    };
+    const commit = { hash: summary.commit, message: '', author: null, date: null };
+    return previewJob(teardown, summary.targetId, targets.get(summary.targetId), { fork: null, commit }, null);
+  });
+  await queueAndMark(jobs, targets, ports, log);
+  const pullRequests = [...new Set(up.map((summary) => summary.preview.pullRequest.id))];
+  log.info('closed branch checked', { teardowns: jobs.length, pullRequests: pullRequests.join(',') });
+  const note = jobs.length
+    ? `branch ${check.branch} was deleted: ${jobs.length} preview(s) of pull request(s) ${pullRequests.map((id) => `#${id}`).join(', ')} torn down`
+    : `branch ${check.branch} was deleted: no preview was made from it`;
   return { kind: 'done', record: null, note };
 }
 
@@ -216,7 +294,7 @@ function previewJob(
     pushedAt: check.timestamp,
     order: check.order,
     createdAt: check.createdAt,
-    preview: check.preview,
+    preview: asked?.fork ? { ...check.preview, fork: asked.fork } : check.preview,
     // A teardown goes on while the target is paused: it only removes what a deploy made.
     skipReason: target && isPaused(target) && !teardown ? PAUSED_SKIP_REASON : null,
     ...(refusal !== null

@@ -7,6 +7,7 @@ import { type DeployJob, laneOfJob } from './job';
 import type { Logger } from './log';
 import type { Ordered } from './order';
 import type { ChangedFiles } from './paths';
+import type { PreviewSummary } from './preview-comment';
 import type { PullRequestSource, RepositoryPath, ResolvedCommit } from './previews';
 import type { BoundProvider, ProviderCall } from './provider';
 import { retryDelaySeconds } from './retry';
@@ -94,6 +95,8 @@ export interface DeliveryStore {
   getApproval(repositoryUuid: string, jobKey: string): Promise<ApprovalDecision | null>;
   /** Marks pushes as planned for their targets (after their jobs were queued), in one write. */
   markPlanned(repositoryUuid: string, marks: readonly PlannedMark[]): Promise<void>;
+  /** What each preview target's lane last sent for each pull request (the Previews tab's rows): what a deleted branch tears down. */
+  listRepositoryPreviews(repositoryUuid: string): Promise<PreviewSummary[]>;
 }
 
 /** A followed deploy's next status read: where its record is, and which read this is (the record has the rest). */

@@ -32,6 +32,8 @@ const pushMarkSchema = z.object({
   commit: z.string(),
   ref: z.object({ name: z.string(), type: z.enum(['branch', 'tag']) }),
   state: z.enum(DEPLOYMENT_STATES),
+  /** A preview's teardown (core/previews.ts): a later teardown of the same preview has nothing left to remove. */
+  teardown: z.optional(z.literal(true)),
 });
 export type PushMark = z.infer<typeof pushMarkSchema>;
 
@@ -89,7 +91,7 @@ export const deployedBySameCommit = (state: TargetStateFields, push: Pushed): Pu
   state.recent.find((mark) => mark.jobKey !== push.jobKey && mark.commit === push.commit.hash && DEPLOYING.has(mark.state));
 
 /** A job or a record, as the target's state remembers it. */
-type Markable = Pick<DeployJob, 'jobKey' | 'order' | 'ref'> & { commit: { hash: string } };
+type Markable = Pick<DeployJob, 'jobKey' | 'order' | 'ref' | 'preview'> & { commit: { hash: string } };
 
 export const markOf = (job: Markable, state: DeploymentState): PushMark => ({
   jobKey: job.jobKey,
@@ -97,6 +99,7 @@ export const markOf = (job: Markable, state: DeploymentState): PushMark => ({
   commit: job.commit.hash,
   ref: job.ref,
   state,
+  ...(job.preview?.action === 'teardown' ? { teardown: true as const } : {}),
 });
 
 /** The states in which a sent push counts as deployed (or deploying): another push of its commit need not send. */

@@ -205,6 +205,13 @@ export const DELIVERY_ROWS: readonly Row<DeliverySituation, DeliveryStep>[] = [
     then: (s) => overtakenBy(s, ahead(s) as PushMark, 'was already sent'),
   },
   {
+    // A decline and the deletion of the source branch both tear a preview down: the second has nothing to
+    // remove, unless the first failed.
+    name: 'preview torn down already',
+    when: (s) => tearsDown(s) && otherSent(s)?.teardown === true && otherSent(s)?.state !== 'failed',
+    then: (s) => finish('skipped', `Skipped: the preview was torn down already (${describe(otherSent(s) as PushMark)})`),
+  },
+  {
     name: 'a newer push is queued (coalescing)',
     when: (s) => coalesces(s) && newestPlanned(s) !== null,
     then: (s) => overtakenBy(s, newestPlanned(s) as PlannedPush, 'is queued for this target'),

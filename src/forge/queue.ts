@@ -5,7 +5,7 @@ import { bareUuid } from '../core/ids';
 import { type DeployJob, laneOf, laneOfJob } from '../core/job';
 import type { PathCheck } from '../core/paths';
 import type { CommentRefresh } from '../core/preview-comment';
-import type { PreviewCheck } from '../core/previews';
+import type { ClosedBranchCheck, PreviewCheck } from '../core/previews';
 import type { FollowCheck } from '../core/run';
 
 /** The queue manifest.yml's deploy-consumer reads: deploy jobs, and path and preview checks that become deploy jobs. */
@@ -68,8 +68,11 @@ export async function enqueueDeployJobs(jobs: readonly DeployJob[], pathCheck: P
   for (const pack of packEvents(events)) await pushed('deploy jobs', () => deployQueue.push(pack));
 }
 
-/** A pull-request event's preview check (core/previews.ts): one queue push; a repository's checks one at a time, mostly. */
-export async function enqueuePreviewCheck(check: PreviewCheck): Promise<void> {
+/**
+ * A pull-request event's preview check, or a deleted branch's (core/previews.ts): one queue push; a
+ * repository's checks one at a time, mostly.
+ */
+export async function enqueuePreviewCheck(check: PreviewCheck | ClosedBranchCheck): Promise<void> {
   await pushed('preview check', () =>
     deployQueue.push([
       {

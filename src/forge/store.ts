@@ -529,6 +529,7 @@ export const deliveryStore: DeliveryStore = {
   commit: commitChange,
   getApproval,
   markPlanned,
+  listRepositoryPreviews: async (repo) => (await listRepositoryPreviews(repo)).previews,
 };
 
 function previewSummaryOf(record: Deployment): PreviewSummary {

@@ -29,6 +29,7 @@ import { makeTarget } from '../fixtures/targets';
 const NOW = 1_763_633_800_000;
 const job = makeDeployJob();
 const older: DeployJob = makeDeployJob({ jobKey: 'older', deliveryId: 'd-older', order: job.order - 1, commit: { hash: 'c0'.repeat(20) } });
+const PREVIEW = { pullRequest: { id: 7, title: 'T', destination: 'main', author: null } };
 const newer: DeployJob = makeDeployJob({ jobKey: 'newer', deliveryId: 'd-newer', order: job.order + 1, commit: { hash: 'd0'.repeat(20) } });
 const target = makeTarget();
 const noCoalescing: Target = makeTarget({ options: { ...DEFAULT_OPTIONS, coalesce: false } });
@@ -100,6 +101,13 @@ const DELIVERY_CASES: Record<string, [DeliverySituation, unknown]> = {
   'a newer push was sent': [
     delivery({ state: state({ sent: markOf(newer, 'requested') }) }),
     { do: 'finish', state: 'superseded', message: 'Superseded: a newer push (main d0d0d0d) was already sent' },
+  ],
+  'preview torn down already': [
+    delivery({
+      job: { ...job, preview: { ...PREVIEW, action: 'teardown' } },
+      state: state({ sent: markOf({ ...older, preview: { ...PREVIEW, action: 'teardown' } }, 'requested') }),
+    }),
+    { do: 'finish', state: 'skipped', message: 'Skipped: the preview was torn down already (main c0c0c0c)' },
   ],
   'a newer push is queued (coalescing)': [
     delivery({ planned: [{ jobKey: newer.jobKey, order: newer.order, commit: newer.commit.hash }] }),
@@ -367,6 +375,14 @@ describe('rows that say more than their name', () => {
       state: state({ sent: markOf(older, 'retrying') }),
     });
     expect(decide(DELIVERY_ROWS, late).row).toBe('ready to send');
+  });
+
+  it('a teardown after a teardown that failed goes out: only one that did not fail left nothing to remove', () => {
+    const teardown = delivery({
+      job: { ...job, preview: { ...PREVIEW, action: 'teardown' } },
+      state: state({ sent: markOf({ ...older, preview: { ...PREVIEW, action: 'teardown' } }, 'failed') }),
+    });
+    expect(decide(DELIVERY_ROWS, teardown).row).toBe('ready to send');
   });
 
   it("a preview's teardown passes the gates and the pause, and goes out though its commit was deployed: it removes what the deploy made", () => {

@@ -196,6 +196,56 @@ describe('pull-request previews', () => {
     ]);
   });
 
+  it('a deleted source branch tears its preview down once, though its decline comes too; nothing is torn down twice', async () => {
+    await appWith((a) => [previewTarget(a)]);
+    const head = pushTo('feature/login', 1);
+    await deliver(open(2));
+    const deleted = (second: number) =>
+      makePushEvent({ timestamp: at(second), push: { ref: 'feature/login', before: head, after: null, closed: true, commits: [] } });
+    // Bitbucket declines the pull request of a deleted branch: the decline is delivered after the push, and the push twice.
+    const declined = app.platform.bitbucket.closePullRequest(FIXTURE_REPOSITORY_UUID, 1, 'declined', at(4));
+    await app.platform.emit(deleted(3));
+    await app.platform.drain();
+    const tornDown = [`preview #1 ${head.slice(0, 12)}`, `preview_teardown #1 ${head.slice(0, 12)}`];
+    expect(sent()).toEqual(tornDown);
+    await app.platform.emit(deleted(3));
+    await deliver(declined);
+
+    expect(sent()).toEqual(tornDown);
+    const teardowns = (await app.history()).filter((d) => d.preview?.action === 'teardown');
+    expect(teardowns).toHaveLength(2);
+    expect(teardowns.filter((d) => d.state === 'requested')).toHaveLength(1);
+    expect(teardowns.find((d) => d.state === 'skipped')?.message).toContain('Skipped: the preview was torn down already');
+    expect(comments().map((c) => c.raw)).toEqual([
+      '**Deploy Relay previews**\n\n- **Previews** (preview): torn down (The receiver accepted the teardown (200))',
+    ]);
+  });
+
+  it("a branch deleted here keeps the preview of a fork's branch of the same name", async () => {
+    await appWith((a) => [previewTarget(a, { preview: { allowForks: true } })]);
+    app.platform.bitbucket.addRepository({ slug: 'web-fork', workspace: 'acme' });
+    const forkHead = app.platform.bitbucket.addCommit('acme/web-fork', { message: 'From a fork' });
+    app.platform.bitbucket.setBranch('acme/web-fork', 'feature/login', forkHead);
+    await deliver(
+      app.platform.bitbucket.openPullRequest(FIXTURE_REPOSITORY_UUID, {
+        title: 'From outside',
+        source: 'feature/login',
+        destination: 'main',
+        authorAccountId: ADA.accountId,
+        timestamp: at(2),
+        fork: 'acme/web-fork',
+      }),
+    );
+    const ownHead = pushTo('feature/login', 3);
+    await app.platform.emit(
+      makePushEvent({ timestamp: at(4), push: { ref: 'feature/login', before: ownHead, after: null, closed: true, commits: [] } }),
+    );
+    await app.platform.drain();
+
+    expect(sent()).toEqual([`preview #1 ${forkHead.slice(0, 12)}`]);
+    expect((await app.history()).filter((d) => d.preview?.action === 'teardown')).toEqual([]);
+  });
+
   it("a fork's pull request is not previewed unless the target allows forks, and its status on the pull request says why", async () => {
     await appWith((a) => [previewTarget(a), previewTarget(a, { id: 'forks-too', name: 'Forks too', preview: { allowForks: true } })]);
     app.platform.bitbucket.addRepository({ slug: 'web-fork', workspace: 'acme' });

@@ -4,15 +4,23 @@ import { InvalidInputError } from '../../core/errors';
 import { parseDeployJob } from '../../core/job';
 import { checkPaths, isPathCheck, parsePathCheck } from '../../core/paths';
 import { isCommentRefresh, parseCommentRefresh, refreshComment, thenRefreshComment } from '../../core/preview-comment';
-import { checkPreview, isPreviewCheck, parsePreviewCheck } from '../../core/previews';
+import {
+  checkPreview,
+  isClosedBranchCheck,
+  isPreviewCheck,
+  parseClosedBranchCheck,
+  parsePreviewCheck,
+  tearDownClosedBranch,
+} from '../../core/previews';
 import { answer, carriedFrom, type ConsumerResult, refused } from '../../forge/consumer';
 import { appLogger } from '../../forge/log';
 import { commentPorts, deliveryPorts } from '../../forge/ports';
 import { refreshCommentLater } from '../../forge/queue';
 
 /**
- * Consumer of the deploy-jobs queue: a deploy job, a push's path check or a pull request's preview
- * check (each queues the jobs it decides), or a refresh of a pull request's comment. Faults come back as retries through the queue; a malformed event is reported, not retried.
+ * Consumer of the deploy-jobs queue: a deploy job, a push's path check, a pull request's preview check
+ * or a deleted branch's (each queues the jobs it decides), or a refresh of a pull request's comment.
+ * Faults come back as retries through the queue; a malformed event is reported, not retried.
  */
 export async function deployWorker(event: AsyncEvent): Promise<ConsumerResult | InvocationError> {
   const retryCount = event.retryContext?.retryCount ?? 0;
@@ -26,6 +34,10 @@ export async function deployWorker(event: AsyncEvent): Promise<ConsumerResult | 
       const check = parsePreviewCheck(event.body);
       // Its retries are its Bitbucket attempts (core/previews.ts), as a path check's are.
       return answer(check.deliveryId, await checkPreview(check, retryCount, deliveryPorts));
+    }
+    if (isClosedBranchCheck(event.body)) {
+      const check = parseClosedBranchCheck(event.body);
+      return answer(check.deliveryId, await tearDownClosedBranch(check, deliveryPorts));
     }
     if (isCommentRefresh(event.body)) {
       const refresh = parseCommentRefresh(event.body);

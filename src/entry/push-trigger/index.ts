@@ -3,7 +3,7 @@ import { InvalidInputError, PlatformFault } from '../../core/errors';
 import { planPush } from '../../core/plan';
 import { parsePushEvent } from '../../core/push-event';
 import { appLogger } from '../../forge/log';
-import { enqueueDeployJobs } from '../../forge/queue';
+import { enqueueDeployJobs, enqueuePreviewCheck } from '../../forge/queue';
 import { getTargets, markPlanned } from '../../forge/store';
 import { retryCountOf, retryTrigger } from '../../forge/trigger-retry';
 
@@ -16,7 +16,8 @@ export interface PushTriggerResult {
 /**
  * avi:bitbucket:push:repository. The trigger has 25 s and must never wait on a PaaS: it parses the
  * event, reads the repository's targets (one storage read), plans, queues every job in one queue push,
- * then marks the push as planned for its targets (one batch write). Nothing else.
+ * then marks the push as planned for its targets (one batch write). Nothing else. A deleted branch
+ * queues one check of the previews made from it instead (core/previews.ts).
  * - A malformed event is refused with a clear log line and queues nothing (a retry could not fix it).
  * - When Forge's storage or queue fails, the trigger asks Forge to deliver the event again
  *   (InvocationError: the documented way, at most four times for product events). Queued jobs of a
@@ -40,6 +41,8 @@ export async function pushTrigger(event: unknown): Promise<PushTriggerResult | I
     const doc = await getTargets(push.repositoryUuid);
     plan = planPush(push, doc?.targets ?? [], Date.now());
     await enqueueDeployJobs(plan.jobs, plan.pathCheck);
+    // A deleted branch queues no job: only its previews' check, so still one queue push.
+    if (plan.closedBranch) await enqueuePreviewCheck(plan.closedBranch);
   } catch (error) {
     if (!(error instanceof PlatformFault)) throw error;
     appLogger.warn('push not queued yet; Forge delivers it again', { error: error.message, retryCount });
