@@ -5,7 +5,7 @@ import { type DeployJob, jobKeyFor, queuedJobSchema } from './job';
 import { retryDelaySeconds, MAX_ATTEMPTS } from './retry';
 import { pathsMatch } from './rules';
 import { type DeliveryPorts, type DeliveryResult, plannedOf } from './run';
-import { parseOrRefuse } from './zod-messages';
+import { hasKind, parseOrRefuse } from './zod-messages';
 
 /**
  * Path filters: a push deploys a filtered target only when a changed file matches its filters. The
@@ -35,8 +35,7 @@ const pathCheckSchema = z.object({
   targetIds: z.array(z.string().check(z.maxLength(40))).check(z.minLength(1), z.maxLength(50)),
 });
 
-export const isPathCheck = (body: unknown): boolean =>
-  typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'paths';
+export const isPathCheck = (body: unknown): boolean => hasKind(body, 'paths');
 
 export const parsePathCheck = (body: unknown): PathCheck => parseOrRefuse(pathCheckSchema, body, 'path check');
 

@@ -6,7 +6,7 @@ import type { Logger } from './log';
 import { retryDelaySeconds } from './retry';
 import type { DeploymentState } from './deployment';
 import { type DeliveryResult, platformRetrySeconds } from './run';
-import { parseOrRefuse } from './zod-messages';
+import { hasKind, parseOrRefuse } from './zod-messages';
 
 /**
  * One comment on a pull request links each of its previews: created once, then edited in place as
@@ -59,8 +59,7 @@ const refreshSchema = z.object({
   pullRequestId: z.number().check(z.int(), z.positive()),
 });
 
-export const isCommentRefresh = (body: unknown): boolean =>
-  typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'comment';
+export const isCommentRefresh = (body: unknown): boolean => hasKind(body, 'comment');
 export const parseCommentRefresh = (body: unknown): CommentRefresh => parseOrRefuse(refreshSchema, body, 'comment refresh');
 
 const commentRefreshOf = (repository: CommentRefresh['repository'], preview: Preview): CommentRefresh => ({

@@ -11,7 +11,7 @@ import { type DeliveryPorts, type DeliveryResult, messageOf, plannedOf } from '.
 import type { Logger } from './log';
 import type { Push } from './push-event';
 import { isPaused, isPreviewTarget, PAUSED_SKIP_REASON, type Target } from './targets';
-import { parseOrRefuse } from './zod-messages';
+import { hasKind, parseOrRefuse } from './zod-messages';
 
 /**
  * Pull-request previews. A preview target deploys each open pull request whose destination branch its
@@ -54,8 +54,7 @@ const previewCheckSchema = z.object({
 });
 export type PreviewCheck = z.infer<typeof previewCheckSchema>;
 
-export const isPreviewCheck = (body: unknown): boolean =>
-  typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'pullrequest';
+export const isPreviewCheck = (body: unknown): boolean => hasKind(body, 'pullrequest');
 
 export const parsePreviewCheck = (body: unknown): PreviewCheck => parseOrRefuse(previewCheckSchema, body, 'preview check');
 
@@ -192,7 +191,7 @@ async function queueAndMark(jobs: DeployJob[], targets: Map<string, Target>, por
 
 /**
  * A branch deleted (a push with `closed: true`) tears down the previews made from it, as a merge or a
- * decline does: Bitbucket may leave its pull request open, with nothing left to preview. Like a
+ * decline does, whether or not a decline of its pull request comes too (then only one tears down). Like a
  * pull-request event, the trigger queues one check (no listing in the trigger); the worker lists the
  * repository's previews and queues a teardown for each one still up from that branch. A fork's branch of
  * the same name is another branch, and keeps its preview. Redelivered, the check finds the same
@@ -205,8 +204,7 @@ const closedBranchCheckSchema = z.object({
 });
 export type ClosedBranchCheck = z.infer<typeof closedBranchCheckSchema>;
 
-export const isClosedBranchCheck = (body: unknown): boolean =>
-  typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'closedbranch';
+export const isClosedBranchCheck = (body: unknown): boolean => hasKind(body, 'closedbranch');
 
 export const parseClosedBranchCheck = (body: unknown): ClosedBranchCheck =>
   parseOrRefuse(closedBranchCheckSchema, body, 'closed branch check');
@@ -228,18 +226,18 @@ export function planClosedBranch(push: Push, deliveryId: string, targets: readon
 
 export async function tearDownClosedBranch(check: ClosedBranchCheck, ports: DeliveryPorts): Promise<DeliveryResult> {
   const log = ports.log.child({ deliveryId: check.deliveryId, branch: check.branch });
-  const [targets, previews] = await Promise.all([
+  const [targets, { previews, corrupt }] = await Promise.all([
     targetsOf(check.repository.uuid, ports),
     ports.store.listRepositoryPreviews(check.repository.uuid),
   ]);
+  // A summary that no longer parses cannot say which branch it came from: its preview is left up, and said so.
+  if (corrupt > 0) log.warn('stored previews unreadable; any of them from this branch stay up', { corrupt });
   const up = previews.filter(
     (summary) => summary.sourceBranch === check.branch && summary.preview.action === 'deploy' && !summary.preview.fork,
   );
   const jobs = up.map((summary) => {
     const { pullRequest } = summary.preview;
-    const teardown: PreviewCheck = {
-      kind: 'pullrequest',
-      v: 1,
+    const teardown: PreviewOfPullRequest = {
       // One delivery per pull request: its jobs' keys are the delivery's and the target's.
       deliveryId: `c-${digest(check.deliveryId, String(pullRequest.id))}`,
       repository: check.repository,
@@ -249,7 +247,6 @@ export async function tearDownClosedBranch(check: ClosedBranchCheck, ports: Deli
       createdAt: Math.floor(check.order / 1000),
       preview: { action: 'teardown', pullRequest },
       source: { branch: check.branch, commit: summary.commit },
-      targetIds: [summary.targetId],
     };
     const commit = { hash: summary.commit, message: '', author: null, date: null };
     return previewJob(teardown, summary.targetId, targets.get(summary.targetId), { fork: null, commit }, null);
@@ -263,8 +260,11 @@ export async function tearDownClosedBranch(check: ClosedBranchCheck, ports: Deli
   return { kind: 'done', record: null, note };
 }
 
+/** What a preview's jobs are made from: a pull request's check, or one pull request of a deleted branch. */
+type PreviewOfPullRequest = Omit<PreviewCheck, 'kind' | 'v' | 'targetIds'>;
+
 function previewJob(
-  check: PreviewCheck,
+  check: PreviewOfPullRequest,
   targetId: string,
   target: Target | undefined,
   asked: { fork: string | null; commit: ResolvedCommit } | null,

@@ -96,7 +96,7 @@ export interface DeliveryStore {
   /** Marks pushes as planned for their targets (after their jobs were queued), in one write. */
   markPlanned(repositoryUuid: string, marks: readonly PlannedMark[]): Promise<void>;
   /** What each preview target's lane last sent for each pull request (the Previews tab's rows): what a deleted branch tears down. */
-  listRepositoryPreviews(repositoryUuid: string): Promise<PreviewSummary[]>;
+  listRepositoryPreviews(repositoryUuid: string): Promise<{ previews: PreviewSummary[]; corrupt: number }>;
 }
 
 /** A followed deploy's next status read: where its record is, and which read this is (the record has the rest). */

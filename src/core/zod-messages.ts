@@ -19,6 +19,10 @@ export const describeIssues = (error: z.core.$ZodError): string[] =>
     return [path ? `${path}: ${issue.message}` : issue.message];
   });
 
+/** Whether a queue event's body says it is of `kind` (the deploy queue carries several; each is then parsed by its own schema). */
+export const hasKind = (body: unknown, kind: string): boolean =>
+  typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === kind;
+
 /** Parses a value from outside (a queue event, a stored job) or throws InvalidInputError naming `what` and the fields. */
 export function parseOrRefuse<T extends z.ZodMiniType>(schema: T, value: unknown, what: string): z.infer<T> {
   const result = schema.safeParse(value);

@@ -529,7 +529,7 @@ export const deliveryStore: DeliveryStore = {
   commit: commitChange,
   getApproval,
   markPlanned,
-  listRepositoryPreviews: async (repo) => (await listRepositoryPreviews(repo)).previews,
+  listRepositoryPreviews,
 };
 
 function previewSummaryOf(record: Deployment): PreviewSummary {

@@ -202,7 +202,7 @@ describe('pull-request previews', () => {
     await deliver(open(2));
     const deleted = (second: number) =>
       makePushEvent({ timestamp: at(second), push: { ref: 'feature/login', before: head, after: null, closed: true, commits: [] } });
-    // Bitbucket declines the pull request of a deleted branch: the decline is delivered after the push, and the push twice.
+    // The pull request's decline comes too, delivered after the push; and the push is delivered twice.
     const declined = app.platform.bitbucket.closePullRequest(FIXTURE_REPOSITORY_UUID, 1, 'declined', at(4));
     await app.platform.emit(deleted(3));
     await app.platform.drain();
@@ -216,6 +216,11 @@ describe('pull-request previews', () => {
     expect(teardowns).toHaveLength(2);
     expect(teardowns.filter((d) => d.state === 'requested')).toHaveLength(1);
     expect(teardowns.find((d) => d.state === 'skipped')?.message).toContain('Skipped: the preview was torn down already');
+    // The skipped teardown posts nothing over the one that tore the preview down.
+    expect(app.statusesOf(head).find((s) => s.key === 'deploy-relay-previews')).toMatchObject({
+      state: 'SUCCESSFUL',
+      description: 'The receiver accepted the teardown (200)',
+    });
     expect(comments().map((c) => c.raw)).toEqual([
       '**Deploy Relay previews**\n\n- **Previews** (preview): torn down (The receiver accepted the teardown (200))',
     ]);
