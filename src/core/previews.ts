@@ -156,6 +156,15 @@ export async function checkPreview(check: PreviewCheck, attempt: number, ports: 
   const targets = await targetsOf(check.repository.uuid, ports);
   const jobs = check.targetIds.map((targetId) => previewJob(check, targetId, targets.get(targetId), asked, refusal));
   const deploying = await queueAndMark(jobs, targets, ports, log);
+  if (action === 'deploy' && asked && !asked.fork && deploying > 0) {
+    // Noted before the branch's deletion is read (see tearDownClosedBranch): a deletion that misses the note is read here.
+    const source = { pullRequest, commit: asked.commit.hash, targetIds: check.targetIds };
+    const deletion = await ports.store.notePreviewSource(check.repository.uuid, check.source.branch, source);
+    if (deletion && deletion.order > check.order) {
+      log.info('source branch deleted after this event; its preview is torn down', { deletedBy: deletion.deliveryId });
+      await queueAndMark(teardownJobs(check.repository, check.source.branch, deletion, [source], targets), targets, ports, log);
+    }
+  }
   const note = refusal ?? `${action} of pull request #${pullRequest.id}'s preview queued for ${deploying} of ${jobs.length} target(s)`;
   log.info('preview check decided', { queued: jobs.length, deploying, refused: refusal !== null });
   return { kind: 'done', record: null, note };
@@ -196,6 +205,12 @@ async function queueAndMark(jobs: DeployJob[], targets: Map<string, Target>, por
  * repository's previews and queues a teardown for each one still up from that branch. A fork's branch of
  * the same name is another branch, and keeps its preview. Redelivered, the check finds the same
  * previews and makes the same jobs, which tear down once; a teardown already done is skipped.
+ *
+ * Forge may deliver the deletion before a pull request's earlier `created` or `updated`, whose preview
+ * then did not exist when the deletion listed them. So the two meet in the store, each writing before it
+ * reads: the deletion is noted for its branch, then the branch's previews (sent, and checked but not yet
+ * sent) are listed; a pull request's check notes its preview's source, then reads the branch's deletion.
+ * Whichever comes second sees the other, and queues the teardown; both may, and the jobs are the same.
  */
 const closedBranchCheckSchema = z.object({
   kind: z.literal('closedbranch'),
@@ -208,6 +223,23 @@ export const isClosedBranchCheck = (body: unknown): boolean => hasKind(body, 'cl
 
 export const parseClosedBranchCheck = (body: unknown): ClosedBranchCheck =>
   parseOrRefuse(closedBranchCheckSchema, body, 'closed branch check');
+
+/** A deleted branch's place in line, as its pull requests' later checks read it: what their teardown is made of. */
+export const branchDeletionSchema = z.object({
+  deliveryId: checkFields.deliveryId,
+  actor: checkFields.actor,
+  timestamp: checkFields.timestamp,
+  order: checkFields.order,
+});
+export type BranchDeletion = z.infer<typeof branchDeletionSchema>;
+
+/** A pull request checked for a preview of this repository's branch, kept until its jobs have surely acted. */
+export const previewSourceSchema = z.object({
+  pullRequest: previewSchema.shape.pullRequest,
+  commit: z.string(),
+  targetIds: z.array(z.string()),
+});
+export type PreviewSource = z.infer<typeof previewSourceSchema>;
 
 /** The check a deleted branch makes when the repository has a preview target; null otherwise. Pure, as planPush is. */
 export function planClosedBranch(push: Push, deliveryId: string, targets: readonly Target[], now: number): ClosedBranchCheck | null {
@@ -226,38 +258,56 @@ export function planClosedBranch(push: Push, deliveryId: string, targets: readon
 
 export async function tearDownClosedBranch(check: ClosedBranchCheck, ports: DeliveryPorts): Promise<DeliveryResult> {
   const log = ports.log.child({ deliveryId: check.deliveryId, branch: check.branch });
+  const deletion: BranchDeletion = { deliveryId: check.deliveryId, actor: check.actor, timestamp: check.timestamp, order: check.order };
+  // Noted before the previews are listed (see above): a check that misses the note is in the lists.
+  const checked = await ports.store.noteBranchDeleted(check.repository.uuid, check.branch, deletion);
   const [targets, { previews, corrupt }] = await Promise.all([
     targetsOf(check.repository.uuid, ports),
     ports.store.listRepositoryPreviews(check.repository.uuid),
   ]);
   // A summary that no longer parses cannot say which branch it came from: its preview is left up, and said so.
   if (corrupt > 0) log.warn('stored previews unreadable; any of them from this branch stay up', { corrupt });
-  const up = previews.filter(
-    (summary) => summary.sourceBranch === check.branch && summary.preview.action === 'deploy' && !summary.preview.fork,
-  );
-  const jobs = up.map((summary) => {
-    const { pullRequest } = summary.preview;
-    const teardown: PreviewOfPullRequest = {
-      // One delivery per pull request: its jobs' keys are the delivery's and the target's.
-      deliveryId: `c-${digest(check.deliveryId, String(pullRequest.id))}`,
-      repository: check.repository,
-      actor: check.actor,
-      timestamp: check.timestamp,
-      order: check.order,
-      createdAt: Math.floor(check.order / 1000),
-      preview: { action: 'teardown', pullRequest },
-      source: { branch: check.branch, commit: summary.commit },
-    };
-    const commit = { hash: summary.commit, message: '', author: null, date: null };
-    return previewJob(teardown, summary.targetId, targets.get(summary.targetId), { fork: null, commit }, null);
-  });
+  const sent = previews
+    .filter((summary) => summary.sourceBranch === check.branch && summary.preview.action === 'deploy' && !summary.preview.fork)
+    .map((summary) => ({ pullRequest: summary.preview.pullRequest, commit: summary.commit, targetIds: [summary.targetId] }));
+  const jobs = teardownJobs(check.repository, check.branch, deletion, [...sent, ...checked], targets);
   await queueAndMark(jobs, targets, ports, log);
-  const pullRequests = [...new Set(up.map((summary) => summary.preview.pullRequest.id))];
+  const pullRequests = [...new Set(jobs.map((job) => job.preview?.pullRequest.id))];
   log.info('closed branch checked', { teardowns: jobs.length, pullRequests: pullRequests.join(',') });
   const note = jobs.length
     ? `branch ${check.branch} was deleted: ${jobs.length} preview(s) of pull request(s) ${pullRequests.map((id) => `#${id}`).join(', ')} torn down`
     : `branch ${check.branch} was deleted: no preview was made from it`;
   return { kind: 'done', record: null, note };
+}
+
+/** The teardown of each source's previews, one job per pull request and target (the same jobs however often they are made). */
+function teardownJobs(
+  repository: ClosedBranchCheck['repository'],
+  branch: string,
+  deletion: BranchDeletion,
+  sources: readonly PreviewSource[],
+  targets: Map<string, Target>,
+): DeployJob[] {
+  const jobs = new Map<string, DeployJob>();
+  for (const { pullRequest, commit, targetIds } of sources) {
+    const teardown: PreviewOfPullRequest = {
+      // One delivery per pull request: its jobs' keys are the delivery's and the target's.
+      deliveryId: `c-${digest(deletion.deliveryId, String(pullRequest.id))}`,
+      repository,
+      actor: deletion.actor,
+      timestamp: deletion.timestamp,
+      order: deletion.order,
+      createdAt: Math.floor(deletion.order / 1000),
+      preview: { action: 'teardown', pullRequest },
+      source: { branch, commit },
+    };
+    const asked = { fork: null, commit: { hash: commit, message: '', author: null, date: null } };
+    for (const targetId of targetIds) {
+      const job = previewJob(teardown, targetId, targets.get(targetId), asked, null);
+      jobs.set(job.jobKey, job);
+    }
+  }
+  return [...jobs.values()];
 }
 
 /** What a preview's jobs are made from: a pull request's check, or one pull request of a deleted branch. */

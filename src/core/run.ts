@@ -8,7 +8,7 @@ import type { Logger } from './log';
 import type { Ordered } from './order';
 import type { ChangedFiles } from './paths';
 import type { PreviewSummary } from './preview-comment';
-import type { PullRequestSource, RepositoryPath, ResolvedCommit } from './previews';
+import type { BranchDeletion, PreviewSource, PullRequestSource, RepositoryPath, ResolvedCommit } from './previews';
 import type { BoundProvider, ProviderCall } from './provider';
 import { retryDelaySeconds } from './retry';
 import { secretParts, secretsFor, type StoredSecrets } from './secrets';
@@ -97,6 +97,10 @@ export interface DeliveryStore {
   markPlanned(repositoryUuid: string, marks: readonly PlannedMark[]): Promise<void>;
   /** What each preview target's lane last sent for each pull request (the Previews tab's rows): what a deleted branch tears down. */
   listRepositoryPreviews(repositoryUuid: string): Promise<{ previews: PreviewSummary[]; corrupt: number }>;
+  /** Notes the branch deleted, then lists the previews of it checked since their jobs may not have acted (core/previews.ts). */
+  noteBranchDeleted(repositoryUuid: string, branch: string, deletion: BranchDeletion): Promise<PreviewSource[]>;
+  /** Notes a preview checked for the branch, then reads the branch's deletion, if one was noted (core/previews.ts). */
+  notePreviewSource(repositoryUuid: string, branch: string, source: PreviewSource): Promise<BranchDeletion | null>;
 }
 
 /** A followed deploy's next status read: where its record is, and which read this is (the record has the rest). */

@@ -5,8 +5,9 @@ import { AUDIT_RETENTION_DAYS, type AuditEntry, auditEntrySchema } from '../core
 import { type Deployment, deploymentSchema, storedDeploymentSchema } from '../core/deployment';
 import { type DeployJob, deployJobSchema } from '../core/job';
 import { type CommentEntry, type PreviewSummary, previewSummarySchema } from '../core/preview-comment';
+import { type BranchDeletion, branchDeletionSchema, type PreviewSource, previewSourceSchema } from '../core/previews';
 import { CorruptRecordError, PlatformFault, StaleStateError } from '../core/errors';
-import { bareUuid } from '../core/ids';
+import { bareUuid, digest } from '../core/ids';
 import { isNewer, type Ordered } from '../core/order';
 import type { Change, DeliveryStore, PlannedMark } from '../core/run';
 import { NO_SECRETS, secretBindingSchema, type StoredSecrets } from '../core/secrets';
@@ -31,6 +32,8 @@ import { describeIssues } from '../core/zod-messages';
  *   admin:<repo>:<account>                 whether the person administers the repository, as Bitbucket said (a minute)
  *   preview:<repo>:<pr>:<target>          what a preview target's lane last sent for a pull request (core/preview-comment.ts)
  *   entity preview-comment, <repo>:<pr>    the pull request's one comment: its id, what it says, who may post it, with a version
+ *   closed:<repo>:<branch>:<rev. order>    a branch deleted, for its pull requests' checks delivered after it (expires)
+ *   source:<repo>:<branch>:<pr>            a pull request checked for a preview of the branch, until its jobs surely acted (expires)
  * Every stored value is parsed when read; a value that does not parse is reported, never trusted.
  *
  * Exclusion, from the primitives Forge documents: the target state is a custom entity, and every write
@@ -65,6 +68,11 @@ const stateKey = (repo: string, lane: string) => `${bareUuid(repo)}:${lane}`;
 const previewPrefix = (repo: string, pullRequestId: number) => `preview:${bareUuid(repo)}:${pullRequestId}:`;
 const commentKey = (repo: string, pullRequestId: number) => `${bareUuid(repo)}:${pullRequestId}`;
 const newestKey = (repo: string, lane: string) => `newest:${bareUuid(repo)}:${lane}`;
+// Orders (microseconds, core/order.ts) below it, until the year 2255, reversed within a safe integer.
+const REVERSE_ORDER_BASE = 9_000_000_000_000_000;
+// A branch's name may hold characters a key may not (`feature/login`): its digest stands for it.
+const closedPrefix = (repo: string, branch: string) => `closed:${bareUuid(repo)}:${digest(branch)}:`;
+const sourcePrefix = (repo: string, branch: string) => `source:${bareUuid(repo)}:${digest(branch)}:`;
 
 const plannedSchema = z.object({ jobKey: z.string(), order: z.number(), commit: z.string() });
 const storedStateSchema = z.object({ version: z.number(), state: targetStateSchema });
@@ -530,6 +538,8 @@ export const deliveryStore: DeliveryStore = {
   getApproval,
   markPlanned,
   listRepositoryPreviews,
+  noteBranchDeleted,
+  notePreviewSource,
 };
 
 function previewSummaryOf(record: Deployment): PreviewSummary {
@@ -554,6 +564,26 @@ const MAX_LISTED_PREVIEWS = 200;
 export async function listRepositoryPreviews(repo: string): Promise<{ previews: PreviewSummary[]; corrupt: number }> {
   const page = await listPrefix(`preview:${bareUuid(repo)}:`, previewSummarySchema, MAX_LISTED_PREVIEWS);
   return { previews: page.items as PreviewSummary[], corrupt: page.corrupt.length };
+}
+
+/**
+ * The two sides of a deleted branch's meeting with its pull requests' checks (core/previews.ts): each
+ * writes its note, then reads the other's. A deletion is kept under its own key, so a late one never hides
+ * a newer one. The notes outlive any job a check queued, as planned marks do; by then a summary says it.
+ */
+export async function noteBranchDeleted(repo: string, branch: string, deletion: BranchDeletion): Promise<PreviewSource[]> {
+  const key = `${closedPrefix(repo, branch)}${String(REVERSE_ORDER_BASE - deletion.order).padStart(16, '0')}`;
+  await platform('deleted branch', () => kvs.set(key, branchDeletionSchema.parse(deletion), { ttl: PLANNED_TTL }));
+  const page = await listPrefix(sourcePrefix(repo, branch), previewSourceSchema, MAX_LISTED_PREVIEWS);
+  return page.items as PreviewSource[];
+}
+
+export async function notePreviewSource(repo: string, branch: string, source: PreviewSource): Promise<BranchDeletion | null> {
+  const key = `${sourcePrefix(repo, branch)}${source.pullRequest.id}`;
+  await platform('preview source', () => kvs.set(key, previewSourceSchema.parse(source), { ttl: PLANNED_TTL }));
+  // Newest first, as the keys sort: the newest deletion decides.
+  const page = await listPrefix(closedPrefix(repo, branch), branchDeletionSchema, 1);
+  return (page.items[0] as BranchDeletion | undefined) ?? null;
 }
 
 /** What each preview target last sent for the pull request (one query; a pull request has a preview per target at most). */

@@ -1,7 +1,14 @@
 import { HttpFault } from '../../src/core/http';
 import { laneOfJob } from '../../src/core/job';
 import { planPush } from '../../src/core/plan';
-import { checkPreview, type PreviewCheck, parsePreviewCheck, planPullRequest } from '../../src/core/previews';
+import {
+  checkPreview,
+  type PreviewCheck,
+  parsePreviewCheck,
+  planClosedBranch,
+  planPullRequest,
+  tearDownClosedBranch,
+} from '../../src/core/previews';
 import { parsePullRequestEvent } from '../../src/core/pull-request-event';
 import { parsePushEvent } from '../../src/core/push-event';
 import { MAX_ATTEMPTS } from '../../src/core/retry';
@@ -139,5 +146,73 @@ describe('deciding a preview check', () => {
       ['deploy', 'automatic deploys of this target are paused'],
       ['teardown', null],
     ]);
+  });
+});
+
+describe('a deleted branch and its pull requests, delivered in any order', () => {
+  const targets = [preview('a')];
+  // The repository Bitbucket's stand-in answers with: its own branch, not a fork's.
+  const checkOf = (event: unknown, timestamp?: string): PreviewCheck => ({
+    ...parsePreviewCheck(
+      JSON.parse(
+        JSON.stringify(planPullRequest(parsePullRequestEvent(timestamp ? { ...(event as object), timestamp } : event), targets, NOW).check),
+      ),
+    ),
+    repository: { uuid: 'r', workspaceUuid: 'w' },
+  });
+  const deletionOf = (timestamp: string) => {
+    const push = makePushEvent({
+      timestamp,
+      push: { ref: created.pullrequest.source.branch, before: FULL, after: null, closed: true, commits: [] },
+    });
+    const check = planClosedBranch(parsePushEvent(push), 'd-deleted', targets, NOW);
+    if (!check) throw new Error('a deleted branch with a preview target makes a check');
+    return check;
+  };
+  const actions = (h: ReturnType<typeof memoryPorts>) =>
+    h.queued.map((job) => [laneOfJob(job), job.preview?.action, job.order, job.commit.hash]);
+  // The created event is at 05:41:07; the branch is deleted at 05:50.
+  const deletion = deletionOf('2026-03-23T05:50:00.000000Z');
+  const withCommit = () => {
+    const h = memoryPorts(targets, () => 200);
+    h.setPullRequests({ source: { repository: { uuid: 'r', fullName: 'acme/web' } }, commits: [FULL] });
+    return h;
+  };
+
+  it("deleted before its pull request's earlier event is checked: that check tears down the preview it queues", async () => {
+    const h = withCommit();
+    expect(await tearDownClosedBranch(deletion, h.ports)).toMatchObject({ note: expect.stringContaining('no preview was made from it') });
+    const check = checkOf(created);
+    await checkPreview(check, 0, h.ports);
+    expect(actions(h)).toEqual([
+      ['a.pr2', 'deploy', check.order, FULL],
+      ['a.pr2', 'teardown', deletion.order, FULL],
+    ]);
+  });
+
+  it("deleted after a check whose job has not acted yet (no preview sent, so none listed): the check's note is torn down", async () => {
+    const h = withCommit();
+    await checkPreview(checkOf(created), 0, h.ports);
+    await tearDownClosedBranch(deletion, h.ports);
+    expect(actions(h).slice(1)).toEqual([['a.pr2', 'teardown', deletion.order, FULL]]);
+    // The check, redelivered now, reads the deletion: it makes the very teardown the deletion made.
+    await checkPreview(checkOf(created), 0, h.ports);
+    expect(h.queued[3]?.jobKey).toBe(h.queued[1]?.jobKey);
+  });
+
+  it('a pull request updated after its branch was deleted and pushed again deploys, and is not torn down', async () => {
+    const h = withCommit();
+    await tearDownClosedBranch(deletion, h.ports);
+    await checkPreview(checkOf(created, '2026-03-23T06:00:00.000000Z'), 0, h.ports);
+    expect(actions(h).map(([, action]) => action)).toEqual(['deploy']);
+  });
+
+  it("a fork's branch of the same name is another branch: its check neither notes nor reads the deletion", async () => {
+    const h = memoryPorts([preview('a', ['master'], true)], () => 200);
+    h.setPullRequests({ source: { repository: { uuid: 'fork', fullName: 'someone/web' } }, commits: [FULL] });
+    await tearDownClosedBranch(deletion, h.ports);
+    await checkPreview(checkOf(created), 0, h.ports);
+    await tearDownClosedBranch(deletion, h.ports);
+    expect(actions(h).map(([, action]) => action)).toEqual(['deploy']);
   });
 });
