@@ -16,6 +16,7 @@ import { repoSettingsContext } from '../local/ui/context';
 import { loadDefaultFixture } from '../local/bitbucket';
 import { loadManifest } from '../local/manifest';
 import { bundleFunction } from './bundle';
+import { FIXTURE_REPOSITORY_UUID, hashOf } from '../test/fixtures/events';
 import { deployingEveryPush, drainCleanly, hookTargets, pushTo } from './pipeline';
 import { type BenchResult, type Figures, round } from './report';
 import { digitalOceanVendor } from './scenarios';
@@ -66,13 +67,24 @@ async function peakGrowth(app: TestApp, functionKey: string, rounds: number, ste
 }
 
 const ROUNDS = 30;
+const ADMIN = '557058:admin-0001';
+const ACTOR = { accountId: ADMIN, uuid: '{a7e1c0d2-5b3f-4c8e-9d61-0f2b4a6c8e10}' };
+const BUILD_PASSED = { key: 'ci', state: 'SUCCESSFUL' as const, url: 'https://ci.example.com/bench' };
 
 /** Load for each function, one run at a time (as Forge runs a sandbox), from a collected heap each time. */
 async function loadFor(functionKey: string): Promise<number> {
   const vendor = functionKey === 'status-poller' ? await digitalOceanVendor() : null;
   const app = await startApp({ routes: vendor?.scenario.routes });
   try {
-    const targets = vendor ? vendor.scenario.targets(app) : hookTargets(app.receiver, 5, ['main']);
+    const hooks = hookTargets(app.receiver, 5, ['main']).map((target) =>
+      // The build-status trigger wakes deploys that wait for builds; the pull-request trigger plans previews.
+      functionKey === 'build-status-trigger'
+        ? { ...target, options: { ...target.options, waitForBuilds: true } }
+        : functionKey === 'pullrequest-trigger'
+          ? { ...target, preview: { allowForks: false } }
+          : target,
+    );
+    const targets = vendor ? vendor.scenario.targets(app) : hooks;
     await app.configure(targets.map(deployingEveryPush), vendor?.scenario.secretsOf);
     let n = 0;
     // To main, which every target here deploys (each push its own commit and a later time).
@@ -87,13 +99,40 @@ async function loadFor(functionKey: string): Promise<number> {
         await drainCleanly(app.platform);
       });
     }
+    if (functionKey === 'build-status-trigger') {
+      // Each round: a push whose deploys wait for its builds, then its CI reporting green wakes them.
+      return await peakGrowth(app, functionKey, ROUNDS, async () => {
+        await push();
+        await drainCleanly(app.platform);
+        await app.platform.emit(app.platform.bitbucket.reportBuild(FIXTURE_REPOSITORY_UUID, hashOf(n), BUILD_PASSED));
+        await drainCleanly(app.platform);
+      });
+    }
+    if (functionKey === 'pullrequest-trigger') {
+      // Each round: a pull request opened from a new branch (its commit made by the stand-in), then
+      // updated, each event planning 5 previews.
+      return await peakGrowth(app, functionKey, ROUNDS, async () => {
+        const branch = `feature/${++n}`;
+        const { timestamp } = pushTo(branch, n);
+        app.platform.bitbucket.push(FIXTURE_REPOSITORY_UUID, { ref: branch, messages: [`Benchmark work ${n}`], timestamp, actor: ACTOR });
+        const opened = app.platform.bitbucket.openPullRequest(FIXTURE_REPOSITORY_UUID, {
+          title: `Benchmark pull request ${n}`,
+          source: branch,
+          destination: 'main',
+          authorAccountId: ADMIN,
+          timestamp,
+        });
+        await app.platform.emit(opened);
+        await app.platform.emit(app.platform.bitbucket.updatePullRequest(FIXTURE_REPOSITORY_UUID, opened.pullrequest.id, timestamp));
+        await drainCleanly(app.platform);
+      });
+    }
     if (functionKey === 'settings-resolver') {
       for (let i = 0; i < 40; i++) await push();
       await drainCleanly(app.platform);
       const fixture = loadDefaultFixture();
-      const admin = '557058:admin-0001';
       const call = (name: string) =>
-        app.platform.invokeResolver('settings-resolver', { functionKey: name, payload: {} }, repoSettingsContext(fixture, admin), admin);
+        app.platform.invokeResolver('settings-resolver', { functionKey: name, payload: {} }, repoSettingsContext(fixture, ADMIN), ADMIN);
       return await peakGrowth(app, functionKey, ROUNDS, async () => {
         for (const name of ['getPage', 'getHistory', 'getStats']) await call(name);
       });
@@ -132,7 +171,7 @@ export async function memory(): Promise<BenchResult> {
       rows,
       notes: [
         `Loaded: resident memory of a fresh node ${process.version} process once the minified bundle is required and the garbage collected; Forge's own runtime around it is not included.`,
-        `Growth: the most the heap held above its level after a collection while only that function ran, over ${ROUNDS} rounds, each from a collected heap (garbage not yet collected counts, so it is an upper bound): a push to 5 targets for the trigger, its 5 deploys for the worker, a DigitalOcean deploy's status reads for the poller, the page's first three calls over 40 deploys for the resolver.`,
+        `Growth: the most the heap held above its level after a collection while only that function ran, over ${ROUNDS} rounds, each from a collected heap (garbage not yet collected counts, so it is an upper bound): a push to 5 targets for the push trigger, its CI reporting green to 5 deploys waiting for builds for the build-status trigger, a pull request opened and updated to 5 preview targets for the pull-request trigger, its 5 deploys for the worker, a DigitalOcean deploy's status reads for the poller, the page's first three calls over 40 deploys for the resolver.`,
         'Forge gives CPU in proportion to memory ("Increasing the function memory also increases its CPU allocation", @forge/manifest\'s schema), so a smaller size also runs slower.',
       ],
       figures,
