@@ -156,17 +156,19 @@ export async function checkPreview(check: PreviewCheck, attempt: number, ports: 
   const targets = await targetsOf(check.repository.uuid, ports);
   const jobs = check.targetIds.map((targetId) => previewJob(check, targetId, targets.get(targetId), asked, refusal));
   const deploying = await queueAndMark(jobs, targets, ports, log);
-  if (action === 'deploy' && asked && !asked.fork && deploying > 0) {
+  if (action === 'deploy' && asked && !asked.fork && deploying.length > 0) {
     // Noted before the branch's deletion is read (see tearDownClosedBranch): a deletion that misses the note is read here.
-    const source = { pullRequest, commit: asked.commit.hash, targetIds: check.targetIds };
+    // Only the targets that deploy: a paused one made no preview to tear down.
+    const source = { pullRequest, commit: asked.commit.hash, targetIds: deploying.map((job) => job.targetId) };
     const deletion = await ports.store.notePreviewSource(check.repository.uuid, check.source.branch, source);
     if (deletion && deletion.order > check.order) {
       log.info('source branch deleted after this event; its preview is torn down', { deletedBy: deletion.deliveryId });
       await queueAndMark(teardownJobs(check.repository, check.source.branch, deletion, [source], targets), targets, ports, log);
     }
   }
-  const note = refusal ?? `${action} of pull request #${pullRequest.id}'s preview queued for ${deploying} of ${jobs.length} target(s)`;
-  log.info('preview check decided', { queued: jobs.length, deploying, refused: refusal !== null });
+  const note =
+    refusal ?? `${action} of pull request #${pullRequest.id}'s preview queued for ${deploying.length} of ${jobs.length} target(s)`;
+  log.info('preview check decided', { queued: jobs.length, deploying: deploying.length, refused: refusal !== null });
   return { kind: 'done', record: null, note };
 }
 
@@ -175,10 +177,10 @@ async function targetsOf(repositoryUuid: string, ports: DeliveryPorts): Promise<
   return new Map(doc?.targets.map((target) => [target.id, target]));
 }
 
-/** Queues the previews' jobs, then marks those that may send as planned; returns how many may. */
-async function queueAndMark(jobs: DeployJob[], targets: Map<string, Target>, ports: DeliveryPorts, log: Logger): Promise<number> {
+/** Queues the previews' jobs, then marks those that may send as planned; returns those. */
+async function queueAndMark(jobs: DeployJob[], targets: Map<string, Target>, ports: DeliveryPorts, log: Logger): Promise<DeployJob[]> {
   const [first] = jobs;
-  if (!first) return 0;
+  if (!first) return [];
   await ports.enqueueJobs(jobs);
   // Marked once queued, never before: a mark always has a job that will act on it.
   const deploying = jobs.filter((job) => job.skipReason === null && job.refusal === undefined);
@@ -195,7 +197,7 @@ async function queueAndMark(jobs: DeployJob[], targets: Map<string, Target>, por
       if (!(error instanceof PlatformFault)) throw error;
       log.warn('planned previews not marked; their jobs run all the same', { error: error.message });
     });
-  return deploying.length;
+  return deploying;
 }
 
 /**

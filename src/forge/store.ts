@@ -83,6 +83,8 @@ const WAIT_PAGES = 5;
 /** A mark outlives any job it stands for (a job acts within the day, or its events are gone); then it only takes room. */
 const PLANNED_TTL = { unit: 'DAYS', value: 7 } as const;
 const TORN_DOWN_TTL = { unit: 'DAYS', value: 30 } as const;
+/** A checked preview's note outlives its job's longest wait for builds or an approval (WAIT_TTL), unsent all that time. */
+const PREVIEW_SOURCE_TTL = { unit: 'DAYS', value: 30 } as const;
 /**
  * The most values one KVS query returns: "Limit the result size to 10 values, up to a maximum of 20"
  * (https://developer.atlassian.com/platform/forge/runtime-reference/storage-api-query/).
@@ -569,7 +571,8 @@ export async function listRepositoryPreviews(repo: string): Promise<{ previews: 
 /**
  * The two sides of a deleted branch's meeting with its pull requests' checks (core/previews.ts): each
  * writes its note, then reads the other's. A deletion is kept under its own key, so a late one never hides
- * a newer one. The notes outlive any job a check queued, as planned marks do; by then a summary says it.
+ * a newer one. A checked preview's note outlives its job's waits for builds or an approval; a deletion's,
+ * its pull requests' late events. A preview sent after either says so in its summary.
  */
 export async function noteBranchDeleted(repo: string, branch: string, deletion: BranchDeletion): Promise<PreviewSource[]> {
   const key = `${closedPrefix(repo, branch)}${String(REVERSE_ORDER_BASE - deletion.order).padStart(16, '0')}`;
@@ -580,7 +583,7 @@ export async function noteBranchDeleted(repo: string, branch: string, deletion: 
 
 export async function notePreviewSource(repo: string, branch: string, source: PreviewSource): Promise<BranchDeletion | null> {
   const key = `${sourcePrefix(repo, branch)}${source.pullRequest.id}`;
-  await platform('preview source', () => kvs.set(key, previewSourceSchema.parse(source), { ttl: PLANNED_TTL }));
+  await platform('preview source', () => kvs.set(key, previewSourceSchema.parse(source), { ttl: PREVIEW_SOURCE_TTL }));
   // Newest first, as the keys sort: the newest deletion decides.
   const page = await listPrefix(closedPrefix(repo, branch), branchDeletionSchema, 1);
   return (page.items[0] as BranchDeletion | undefined) ?? null;
