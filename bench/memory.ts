@@ -16,6 +16,7 @@ import { repoSettingsContext } from '../local/ui/context';
 import { loadDefaultFixture } from '../local/bitbucket';
 import { loadManifest } from '../local/manifest';
 import { bundleFunction } from './bundle';
+import type { Target } from '../src/core/targets';
 import { FIXTURE_REPOSITORY_UUID, hashOf } from '../test/fixtures/events';
 import { deployingEveryPush, drainCleanly, hookTargets, pushTo } from './pipeline';
 import { type BenchResult, type Figures, round } from './report';
@@ -67,6 +68,11 @@ async function peakGrowth(app: TestApp, functionKey: string, rounds: number, ste
 }
 
 const ROUNDS = 30;
+/** What a trigger's load needs of its targets: the build-status trigger wakes deploys that wait for builds, the pull-request trigger plans previews. */
+const TARGET_FOR_LOAD: Record<string, (target: Target) => Target> = {
+  'build-status-trigger': (target) => ({ ...target, options: { ...target.options, waitForBuilds: true } }),
+  'pullrequest-trigger': (target) => ({ ...target, preview: { allowForks: false } }),
+};
 const ADMIN = '557058:admin-0001';
 const ACTOR = { accountId: ADMIN, uuid: '{a7e1c0d2-5b3f-4c8e-9d61-0f2b4a6c8e10}' };
 const BUILD_PASSED = { key: 'ci', state: 'SUCCESSFUL' as const, url: 'https://ci.example.com/bench' };
@@ -76,14 +82,7 @@ async function loadFor(functionKey: string): Promise<number> {
   const vendor = functionKey === 'status-poller' ? await digitalOceanVendor() : null;
   const app = await startApp({ routes: vendor?.scenario.routes });
   try {
-    const hooks = hookTargets(app.receiver, 5, ['main']).map((target) =>
-      // The build-status trigger wakes deploys that wait for builds; the pull-request trigger plans previews.
-      functionKey === 'build-status-trigger'
-        ? { ...target, options: { ...target.options, waitForBuilds: true } }
-        : functionKey === 'pullrequest-trigger'
-          ? { ...target, preview: { allowForks: false } }
-          : target,
-    );
+    const hooks = hookTargets(app.receiver, 5, ['main']).map(TARGET_FOR_LOAD[functionKey] ?? ((target) => target));
     const targets = vendor ? vendor.scenario.targets(app) : hooks;
     await app.configure(targets.map(deployingEveryPush), vendor?.scenario.secretsOf);
     let n = 0;

@@ -160,7 +160,8 @@ export async function checkPreview(check: PreviewCheck, attempt: number, ports: 
     // Noted before the branch's deletion is read (see tearDownClosedBranch): a deletion that misses the note is read here.
     // Only the targets that deploy: a paused one made no preview to tear down.
     const source = { pullRequest, commit: asked.commit.hash, targetIds: deploying.map((job) => job.targetId) };
-    const deletion = await ports.store.notePreviewSource(check.repository.uuid, check.source.branch, source);
+    const { deletion, corrupt } = await ports.store.notePreviewSource(check.repository.uuid, check.source.branch, source);
+    if (corrupt > 0) log.warn("the source branch's deletion note is unreadable; if the branch is gone, this preview stays up", { corrupt });
     if (deletion && deletion.order > check.order) {
       log.info('source branch deleted after this event; its preview is torn down', { deletedBy: deletion.deliveryId });
       await queueAndMark(teardownJobs(check.repository, check.source.branch, deletion, [source], targets), targets, ports, log);
@@ -262,17 +263,18 @@ export async function tearDownClosedBranch(check: ClosedBranchCheck, ports: Deli
   const log = ports.log.child({ deliveryId: check.deliveryId, branch: check.branch });
   const deletion: BranchDeletion = { deliveryId: check.deliveryId, actor: check.actor, timestamp: check.timestamp, order: check.order };
   // Noted before the previews are listed (see above): a check that misses the note is in the lists.
-  const checked = await ports.store.noteBranchDeleted(check.repository.uuid, check.branch, deletion);
+  const noted = await ports.store.noteBranchDeleted(check.repository.uuid, check.branch, deletion);
   const [targets, { previews, corrupt }] = await Promise.all([
     targetsOf(check.repository.uuid, ports),
     ports.store.listRepositoryPreviews(check.repository.uuid),
   ]);
-  // A summary that no longer parses cannot say which branch it came from: its preview is left up, and said so.
-  if (corrupt > 0) log.warn('stored previews unreadable; any of them from this branch stay up', { corrupt });
+  // A summary or note that no longer parses cannot say which preview it stands for: that one is left up, and said so.
+  if (corrupt + noted.corrupt > 0)
+    log.warn('stored previews unreadable; any of them from this branch stay up', { corrupt: corrupt + noted.corrupt });
   const sent = previews
     .filter((summary) => summary.sourceBranch === check.branch && summary.preview.action === 'deploy' && !summary.preview.fork)
     .map((summary) => ({ pullRequest: summary.preview.pullRequest, commit: summary.commit, targetIds: [summary.targetId] }));
-  const jobs = teardownJobs(check.repository, check.branch, deletion, [...sent, ...checked], targets);
+  const jobs = teardownJobs(check.repository, check.branch, deletion, [...sent, ...noted.sources], targets);
   await queueAndMark(jobs, targets, ports, log);
   const pullRequests = [...new Set(jobs.map((job) => job.preview?.pullRequest.id))];
   log.info('closed branch checked', { teardowns: jobs.length, pullRequests: pullRequests.join(',') });

@@ -98,9 +98,17 @@ export interface DeliveryStore {
   /** What each preview target's lane last sent for each pull request (the Previews tab's rows): what a deleted branch tears down. */
   listRepositoryPreviews(repositoryUuid: string): Promise<{ previews: PreviewSummary[]; corrupt: number }>;
   /** Notes the branch deleted, then lists the previews of it checked since their jobs may not have acted (core/previews.ts). */
-  noteBranchDeleted(repositoryUuid: string, branch: string, deletion: BranchDeletion): Promise<PreviewSource[]>;
+  noteBranchDeleted(
+    repositoryUuid: string,
+    branch: string,
+    deletion: BranchDeletion,
+  ): Promise<{ sources: PreviewSource[]; corrupt: number }>;
   /** Notes a preview checked for the branch, then reads the branch's deletion, if one was noted (core/previews.ts). */
-  notePreviewSource(repositoryUuid: string, branch: string, source: PreviewSource): Promise<BranchDeletion | null>;
+  notePreviewSource(
+    repositoryUuid: string,
+    branch: string,
+    source: PreviewSource,
+  ): Promise<{ deletion: BranchDeletion | null; corrupt: number }>;
 }
 
 /** A followed deploy's next status read: where its record is, and which read this is (the record has the rest). */

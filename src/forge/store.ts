@@ -574,19 +574,27 @@ export async function listRepositoryPreviews(repo: string): Promise<{ previews: 
  * a newer one. A checked preview's note outlives its job's waits for builds or an approval; a deletion's,
  * its pull requests' late events. A preview sent after either says so in its summary.
  */
-export async function noteBranchDeleted(repo: string, branch: string, deletion: BranchDeletion): Promise<PreviewSource[]> {
+export async function noteBranchDeleted(
+  repo: string,
+  branch: string,
+  deletion: BranchDeletion,
+): Promise<{ sources: PreviewSource[]; corrupt: number }> {
   const key = `${closedPrefix(repo, branch)}${String(REVERSE_ORDER_BASE - deletion.order).padStart(16, '0')}`;
   await platform('deleted branch', () => kvs.set(key, branchDeletionSchema.parse(deletion), { ttl: PLANNED_TTL }));
   const page = await listPrefix(sourcePrefix(repo, branch), previewSourceSchema, MAX_LISTED_PREVIEWS);
-  return page.items as PreviewSource[];
+  return { sources: page.items as PreviewSource[], corrupt: page.corrupt.length };
 }
 
-export async function notePreviewSource(repo: string, branch: string, source: PreviewSource): Promise<BranchDeletion | null> {
+export async function notePreviewSource(
+  repo: string,
+  branch: string,
+  source: PreviewSource,
+): Promise<{ deletion: BranchDeletion | null; corrupt: number }> {
   const key = `${sourcePrefix(repo, branch)}${source.pullRequest.id}`;
   await platform('preview source', () => kvs.set(key, previewSourceSchema.parse(source), { ttl: PREVIEW_SOURCE_TTL }));
   // Newest first, as the keys sort: the newest deletion decides.
   const page = await listPrefix(closedPrefix(repo, branch), branchDeletionSchema, 1);
-  return (page.items[0] as BranchDeletion | undefined) ?? null;
+  return { deletion: (page.items[0] as BranchDeletion | undefined) ?? null, corrupt: page.corrupt.length };
 }
 
 /** What each preview target last sent for the pull request (one query; a pull request has a preview per target at most). */
