@@ -13,7 +13,7 @@ import { documentedShapeProblems, PUSH_EVENT } from './bitbucket/events';
 import { createBitbucketMirror } from './bitbucket/mirror';
 import { createHarshness, type HarshFault, type HarshProfile } from './harsh';
 import { createKvsStore, kvsOpName } from './kvs-store';
-import { findTimeoutSeconds, loadHandler, loadManifest, type LocalManifest } from './manifest';
+import { findTimeoutSeconds, type Handler, loadHandler, loadManifest, type LocalManifest } from './manifest';
 import { createQueueBroker, createVirtualClock, type DeadLetter, type Delivery, type DrainOptions, type DrainResult } from './queue-broker';
 import { currentScope, installRuntimeGlobals, makeRuntime, runInScope, workspaceAri, type Seams } from './runtime';
 
@@ -269,6 +269,14 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     return { runtime, seams: seamsFor(spec.workspaceUuid, doom, calm), accountId: spec.accountId, now: clock.now };
   }
 
+  /** Handlers loaded once per function, as a warm Forge container keeps its module loaded between invocations. */
+  const handlers = new Map<string, Handler>();
+  function handlerOf(functionKey: string): Handler {
+    const loaded = handlers.get(functionKey) ?? loadHandler(manifest, functionKey);
+    handlers.set(functionKey, loaded);
+    return loaded;
+  }
+
   /** Runs one function as Forge would; a failure (including a bad handler) is an outcome, not a throw. */
   async function invoke(args: [unknown, unknown], spec: InvocationSpec, mayCrash = true): Promise<InvocationOutcome> {
     let stopped: () => void = () => undefined;
@@ -288,7 +296,7 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
       return outcome;
     };
     try {
-      const handler = loadHandler(manifest, spec.functionKey);
+      const handler = handlerOf(spec.functionKey);
       const value = await Promise.race([runInScope(scope, async () => handler(...args)), stop]);
       if (value === STOPPED) {
         harsh?.count('crashed');

@@ -13,13 +13,22 @@ const MAX_WINDOWS = 20;
 const WEEKLY_TIME = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([01]\d|2[0-3]):([0-5]\d)$/;
 const LOCAL_DATETIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)$/;
 
+/**
+ * Zones Intl has accepted. Building a DateTimeFormat costs a fraction of a millisecond, and every stored
+ * target's schedule is checked on every read; there are only a few hundred zone names, so this stays small.
+ */
+const knownZones = new Set<string>();
+
 export function isTimeZone(zone: string): boolean {
+  if (knownZones.has(zone)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return zone.length > 0;
   } catch {
     return false;
   }
+  if (zone.length === 0) return false;
+  knownZones.add(zone);
+  return true;
 }
 
 const weeklyTime = z.string().check(z.regex(WEEKLY_TIME, 'must be a weekday and a time, such as Fri 16:00'));
