@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import initSqlJs from 'sql.js';
+import { emptyAnswer, jsonAnswer } from './seam-answer';
 import type { EntityAttributeType, EntityDefs } from './manifest';
 
 type Database = initSqlJs.Database;
@@ -217,7 +218,7 @@ function serve(ctx: Ctx, path: string, body: RequestInit['body']): Response {
     ctx.db.sweepExpired(ctx.now);
     return route(ctx, kvsOpName(path), parseBody(body));
   } catch (error) {
-    if (error instanceof KvsError) return json(error.status, { code: error.code, message: error.message });
+    if (error instanceof KvsError) return jsonAnswer(error.status, { code: error.code, message: error.message });
     throw error;
   }
 }
@@ -244,12 +245,12 @@ function single(ctx: Ctx, ns: string, action: string, body: Body): Response {
   if (action === 'get') {
     const row = readRow(ctx.db, ns, key);
     if (!row) throw new KvsError(404, 'KEY_NOT_FOUND', `key "${key}" not found`);
-    return json(200, toItem(row));
+    return jsonAnswer(200, toItem(row));
   }
   if (action === 'set') return set(ctx, ns, key, body.value, asObject(body.options ?? {}));
   if (action === 'delete') {
     ctx.db.run('DELETE FROM items WHERE ns = ? AND key = ?', [ns, key]);
-    return new Response(null, { status: 204 });
+    return emptyAnswer();
   }
   throw new KvsError(404, 'NOT_FOUND', `unknown operation ${action}`);
 }
@@ -269,10 +270,10 @@ function set(ctx: Ctx, ns: string, key: string, value: unknown, options: Body): 
      ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, expire_at = excluded.expire_at`,
     [ns, key, text, now, expireAt],
   );
-  if (options.returnValue === 'PREVIOUS') return previous ? json(200, toItem(previous)) : new Response(null, { status: 204 });
+  if (options.returnValue === 'PREVIOUS') return previous ? jsonAnswer(200, toItem(previous)) : emptyAnswer();
   if (options.returnValue === 'LATEST')
-    return json(200, toItem({ key, value, createdAt: previous?.createdAt ?? now, updatedAt: now, expireAt }));
-  return new Response(null, { status: 204 });
+    return jsonAnswer(200, toItem({ key, value, createdAt: previous?.createdAt ?? now, updatedAt: now, expireAt }));
+  return emptyAnswer();
 }
 
 /**
@@ -293,7 +294,7 @@ function query(db: Sqlite, body: Body): Response {
   const page = rows.slice(0, limit);
   const fields = metadataFields(body.options);
   const last = page[page.length - 1];
-  return json(200, {
+  return jsonAnswer(200, {
     data: page.map((row) => pickMetadata(toItem(row), fields)),
     ...(rows.length > limit && last ? { cursor: Buffer.from(last.key, 'utf8').toString('base64url') } : {}),
   });
@@ -334,7 +335,7 @@ function batch(ctx: Ctx, action: string, items: unknown[]): Response {
       failedKeys.push({ ...ref, error: { code: error.code, message: error.message } });
     }
   }
-  return json(200, { successfulKeys, failedKeys });
+  return jsonAnswer(200, { successfulKeys, failedKeys });
 }
 
 /** Returns the success entry's extra fields, or undefined for a batch get of a missing key (left out). */
@@ -399,7 +400,7 @@ function transaction(ctx: Ctx, body: Body): Response {
     db.run('RELEASE tx');
     throw error;
   }
-  return new Response(null, { status: 204 });
+  return emptyAnswer();
 }
 
 type Comparable = string | number | boolean;
@@ -564,13 +565,4 @@ function asObject(value: unknown): Body {
 function asArray(value: unknown): unknown[] {
   if (!Array.isArray(value)) throw new KvsError(400, 'INVALID_REQUEST', 'expected a JSON array');
   return value;
-}
-
-/** As an HTTP answer would, it says its length: what the platform counts as the bytes a read returned. */
-function json(status: number, body: unknown): Response {
-  const text = JSON.stringify(body);
-  return new Response(text, {
-    status,
-    headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) },
-  });
 }

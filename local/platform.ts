@@ -15,6 +15,7 @@ import { createHarshness, type HarshFault, type HarshProfile } from './harsh';
 import { createKvsStore, kvsOpName } from './kvs-store';
 import { findTimeoutSeconds, type Handler, loadHandler, loadManifest, type LocalManifest } from './manifest';
 import { createQueueBroker, createVirtualClock, type DeadLetter, type Delivery, type DrainOptions, type DrainResult } from './queue-broker';
+import { answerBytes, jsonAnswer } from './seam-answer';
 import { currentScope, installRuntimeGlobals, makeRuntime, runInScope, workspaceAri, type Seams } from './runtime';
 
 export type { EgressRecord } from './egress';
@@ -145,8 +146,18 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
 
   const invocations: Invocation[] = [];
   const runningNow: string[] = [];
-  const record = (seam: SeamCall['seam'], op: string, detail: string): SeamCall => {
-    const call: SeamCall = { seam, op, detail, invocationId: currentScope()?.runtime.appContext.invocationId };
+  /** `detail` may be a function: it is worked out (a body parsed again) only when something reads it. */
+  const record = (seam: SeamCall['seam'], op: string, detail: string | (() => string)): SeamCall => {
+    let described = typeof detail === 'string' ? detail : undefined;
+    const call: SeamCall = {
+      seam,
+      op,
+      get detail() {
+        described ??= (detail as () => string)();
+        return described;
+      },
+      invocationId: currentScope()?.runtime.appContext.invocationId,
+    };
     calls.push(call);
     return call;
   };
@@ -209,21 +220,18 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
   async function kvsSeam(kvsPath: string, init: RequestInit | undefined, calm: boolean): Promise<Response> {
     const op = kvsOpName(kvsPath);
     // A transaction's body (records and state, kilobytes) names no one key: not parsed again to say so.
-    const call = record('kvs', op, op === 'transaction' ? '' : describeKvsBody(init?.body));
+    const call = record('kvs', op, op === 'transaction' ? '' : () => describeKvsBody(init?.body));
     call.requestBytes = typeof init?.body === 'string' ? Buffer.byteLength(init.body) : 0;
     if (!harsh || calm || !isKvsWrite(kvsPath) || !harsh.chance(harsh.profile.kvsWriteFailRate)) {
       const response = await store.handle(kvsPath, init);
-      call.responseBytes = Number(response.headers.get('content-length') ?? 0);
+      call.responseBytes = answerBytes(response);
       return response;
     }
     const after = harsh.pick(2) === 0;
     if (after) await store.handle(kvsPath, init);
     const fault: HarshFault = after ? 'kvs write failed after applying' : 'kvs write failed before applying';
     harsh.count(fault);
-    return new Response(JSON.stringify({ code: 'INTERNAL_SERVER_ERROR', message: `harsh platform: ${fault}` }), {
-      status: 500,
-      headers: { 'content-type': 'application/json' },
-    });
+    return jsonAnswer(500, { code: 'INTERNAL_SERVER_ERROR', message: `harsh platform: ${fault}` });
   }
 
   /**
@@ -244,7 +252,7 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
       kvs: (kvsPath, init) => guard(() => kvsSeam(kvsPath, init, calm)),
       stargate: (queuePath, init) =>
         guard(() => {
-          record('queue', queueOp(queuePath), describeQueueBody(init?.body));
+          record('queue', queueOp(queuePath), () => describeQueueBody(init?.body));
           return broker.handle(queuePath, init, { workspaceUuid });
         }),
       bitbucket: (method, bbPath, body, caller) =>

@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { Heap } from '@datastructures-js/heap';
 import type { Harshness } from './harsh';
 import type { ConsumerDef } from './manifest';
+import { emptyAnswer, jsonAnswer } from './seam-answer';
 
 export interface RetryContext {
   retryCount: number;
@@ -236,7 +237,7 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
       });
     }
     options.log(`queue ${request.queueName}: published ${request.payload.length} event(s), job ${request.jobId}`);
-    return new Response(JSON.stringify({ jobId: request.jobId }), { status: 201, headers: { 'content-type': 'application/json' } });
+    return jsonAnswer(201, { jobId: request.jobId });
   }
 
   const jobIdOf = (p: Pending): string | undefined => (p.delivery.kind === 'queue' ? p.delivery.event.jobId : undefined);
@@ -246,7 +247,7 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
     if (!job) return errorResponse(404, `job ${jobId} not found`);
     let inProgress = running.get(`job:${jobId}`) ?? 0;
     for (const p of everyPending()) if (jobIdOf(p) === jobId) inProgress++;
-    return new Response(JSON.stringify({ ...job, inProgress }), { status: 200, headers: { 'content-type': 'application/json' } });
+    return jsonAnswer(200, { ...job, inProgress });
   }
 
   function cancel(jobId: string): Response {
@@ -255,7 +256,7 @@ export function createQueueBroker(options: QueueBrokerOptions): QueueBroker {
     // Rare (a job canceled): the kept events are sorted afresh, and the parked ones go back into the queue.
     queue = Heap.heapify(kept, byDueThenSeq);
     parked.clear();
-    return new Response(null, { status: 204 });
+    return emptyAnswer();
   }
 
   const hasRoom = (p: Pending): boolean =>
@@ -471,9 +472,5 @@ function parseJson(body: RequestInit['body']): unknown {
 
 /** @forge/events reads `message` (and `statusText`) into its InternalServerError. */
 function errorResponse(status: number, message: string): Response {
-  return new Response(JSON.stringify({ message }), {
-    status,
-    statusText: status === 404 ? 'Not Found' : status === 429 ? 'Too Many Requests' : 'Bad Request',
-    headers: { 'content-type': 'application/json' },
-  });
+  return jsonAnswer(status, { message }, status === 404 ? 'Not Found' : status === 429 ? 'Too Many Requests' : 'Bad Request');
 }
