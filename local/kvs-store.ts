@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import initSqlJs from 'sql.js';
-import { emptyAnswer, jsonAnswer } from './seam-answer';
+import { emptyAnswer, jsonAnswer, textAnswer } from './seam-answer';
 import type { EntityAttributeType, EntityDefs } from './manifest';
 
 type Database = initSqlJs.Database;
@@ -51,16 +51,16 @@ class KvsError extends Error {
   }
 }
 
+/** A stored row; its value stays the JSON text it was stored as, and answers splice it in unparsed. */
 interface Row {
   key: string;
-  value: unknown;
+  text: string;
   createdAt: number;
   updatedAt: number;
   expireAt: number | null;
 }
-interface Item {
-  key: string;
-  value: unknown;
+/** An item's fields other than its value. */
+interface ItemMetadata {
   createdAt: number;
   updatedAt: number;
   expireTime?: string;
@@ -127,7 +127,7 @@ class Sqlite {
         const [key, value, createdAt, updatedAt, expireAt] = statement.get();
         rows.push({
           key: String(key),
-          value: JSON.parse(String(value)),
+          text: String(value),
           createdAt: Number(createdAt),
           updatedAt: Number(updatedAt),
           expireAt: expireAt === null ? null : Number(expireAt),
@@ -178,6 +178,9 @@ async function openDatabase(file: string | undefined): Promise<Sqlite> {
   // One connection only: holding its lock spares SQLite the look for a hot journal (a file-system
   // call in sql.js's emulated file system) at the start of every read.
   db.run('PRAGMA locking_mode = EXCLUSIVE');
+  // Nothing to sync: the file sql.js writes lives in its emulated file system, and a kept store is
+  // written out whole after each change (persist). Syncing anyway made each write take twice as long.
+  db.run('PRAGMA synchronous = OFF');
   db.run(`CREATE TABLE IF NOT EXISTS items (
     ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, expire_at INTEGER,
@@ -245,7 +248,7 @@ function single(ctx: Ctx, ns: string, action: string, body: Body): Response {
   if (action === 'get') {
     const row = readRow(ctx.db, ns, key);
     if (!row) throw new KvsError(404, 'KEY_NOT_FOUND', `key "${key}" not found`);
-    return jsonAnswer(200, toItem(row));
+    return textAnswer(200, itemText(row));
   }
   if (action === 'set') return set(ctx, ns, key, body.value, asObject(body.options ?? {}));
   if (action === 'delete') {
@@ -270,9 +273,9 @@ function set(ctx: Ctx, ns: string, key: string, value: unknown, options: Body): 
      ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, expire_at = excluded.expire_at`,
     [ns, key, text, now, expireAt],
   );
-  if (options.returnValue === 'PREVIOUS') return previous ? jsonAnswer(200, toItem(previous)) : emptyAnswer();
+  if (options.returnValue === 'PREVIOUS') return previous ? textAnswer(200, itemText(previous)) : emptyAnswer();
   if (options.returnValue === 'LATEST')
-    return jsonAnswer(200, toItem({ key, value, createdAt: previous?.createdAt ?? now, updatedAt: now, expireAt }));
+    return textAnswer(200, itemText({ key, text, createdAt: previous?.createdAt ?? now, updatedAt: now, expireAt }));
   return emptyAnswer();
 }
 
@@ -294,10 +297,8 @@ function query(db: Sqlite, body: Body): Response {
   const page = rows.slice(0, limit);
   const fields = metadataFields(body.options);
   const last = page[page.length - 1];
-  return jsonAnswer(200, {
-    data: page.map((row) => pickMetadata(toItem(row), fields)),
-    ...(rows.length > limit && last ? { cursor: Buffer.from(last.key, 'utf8').toString('base64url') } : {}),
-  });
+  const cursor = rows.length > limit && last ? `,"cursor":${JSON.stringify(Buffer.from(last.key, 'utf8').toString('base64url'))}` : '';
+  return textAnswer(200, `{"data":[${page.map((row) => itemText(row, {}, fields)).join(',')}]${cursor}}`);
 }
 
 function queryLimit(limit: unknown): number {
@@ -321,7 +322,7 @@ function keyCondition(where: unknown): { sql: string; params: string[] } {
 
 function batch(ctx: Ctx, action: string, items: unknown[]): Response {
   if (items.length > MAX_BATCH_ITEMS) throw new KvsError(400, 'TOO_MANY_ITEMS', `a batch holds at most ${MAX_BATCH_ITEMS} items`);
-  const successfulKeys: Body[] = [];
+  const successfulKeys: string[] = [];
   const failedKeys: Body[] = [];
   for (const raw of items) {
     const item = asObject(raw);
@@ -329,24 +330,22 @@ function batch(ctx: Ctx, action: string, items: unknown[]): Response {
     try {
       const ns = item.entityName ? entityNs(ctx, item.entityName) : 'kvs';
       const found = batchItem(ctx, action, ns, item);
-      if (found) successfulKeys.push({ ...ref, ...found });
+      if (found === null) successfulKeys.push(JSON.stringify(ref));
+      else if (found) successfulKeys.push(itemText(found, ref));
     } catch (error) {
       if (!(error instanceof KvsError)) throw error;
       failedKeys.push({ ...ref, error: { code: error.code, message: error.message } });
     }
   }
-  return jsonAnswer(200, { successfulKeys, failedKeys });
+  return textAnswer(200, `{"successfulKeys":[${successfulKeys.join(',')}],"failedKeys":${JSON.stringify(failedKeys)}}`);
 }
 
-/** Returns the success entry's extra fields, or undefined for a batch get of a missing key (left out). */
-function batchItem(ctx: Ctx, action: string, ns: string, item: Body): Body | undefined {
+/** The row a batch get found (undefined: missing, so left out), or null for a set or delete done. */
+function batchItem(ctx: Ctx, action: string, ns: string, item: Body): Row | undefined | null {
   const key = validKey(item.key);
-  if (action === 'get') {
-    const row = readRow(ctx.db, ns, key);
-    return row ? { ...toItem(row) } : undefined;
-  }
+  if (action === 'get') return readRow(ctx.db, ns, key);
   single(ctx, ns, action === 'set' ? 'set' : 'delete', { key, value: item.value, options: item.options });
-  return {};
+  return null;
 }
 
 /**
@@ -382,7 +381,7 @@ function transaction(ctx: Ctx, body: Body): Response {
   for (const op of all) {
     if (op.conditions === undefined) continue;
     const row = readRow(db, nsOf(op), validKey(op.key));
-    if (!conditionsHold(asObject(op.conditions), row?.value)) {
+    if (!conditionsHold(asObject(op.conditions), row && JSON.parse(row.text))) {
       throw new KvsError(
         400,
         'CONDITIONAL_CHECK_FAILED',
@@ -529,31 +528,31 @@ function readRow(db: Sqlite, ns: string, key: string): Row | undefined {
   return db.select('ns = ?1 AND key = ?2', [ns, key])[0];
 }
 
-function toItem(row: Row): Item {
-  return {
-    key: row.key,
-    value: row.value,
+const METADATA_PROPS = { CREATED_AT: 'createdAt', UPDATED_AT: 'updatedAt', EXPIRE_TIME: 'expireTime' } as const;
+const EVERY_METADATA_FIELD = Object.keys(METADATA_PROPS);
+
+/**
+ * An item as the SDK reads it, as JSON: `fields` picks its metadata (a query's results carry only what
+ * the app asked for), `head` comes first (a batch names the key's entity). The value goes in as the
+ * text it was stored as: parsing and serialising it again, on every read, was most of the store's time.
+ */
+function itemText(row: Row, head: Body = {}, fields = EVERY_METADATA_FIELD): string {
+  const metadata: ItemMetadata = {
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     ...(row.expireAt !== null ? { expireTime: new Date(row.expireAt).toISOString() } : {}),
   };
+  const out: Body = { key: row.key, ...head };
+  for (const field of fields) {
+    const prop = METADATA_PROPS[field as keyof typeof METADATA_PROPS];
+    if (prop && metadata[prop] !== undefined) out[prop] = metadata[prop];
+  }
+  return `${JSON.stringify(out).slice(0, -1)},"value":${row.text}}`;
 }
-
-const METADATA_PROPS = { CREATED_AT: 'createdAt', UPDATED_AT: 'updatedAt', EXPIRE_TIME: 'expireTime' } as const;
 
 function metadataFields(options: unknown): string[] {
   const fields = asObject(options ?? {}).metadataFields;
   return Array.isArray(fields) ? fields.filter((f): f is string => typeof f === 'string') : [];
-}
-
-/** Query results go to the app untouched, so they carry only the metadata it asked for. */
-function pickMetadata(item: Item, fields: string[]): Body {
-  const out: Body = { key: item.key, value: item.value };
-  for (const field of fields) {
-    const prop = METADATA_PROPS[field as keyof typeof METADATA_PROPS];
-    if (prop && item[prop] !== undefined) out[prop] = item[prop];
-  }
-  return out;
 }
 
 function asObject(value: unknown): Body {

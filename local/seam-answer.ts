@@ -55,7 +55,12 @@ export class SeamAnswer {
 
 /** An answer with a JSON body. */
 export function jsonAnswer(status: number, body: unknown, statusText?: string): Response {
-  return asResponse(new SeamAnswer(status, JSON.stringify(body), { 'content-type': 'application/json' }, statusText));
+  return textAnswer(status, JSON.stringify(body), statusText);
+}
+
+/** An answer whose body is JSON text already. */
+export function textAnswer(status: number, json: string, statusText?: string): Response {
+  return asResponse(new SeamAnswer(status, json, { 'content-type': 'application/json' }, statusText));
 }
 
 /** An answer with no body (204). */
