@@ -1,4 +1,4 @@
-import { redact } from './redact';
+import { redactorOf } from './redact';
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
@@ -17,10 +17,11 @@ export type LogSink = (line: string) => void;
  * `"` or `\` is spelled differently and would slip past a search for it.
  */
 export function createLogger(sink: LogSink, base: LogFields = {}, secrets: readonly string[] = []): Logger {
+  const redact = redactorOf(secrets);
   const write = (level: string, message: string, fields: LogFields = {}) => {
     const line = Object.entries({ level, message, ...base, ...fields }).map(([key, value]) => [
       key,
-      typeof value === 'string' ? redact(value, secrets) : value,
+      typeof value === 'string' ? redact(value) : value,
     ]);
     sink(JSON.stringify(Object.fromEntries(line)));
   };

@@ -17,12 +17,20 @@ const formsOf = (secret: string): string[] => {
   return [...new Set(spellings)].sort((a, b) => b.length - a.length);
 };
 
+/**
+ * A function that replaces every occurrence of each secret, in each of its spellings: the spellings are
+ * worked out once, for a logger that redacts every field of every line it writes with the same secrets.
+ */
+export function redactorOf(secrets: Iterable<string>): (text: string) => string {
+  const forms = [...secrets].filter((secret) => secret.length >= MIN_SECRET_LENGTH).map(formsOf);
+  return (text) => {
+    let out = text;
+    for (const spellings of forms) for (const form of spellings) if (out.includes(form)) out = out.split(form).join(REDACTED);
+    return out;
+  };
+}
+
 /** Replaces every occurrence of each secret, in each of its spellings, in `text`. */
 export function redact(text: string, secrets: Iterable<string>): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length < MIN_SECRET_LENGTH) continue;
-    for (const form of formsOf(secret)) out = out.split(form).join(REDACTED);
-  }
-  return out;
+  return redactorOf(secrets)(text);
 }
