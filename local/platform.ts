@@ -15,7 +15,7 @@ import { createHarshness, type HarshFault, type HarshProfile } from './harsh';
 import { createKvsStore, kvsOpName } from './kvs-store';
 import { findTimeoutSeconds, type Handler, loadHandler, loadManifest, type LocalManifest } from './manifest';
 import { createQueueBroker, createVirtualClock, type DeadLetter, type Delivery, type DrainOptions, type DrainResult } from './queue-broker';
-import { answerBytes, jsonAnswer } from './seam-answer';
+import { jsonAnswer } from './seam-answer';
 import { currentScope, installRuntimeGlobals, makeRuntime, runInScope, workspaceAri, type Seams } from './runtime';
 
 export type { EgressRecord } from './egress';
@@ -224,7 +224,7 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     call.requestBytes = typeof init?.body === 'string' ? Buffer.byteLength(init.body) : 0;
     if (!harsh || calm || !isKvsWrite(kvsPath) || !harsh.chance(harsh.profile.kvsWriteFailRate)) {
       const response = await store.handle(kvsPath, init);
-      call.responseBytes = answerBytes(response);
+      call.responseBytes = Number(response.headers.get('content-length') ?? 0);
       return response;
     }
     const after = harsh.pick(2) === 0;
@@ -280,9 +280,9 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
   /** Handlers loaded once per function, as a warm Forge container keeps its module loaded between invocations. */
   const handlers = new Map<string, Handler>();
   function handlerOf(functionKey: string): Handler {
-    const loaded = handlers.get(functionKey) ?? loadHandler(manifest, functionKey);
-    handlers.set(functionKey, loaded);
-    return loaded;
+    let handler = handlers.get(functionKey);
+    if (!handler) handlers.set(functionKey, (handler = loadHandler(manifest, functionKey)));
+    return handler;
   }
 
   /** Runs one function as Forge would; a failure (including a bad handler) is an outcome, not a throw. */

@@ -4,14 +4,15 @@
  * nothing else. A real `Response` wraps every body in a web stream and reads it back through one: a
  * tenth of a millisecond per call, several calls per push, which made the local platform the slowest
  * part of a deploy. This answer is a body already in hand, read once as a Response's is (a second
- * read throws the same TypeError), so an SDK that starts reading anything else fails in the tests.
+ * read throws the same TypeError); it has no other methods, so an SDK that starts calling one (`clone`,
+ * `arrayBuffer`) fails in the tests.
  * Bitbucket's answers stay real Responses: they reach the app's own code, which may read any of it.
  */
 export class SeamAnswer {
   readonly ok: boolean;
   readonly statusText: string;
-  /** The body's size in bytes, what a `content-length` header would say. */
-  readonly bytes: number;
+  /** The body's size in bytes: its `content-length`, which the platform counts storage answers by. */
+  private readonly bytes: number;
   private used = false;
 
   constructor(
@@ -64,15 +65,9 @@ export function textAnswer(status: number, json: string, statusText?: string): R
 }
 
 /** An answer with no body (204). */
-export function emptyAnswer(status = 204): Response {
-  return asResponse(new SeamAnswer(status, ''));
+export function emptyAnswer(): Response {
+  return asResponse(new SeamAnswer(204, ''));
 }
 
 /** The seams are typed as fetch answers; what the SDK reads of one, a SeamAnswer has. */
 const asResponse = (answer: SeamAnswer): Response => answer as unknown as Response;
-
-/** The byte count the platform bills a storage answer by. */
-export function answerBytes(response: Response): number {
-  const answer: unknown = response;
-  return answer instanceof SeamAnswer ? answer.bytes : Number(response.headers.get('content-length') ?? 0);
-}

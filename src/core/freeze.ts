@@ -15,9 +15,11 @@ const LOCAL_DATETIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)$/;
 
 /**
  * Zones Intl has accepted. Building a DateTimeFormat costs a fraction of a millisecond, and every stored
- * target's schedule is checked on every read; there are only a few hundred zone names, so this stays small.
+ * target's schedule is checked on every read. Intl also accepts offsets and any casing of a name, so a
+ * form could offer endless new spellings: past the cap a zone is checked afresh, not remembered.
  */
 const knownZones = new Set<string>();
+const KNOWN_ZONES_KEPT = 1000;
 
 export function isTimeZone(zone: string): boolean {
   if (knownZones.has(zone)) return true;
@@ -27,7 +29,7 @@ export function isTimeZone(zone: string): boolean {
     return false;
   }
   if (zone.length === 0) return false;
-  knownZones.add(zone);
+  if (knownZones.size < KNOWN_ZONES_KEPT) knownZones.add(zone);
   return true;
 }
 
