@@ -116,16 +116,15 @@ interface Outgoing {
 /**
  * The request as it will leave. The app sends a URL string with a text body (src/core/http.ts), which
  * needs no Request object: building one streams the body in and out again, a tenth of a millisecond a
- * deploy. Anything else (a Request, a binary body) goes through a Request as fetch would treat it.
+ * deploy. Anything fetch would treat otherwise (a Request, a binary body, a body on a GET, a method
+ * fetch does not simply upper-case, a URL with credentials, an option beyond these) goes through a
+ * Request, so it is refused or changed exactly as fetch would.
  */
 async function outgoing(input: string | URL | Request, init: RequestInit | undefined): Promise<Outgoing> {
-  if (!(input instanceof Request) && (init?.body === undefined || init.body === null || typeof init.body === 'string')) {
-    const method = (init?.method ?? 'GET').toUpperCase();
-    const body = init?.body ?? undefined;
-    if (body !== undefined && (method === 'GET' || method === 'HEAD'))
-      throw new TypeError('Request with GET/HEAD method cannot have body.');
-    const sent = { method, headers: new Headers(init?.headers), body, redirect: init?.redirect, signal: init?.signal };
-    return { url: new URL(input), sent };
+  const plain = plainRequest(input, init);
+  if (plain) {
+    const { url, method, body } = plain;
+    return { url, sent: { method, headers: new Headers(init?.headers), body, redirect: init?.redirect, signal: init?.signal } };
   }
   const request = new Request(input, init);
   const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
@@ -139,6 +138,27 @@ async function outgoing(input: string | URL | Request, init: RequestInit | undef
     signal: init?.signal ?? request.signal,
   };
   return { url: new URL(request.url), sent };
+}
+
+/** The methods fetch normalises by upper-casing them; it sends any other as written, or refuses it. */
+const NORMALISED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+const PLAIN_OPTIONS = new Set(['method', 'headers', 'body', 'redirect', 'signal']);
+const REDIRECT_MODES = new Set<unknown>([undefined, 'follow', 'error', 'manual']);
+
+/** The URL and method of a request whose every part fetch takes as it is, or null when a Request must judge it. */
+function plainRequest(
+  input: string | URL | Request,
+  init: RequestInit | undefined,
+): { url: URL; method: string; body: string | undefined } | null {
+  if (typeof input !== 'string' && !(input instanceof URL)) return null;
+  if (init && Object.keys(init).some((option) => !PLAIN_OPTIONS.has(option))) return null;
+  const method = (init?.method ?? 'GET').toUpperCase();
+  if (!NORMALISED_METHODS.has(method) || !REDIRECT_MODES.has(init?.redirect)) return null;
+  const body = init?.body ?? undefined;
+  if (body !== undefined && (typeof body !== 'string' || method === 'GET' || method === 'HEAD')) return null;
+  if (!(init?.signal === undefined || init.signal === null || init.signal instanceof AbortSignal)) return null;
+  const url = URL.parse(String(input));
+  return url && !url.username && !url.password ? { url, method, body } : null;
 }
 
 function headersOf(headers: Headers): Record<string, string> {
