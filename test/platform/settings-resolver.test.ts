@@ -129,6 +129,16 @@ describe('saveTarget', () => {
     expect((await session.platform.run(() => getSecrets(REPO, saved.id))).values).toEqual({ signingSecret: SECRET });
   });
 
+  it('stamps a saved or switched target with the platform’s clock, which runs ahead of the real one', async () => {
+    session.platform.advanceClock(3 * 86_400_000);
+    const savedAt = session.platform.now();
+    const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput()));
+    expect(Date.parse((await stored()).doc?.targets[0]?.updatedAt ?? '')).toBe(savedAt);
+    session.platform.advanceClock(60_000);
+    const switched = ok<{ updatedAt: string }>(await asAdmin('setEnabled', { id: saved.id, enabled: false }));
+    expect(Date.parse(switched.updatedAt)).toBe(savedAt + 60_000);
+  });
+
   it('keeps a secret left empty, replaces it with a new value, and refuses to clear a required one', async () => {
     const saved = ok<TargetView>(await asAdmin('saveTarget', hookInput()));
     const kept = ok<TargetView>(await asAdmin('saveTarget', hookInput({ id: saved.id, name: 'Renamed', secrets: { signingSecret: '' } })));
