@@ -264,6 +264,40 @@ describe('the Heroku provider', () => {
       expect(status?.state).toBe('succeeded');
     });
 
+    it('reads the pipeline’s review apps range by range, as Heroku pages a list, and builds on the one it finds', async () => {
+      const others = (from: number) =>
+        Array.from({ length: 3 }, (_, i) => reviewApp('created', { id: `other-${from + i}`, pr_number: 100 + from + i }));
+      reply = (request) => {
+        if (request.method === 'GET' && request.headers.range === 'id ..; max=1000')
+          return { status: 206, body: others(0), headers: { 'next-range': ']other-2..; max=1000' } };
+        if (request.method === 'GET' && request.headers.range === ']other-2..; max=1000')
+          return { status: 200, body: [...others(3), reviewApp('created')] };
+        return pipelineHas([])(request);
+      };
+      await previews.deploy(previewCall('deploy'));
+      const list = `GET /pipelines/${HEROKU_PIPELINE}/review-apps`;
+      expect(asked()).toEqual([list, list, `POST /apps/${REVIEW_APP_APP}/builds`]);
+      expect(seen.slice(0, 2).map((s) => s.headers.range)).toEqual(['id ..; max=1000', ']other-2..; max=1000']);
+    });
+
+    it('refuses, without making a second review app, a pipeline whose list goes on past ten ranges', async () => {
+      reply = (request) =>
+        request.method === 'GET'
+          ? {
+              status: 206,
+              body: [reviewApp('created', { id: `other-${seen.length}`, pr_number: 900 + seen.length })],
+              headers: { 'next-range': `]other-${seen.length}..; max=1000` },
+            }
+          : pipelineHas([])(request);
+      await expect(previews.deploy(previewCall('deploy'))).rejects.toThrow(
+        new HttpRejected(
+          `Heroku's pipeline ${HEROKU_PIPELINE} lists more than 10000 review apps; delete old ones so the review app of pull request #7 can be found`,
+          null,
+        ),
+      );
+      expect(asked()).toEqual(Array.from({ length: 10 }, () => `GET /pipelines/${HEROKU_PIPELINE}/review-apps`));
+    });
+
     it('waits, as a retryable fault, while the review app is still being made from an earlier commit', async () => {
       reply = pipelineHas([reviewApp('creating')]);
       const waiting = previews.deploy(previewCall('deploy'));

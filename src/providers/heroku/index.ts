@@ -110,12 +110,23 @@ const buildPageUrl = (app: string, id: string): string =>
  * One Platform API call with the API key; a body is JSON. The archive token rides in a body's source
  * URL, so it is redacted too.
  */
-function callHeroku(call: ProviderCall<HerokuSettings>, method: HttpMethod, path: string, body?: unknown): Promise<HttpResponse> {
+function callHeroku(
+  call: ProviderCall<HerokuSettings>,
+  method: HttpMethod,
+  path: string,
+  body?: unknown,
+  extraHeaders: Record<string, string> = {},
+): Promise<HttpResponse> {
   const apiKey = apiKeyOf(call);
   return call.http.send({
     method,
     url: `${API}${path}`,
-    headers: { ...HEADERS, authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...HEADERS,
+      ...extraHeaders,
+      authorization: `Bearer ${apiKey}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     secrets: [apiKey, ...(call.secrets.archiveToken ? [call.secrets.archiveToken] : [])],
   });
@@ -160,11 +171,30 @@ function reviewOf(call: DeployCall<HerokuSettings>): { pipeline: string; pr: num
   return { pipeline: call.settings.pipeline, pr };
 }
 
+/**
+ * Heroku's lists come in ranges ("Platform API Reference", Ranges): a truncated one answers 206 Partial
+ * Content with a Next-Range header to send back as Range. The largest page it gives is 1,000; a
+ * pipeline with more standing review apps than these pages hold is refused rather than read as
+ * holding none, which would make a second review app of the pull request.
+ */
+const REVIEW_APP_RANGE = 'id ..; max=1000';
+const REVIEW_APP_PAGES = 10;
+
 /** The pipeline's review app of pull request `pr` that still stands (not deleting or deleted), if any. */
 async function standingReviewApp(call: DeployCall<HerokuSettings>, pipeline: string, pr: number): Promise<HerokuReviewApp | null> {
-  const response = await callHeroku(call, 'GET', `/pipelines/${encodeURIComponent(pipeline)}/review-apps`);
-  const apps = parseAnswer('Heroku', reviewAppListSchema, response.text, 'Heroku review apps');
-  return apps.find((app) => app.pr_number === pr && app.status !== 'deleting' && app.status !== 'deleted') ?? null;
+  let range = REVIEW_APP_RANGE;
+  for (let page = 0; page < REVIEW_APP_PAGES; page++) {
+    const response = await callHeroku(call, 'GET', `/pipelines/${encodeURIComponent(pipeline)}/review-apps`, undefined, { range });
+    const apps = parseAnswer('Heroku', reviewAppListSchema, response.text, 'Heroku review apps');
+    const standing = apps.find((app) => app.pr_number === pr && app.status !== 'deleting' && app.status !== 'deleted');
+    const next = response.headers.get('next-range');
+    if (standing || response.status !== 206 || !next) return standing ?? null;
+    range = next;
+  }
+  throw new HttpRejected(
+    `Heroku's pipeline ${pipeline} lists more than ${REVIEW_APP_PAGES * 1000} review apps; delete old ones so the review app of pull request #${pr} can be found`,
+    null,
+  );
 }
 
 /** `POST /review-apps`: Heroku makes an app in the pipeline and builds the tarball of the pull request's commit. */
