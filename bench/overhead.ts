@@ -4,9 +4,16 @@
  * The two are measured alternately in one run (after a warm-up), so a busy spell on the machine falls on
  * both rather than on one; the ratio of their medians is the figure to compare, the milliseconds depend
  * on the machine (and the relay, being CPU work, suffers more from a busy one than a loopback fetch).
+ * The same is measured for the floor (bench/floor), the least app that deploys a push on this platform,
+ * so the relay's own share is told apart from the platform's and the SDK's.
  */
 // First: the platform wraps fetch and installs the SDK's seams before anything loads @forge/api.
-import { hookTarget, startApp } from '../test/platform/app';
+import { hookTarget, SIGNING_SECRET, startApp } from '../test/platform/app';
+import path from 'node:path';
+import { kvs } from '@forge/kvs';
+import { createLocalPlatform, type LocalPlatform } from '../local/platform';
+import { type Receiver, startReceiver } from '../local/receiver';
+import { FLOOR_SECRET_KEY, FLOOR_TARGET_KEY, type FloorTarget } from './floor/src';
 import { drainCleanly, pushTo } from './pipeline';
 import { type BenchResult, percentile, round } from './report';
 
@@ -25,18 +32,49 @@ interface Samples {
   bare: number[];
 }
 
-async function measureBlock(into: Samples): Promise<void> {
+/** An app on a fresh platform, aimed at a receiver that calls `respond` for each request it accepts. */
+interface Subject {
+  platform: LocalPlatform;
+  receiver: Receiver;
+  close(): Promise<void>;
+}
+type StartSubject = (respond: (index: number) => number) => Promise<Subject>;
+
+/** The relay itself, with one signed-webhook target on the pushed branch. */
+const startRelay: StartSubject = async (respond) => {
+  const app = await startApp({ respond });
+  await app.configure([hookTarget(app.receiver)]);
+  return app;
+};
+
+/** The floor (bench/floor): the same push and request through the same platform, with none of the relay's work. */
+const startFloor: StartSubject = async (respond) => {
+  const platform = createLocalPlatform({ root: path.join(__dirname, 'floor') });
+  const receiver = await startReceiver({ secret: SIGNING_SECRET, respond, now: platform.now });
+  const target: FloorTarget = { url: receiver.url, branch: 'main' };
+  await platform.run(async () => {
+    await kvs.set(FLOOR_TARGET_KEY, target);
+    await kvs.setSecret(FLOOR_SECRET_KEY, SIGNING_SECRET);
+  });
+  return {
+    platform,
+    receiver,
+    async close() {
+      await platform.close();
+      await receiver.close();
+    },
+  };
+};
+
+async function measureBlock(start: StartSubject, into: Samples): Promise<void> {
   // The receiver's answer callback runs once the body is in and both signatures are checked: the
   // same moment for either sender, read on the same clock as the start.
   const arrivals: number[] = [];
-  const app = await startApp({
-    respond: (index) => {
-      arrivals[index] = performance.now();
-      return 200;
-    },
+  const app = await start((index) => {
+    arrivals[index] = performance.now();
+    return 200;
   });
   try {
-    await app.configure([hookTarget(app.receiver)]);
     let pushes = 0;
 
     /** One push, emitted and drained: time to arrival, and time until the pipeline is idle again. */
@@ -48,8 +86,8 @@ async function measureBlock(into: Samples): Promise<void> {
       await drainCleanly(app.platform);
       const idle = performance.now();
       const arrived = arrivals[index];
-      if (arrived === undefined || app.receiver.deliveries.length !== index + 1)
-        throw new Error(`push ${pushes} did not deliver exactly one request`);
+      if (arrived === undefined || app.receiver.deliveries.length !== index + 1 || app.receiver.deliveries[index]?.status !== 200)
+        throw new Error(`push ${pushes} did not deliver exactly one request the receiver accepted`);
       return { toArrival: arrived - start, untilIdle: idle - start };
     };
 
@@ -87,10 +125,16 @@ async function measureBlock(into: Samples): Promise<void> {
 
 export async function overhead(): Promise<BenchResult> {
   const samples: Samples = { relay: [], idle: [], bare: [] };
-  for (let block = 0; block < BLOCKS; block++) await measureBlock(samples);
+  const floor: Samples = { relay: [], idle: [], bare: [] };
+  // Relay and floor blocks take turns, so a busy spell falls on both.
+  for (let block = 0; block < BLOCKS; block++) {
+    await measureBlock(startRelay, samples);
+    await measureBlock(startFloor, floor);
+  }
   const { relay, idle, bare } = samples;
   const p50 = (xs: number[]) => percentile(xs, 50);
   const ratio = p50(relay) / p50(bare);
+  const floorRatio = p50(floor.relay) / p50(floor.bare);
   const ms = (xs: number[]) => [round(p50(xs)), round(percentile(xs, 99))];
   return {
     name: 'overhead',
@@ -102,10 +146,14 @@ export async function overhead(): Promise<BenchResult> {
       ['relay until idle (commit status and history written)', ...ms(idle)],
       ['relay minus bare (medians)', round(p50(relay) - p50(bare)), ''],
       ['ratio of medians (relay / bare)', round(ratio), ''],
+      ['floor: the least app on the same platform (bench/floor)', ...ms(floor.relay)],
+      ['bare fetch of the floor’s request', ...ms(floor.bare)],
+      ['floor ratio of medians (floor / bare)', round(floorRatio), ''],
     ],
     notes: [
       `Wall clock (performance.now()) in one process, in ${BLOCKS} blocks of ${PAIRS_PER_BLOCK} pairs, each on a fresh platform after ${WARM_UP_PAIRS} uncounted pairs. The queue's virtual clock only matters for delays, and the happy path has none.`,
       'Both times end when the receiver has read the body and checked both signatures, so its own work is in both.',
+      'The floor is what the platform and the SDK cost on their own: a trigger that reads one key and queues the push, a consumer that reads the secret and sends the same two signatures. It keeps none of the relay’s promises (no record or lease before the request leaves, no order, no commit status, no check of what it reads), so the relay’s time above it is what those cost.',
       'The relay time is the real SDK on the local platform: the trigger, the in-memory SQLite store, the queue broker, the worker and its first commit status to the Bitbucket stand-in. On Forge each storage, queue and Bitbucket call is a network hop that no local run shows.',
     ],
     figures: {
@@ -114,6 +162,8 @@ export async function overhead(): Promise<BenchResult> {
       overhead_p99_ms: round(percentile(relay, 99)),
       bare_fetch_p50_ms: round(p50(bare)),
       bare_fetch_p99_ms: round(percentile(bare, 99)),
+      floor_ratio: round(floorRatio),
+      floor_p50_ms: round(p50(floor.relay)),
     },
   };
 }
