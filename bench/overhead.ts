@@ -8,13 +8,8 @@
  * so the relay's own share is told apart from the platform's and the SDK's.
  */
 // First: the platform wraps fetch and installs the SDK's seams before anything loads @forge/api.
-import { hookTarget, SIGNING_SECRET, startApp } from '../test/platform/app';
-import path from 'node:path';
-import { kvs } from '@forge/kvs';
-import { createLocalPlatform, type LocalPlatform } from '../local/platform';
-import { type Receiver, startReceiver } from '../local/receiver';
-import { FLOOR_SECRET_KEY, FLOOR_TARGET_KEY, type FloorTarget } from './floor/src';
-import { drainCleanly, pushTo } from './pipeline';
+import { hookTarget, startApp } from '../test/platform/app';
+import { drainCleanly, pushTo, startFloor, type Subject } from './pipeline';
 import { type BenchResult, percentile, round } from './report';
 
 /**
@@ -32,12 +27,6 @@ interface Samples {
   bare: number[];
 }
 
-/** An app on a fresh platform, aimed at a receiver that calls `respond` for each request it accepts. */
-interface Subject {
-  platform: LocalPlatform;
-  receiver: Receiver;
-  close(): Promise<void>;
-}
 type StartSubject = (respond: (index: number) => number) => Promise<Subject>;
 
 /** The relay itself, with one signed-webhook target on the pushed branch. */
@@ -45,25 +34,6 @@ const startRelay: StartSubject = async (respond) => {
   const app = await startApp({ respond });
   await app.configure([hookTarget(app.receiver)]);
   return app;
-};
-
-/** The floor (bench/floor): the same push and request through the same platform, with none of the relay's work. */
-const startFloor: StartSubject = async (respond) => {
-  const platform = createLocalPlatform({ root: path.join(__dirname, 'floor') });
-  const receiver = await startReceiver({ secret: SIGNING_SECRET, respond, now: platform.now });
-  const target: FloorTarget = { url: receiver.url, branch: 'main' };
-  await platform.run(async () => {
-    await kvs.set(FLOOR_TARGET_KEY, target);
-    await kvs.setSecret(FLOOR_SECRET_KEY, SIGNING_SECRET);
-  });
-  return {
-    platform,
-    receiver,
-    async close() {
-      await platform.close();
-      await receiver.close();
-    },
-  };
 };
 
 async function measureBlock(start: StartSubject, into: Samples): Promise<void> {

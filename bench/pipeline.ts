@@ -1,7 +1,11 @@
-import type { LocalPlatform } from '../local/platform';
-import type { Receiver } from '../local/receiver';
+// First: the platform wraps fetch and installs the SDK's seams before anything loads @forge/api.
+import { createLocalPlatform, type LocalPlatform } from '../local/platform';
+import path from 'node:path';
+import { kvs } from '@forge/kvs';
+import { type Receiver, startReceiver } from '../local/receiver';
 import type { Target } from '../src/core/targets';
-import { hookTarget } from '../test/platform/app';
+import { hookTarget, SIGNING_SECRET } from '../test/platform/app';
+import { FLOOR_SECRET_KEY, FLOOR_TARGET_KEY, type FloorTarget } from './floor/src';
 import { commitOf, hashOf, makePushEvent, type PushEventFixture } from '../test/fixtures/events';
 
 /** When the first benchmark push happened; later pushes follow one second apart. */
@@ -49,5 +53,35 @@ export function pushBursts(platform: LocalPlatform, concurrency: number): (count
   return async (count) => {
     for (let i = 0; i < count; i++) await platform.emit(pushTo(`bench/${++n}`, n));
     await drainCleanly(platform, concurrency);
+  };
+}
+
+/** An app on a fresh platform and the receiver its pushes deploy to. */
+export interface Subject {
+  platform: LocalPlatform;
+  receiver: Receiver;
+  close(): Promise<void>;
+}
+
+/**
+ * The floor (bench/floor) on a fresh platform, its one target aimed at a new receiver (`respond` is
+ * called for each request the receiver takes): the same pushes and signed requests as the relay's,
+ * through the same platform and SDK, with none of the relay's own work.
+ */
+export async function startFloor(respond?: (index: number) => number): Promise<Subject> {
+  const platform = createLocalPlatform({ root: path.join(__dirname, 'floor') });
+  const receiver = await startReceiver({ secret: SIGNING_SECRET, respond, now: platform.now });
+  const target: FloorTarget = { url: receiver.url };
+  await platform.run(async () => {
+    await kvs.set(FLOOR_TARGET_KEY, target);
+    await kvs.setSecret(FLOOR_SECRET_KEY, SIGNING_SECRET);
+  });
+  return {
+    platform,
+    receiver,
+    async close() {
+      await platform.close();
+      await receiver.close();
+    },
   };
 }

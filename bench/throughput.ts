@@ -4,7 +4,7 @@
  */
 // First: the platform wraps fetch and installs the SDK's seams before anything loads @forge/api.
 import { startApp } from '../test/platform/app';
-import { deployingEveryPush, hookTargets, pushBursts } from './pipeline';
+import { deployingEveryPush, hookTargets, pushBursts, startFloor, type Subject } from './pipeline';
 import { type BenchResult, round } from './report';
 
 /** Per block, not counted: the first block also pays for loading the app's modules. */
@@ -17,22 +17,32 @@ const CONCURRENCY = 10;
  */
 const BLOCKS = 4;
 const RUNS = [
-  { targets: 1, pushesPerBlock: 150 },
-  { targets: 10, pushesPerBlock: 30 },
+  { app: 'relay', targets: 1, pushesPerBlock: 150 },
+  { app: 'relay', targets: 10, pushesPerBlock: 30 },
+  { app: 'floor', targets: 1, pushesPerBlock: 150 },
 ] as const;
+type AppName = (typeof RUNS)[number]['app'];
 
 interface Measured {
+  app: AppName;
   targets: number;
   pushes: number;
   deploys: number;
   seconds: number;
 }
 
-async function measureBlock(targets: number, pushes: number): Promise<Measured> {
-  const app = await startApp();
+/** The relay with `targets` targets deploying every push, or the floor (bench/floor) with its one. */
+async function startSubject(app: AppName, targets: number): Promise<Subject> {
+  if (app === 'floor') return startFloor();
+  const relay = await startApp();
+  // Coalescing off: pushes queued together would otherwise deploy only the newest; each one must deploy.
+  await relay.configure(hookTargets(relay.receiver, targets, ['bench/*']).map(deployingEveryPush));
+  return relay;
+}
+
+async function measureBlock(name: AppName, targets: number, pushes: number): Promise<Measured> {
+  const app = await startSubject(name, targets);
   try {
-    // Coalescing off: pushes queued together would otherwise deploy only the newest; each one must deploy.
-    await app.configure(hookTargets(app.receiver, targets, ['bench/*']).map(deployingEveryPush));
     const burst = pushBursts(app.platform, CONCURRENCY);
     await burst(WARM_UP_PUSHES);
     const before = app.receiver.deliveries.length;
@@ -41,17 +51,18 @@ async function measureBlock(targets: number, pushes: number): Promise<Measured> 
     const seconds = (performance.now() - start) / 1000;
     const deploys = app.receiver.deliveries.length - before;
     if (deploys !== pushes * targets) throw new Error(`${pushes} push(es) × ${targets} target(s) delivered ${deploys} request(s)`);
-    return { targets, pushes, deploys, seconds };
+    if (app.receiver.deliveries.some((delivery) => delivery.status !== 200)) throw new Error('the receiver refused a request');
+    return { app: name, targets, pushes, deploys, seconds };
   } finally {
     await app.close();
   }
 }
 
 /** The blocks of one run added up: pushes, deploys and seconds. */
-async function measureRun(targets: number, pushesPerBlock: number): Promise<Measured> {
-  const total: Measured = { targets, pushes: 0, deploys: 0, seconds: 0 };
+async function measureRun(app: AppName, targets: number, pushesPerBlock: number): Promise<Measured> {
+  const total: Measured = { app, targets, pushes: 0, deploys: 0, seconds: 0 };
   for (let block = 0; block < BLOCKS; block++) {
-    const m = await measureBlock(targets, pushesPerBlock);
+    const m = await measureBlock(app, targets, pushesPerBlock);
     total.pushes += m.pushes;
     total.deploys += m.deploys;
     total.seconds += m.seconds;
@@ -61,22 +72,25 @@ async function measureRun(targets: number, pushesPerBlock: number): Promise<Meas
 
 export async function throughput(): Promise<BenchResult> {
   const measured: Measured[] = [];
-  for (const run of RUNS) measured.push(await measureRun(run.targets, run.pushesPerBlock));
+  for (const run of RUNS) measured.push(await measureRun(run.app, run.targets, run.pushesPerBlock));
   const perSecond = (count: number, m: Measured) => round(count / m.seconds, 1);
-  const [one, ten] = measured as [Measured, Measured];
+  const [one, ten, floor] = measured as [Measured, Measured, Measured];
   return {
     name: 'throughput',
     title: 'Throughput: pushes through the local platform, each deployed to every target',
-    columns: ['targets', 'pushes', 'deploys', 'seconds', 'pushes/s', 'deploys/s'],
-    rows: measured.map((m) => [m.targets, m.pushes, m.deploys, round(m.seconds), perSecond(m.pushes, m), perSecond(m.deploys, m)]),
+    columns: ['app', 'targets', 'pushes', 'deploys', 'seconds', 'pushes/s', 'deploys/s'],
+    rows: measured.map((m) => [m.app, m.targets, m.pushes, m.deploys, round(m.seconds), perSecond(m.pushes, m), perSecond(m.deploys, m)]),
     notes: [
       `${BLOCKS} blocks per row, each on a fresh platform after ${WARM_UP_PUSHES} uncounted pushes: the pushes are emitted one after another (each push trigger runs to the end), then the queue is drained with up to ${CONCURRENCY} consumers at once.`,
       'Everything shares one Node process: the trigger, the worker, the store, the Bitbucket stand-in and the receiver checking every signature.',
+      'One target’s jobs run one at a time (the queue’s concurrency key, limit 1, which keeps its deploys in order), so its rate is one over a job’s whole run, from the queue to the commit status and the recorded answer; the targets of the 10-target row run side by side.',
+      'The floor (bench/floor) is the least app that deploys each push on the same platform and SDK: one read and a queue push, then the secret and the signed request. It keeps none of the relay’s promises and has no concurrency key, so its rate is what the platform, the SDK and the receiver allow on their own.',
     ],
     figures: {
       pushes_per_second_1_target: perSecond(one.pushes, one),
       pushes_per_second_10_targets: perSecond(ten.pushes, ten),
       deploys_per_second_10_targets: perSecond(ten.deploys, ten),
+      floor_pushes_per_second: perSecond(floor.pushes, floor),
     },
   };
 }

@@ -11,9 +11,9 @@ import { hubSignature256, standardWebhooksSignature } from '../../../src/core/si
 export const FLOOR_TARGET_KEY = 'floor-target';
 export const FLOOR_SECRET_KEY = 'floor-secret';
 
+/** Its one target: every push deploys there. */
 export interface FloorTarget {
   url: string;
-  branch: string;
 }
 
 interface Push {
@@ -24,7 +24,7 @@ const deploys = new Queue({ key: 'deploys' });
 
 export async function pushTrigger(event: Push): Promise<void> {
   const target = await kvs.get<FloorTarget>(FLOOR_TARGET_KEY);
-  if (target?.branch !== event.push.ref || !event.push.after) return;
+  if (!target || !event.push.after) return;
   await deploys.push({ body: { url: target.url, ref: event.push.ref, commit: event.push.after } });
 }
 
