@@ -1,6 +1,6 @@
 import { RelayError } from './errors';
 import type { Logger } from './log';
-import { redact } from './redact';
+import { redactorOf } from './redact';
 import { parseRetryAfter } from './retry';
 
 /**
@@ -122,8 +122,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   return {
     async send(request) {
       const url = checkOutboundUrl(request.url);
-      const secrets = request.secrets ?? [];
-      const shown = redact(`${request.method} ${url.origin}${url.pathname}`, secrets);
+      // The secrets' spellings are worked out once for every text this request may show.
+      const redact = redactorOf(request.secrets ?? []);
+      const shown = redact(`${request.method} ${url.origin}${url.pathname}`);
       const started = now();
       let response: Response;
       let text: string;
@@ -142,7 +143,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         // Duck-typed: fetch's DOMException need not share this realm's Error prototype.
         const name = (error as { name?: unknown } | null)?.name;
         const timedOut = name === 'TimeoutError' || name === 'AbortError';
-        const detail = redact(causeText(error), secrets);
+        const detail = redact(causeText(error));
         options.log.warn('outbound request failed', { request: shown, error: detail, durationMs: now() - started });
         throw timedOut
           ? new HttpFault('timeout', `${shown} timed out after ${options.timeoutMs} ms`, null, null, true)
@@ -153,7 +154,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const status = response.status;
       if (status >= 200 && status < 300) return { status, headers: response.headers, text, durationMs };
       // Redacted before vendorMessage cuts it to 300 characters too: a cut secret no longer matches, and its start would stay.
-      const said = redact(vendorMessage(redact(text, secrets)), secrets);
+      const said = redact(vendorMessage(redact(text)));
       if (status === 429 || status >= 500) {
         const retryAfter = parseRetryAfter(response.headers.get('retry-after'), now());
         const kind: FaultKind = status === 429 ? 'rate_limited' : 'server_error';
@@ -161,7 +162,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
       if (status >= 300 && status < 400) {
         const location = response.headers.get('location');
-        const where = location ? ` to ${redact(safeHost(location), secrets)}` : '';
+        const where = location ? ` to ${redact(safeHost(location))}` : '';
         throw new HttpRejected(`${shown} answered ${status}, a redirect${where}; redirects are not followed, use the final URL`, status);
       }
       throw new HttpRejected(`${shown} answered ${status}${said ? `: ${said}` : ''}`, status);
