@@ -329,9 +329,9 @@ function batch(ctx: Ctx, action: string, items: unknown[]): Response {
     const ref = { key: item.key, ...(item.entityName ? { entityName: item.entityName } : {}) };
     try {
       const ns = item.entityName ? entityNs(ctx, item.entityName) : 'kvs';
-      const found = batchItem(ctx, action, ns, item);
-      if (found === null) successfulKeys.push(JSON.stringify(ref));
-      else if (found) successfulKeys.push(itemText(found, ref));
+      const outcome = batchItem(ctx, action, ns, item);
+      if (outcome === 'written') successfulKeys.push(JSON.stringify(ref));
+      else if (outcome !== 'missing') successfulKeys.push(itemText(outcome, ref));
     } catch (error) {
       if (!(error instanceof KvsError)) throw error;
       failedKeys.push({ ...ref, error: { code: error.code, message: error.message } });
@@ -340,12 +340,12 @@ function batch(ctx: Ctx, action: string, items: unknown[]): Response {
   return textAnswer(200, `{"successfulKeys":[${successfulKeys.join(',')}],"failedKeys":${JSON.stringify(failedKeys)}}`);
 }
 
-/** The row a batch get found (undefined: missing, so left out), or null for a set or delete done. */
-function batchItem(ctx: Ctx, action: string, ns: string, item: Body): Row | undefined | null {
+/** The row a batch get found, or that it found none (left out of the answer), or that a set or delete was done. */
+function batchItem(ctx: Ctx, action: string, ns: string, item: Body): Row | 'missing' | 'written' {
   const key = validKey(item.key);
-  if (action === 'get') return readRow(ctx.db, ns, key);
+  if (action === 'get') return readRow(ctx.db, ns, key) ?? 'missing';
   single(ctx, ns, action === 'set' ? 'set' : 'delete', { key, value: item.value, options: item.options });
-  return null;
+  return 'written';
 }
 
 /**
