@@ -1,6 +1,7 @@
 import { hookTarget, startApp, type TestApp } from './app';
 import { kvs, WhereConditions } from '@forge/kvs';
-import { listDeployments, listPlanned, markPlanned } from '../../src/forge/store';
+import type { BranchDeletion, PreviewSource } from '../../src/core/previews';
+import { listDeployments, listPlanned, markPlanned, noteBranchDeleted, notePreviewSource } from '../../src/forge/store';
 import { FIXTURE_REPOSITORY_UUID } from '../fixtures/events';
 import branchPush from '../fixtures/events/branch-push.json';
 
@@ -77,5 +78,47 @@ describe('stored records are parsed on read', () => {
     expect(stale.map((push) => push.order)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
     // Two KVS pages of 20: the first held only stale marks.
     expect(app.platform.calls.filter((call) => call.op === 'query')).toHaveLength(2);
+  });
+});
+
+describe('a deleted branch and its pull requests’ checks meet through their notes', () => {
+  let app: TestApp;
+  afterEach(async () => {
+    await app.close();
+  });
+
+  const deletion = (order: number): BranchDeletion => ({
+    deliveryId: `delete-${order}`,
+    actor: { accountId: 'acc-1', uuid: null },
+    timestamp: new Date(order).toISOString(),
+    order,
+  });
+  const source = (id: number): PreviewSource => ({
+    pullRequest: { id, title: `PR ${id}`, destination: 'main', author: { accountId: 'acc-1', displayName: 'Ada' } },
+    commit: 'abc123def456',
+    targetIds: ['preview-hook'],
+  });
+
+  it('a check reads the newest deletion of its branch, however late the older ones were written', async () => {
+    app = await startApp();
+    // Forge delivers events late and out of order: the deletions arrive newest, oldest, middle.
+    const orders = [1_796_000_300_000, 1_796_000_100_000, 1_796_000_200_000];
+    for (const order of orders) await app.platform.run(() => noteBranchDeleted(FIXTURE_REPOSITORY_UUID, 'feature/login', deletion(order)));
+    const seen = await app.platform.run(() => notePreviewSource(FIXTURE_REPOSITORY_UUID, 'feature/login', source(7)));
+    expect(seen).toEqual({ deletion: deletion(1_796_000_300_000), corrupt: 0 });
+    // Another branch's deletions are not this one's.
+    const other = await app.platform.run(() => notePreviewSource(FIXTURE_REPOSITORY_UUID, 'feature/log', source(8)));
+    expect(other).toEqual({ deletion: null, corrupt: 0 });
+  });
+
+  it('a deletion reads the checks noted before it, each pull request once', async () => {
+    app = await startApp();
+    for (const id of [7, 9, 7]) await app.platform.run(() => notePreviewSource(FIXTURE_REPOSITORY_UUID, 'feature/login', source(id)));
+    const seen = await app.platform.run(() => noteBranchDeleted(FIXTURE_REPOSITORY_UUID, 'feature/login', deletion(1_796_000_100_000)));
+    expect(seen.corrupt).toBe(0);
+    // The notes come in no promised order: each pull request once is what counts.
+    const ids = seen.sources.map((s) => s.pullRequest.id);
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids)).toEqual(new Set([7, 9]));
   });
 });
