@@ -116,15 +116,19 @@ interface Outgoing {
 /**
  * The request as it will leave. The app sends a URL string with a text body (src/core/http.ts), which
  * needs no Request object: building one streams the body in and out again, a tenth of a millisecond a
- * deploy. Anything fetch would treat otherwise (a Request, a binary body, a body on a GET, a method
- * fetch does not simply upper-case, a URL with credentials, an option beyond these) goes through a
- * Request, so it is refused or changed exactly as fetch would.
+ * deploy. Anything fetch might treat otherwise (a Request, a binary body, a body on a GET, a method
+ * other than the six fetch upper-cases, spelled in ASCII letters, a URL with credentials, an option
+ * beyond these) goes through a Request, which refuses or normalises it as fetch does. Either way the
+ * request leaves with its method, headers, body, redirect mode and signal, and no other option.
  */
 async function outgoing(input: string | URL | Request, init: RequestInit | undefined): Promise<Outgoing> {
   const plain = plainRequest(input, init);
   if (plain) {
     const { url, method, body } = plain;
-    return { url, sent: { method, headers: new Headers(init?.headers), body, redirect: init?.redirect, signal: init?.signal } };
+    const headers = new Headers(init?.headers);
+    // What fetch adds for a text body: so the record shows what went on the wire.
+    if (body !== undefined && !headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8');
+    return { url, sent: { method, headers, body, redirect: init?.redirect, signal: init?.signal } };
   }
   const request = new Request(input, init);
   const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
@@ -151,8 +155,14 @@ function plainRequest(
   init: RequestInit | undefined,
 ): { url: URL; method: string; body: string | undefined } | null {
   if (typeof input !== 'string' && !(input instanceof URL)) return null;
+  // A plain object's own options only: fetch also reads those it inherits.
+  const prototype: unknown = init === undefined ? null : Object.getPrototypeOf(init);
+  if (prototype !== null && prototype !== Object.prototype) return null;
   if (init && Object.keys(init).some((option) => !PLAIN_OPTIONS.has(option))) return null;
-  const method = (init?.method ?? 'GET').toUpperCase();
+  // ASCII letters only: toUpperCase turns some other letters (ſ, ı) into S and I, which fetch refuses.
+  const given: unknown = init?.method;
+  if (given !== undefined && (typeof given !== 'string' || !/^[A-Za-z]+$/.test(given))) return null;
+  const method = given === undefined ? 'GET' : given.toUpperCase();
   if (!NORMALISED_METHODS.has(method) || !REDIRECT_MODES.has(init?.redirect)) return null;
   const body = init?.body ?? undefined;
   if (body !== undefined && (typeof body !== 'string' || method === 'GET' || method === 'HEAD')) return null;

@@ -4,7 +4,7 @@
  * through Node's own fetch, and must end the same way, as the same request at the server or as the
  * same error.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEgressPolicy, type EgressRecord } from '../../local/egress';
 
@@ -12,7 +12,7 @@ interface Seen {
   method: string;
   url: string;
   body: string;
-  authorization: string | undefined;
+  headers: IncomingHttpHeaders;
 }
 
 let server: Server;
@@ -28,7 +28,7 @@ beforeAll(async () => {
         method: req.method ?? '',
         url: req.url ?? '',
         body: Buffer.concat(chunks).toString('utf8'),
-        authorization: req.headers.authorization,
+        headers: req.headers,
       });
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     });
@@ -80,6 +80,17 @@ const CASES: [string, (base: string) => [string | URL, RequestInit | undefined]]
   ['an unknown redirect mode', (b) => [`${b}/deploy`, { redirect: 'sideways' as RequestRedirect }]],
   ['a signal that is not an AbortSignal', (b) => [`${b}/deploy`, { signal: {} as AbortSignal }]],
   ['an option beyond the plain ones', (b) => [`${b}/deploy`, { method: 'POST', body: 'm', mode: 'navigate' }]],
+  ['a method whose letters toUpperCase turns into ASCII', (b) => [`${b}/deploy`, { method: 'poſt', body: 'p' }]],
+  ['a method that is not a string', (b) => [`${b}/deploy`, { method: 123 as unknown as string }]],
+  ['a null method', (b) => [`${b}/deploy`, { method: null as unknown as string }]],
+  [
+    'options it inherits',
+    (b) => [`${b}/deploy`, Object.assign(Object.create({ mode: 'navigate' }) as RequestInit, { method: 'POST', body: 'i' })],
+  ],
+  [
+    'a text body without a content type, and headers of its own',
+    (b) => [`${b}/deploy`, { method: 'POST', body: 't', headers: { authorization: 'Bearer x', 'X-Relay': 'a' } }],
+  ],
   ['a header value fetch refuses', (b) => [`${b}/deploy`, { headers: { 'x-bad': 'a\nb' } }]],
 ];
 
@@ -91,9 +102,15 @@ describe('the egress guard, against fetch itself', () => {
     expect(guarded).toEqual(direct);
   });
 
-  it('records what it sent, with the method as it left (which Node’s server refuses: methods are case-sensitive)', async () => {
+  it('records what it sent as it left: the method as written (Node’s server refuses a lower-case one), and the content type fetch adds to a text body', async () => {
     records.length = 0;
     await (await policy.fetch(`${base}/deploy`, { method: 'patch', body: 'p' }, fetch)).text();
-    expect(records).toEqual([expect.objectContaining({ method: 'patch', url: `${base}/deploy`, body: 'p', status: 400 })]);
+    await (await policy.fetch(`${base}/deploy`, { method: 'post', body: 'q', headers: { 'x-relay': 'a' } }, fetch)).text();
+    const textBody = { 'content-type': 'text/plain;charset=UTF-8' };
+    expect(records).toEqual([
+      expect.objectContaining({ method: 'patch', url: `${base}/deploy`, body: 'p', status: 400, headers: textBody }),
+      expect.objectContaining({ method: 'POST', url: `${base}/deploy`, body: 'q', status: 200, headers: { ...textBody, 'x-relay': 'a' } }),
+    ]);
+    expect(seen.at(-1)?.headers['content-type']).toBe('text/plain;charset=UTF-8');
   });
 });
