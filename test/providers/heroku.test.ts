@@ -268,7 +268,7 @@ describe('the Heroku provider', () => {
       const others = (from: number) =>
         Array.from({ length: 3 }, (_, i) => reviewApp('created', { id: `other-${from + i}`, pr_number: 100 + from + i }));
       reply = (request) => {
-        if (request.method === 'GET' && request.headers.range === 'id ..; max=1000')
+        if (request.method === 'GET' && request.headers.range === 'id ..; max=1000;')
           return { status: 206, body: others(0), headers: { 'next-range': ']other-2..; max=1000' } };
         if (request.method === 'GET' && request.headers.range === ']other-2..; max=1000')
           return { status: 200, body: [...others(3), reviewApp('created')] };
@@ -277,7 +277,7 @@ describe('the Heroku provider', () => {
       await previews.deploy(previewCall('deploy'));
       const list = `GET /pipelines/${HEROKU_PIPELINE}/review-apps`;
       expect(asked()).toEqual([list, list, `POST /apps/${REVIEW_APP_APP}/builds`]);
-      expect(seen.slice(0, 2).map((s) => s.headers.range)).toEqual(['id ..; max=1000', ']other-2..; max=1000']);
+      expect(seen.slice(0, 2).map((s) => s.headers.range)).toEqual(['id ..; max=1000;', ']other-2..; max=1000']);
     });
 
     it('refuses, without making a second review app, a pipeline whose list goes on past ten ranges', async () => {
@@ -291,7 +291,7 @@ describe('the Heroku provider', () => {
           : pipelineHas([])(request);
       await expect(previews.deploy(previewCall('deploy'))).rejects.toThrow(
         new HttpRejected(
-          `Heroku's pipeline ${HEROKU_PIPELINE} lists more than 10000 review apps; delete old ones so the review app of pull request #7 can be found`,
+          `Heroku's pipeline ${HEROKU_PIPELINE} lists its review apps over more than 10 pages; delete old ones so the review app of pull request #7 can be found`,
           null,
         ),
       );

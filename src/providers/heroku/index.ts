@@ -173,11 +173,11 @@ function reviewOf(call: DeployCall<HerokuSettings>): { pipeline: string; pr: num
 
 /**
  * Heroku's lists come in ranges ("Platform API Reference", Ranges): a truncated one answers 206 Partial
- * Content with a Next-Range header to send back as Range. The largest page it gives is 1,000; a
- * pipeline with more standing review apps than these pages hold is refused rather than read as
- * holding none, which would make a second review app of the pull request.
+ * Content with a Next-Range header to send back as Range (the range's form is the reference's
+ * example). The largest page it gives is 1,000; a list longer than these pages is refused rather than
+ * read as holding none, which would make a second review app of the pull request.
  */
-const REVIEW_APP_RANGE = 'id ..; max=1000';
+const REVIEW_APP_RANGE = 'id ..; max=1000;';
 const REVIEW_APP_PAGES = 10;
 
 /** The pipeline's review app of pull request `pr` that still stands (not deleting or deleted), if any. */
@@ -192,7 +192,7 @@ async function standingReviewApp(call: DeployCall<HerokuSettings>, pipeline: str
     range = next;
   }
   throw new HttpRejected(
-    `Heroku's pipeline ${pipeline} lists more than ${REVIEW_APP_PAGES * 1000} review apps; delete old ones so the review app of pull request #${pr} can be found`,
+    `Heroku's pipeline ${pipeline} lists its review apps over more than ${REVIEW_APP_PAGES} pages; delete old ones so the review app of pull request #${pr} can be found`,
     null,
   );
 }
