@@ -21,6 +21,10 @@ export default tseslint.config(
           selector: "NewExpression[callee.name='Date'][arguments.length=0]",
           message: 'Read the time through Date.now() (new Date(Date.now())): the local platform moves that clock.',
         },
+        {
+          selector: "CallExpression[callee.name='Date']",
+          message: 'Date() reads the real clock: format new Date(Date.now()), the clock the local platform moves.',
+        },
       ],
     },
   },

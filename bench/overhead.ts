@@ -22,7 +22,8 @@ const PAIRS_PER_BLOCK = 50;
 const WARM_UP_PAIRS = 5;
 
 interface Samples {
-  relay: number[];
+  /** Push to arrival at the receiver. */
+  arrival: number[];
   idle: number[];
   bare: number[];
 }
@@ -84,7 +85,7 @@ async function measureBlock(start: StartSubject, into: Samples): Promise<void> {
       const r = await relayOnce();
       const b = bareBefore ?? (await bareOnce());
       if (pair < WARM_UP_PAIRS) continue;
-      into.relay.push(r.toArrival);
+      into.arrival.push(r.toArrival);
       into.idle.push(r.untilIdle);
       into.bare.push(b);
     }
@@ -94,46 +95,46 @@ async function measureBlock(start: StartSubject, into: Samples): Promise<void> {
 }
 
 export async function overhead(): Promise<BenchResult> {
-  const samples: Samples = { relay: [], idle: [], bare: [] };
-  const floor: Samples = { relay: [], idle: [], bare: [] };
+  const relay: Samples = { arrival: [], idle: [], bare: [] };
+  const floor: Samples = { arrival: [], idle: [], bare: [] };
   // Relay and floor blocks take turns, so a busy spell falls on both.
   for (let block = 0; block < BLOCKS; block++) {
-    await measureBlock(startRelay, samples);
+    await measureBlock(startRelay, relay);
     await measureBlock(startFloor, floor);
   }
-  const { relay, idle, bare } = samples;
   const p50 = (xs: number[]) => percentile(xs, 50);
-  const ratio = p50(relay) / p50(bare);
-  const floorRatio = p50(floor.relay) / p50(floor.bare);
+  const ratio = p50(relay.arrival) / p50(relay.bare);
+  const floorRatio = p50(floor.arrival) / p50(floor.bare);
   const ms = (xs: number[]) => [round(p50(xs)), round(percentile(xs, 99))];
   return {
     name: 'overhead',
-    title: `Relay overhead: push → request at the receiver, vs a bare fetch of the same request (${relay.length} each, alternating)`,
+    title: `Relay overhead: push → request at the receiver, vs a bare fetch of the same request (${relay.arrival.length} each, alternating)`,
     columns: ['path', 'p50 ms', 'p99 ms'],
     rows: [
-      ['relay: trigger → queue → worker → receiver', ...ms(relay)],
-      ['bare fetch of the same request', ...ms(bare)],
-      ['relay until idle (commit status and history written)', ...ms(idle)],
-      ['relay minus bare (medians)', round(p50(relay) - p50(bare)), ''],
+      ['relay: trigger → queue → worker → receiver', ...ms(relay.arrival)],
+      ['bare fetch of the same request', ...ms(relay.bare)],
+      ['relay until idle (commit status and history written)', ...ms(relay.idle)],
+      ['relay minus bare (medians)', round(p50(relay.arrival) - p50(relay.bare)), ''],
       ['ratio of medians (relay / bare)', round(ratio), ''],
-      ['floor: the least app on the same platform (bench/floor)', ...ms(floor.relay)],
+      ['floor: the least app on the same platform (bench/floor)', ...ms(floor.arrival)],
       ['bare fetch of the floor’s request', ...ms(floor.bare)],
+      ['floor until idle', ...ms(floor.idle)],
       ['floor ratio of medians (floor / bare)', round(floorRatio), ''],
     ],
     notes: [
       `Wall clock (performance.now()) in one process, in ${BLOCKS} blocks of ${PAIRS_PER_BLOCK} pairs, each on a fresh platform after ${WARM_UP_PAIRS} uncounted pairs. The queue's virtual clock only matters for delays, and the happy path has none.`,
       'Both times end when the receiver has read the body and checked both signatures, so its own work is in both.',
-      'The floor is what the platform and the SDK cost on their own: a trigger that reads one key and queues the push, a consumer that reads the secret and sends the same two signatures. It keeps none of the relay’s promises (no record or lease before the request leaves, no order, no commit status, no check of what it reads), so the relay’s time above it is what those cost.',
+      'The floor is what the platform and the SDK cost on their own: a trigger that reads one key and queues the push, a consumer that reads the secret and signs its request the same two ways. It keeps none of the relay’s promises (no record or lease before the request leaves, no order, no commit status, no check of what it reads), so the relay’s time above it is what those cost.',
       'The relay time is the real SDK on the local platform: the trigger, the in-memory SQLite store, the queue broker, the worker and its first commit status to the Bitbucket stand-in. On Forge each storage, queue and Bitbucket call is a network hop that no local run shows.',
     ],
     figures: {
       overhead_ratio: round(ratio),
-      overhead_p50_ms: round(p50(relay)),
-      overhead_p99_ms: round(percentile(relay, 99)),
-      bare_fetch_p50_ms: round(p50(bare)),
-      bare_fetch_p99_ms: round(percentile(bare, 99)),
+      overhead_p50_ms: round(p50(relay.arrival)),
+      overhead_p99_ms: round(percentile(relay.arrival, 99)),
+      bare_fetch_p50_ms: round(p50(relay.bare)),
+      bare_fetch_p99_ms: round(percentile(relay.bare, 99)),
       floor_ratio: round(floorRatio),
-      floor_p50_ms: round(p50(floor.relay)),
+      floor_p50_ms: round(p50(floor.arrival)),
     },
   };
 }

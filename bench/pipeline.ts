@@ -65,8 +65,9 @@ export interface Subject {
 
 /**
  * The floor (bench/floor) on a fresh platform, its one target aimed at a new receiver (`respond` is
- * called for each request the receiver takes): the same pushes and signed requests as the relay's,
- * through the same platform and SDK, with none of the relay's own work.
+ * called for each request the receiver takes): the same pushes as the relay's, and requests signed
+ * the same two ways (with a smaller body), through the same platform and SDK, with none of the
+ * relay's own work.
  */
 export async function startFloor(respond?: (index: number) => number): Promise<Subject> {
   const platform = createLocalPlatform({ root: path.join(__dirname, 'floor') });

@@ -83,8 +83,8 @@ export async function throughput(): Promise<BenchResult> {
     notes: [
       `${BLOCKS} blocks per row, each on a fresh platform after ${WARM_UP_PUSHES} uncounted pushes: the pushes are emitted one after another (each push trigger runs to the end), then the queue is drained with up to ${CONCURRENCY} consumers at once.`,
       'Everything shares one Node process: the trigger, the worker, the store, the Bitbucket stand-in and the receiver checking every signature.',
-      'One target’s jobs run one at a time (the queue’s concurrency key, limit 1, which keeps its deploys in order), so its rate is one over a job’s whole run, from the queue to the commit status and the recorded answer; the targets of the 10-target row run side by side.',
-      'The floor (bench/floor) is the least app that deploys each push on the same platform and SDK: one read and a queue push, then the secret and the signed request. It keeps none of the relay’s promises and has no concurrency key, so its rate is what the platform, the SDK and the receiver allow on their own.',
+      'One target’s jobs run one at a time (the queue’s concurrency key, limit 1, which keeps its deploys in order), so its rate is one over a push’s trigger plus its job’s whole run, from the queue to the commit status and the recorded answer; the targets of the 10-target row run side by side.',
+      'The floor (bench/floor) is the least app that deploys each push on the same platform and SDK: one read and a queue push, then the secret and the signed request. Its jobs also go one at a time; it keeps none of the relay’s promises, so its rate is what the platform, the SDK and the receiver allow on their own.',
     ],
     figures: {
       pushes_per_second_1_target: perSecond(one.pushes, one),

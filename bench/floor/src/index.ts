@@ -1,7 +1,8 @@
 /**
  * A push deploy with nothing but its calls: the trigger reads one key and queues the push; the
  * consumer reads the signing secret and sends the signed request. No record, no lease, no order, no
- * commit status, no check of what it reads: the relay's promises are what it costs beyond this.
+ * commit status, no check of what it reads: the relay's promises are what it costs beyond this. Its
+ * deploys go one at a time, as one target's do in the relay.
  */
 import { fetch } from '@forge/api';
 import { type AsyncEvent, Queue } from '@forge/events';
@@ -25,7 +26,11 @@ const deploys = new Queue({ key: 'deploys' });
 export async function pushTrigger(event: Push): Promise<void> {
   const target = await kvs.get<FloorTarget>(FLOOR_TARGET_KEY);
   if (!target || !event.push.after) return;
-  await deploys.push({ body: { url: target.url, ref: event.push.ref, commit: event.push.after } });
+  // One at a time, as the relay's deploys to one target go (its concurrency key, limit 1).
+  await deploys.push({
+    body: { url: target.url, ref: event.push.ref, commit: event.push.after },
+    concurrency: { key: 'floor-target', limit: 1 },
+  });
 }
 
 export async function deployer(event: AsyncEvent): Promise<void> {
