@@ -11,24 +11,6 @@ export default tseslint.config(
     },
   },
   {
-    // The local platform's clock runs ahead of the real one and points Date.now at it (local/runtime.ts);
-    // an argument-less Date reads the real clock, so the app's times would disagree with one another.
-    files: ['src/**/*.ts'],
-    rules: {
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
-          message: 'Read the time through Date.now() (new Date(Date.now())): the local platform moves that clock.',
-        },
-        {
-          selector: "CallExpression[callee.name='Date']",
-          message: 'Date() reads the real clock: format new Date(Date.now()), the clock the local platform moves.',
-        },
-      ],
-    },
-  },
-  {
     // The local platform loads the app's functions by the paths manifest.yml names, and the lint script
     // loads optional packages: both need a runtime require.
     files: ['local/**/*.ts', 'scripts/**/*.{ts,js}'],

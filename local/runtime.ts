@@ -160,10 +160,10 @@ function bitbucketCall(
 const INSTALLED = Symbol.for('deploy-relay.local.runtime-installed');
 
 /**
- * Defines the two globals once per realm; safe to call from every platform. It also points `Date.now`
+ * Defines the two globals once per realm; safe to call from every platform. It also points the clock
  * at the running invocation's platform clock: the queue runs on virtual time (a retry due in 15 minutes
  * runs at once), and the app's own decisions (a lease that expires, a retry that is not due yet) must
- * read the same time the queue keeps. Outside an invocation `Date.now` is the real clock.
+ * read the same time the queue keeps. Outside an invocation the clock is the real one.
  */
 export function installRuntimeGlobals(): void {
   const g = globalThis as Record<string | symbol, unknown>;
@@ -172,5 +172,22 @@ export function installRuntimeGlobals(): void {
   Object.defineProperty(globalThis, '__forge_fetch__', { configurable: true, value: routeFetch });
   const realNow = Date.now.bind(Date);
   Date.now = () => storage.getStore()?.now() ?? clocks.getStore()?.() ?? realNow();
+  globalThis.Date = clockedDate(Date);
   g[INSTALLED] = true;
+}
+
+/**
+ * `Date` with its argument-less forms (`new Date()`, `Date()`) reading `Date.now()`: on Forge every
+ * reading of the time is the one real clock, so the app's, its libraries' and the platform's times
+ * must agree here too. Dates made any other way, subclasses and `instanceof Date` are unchanged.
+ */
+function clockedDate(RealDate: DateConstructor): DateConstructor {
+  const ClockedDate = function (this: unknown, ...args: unknown[]): unknown {
+    if (new.target === undefined) return new RealDate(RealDate.now()).toString();
+    return Reflect.construct(RealDate, args.length === 0 ? [RealDate.now()] : args, new.target);
+  } as unknown as DateConstructor;
+  // The statics (now, parse, UTC) are the real Date's; every date, old or new, is an instance of both.
+  Object.setPrototypeOf(ClockedDate, RealDate);
+  (ClockedDate as { prototype: Date }).prototype = RealDate.prototype;
+  return ClockedDate;
 }

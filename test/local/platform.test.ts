@@ -444,3 +444,29 @@ describe('invocation context', () => {
     );
   });
 });
+
+describe('the clock', () => {
+  it('inside an invocation, every reading of the time is the platform’s clock, which runs ahead of the real one', async () => {
+    platform.advanceClock(5 * 86_400_000);
+    const at = platform.now();
+    const read = await platform.run(async () => ({ now: Date.now(), made: new Date().getTime(), said: Date() }));
+    expect(read).toEqual({ now: at, made: at, said: new Date(at).toString() });
+    // Outside one it is the real clock again.
+    expect(Math.abs(new Date().getTime() - at)).toBeGreaterThan(4 * 86_400_000);
+  });
+
+  it('leaves every other Date as it was: dates from a value, Date.UTC and Date.parse, instanceof, subclasses', async () => {
+    class Stamp extends Date {
+      label = 'stamp';
+    }
+    platform.advanceClock(86_400_000);
+    await platform.run(async () => {
+      expect(new Date(0).toISOString()).toBe('1970-01-01T00:00:00.000Z');
+      expect(new Date(2026, 11, 7).getDate()).toBe(7);
+      expect([Date.UTC(2026, 0, 1), Date.parse('2026-01-01T00:00:00Z')]).toEqual([1_767_225_600_000, 1_767_225_600_000]);
+      const stamp = new Stamp();
+      expect([stamp instanceof Stamp, stamp instanceof Date, stamp.label, stamp.getTime()]).toEqual([true, true, 'stamp', platform.now()]);
+      expect(Object.prototype.toString.call(new Date())).toBe('[object Date]');
+    });
+  });
+});

@@ -354,7 +354,7 @@ async function saveTarget(call: CallContext, payload: unknown): Promise<TargetVi
     // Read on every pass: another admin's save may have written them since the last.
     const stored = input.id ? await boundSecrets(call.repositoryUuid, existingDoc, input.id) : NO_SECRETS;
     const doc = existingDoc ?? newTargetsDocument(call);
-    const applied = applySave(doc, input, stored, allowed, new Date(Date.now()).toISOString());
+    const applied = applySave(doc, input, stored, allowed, new Date().toISOString());
     if (doc.repository.fullName === null && call.workspaceUuid) {
       const summary = await getRepositorySummary(call.workspaceUuid, call.repositoryUuid).catch(() => null);
       applied.doc.repository = { ...applied.doc.repository, fullName: summary?.fullName ?? null };
@@ -438,7 +438,7 @@ async function setSwitch(call: CallContext, id: string, key: keyof typeof SWITCH
   const { updated } = await changeTargets(call, async (doc) => {
     const target = requireTarget(doc, id);
     const current = key === 'enabled' ? target.enabled : isPaused(target);
-    const updated = current === on ? target : { ...target, [key]: on, updatedAt: new Date(Date.now()).toISOString() };
+    const updated = current === on ? target : { ...target, [key]: on, updatedAt: new Date().toISOString() };
     const note: AuditNote | null = updated === target ? null : { ...SWITCHES[key](on, target.name), target };
     return {
       doc: { ...(doc as TargetsDocument), targets: (doc as TargetsDocument).targets.map((t) => (t.id === id ? updated : t)) },
@@ -642,7 +642,7 @@ async function testTarget(call: CallContext, payload: unknown): Promise<VerifyVi
   const [doc, allowed] = await Promise.all([getTargets(call.repositoryUuid), allowedEgress()]);
   // Read, not bound as a save binds them: a test writes nothing, and applySave finds what they were saved for.
   const stored = input.id ? await getSecrets(call.repositoryUuid, input.id) : NO_SECRETS;
-  const outcome = applySave(doc ?? newTargetsDocument(call), input, stored, allowed, new Date(Date.now()).toISOString());
+  const outcome = applySave(doc ?? newTargetsDocument(call), input, stored, allowed, new Date().toISOString());
   return verifyWith(call, doc, outcome.target, outcome.secrets ?? stored);
 }
 
