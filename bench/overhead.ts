@@ -49,7 +49,7 @@ async function measureBlock(start: StartSubject, into: Samples): Promise<void> {
     let pushes = 0;
 
     /** One push, emitted and drained: time to arrival, and time until the pipeline is idle again. */
-    const relayOnce = async (): Promise<{ toArrival: number; untilIdle: number }> => {
+    const pushOnce = async (): Promise<{ toArrival: number; untilIdle: number }> => {
       const index = app.receiver.deliveries.length;
       const event = pushTo('main', ++pushes);
       const start = performance.now();
@@ -62,10 +62,10 @@ async function measureBlock(start: StartSubject, into: Samples): Promise<void> {
       return { toArrival: arrived - start, untilIdle: idle - start };
     };
 
-    /** The relay's latest request, replayed as is: same URL, headers (signatures included) and body. */
+    /** The app's latest request, replayed as is: same URL, headers (signatures included) and body. */
     const bareOnce = async (): Promise<number> => {
       const sent = app.platform.egressLog.at(-1);
-      if (!sent) throw new Error('the relay has not sent a request to replay');
+      if (!sent) throw new Error('the app has not sent a request to replay');
       const index = app.receiver.deliveries.length;
       const start = performance.now();
       // Outside any invocation the platform's egress guard hands the call straight to Node's fetch.
@@ -78,11 +78,11 @@ async function measureBlock(start: StartSubject, into: Samples): Promise<void> {
     };
 
     for (let pair = 0; pair < WARM_UP_PAIRS + PAIRS_PER_BLOCK; pair++) {
-      // Alternate which goes first (the relay on the first pair: the bare fetch replays its request),
+      // Alternate which goes first (the push on the first pair: the bare fetch replays its request),
       // so neither always runs right after the other's garbage.
-      const relayFirst = pair % 2 === 0;
-      const bareBefore = relayFirst ? undefined : await bareOnce();
-      const r = await relayOnce();
+      const pushFirst = pair % 2 === 0;
+      const bareBefore = pushFirst ? undefined : await bareOnce();
+      const r = await pushOnce();
       const b = bareBefore ?? (await bareOnce());
       if (pair < WARM_UP_PAIRS) continue;
       into.arrival.push(r.toArrival);
