@@ -5,7 +5,7 @@ import { kvs } from '@forge/kvs';
 import { type Receiver, startReceiver } from '../local/receiver';
 import type { Target } from '../src/core/targets';
 import { hookTarget, SIGNING_SECRET } from '../test/platform/app';
-import { FLOOR_SECRET_KEY, FLOOR_TARGET_KEY, type FloorTarget } from './floor/src';
+import { FLOOR_SECRET_KEY, FLOOR_TARGET_KEY, type FloorTarget, type RelayCalls } from './floor/src';
 import { commitOf, hashOf, makePushEvent, type PushEventFixture } from '../test/fixtures/events';
 
 /** When the first benchmark push happened; later pushes follow one second apart. */
@@ -67,12 +67,12 @@ export interface Subject {
  * The floor (bench/floor) on a fresh platform, its one target aimed at a new receiver (`respond` is
  * called for each request the receiver takes): the same pushes as the relay's, and requests signed
  * the same two ways (with a smaller body), through the same platform and SDK, with none of the
- * relay's own work.
+ * relay's own work; with `relayCalls`, with the relay's platform calls but still none of its code.
  */
-export async function startFloor(respond?: (index: number) => number): Promise<Subject> {
+export async function startFloor(respond?: (index: number) => number, relayCalls?: RelayCalls): Promise<Subject> {
   const platform = createLocalPlatform({ root: path.join(__dirname, 'floor') });
   const receiver = await startReceiver({ secret: SIGNING_SECRET, respond, now: platform.now });
-  const target: FloorTarget = { url: receiver.url };
+  const target: FloorTarget = { url: receiver.url, ...(relayCalls ? { relayCalls } : {}) };
   await platform.run(async () => {
     await kvs.set(FLOOR_TARGET_KEY, target);
     await kvs.setSecret(FLOOR_SECRET_KEY, SIGNING_SECRET);

@@ -20,6 +20,7 @@ const RUNS = [
   { app: 'relay', targets: 1, pushesPerBlock: 150 },
   { app: 'relay', targets: 10, pushesPerBlock: 30 },
   { app: 'floor', targets: 1, pushesPerBlock: 150 },
+  { app: 'floor with the relay’s calls', targets: 1, pushesPerBlock: 150 },
 ] as const;
 type AppName = (typeof RUNS)[number]['app'];
 
@@ -34,6 +35,7 @@ interface Measured {
 /** The relay with `targets` targets deploying every push, or the floor (bench/floor) with its one. */
 async function startSubject(app: AppName, targets: number): Promise<Subject> {
   if (app === 'floor') return startFloor();
+  if (app === 'floor with the relay’s calls') return startFloor(undefined, 'deploying every push');
   const relay = await startApp();
   // Coalescing off: pushes queued together would otherwise deploy only the newest; each one must deploy.
   await relay.configure(hookTargets(relay.receiver, targets, ['bench/*']).map(deployingEveryPush));
@@ -74,7 +76,7 @@ export async function throughput(): Promise<BenchResult> {
   const measured: Measured[] = [];
   for (const run of RUNS) measured.push(await measureRun(run.app, run.targets, run.pushesPerBlock));
   const perSecond = (count: number, m: Measured) => round(count / m.seconds, 1);
-  const [one, ten, floor] = measured as [Measured, Measured, Measured];
+  const [one, ten, floor, floorWithCalls] = measured as [Measured, Measured, Measured, Measured];
   return {
     name: 'throughput',
     title: 'Throughput: pushes through the local platform, each deployed to every target',
@@ -85,12 +87,14 @@ export async function throughput(): Promise<BenchResult> {
       'Everything shares one Node process: the trigger, the worker, the store, the Bitbucket stand-in and the receiver checking every signature.',
       'One target’s jobs run one at a time (the queue’s concurrency key, limit 1, which keeps its deploys in order), so its rate is one over a push’s trigger plus its job’s whole run, from the queue to the commit status and the recorded answer; the targets of the 10-target row run side by side.',
       'The floor (bench/floor) is the least app that deploys each push on the same platform and SDK: one read and a queue push, then the secret and the signed request. Its jobs also go one at a time; it keeps none of the relay’s promises, so its rate is what the platform, the SDK and the receiver allow on their own.',
+      'The floor with the relay’s calls also makes every platform call a relay webhook deploy makes (as the calls table counts them for a target deploying every push: the mark, the batch read, the query of the marks still planned, the two transactions, the commit status) with none of the relay’s code, so its rate is what those calls allow.',
     ],
     figures: {
       pushes_per_second_1_target: perSecond(one.pushes, one),
       pushes_per_second_10_targets: perSecond(ten.pushes, ten),
       deploys_per_second_10_targets: perSecond(ten.deploys, ten),
       floor_pushes_per_second: perSecond(floor.pushes, floor),
+      floor_with_relay_calls_pushes_per_second: perSecond(floorWithCalls.pushes, floorWithCalls),
     },
   };
 }

@@ -3,10 +3,17 @@
  * consumer reads the signing secret and sends the signed request. No record, no lease, no order, no
  * commit status, no check of what it reads: the relay's promises are what it costs beyond this. Its
  * deploys go one at a time, as one target's do in the relay.
+ *
+ * A target with `relayCalls` also gets the platform calls a relay webhook deploy makes (as counted
+ * in bench/calls.ts), with none of the relay's code around them: the trigger writes the push's mark;
+ * the consumer reads the target, the record, the state and the newest mark in one batch (and, like a
+ * relay target deploying every push, a page of the marks still planned) and moves the state on in a
+ * conditional transaction before it sends, then posts one commit status and records the answer in a
+ * second transaction. What that costs is what the calls alone cost on this platform.
  */
-import { fetch } from '@forge/api';
+import api, { fetch, route } from '@forge/api';
 import { type AsyncEvent, Queue } from '@forge/events';
-import { kvs } from '@forge/kvs';
+import { Filter, FilterConditions, kvs, WhereConditions } from '@forge/kvs';
 import { hubSignature256, standardWebhooksSignature } from '../../../src/core/signing';
 
 export const FLOOR_TARGET_KEY = 'floor-target';
@@ -15,39 +22,112 @@ export const FLOOR_SECRET_KEY = 'floor-secret';
 /** Its one target: every push deploys there. */
 export interface FloorTarget {
   url: string;
+  /** Makes the relay's calls too (above), those of a target that coalesces or of one that deploys every push. */
+  relayCalls?: RelayCalls;
 }
 
 interface Push {
   push: { ref: string; after?: string };
+  repository: { uuid: string };
+  workspace: { uuid: string };
 }
+
+export type RelayCalls = 'coalescing' | 'deploying every push';
+
+/** A type, not an interface: a queue event's body must be indexable. */
+type Deploy = {
+  url: string;
+  ref: string;
+  commit: string;
+  relayCalls: RelayCalls | null;
+  workspace: string;
+  repository: string;
+};
+
+const STATE_ENTITY = 'target-state';
+const STATE_KEY = 'floor-state';
+const NEWEST_KEY = 'floor-newest';
+const MARK_PREFIX = 'floor-planned:';
+const markKey = (commit: string) => `${MARK_PREFIX}${commit}`;
+const recordKey = (commit: string) => `floor-record:${commit}`;
 
 const deploys = new Queue({ key: 'deploys' });
 
 export async function pushTrigger(event: Push): Promise<void> {
   const target = await kvs.get<FloorTarget>(FLOOR_TARGET_KEY);
-  if (!target || !event.push.after) return;
+  const commit = event.push.after;
+  if (!target || !commit) return;
+  const deploy: Deploy = {
+    url: target.url,
+    ref: event.push.ref,
+    commit,
+    relayCalls: target.relayCalls ?? null,
+    workspace: event.workspace.uuid,
+    repository: event.repository.uuid,
+  };
+  if (deploy.relayCalls)
+    await kvs.batchSet([{ key: markKey(commit), value: { ref: deploy.ref, commit }, options: { ttl: { value: 7, unit: 'DAYS' } } }]);
   // One at a time, as the relay's deploys to one target go (its concurrency key, limit 1).
-  await deploys.push({
-    body: { url: target.url, ref: event.push.ref, commit: event.push.after },
-    concurrency: { key: 'floor-target', limit: 1 },
-  });
+  await deploys.push({ body: deploy, concurrency: { key: 'floor-target', limit: 1 } });
 }
 
 export async function deployer(event: AsyncEvent): Promise<void> {
-  const { url, ref, commit } = event.body as { url: string; ref: string; commit: string };
+  const deploy = event.body as Deploy;
+  const version = deploy.relayCalls === null ? undefined : await moveState(deploy, await readVersion(deploy));
   const secret = (await kvs.getSecret<string>(FLOOR_SECRET_KEY)) ?? '';
-  const body = JSON.stringify({ ref, commit });
+  const body = JSON.stringify({ ref: deploy.ref, commit: deploy.commit });
   const timestamp = Math.floor(Date.now() / 1000);
-  const response = await fetch(url, {
+  const response = await fetch(deploy.url, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       'x-hub-signature-256': hubSignature256(secret, body),
-      'webhook-id': commit,
+      'webhook-id': deploy.commit,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': standardWebhooksSignature(secret, commit, timestamp, body),
+      'webhook-signature': standardWebhooksSignature(secret, deploy.commit, timestamp, body),
     },
     body,
   });
   await response.text();
+  if (version === undefined) return;
+  const posted = await api
+    .asApp()
+    .requestBitbucket(route`/2.0/repositories/${deploy.workspace}/${deploy.repository}/commit/${deploy.commit}/statuses/build`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ type: 'commitstatus', key: 'floor', state: response.ok ? 'SUCCESSFUL' : 'FAILED', url: deploy.url }),
+    });
+  // A refused status would be a call this floor did not really make: the bench's clean drain stops on it.
+  if (!posted.ok) throw new Error(`Bitbucket answered the commit status ${posted.status}`);
+  await moveState(deploy, version, response.status);
+}
+
+/** The state's version, read in one batch with the target, the record and the newest mark (null: none yet), and the marks planned. */
+async function readVersion(deploy: Deploy): Promise<number | null> {
+  const read = await kvs.batchGet([
+    { key: FLOOR_TARGET_KEY },
+    { key: recordKey(deploy.commit) },
+    { key: STATE_KEY, entityName: STATE_ENTITY },
+    { key: NEWEST_KEY },
+  ]);
+  if (deploy.relayCalls === 'deploying every push')
+    await kvs.query().where('key', WhereConditions.beginsWith(MARK_PREFIX)).limit(20).getMany();
+  const state = read.successfulKeys.find((item) => item.entityName === STATE_ENTITY)?.value as { version: number } | undefined;
+  return state?.version ?? null;
+}
+
+/** The state from `version` to the next and the record written together, only if nobody moved the state since. */
+async function moveState(deploy: Deploy, version: number | null, answered?: number): Promise<number> {
+  const next = (version ?? 0) + 1;
+  const conditions = new Filter<{ version: number }>().and(
+    'version',
+    version === null ? FilterConditions.notExists() : FilterConditions.equalTo(version),
+  );
+  let tx = kvs
+    .transact()
+    .set(STATE_KEY, { version: next, commit: deploy.commit }, { entityName: STATE_ENTITY, conditions })
+    .set(recordKey(deploy.commit), { commit: deploy.commit, answered: answered ?? null });
+  if (answered === undefined) tx = tx.delete(markKey(deploy.commit));
+  await tx.execute();
+  return next;
 }
