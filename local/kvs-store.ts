@@ -290,10 +290,11 @@ function query(db: Sqlite, body: Body): Response {
   const limit = queryLimit(body.limit);
   const after = typeof body.after === 'string' ? Buffer.from(body.after, 'base64url').toString('utf8') : undefined;
   const { sql: whereSql, params } = keyCondition(body.where);
-  const rows = db.select(
-    `ns = 'kvs' AND (${whereSql}) AND (?${params.length + 1} IS NULL OR key > ?${params.length + 1}) ORDER BY key LIMIT ?${params.length + 2}`,
-    [...params, after ?? null, limit + 1],
-  );
+  // The cursor's bound only when there is one: as `(? IS NULL OR key > ?)` it made every query three
+  // times slower, though SQLite's plan still named the key range.
+  const bounds = after === undefined ? params : [...params, after];
+  const cursorSql = after === undefined ? '' : ` AND key > ?${bounds.length}`;
+  const rows = db.select(`ns = 'kvs' AND (${whereSql})${cursorSql} ORDER BY key LIMIT ?${bounds.length + 1}`, [...bounds, limit + 1]);
   const page = rows.slice(0, limit);
   const fields = metadataFields(body.options);
   const last = page[page.length - 1];
