@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { memoized } from './memo';
 import type { RefType } from './push-event';
 import type { Target, TargetRules } from './targets';
 
@@ -13,13 +14,20 @@ export function findSkipMarker(message: string): string | null {
 // Branch names contain '/', so `release/*` matches `release/1.2` but not `release/1.2/hotfix`; `**` crosses.
 const globOptions = { dot: true } as const;
 
+/** Compiling globs costs more than matching with them, and every push asks each target's rules. NUL is in no pattern. */
+const globMatcher = memoized(
+  256,
+  (patterns: readonly string[]) => patterns.join('\u0000'),
+  (patterns) => picomatch([...patterns], globOptions),
+);
+
 // git refuses these in branch names (git-check-ref-format); a route would refuse some as path manipulation.
 const NOT_A_BRANCH = /(^[/.])|\.\.|[\\?#*~^:\s[]|\/$|@\{|\.lock$/;
 export const isBranchName = (name: string): boolean => name.length > 0 && !NOT_A_BRANCH.test(name);
 
 export function refMatches(rules: TargetRules, ref: { name: string; type: RefType }): boolean {
   const patterns = ref.type === 'branch' ? rules.branches : rules.tags;
-  return patterns.length > 0 && picomatch(patterns, globOptions)(ref.name);
+  return patterns.length > 0 && globMatcher(patterns)(ref.name);
 }
 
 export interface PathDecision {
@@ -31,8 +39,8 @@ export interface PathDecision {
 /** Decides path filters from the changed files: an include list (empty = everything) minus excludes. */
 export function pathsMatch(paths: TargetRules['paths'], changedFiles: readonly string[]): PathDecision {
   if (paths.include.length === 0 && paths.exclude.length === 0) return { deploy: true, reason: 'no path filters' };
-  const included = paths.include.length > 0 ? picomatch(paths.include, globOptions) : () => true;
-  const excluded = paths.exclude.length > 0 ? picomatch(paths.exclude, globOptions) : () => false;
+  const included = paths.include.length > 0 ? globMatcher(paths.include) : () => true;
+  const excluded = paths.exclude.length > 0 ? globMatcher(paths.exclude) : () => false;
   const hit = changedFiles.find((file) => included(file) && !excluded(file));
   if (hit) return { deploy: true, reason: `${hit} changed` };
   return {

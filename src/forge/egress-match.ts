@@ -1,11 +1,12 @@
 import { EgressFilteringService } from '@forge/egress';
+import { memoized } from '../core/memo';
 
 /**
  * Whether a backend fetch to `url` is allowed by these egress entries, decided by Forge's own matcher
  * (@forge/egress, which @forge/api's `permissions` uses): the scheme must match (https when an entry
  * has none), the host exactly, port included, and `*.example.com` covers names below example.com but
  * not example.com itself. Both sides are lower-cased first: the matcher compares as written, DNS does not.
- * Imports no more than @forge/egress, so the local platform's guard can share it before @forge/api loads.
+ * Imports no more than @forge/egress (and a core helper), so the local platform's guard can share it before @forge/api loads.
  */
 export const egressAllows = (entries: readonly string[], url: string): boolean => egressRefuses([url], entries).length === 0;
 
@@ -23,19 +24,11 @@ function parses(entry: string): boolean {
  * Matchers by their entries: building one parses every entry and compiles its wildcards, which cost
  * more than the match itself, and an installation's entries rarely change.
  */
-const matchers = new Map<string, EgressFilteringService>();
-const MATCHERS_KEPT = 16;
-
-function matcherFor(entries: readonly string[]): EgressFilteringService {
-  const id = entries.join('\n');
-  let matcher = matchers.get(id);
-  if (!matcher) {
-    matcher = new EgressFilteringService(entries.map((entry) => entry.toLowerCase()).filter(parses));
-    if (matchers.size >= MATCHERS_KEPT) matchers.delete(matchers.keys().next().value as string);
-    matchers.set(id, matcher);
-  }
-  return matcher;
-}
+const matcherFor = memoized(
+  16,
+  (entries: readonly string[]) => entries.join('\n'),
+  (entries) => new EgressFilteringService(entries.map((entry) => entry.toLowerCase()).filter(parses)),
+);
 
 /** The URLs of `urls` that no entry allows, in their order, each once. */
 export const egressRefuses = (urls: readonly string[], entries: readonly string[]): string[] => {
