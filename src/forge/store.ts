@@ -2,7 +2,7 @@ import { Filter, FilterConditions, ForgeKvsAPIError, kvs, WhereConditions } from
 import * as z from 'zod/mini';
 import { type ApprovalDecision, approvalDecisionSchema } from '../core/approval';
 import { AUDIT_RETENTION_DAYS, type AuditEntry, auditEntrySchema } from '../core/audit';
-import { type Deployment, deploymentSchema, storedDeploymentSchema } from '../core/deployment';
+import { type Deployment, storedDeploymentSchema } from '../core/deployment';
 import { type DeployJob, deployJobSchema } from '../core/job';
 import { type CommentEntry, type PreviewSummary, previewSummarySchema } from '../core/preview-comment';
 import { type BranchDeletion, branchDeletionSchema, type PreviewSource, previewSourceSchema } from '../core/previews';
@@ -422,20 +422,26 @@ export async function markPlanned(repo: string, marks: readonly PlannedMark[]): 
   }
 }
 
-/** One transaction: the target's state from `from.version` to the next, its records, its job's marks and the stale ones gone. */
+/**
+ * One transaction: the target's state from `from.version` to the next, its records, its job's marks and
+ * the stale ones gone. The state and the records are parsed when read (readJobView), not again here:
+ * every deploy writes both at least twice, and parsing them cost more than the rest of the write
+ * (bench/throughput). Core builds them typed; test/platform/storage.test.ts checks that what is stored
+ * is exactly what their schemas read, with nothing extra and nothing missing.
+ */
 async function commitChange(change: Change): Promise<TargetState> {
   const { repositoryUuid: repo, lane } = change;
   const version = change.from.version + 1;
   let tx = kvs.transact().set(
     stateKey(repo, lane),
-    { version, state: targetStateSchema.parse(change.to) },
+    { version, state: change.to },
     {
       entityName: TARGET_STATE_ENTITY,
       conditions: new Filter<{ version: number }>().and('version', FilterConditions.equalTo(change.from.version)),
     },
   );
   for (const record of change.records) {
-    tx = tx.set(deploymentKey(repo, record.id), deploymentSchema.parse(record));
+    tx = tx.set(deploymentKey(repo, record.id), record);
     // A preview's summary follows the lane's newest sent record only: a superseded one never replaces it.
     if (record.preview && change.to.sent?.jobKey === record.jobKey) {
       const key = `${previewPrefix(repo, record.preview.pullRequest.id)}${record.target.id}`;

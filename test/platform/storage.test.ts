@@ -1,8 +1,17 @@
 import { hookTarget, startApp, type TestApp } from './app';
 import { kvs, WhereConditions } from '@forge/kvs';
 import type { BranchDeletion, PreviewSource } from '../../src/core/previews';
-import { listDeployments, listPlanned, markPlanned, noteBranchDeleted, notePreviewSource } from '../../src/forge/store';
-import { FIXTURE_REPOSITORY_UUID } from '../fixtures/events';
+import { type Deployment, deploymentSchema } from '../../src/core/deployment';
+import { targetStateSchema } from '../../src/core/target-state';
+import {
+  listDeployments,
+  listPlanned,
+  markPlanned,
+  noteBranchDeleted,
+  notePreviewSource,
+  TARGET_STATE_ENTITY,
+} from '../../src/forge/store';
+import { commitOf, FIXTURE_REPOSITORY_UUID, makePushEvent } from '../fixtures/events';
 import branchPush from '../fixtures/events/branch-push.json';
 
 const bareRepo = FIXTURE_REPOSITORY_UUID.replace(/[{}]/g, '');
@@ -78,6 +87,39 @@ describe('stored records are parsed on read', () => {
     expect(stale.map((push) => push.order)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
     // Two KVS pages of 20: the first held only stale marks.
     expect(app.platform.calls.filter((call) => call.op === 'query')).toHaveLength(2);
+  });
+});
+
+describe('what the deploy worker writes unparsed is exactly what its schemas read', () => {
+  let app: TestApp;
+  afterEach(async () => {
+    await app.close();
+  });
+
+  it('a record retried, then accepted, one refused, and their target’s state hold every field their schemas read and no other', async () => {
+    // The first push is answered 500 (retried), then 200; the second push 400 (refused, failed).
+    const answers = [500, 200, 400];
+    app = await startApp({ respond: (index) => answers[index] ?? 200 });
+    const target = hookTarget(app.receiver, { id: 'staging-hook' });
+    await app.configure([target]);
+    await app.platform.emit(branchPush);
+    await app.platform.drain();
+    await app.platform.emit(makePushEvent({ push: { after: 'b2'.repeat(20), commits: [commitOf('b2'.repeat(20), 'Second')] } }));
+    await app.platform.drain();
+    const stored = await app.platform.run(async () => ({
+      records: (
+        await kvs
+          .query()
+          .where('key', WhereConditions.beginsWith(`deploy:${bareRepo}:`))
+          .getMany()
+      ).results.map((r) => r.value),
+      state: await kvs.entity<{ version: number; state: unknown }>(TARGET_STATE_ENTITY).get(`${bareRepo}:${target.id}`),
+    }));
+    expect(stored.records.map((record) => (record as Deployment).state)).toEqual(expect.arrayContaining(['requested', 'failed']));
+    expect(stored.records).toHaveLength(2);
+    for (const record of stored.records) expect(deploymentSchema.parse(record)).toStrictEqual(record);
+    expect(stored.state?.state).toMatchObject({ sent: { commit: 'b2'.repeat(20), state: 'failed' } });
+    expect(targetStateSchema.parse(stored.state?.state)).toStrictEqual(stored.state?.state);
   });
 });
 

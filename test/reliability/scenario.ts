@@ -3,6 +3,7 @@ import { createLocalPlatform, type EgressRecord, type LocalPlatform } from '../.
 import { harshProfile } from '../../local/harsh';
 import { type BitbucketStandIn, createBitbucketStandIn } from '../../local/bitbucket';
 import type { Deployment } from '../../src/core/deployment';
+import { laneOf } from '../../src/core/job';
 import { deliveryIdFor } from '../../src/core/plan';
 import { parsePushEvent } from '../../src/core/push-event';
 import { DEFAULT_OPTIONS, type Target } from '../../src/core/targets';
@@ -16,6 +17,7 @@ import { type FaultyServer, refusingPort, startFaultyServer } from './faulty-ser
 import { formatTally, tally, type Tally } from './tally';
 import { planTraffic, type Push, type Repository, type Traffic, type TrafficSize } from './traffic';
 import { secretsSavedFor } from '../../src/providers/registry';
+import { misshapenStored } from './stored-shapes';
 
 /**
  * Pushes over many repositories, each with three targets (a signed webhook that coalesces, DigitalOcean
@@ -346,6 +348,9 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
     if (triggerErrors > 0) result.problems.unshift(`${triggerErrors} push trigger invocation(s) failed`);
     if (triggerErrorsOfBuilds > 0) result.problems.unshift(`${triggerErrorsOfBuilds} build status trigger invocation(s) failed`);
     for (const what of unbuiltAtReceiver.slice(0, 5)) result.problems.push(`reached audit before the CI reported its build: ${what}`);
+    const lanes = [...new Set(records.map((r) => laneOf(r.target.id, r.preview?.pullRequest.id)))];
+    const repositories = traffic.repositories.map((r) => r.uuid);
+    result.problems.push(...(await misshapenStored(app, repositories, lanes)));
     const gateLines = freeze ? gateChecks(records, digitalOcean.deployments, freeze, result.problems) : [];
     for (const dead of app.deadLetters.slice(0, 5))
       result.problems.push(
