@@ -18,12 +18,12 @@ export type LogSink = (line: string) => void;
  */
 export function createLogger(sink: LogSink, base: LogFields = {}, secrets: readonly string[] = []): Logger {
   const redact = redactorOf(secrets);
+  const redacted = (fields: LogFields): LogFields =>
+    Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, typeof value === 'string' ? redact(value) : value]));
+  // The same on every line, so redacted once: a deploy's lines share its delivery id, target and the rest.
+  const baseShown = redacted(base);
   const write = (level: string, message: string, fields: LogFields = {}) => {
-    const line = Object.entries({ level, message, ...base, ...fields }).map(([key, value]) => [
-      key,
-      typeof value === 'string' ? redact(value) : value,
-    ]);
-    sink(JSON.stringify(Object.fromEntries(line)));
+    sink(JSON.stringify({ level, message: redact(message), ...baseShown, ...redacted(fields) }));
   };
   return {
     info: (message, fields) => write('info', message, fields),

@@ -29,6 +29,22 @@ describe('createLogger', () => {
     );
   });
 
+  it('a child redacts its own secrets in the fields it inherited, on every line', () => {
+    const secret = 'child-only-secret';
+    const lines: string[] = [];
+    const parent = createLogger((line) => lines.push(line), { url: `https://x.example/?k=${secret}` });
+    const child = parent.child({ deliveryId: 'd-1' }, [secret]);
+    child.info('one');
+    child.info('two', { said: secret });
+    parent.info('parent');
+    expect(lines.map((line) => JSON.parse(line) as unknown)).toEqual([
+      { level: 'info', message: 'one', url: `https://x.example/?k=${REDACTED}`, deliveryId: 'd-1' },
+      { level: 'info', message: 'two', url: `https://x.example/?k=${REDACTED}`, deliveryId: 'd-1', said: REDACTED },
+      // The parent was never told the secret.
+      { level: 'info', message: 'parent', url: `https://x.example/?k=${secret}` },
+    ]);
+  });
+
   it('redacts a secret holding a quote, a backslash and a newline (JSON spells each otherwise)', () => {
     const secret = 'tok"en\\with\nnewline-é';
     const lines: string[] = [];
