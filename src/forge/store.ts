@@ -90,8 +90,15 @@ const PREVIEW_SOURCE_TTL = { unit: 'DAYS', value: 30 } as const;
  * (https://developer.atlassian.com/platform/forge/runtime-reference/storage-api-query/).
  */
 const QUERY_PAGE = 20;
-/** Pages of a target's planned pushes a job reads past stale marks (each job's write removes those it saw). */
-const PLANNED_PAGES = 5;
+/**
+ * A job of a target deploying every push needs only the oldest live mark of its target's (its own, or
+ * an older push's that goes first), and the front is almost always live: so its first page is small,
+ * a quarter of the read a full page of marks would be. Stale marks (whose jobs acted before they
+ * landed: a redelivered trigger marks again) can pile up there; then it reads on in full pages, past
+ * up to this many marks in all (each job's write removes those it saw).
+ */
+const FIRST_PLANNED_PAGE = 5;
+const PLANNED_READ_PAST = 100;
 /** A transaction holds at most 25 operations: the state, the record, the job's three marks, and this many stale marks. */
 const MAX_STALE_DELETES = 20;
 /** @forge/kvs takes at most 25 items a batch. */
@@ -372,7 +379,7 @@ export async function listWaiting(repo: string, commit: string): Promise<{ jobs:
 /**
  * The planned pushes newer than `sent`, oldest first (a page of them), and the stale ones read on the
  * way: marks whose jobs acted before they landed (a redelivered trigger marks again) pile up at the
- * front, so pages are read past them, at most PLANNED_PAGES, until a page holds a live mark.
+ * front, so pages are read past them, up to PLANNED_READ_PAST marks, until a page holds a live mark.
  */
 export async function listPlanned(
   repo: string,
@@ -382,11 +389,13 @@ export async function listPlanned(
   const planned: PlannedPush[] = [];
   const stale: PlannedPush[] = [];
   let cursor: string | undefined;
-  for (let page = 0; page < PLANNED_PAGES && planned.length === 0; page++) {
+  for (let read = 0; read < PLANNED_READ_PAST && planned.length === 0;) {
+    const limit = read === 0 ? FIRST_PLANNED_PAGE : QUERY_PAGE;
+    read += limit;
     let query = kvs
       .query()
       .where('key', WhereConditions.beginsWith(plannedPrefix(repo, lane)))
-      .limit(QUERY_PAGE);
+      .limit(limit);
     if (cursor) query = query.cursor(cursor);
     const found = await platform('planned pushes', () => query.getMany());
     for (const { key, value } of found.results) {
