@@ -14,14 +14,19 @@ import { describeIssues } from './zod-messages';
 export const OWN_STATUS_PREFIX = 'deploy-relay-';
 export const isOwnStatus = (key: string): boolean => key.startsWith(OWN_STATUS_PREFIX);
 
+export const MAX_BUILD_TEXT = 255;
+/** A build's state and its time: Bitbucket's states and ISO times are far shorter. */
+export const MAX_BUILD_STATE = 40;
+export const MAX_BUILD_URL = 2000;
+
 /** One build on a commit, as its latest report said. `updatedOn` orders two reports of the same build. */
 export const buildSchema = z.object({
-  key: z.string().check(z.maxLength(255)),
+  key: z.string().check(z.maxLength(MAX_BUILD_TEXT)),
   /** The REST list names a build; an event does not: a report without a name keeps the one known. */
-  name: z.nullable(z.string().check(z.maxLength(255))),
-  state: z.string().check(z.maxLength(40)),
-  url: z.nullable(z.string().check(z.maxLength(2000))),
-  updatedOn: z.string().check(z.maxLength(40)),
+  name: z.nullable(z.string().check(z.maxLength(MAX_BUILD_TEXT))),
+  state: z.string().check(z.maxLength(MAX_BUILD_STATE)),
+  url: z.nullable(z.string().check(z.maxLength(MAX_BUILD_URL))),
+  updatedOn: z.string().check(z.maxLength(MAX_BUILD_STATE)),
 });
 export type Build = z.infer<typeof buildSchema>;
 

@@ -14,10 +14,10 @@ export function findSkipMarker(message: string): string | null {
 // Branch names contain '/', so `release/*` matches `release/1.2` but not `release/1.2/hotfix`; `**` crosses.
 const globOptions = { dot: true } as const;
 
-/** Compiling globs costs more than matching with them, and every push asks each target's rules. NUL is in no pattern. */
+/** Compiling globs costs more than matching with them, and every push asks each target's rules. */
 const globMatcher = memoized(
   256,
-  (patterns: readonly string[]) => patterns.join('\u0000'),
+  (patterns: readonly string[]) => JSON.stringify(patterns),
   (patterns) => picomatch([...patterns], globOptions),
 );
 

@@ -12,7 +12,7 @@ import type { BranchDeletion, PreviewSource, PullRequestSource, RepositoryPath, 
 import type { BoundProvider, ProviderCall } from './provider';
 import { retryDelaySeconds } from './retry';
 import { secretParts, secretsFor, type StoredSecrets } from './secrets';
-import { newerOfSameCommit, type TargetState, type TargetStateFields, withoutVersion, withRecord } from './target-state';
+import { newerOfSameCommit, type TargetState, type StateToWrite, type TargetStateFields, withoutVersion, withRecord } from './target-state';
 import type { Target, TargetsDocument } from './targets';
 import { firstLine } from './text';
 import type { PlannedPush, SendAnswer } from './transitions';
@@ -61,7 +61,7 @@ export interface Change {
   /** The target's id, or a preview's lane (job.ts, laneOf): whose state moves. */
   lane: string;
   from: TargetState;
-  to: TargetStateFields;
+  to: StateToWrite;
   records: Deployment[];
   /** The job's planned-push marker, removed once the job has acted. */
   planned: PlannedPush | null;
@@ -263,7 +263,7 @@ export async function commitRecord(
   run: Run,
   view: JobView,
   record: Deployment,
-  to: TargetStateFields = withRecord(view.state, record),
+  to: StateToWrite = withRecord(view.state, record),
 ): Promise<JobView> {
   const waiting = record.state === 'waiting';
   const stamped: Deployment = {

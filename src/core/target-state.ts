@@ -122,3 +122,9 @@ export function withRecord(state: TargetState, record: Deployment): TargetStateF
 }
 
 export const withoutVersion = ({ version: _version, ...fields }: TargetState): TargetStateFields => fields;
+
+/**
+ * The fields as written: written unparsed (src/forge/store.ts), so the type refuses a TargetState, whose
+ * `version` would otherwise ride along into storage; withoutVersion makes one.
+ */
+export type StateToWrite = TargetStateFields & { version?: never };

@@ -1,5 +1,5 @@
 import api, { route, routeFromAbsolute } from '@forge/api';
-import { type Build, isOwnStatus } from '../core/builds';
+import { type Build, isOwnStatus, MAX_BUILD_STATE, MAX_BUILD_TEXT, MAX_BUILD_URL } from '../core/builds';
 import type { ChangedFiles } from '../core/paths';
 import type { PullRequestSource, RepositoryPath, ResolvedCommit } from '../core/previews';
 import type { CommitStatus } from '../core/run';
@@ -243,12 +243,16 @@ export async function listBuildStatuses(workspaceUuid: string, repositoryUuid: s
     const body = (await response.json()) as CommitStatusesJson;
     for (const status of body.values ?? []) {
       if (typeof status.key !== 'string' || typeof status.state !== 'string' || isOwnStatus(status.key)) continue;
+      // Held within the limits a record keeps a build to (records are stored unparsed, src/forge/store.ts),
+      // never left out: a failed build with an overlong name must still block. A clipped state is no
+      // state Bitbucket has, so it never counts as passed; an overlong link is dropped, not cut.
+      const url = typeof status.url === 'string' && status.url.length <= MAX_BUILD_URL ? status.url : null;
       builds.push({
-        key: status.key,
-        name: typeof status.name === 'string' ? status.name : null,
-        state: status.state,
-        url: typeof status.url === 'string' ? status.url : null,
-        updatedOn: typeof status.updated_on === 'string' ? status.updated_on : new Date(0).toISOString(),
+        key: status.key.slice(0, MAX_BUILD_TEXT),
+        name: typeof status.name === 'string' ? status.name.slice(0, MAX_BUILD_TEXT) : null,
+        state: status.state.slice(0, MAX_BUILD_STATE),
+        url,
+        updatedOn: typeof status.updated_on === 'string' ? status.updated_on.slice(0, MAX_BUILD_STATE) : new Date(0).toISOString(),
       });
     }
     if (typeof body.next !== 'string') break;

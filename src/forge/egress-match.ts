@@ -26,7 +26,7 @@ function parses(entry: string): boolean {
  */
 const matcherFor = memoized(
   16,
-  (entries: readonly string[]) => entries.join('\n'),
+  (entries: readonly string[]) => JSON.stringify(entries),
   (entries) => new EgressFilteringService(entries.map((entry) => entry.toLowerCase()).filter(parses)),
 );
 

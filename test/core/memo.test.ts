@@ -1,7 +1,7 @@
 import { memoized } from '../../src/core/memo';
 
 describe('memoized', () => {
-  it('builds once per id and, when full, builds again the id built longest ago', () => {
+  it('builds once per id and, when full, drops the id used longest ago', () => {
     const built: string[] = [];
     const lengthOf = memoized(
       2,
@@ -15,10 +15,12 @@ describe('memoized', () => {
     expect(lengthOf(['a', 'b'])).toBe(2);
     expect(lengthOf(['abc'])).toBe(3);
     expect(built).toEqual(['a b', 'abc']);
-    // A third id: the oldest ('a b') goes, 'abc' stays.
-    expect(lengthOf(['x'])).toBe(1);
-    expect(lengthOf(['abc'])).toBe(3);
+    // 'a b' used again: now 'abc' is the one used longest ago, and a third id drops it.
     expect(lengthOf(['a', 'b'])).toBe(2);
-    expect(built).toEqual(['a b', 'abc', 'x', 'a b']);
+    expect(lengthOf(['x'])).toBe(1);
+    expect(lengthOf(['a', 'b'])).toBe(2);
+    expect(built).toEqual(['a b', 'abc', 'x']);
+    expect(lengthOf(['abc'])).toBe(3);
+    expect(built).toEqual(['a b', 'abc', 'x', 'abc']);
   });
 });

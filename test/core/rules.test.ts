@@ -3,6 +3,14 @@ import { findSkipMarker, pathsMatch, refMatches } from '../../src/core/rules';
 const rules = (branches: string[], tags: string[] = []) => ({ branches, tags, paths: { include: [], exclude: [] } });
 
 describe('refMatches', () => {
+  it('never takes one list of patterns for another, whatever characters they hold (their compiled matchers are kept)', () => {
+    const branch = { name: 'main', type: 'branch' } as const;
+    expect(refMatches(rules(['main', 'dev']), branch)).toBe(true);
+    expect(refMatches(rules(['main\u0000dev']), branch)).toBe(false);
+    expect(refMatches(rules(['main\ndev']), branch)).toBe(false);
+    expect(refMatches(rules(['main', 'dev']), branch)).toBe(true);
+  });
+
   it('matches branch globs segment by segment', () => {
     expect(refMatches(rules(['release/*']), { name: 'release/1.2', type: 'branch' })).toBe(true);
     expect(refMatches(rules(['release/*']), { name: 'release/1.2/hotfix', type: 'branch' })).toBe(false);

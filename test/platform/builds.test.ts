@@ -112,6 +112,17 @@ describe('a target that waits for builds', () => {
     expect(receiver.deliveries).toEqual([]);
   });
 
+  it('a failed build with a name longer than a record keeps still blocks, named by its first 255 characters', async () => {
+    await withTarget();
+    const commit = commitOnMain();
+    const name = `Pipeline ${'n'.repeat(300)}`;
+    report(commit, 'pipeline', 'FAILED', name);
+    await push(commit);
+    expect(receiver.deliveries).toEqual([]);
+    // The record reads back: the page lists it, with the name as kept.
+    expect(await latest()).toMatchObject({ state: 'blocked', message: `Blocked: build ${name.slice(0, 255)} failed` });
+  });
+
   it('waits for builds that report late, shows how many passed, and deploys once the last passes', async () => {
     await withTarget({ buildKeys: ['unit', 'e2e'] });
     const commit = commitOnMain();
