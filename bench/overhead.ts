@@ -19,7 +19,7 @@ const PAIRS_PER_BLOCK = 50;
 /** Per block, not counted: a fresh platform's first deploy also creates the target's state. */
 const WARM_UP_PAIRS = 5;
 /** Rounds (a block of each app) before the counted ones, while V8 compiles the hot code (bench/throughput.ts says how long that takes). */
-const WARM_UP_ROUNDS = 5;
+const WARM_UP_ROUNDS = 10;
 
 interface Samples {
   /** Push to arrival at the receiver. */
@@ -98,20 +98,25 @@ export async function overhead(): Promise<BenchResult> {
   const relay: Samples = { arrival: [], idle: [], bare: [] };
   const floor: Samples = { arrival: [], idle: [], bare: [] };
   const floorWithCalls: Samples = { arrival: [], idle: [], bare: [] };
-  // The three take turns, block by block, so each is as warm as the others and a busy spell falls on all.
-  for (let round = 0; round < WARM_UP_ROUNDS + BLOCKS; round++) {
-    const counted = round >= WARM_UP_ROUNDS;
-    const uncounted = (): Samples => ({ arrival: [], idle: [], bare: [] });
-    await measureBlock(startRelay, counted ? relay : uncounted());
-    await measureBlock(startFloor, counted ? floor : uncounted());
-    await measureBlock((respond) => startFloor(respond, 'coalescing'), counted ? floorWithCalls : uncounted());
+  const apps: [StartSubject, Samples][] = [
+    [startRelay, relay],
+    [startFloor, floor],
+    [(respond) => startFloor(respond, 'coalescing'), floorWithCalls],
+  ];
+  // The three take turns, block by block, so each is as warm as the others and a busy spell falls on
+  // all; each round starts with the next, so none always runs right after another's garbage.
+  for (let lap = 0; lap < WARM_UP_ROUNDS + BLOCKS; lap++) {
+    for (let turn = 0; turn < apps.length; turn++) {
+      const [start, samples] = apps[(lap + turn) % apps.length] as [StartSubject, Samples];
+      await measureBlock(start, lap >= WARM_UP_ROUNDS ? samples : { arrival: [], idle: [], bare: [] });
+    }
   }
   const p50 = (xs: number[]) => percentile(xs, 50);
   const ratioOf = (samples: Samples) => p50(samples.arrival) / p50(samples.bare);
   const ms = (xs: number[]) => [round(p50(xs)), round(percentile(xs, 99))];
   const floorRows = (name: string, samples: Samples) => [
     [`${name}: push → receiver`, ...ms(samples.arrival)],
-    [`bare fetch of its request`, ...ms(samples.bare)],
+    [`${name}: bare fetch of its request`, ...ms(samples.bare)],
     [`${name} until idle`, ...ms(samples.idle)],
     [`${name} ratio of medians (push / bare)`, round(ratioOf(samples)), ''],
   ];
@@ -129,10 +134,10 @@ export async function overhead(): Promise<BenchResult> {
       ...floorRows('floor with the relay’s calls', floorWithCalls),
     ],
     notes: [
-      `Wall clock (performance.now()) in one process, in ${BLOCKS} blocks of ${PAIRS_PER_BLOCK} pairs, each on a fresh platform after ${WARM_UP_PAIRS} uncounted pairs, after ${WARM_UP_ROUNDS} uncounted rounds of blocks that let V8 compile the hot code. The queue's virtual clock only matters for delays, and the happy path has none.`,
+      `Wall clock (performance.now()) in one process, in ${BLOCKS} blocks of ${PAIRS_PER_BLOCK} pairs, each on a fresh platform after ${WARM_UP_PAIRS} uncounted pairs, after ${WARM_UP_ROUNDS} uncounted rounds of blocks for V8 to compile the hot code; the apps take turns, each round starting with the next. The queue's virtual clock only matters for delays, and the happy path has none.`,
       'All times to the receiver end when it has read the body and checked both signatures, so its own work is in each; the commit status and the recorded answer come after, in "until idle" only.',
       'The floor is what the platform and the SDK cost on their own: a trigger that reads one key and queues the push, a consumer that reads the secret and signs its request the same two ways. It keeps none of the relay’s promises (no record or lease before the request leaves, no order, no commit status, no check of what it reads), so the relay’s time above it is what those cost.',
-      'The floor with the relay’s calls makes the platform calls a relay webhook deploy makes, as the calls table counts them, with none of the relay’s code around them: the trigger also writes the push’s mark; the consumer reads four keys in one batch and moves the state on in a conditional transaction before it sends, then posts one commit status and records the answer in a second transaction. Its time above the floor is what those calls cost; the relay’s time above it is the relay’s own code.',
+      'The floor with the relay’s calls makes the platform calls a relay webhook deploy makes, as the calls table counts them, of the same kinds and number but with small values, and none of the relay’s code around them: the trigger also writes the push’s mark and newest push; the consumer reads four keys in one batch and moves the state on in a conditional transaction before it sends, then posts one commit status and records the answer in a second transaction. Its time above the floor is what such calls cost; the relay’s time above it is its own code and its larger values (a state and records of about 1 KB each).',
       'The relay time is the real SDK on the local platform: the trigger, the in-memory SQLite store, the queue broker and the worker. On Forge each storage, queue and Bitbucket call is a network hop that no local run shows.',
     ],
     figures: {

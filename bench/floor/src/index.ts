@@ -5,11 +5,13 @@
  * deploys go one at a time, as one target's do in the relay.
  *
  * A target with `relayCalls` also gets the platform calls a relay webhook deploy makes (as counted
- * in bench/calls.ts), with none of the relay's code around them: the trigger writes the push's mark;
+ * in bench/calls.ts), of the same kinds and number but with small values, and none of the relay's
+ * code around them: the trigger writes the push's mark (and a coalescing target's newest push);
  * the consumer reads the target, the record, the state and the newest mark in one batch (and, like a
  * relay target deploying every push, a page of the marks still planned) and moves the state on in a
  * conditional transaction before it sends, then posts one commit status and records the answer in a
- * second transaction. What that costs is what the calls alone cost on this platform.
+ * second transaction. What that costs is what such calls cost on this platform; the relay's larger
+ * values (a state of about 1 KB, records of about 1 KB) cost it more in each.
  */
 import api, { fetch, route } from '@forge/api';
 import { type AsyncEvent, Queue } from '@forge/events';
@@ -65,8 +67,11 @@ export async function pushTrigger(event: Push): Promise<void> {
     workspace: event.workspace.uuid,
     repository: event.repository.uuid,
   };
-  if (deploy.relayCalls)
-    await kvs.batchSet([{ key: markKey(commit), value: { ref: deploy.ref, commit }, options: { ttl: { value: 7, unit: 'DAYS' } } }]);
+  if (deploy.relayCalls) {
+    // A coalescing target's trigger also keeps its newest push under one key, as the relay's does.
+    const mark = { key: markKey(commit), value: { ref: deploy.ref, commit }, options: { ttl: { value: 7, unit: 'DAYS' as const } } };
+    await kvs.batchSet(deploy.relayCalls === 'coalescing' ? [mark, { ...mark, key: NEWEST_KEY }] : [mark]);
+  }
   // One at a time, as the relay's deploys to one target go (its concurrency key, limit 1).
   await deploys.push({ body: deploy, concurrency: { key: 'floor-target', limit: 1 } });
 }
@@ -123,11 +128,13 @@ async function moveState(deploy: Deploy, version: number | null, answered?: numb
     'version',
     version === null ? FilterConditions.notExists() : FilterConditions.equalTo(version),
   );
+  // Both of the relay's writes delete the job's mark; its first also takes a coalescing target's newest.
   let tx = kvs
     .transact()
     .set(STATE_KEY, { version: next, commit: deploy.commit }, { entityName: STATE_ENTITY, conditions })
-    .set(recordKey(deploy.commit), { commit: deploy.commit, answered: answered ?? null });
-  if (answered === undefined) tx = tx.delete(markKey(deploy.commit));
+    .set(recordKey(deploy.commit), { commit: deploy.commit, answered: answered ?? null })
+    .delete(markKey(deploy.commit));
+  if (answered === undefined && deploy.relayCalls === 'coalescing') tx = tx.delete(NEWEST_KEY);
   await tx.execute();
   return next;
 }
