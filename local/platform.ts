@@ -41,6 +41,8 @@ export interface LocalPlatformOptions<B extends BitbucketSeam = BitbucketStandIn
   maxRetries?: number;
   /** Does what Forge does not promise against, at these rates (harsh.ts); default: none of it. */
   harsh?: HarshProfile;
+  /** Sees every storage write (its operation, as `transaction` or `batch/set`, and its JSON body) before the store does: a test checking what an app writes. */
+  onStorageWrite?: (op: string, body: string) => void;
 }
 
 export interface SeamCall {
@@ -222,6 +224,7 @@ export function createLocalPlatform(options: LocalPlatformOptions<BitbucketSeam>
     // A transaction's body (records and state, kilobytes) names no one key: not parsed again to say so.
     const call = record('kvs', op, op === 'transaction' ? '' : () => describeKvsBody(init?.body));
     call.requestBytes = typeof init?.body === 'string' ? Buffer.byteLength(init.body) : 0;
+    if (options.onStorageWrite && isKvsWrite(kvsPath) && typeof init?.body === 'string') options.onStorageWrite(op, init.body);
     if (!harsh || calm || !isKvsWrite(kvsPath) || !harsh.chance(harsh.profile.kvsWriteFailRate)) {
       const response = await store.handle(kvsPath, init);
       call.responseBytes = Number(response.headers.get('content-length') ?? 0);

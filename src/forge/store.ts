@@ -435,8 +435,8 @@ export async function markPlanned(repo: string, marks: readonly PlannedMark[]): 
  * One transaction: the target's state from `from.version` to the next, its records, its job's marks and
  * the stale ones gone. The state and the records are parsed when read (readJobView), not again here:
  * every deploy writes both at least twice, and parsing them cost more than the rest of the write
- * (bench/throughput). Core builds them typed; test/platform/storage.test.ts checks that what is stored
- * is exactly what their schemas read, with nothing extra and nothing missing.
+ * (bench/throughput). Core builds them typed; the fault runs check every such write, and
+ * test/platform/storage.test.ts what is stored, against what their schemas read: nothing extra, nothing missing.
  */
 async function commitChange(change: Change): Promise<TargetState> {
   const { repositoryUuid: repo, lane } = change;

@@ -5,12 +5,11 @@ import { createBitbucketStandIn, type PushEventJson } from '../../local/bitbucke
 import type { PullRequestEventJson } from '../../local/bitbucket/pullrequests';
 import { startReceiver, type Receiver } from '../../local/receiver';
 import { isFinal } from '../../src/core/deployment';
-import { laneOf } from '../../src/core/job';
 import { listDeployments, putSecrets, putTargets } from '../../src/forge/store';
 import { secretsSavedFor } from '../../src/providers/registry';
 import { makeTarget } from '../fixtures/targets';
 import { seededRandom } from './fault-plan';
-import { misshapenStored } from './stored-shapes';
+import { storedShapeChecker } from './stored-shapes';
 
 /**
  * Pull-request traffic on the harsh platform (local/harsh.ts: queue events out of order, twice, two of
@@ -48,7 +47,8 @@ interface Received {
 async function run(seed: number, maxRetries: number | undefined) {
   const random = seededRandom(seed);
   const bitbucket = createBitbucketStandIn();
-  const app: LocalPlatform = createLocalPlatform({ bitbucket, harsh: harshProfile(seed), maxRetries });
+  const shapes = storedShapeChecker();
+  const app: LocalPlatform = createLocalPlatform({ bitbucket, harsh: harshProfile(seed), maxRetries, onStorageWrite: shapes.observe });
   const receiver: Receiver = await startReceiver({ secret: SECRET, now: app.now });
   try {
     bitbucket.addRepository({ workspace: 'acme', uuid: REPO, slug: 'previews' });
@@ -138,8 +138,7 @@ async function run(seed: number, maxRetries: number | undefined) {
     }
     for (const r of received) if (!r.signed) problems.push(`an unsigned request for #${r.pull_request?.id}`);
     for (const record of records) if (!isFinal(record.state)) problems.push(`record ${record.id} is ${record.state}`);
-    const lanes = [...new Set(records.map((r) => laneOf(r.target.id, r.preview?.pullRequest.id)))];
-    problems.push(...(await misshapenStored(app, [REPO], lanes)));
+    problems.push(...shapes.found);
     return { problems, deadLetters: app.deadLetters.length, faults: Object.fromEntries(app.harshFaults()), requests: received.length };
   } finally {
     await receiver.close();

@@ -3,7 +3,6 @@ import { createLocalPlatform, type EgressRecord, type LocalPlatform } from '../.
 import { harshProfile } from '../../local/harsh';
 import { type BitbucketStandIn, createBitbucketStandIn } from '../../local/bitbucket';
 import type { Deployment } from '../../src/core/deployment';
-import { laneOf } from '../../src/core/job';
 import { deliveryIdFor } from '../../src/core/plan';
 import { parsePushEvent } from '../../src/core/push-event';
 import { DEFAULT_OPTIONS, type Target } from '../../src/core/targets';
@@ -17,7 +16,7 @@ import { type FaultyServer, refusingPort, startFaultyServer } from './faulty-ser
 import { formatTally, tally, type Tally } from './tally';
 import { planTraffic, type Push, type Repository, type Traffic, type TrafficSize } from './traffic';
 import { secretsSavedFor } from '../../src/providers/registry';
-import { misshapenStored } from './stored-shapes';
+import { storedShapeChecker } from './stored-shapes';
 
 /**
  * Pushes over many repositories, each with three targets (a signed webhook that coalesces, DigitalOcean
@@ -239,11 +238,13 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
   const bitbucket = createBitbucketStandIn();
   failStatusPosts(bitbucket, plan);
   bitbucket.addWorkspace({ uuid: WORKSPACE_UUID, slug: 'reliability' });
+  const shapes = storedShapeChecker();
   const app: LocalPlatform = createLocalPlatform({
     routes: { 'api.digitalocean.com': vendor.base },
     bitbucket,
     harsh: harshProfile(size.seed + 3),
     maxRetries: size.maxRetries,
+    onStorageWrite: shapes.observe,
   });
   clock.now = app.now;
   // The first wave happens a minute from now; the freeze starts on a whole minute a little after.
@@ -348,9 +349,7 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
     if (triggerErrors > 0) result.problems.unshift(`${triggerErrors} push trigger invocation(s) failed`);
     if (triggerErrorsOfBuilds > 0) result.problems.unshift(`${triggerErrorsOfBuilds} build status trigger invocation(s) failed`);
     for (const what of unbuiltAtReceiver.slice(0, 5)) result.problems.push(`reached audit before the CI reported its build: ${what}`);
-    const lanes = [...new Set(records.map((r) => laneOf(r.target.id, r.preview?.pullRequest.id)))];
-    const repositories = traffic.repositories.map((r) => r.uuid);
-    result.problems.push(...(await misshapenStored(app, repositories, lanes)));
+    result.problems.push(...shapes.found);
     const gateLines = freeze ? gateChecks(records, digitalOcean.deployments, freeze, result.problems) : [];
     for (const dead of app.deadLetters.slice(0, 5))
       result.problems.push(

@@ -1,6 +1,4 @@
 import { isDeepStrictEqual } from 'node:util';
-import { kvs, WhereConditions } from '@forge/kvs';
-import type { LocalPlatform } from '../../local/platform';
 import { deploymentSchema } from '../../src/core/deployment';
 import { targetStateSchema } from '../../src/core/target-state';
 import { TARGET_STATE_ENTITY } from '../../src/forge/store';
@@ -8,41 +6,39 @@ import { TARGET_STATE_ENTITY } from '../../src/forge/store';
 /** The most a run reports: the first few name the problem. */
 const MAX_FOUND = 5;
 
+type Item = { key?: unknown; value?: unknown; entityName?: unknown };
+
+/** The items a storage write sets, whatever its form: one key, a batch, a transaction or a custom entity. */
+function itemsSet(op: string, body: unknown): Item[] {
+  if (op === 'transaction') return ((body as { set?: Item[] }).set ?? []) as Item[];
+  if (op === 'batch/set') return body as Item[];
+  if (op === 'set' || op === 'entity/set') return [body as Item];
+  return [];
+}
+
 /**
- * The deployment records and target states a run left that are not exactly what their schemas read.
- * The worker writes both unparsed (src/forge/store.ts, commitChange), so a field that core let slip in,
- * or one it left out, would otherwise go unseen until a read dropped or refused it.
+ * Checks every deployment record and target state an app writes, as it writes them, against what
+ * their schemas read: the worker writes both unparsed (src/forge/store.ts, commitChange), so a field
+ * that core let slip in, or one it left out, would otherwise go unseen until a read dropped or refused
+ * it. Every write is seen, the passing ones too (a claim's lease, a retry's next attempt, a wait), not
+ * only the last value of each key. Give `observe` to the platform as its onStorageWrite.
  */
-export async function misshapenStored(
-  platform: LocalPlatform,
-  repositoryUuids: readonly string[],
-  lanes: readonly string[],
-): Promise<string[]> {
+export function storedShapeChecker(): { observe(op: string, body: string): void; found: string[] } {
   const found: string[] = [];
-  const check = (key: string, schema: { safeParse(value: unknown): { success: boolean; data?: unknown } }, value: unknown) => {
+  const check = (what: string, schema: { safeParse(value: unknown): { success: boolean; data?: unknown } }, value: unknown) => {
     const read = schema.safeParse(value);
     if (found.length < MAX_FOUND && !(read.success && isDeepStrictEqual(read.data, value)))
-      found.push(`stored ${key} is not exactly what its schema reads: ${JSON.stringify(value).slice(0, 300)}`);
+      found.push(`${what} was written as its schema does not read it: ${JSON.stringify(value).slice(0, 300)}`);
   };
-  await platform.run(async () => {
-    for (const uuid of repositoryUuids) {
-      const bare = uuid.replace(/[{}]/g, '');
-      let cursor: string | undefined;
-      do {
-        let query = kvs
-          .query()
-          .where('key', WhereConditions.beginsWith(`deploy:${bare}:`))
-          .limit(20);
-        if (cursor) query = query.cursor(cursor);
-        const page = await query.getMany();
-        for (const { key, value } of page.results) check(key, deploymentSchema, value);
-        cursor = page.nextCursor;
-      } while (cursor);
-      for (const lane of lanes) {
-        const stored = await kvs.entity<{ state: unknown }>(TARGET_STATE_ENTITY).get(`${bare}:${lane}`);
-        if (stored) check(`${TARGET_STATE_ENTITY} ${bare}:${lane}`, targetStateSchema, stored.state);
+  return {
+    found,
+    observe(op, body) {
+      for (const item of itemsSet(op, JSON.parse(body))) {
+        const key = String(item.key);
+        if (item.entityName === TARGET_STATE_ENTITY)
+          check(`${TARGET_STATE_ENTITY} ${key}`, targetStateSchema, (item.value as { state?: unknown }).state);
+        else if (item.entityName === undefined && key.startsWith('deploy:')) check(key, deploymentSchema, item.value);
       }
-    }
-  });
-  return found;
+    },
+  };
 }
