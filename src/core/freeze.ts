@@ -1,5 +1,6 @@
 import { TZDate } from '@date-fns/tz';
 import * as z from 'zod/mini';
+import { memoized } from './memo';
 
 /**
  * Freeze windows: times a target does not deploy. Weekly windows ("Fri 16:00 – Mon 08:00") and one-off
@@ -14,24 +15,23 @@ const WEEKLY_TIME = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([01]\d|2[0-3]):([0-5]\d)$/;
 const LOCAL_DATETIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)$/;
 
 /**
- * Zones Intl has accepted. Building a DateTimeFormat costs a fraction of a millisecond, and every stored
- * target's schedule is checked on every read. Intl also accepts offsets and any casing of a name, so a
- * form could offer endless new spellings: past the cap a zone is checked afresh, not remembered.
+ * Whether Intl knows the zone. Building a DateTimeFormat costs a fraction of a millisecond, and every
+ * stored target's schedule is checked on every read, so answers are kept; Intl also accepts offsets and
+ * any casing of a name, so a form could offer endless new spellings: only the latest thousand are kept.
  */
-const knownZones = new Set<string>();
-const KNOWN_ZONES_KEPT = 1000;
-
-export function isTimeZone(zone: string): boolean {
-  if (knownZones.has(zone)) return true;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-  } catch {
-    return false;
-  }
-  if (zone.length === 0) return false;
-  if (knownZones.size < KNOWN_ZONES_KEPT) knownZones.add(zone);
-  return true;
-}
+export const isTimeZone = memoized(
+  1000,
+  (zone: string) => zone,
+  (zone) => {
+    if (zone.length === 0) return false;
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+);
 
 const weeklyTime = z.string().check(z.regex(WEEKLY_TIME, 'must be a weekday and a time, such as Fri 16:00'));
 const localDateTime = z.string().check(z.regex(LOCAL_DATETIME, 'must be a date and a time, such as 2026-12-24T00:00'));
