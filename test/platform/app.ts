@@ -1,6 +1,5 @@
 // The platform must load before any module that imports @forge/api: it installs the SDK's seams.
-import { createLocalPlatform, type LocalPlatform } from '../../local/platform';
-import type { HarshProfile } from '../../local/harsh';
+import { createLocalPlatform, type LocalPlatform, type LocalPlatformOptions } from '../../local/platform';
 import { startReceiver, type Receiver } from '../../local/receiver';
 import type { Deployment } from '../../src/core/deployment';
 import { getSecrets, listDeployments, putSecrets, putTargets } from '../../src/forge/store';
@@ -23,10 +22,11 @@ export interface TestApp {
 
 /** The app on the local Forge platform with a signed-webhook receiver, as a user would run them. */
 export async function startApp(
-  options: { respond?: (index: number) => number; routes?: Record<string, string>; harsh?: HarshProfile } = {},
+  options: Pick<LocalPlatformOptions, 'routes' | 'harsh' | 'onStorageWrite'> & { respond?: (index: number) => number } = {},
 ): Promise<TestApp> {
-  const platform = createLocalPlatform({ routes: options.routes, harsh: options.harsh });
-  const receiver = await startReceiver({ secret: SIGNING_SECRET, respond: options.respond, now: platform.now });
+  const { respond, ...platformOptions } = options;
+  const platform = createLocalPlatform(platformOptions);
+  const receiver = await startReceiver({ secret: SIGNING_SECRET, respond, now: platform.now });
   return {
     platform,
     receiver,

@@ -12,6 +12,7 @@ import {
   TARGET_STATE_ENTITY,
 } from '../../src/forge/store';
 import { commitOf, FIXTURE_REPOSITORY_UUID, makePushEvent } from '../fixtures/events';
+import { storedShapeChecker } from './stored-shapes';
 import branchPush from '../fixtures/events/branch-push.json';
 
 const bareRepo = FIXTURE_REPOSITORY_UUID.replace(/[{}]/g, '');
@@ -99,7 +100,9 @@ describe('what the deploy worker writes unparsed is exactly what its schemas rea
   it('a record retried, then accepted, one refused, and their target’s state hold every field their schemas read and no other', async () => {
     // The first push is answered 500 (retried), then 200; the second push 400 (refused, failed).
     const answers = [500, 200, 400];
-    app = await startApp({ respond: (index) => answers[index] ?? 200 });
+    // Every write on the way too (the claim with its lease, the retry), not only what is left at the end.
+    const shapes = storedShapeChecker();
+    app = await startApp({ respond: (index) => answers[index] ?? 200, onStorageWrite: shapes.observe });
     const target = hookTarget(app.receiver, { id: 'staging-hook' });
     await app.configure([target]);
     await app.platform.emit(branchPush);
@@ -120,6 +123,7 @@ describe('what the deploy worker writes unparsed is exactly what its schemas rea
     for (const record of stored.records) expect(deploymentSchema.parse(record)).toStrictEqual(record);
     expect(stored.state?.state).toMatchObject({ sent: { commit: 'b2'.repeat(20), state: 'failed' } });
     expect(targetStateSchema.parse(stored.state?.state)).toStrictEqual(stored.state?.state);
+    expect(shapes.problems()).toEqual([]);
   });
 });
 

@@ -9,7 +9,7 @@ import { listDeployments, putSecrets, putTargets } from '../../src/forge/store';
 import { secretsSavedFor } from '../../src/providers/registry';
 import { makeTarget } from '../fixtures/targets';
 import { seededRandom } from './fault-plan';
-import { storedShapeChecker } from './stored-shapes';
+import { storedShapeChecker } from '../platform/stored-shapes';
 
 /**
  * Pull-request traffic on the harsh platform (local/harsh.ts: queue events out of order, twice, two of
@@ -138,7 +138,7 @@ async function run(seed: number, maxRetries: number | undefined) {
     }
     for (const r of received) if (!r.signed) problems.push(`an unsigned request for #${r.pull_request?.id}`);
     for (const record of records) if (!isFinal(record.state)) problems.push(`record ${record.id} is ${record.state}`);
-    problems.push(...shapes.found);
+    problems.push(...shapes.problems());
     return { problems, deadLetters: app.deadLetters.length, faults: Object.fromEntries(app.harshFaults()), requests: received.length };
   } finally {
     await receiver.close();

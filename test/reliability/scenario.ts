@@ -16,7 +16,7 @@ import { type FaultyServer, refusingPort, startFaultyServer } from './faulty-ser
 import { formatTally, tally, type Tally } from './tally';
 import { planTraffic, type Push, type Repository, type Traffic, type TrafficSize } from './traffic';
 import { secretsSavedFor } from '../../src/providers/registry';
-import { storedShapeChecker } from './stored-shapes';
+import { storedShapeChecker } from '../platform/stored-shapes';
 
 /**
  * Pushes over many repositories, each with three targets (a signed webhook that coalesces, DigitalOcean
@@ -349,7 +349,7 @@ export async function startScenario(size: ScenarioSize): Promise<Scenario> {
     if (triggerErrors > 0) result.problems.unshift(`${triggerErrors} push trigger invocation(s) failed`);
     if (triggerErrorsOfBuilds > 0) result.problems.unshift(`${triggerErrorsOfBuilds} build status trigger invocation(s) failed`);
     for (const what of unbuiltAtReceiver.slice(0, 5)) result.problems.push(`reached audit before the CI reported its build: ${what}`);
-    result.problems.push(...shapes.found);
+    result.problems.push(...shapes.problems());
     const gateLines = freeze ? gateChecks(records, digitalOcean.deployments, freeze, result.problems) : [];
     for (const dead of app.deadLetters.slice(0, 5))
       result.problems.push(

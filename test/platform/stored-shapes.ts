@@ -21,17 +21,20 @@ function itemsSet(op: string, body: unknown): Item[] {
  * their schemas read: the worker writes both unparsed (src/forge/store.ts, commitChange), so a field
  * that core let slip in, or one it left out, would otherwise go unseen until a read dropped or refused
  * it. Every write is seen, the passing ones too (a claim's lease, a retry's next attempt, a wait), not
- * only the last value of each key. Give `observe` to the platform as its onStorageWrite.
+ * only the last value of each key. Give `observe` to the platform as its onStorageWrite, then read `problems`.
  */
-export function storedShapeChecker(): { observe(op: string, body: string): void; found: string[] } {
+export function storedShapeChecker(): { observe(op: string, body: string): void; problems(): string[] } {
   const found: string[] = [];
+  let checked = 0;
   const check = (what: string, schema: { safeParse(value: unknown): { success: boolean; data?: unknown } }, value: unknown) => {
+    checked += 1;
     const read = schema.safeParse(value);
     if (found.length < MAX_FOUND && !(read.success && isDeepStrictEqual(read.data, value)))
       found.push(`${what} was written as its schema does not read it: ${JSON.stringify(value).slice(0, 300)}`);
   };
   return {
-    found,
+    // A run whose writes the checker never recognised must not pass for a clean one.
+    problems: () => (checked === 0 ? ['no deployment record or target state was seen written: the shape check saw nothing'] : found),
     observe(op, body) {
       for (const item of itemsSet(op, JSON.parse(body))) {
         const key = String(item.key);
