@@ -95,9 +95,8 @@ async function measureBlock(start: StartSubject, into: Samples): Promise<void> {
 }
 
 export async function overhead(): Promise<BenchResult> {
-  const relay: Samples = { arrival: [], idle: [], bare: [] };
-  const floor: Samples = { arrival: [], idle: [], bare: [] };
-  const floorWithCalls: Samples = { arrival: [], idle: [], bare: [] };
+  const noSamples = (): Samples => ({ arrival: [], idle: [], bare: [] });
+  const [relay, floor, floorWithCalls] = [noSamples(), noSamples(), noSamples()];
   const apps: [StartSubject, Samples][] = [
     [startRelay, relay],
     [startFloor, floor],
@@ -108,7 +107,7 @@ export async function overhead(): Promise<BenchResult> {
   for (let lap = 0; lap < WARM_UP_ROUNDS + BLOCKS; lap++) {
     for (let turn = 0; turn < apps.length; turn++) {
       const [start, samples] = apps[(lap + turn) % apps.length] as [StartSubject, Samples];
-      await measureBlock(start, lap >= WARM_UP_ROUNDS ? samples : { arrival: [], idle: [], bare: [] });
+      await measureBlock(start, lap >= WARM_UP_ROUNDS ? samples : noSamples());
     }
   }
   const p50 = (xs: number[]) => percentile(xs, 50);
